@@ -1,0 +1,28 @@
+namespace BitSieve;
+
+/// <summary>Options of one search.</summary>
+public sealed record SearchOptions
+{
+    /// <summary>How many results to return.</summary>
+    public int K { get; init; } = 10;
+
+    /// <summary>The quality target of the dynamic cascade.</summary>
+    public Quality Quality { get; init; } = Quality.Default;
+
+    /// <summary>
+    /// When set, runs the fixed-oversampling baseline instead of the cascade: the top K·Oversampling by the T1
+    /// estimate are rescored with the float32 originals.
+    /// </summary>
+    public int? Oversampling { get; init; }
+
+    /// <summary>Threads a search (or a batch) may use.</summary>
+    public int Threads { get; init; } = 1;
+
+    internal void Validate()
+    {
+        if (K < 1) throw new ArgumentOutOfRangeException(nameof(K), K, "K must be at least 1.");
+        if (K > 100_000) throw new ArgumentOutOfRangeException(nameof(K), K, "K must be at most 100000.");
+        if (Oversampling is < 1) throw new ArgumentOutOfRangeException(nameof(Oversampling), Oversampling, "Oversampling must be at least 1.");
+        if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1.");
+    }
+}

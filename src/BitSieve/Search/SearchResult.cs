@@ -1,0 +1,72 @@
+using System.Globalization;
+
+namespace BitSieve;
+
+/// <summary>One result: the point id, its ordinal in the column files and its exact score under the metric.</summary>
+/// <param name="Id">The point id.</param>
+/// <param name="Ordinal">The row of the point in the column files.</param>
+/// <param name="Score">Cosine similarity, inner product, or Euclidean distance (lower is closer) for Euclidean.</param>
+public readonly record struct Hit(ulong Id, int Ordinal, float Score);
+
+/// <summary>The answer to one query: hits best first, and the cascade's trace.</summary>
+public sealed class SearchResult
+{
+    internal SearchResult(Hit[] hits, SearchTrace trace)
+    {
+        Hits = hits;
+        Trace = trace;
+    }
+
+    /// <summary>The hits, best first.</summary>
+    public IReadOnlyList<Hit> Hits { get; }
+
+    /// <summary>What each tier of the precision ladder did for this query.</summary>
+    public SearchTrace Trace { get; }
+}
+
+/// <summary>
+/// How many vectors each tier saw and kept, and the time it spent (microseconds).
+/// <c>T3Seen</c> counts every float32 original read, including the exact scores fetched for the answer.
+/// </summary>
+public sealed class SearchTrace
+{
+    /// <summary>Vectors scored at 1 bit.</summary>
+    public long T1Seen { get; internal set; }
+
+    /// <summary>Vectors whose T1 interval still reached the top k.</summary>
+    public long T1Kept { get; internal set; }
+
+    /// <summary>Microseconds in the T1 pass.</summary>
+    public double T1Micros { get; internal set; }
+
+    /// <summary>Vectors refined at T2.</summary>
+    public long T2Seen { get; internal set; }
+
+    /// <summary>Vectors whose T2 interval still reached the top k.</summary>
+    public long T2Kept { get; internal set; }
+
+    /// <summary>Microseconds in the T2 pass.</summary>
+    public double T2Micros { get; internal set; }
+
+    /// <summary>Float32 originals read.</summary>
+    public long T3Seen { get; internal set; }
+
+    /// <summary>Microseconds in the T3 pass.</summary>
+    public double T3Micros { get; internal set; }
+
+    /// <summary>Adds another trace (used to merge shards and threads).</summary>
+    public void Add(SearchTrace other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        T1Seen += other.T1Seen; T1Kept += other.T1Kept; T1Micros += other.T1Micros;
+        T2Seen += other.T2Seen; T2Kept += other.T2Kept; T2Micros += other.T2Micros;
+        T3Seen += other.T3Seen; T3Micros += other.T3Micros;
+    }
+
+    /// <summary>The trace as one JSON object, the shape used by every surface.</summary>
+    public string ToJson() => string.Create(CultureInfo.InvariantCulture,
+        $"{{\"t1\":{{\"seen\":{T1Seen},\"kept\":{T1Kept},\"us\":{Math.Round(T1Micros)}}},\"t2\":{{\"seen\":{T2Seen},\"kept\":{T2Kept},\"us\":{Math.Round(T2Micros)}}},\"t3\":{{\"seen\":{T3Seen},\"us\":{Math.Round(T3Micros)}}}}}");
+
+    /// <inheritdoc />
+    public override string ToString() => ToJson();
+}
