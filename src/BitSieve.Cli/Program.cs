@@ -1,1 +1,34 @@
-return 0;
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using BitSieve.Cli.Commands;
+
+namespace BitSieve.Cli;
+
+/// <summary>The <c>bitsieve</c> command: wires the subcommands to the root.</summary>
+public static class Program
+{
+    /// <summary>Process entry point.</summary>
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Parses and runs a command line, writing to the given writers; returns the exit code.</summary>
+    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        var root = new RootCommand("BitSieve vector search engine.")
+        {
+            BenchCommand.Create(),
+        };
+
+        var parsed = root.Parse(args);
+        if (parsed.Action is ParseErrorAction && parsed.Errors.Count > 0)
+        {
+            // One line, and the usage exit code, instead of the parser's default of 1 plus the whole help text.
+            error.WriteLine($"bitsieve: error: {parsed.Errors[0].Message} (see --help)");
+            return ExitCodes.Usage;
+        }
+
+        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+}

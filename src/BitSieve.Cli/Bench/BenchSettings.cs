@@ -1,0 +1,103 @@
+using System.Globalization;
+
+namespace BitSieve.Cli.Bench;
+
+/// <summary>The validated settings of one <c>bitsieve bench</c> run.</summary>
+public sealed record BenchSettings
+{
+    /// <summary>The oversampling factors of the fixed baseline, each measured in every run.</summary>
+    public static IReadOnlyList<int> FixedOversampling { get; } = [1, 2, 4, 8, 16, 32, 64];
+
+    /// <summary>Base vectors (fvecs); row r becomes point id r.</summary>
+    public required string BasePath { get; init; }
+
+    /// <summary>Query vectors (fvecs).</summary>
+    public required string QueriesPath { get; init; }
+
+    /// <summary>Ground truth (ivecs, base ordinals best first); computed in the run when null.</summary>
+    public string? TruthPath { get; init; }
+
+    /// <summary>Results per query.</summary>
+    public int K { get; init; } = 10;
+
+    /// <summary>Threads per search call (single-query and batch alike).</summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>Grow the base to this many vectors (see <see cref="ScaledBase"/>); null keeps the base as read.</summary>
+    public int? ScaleTo { get; init; }
+
+    /// <summary>The cascade's quality target.</summary>
+    public Quality Quality { get; init; } = Quality.Default;
+
+    /// <summary>Bits per dimension of the T1 + T2 code.</summary>
+    public int Bits { get; init; } = 4;
+
+    /// <summary>The collection's metric.</summary>
+    public Metric Metric { get; init; } = Metric.Cosine;
+
+    /// <summary>Where to write the cascade's top-k ordinals per query (ivecs), or null.</summary>
+    public string? IdsOut { get; init; }
+
+    /// <summary>Use only the first this many queries; null uses all.</summary>
+    public int? MaxQueries { get; init; }
+
+    /// <summary>Print one JSON object as the last line of stdout instead of the table.</summary>
+    public bool Json { get; init; }
+
+    /// <summary>Parses the metric names of the command line: cosine, dot, l2.</summary>
+    public static Metric ParseMetric(string? text) => text?.ToUpperInvariant() switch
+    {
+        "COSINE" => Metric.Cosine,
+        "DOT" or "IP" => Metric.Dot,
+        "L2" or "EUCLIDEAN" => Metric.Euclidean,
+        _ => throw new UsageException($"--metric must be cosine, dot or l2, not '{text}'."),
+    };
+
+    /// <summary>The command-line name of a metric.</summary>
+    public static string MetricName(Metric metric) => metric switch
+    {
+        Metric.Cosine => "cosine",
+        Metric.Dot => "dot",
+        Metric.Euclidean => "l2",
+        _ => metric.ToString(),
+    };
+
+    /// <summary>Parses <c>exact</c> or a recall target in (0, 1).</summary>
+    public static Quality ParseQuality(string? text)
+    {
+        try
+        {
+            return Quality.Parse(text ?? string.Empty);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentOutOfRangeException)
+        {
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"--quality must be 'exact' or a recall target in (0, 1) such as 0.995, not '{text}'."), e);
+        }
+    }
+
+    /// <summary>Checks values and that the input files exist; throws <see cref="UsageException"/> otherwise.</summary>
+    public void Validate()
+    {
+        RequireFile("--base", BasePath);
+        RequireFile("--queries", QueriesPath);
+        if (TruthPath is not null) RequireFile("--truth", TruthPath);
+        if (K is < 1 or > 100_000) throw new UsageException($"--k must lie in 1..100000, not {K}.");
+        if (Threads is < 1 or > 1024) throw new UsageException($"--threads must lie in 1..1024, not {Threads}.");
+        if (Bits is not (4 or 8)) throw new UsageException($"--bits must be 4 or 8, not {Bits}.");
+        if (ScaleTo is < 1) throw new UsageException($"--scale-to must be a positive number of vectors, not {ScaleTo}.");
+        if (MaxQueries is < 1) throw new UsageException($"--max-queries must be at least 1, not {MaxQueries}.");
+        if (!Enum.IsDefined(Metric)) throw new UsageException($"Unknown metric {Metric}.");
+        if (IdsOut is not null)
+        {
+            string? directory = Path.GetDirectoryName(Path.GetFullPath(IdsOut));
+            if (directory is not null && !Directory.Exists(directory))
+                throw new UsageException($"--ids-out: directory '{directory}' does not exist.");
+        }
+    }
+
+    private static void RequireFile(string option, string? path)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new UsageException($"{option} needs a file path.");
+        if (!File.Exists(path)) throw new UsageException($"{option}: file '{path}' not found.");
+    }
+}
