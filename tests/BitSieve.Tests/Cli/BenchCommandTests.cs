@@ -1,0 +1,208 @@
+using System.Text.Json;
+using BitSieve.Cli;
+using BitSieve.Cli.Bench;
+using BitSieve.Cli.Data;
+
+namespace BitSieve.Tests.Cli;
+
+public sealed class BenchCommandTests : IDisposable
+{
+    private const int Dimension = 32;
+    private const int BaseRows = 2000;
+    private const int QueryRows = 20;
+
+    private readonly TempDirectory _dir = new();
+    private readonly string _base;
+    private readonly string _queries;
+
+    public BenchCommandTests()
+    {
+        _base = _dir.File("base.fvecs");
+        _queries = _dir.File("query.fvecs");
+        VecsFile.WriteFvecs(_base, RandomVectors(BaseRows, Dimension, seed: 1), Dimension);
+        VecsFile.WriteFvecs(_queries, RandomVectors(QueryRows, Dimension, seed: 2), Dimension);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    public static TheoryData<string[]> BadOptions => new()
+    {
+        new[] { "--k", "0" },
+        new[] { "--k", "-3" },
+        new[] { "--k", "ten" },
+        new[] { "--threads", "0" },
+        new[] { "--quality", "0" },
+        new[] { "--quality", "high" },
+        new[] { "--quality", "-0.5" },
+        new[] { "--bits", "5" },
+        new[] { "--bits", "1" },
+        new[] { "--metric", "hamming" },
+        new[] { "--max-queries", "0" },
+        new[] { "--scale-to", "-1" },
+        new[] { "--scale-to", "100" },
+        new[] { "--no-such-option" },
+        new[] { "--truth", "missing.ivecs" },
+        new[] { "--ids-out", "/no/such/dir/r.ivecs" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadOptions))]
+    public void Bad_values_exit_with_2_and_one_line(string[] extra)
+        => AssertUsageError(["bench", "--base", _base, "--queries", _queries, .. extra]);
+
+    [Fact]
+    public void Missing_required_option_exits_with_2()
+    {
+        AssertUsageError(["bench", "--queries", _queries]);
+        AssertUsageError(["bench", "--base", _base]);
+    }
+
+    [Fact]
+    public void Missing_file_exits_with_2_naming_it()
+    {
+        string error = AssertUsageError(["bench", "--base", _dir.File("nope.fvecs"), "--queries", _queries]);
+        Assert.Contains("nope.fvecs", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Dimension_mismatch_exits_with_2()
+    {
+        string queries = _dir.File("q16.fvecs");
+        VecsFile.WriteFvecs(queries, RandomVectors(5, 16, seed: 3), 16);
+        string error = AssertUsageError(["bench", "--base", _base, "--queries", queries]);
+        Assert.Contains("dimension", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Malformed_input_exits_with_2_naming_the_file()
+    {
+        string broken = _dir.File("broken.fvecs");
+        File.WriteAllBytes(broken, File.ReadAllBytes(_queries)[..^3]);
+        string error = AssertUsageError(["bench", "--base", _base, "--queries", broken]);
+        Assert.Contains(broken, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Truth_with_fewer_than_k_ids_exits_with_2()
+    {
+        string truth = _dir.File("gt5.ivecs");
+        VecsFile.WriteIvecs(truth, new int[QueryRows * 5], 5);
+        AssertUsageError(["bench", "--base", _base, "--queries", _queries, "--truth", truth, "--k", "10"]);
+    }
+
+    [Fact]
+    public void Help_exits_with_0_and_documents_scale_to_and_max_queries()
+    {
+        var (code, output, _) = Run(["bench", "--help"]);
+        Assert.Equal(0, code);
+        Assert.Contains("--max-queries", output, StringComparison.Ordinal);
+        Assert.Contains("Random(42)", output, StringComparison.Ordinal);
+        Assert.Contains("Box-Muller", output, StringComparison.Ordinal);
+    }
+
+    // Needs the engine: passes once Collection is implemented.
+    [Fact]
+    public void End_to_end_json_has_the_contract_fields()
+    {
+        string idsOut = _dir.File("cascade.ivecs");
+        var (code, output, error) = Run(["bench", "--base", _base, "--queries", _queries, "--k", "10", "--json", "--ids-out", idsOut]);
+        Assert.True(code == 0, error);
+
+        string last = output.TrimEnd('\n', '\r').Split('\n')[^1];
+        using var json = JsonDocument.Parse(last);
+        var root = json.RootElement;
+        Assert.Equal(BaseRows, root.GetProperty("n").GetInt32());
+        Assert.Equal(Dimension, root.GetProperty("dim").GetInt32());
+        Assert.Equal(10, root.GetProperty("k").GetInt32());
+        Assert.Equal(1, root.GetProperty("threads").GetInt32());
+        Assert.Equal(QueryRows, root.GetProperty("queries").GetInt32());
+        Assert.True(root.GetProperty("exact").GetProperty("qps").GetDouble() > 0);
+
+        var cascade = root.GetProperty("cascade");
+        Assert.Equal("0.995", cascade.GetProperty("quality").GetString());
+        Assert.InRange(cascade.GetProperty("recall").GetDouble(), 0, 1);
+        Assert.True(cascade.GetProperty("qps").GetDouble() > 0);
+        Assert.True(cascade.GetProperty("t2_per_query").GetDouble() >= 0);
+        Assert.True(cascade.GetProperty("t3_per_query").GetDouble() >= 0);
+        Assert.True(cascade.GetProperty("resident_bytes_per_vector").GetInt64() > 0);
+        Assert.True(cascade.GetProperty("peak_rss_bytes").GetInt64() >= 0);
+
+        var fixedRuns = root.GetProperty("fixed").EnumerateArray().ToList();
+        Assert.Equal([1, 2, 4, 8, 16, 32, 64], fixedRuns.Select(f => f.GetProperty("oversampling").GetInt32()));
+        foreach (var run in fixedRuns)
+        {
+            Assert.InRange(run.GetProperty("recall").GetDouble(), 0, 1);
+            Assert.True(run.GetProperty("qps").GetDouble() > 0);
+        }
+
+        var batch = root.GetProperty("batch");
+        Assert.True(batch.GetProperty("exact_qps").GetDouble() > 0);
+        Assert.True(batch.GetProperty("fixed_qps").GetDouble() > 0);
+        Assert.Contains(batch.GetProperty("fixed_oversampling").GetInt32(), new[] { 1, 2, 4, 8, 16, 32, 64 });
+        Assert.True(batch.GetProperty("cascade_qps").GetDouble() > 0);
+        Assert.True(root.GetProperty("speedup_vs_exact").GetDouble() > 0);
+
+        var ids = VecsFile.ReadIvecs(idsOut);
+        Assert.Equal(QueryRows, ids.Rows);
+        Assert.Equal(10, ids.Dimension);
+        Assert.All(ids.Data, id => Assert.InRange(id, 0, BaseRows - 1));
+    }
+
+    // Needs the engine: passes once Collection is implemented.
+    [Fact]
+    public void End_to_end_exact_search_has_recall_1_against_computed_truth()
+    {
+        var settings = new BenchSettings { BasePath = _base, QueriesPath = _queries, K = 10 };
+        var report = BenchRunner.Run(settings, TextWriter.Null);
+        Assert.Equal(1.0, report.Exact.Recall);
+        Assert.Equal(1.0, report.Batch.ExactRecall);
+        Assert.Equal(7, report.Fixed.Count);
+        Assert.InRange(report.Cascade.Recall, 0, 1);
+
+        var table = new StringWriter();
+        report.WriteTable(table);
+        Assert.Contains("exact float32", table.ToString(), StringComparison.Ordinal);
+    }
+
+    // Needs the engine: passes once Collection is implemented.
+    [Fact]
+    public void End_to_end_scale_to_grows_the_base_and_ignores_truth()
+    {
+        string truth = _dir.File("gt.ivecs");
+        VecsFile.WriteIvecs(truth, new int[QueryRows * 10], 10);
+        var (code, output, error) = Run(["bench", "--base", _base, "--queries", _queries, "--truth", truth, "--scale-to", "3000", "--max-queries", "5", "--metric", "dot", "--bits", "8", "--json"]);
+        Assert.True(code == 0, error);
+        Assert.Contains("--truth is ignored", error, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(output.TrimEnd().Split('\n')[^1]);
+        Assert.Equal(3000, json.RootElement.GetProperty("n").GetInt32());
+        Assert.Equal(5, json.RootElement.GetProperty("queries").GetInt32());
+    }
+
+    private static string AssertUsageError(string[] args)
+    {
+        var (code, output, error) = Run(args);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal(string.Empty, output);
+        string[] lines = error.TrimEnd().Split('\n').Where(l => !l.StartsWith("reading ", StringComparison.Ordinal)).ToArray();
+        Assert.Single(lines);
+        Assert.Contains("error", lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+        return lines[0];
+    }
+
+    private static (int Code, string Output, string Error) Run(string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Program.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private static float[] RandomVectors(int rows, int dimension, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[rows * dimension];
+        for (int i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+        return values;
+    }
+}
