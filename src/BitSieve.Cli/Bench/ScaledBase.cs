@@ -11,7 +11,7 @@ namespace BitSieve.Cli.Bench;
 /// <item>The normals form one stream, drawn by Box–Muller: each pair of draws u1 = NextDouble(), u2 = NextDouble()
 /// gives r = √(−2·ln(1 − u1)), then z0 = r·cos(2π·u2) and z1 = r·sin(2π·u2), in that order. Row i takes the next
 /// d normals of the stream (when d is odd, the spare normal starts the next row).</item>
-/// <item>In double precision: y_j = x_j + 0.5·g_j/√d, ‖y‖ = √(Σ y_j²) summed in order j = 0 … d−1, x'_j = (float)(y_j / ‖y‖)
+/// <item>In double precision, left to right: y_j = x_j + 0.5·g_j/√d, ‖y‖ = √(Σ y_j²) summed in order j = 0 … d−1, x'_j = (float)(y_j / ‖y‖)
 /// (y is kept unnormalized when ‖y‖ = 0).</item>
 /// </list>
 /// </summary>
@@ -53,7 +53,7 @@ public sealed class ScaledBase
         int d = _dimension;
         if (destination.Length % d != 0)
             throw new ArgumentException($"The destination must hold whole rows of {d}.", nameof(destination));
-        double noise = NoiseScale / Math.Sqrt(d);
+        double sqrtD = Math.Sqrt(d);
         int rows = destination.Length / d;
         var y = new double[d];
         for (int r = 0; r < rows; r++)
@@ -63,7 +63,7 @@ public sealed class ScaledBase
             double squares = 0;
             for (int j = 0; j < d; j++)
             {
-                double v = x[j] + noise * NextNormal();
+                double v = x[j] + NoiseScale * NextNormal() / sqrtD;
                 y[j] = v;
                 squares += v * v;
             }
