@@ -88,9 +88,9 @@ public static class BenchRunner
         var batchFixed = MeasureBatch(log, $"batch fixed m={batchM}", queryCount, () => collection.SearchBatch(queryData, batchFixedOptions), out double batchFixedQps);
         var batchCascade = MeasureBatch(log, $"batch {cascadeName}", queryCount, () => collection.SearchBatch(queryData, cascadeOptions), out double batchCascadeQps);
         var batch = new BatchResult(
-            batchExactQps, Recall(batchExact, truth, k),
-            batchFixedQps, Recall(batchFixed, truth, k), batchM,
-            batchCascadeQps, Recall(batchCascade, truth, k));
+            batchExactQps, Recall(ToIds(batchExact), truth, k),
+            batchFixedQps, Recall(ToIds(batchFixed), truth, k), batchM,
+            batchCascadeQps, Recall(ToIds(batchCascade), truth, k));
 
         if (settings.IdsOut is not null)
         {
@@ -124,14 +124,14 @@ public static class BenchRunner
     /// Recall@k: the mean over queries of |returned ids ∩ truth top-k| / k, ids being base row ordinals. Where the
     /// truth row is shorter than k (a base smaller than k), its length is the denominator.
     /// </summary>
-    public static double Recall(IReadOnlyList<SearchResult> results, int[][] truth, int k)
+    public static double Recall(int[][] returned, int[][] truth, int k)
     {
-        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(returned);
         ArgumentNullException.ThrowIfNull(truth);
-        if (results.Count == 0) return 0;
-        var expected = new HashSet<long>();
+        if (returned.Length == 0) return 0;
+        var expected = new HashSet<int>();
         double sum = 0;
-        for (int q = 0; q < results.Count; q++)
+        for (int q = 0; q < returned.Length; q++)
         {
             var row = truth[q];
             int depth = Math.Min(k, row.Length);
@@ -144,17 +144,17 @@ public static class BenchRunner
             expected.Clear();
             for (int j = 0; j < depth; j++) expected.Add(row[j]);
             int found = 0;
-            var hits = results[q].Hits;
-            for (int j = 0; j < hits.Count && j < k; j++)
+            var ids = returned[q];
+            for (int j = 0; j < ids.Length && j < k; j++)
             {
                 // Remove, so a repeated id cannot count twice.
-                if (expected.Remove(unchecked((long)hits[j].Id))) found++;
+                if (expected.Remove(ids[j])) found++;
             }
 
             sum += (double)found / depth;
         }
 
-        return sum / results.Count;
+        return sum / returned.Length;
     }
 
     /// <summary>VmHWM of /proc/self/status in bytes; 0 where unavailable.</summary>
@@ -164,10 +164,12 @@ public static class BenchRunner
         {
             const string path = "/proc/self/status";
             if (!File.Exists(path)) return 0;
+
+            // "VmHWM:\t  123456 kB"
             foreach (var line in File.ReadLines(path))
             {
                 if (!line.StartsWith("VmHWM:", StringComparison.Ordinal)) continue;
-                var parts = line["VmHWM:".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                var parts = line["VmHWM:".Length..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
                 if (parts.Length >= 1 && long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long kib))
                     return kib * 1024;
             }
@@ -273,7 +275,7 @@ public static class BenchRunner
         }
 
         int count = Math.Max(1, results.Length);
-        return new MethodResult(name, oversampling, Recall(results, truth, k), qps, t1Kept / count, t2 / count, t3 / count);
+        return new MethodResult(name, oversampling, Recall(ToIds(results), truth, k), qps, t1Kept / count, t2 / count, t3 / count);
     }
 
     // One warm-up pass, then three timed passes over all queries, one query per call; QPS from the median pass.

@@ -100,6 +100,27 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Contains("Box-Muller", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Peak_rss_is_read_from_proc_on_linux()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        Assert.True(BenchRunner.PeakRssBytes() > 1 << 20);
+    }
+
+    [Fact]
+    public void Recall_counts_each_truth_id_once_and_divides_by_k()
+    {
+        int[][] truth = [[1, 2, 3, 4], [5, 6, 7, 8]];
+        Assert.Equal(1.0, BenchRunner.Recall([[4, 3, 2, 1], [8, 7, 6, 5]], truth, 4));
+        // Query 0: 2 of 4 (the repeated 1 counts once); query 1: 0 of 4.
+        Assert.Equal(0.25, BenchRunner.Recall([[1, 1, 9, 2], [1, 2, 3, 4]], truth, 4));
+        // Only the first k of each are compared.
+        Assert.Equal(0.5, BenchRunner.Recall([[1, 9, 2], [5, 9, 6]], truth, 2));
+        // Fewer hits than k.
+        Assert.Equal(0.25, BenchRunner.Recall([[1], []], truth, 2));
+        Assert.Equal(0, BenchRunner.Recall([], [], 10));
+    }
+
     // Needs the engine: passes once Collection is implemented.
     [Fact]
     public void End_to_end_json_has_the_contract_fields()
