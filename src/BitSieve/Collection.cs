@@ -1,3 +1,7 @@
+using System.Numerics.Tensors;
+using BitSieve.Quantization;
+using BitSieve.Storage;
+
 namespace BitSieve;
 
 /// <summary>Bytes per vector, by tier, as the engine holds them.</summary>
@@ -13,58 +17,120 @@ public readonly record struct TierBytes(int T1, int T2, int Factors, int T3)
 
 /// <summary>
 /// A collection of vectors kept at several precisions, searched by the dynamic cascade.
-/// Thread-safety: any number of concurrent searches, or one writer.
+/// Thread-safety: any number of concurrent searches; writes are serialized and exclude searches while they run.
 /// </summary>
 public sealed partial class Collection : IDisposable
 {
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly Dictionary<ulong, int> _ordinals = [];
+    private readonly VectorColumns _columns;
+    private Quantizer _quantizer;
+    private bool _trained;
+    private int _liveAtTraining;
+    // Running sums over live points, to see when the data has drifted away from the centroid.
+    private readonly double[] _sum;
+    private double _sumSquares;
+    private bool _disposed;
+
+    private Collection(CollectionOptions options, Quantizer quantizer, VectorColumns columns, bool trained)
+    {
+        Options = options;
+        _quantizer = quantizer;
+        _columns = columns;
+        _trained = trained;
+        _sum = new double[options.Dimension];
+    }
+
     /// <summary>Creates an empty collection in memory.</summary>
-    public static Collection Create(CollectionOptions options) => throw new NotImplementedException();
+    public static Collection Create(CollectionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var quantizer = new Quantizer(options.Dimension, options.Metric, options.Bits, options.RotationSeed, new float[options.Dimension]);
+        var columns = new VectorColumns(options.Dimension, quantizer.Words, quantizer.ExtraPlanes, new OriginalStore(options.Dimension));
+        return new Collection(options, quantizer, columns, trained: false);
+    }
 
     /// <summary>The options the collection was created with.</summary>
-    public CollectionOptions Options => throw new NotImplementedException();
+    public CollectionOptions Options { get; }
+
+    /// <summary>The dimension of every vector.</summary>
+    public int Dimension => Options.Dimension;
 
     /// <summary>Live points.</summary>
-    public int Count => throw new NotImplementedException();
+    public int Count => Read(() => _columns.LiveCount);
 
     /// <summary>Bytes per vector by tier.</summary>
-    public TierBytes BytesPerVector => throw new NotImplementedException();
+    public TierBytes BytesPerVector => _columns.BytesPerVector;
 
-    /// <summary>Inserts or replaces one point.</summary>
-    public void Upsert(ulong id, ReadOnlySpan<float> vector) => throw new NotImplementedException();
+    /// <summary>Whether the centroid has been trained on the data (after <see cref="CollectionOptions.TrainingSize"/> points).</summary>
+    public bool IsTrained => Read(() => _trained);
 
-    /// <summary>Inserts or replaces many points; <paramref name="vectors"/> is row-major, ids.Length rows.</summary>
-    public void UpsertBatch(ReadOnlySpan<ulong> ids, ReadOnlySpan<float> vectors) => throw new NotImplementedException();
-
-    /// <summary>Deletes a point; throws <see cref="KeyNotFoundException"/> for an unknown id.</summary>
-    public void Delete(ulong id) => throw new NotImplementedException();
+    /// <summary>The centroid the codes are centred on.</summary>
+    public float[] Centroid => Read(() => (float[])_quantizer.Centroid.Clone());
 
     /// <summary>Whether a live point has this id.</summary>
-    public bool Contains(ulong id) => throw new NotImplementedException();
+    public bool Contains(ulong id) => Read(() => _ordinals.ContainsKey(id));
 
     /// <summary>The stored vector of a point (normalized under cosine).</summary>
-    public float[] GetVector(ulong id) => throw new NotImplementedException();
-
-    /// <summary>Searches with the dynamic cascade (or the fixed-oversampling baseline when options say so).</summary>
-    public SearchResult Search(ReadOnlySpan<float> query, SearchOptions? options = null) => throw new NotImplementedException();
-
-    /// <summary>Searches many queries (row-major) in one pass over the codes.</summary>
-    public SearchResult[] SearchBatch(ReadOnlySpan<float> queries, SearchOptions? options = null) => throw new NotImplementedException();
-
-    /// <summary>Exact float32 brute force over the originals (TensorPrimitives), the baseline of every benchmark.</summary>
-    public SearchResult SearchExact(ReadOnlySpan<float> query, int k, int threads = 1) => throw new NotImplementedException();
-
-    /// <summary>Exact float32 brute force for many queries, blocked so each original is read once per block of queries.</summary>
-    public SearchResult[] SearchExactBatch(ReadOnlySpan<float> queries, int k, int threads = 1) => throw new NotImplementedException();
-
-    /// <summary>Rewrites the columns without deleted points and re-trains the quantizer on the live data.</summary>
-    public void Compact() => throw new NotImplementedException();
-
-    /// <summary>Saves to a directory (manifest and column files).</summary>
-    public void Save(string directory) => throw new NotImplementedException();
-
-    /// <summary>Opens a saved collection; originals are memory-mapped.</summary>
-    public static Collection Open(string directory) => throw new NotImplementedException();
+    public float[] GetVector(ulong id) => Read(() =>
+        _ordinals.TryGetValue(id, out int ord) ? _columns.Originals.Row(ord).ToArray() : throw UnknownId(id));
 
     /// <inheritdoc />
-    public void Dispose() => throw new NotImplementedException();
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _lock.EnterWriteLock();
+        try
+        {
+            _disposed = true;
+            _columns.Dispose();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+        _lock.Dispose();
+    }
+
+    private T Read<T>(Func<T> read)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return read();
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    private static KeyNotFoundException UnknownId(ulong id) => new($"No point with id {id} in the collection.");
+
+    /// <summary>
+    /// Checks a vector and writes the form that is stored and searched (normalized under cosine) to
+    /// <paramref name="destination"/>. Throws <see cref="ArgumentException"/> naming the problem.
+    /// </summary>
+    private void Prepare(ReadOnlySpan<float> vector, Span<float> destination, string what)
+    {
+        if (vector.Length != Dimension)
+            throw new ArgumentException($"The {what} has {vector.Length} dimensions; the collection expects {Dimension}.", what);
+        for (int i = 0; i < vector.Length; i++)
+            if (!float.IsFinite(vector[i]))
+                throw new ArgumentException($"Component {i} of the {what} is {vector[i]}; only finite numbers are accepted.", what);
+        float norm = TensorPrimitives.Norm(vector);
+        if (!float.IsFinite(norm))
+            throw new ArgumentException($"The {what}'s norm overflows float32; scale it down.", what);
+        if (Options.Metric == Metric.Cosine)
+        {
+            if (norm == 0) throw new ArgumentException($"The {what} is all zeros, which has no direction under the cosine metric.", what);
+            TensorPrimitives.Divide(vector, norm, destination);
+        }
+        else
+        {
+            vector.CopyTo(destination);
+        }
+    }
 }

@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using BitSieve.Quantization;
+using BitSieve.Search;
+
+namespace BitSieve;
+
+public sealed partial class Collection
+{
+    /// <summary>Queries per group in a batch: each block of codes is scanned by the whole group while it is in cache.</summary>
+    private const int BatchGroup = 16;
+
+    /// <summary>Originals per block in the exact batch baseline (≈ L2-sized), reused by every query of a group.</summary>
+    private const int ExactBlock = 128;
+
+    /// <summary>Searches with the dynamic cascade (or the fixed-oversampling baseline when options say so).</summary>
+    public SearchResult Search(ReadOnlySpan<float> query, SearchOptions? options = null)
+    {
+        options ??= new SearchOptions();
+        options.Validate();
+        var q = new float[Dimension];
+        Prepare(query, q, "query");
+        _lock.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var cascade = NewCascade(q, options);
+            int count = _columns.Count;
+            int parts = Math.Max(1, Math.Min(options.Threads, count / Cascade.Block));
+            var states = new T1State[parts];
+            int k = ScanPoolSize(options);
+            int per = (count / parts + Cascade.Block - 1) / Cascade.Block * Cascade.Block;
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+            {
+                var state = states[p] = new T1State(k);
+                int start = Math.Min(count, p * per), end = p == parts - 1 ? count : Math.Min(count, start + per);
+                Scan(cascade, options, start, end, state);
+            });
+            return Finish(cascade, options, states);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// Searches many queries (row-major) in one pass over the codes: queries are taken in groups, and each block of
+    /// codes is scanned by every query of the group while it is in cache. Groups run on <see cref="SearchOptions.Threads"/> threads.
+    /// </summary>
+    public SearchResult[] SearchBatch(ReadOnlySpan<float> queries, SearchOptions? options = null)
+    {
+        options ??= new SearchOptions();
+        options.Validate();
+        var prepared = PrepareQueries(queries);
+        int n = prepared.Length / Math.Max(1, Dimension);
+        var results = new SearchResult[n];
+        _lock.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            int count = _columns.Count;
+            int groups = (n + BatchGroup - 1) / BatchGroup;
+            int k = ScanPoolSize(options);
+            Parallel.For(0, groups, new ParallelOptions { MaxDegreeOfParallelism = options.Threads }, g =>
+            {
+                int first = g * BatchGroup, size = Math.Min(BatchGroup, n - first);
+                var cascades = new Cascade[size];
+                var states = new T1State[size];
+                for (int i = 0; i < size; i++)
+                {
+                    cascades[i] = NewCascade(prepared.AsSpan((first + i) * Dimension, Dimension), options);
+                    states[i] = new T1State(k);
+                }
+                for (int start = 0; start < count; start += Cascade.Block)
+                {
+                    int end = Math.Min(count, start + Cascade.Block);
+                    for (int i = 0; i < size; i++) Scan(cascades[i], options, start, end, states[i]);
+                }
+                for (int i = 0; i < size; i++) results[first + i] = Finish(cascades[i], options, [states[i]]);
+            });
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+        return results;
+    }
+
+    /// <summary>Exact float32 brute force over the originals (TensorPrimitives), the baseline of every benchmark.</summary>
+    public SearchResult SearchExact(ReadOnlySpan<float> query, int k, int threads = 1)
+    {
+        new SearchOptions { K = k, Threads = threads }.Validate();
+        var q = new float[Dimension];
+        Prepare(query, q, "query");
+        _lock.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            long t0 = Stopwatch.GetTimestamp();
+            int count = _columns.Count;
+            int parts = Math.Max(1, Math.Min(threads, count / ExactBlock));
+            int per = (count + parts - 1) / parts;
+            var tops = new TopK[parts];
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+            {
+                var top = tops[p] = new TopK(k);
+                int end = Math.Min(count, (p + 1) * per);
+                for (int ord = p * per; ord < end; ord++)
+                    if (!_columns.IsDeleted(ord)) top.Add(ExactScore(ord, q), ord);
+            });
+            for (int p = 1; p < parts; p++) tops[0].Merge(tops[p]);
+            var trace = new SearchTrace { T3Seen = _columns.LiveCount, T3Micros = Stopwatch.GetElapsedTime(t0).TotalMicroseconds };
+            return new SearchResult(Cascade.ToHits(tops[0], _columns, Options.Metric), trace);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Exact float32 brute force for many queries, blocked so each original is read once per group of queries.</summary>
+    public SearchResult[] SearchExactBatch(ReadOnlySpan<float> queries, int k, int threads = 1)
+    {
+        new SearchOptions { K = k, Threads = threads }.Validate();
+        var prepared = PrepareQueries(queries);
+        int n = prepared.Length / Math.Max(1, Dimension);
+        var results = new SearchResult[n];
+        _lock.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            int count = _columns.Count;
+            int groups = (n + BatchGroup - 1) / BatchGroup;
+            Parallel.For(0, groups, new ParallelOptions { MaxDegreeOfParallelism = threads }, g =>
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                int first = g * BatchGroup, size = Math.Min(BatchGroup, n - first);
+                var tops = new TopK[size];
+                for (int i = 0; i < size; i++) tops[i] = new TopK(k);
+                for (int start = 0; start < count; start += ExactBlock)
+                {
+                    int end = Math.Min(count, start + ExactBlock);
+                    for (int i = 0; i < size; i++)
+                    {
+                        var q = prepared.AsSpan((first + i) * Dimension, Dimension);
+                        for (int ord = start; ord < end; ord++)
+                            if (!_columns.IsDeleted(ord)) tops[i].Add(ExactScore(ord, q), ord);
+                    }
+                }
+                double micros = Stopwatch.GetElapsedTime(t0).TotalMicroseconds / size;
+                for (int i = 0; i < size; i++)
+                    results[first + i] = new SearchResult(Cascade.ToHits(tops[i], _columns, Options.Metric),
+                        new SearchTrace { T3Seen = _columns.LiveCount, T3Micros = micros });
+            });
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+        return results;
+    }
+
+    private float ExactScore(int ordinal, ReadOnlySpan<float> query)
+    {
+        var x = _columns.Originals.Row(ordinal);
+        if (Options.Metric != Metric.Euclidean) return TensorPrimitives.Dot(x, query);
+        float distance = TensorPrimitives.Distance(x, query);
+        return -(distance * distance);
+    }
+
+    private float[] PrepareQueries(ReadOnlySpan<float> queries)
+    {
+        int d = Dimension;
+        if (queries.Length % d != 0)
+            throw new ArgumentException($"A batch of queries must hold a multiple of {d} floats; got {queries.Length}.", nameof(queries));
+        var prepared = new float[queries.Length];
+        for (int i = 0; i < queries.Length / d; i++)
+            Prepare(queries.Slice(i * d, d), prepared.AsSpan(i * d, d), $"query {i}");
+        return prepared;
+    }
+
+    private Cascade NewCascade(ReadOnlySpan<float> query, SearchOptions options) =>
+        new(_columns, _quantizer, _quantizer.Prepare(query), options.K, options.Quality);
+
+    private int ScanPoolSize(SearchOptions options) =>
+        options.Oversampling is int m ? (int)Math.Clamp((long)options.K * m, 1, Math.Max(1, _columns.LiveCount)) : options.K;
+
+    private static void Scan(Cascade cascade, SearchOptions options, int start, int end, T1State state)
+    {
+        if (options.Oversampling is null) cascade.ScanT1(start, end, state);
+        else cascade.ScanFixed(start, end, state);
+    }
+
+    private static SearchResult Finish(Cascade cascade, SearchOptions options, IReadOnlyList<T1State> states) =>
+        options.Oversampling is null ? cascade.Finish(states) : cascade.FinishFixed(states);
+}

@@ -1,0 +1,155 @@
+using BitSieve.Quantization;
+
+namespace BitSieve;
+
+public sealed partial class Collection
+{
+    /// <summary>
+    /// The centroid is re-trained when the mean of the live data has moved more than this fraction of the data's
+    /// spread (in squared norm) away from it: the estimator stays unbiased, but its error grows with ‖x − c‖.
+    /// </summary>
+    private const double DriftTolerance = 0.25;
+
+    /// <summary>Re-training also waits until this fraction of new points arrived since the last one (amortization).</summary>
+    private const double RetrainGrowth = 0.1;
+
+    /// <summary>Inserts or replaces one point.</summary>
+    public void Upsert(ulong id, ReadOnlySpan<float> vector) => UpsertBatch([id], vector);
+
+    /// <summary>
+    /// Inserts or replaces many points; <paramref name="vectors"/> is row-major with ids.Length rows. Every row is
+    /// checked before anything is written, so a bad row leaves the collection unchanged.
+    /// </summary>
+    public void UpsertBatch(ReadOnlySpan<ulong> ids, ReadOnlySpan<float> vectors)
+    {
+        int d = Dimension;
+        if ((long)ids.Length * d != vectors.Length)
+            throw new ArgumentException($"{ids.Length} ids need {(long)ids.Length * d} floats ({d} per vector); got {vectors.Length}.", nameof(vectors));
+        if (ids.IsEmpty) return;
+        var prepared = new float[vectors.Length];
+        for (int i = 0; i < ids.Length; i++)
+            Prepare(vectors.Slice(i * d, d), prepared.AsSpan(i * d, d), $"vector of point {ids[i]} (row {i})");
+
+        _lock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            int first = _columns.Count;
+            _columns.EnsureCapacity(first + ids.Length);
+            for (int i = 0; i < ids.Length; i++)
+            {
+                if (_ordinals.TryGetValue(ids[i], out int old)) RemoveOrdinal(old);
+                var row = prepared.AsSpan(i * d, d);
+                int ord = _columns.Append(ids[i], row);
+                _ordinals[ids[i]] = ord;
+                AddToSums(row, +1);
+            }
+            if (NeedsTraining()) Retrain();
+            else EncodeRange(first, _columns.Count);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Deletes a point; throws <see cref="KeyNotFoundException"/> for an unknown id.</summary>
+    public void Delete(ulong id)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_ordinals.TryGetValue(id, out int ord)) throw UnknownId(id);
+            RemoveOrdinal(ord);
+            _ordinals.Remove(id);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Re-trains the centroid on the live data and re-encodes every live point.</summary>
+    public void Compact()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_columns.LiveCount > 0) Retrain();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    private void RemoveOrdinal(int ordinal)
+    {
+        AddToSums(_columns.Originals.Row(ordinal), -1);
+        _columns.MarkDeleted(ordinal);
+    }
+
+    private void AddToSums(ReadOnlySpan<float> row, int sign)
+    {
+        double squares = 0;
+        for (int i = 0; i < row.Length; i++)
+        {
+            _sum[i] += sign * (double)row[i];
+            squares += (double)row[i] * row[i];
+        }
+        _sumSquares += sign * squares;
+    }
+
+    /// <summary>
+    /// True when an untrained collection reached its training size, or when the live mean has drifted from the
+    /// centroid by more than <see cref="DriftTolerance"/> of the spread and enough new points arrived since.
+    /// </summary>
+    private bool NeedsTraining()
+    {
+        int live = _columns.LiveCount;
+        if (live == 0) return false;
+        if (!_trained) return live >= Options.TrainingSize;
+        if (live < _liveAtTraining * (1 + RetrainGrowth)) return false;
+        double drift = 0, meanNorm2 = 0;
+        var c = _quantizer.Centroid;
+        for (int i = 0; i < _sum.Length; i++)
+        {
+            double mean = _sum[i] / live;
+            drift += (mean - c[i]) * (mean - c[i]);
+            meanNorm2 += mean * mean;
+        }
+        double spread = Math.Max(0, _sumSquares / live - meanNorm2);
+        return drift > DriftTolerance * spread;
+    }
+
+    private void Retrain()
+    {
+        int live = _columns.LiveCount;
+        var centroid = new float[Dimension];
+        for (int i = 0; i < centroid.Length; i++) centroid[i] = (float)(_sum[i] / live);
+        _quantizer = new Quantizer(Dimension, Options.Metric, Options.Bits, Options.RotationSeed, centroid);
+        _trained = true;
+        _liveAtTraining = live;
+        EncodeRange(0, _columns.Count);
+    }
+
+    private void EncodeRange(int start, int end)
+    {
+        var columns = _columns;
+        var quantizer = _quantizer;
+        const int chunk = 256;
+        int chunks = (end - start + chunk - 1) / chunk;
+        Parallel.For(0, chunks, c =>
+        {
+            int from = start + c * chunk, to = Math.Min(end, from + chunk);
+            for (int ord = from; ord < to; ord++)
+            {
+                if (columns.IsDeleted(ord)) continue;
+                quantizer.Encode(columns.Originals.Row(ord), columns.SignRow(ord), columns.ExtraRow(ord), out VectorFactors f);
+                columns.SetEncoded(ord, f);
+            }
+        });
+    }
+}

@@ -1,0 +1,138 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+
+namespace BitSieve.Quantization;
+
+/// <summary>
+/// Centring and rotation, and the encoders of both quantized tiers: T1 sign codes (RaBitQ) and the T2 extra bits of
+/// the extended code in the same rotated space. Metrics reduce to inner products on centred rotated vectors:
+/// s(x, q) = αR⟨o, u⟩ + β(x) + γ(q), see <see cref="VectorFactors"/>.
+/// </summary>
+internal sealed class Quantizer
+{
+    public Quantizer(int dimension, Metric metric, int bits, ulong seed, float[] centroid)
+    {
+        Dimension = dimension;
+        Metric = metric;
+        Bits = bits;
+        Seed = seed;
+        Words = (dimension + 63) >> 6;
+        Centroid = centroid;
+        Rotation = new RandomRotation(dimension, seed);
+    }
+
+    public int Dimension { get; }
+
+    public Metric Metric { get; }
+
+    /// <summary>Total bits per dimension of T1 + T2.</summary>
+    public int Bits { get; }
+
+    /// <summary>Bit planes stored by T2: all but the sign.</summary>
+    public int ExtraPlanes => Bits - 1;
+
+    /// <summary>Magnitude levels per sign: 2^(B−1).</summary>
+    public int Levels => 1 << (Bits - 1);
+
+    public ulong Seed { get; }
+
+    /// <summary>64-bit words per bit plane.</summary>
+    public int Words { get; }
+
+    public float[] Centroid { get; }
+
+    public RandomRotation Rotation { get; }
+
+    private float Alpha => Metric == Metric.Euclidean ? 2f : 1f;
+
+    /// <summary>Encodes one vector (already normalized under cosine) into its sign plane, extra planes and factors.</summary>
+    public void Encode(ReadOnlySpan<float> x, Span<ulong> sign, Span<ulong> extra, out VectorFactors factors)
+    {
+        int d = Dimension;
+        float[] buffer = ArrayPool<float>.Shared.Rent(2 * d);
+        byte[] levelBuffer = ArrayPool<byte>.Shared.Rent(d);
+        try
+        {
+            var centred = buffer.AsSpan(0, d);
+            var rotated = buffer.AsSpan(d, d);
+            TensorPrimitives.Subtract(x, Centroid, centred);
+            float r = TensorPrimitives.Norm(centred);
+            sign.Clear();
+            extra.Clear();
+            factors = default;
+            factors.Beta = Metric == Metric.Euclidean ? -r * r : TensorPrimitives.Dot(centred, Centroid);
+            factors.Balance = -d;
+            if (r == 0 || !float.IsFinite(r)) return;
+
+            TensorPrimitives.Divide(centred, r, centred);
+            Rotation.Apply(centred, rotated);
+
+            double absSum = 0;
+            int ones = 0;
+            for (int i = 0; i < d; i++)
+            {
+                absSum += Math.Abs(rotated[i]);
+                if (rotated[i] > 0)
+                {
+                    sign[i >> 6] |= 1UL << (i & 63);
+                    ones++;
+                }
+            }
+            double sqrtD = Math.Sqrt(d), sqrtD1 = Math.Sqrt(d - 1);
+            double scale = Alpha * r;
+            double f1 = Math.Clamp(absSum / sqrtD, 1e-6, 1.0);
+            factors.Scale = (float)scale;
+            factors.Balance = 2 * ones - d;
+            factors.RInv1 = (float)(scale / (f1 * sqrtD));
+            factors.E1 = (float)(scale * Math.Sqrt(1 - f1 * f1) / (f1 * sqrtD1));
+
+            var level = levelBuffer.AsSpan(0, d);
+            var (f2, norm) = ExtendedCode.Encode(rotated, Levels, level);
+            f2 = Math.Clamp(f2, 1e-6, 1.0);
+            int top = Levels - 1;
+            double ySum = 0;
+            for (int i = 0; i < d; i++)
+            {
+                bool positive = rotated[i] > 0;
+                int m = level[i];
+                ySum += positive ? m + 0.5 : -(m + 0.5);
+                int low = positive ? m : top - m;
+                for (int j = 0; j < ExtraPlanes; j++)
+                    if (((low >> j) & 1) != 0) extra[j * Words + (i >> 6)] |= 1UL << (i & 63);
+            }
+            factors.YSum = (float)ySum;
+            factors.YNorm = (float)(norm / sqrtD);
+            factors.RInv2 = (float)(scale / (norm * f2));
+            factors.E2 = (float)(scale * Math.Sqrt(1 - f2 * f2) / (f2 * sqrtD1));
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(levelBuffer);
+        }
+    }
+
+    /// <summary>Encodes a query (already normalized under cosine) for every tier.</summary>
+    public EncodedQuery Prepare(ReadOnlySpan<float> query)
+    {
+        int d = Dimension;
+        var centred = new float[d];
+        var rotated = new float[d];
+        TensorPrimitives.Subtract(query, Centroid, centred);
+        float norm = TensorPrimitives.Norm(centred);
+        float gamma = Metric == Metric.Euclidean ? -norm * norm : TensorPrimitives.Dot(query, Centroid);
+        Rotation.Apply(centred, rotated);
+        return new EncodedQuery
+        {
+            Vector = query.ToArray(),
+            T1 = new QueryPlanes(rotated, EncodedQuery.T1Bits, Words),
+            T2 = new QueryPlanes(rotated, EncodedQuery.T2Bits, Words),
+            Norm = norm,
+            Gamma = gamma,
+        };
+    }
+
+    /// <summary>The exact score (higher is closer) of a stored vector against the query, from float32.</summary>
+    public float ExactScore(ReadOnlySpan<float> x, ReadOnlySpan<float> query) =>
+        Metric == Metric.Euclidean ? -Kernels.SquaredDistance(x, query) : Kernels.Dot(x, query);
+}

@@ -1,0 +1,55 @@
+namespace BitSieve.Quantization;
+
+/// <summary>
+/// A query quantized to <c>Bits</c> bits per dimension, stored as bit planes: ũᵢ = Lo + Delta·qᵢ with
+/// qᵢ = Σₖ 2ᵏ·planeₖ[i]. Its rounding error e = u − ũ is kept as norms so the bounds can account for it.
+/// </summary>
+internal sealed class QueryPlanes
+{
+    public QueryPlanes(ReadOnlySpan<float> rotated, int bits, int words)
+    {
+        Bits = bits;
+        Planes = new ulong[bits * words];
+        float min = float.PositiveInfinity, max = float.NegativeInfinity;
+        foreach (var v in rotated)
+        {
+            min = MathF.Min(min, v);
+            max = MathF.Max(max, v);
+        }
+        int top = (1 << bits) - 1;
+        Lo = min;
+        Delta = max > min ? (max - min) / top : 0f;
+        double errL1 = 0, errL2 = 0;
+        long sum = 0;
+        for (int i = 0; i < rotated.Length; i++)
+        {
+            int q = Delta > 0 ? Math.Clamp((int)MathF.Round((rotated[i] - min) / Delta), 0, top) : 0;
+            sum += q;
+            double e = rotated[i] - (Lo + (double)Delta * q);
+            errL1 += Math.Abs(e);
+            errL2 += e * e;
+            for (int k = 0; k < bits; k++)
+                if (((q >> k) & 1) != 0) Planes[k * words + (i >> 6)] |= 1UL << (i & 63);
+        }
+        Sum = sum;
+        ErrL1 = (float)errL1;
+        ErrL2 = (float)Math.Sqrt(errL2);
+    }
+
+    public int Bits { get; }
+
+    public ulong[] Planes { get; }
+
+    public float Lo { get; }
+
+    public float Delta { get; }
+
+    /// <summary>Σ qᵢ.</summary>
+    public long Sum { get; }
+
+    /// <summary>‖e‖₁ of the rounding error.</summary>
+    public float ErrL1 { get; }
+
+    /// <summary>‖e‖₂ of the rounding error.</summary>
+    public float ErrL2 { get; }
+}

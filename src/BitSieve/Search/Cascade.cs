@@ -1,0 +1,318 @@
+using System.Diagnostics;
+using BitSieve.Quantization;
+using BitSieve.Storage;
+
+namespace BitSieve.Search;
+
+/// <summary>A vector still in the running, with its score interval.</summary>
+internal readonly record struct Candidate(int Ordinal, float Lo, float Hi);
+
+/// <summary>What one query's T1 pass has found so far; one per query and per thread.</summary>
+internal sealed class T1State(int k)
+{
+    public TopK Lower { get; } = new(k);
+
+    public List<Candidate> Candidates { get; } = [];
+
+    public long Seen;
+
+    public long Ticks;
+}
+
+/// <summary>
+/// The dynamic cascade for one query: a T1 pass keeps every vector whose upper bound reaches the running k-th lower
+/// bound; T2 tightens the survivors' intervals and prunes the same way; T3 reads float32 originals, best upper bound
+/// first, until no remaining interval can reach the k-th exact score.
+/// </summary>
+internal sealed class Cascade
+{
+    /// <summary>Vectors per T1 kernel call: their codes stay in cache while a batch of queries scans them.</summary>
+    public const int Block = 1024;
+
+    private readonly VectorColumns _columns;
+    private readonly Quantizer _quantizer;
+    private readonly EncodedQuery _query;
+    private readonly int _k;
+    private readonly bool _exact;
+    private readonly float _sqrtD;
+    // T1: raw = A·S + Lo·Balance + C0 = √D·⟨x̄, ũ⟩;  interval half-width = E1·c1 + RInv1·c2.
+    private readonly float _a1, _c01, _lo1, _c1, _c2, _delta1;
+    // T2: raw = Lo·YSum + Δ·(K − mid·Q) = ⟨ȳ, ũ⟩;  half-width = E2·c1 + RInv2·YNorm·c3.
+    private readonly float _c3, _delta2, _mid;
+    private readonly float _uNorm2;
+
+    public Cascade(VectorColumns columns, Quantizer quantizer, EncodedQuery query, int k, Quality quality)
+    {
+        _columns = columns;
+        _quantizer = quantizer;
+        _query = query;
+        _k = k;
+        _exact = quality.IsExact;
+        int d = quantizer.Dimension;
+        _sqrtD = MathF.Sqrt(d);
+        float eps = _exact ? 0 : (float)Confidence.Epsilon(quality.RecallTarget);
+        var t1 = query.T1;
+        _a1 = 2 * t1.Delta;
+        _lo1 = t1.Lo;
+        _c01 = -t1.Delta * t1.Sum;
+        _c1 = eps * query.Norm;
+        _c2 = eps * t1.ErrL2;
+        _c3 = eps * query.T2.ErrL2;
+        _delta1 = t1.ErrL1 / _sqrtD;
+        _delta2 = query.T2.ErrL2;
+        _mid = ((1 << quantizer.Bits) - 1) / 2f;
+        _uNorm2 = query.Norm * query.Norm;
+    }
+
+    public int K => _k;
+
+    /// <summary>The T1 pass over ordinals [start, end).</summary>
+    public void ScanT1(int start, int end, T1State state, ReadOnlySpan<ulong> allowed = default)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        var c = _columns;
+        int words = c.Words;
+        bool checkDeleted = c.DeletedCount > 0;
+        bool checkAllowed = !allowed.IsEmpty;
+        float gamma = _query.Gamma;
+        Span<int> dots = stackalloc int[Block];
+        float tau = state.Lower.Threshold;
+        long seen = 0;
+        for (int blockStart = start; blockStart < end; blockStart += Block)
+        {
+            int n = Math.Min(Block, end - blockStart);
+            Kernels.AsymmetricDotBlock(c.Signs.AsSpan(blockStart * words, n * words), _query.T1.Planes, EncodedQuery.T1Bits, dots[..n]);
+            for (int j = 0; j < n; j++)
+            {
+                int ord = blockStart + j;
+                if (checkDeleted && c.IsDeleted(ord)) continue;
+                if (checkAllowed && (allowed[ord >> 6] & (1UL << (ord & 63))) == 0) continue;
+                seen++;
+                float raw = _a1 * dots[j] + _lo1 * c.Balance[ord] + _c01;
+                float lo, hi;
+                if (_exact)
+                {
+                    (lo, hi) = ExactInterval1(ord, raw);
+                }
+                else
+                {
+                    float est = Estimate1(ord, raw, gamma, out float w);
+                    (lo, hi) = (est - w, est + w);
+                }
+                if (hi < tau) continue;
+                if (lo > tau)
+                {
+                    state.Lower.Add(lo, ord);
+                    tau = state.Lower.Threshold;
+                }
+                state.Candidates.Add(new Candidate(ord, lo, hi));
+            }
+        }
+        state.Seen += seen;
+        state.Ticks += Stopwatch.GetTimestamp() - t0;
+    }
+
+    /// <summary>Merges the T1 states of several threads and finishes the query with T2 and T3.</summary>
+    public SearchResult Finish(IReadOnlyList<T1State> states)
+    {
+        var trace = new SearchTrace();
+        var lower = states[0].Lower;
+        for (int i = 1; i < states.Count; i++) lower.Merge(states[i].Lower);
+        float tau = lower.Threshold;
+        var survivors = new List<Candidate>();
+        long ticks = 0;
+        foreach (var s in states)
+        {
+            trace.T1Seen += s.Seen;
+            ticks = Math.Max(ticks, s.Ticks);
+            foreach (var cand in s.Candidates)
+                if (cand.Hi >= tau) survivors.Add(cand);
+        }
+        trace.T1Kept = survivors.Count;
+        trace.T1Micros = Stopwatch.GetElapsedTime(0, ticks).TotalMicroseconds;
+
+        long t0 = Stopwatch.GetTimestamp();
+        var refined = RefineT2(survivors, trace);
+        long t1 = Stopwatch.GetTimestamp();
+        trace.T2Micros = Stopwatch.GetElapsedTime(t0, t1).TotalMicroseconds;
+        var hits = VerifyT3(refined, trace);
+        trace.T3Micros = Stopwatch.GetElapsedTime(t1).TotalMicroseconds;
+        return new SearchResult(hits, trace);
+    }
+
+    private List<Candidate> RefineT2(List<Candidate> survivors, SearchTrace trace)
+    {
+        survivors.Sort(static (a, b) => b.Hi.CompareTo(a.Hi));
+        var lower = new TopK(_k);
+        var kept = new List<Candidate>();
+        var c = _columns;
+        var planes = _query.T2.Planes;
+        int extra = c.ExtraPlanes;
+        float gamma = _query.Gamma;
+        foreach (var cand in survivors)
+        {
+            float tau = lower.Threshold;
+            if (cand.Hi < tau) break;
+            int ord = cand.Ordinal;
+            trace.T2Seen++;
+            long dot = (Kernels.AsymmetricDot(c.SignRow(ord), planes, EncodedQuery.T2Bits) << extra)
+                     + Kernels.MultiBitDot(c.ExtraRow(ord), extra, planes, EncodedQuery.T2Bits);
+            float raw = _query.T2.Lo * c.YSum[ord] + _query.T2.Delta * (dot - _mid * _query.T2.Sum);
+            float lo, hi;
+            if (_exact)
+            {
+                (lo, hi) = ExactInterval2(ord, raw);
+            }
+            else
+            {
+                float est = c.RInv2[ord] * raw + c.Beta[ord] + gamma;
+                float w = c.E2[ord] * _c1 + c.RInv2[ord] * c.YNorm[ord] * _c3;
+                (lo, hi) = (est - w, est + w);
+            }
+            // Both intervals hold (deterministically, or with high probability): keep their intersection.
+            if (MathF.Max(lo, cand.Lo) <= MathF.Min(hi, cand.Hi)) (lo, hi) = (MathF.Max(lo, cand.Lo), MathF.Min(hi, cand.Hi));
+            if (hi < tau) continue;
+            if (lo > tau) lower.Add(lo, ord);
+            kept.Add(new Candidate(ord, lo, hi));
+        }
+        float final = lower.Threshold;
+        kept.RemoveAll(x => x.Hi < final);
+        trace.T2Kept = kept.Count;
+        return kept;
+    }
+
+    private Hit[] VerifyT3(List<Candidate> refined, SearchTrace trace)
+    {
+        refined.Sort(static (a, b) => b.Hi.CompareTo(a.Hi));
+        var best = new TopK(_k);
+        foreach (var cand in refined)
+        {
+            if (best.IsFull && cand.Hi < best.Threshold) break;
+            float score = _quantizer.ExactScore(_columns.Originals.Row(cand.Ordinal), _query.Vector);
+            trace.T3Seen++;
+            best.Add(score, cand.Ordinal);
+        }
+        return ToHits(best, _columns, _quantizer.Metric);
+    }
+
+    /// <summary>
+    /// The fixed-oversampling baseline's scan over ordinals [start, end): keeps the top k·m by the T1 estimate,
+    /// with the same kernel and estimator as the cascade.
+    /// </summary>
+    public void ScanFixed(int start, int end, T1State state, ReadOnlySpan<ulong> allowed = default)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        var c = _columns;
+        int words = c.Words;
+        bool checkDeleted = c.DeletedCount > 0;
+        bool checkAllowed = !allowed.IsEmpty;
+        float gamma = _query.Gamma;
+        Span<int> dots = stackalloc int[Block];
+        float tau = state.Lower.Threshold;
+        long seen = 0;
+        for (int blockStart = start; blockStart < end; blockStart += Block)
+        {
+            int n = Math.Min(Block, end - blockStart);
+            Kernels.AsymmetricDotBlock(c.Signs.AsSpan(blockStart * words, n * words), _query.T1.Planes, EncodedQuery.T1Bits, dots[..n]);
+            for (int j = 0; j < n; j++)
+            {
+                int ord = blockStart + j;
+                if (checkDeleted && c.IsDeleted(ord)) continue;
+                if (checkAllowed && (allowed[ord >> 6] & (1UL << (ord & 63))) == 0) continue;
+                seen++;
+                float est = Estimate1(ord, _a1 * dots[j] + _lo1 * c.Balance[ord] + _c01, gamma, out _);
+                if (est <= tau) continue;
+                state.Lower.Add(est, ord);
+                tau = state.Lower.Threshold;
+            }
+        }
+        state.Seen += seen;
+        state.Ticks += Stopwatch.GetTimestamp() - t0;
+    }
+
+    /// <summary>Rescores the fixed baseline's pool (merged over threads) with float32 originals.</summary>
+    public SearchResult FinishFixed(IReadOnlyList<T1State> states)
+    {
+        var trace = new SearchTrace();
+        var pool = states[0].Lower;
+        long ticks = 0;
+        for (int i = 1; i < states.Count; i++) pool.Merge(states[i].Lower);
+        foreach (var s in states)
+        {
+            trace.T1Seen += s.Seen;
+            ticks = Math.Max(ticks, s.Ticks);
+        }
+        trace.T1Micros = Stopwatch.GetElapsedTime(0, ticks).TotalMicroseconds;
+        trace.T1Kept = pool.Count;
+        long t0 = Stopwatch.GetTimestamp();
+        var best = new TopK(_k);
+        foreach (var (_, ord) in pool.ToSortedArray())
+        {
+            best.Add(_quantizer.ExactScore(_columns.Originals.Row(ord), _query.Vector), ord);
+            trace.T3Seen++;
+        }
+        trace.T3Micros = Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+        return new SearchResult(ToHits(best, _columns, _quantizer.Metric), trace);
+    }
+
+    internal static Hit[] ToHits(TopK best, VectorColumns columns, Metric metric)
+    {
+        var sorted = best.ToSortedArray();
+        var hits = new Hit[sorted.Length];
+        for (int i = 0; i < sorted.Length; i++)
+        {
+            var (score, ord) = sorted[i];
+            hits[i] = new Hit(columns.Ids[ord], ord, metric == Metric.Euclidean ? MathF.Sqrt(MathF.Max(0, -score)) : score);
+        }
+        return hits;
+    }
+
+    private float Estimate1(int ord, float raw, float gamma, out float width)
+    {
+        var c = _columns;
+        float rinv = c.RInv1[ord];
+        width = c.E1[ord] * _c1 + rinv * _c2;
+        return rinv * raw + c.Beta[ord] + gamma;
+    }
+
+    /// <summary>
+    /// Deterministic T1 interval. With a = ⟨x̄, u⟩ (known within δ from the quantized query), o′ = f·x̄ + o⊥ with
+    /// ‖o⊥‖ = √(1−f²) and o⊥ ⟂ x̄, so |⟨o′,u⟩ − f·a| ≤ f·δ + √(1−f²)·√(‖u‖² − (|a|−δ)²).
+    /// </summary>
+    private (float Lo, float Hi) ExactInterval1(int ord, float raw)
+    {
+        var c = _columns;
+        float scale = c.Scale[ord];
+        float offset = c.Beta[ord] + _query.Gamma;
+        if (scale == 0) return Widen(offset, 0, offset);
+        float f = MathF.Min(1, scale / (c.RInv1[ord] * _sqrtD));
+        return Deterministic(scale, f, raw / _sqrtD, _delta1, offset);
+    }
+
+    private (float Lo, float Hi) ExactInterval2(int ord, float raw)
+    {
+        var c = _columns;
+        float scale = c.Scale[ord];
+        float offset = c.Beta[ord] + _query.Gamma;
+        if (scale == 0) return Widen(offset, 0, offset);
+        float norm = c.YNorm[ord] * _sqrtD;
+        float f = MathF.Min(1, scale / (c.RInv2[ord] * norm));
+        return Deterministic(scale, f, raw / norm, _delta2, offset);
+    }
+
+    private (float Lo, float Hi) Deterministic(float scale, float f, float a, float delta, float offset)
+    {
+        float s = MathF.Sqrt(MathF.Max(0, 1 - f * f));
+        float known = MathF.Max(0, MathF.Abs(a) - delta);
+        float half = scale * (f * delta + s * MathF.Sqrt(MathF.Max(0, _uNorm2 - known * known)));
+        float center = scale * f * a + offset;
+        return Widen(center, half, scale * _query.Norm + MathF.Abs(offset));
+    }
+
+    /// <summary>Float32 rounding in the estimate and in the exact score: a small relative slack keeps bounds sound.</summary>
+    private static (float Lo, float Hi) Widen(float center, float half, float magnitude)
+    {
+        float slack = 2e-5f * magnitude + 1e-6f;
+        return (center - half - slack, center + half + slack);
+    }
+}

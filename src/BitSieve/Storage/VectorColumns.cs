@@ -1,0 +1,110 @@
+using BitSieve.Quantization;
+
+namespace BitSieve.Storage;
+
+/// <summary>
+/// The columns of a collection, addressed by ordinal: T1 sign planes, T2 extra planes, the per-vector factors
+/// (one array per factor, so a pass reads only what it uses), point ids, tombstones and the T3 originals.
+/// </summary>
+internal sealed class VectorColumns : IDisposable
+{
+    public VectorColumns(int dimension, int words, int extraPlanes, OriginalStore originals)
+    {
+        Dimension = dimension;
+        Words = words;
+        ExtraPlanes = extraPlanes;
+        Originals = originals;
+    }
+
+    public int Dimension { get; }
+
+    public int Words { get; }
+
+    public int ExtraPlanes { get; }
+
+    /// <summary>Ordinals in use, deleted ones included.</summary>
+    public int Count { get; private set; }
+
+    public int DeletedCount { get; private set; }
+
+    public int LiveCount => Count - DeletedCount;
+
+    public ulong[] Signs = [];
+    public ulong[] Extra = [];
+    public float[] Scale = [], RInv1 = [], E1 = [], Balance = [], Beta = [], RInv2 = [], E2 = [], YSum = [], YNorm = [];
+    public ulong[] Ids = [];
+
+    /// <summary>Tombstones, one bit per ordinal.</summary>
+    public ulong[] Deleted = [];
+
+    public OriginalStore Originals { get; private set; }
+
+    /// <summary>Bytes per vector by tier.</summary>
+    public TierBytes BytesPerVector => new(Words * 8, ExtraPlanes * Words * 8, 9 * sizeof(float), Dimension * sizeof(float));
+
+    public bool IsDeleted(int ordinal) => (Deleted[ordinal >> 6] & (1UL << (ordinal & 63))) != 0;
+
+    public Span<ulong> SignRow(int ordinal) => Signs.AsSpan(ordinal * Words, Words);
+
+    public Span<ulong> ExtraRow(int ordinal) => Extra.AsSpan(ordinal * ExtraPlanes * Words, ExtraPlanes * Words);
+
+    /// <summary>Appends a point (its original and id); the caller encodes it with <see cref="SetEncoded"/>.</summary>
+    public int Append(ulong id, ReadOnlySpan<float> vector)
+    {
+        int ordinal = Count;
+        EnsureCapacity(ordinal + 1);
+        Ids[ordinal] = id;
+        Originals.Append(vector);
+        Count++;
+        return ordinal;
+    }
+
+    public void SetEncoded(int ordinal, in VectorFactors f)
+    {
+        Scale[ordinal] = f.Scale;
+        RInv1[ordinal] = f.RInv1;
+        E1[ordinal] = f.E1;
+        Balance[ordinal] = f.Balance;
+        Beta[ordinal] = f.Beta;
+        RInv2[ordinal] = f.RInv2;
+        E2[ordinal] = f.E2;
+        YSum[ordinal] = f.YSum;
+        YNorm[ordinal] = f.YNorm;
+    }
+
+    public void MarkDeleted(int ordinal)
+    {
+        if (IsDeleted(ordinal)) return;
+        Deleted[ordinal >> 6] |= 1UL << (ordinal & 63);
+        DeletedCount++;
+    }
+
+    /// <summary>Restores the count and tombstones after the arrays were loaded from disk.</summary>
+    public void SetLoaded(int count, int deletedCount)
+    {
+        Count = count;
+        DeletedCount = deletedCount;
+    }
+
+    public void EnsureCapacity(int needed)
+    {
+        int capacity = Ids.Length;
+        if (needed <= capacity) return;
+        int next = (int)Math.Min(Array.MaxLength / Math.Max(1, ExtraPlanes * Words), Math.Max(needed, Math.Max(1024, capacity * 3L / 2)));
+        Array.Resize(ref Signs, next * Words);
+        Array.Resize(ref Extra, next * ExtraPlanes * Words);
+        Array.Resize(ref Scale, next);
+        Array.Resize(ref RInv1, next);
+        Array.Resize(ref E1, next);
+        Array.Resize(ref Balance, next);
+        Array.Resize(ref Beta, next);
+        Array.Resize(ref RInv2, next);
+        Array.Resize(ref E2, next);
+        Array.Resize(ref YSum, next);
+        Array.Resize(ref YNorm, next);
+        Array.Resize(ref Ids, next);
+        Array.Resize(ref Deleted, (next + 63) >> 6);
+    }
+
+    public void Dispose() => Originals.Dispose();
+}
