@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics;
 using BitSieve.Quantization;
 using BitSieve.Storage;
 
@@ -72,44 +73,70 @@ internal sealed class Cascade
         long t0 = Stopwatch.GetTimestamp();
         var c = _columns;
         int words = c.Words;
-        bool checkDeleted = c.DeletedCount > 0;
-        bool checkAllowed = !allowed.IsEmpty;
-        float gamma = _query.Gamma;
         Span<int> dots = stackalloc int[Block];
-        float tau = state.Lower.Threshold;
-        long seen = 0;
         for (int blockStart = start; blockStart < end; blockStart += Block)
         {
             int n = Math.Min(Block, end - blockStart);
             Kernels.AsymmetricDotBlock(c.Signs.AsSpan(blockStart * words, n * words), _query.T1.Planes, EncodedQuery.T1Bits, dots[..n]);
-            for (int j = 0; j < n; j++)
+            int j = 0;
+            if (!_exact)
             {
-                int ord = blockStart + j;
-                if (checkDeleted && c.IsDeleted(ord)) continue;
-                if (checkAllowed && (allowed[ord >> 6] & (1UL << (ord & 63))) == 0) continue;
-                seen++;
-                float raw = _a1 * dots[j] + _lo1 * c.Balance[ord] + _c01;
-                float lo, hi;
-                if (_exact)
+                // Reject whole vectors of lanes whose upper bounds all fall below the k-th lower bound: the common case.
+                for (; j + Vector<float>.Count <= n; j += Vector<float>.Count)
                 {
-                    (lo, hi) = ExactInterval1(ord, raw);
+                    var hi = UpperBounds1(blockStart + j, dots.Slice(j, Vector<float>.Count));
+                    if (!Vector.GreaterThanOrEqualAny(hi, new Vector<float>(state.Lower.Threshold))) continue;
+                    for (int lane = 0; lane < Vector<float>.Count; lane++) Consider1(blockStart + j + lane, dots[j + lane], state, allowed);
                 }
-                else
-                {
-                    float est = Estimate1(ord, raw, gamma, out float w);
-                    (lo, hi) = (est - w, est + w);
-                }
-                if (hi < tau) continue;
-                if (lo > tau)
-                {
-                    state.Lower.Add(lo, ord);
-                    tau = state.Lower.Threshold;
-                }
-                state.Candidates.Add(new Candidate(ord, lo, hi));
             }
+            for (; j < n; j++) Consider1(blockStart + j, dots[j], state, allowed);
         }
-        state.Seen += seen;
+        state.Seen += CountLive(start, end, allowed);
         state.Ticks += Stopwatch.GetTimestamp() - t0;
+    }
+
+    /// <summary>T1 upper bounds of consecutive ordinals, est + w, lane-parallel.</summary>
+    private Vector<float> UpperBounds1(int ordinal, ReadOnlySpan<int> dots)
+    {
+        var c = _columns;
+        var raw = Vector.ConvertToSingle(new Vector<int>(dots)) * _a1 + new Vector<float>(c.Balance.AsSpan(ordinal)) * _lo1 + new Vector<float>(_c01);
+        var rinv = new Vector<float>(c.RInv1.AsSpan(ordinal));
+        return rinv * (raw + new Vector<float>(_c2)) + new Vector<float>(c.E1.AsSpan(ordinal)) * _c1
+             + new Vector<float>(c.Beta.AsSpan(ordinal)) + new Vector<float>(_query.Gamma);
+    }
+
+    /// <summary>Scores one vector at T1 and keeps it if its interval reaches the k-th lower bound.</summary>
+    private void Consider1(int ord, int dot, T1State state, ReadOnlySpan<ulong> allowed)
+    {
+        var c = _columns;
+        if (c.DeletedCount > 0 && c.IsDeleted(ord)) return;
+        if (!allowed.IsEmpty && (allowed[ord >> 6] & (1UL << (ord & 63))) == 0) return;
+        float raw = _a1 * dot + _lo1 * c.Balance[ord] + _c01;
+        float lo, hi;
+        if (_exact)
+        {
+            (lo, hi) = ExactInterval1(ord, raw);
+        }
+        else
+        {
+            float est = Estimate1(ord, raw, _query.Gamma, out float w);
+            (lo, hi) = (est - w, est + w);
+        }
+        float tau = state.Lower.Threshold;
+        if (hi < tau) return;
+        if (lo > tau) state.Lower.Add(lo, ord);
+        state.Candidates.Add(new Candidate(ord, lo, hi));
+    }
+
+    /// <summary>Live (and allowed) ordinals in [start, end): what a pass has seen.</summary>
+    private long CountLive(int start, int end, ReadOnlySpan<ulong> allowed)
+    {
+        var c = _columns;
+        if (allowed.IsEmpty && c.DeletedCount == 0) return end - start;
+        long live = 0;
+        for (int ord = start; ord < end; ord++)
+            if (!c.IsDeleted(ord) && (allowed.IsEmpty || (allowed[ord >> 6] & (1UL << (ord & 63))) != 0)) live++;
+        return live;
     }
 
     /// <summary>Merges the T1 states of several threads and finishes the query with T2 and T3.</summary>
@@ -204,30 +231,38 @@ internal sealed class Cascade
         long t0 = Stopwatch.GetTimestamp();
         var c = _columns;
         int words = c.Words;
-        bool checkDeleted = c.DeletedCount > 0;
-        bool checkAllowed = !allowed.IsEmpty;
-        float gamma = _query.Gamma;
         Span<int> dots = stackalloc int[Block];
-        float tau = state.Lower.Threshold;
-        long seen = 0;
         for (int blockStart = start; blockStart < end; blockStart += Block)
         {
             int n = Math.Min(Block, end - blockStart);
             Kernels.AsymmetricDotBlock(c.Signs.AsSpan(blockStart * words, n * words), _query.T1.Planes, EncodedQuery.T1Bits, dots[..n]);
-            for (int j = 0; j < n; j++)
+            int j = 0;
+            for (; j + Vector<float>.Count <= n; j += Vector<float>.Count)
             {
-                int ord = blockStart + j;
-                if (checkDeleted && c.IsDeleted(ord)) continue;
-                if (checkAllowed && (allowed[ord >> 6] & (1UL << (ord & 63))) == 0) continue;
-                seen++;
-                float est = Estimate1(ord, _a1 * dots[j] + _lo1 * c.Balance[ord] + _c01, gamma, out _);
-                if (est <= tau) continue;
-                state.Lower.Add(est, ord);
-                tau = state.Lower.Threshold;
+                var est = Estimates1(blockStart + j, dots.Slice(j, Vector<float>.Count));
+                if (!Vector.GreaterThanAny(est, new Vector<float>(state.Lower.Threshold))) continue;
+                for (int lane = 0; lane < Vector<float>.Count; lane++) ConsiderFixed(blockStart + j + lane, est[lane], state, allowed);
             }
+            for (; j < n; j++)
+                ConsiderFixed(blockStart + j, Estimate1(blockStart + j, _a1 * dots[j] + _lo1 * c.Balance[blockStart + j] + _c01, _query.Gamma, out _), state, allowed);
         }
-        state.Seen += seen;
+        state.Seen += CountLive(start, end, allowed);
         state.Ticks += Stopwatch.GetTimestamp() - t0;
+    }
+
+    private Vector<float> Estimates1(int ordinal, ReadOnlySpan<int> dots)
+    {
+        var c = _columns;
+        var raw = Vector.ConvertToSingle(new Vector<int>(dots)) * _a1 + new Vector<float>(c.Balance.AsSpan(ordinal)) * _lo1 + new Vector<float>(_c01);
+        return new Vector<float>(c.RInv1.AsSpan(ordinal)) * raw + new Vector<float>(c.Beta.AsSpan(ordinal)) + new Vector<float>(_query.Gamma);
+    }
+
+    private void ConsiderFixed(int ord, float est, T1State state, ReadOnlySpan<ulong> allowed)
+    {
+        var c = _columns;
+        if (c.DeletedCount > 0 && c.IsDeleted(ord)) return;
+        if (!allowed.IsEmpty && (allowed[ord >> 6] & (1UL << (ord & 63))) == 0) return;
+        if (est > state.Lower.Threshold) state.Lower.Add(est, ord);
     }
 
     /// <summary>Rescores the fixed baseline's pool (merged over threads) with float32 originals.</summary>
