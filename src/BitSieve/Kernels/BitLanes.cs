@@ -51,6 +51,16 @@ internal interface IBitLanes<TV>
     static abstract ulong Sum(TV words);
 }
 
+/// <summary>popcount(0..15) as bytes, packed little-endian into two words; ≤ 4 per byte, so a shift by ≤ 3 scales every entry.</summary>
+internal static class NibbleTable
+{
+    public const ulong Low = 0x0302020102010100UL;
+    public const ulong High = 0x0403030203020201UL;
+
+    /// <summary>The low nibble of every byte.</summary>
+    public const ulong LowMask = 0x0F0F0F0F0F0F0F0FUL;
+}
+
 internal readonly struct Lanes512 : IBitLanes<Vector512<ulong>>
 {
     public static int Words => Vector512<ulong>.Count;
@@ -67,17 +77,21 @@ internal readonly struct Lanes512 : IBitLanes<Vector512<ulong>>
     public static Vector512<ulong> Xor(Vector512<ulong> a, Vector512<ulong> b) => a ^ b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<ulong> LowNibbles(Vector512<ulong> v) => v & Vector512.Create(0x0F0F0F0F0F0F0F0FUL);
+    public static Vector512<ulong> LowNibbles(Vector512<ulong> v) => v & Vector512.Create(NibbleTable.LowMask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<ulong> HighNibbles(Vector512<ulong> v) => Vector512.ShiftRightLogical(v, 4) & Vector512.Create(0x0F0F0F0F0F0F0F0FUL);
+    public static Vector512<ulong> HighNibbles(Vector512<ulong> v) => Vector512.ShiftRightLogical(v, 4) & Vector512.Create(NibbleTable.LowMask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<ulong> NibblePopCount(Vector512<ulong> nibbles, [ConstantExpected(Min = 0, Max = 3)] byte shift)
     {
-        Vector128<byte> lut = Vector128.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4) << shift;
-        Vector512<byte> table = Vector512.Create(Vector256.Create(lut, lut), Vector256.Create(lut, lut));
-        return Vector512.ShuffleNative(table, nibbles.AsByte()).AsUInt64();
+        ulong lo = NibbleTable.Low << shift, hi = NibbleTable.High << shift;
+        Vector512<byte> table = Vector512.Create(lo, hi, lo, hi, lo, hi, lo, hi).AsByte();
+
+        // In-lane vpshufb: the table is repeated per 128-bit lane and indices are < 16.
+        return Avx512BW.IsSupported
+            ? Avx512BW.Shuffle(table, nibbles.AsByte()).AsUInt64()
+            : Vector512.ShuffleNative(table, nibbles.AsByte()).AsUInt64();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -124,16 +138,22 @@ internal readonly struct Lanes256 : IBitLanes<Vector256<ulong>>
     public static Vector256<ulong> Xor(Vector256<ulong> a, Vector256<ulong> b) => a ^ b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<ulong> LowNibbles(Vector256<ulong> v) => v & Vector256.Create(0x0F0F0F0F0F0F0F0FUL);
+    public static Vector256<ulong> LowNibbles(Vector256<ulong> v) => v & Vector256.Create(NibbleTable.LowMask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<ulong> HighNibbles(Vector256<ulong> v) => Vector256.ShiftRightLogical(v, 4) & Vector256.Create(0x0F0F0F0F0F0F0F0FUL);
+    public static Vector256<ulong> HighNibbles(Vector256<ulong> v) => Vector256.ShiftRightLogical(v, 4) & Vector256.Create(NibbleTable.LowMask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<ulong> NibblePopCount(Vector256<ulong> nibbles, [ConstantExpected(Min = 0, Max = 3)] byte shift)
     {
-        Vector128<byte> lut = Vector128.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4) << shift;
-        return Vector256.ShuffleNative(Vector256.Create(lut, lut), nibbles.AsByte()).AsUInt64();
+        ulong lo = NibbleTable.Low << shift, hi = NibbleTable.High << shift;
+        Vector256<byte> table = Vector256.Create(lo, hi, lo, hi).AsByte();
+
+        // Vector256.ShuffleNative keeps cross-lane semantics without AVX-512 VBMI (vperm2i128 + 2 vpshufb + blend);
+        // the in-lane vpshufb suffices since the table is repeated per lane.
+        return Avx2.IsSupported
+            ? Avx2.Shuffle(table, nibbles.AsByte()).AsUInt64()
+            : Vector256.ShuffleNative(table, nibbles.AsByte()).AsUInt64();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -180,16 +200,16 @@ internal readonly struct Lanes128 : IBitLanes<Vector128<ulong>>
     public static Vector128<ulong> Xor(Vector128<ulong> a, Vector128<ulong> b) => a ^ b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<ulong> LowNibbles(Vector128<ulong> v) => v & Vector128.Create(0x0F0F0F0F0F0F0F0FUL);
+    public static Vector128<ulong> LowNibbles(Vector128<ulong> v) => v & Vector128.Create(NibbleTable.LowMask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<ulong> HighNibbles(Vector128<ulong> v) => Vector128.ShiftRightLogical(v, 4) & Vector128.Create(0x0F0F0F0F0F0F0F0FUL);
+    public static Vector128<ulong> HighNibbles(Vector128<ulong> v) => Vector128.ShiftRightLogical(v, 4) & Vector128.Create(NibbleTable.LowMask);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<ulong> NibblePopCount(Vector128<ulong> nibbles, [ConstantExpected(Min = 0, Max = 3)] byte shift)
     {
-        Vector128<byte> lut = Vector128.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4) << shift;
-        return Vector128.ShuffleNative(lut, nibbles.AsByte()).AsUInt64();
+        ulong lo = NibbleTable.Low << shift, hi = NibbleTable.High << shift;
+        return Vector128.ShuffleNative(Vector128.Create(lo, hi).AsByte(), nibbles.AsByte()).AsUInt64();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

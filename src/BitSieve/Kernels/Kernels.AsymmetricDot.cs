@@ -206,7 +206,9 @@ public static partial class Kernels
             return 0;
         }
 
-        int planeWords = padded * queryBits;
+        // Query planes split into low and high nibbles once per block (so each code needs one split, not one per
+        // plane), zero-padded to Wp words: [low plane 0 | high plane 0 | low plane 1 | ...], each Wp words.
+        int planeWords = 2 * padded * queryBits;
         ulong[]? rented = null;
         Span<ulong> pad = planeWords <= 1024
             ? stackalloc ulong[1024]
@@ -215,7 +217,14 @@ public static partial class Kernels
         pad.Clear();
         for (int k = 0; k < queryBits; k++)
         {
-            queryPlanes.Slice(k * words, words).CopyTo(pad.Slice(k * padded, words));
+            ReadOnlySpan<ulong> plane = queryPlanes.Slice(k * words, words);
+            Span<ulong> low = pad.Slice(2 * k * padded, words);
+            Span<ulong> high = pad.Slice(((2 * k) + 1) * padded, words);
+            for (int w = 0; w < words; w++)
+            {
+                low[w] = plane[w] & NibbleTable.LowMask;
+                high[w] = (plane[w] >> 4) & NibbleTable.LowMask;
+            }
         }
 
         ref ulong planes = ref MemoryMarshal.GetReference(pad);
@@ -263,17 +272,62 @@ public static partial class Kernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV PaddedCode<T, TV>(ref ulong code, ref ulong planes, nuint paddedWords, int queryBits)
+    private static TV PaddedCode<T, TV>(ref ulong code, ref ulong splitPlanes, nuint paddedWords, int queryBits)
         where T : IBitLanes<TV>
         where TV : struct
     {
         nuint lanes = (nuint)T.Words;
-        TV acc = WeightedAndPopCount<T, TV>(T.Load(ref code, 0), ref planes, paddedWords, queryBits);
+        TV acc = WeightedSplit<T, TV>(T.Load(ref code, 0), ref splitPlanes, paddedWords, queryBits);
         for (nuint w = lanes; w < paddedWords; w += lanes)
         {
-            acc = T.AddWords(acc, WeightedAndPopCount<T, TV>(T.Load(ref code, w), ref Unsafe.Add(ref planes, w), paddedWords, queryBits));
+            acc = T.AddWords(acc, WeightedSplit<T, TV>(T.Load(ref code, w), ref Unsafe.Add(ref splitPlanes, w), paddedWords, queryBits));
         }
 
         return acc;
+    }
+
+    /// <summary>
+    /// As <see cref="WeightedAndPopCount"/>, with the planes already split into nibbles: low plane k at
+    /// 2k·stride, high plane k at (2k+1)·stride. (c ∧ q) split into nibbles is (c_lo ∧ q_lo, c_hi ∧ q_hi).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV WeightedSplit<T, TV>(TV code, ref ulong splitPlanes, nuint stride, int queryBits)
+        where T : IBitLanes<TV>
+        where TV : struct
+    {
+        TV lo = T.LowNibbles(code), hi = T.HighNibbles(code);
+        TV total = T.Zero;
+        for (int g = 0; g < queryBits; g += 4)
+        {
+            ref ulong p = ref Unsafe.Add(ref splitPlanes, 2 * (nuint)g * stride);
+            TV bytes = T.AddBytes(
+                T.NibblePopCount(T.And(lo, T.Load(ref p, 0)), 0),
+                T.NibblePopCount(T.And(hi, T.Load(ref p, stride)), 0));
+            int count = queryBits - g;
+            if (count > 1)
+            {
+                bytes = T.AddBytes(bytes, T.AddBytes(
+                    T.NibblePopCount(T.And(lo, T.Load(ref p, 2 * stride)), 1),
+                    T.NibblePopCount(T.And(hi, T.Load(ref p, 3 * stride)), 1)));
+            }
+
+            if (count > 2)
+            {
+                bytes = T.AddBytes(bytes, T.AddBytes(
+                    T.NibblePopCount(T.And(lo, T.Load(ref p, 4 * stride)), 2),
+                    T.NibblePopCount(T.And(hi, T.Load(ref p, 5 * stride)), 2)));
+            }
+
+            if (count > 3)
+            {
+                bytes = T.AddBytes(bytes, T.AddBytes(
+                    T.NibblePopCount(T.And(lo, T.Load(ref p, 6 * stride)), 3),
+                    T.NibblePopCount(T.And(hi, T.Load(ref p, 7 * stride)), 3)));
+            }
+
+            total = T.AddWords(total, T.ShiftLeftWords(T.SumBytes(bytes), g));
+        }
+
+        return total;
     }
 }
