@@ -139,15 +139,17 @@ public sealed partial class Collection
     {
         var columns = _columns;
         var quantizer = _quantizer;
-        const int chunk = 256;
+        const int chunk = 256; // a multiple of 64: threads never share a FastScan block
         int chunks = (end - start + chunk - 1) / chunk;
         Parallel.For(0, chunks, c =>
         {
             int from = start + c * chunk, to = Math.Min(end, from + chunk);
+            Span<ulong> sign = stackalloc ulong[columns.Words];
             for (int ord = from; ord < to; ord++)
             {
                 if (columns.IsDeleted(ord)) continue;
-                quantizer.Encode(columns.Originals.Row(ord), columns.SignRow(ord), columns.ExtraRow(ord), out VectorFactors f);
+                quantizer.Encode(columns.Originals.Row(ord), sign, columns.ExtraRow(ord), out VectorFactors f);
+                columns.WriteSignRow(ord, sign);
                 columns.SetEncoded(ord, f);
             }
         });

@@ -21,9 +21,11 @@ internal sealed class QueryPlanes
         Delta = max > min ? (max - min) / top : 0f;
         double errL1 = 0, errL2 = 0;
         long sum = 0;
+        var levels = new byte[words * 64];
         for (int i = 0; i < rotated.Length; i++)
         {
             int q = Delta > 0 ? Math.Clamp((int)MathF.Round((rotated[i] - min) / Delta), 0, top) : 0;
+            levels[i] = (byte)q;
             sum += q;
             double e = rotated[i] - (Lo + (double)Delta * q);
             errL1 += Math.Abs(e);
@@ -34,6 +36,32 @@ internal sealed class QueryPlanes
         Sum = sum;
         ErrL1 = (float)errL1;
         ErrL2 = (float)Math.Sqrt(errL2);
+        if (bits <= 4) Tables = BuildTables(levels);
+    }
+
+    /// <summary>
+    /// FastScan look-up tables (4-bit queries only): for each group of 4 dimensions, entry m = Σ qᵢ over the set bits
+    /// of m, replicated to 64 bytes so every 128-bit lane of a shuffle sees it.
+    /// </summary>
+    public byte[] Tables { get; } = [];
+
+    private static byte[] BuildTables(byte[] levels)
+    {
+        int groups = levels.Length / 4;
+        var tables = new byte[groups * 64];
+        for (int g = 0; g < groups; g++)
+        {
+            var table = tables.AsSpan(g * 64, 64);
+            for (int m = 0; m < 16; m++)
+            {
+                int sum = 0;
+                for (int bit = 0; bit < 4; bit++)
+                    if (((m >> bit) & 1) != 0) sum += levels[4 * g + bit];
+                table[m] = (byte)sum;
+            }
+            for (int copy = 16; copy < 64; copy += 16) table[..16].CopyTo(table[copy..]);
+        }
+        return tables;
     }
 
     public int Bits { get; }

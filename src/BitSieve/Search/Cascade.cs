@@ -72,12 +72,11 @@ internal sealed class Cascade
     {
         long t0 = Stopwatch.GetTimestamp();
         var c = _columns;
-        int words = c.Words;
         Span<int> dots = stackalloc int[Block];
         for (int blockStart = start; blockStart < end; blockStart += Block)
         {
             int n = Math.Min(Block, end - blockStart);
-            Kernels.AsymmetricDotBlock(c.Signs.AsSpan(blockStart * words, n * words), _query.T1.Planes, EncodedQuery.T1Bits, dots[..n]);
+            T1Products(blockStart, n, dots);
             int j = 0;
             if (!_exact)
             {
@@ -93,6 +92,14 @@ internal sealed class Cascade
         }
         state.Seen += CountLive(start, end, allowed);
         state.Ticks += Stopwatch.GetTimestamp() - t0;
+    }
+
+    /// <summary>⟨b, q⟩ of the 4-bit query with the sign codes of ordinals [blockStart, blockStart + n), blockStart a multiple of 64.</summary>
+    private void T1Products(int blockStart, int n, Span<int> dots)
+    {
+        var tables = _query.T1.Tables;
+        for (int j = 0; j < n; j += Kernels.FastScanCodes)
+            Kernels.FastScan(_columns.SignBlock(blockStart + j), tables, dots.Slice(j, Kernels.FastScanCodes));
     }
 
     /// <summary>T1 upper bounds of consecutive ordinals, est + w, lane-parallel.</summary>
@@ -175,6 +182,7 @@ internal sealed class Cascade
         var c = _columns;
         var planes = _query.T2.Planes;
         int extra = c.ExtraPlanes;
+        Span<ulong> sign = stackalloc ulong[c.Words];
         float gamma = _query.Gamma;
         foreach (var cand in survivors)
         {
@@ -182,7 +190,8 @@ internal sealed class Cascade
             if (cand.Hi < tau) break;
             int ord = cand.Ordinal;
             trace.T2Seen++;
-            long dot = (Kernels.AsymmetricDot(c.SignRow(ord), planes, EncodedQuery.T2Bits) << extra)
+            c.ReadSignRow(ord, sign);
+            long dot = (Kernels.AsymmetricDot(sign, planes, EncodedQuery.T2Bits) << extra)
                      + Kernels.MultiBitDot(c.ExtraRow(ord), extra, planes, EncodedQuery.T2Bits);
             float raw = _query.T2.Lo * c.YSum[ord] + _query.T2.Delta * (dot - _mid * _query.T2.Sum);
             float lo, hi;
@@ -230,12 +239,11 @@ internal sealed class Cascade
     {
         long t0 = Stopwatch.GetTimestamp();
         var c = _columns;
-        int words = c.Words;
         Span<int> dots = stackalloc int[Block];
         for (int blockStart = start; blockStart < end; blockStart += Block)
         {
             int n = Math.Min(Block, end - blockStart);
-            Kernels.AsymmetricDotBlock(c.Signs.AsSpan(blockStart * words, n * words), _query.T1.Planes, EncodedQuery.T1Bits, dots[..n]);
+            T1Products(blockStart, n, dots);
             int j = 0;
             for (; j + Vector<float>.Count <= n; j += Vector<float>.Count)
             {

@@ -3,8 +3,10 @@ using BitSieve.Quantization;
 namespace BitSieve.Storage;
 
 /// <summary>
-/// The columns of a collection, addressed by ordinal: T1 sign planes, T2 extra planes, the per-vector factors
+/// The columns of a collection, addressed by ordinal: T1 sign codes, T2 extra planes, the per-vector factors
 /// (one array per factor, so a pass reads only what it uses), point ids, tombstones and the T3 originals.
+/// Sign codes are stored in the FastScan layout: blocks of 64 codes, byte p of all 64 codes together
+/// (<see cref="Kernels.FastScan"/>), so the T1 pass looks up 64 codes per instruction.
 /// </summary>
 internal sealed class VectorColumns : IDisposable
 {
@@ -22,6 +24,12 @@ internal sealed class VectorColumns : IDisposable
 
     public int ExtraPlanes { get; }
 
+    /// <summary>Bytes of one sign code (whole 64-bit words).</summary>
+    public int CodeBytes => Words * 8;
+
+    /// <summary>Bytes of one FastScan block of sign codes.</summary>
+    public int SignBlockBytes => CodeBytes * Kernels.FastScanCodes;
+
     /// <summary>Ordinals in use, deleted ones included.</summary>
     public int Count { get; private set; }
 
@@ -29,7 +37,8 @@ internal sealed class VectorColumns : IDisposable
 
     public int LiveCount => Count - DeletedCount;
 
-    public ulong[] Signs = [];
+    /// <summary>Sign codes in FastScan blocks: block (ord / 64) holds <see cref="CodeBytes"/> rows of 64 bytes.</summary>
+    public byte[] Signs = [];
     public ulong[] Extra = [];
     public float[] Scale = [], RInv1 = [], E1 = [], Balance = [], Beta = [], RInv2 = [], E2 = [], YSum = [], YNorm = [];
     public ulong[] Ids = [];
@@ -44,7 +53,28 @@ internal sealed class VectorColumns : IDisposable
 
     public bool IsDeleted(int ordinal) => (Deleted[ordinal >> 6] & (1UL << (ordinal & 63))) != 0;
 
-    public Span<ulong> SignRow(int ordinal) => Signs.AsSpan(ordinal * Words, Words);
+    /// <summary>The FastScan block holding <paramref name="ordinal"/> (a multiple of 64).</summary>
+    public ReadOnlySpan<byte> SignBlock(int ordinal) => Signs.AsSpan((ordinal >> 6) * SignBlockBytes, SignBlockBytes);
+
+    /// <summary>Gathers the sign code of one vector from its block.</summary>
+    public void ReadSignRow(int ordinal, Span<ulong> code)
+    {
+        int baseIndex = (ordinal >> 6) * SignBlockBytes + (ordinal & 63);
+        for (int w = 0; w < Words; w++)
+        {
+            ulong word = 0;
+            for (int b = 0; b < 8; b++) word |= (ulong)Signs[baseIndex + ((w * 8 + b) << 6)] << (8 * b);
+            code[w] = word;
+        }
+    }
+
+    /// <summary>Scatters the sign code of one vector into its block.</summary>
+    public void WriteSignRow(int ordinal, ReadOnlySpan<ulong> code)
+    {
+        int baseIndex = (ordinal >> 6) * SignBlockBytes + (ordinal & 63);
+        for (int w = 0; w < Words; w++)
+            for (int b = 0; b < 8; b++) Signs[baseIndex + ((w * 8 + b) << 6)] = (byte)(code[w] >> (8 * b));
+    }
 
     public Span<ulong> ExtraRow(int ordinal) => Extra.AsSpan(ordinal * ExtraPlanes * Words, ExtraPlanes * Words);
 
@@ -90,8 +120,10 @@ internal sealed class VectorColumns : IDisposable
     {
         int capacity = Ids.Length;
         if (needed <= capacity) return;
-        int next = (int)Math.Min(Array.MaxLength / Math.Max(1, ExtraPlanes * Words), Math.Max(needed, Math.Max(1024, capacity * 3L / 2)));
-        Array.Resize(ref Signs, next * Words);
+        long grown = Math.Max(needed, Math.Max(1024, capacity * 3L / 2));
+        int next = (int)Math.Min(Array.MaxLength / Math.Max(1, ExtraPlanes * Words * 8) / 64 * 64, (grown + 63) / 64 * 64);
+        if (next < needed) throw new InvalidOperationException($"A collection holds at most {next} vectors of this dimension per shard.");
+        Array.Resize(ref Signs, next / 64 * SignBlockBytes);
         Array.Resize(ref Extra, next * ExtraPlanes * Words);
         Array.Resize(ref Scale, next);
         Array.Resize(ref RInv1, next);
