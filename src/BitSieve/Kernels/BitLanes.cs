@@ -48,6 +48,8 @@ internal interface IBitLanes<TV>
 
     static abstract TV ShiftLeftWords(TV a, int count);
 
+    static abstract TV ShiftRightWords(TV a, int count);
+
     /// <summary>Each 64-bit lane shifted left by its own count; a count ≥ 64 gives zero (as <c>vpsllvq</c>).</summary>
     static abstract TV ShiftLeftWordsVariable(TV a, TV counts);
 
@@ -122,6 +124,9 @@ internal readonly struct Lanes512 : IBitLanes<Vector512<ulong>>
     public static Vector512<ulong> ShiftLeftWords(Vector512<ulong> a, int count) => a << count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> ShiftRightWords(Vector512<ulong> a, int count) => a >>> count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<ulong> ShiftLeftWordsVariable(Vector512<ulong> a, Vector512<ulong> counts) =>
         Avx512F.IsSupported
             ? Avx512F.ShiftLeftLogicalVariable(a, counts)
@@ -192,6 +197,9 @@ internal readonly struct Lanes256 : IBitLanes<Vector256<ulong>>
     public static Vector256<ulong> ShiftLeftWords(Vector256<ulong> a, int count) => a << count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<ulong> ShiftRightWords(Vector256<ulong> a, int count) => a >>> count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<ulong> ShiftLeftWordsVariable(Vector256<ulong> a, Vector256<ulong> counts) =>
         Avx2.IsSupported
             ? Avx2.ShiftLeftLogicalVariable(a, counts)
@@ -257,6 +265,9 @@ internal readonly struct Lanes128 : IBitLanes<Vector128<ulong>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<ulong> ShiftLeftWords(Vector128<ulong> a, int count) => a << count;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<ulong> ShiftRightWords(Vector128<ulong> a, int count) => a >>> count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<ulong> ShiftLeftWordsVariable(Vector128<ulong> a, Vector128<ulong> counts)

@@ -334,7 +334,8 @@ public static partial class Kernels
         where T : IBitLanes<TV>
         where TV : struct
     {
-        TV lo = T.LowNibbles(code), hi = T.HighNibbles(code);
+        // The split planes hold only low-nibble bits, so the AND with them also masks the code's nibbles.
+        TV lo = code, hi = T.ShiftRightWords(code, 4);
         TV total = T.Zero;
         for (int g = 0; g < queryBits; g += 4)
         {
