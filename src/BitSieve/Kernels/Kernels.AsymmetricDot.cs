@@ -166,20 +166,20 @@ public static partial class Kernels
         ref ulong codeRef = ref MemoryMarshal.GetReference(codes);
         ref ulong planeRef = ref MemoryMarshal.GetReference(queryPlanes);
         int done = 0;
-        if (Vector512.IsHardwareAccelerated && words > Vector256<ulong>.Count)
+        if (Vector512.IsHardwareAccelerated)
         {
             done = AsymmetricDotBlockVectors<Lanes512, Vector512<ulong>>(ref codeRef, queryPlanes, queryBits, words, results);
         }
-        else if (Vector256.IsHardwareAccelerated && words > Vector128<ulong>.Count)
+        else if (Vector256.IsHardwareAccelerated)
         {
             done = AsymmetricDotBlockVectors<Lanes256, Vector256<ulong>>(ref codeRef, queryPlanes, queryBits, words, results);
         }
-        else if (Vector128.IsHardwareAccelerated && words > 1)
+        else if (Vector128.IsHardwareAccelerated)
         {
             done = AsymmetricDotBlockVectors<Lanes128, Vector128<ulong>>(ref codeRef, queryPlanes, queryBits, words, results);
         }
 
-        // Codes the vector loop left (the last ones, whose padded read would run past the end), and the scalar path.
+        // Codes after the last whole group, and every code on the scalar path.
         for (int i = done; i < results.Length; i++)
         {
             results[i] = (int)AsymmetricDotCore(ref Unsafe.Add(ref codeRef, (nuint)i * (nuint)words), ref planeRef, (nuint)words, queryBits);
@@ -187,80 +187,72 @@ public static partial class Kernels
     }
 
     /// <summary>
-    /// Vector block loop: each code is read as whole registers (padded width Wp ≥ W, reading into the next code),
-    /// and the query planes are zero-padded to Wp so the extra words contribute nothing. Returns the number of codes done.
+    /// Vector block loop. Codes are read as one contiguous stream of registers: a group of G = lanes / gcd(W, lanes)
+    /// codes fills exactly P = G·W / lanes registers, so no lane is wasted and nothing is read past the block.
+    /// The query planes are laid out with the same period (word p holds q_k[p mod W]), pre-split into nibbles.
+    /// After the byte sums each lane holds one word's product; every lane is shifted into its code's bit field
+    /// (16 or 32 bits; a count of 64 drops it) so one horizontal sum yields several codes. Returns the codes done.
     /// </summary>
     private static int AsymmetricDotBlockVectors<T, TV>(ref ulong codes, ReadOnlySpan<ulong> queryPlanes, int queryBits, int words, Span<int> results)
         where T : IBitLanes<TV>
         where TV : struct
     {
         int lanes = T.Words;
-        int padded = (words + lanes - 1) / lanes * lanes;
-        int n = results.Length;
-
-        // Codes whose padded read stays inside codes: i·W + Wp ≤ n·W.
-        long safe = ((long)n * words) - padded;
-        int count = safe < 0 ? 0 : (int)Math.Min(n, (safe / words) + 1);
-        if (count == 0)
+        int group = lanes / Math.Min(lanes, 1 << BitOperations.TrailingZeroCount(words)); // lanes / gcd(W, lanes), lanes a power of two
+        int period = group * words;
+        int groups = results.Length / group;
+        if (groups == 0)
         {
             return 0;
         }
 
-        // Query planes split into low and high nibbles once per block (so each code needs one split, not one per
-        // plane), zero-padded to Wp words: [low plane 0 | high plane 0 | low plane 1 | ...], each Wp words.
-        int planeWords = 2 * padded * queryBits;
+        // A code's product is at most 64·W·(2^b − 1): four 16-bit fields per lane when that fits, else two 32-bit.
+        int fields = 64L * words * ((1 << queryBits) - 1) < 1 << 16 ? 4 : 2;
+        int fieldBits = 64 / fields;
+        int sums = (group + fields - 1) / fields;
+
+        int planeWords = 2 * queryBits * period;
+        int total = planeWords + (sums * period);
         ulong[]? rented = null;
-        Span<ulong> pad = planeWords <= 1024
-            ? stackalloc ulong[1024]
-            : (rented = System.Buffers.ArrayPool<ulong>.Shared.Rent(planeWords));
-        pad = pad[..planeWords];
-        pad.Clear();
+        Span<ulong> buffer = total <= 2048
+            ? stackalloc ulong[2048]
+            : (rented = System.Buffers.ArrayPool<ulong>.Shared.Rent(total));
+
+        // [low plane 0 | high plane 0 | low plane 1 | ...], each `period` words, then `sums` shift-count tables.
         for (int k = 0; k < queryBits; k++)
         {
             ReadOnlySpan<ulong> plane = queryPlanes.Slice(k * words, words);
-            Span<ulong> low = pad.Slice(2 * k * padded, words);
-            Span<ulong> high = pad.Slice(((2 * k) + 1) * padded, words);
-            for (int w = 0; w < words; w++)
+            Span<ulong> low = buffer.Slice(2 * k * period, period);
+            Span<ulong> high = buffer.Slice(((2 * k) + 1) * period, period);
+            for (int p = 0; p < period; p++)
             {
-                low[w] = plane[w] & NibbleTable.LowMask;
-                high[w] = (plane[w] >> 4) & NibbleTable.LowMask;
+                ulong q = plane[p % words];
+                low[p] = q & NibbleTable.LowMask;
+                high[p] = (q >> 4) & NibbleTable.LowMask;
             }
         }
 
-        ref ulong planes = ref MemoryMarshal.GetReference(pad);
-        ref int res = ref MemoryMarshal.GetReference(results);
-        nuint stride = (nuint)words;
-        nuint pStride = (nuint)padded;
-
-        // Several codes share one horizontal sum, packed into fields of each 64-bit lane:
-        // four 16-bit fields when a code's total 64·Wp·(2^b − 1) fits, else two 32-bit fields.
-        int i = 0;
-        if (64L * padded * ((1 << queryBits) - 1) < 1 << 16)
+        for (int s = 0; s < sums; s++)
         {
-            for (; i + 4 <= count; i += 4)
+            Span<ulong> counts = buffer.Slice(planeWords + (s * period), period);
+            for (int p = 0; p < period; p++)
             {
-                ref ulong c = ref Unsafe.Add(ref codes, (nuint)i * stride);
-                TV a0 = PaddedCode<T, TV>(ref c, ref planes, pStride, queryBits);
-                TV a1 = PaddedCode<T, TV>(ref Unsafe.Add(ref c, stride), ref planes, pStride, queryBits);
-                TV a2 = PaddedCode<T, TV>(ref Unsafe.Add(ref c, 2 * stride), ref planes, pStride, queryBits);
-                TV a3 = PaddedCode<T, TV>(ref Unsafe.Add(ref c, 3 * stride), ref planes, pStride, queryBits);
-                TV packed = T.AddWords(T.AddWords(a0, T.ShiftLeftWords(a1, 16)), T.AddWords(T.ShiftLeftWords(a2, 32), T.ShiftLeftWords(a3, 48)));
-                ulong s = T.Sum(packed);
-                Unsafe.Add(ref res, i) = (int)(ushort)s;
-                Unsafe.Add(ref res, i + 1) = (int)(ushort)(s >> 16);
-                Unsafe.Add(ref res, i + 2) = (int)(ushort)(s >> 32);
-                Unsafe.Add(ref res, i + 3) = (int)(s >> 48);
+                int code = p / words;
+                counts[p] = code / fields == s ? (ulong)((code % fields) * fieldBits) : 64;
             }
         }
 
-        for (; i + 2 <= count; i += 2)
+        ref ulong planes = ref MemoryMarshal.GetReference(buffer);
+        var layout = new BlockLayout(group, period, fields, sums, planeWords);
+
+        // The engine's common case gets its own copy with the plane count a JIT-time constant.
+        if (queryBits == 4)
         {
-            ref ulong c = ref Unsafe.Add(ref codes, (nuint)i * stride);
-            TV a0 = PaddedCode<T, TV>(ref c, ref planes, pStride, queryBits);
-            TV a1 = PaddedCode<T, TV>(ref Unsafe.Add(ref c, stride), ref planes, pStride, queryBits);
-            ulong s = T.Sum(T.AddWords(a0, T.ShiftLeftWords(a1, 32)));
-            Unsafe.Add(ref res, i) = (int)(uint)s;
-            Unsafe.Add(ref res, i + 1) = (int)(s >> 32);
+            BlockGroups<T, TV>(ref codes, ref planes, 4, layout, results, groups);
+        }
+        else
+        {
+            BlockGroups<T, TV>(ref codes, ref planes, queryBits, layout, results, groups);
         }
 
         if (rented is not null)
@@ -268,22 +260,69 @@ public static partial class Kernels
             System.Buffers.ArrayPool<ulong>.Shared.Return(rented);
         }
 
-        return i;
+        return groups * group;
     }
 
+    private readonly record struct BlockLayout(int Group, int Period, int Fields, int Sums, int PlaneWords);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV PaddedCode<T, TV>(ref ulong code, ref ulong splitPlanes, nuint paddedWords, int queryBits)
+    private static void BlockGroups<T, TV>(ref ulong codes, ref ulong planes, int queryBits, BlockLayout layout, Span<int> results, int groups)
         where T : IBitLanes<TV>
         where TV : struct
     {
-        nuint lanes = (nuint)T.Words;
-        TV acc = WeightedSplit<T, TV>(T.Load(ref code, 0), ref splitPlanes, paddedWords, queryBits);
-        for (nuint w = lanes; w < paddedWords; w += lanes)
+        int lanes = T.Words;
+        int group = layout.Group, fields = layout.Fields, sums = layout.Sums, planeWords = layout.PlaneWords;
+        int fieldBits = 64 / fields;
+        ulong fieldMask = (1UL << fieldBits) - 1;
+        nuint stride = (nuint)layout.Period;
+        ref ulong shifts = ref Unsafe.Add(ref planes, planeWords);
+        ref int res = ref MemoryMarshal.GetReference(results);
+        for (int gi = 0; gi < groups; gi++)
         {
-            acc = T.AddWords(acc, WeightedSplit<T, TV>(T.Load(ref code, w), ref Unsafe.Add(ref splitPlanes, w), paddedWords, queryBits));
-        }
+            ref ulong g = ref Unsafe.Add(ref codes, (nuint)gi * stride);
+            TV packed0 = T.Zero, packed1 = T.Zero, packed2 = T.Zero, packed3 = T.Zero;
+            for (nuint p = 0; p < stride; p += (nuint)lanes)
+            {
+                TV products = WeightedSplit<T, TV>(T.Load(ref g, p), ref Unsafe.Add(ref planes, p), stride, queryBits);
+                if (group == 1)
+                {
+                    packed0 = T.AddWords(packed0, products); // one code per group: no fields to place
+                    continue;
+                }
 
-        return acc;
+                packed0 = T.AddWords(packed0, T.ShiftLeftWordsVariable(products, T.Load(ref shifts, p)));
+                if (sums > 1)
+                {
+                    packed1 = T.AddWords(packed1, T.ShiftLeftWordsVariable(products, T.Load(ref shifts, p + stride)));
+                    if (sums > 2)
+                    {
+                        packed2 = T.AddWords(packed2, T.ShiftLeftWordsVariable(products, T.Load(ref shifts, p + (2 * stride))));
+                        packed3 = T.AddWords(packed3, T.ShiftLeftWordsVariable(products, T.Load(ref shifts, p + (3 * stride))));
+                    }
+                }
+            }
+
+            ref int r = ref Unsafe.Add(ref res, gi * group);
+            Unpack(ref r, T.Sum(packed0), Math.Min(fields, group), fieldBits, fieldMask);
+            if (sums > 1)
+            {
+                Unpack(ref Unsafe.Add(ref r, fields), T.Sum(packed1), Math.Min(fields, group - fields), fieldBits, fieldMask);
+                if (sums > 2)
+                {
+                    Unpack(ref Unsafe.Add(ref r, 2 * fields), T.Sum(packed2), fields, fieldBits, fieldMask);
+                    Unpack(ref Unsafe.Add(ref r, 3 * fields), T.Sum(packed3), fields, fieldBits, fieldMask);
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Unpack(ref int results, ulong packed, int count, int fieldBits, ulong fieldMask)
+    {
+        for (int f = 0; f < count; f++)
+        {
+            Unsafe.Add(ref results, f) = (int)((packed >> (f * fieldBits)) & fieldMask);
+        }
     }
 
     /// <summary>
@@ -295,7 +334,8 @@ public static partial class Kernels
         where T : IBitLanes<TV>
         where TV : struct
     {
-        TV lo = T.LowNibbles(code), hi = T.HighNibbles(code);
+        // The split planes hold only low-nibble bits, so the AND with them also masks the code's nibbles.
+        TV lo = code, hi = T.ShiftRightWords(code, 4);
         TV total = T.Zero;
         for (int g = 0; g < queryBits; g += 4)
         {
