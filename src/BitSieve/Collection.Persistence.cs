@@ -171,19 +171,18 @@ public sealed partial class Collection
     private static void LoadColumns(string directory, Manifest manifest, VectorColumns c)
     {
         int count = manifest.Count;
+        // Headers first: a manifest whose count disagrees with the files must not make us allocate for it.
+        foreach (var (kind, _) in Manifest.ColumnNames)
+            if (kind != ColumnKind.Originals)
+                ColumnFile.Validate(manifest.PathOf(directory, kind), kind, kind == ColumnKind.Factors ? sizeof(float) : sizeof(ulong),
+                    manifest.ExpectedCount(kind), manifest.Columns[kind].Checksum, verifyPayload: false);
         c.EnsureCapacity(count);
         ColumnFile.ReadInto<ulong>(manifest.PathOf(directory, ColumnKind.Signs), ColumnKind.Signs,
             c.Signs.AsSpan(0, count * c.Words), manifest.Columns[ColumnKind.Signs].Checksum);
         ColumnFile.ReadInto<ulong>(manifest.PathOf(directory, ColumnKind.Extra), ColumnKind.Extra,
             c.Extra.AsSpan(0, count * c.ExtraPlanes * c.Words), manifest.Columns[ColumnKind.Extra].Checksum);
-        var factors = ColumnFile.ReadAll<float>(manifest.PathOf(directory, ColumnKind.Factors), ColumnKind.Factors,
-            manifest.ExpectedCount(ColumnKind.Factors), manifest.Columns[ColumnKind.Factors].Checksum);
-        int offset = 0;
-        foreach (var factor in FactorArrays(c))
-        {
-            factors.AsSpan(offset, count).CopyTo(factor);
-            offset += count;
-        }
+        ColumnFile.ReadSegments(manifest.PathOf(directory, ColumnKind.Factors), ColumnKind.Factors,
+            FactorArrays(c), count, manifest.Columns[ColumnKind.Factors].Checksum);
         ColumnFile.ReadInto<ulong>(manifest.PathOf(directory, ColumnKind.Ids), ColumnKind.Ids,
             c.Ids.AsSpan(0, count), manifest.Columns[ColumnKind.Ids].Checksum);
 
@@ -195,7 +194,7 @@ public sealed partial class Collection
         if ((count & 63) != 0 && (deleted[^1] >> (count & 63)) != 0)
             throw new CorruptFileException(deletedPath, $"tombstones are set beyond the {count} points.", null);
         if (tombstones != manifest.DeletedCount)
-            throw new CorruptFileException(deletedPath, $"it marks {tombstones} points deleted where the manifest says {manifest.DeletedCount}.", null);
+            throw new CorruptFileException(deletedPath, $"it marks {tombstones} points deleted where {Manifest.FileName} says {manifest.DeletedCount}.", null);
         c.SetLoaded(count, manifest.DeletedCount);
     }
 

@@ -89,6 +89,26 @@ internal static class ColumnFile
         using var stream = OpenRead(path);
         var header = ReadHeader(stream, path, kind, Unsafe.SizeOf<T>(), destination.Length, expectedChecksum);
         var hash = new XxHash3();
+        ReadPayload(stream, path, destination, hash);
+        CheckPayload(path, header, hash.GetCurrentHashAsUInt64());
+    }
+
+    /// <summary>
+    /// Reads a column stored as several equal segments one after another (the factors) straight into the first
+    /// <paramref name="segmentLength"/> elements of each destination array.
+    /// </summary>
+    public static void ReadSegments<T>(string path, ColumnKind kind, IReadOnlyList<T[]> destinations, int segmentLength, ulong? expectedChecksum = null)
+        where T : unmanaged
+    {
+        using var stream = OpenRead(path);
+        var header = ReadHeader(stream, path, kind, Unsafe.SizeOf<T>(), (long)destinations.Count * segmentLength, expectedChecksum);
+        var hash = new XxHash3();
+        foreach (var destination in destinations) ReadPayload(stream, path, destination.AsSpan(0, segmentLength), hash);
+        CheckPayload(path, header, hash.GetCurrentHashAsUInt64());
+    }
+
+    private static void ReadPayload<T>(FileStream stream, string path, Span<T> destination, XxHash3 hash) where T : unmanaged
+    {
         int perChunk = Math.Max(1, ChunkBytes / Unsafe.SizeOf<T>());
         try
         {
@@ -103,7 +123,6 @@ internal static class ColumnFile
         {
             throw new CorruptFileException(path, "the file ended before its payload (truncated while being read).", e);
         }
-        CheckPayload(path, header, hash.GetCurrentHashAsUInt64());
     }
 
     /// <summary>
@@ -226,7 +245,7 @@ internal static class ColumnFile
             throw new CorruptFileException(path, $"the file has {length - expectedLength} unexpected bytes after its payload.", null);
         ulong checksum = BinaryPrimitives.ReadUInt64LittleEndian(h[32..]);
         if (expectedChecksum is ulong expected && checksum != expected)
-            throw new CorruptFileException(path, $"its checksum {checksum:x16} differs from the manifest's {expected:x16} (a file from another save?).", null);
+            throw new CorruptFileException(path, $"its checksum {checksum:x16} differs from the one in manifest.json, {expected:x16} (a file from another save?).", null);
         return new ColumnHeader(kind, elementSize, count, checksum);
     }
 
