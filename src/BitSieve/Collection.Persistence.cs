@@ -1,0 +1,246 @@
+using System.Numerics;
+using System.Text.RegularExpressions;
+using BitSieve.Quantization;
+using BitSieve.Storage;
+
+namespace BitSieve;
+
+public sealed partial class Collection
+{
+    /// <summary>Serializes saves of this collection (a save holds only the read lock, so searches go on meanwhile).</summary>
+    private readonly Lock _saveGate = new();
+
+    /// <summary>
+    /// Saves the collection to <paramref name="directory"/> (created if needed): the column files of this save under
+    /// new names, each written to a tmp file, fsynced and renamed, then <c>manifest.json</c> the same way. The
+    /// manifest swap is the commit point: a crash before it leaves the previous save intact. Column files of earlier
+    /// saves are deleted afterwards. Saving into the directory the collection was opened from is supported.
+    /// Searches may run during a save; writes wait for it.
+    /// </summary>
+    /// <param name="directory">The collection directory; one collection per directory.</param>
+    /// <exception cref="IOException">A file could not be written.</exception>
+    public void Save(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        lock (_saveGate)
+        {
+            _lock.EnterReadLock();
+            try
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                Directory.CreateDirectory(directory);
+                long generation = NextGeneration(directory);
+                var written = new List<string>();
+                Manifest manifest;
+                try
+                {
+                    manifest = WriteColumns(directory, generation, written);
+                    DurableDirectory.Sync(directory);
+                    manifest.Write(directory);
+                }
+                catch
+                {
+                    foreach (string file in written) TryDelete(file);
+                    throw;
+                }
+                DurableDirectory.Sync(directory);
+                DeleteUnreferenced(directory, manifest);
+            }
+            finally
+            {
+                _lock.ExitReadLock();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens a collection saved by <see cref="Save"/>. Codes, factors, ids and tombstones are loaded into memory; the
+    /// float32 originals are memory-mapped (points added later are kept in memory until the next save).
+    /// </summary>
+    /// <param name="directory">The collection directory.</param>
+    /// <param name="verifyOriginals">
+    /// Whether to check the checksum of the originals file too (one sequential read of it). The other files are
+    /// always checked.
+    /// </param>
+    /// <exception cref="FileNotFoundException">The directory holds no <c>manifest.json</c>.</exception>
+    /// <exception cref="CorruptFileException">
+    /// A file is damaged, truncated, not a BitSieve file, inconsistent with the manifest, missing, or written by a
+    /// newer BitSieve; the message names the file.
+    /// </exception>
+    public static Collection Open(string directory, bool verifyOriginals = true)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var manifest = Manifest.Read(directory);
+        var options = new CollectionOptions
+        {
+            Dimension = manifest.Dimension,
+            Metric = manifest.Metric,
+            Bits = manifest.Bits,
+            RotationSeed = manifest.RotationSeed,
+            TrainingSize = manifest.TrainingSize,
+        };
+        options.Validate();
+        var quantizer = new Quantizer(options.Dimension, options.Metric, options.Bits, options.RotationSeed, manifest.Centroid);
+        int count = manifest.Count;
+
+        string originalsPath = manifest.PathOf(directory, ColumnKind.Originals);
+        ColumnFile.Validate(originalsPath, ColumnKind.Originals, sizeof(float), manifest.ExpectedCount(ColumnKind.Originals),
+            manifest.Columns[ColumnKind.Originals].Checksum, verifyOriginals);
+        var originals = OriginalStore.Map(originalsPath, ColumnFile.HeaderSize, options.Dimension, count);
+        var columns = new VectorColumns(options.Dimension, quantizer.Words, quantizer.ExtraPlanes, originals);
+        Collection? collection = null;
+        try
+        {
+            LoadColumns(directory, manifest, columns);
+            collection = new Collection(options, quantizer, columns, manifest.Trained) { _liveAtTraining = manifest.LiveAtTraining };
+            var ordinals = collection._ordinals;
+            ordinals.EnsureCapacity(columns.LiveCount);
+            for (int ord = 0; ord < count; ord++)
+            {
+                if (columns.IsDeleted(ord)) continue;
+                if (!ordinals.TryAdd(columns.Ids[ord], ord))
+                    throw new CorruptFileException(manifest.PathOf(directory, ColumnKind.Ids),
+                        $"point id {columns.Ids[ord]} is live at ordinals {ordinals[columns.Ids[ord]]} and {ord}.", null);
+                collection.AddToSums(columns.Originals.Row(ord), +1);
+            }
+            return collection;
+        }
+        catch
+        {
+            if (collection is not null) collection.Dispose();
+            else columns.Dispose();
+            throw;
+        }
+    }
+
+    private Manifest WriteColumns(string directory, long generation, List<string> written)
+    {
+        var c = _columns;
+        int count = c.Count;
+        var files = new Dictionary<ColumnKind, ColumnEntry>();
+
+        string PathFor(ColumnKind kind)
+        {
+            string name = Manifest.ColumnNames.First(n => n.Kind == kind).Name;
+            string file = Manifest.ColumnFileName(name, generation);
+            string path = Path.Combine(directory, file);
+            written.Add(path);
+            return path;
+        }
+
+        void Record(ColumnKind kind, string path, ColumnInfo info) => files[kind] = new ColumnEntry(Path.GetFileName(path), info.Count, info.Checksum);
+
+        string path = PathFor(ColumnKind.Signs);
+        Record(ColumnKind.Signs, path, ColumnFile.Write<ulong>(path, ColumnKind.Signs, c.Signs.AsSpan(0, count * c.Words)));
+        path = PathFor(ColumnKind.Extra);
+        Record(ColumnKind.Extra, path, ColumnFile.Write<ulong>(path, ColumnKind.Extra, c.Extra.AsSpan(0, count * c.ExtraPlanes * c.Words)));
+        path = PathFor(ColumnKind.Factors);
+        using (var writer = new ColumnWriter(path, ColumnKind.Factors, sizeof(float)))
+        {
+            foreach (var factor in FactorArrays(c)) writer.Append<float>(factor.AsSpan(0, count));
+            Record(ColumnKind.Factors, path, writer.Commit());
+        }
+        path = PathFor(ColumnKind.Ids);
+        Record(ColumnKind.Ids, path, ColumnFile.Write<ulong>(path, ColumnKind.Ids, c.Ids.AsSpan(0, count)));
+        path = PathFor(ColumnKind.Deleted);
+        Record(ColumnKind.Deleted, path, ColumnFile.Write<ulong>(path, ColumnKind.Deleted, c.Deleted.AsSpan(0, (count + 63) >> 6)));
+        path = PathFor(ColumnKind.Originals);
+        using (var writer = new ColumnWriter(path, ColumnKind.Originals, sizeof(float)))
+        {
+            for (int ord = 0; ord < count; ord++) writer.Append(c.Originals.Row(ord));
+            Record(ColumnKind.Originals, path, writer.Commit());
+        }
+
+        return new Manifest
+        {
+            Generation = generation,
+            Dimension = Dimension,
+            Metric = Options.Metric,
+            Bits = Options.Bits,
+            RotationSeed = Options.RotationSeed,
+            TrainingSize = Options.TrainingSize,
+            Trained = _trained,
+            LiveAtTraining = _liveAtTraining,
+            Centroid = (float[])_quantizer.Centroid.Clone(),
+            Count = count,
+            DeletedCount = c.DeletedCount,
+            Columns = files,
+        };
+    }
+
+    private static void LoadColumns(string directory, Manifest manifest, VectorColumns c)
+    {
+        int count = manifest.Count;
+        // Headers first: a manifest whose count disagrees with the files must not make us allocate for it.
+        foreach (var (kind, _) in Manifest.ColumnNames)
+            if (kind != ColumnKind.Originals)
+                ColumnFile.Validate(manifest.PathOf(directory, kind), kind, kind == ColumnKind.Factors ? sizeof(float) : sizeof(ulong),
+                    manifest.ExpectedCount(kind), manifest.Columns[kind].Checksum, verifyPayload: false);
+        c.EnsureCapacity(count);
+        ColumnFile.ReadInto<ulong>(manifest.PathOf(directory, ColumnKind.Signs), ColumnKind.Signs,
+            c.Signs.AsSpan(0, count * c.Words), manifest.Columns[ColumnKind.Signs].Checksum);
+        ColumnFile.ReadInto<ulong>(manifest.PathOf(directory, ColumnKind.Extra), ColumnKind.Extra,
+            c.Extra.AsSpan(0, count * c.ExtraPlanes * c.Words), manifest.Columns[ColumnKind.Extra].Checksum);
+        ColumnFile.ReadSegments(manifest.PathOf(directory, ColumnKind.Factors), ColumnKind.Factors,
+            FactorArrays(c), count, manifest.Columns[ColumnKind.Factors].Checksum);
+        ColumnFile.ReadInto<ulong>(manifest.PathOf(directory, ColumnKind.Ids), ColumnKind.Ids,
+            c.Ids.AsSpan(0, count), manifest.Columns[ColumnKind.Ids].Checksum);
+
+        string deletedPath = manifest.PathOf(directory, ColumnKind.Deleted);
+        var deleted = c.Deleted.AsSpan(0, (count + 63) >> 6);
+        ColumnFile.ReadInto<ulong>(deletedPath, ColumnKind.Deleted, deleted, manifest.Columns[ColumnKind.Deleted].Checksum);
+        long tombstones = 0;
+        foreach (ulong word in deleted) tombstones += BitOperations.PopCount(word);
+        if ((count & 63) != 0 && (deleted[^1] >> (count & 63)) != 0)
+            throw new CorruptFileException(deletedPath, $"tombstones are set beyond the {count} points.", null);
+        if (tombstones != manifest.DeletedCount)
+            throw new CorruptFileException(deletedPath, $"it marks {tombstones} points deleted where {Manifest.FileName} says {manifest.DeletedCount}.", null);
+        c.SetLoaded(count, manifest.DeletedCount);
+    }
+
+    /// <summary>The factor columns in the order the <see cref="ColumnKind.Factors"/> file stores them.</summary>
+    private static float[][] FactorArrays(VectorColumns c) =>
+        [c.Scale, c.RInv1, c.E1, c.Balance, c.Beta, c.RInv2, c.E2, c.YSum, c.YNorm];
+
+    /// <summary>One more than the highest generation among the column files already in the directory.</summary>
+    private static long NextGeneration(string directory)
+    {
+        long highest = 0;
+        foreach (string file in Directory.EnumerateFiles(directory))
+        {
+            var match = ColumnFilePattern().Match(Path.GetFileName(file));
+            if (match.Success && long.TryParse(match.Groups[1].ValueSpan, out long g)) highest = Math.Max(highest, g);
+        }
+        return highest + 1;
+    }
+
+    /// <summary>Deletes column files (and tmp files) that the new manifest does not reference.</summary>
+    private static void DeleteUnreferenced(string directory, Manifest manifest)
+    {
+        var keep = manifest.Columns.Values.Select(c => c.File).ToHashSet(StringComparer.Ordinal);
+        foreach (string file in Directory.EnumerateFiles(directory))
+        {
+            string name = Path.GetFileName(file);
+            if ((ColumnFilePattern().IsMatch(name) && !keep.Contains(name)) || name == Manifest.FileName + ".tmp")
+                TryDelete(file);
+        }
+    }
+
+    /// <summary>
+    /// Deleting is best effort: on Linux a file still memory-mapped (the originals of an opened collection) can be
+    /// deleted; on Windows it cannot, and it is left for the next save to remove.
+    /// </summary>
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    [GeneratedRegex(@"^(?:signs|extra|factors|ids|deleted|originals)\.(\d{1,18})\.col(?:\.tmp)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex ColumnFilePattern();
+}

@@ -1,0 +1,274 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace BitSieve.Storage;
+
+/// <summary>One column file as the manifest records it.</summary>
+/// <param name="File">The file name, inside the collection directory.</param>
+/// <param name="Count">Elements in the file.</param>
+/// <param name="Checksum">XxHash3 of the file's payload, as in its header.</param>
+internal readonly record struct ColumnEntry(string File, long Count, ulong Checksum);
+
+/// <summary>
+/// <c>manifest.json</c>, the root of a saved collection: the collection's settings, the centroid, the counts and the
+/// column files of one save with their checksums. It is written last (tmp file, fsync, rename), so a save becomes
+/// visible all at once: a reader sees the previous save or this one, never a mix.
+/// </summary>
+internal sealed class Manifest
+{
+    public const string FileName = "manifest.json";
+    public const string FormatName = "bitsieve-collection";
+    public const int CurrentVersion = 1;
+
+    /// <summary>A manifest holds a centroid of at most 4096 floats; anything far larger is not one.</summary>
+    private const long MaxBytes = 16 << 20;
+
+    /// <summary>The column files of a collection, with the names they carry in the manifest and in file names.</summary>
+    public static readonly IReadOnlyList<(ColumnKind Kind, string Name)> ColumnNames =
+    [
+        (ColumnKind.Signs, "signs"),
+        (ColumnKind.Extra, "extra"),
+        (ColumnKind.Factors, "factors"),
+        (ColumnKind.Ids, "ids"),
+        (ColumnKind.Deleted, "deleted"),
+        (ColumnKind.Originals, "originals"),
+    ];
+
+    /// <summary>Factor columns stored one after another in the <see cref="ColumnKind.Factors"/> file.</summary>
+    public const int FactorColumns = 9;
+
+    public required long Generation { get; init; }
+    public required int Dimension { get; init; }
+    public required Metric Metric { get; init; }
+    public required int Bits { get; init; }
+    public required ulong RotationSeed { get; init; }
+    public required int TrainingSize { get; init; }
+    public required bool Trained { get; init; }
+    public required int LiveAtTraining { get; init; }
+    public required float[] Centroid { get; init; }
+    public required int Count { get; init; }
+    public required int DeletedCount { get; init; }
+    public required IReadOnlyDictionary<ColumnKind, ColumnEntry> Columns { get; init; }
+
+    public int Words => (Dimension + 63) >> 6;
+
+    /// <summary>The element count a column must have for <see cref="Count"/> ordinals.</summary>
+    public long ExpectedCount(ColumnKind kind) => kind switch
+    {
+        ColumnKind.Signs => (long)Count * Words,
+        ColumnKind.Extra => (long)Count * (Bits - 1) * Words,
+        ColumnKind.Factors => (long)Count * FactorColumns,
+        ColumnKind.Ids => Count,
+        ColumnKind.Deleted => ((long)Count + 63) >> 6,
+        ColumnKind.Originals => (long)Count * Dimension,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    public static string ColumnFileName(string name, long generation) =>
+        string.Create(CultureInfo.InvariantCulture, $"{name}.{generation:D6}.col");
+
+    public string PathOf(string directory, ColumnKind kind) => Path.Combine(directory, Columns[kind].File);
+
+    /// <summary>Writes the manifest atomically: tmp file, fsync, rename over <c>manifest.json</c>.</summary>
+    public void Write(string directory)
+    {
+        var data = new ManifestData
+        {
+            Format = FormatName,
+            Version = CurrentVersion,
+            Generation = Generation,
+            Dimension = Dimension,
+            Metric = MetricName(Metric),
+            Bits = Bits,
+            RotationSeed = RotationSeed.ToString(CultureInfo.InvariantCulture),
+            TrainingSize = TrainingSize,
+            Trained = Trained,
+            LiveAtTraining = LiveAtTraining,
+            Centroid = Centroid,
+            Count = Count,
+            DeletedCount = DeletedCount,
+            Columns = ColumnNames.ToDictionary(c => c.Name, ManifestColumn? (c) => new ManifestColumn
+            {
+                File = Columns[c.Kind].File,
+                Count = Columns[c.Kind].Count,
+                Checksum = Columns[c.Kind].Checksum.ToString("x16", CultureInfo.InvariantCulture),
+            }),
+        };
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(data, ManifestJsonContext.Default.ManifestData);
+        string path = Path.Combine(directory, FileName);
+        string tmp = path + ".tmp";
+        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(json);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>
+    /// Reads and validates <c>manifest.json</c> of <paramref name="directory"/>. A missing manifest is a
+    /// <see cref="FileNotFoundException"/>; anything else wrong is a <see cref="CorruptFileException"/> naming it.
+    /// </summary>
+    public static Manifest Read(string directory)
+    {
+        string path = Path.Combine(directory, FileName);
+        byte[] json;
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+            if (stream.Length > MaxBytes)
+                throw Corrupt(path, $"it is {stream.Length} bytes, far larger than a manifest can be.");
+            json = new byte[stream.Length];
+            stream.ReadExactly(json);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new FileNotFoundException($"No BitSieve collection in '{directory}': its manifest '{path}' is missing.", path, e);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new CorruptFileException(path, "the file changed while it was read.", e);
+        }
+
+        ManifestData? data;
+        try
+        {
+            data = JsonSerializer.Deserialize(json, ManifestJsonContext.Default.ManifestData);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            throw new CorruptFileException(path, $"it is not a valid manifest: {e.Message}", e);
+        }
+        if (data is null) throw Corrupt(path, "it holds no manifest object.");
+        return Validate(path, data);
+    }
+
+    private static Manifest Validate(string path, ManifestData data)
+    {
+        if (data.Format != FormatName)
+            throw Corrupt(path, $"its format is \"{data.Format}\", not \"{FormatName}\": it is not a BitSieve collection manifest.");
+        if (data.Version > CurrentVersion)
+            throw Corrupt(path, $"it was written by a newer BitSieve (manifest version {data.Version}; this build reads version {CurrentVersion}). Upgrade BitSieve to open it.");
+        if (data.Version != CurrentVersion)
+            throw Corrupt(path, $"unsupported manifest version {data.Version}.");
+        if (data.Generation < 1)
+            throw Corrupt(path, $"generation {data.Generation} is not positive.");
+        if (data.Dimension is < 2 or > CollectionOptions.MaxDimension)
+            throw Corrupt(path, $"dimension {data.Dimension} is outside 2..{CollectionOptions.MaxDimension}.");
+        if (!TryParseMetric(data.Metric, out var metric))
+            throw Corrupt(path, $"unknown metric \"{data.Metric}\".");
+        if (data.Bits is not (4 or 8))
+            throw Corrupt(path, $"bits {data.Bits} is neither 4 nor 8.");
+        if (!ulong.TryParse(data.RotationSeed, NumberStyles.None, CultureInfo.InvariantCulture, out ulong seed))
+            throw Corrupt(path, $"rotation seed \"{data.RotationSeed}\" is not an unsigned 64-bit integer.");
+        if (data.TrainingSize < 1)
+            throw Corrupt(path, $"training size {data.TrainingSize} is not positive.");
+        if (data.Centroid is null || data.Centroid.Length != data.Dimension)
+            throw Corrupt(path, $"the centroid has {data.Centroid?.Length ?? 0} components where the dimension is {data.Dimension}.");
+        foreach (float c in data.Centroid)
+            if (!float.IsFinite(c)) throw Corrupt(path, "the centroid holds a number that is not finite.");
+        if (data.Count < 0 || data.Count > Array.MaxLength / ((data.Dimension + 63) >> 6) / (data.Bits - 1))
+            throw Corrupt(path, $"count {data.Count} is impossible.");
+        if (data.DeletedCount < 0 || data.DeletedCount > data.Count)
+            throw Corrupt(path, $"deleted count {data.DeletedCount} is outside 0..{data.Count}.");
+        if (data.LiveAtTraining < 0)
+            throw Corrupt(path, $"live count at training {data.LiveAtTraining} is negative.");
+        if (data.Columns is null)
+            throw Corrupt(path, "it lists no column files.");
+
+        var columns = new Dictionary<ColumnKind, ColumnEntry>();
+        var files = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (kind, name) in ColumnNames)
+        {
+            if (!data.Columns.TryGetValue(name, out var column) || column is null)
+                throw Corrupt(path, $"the \"{name}\" column file is not listed.");
+            if (string.IsNullOrEmpty(column.File) || column.File != Path.GetFileName(column.File) || column.File is "." or ".."
+                || column.File.AsSpan().IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || column.File.Contains('\\', StringComparison.Ordinal)
+                || column.File == FileName || !files.Add(column.File))
+                throw Corrupt(path, $"the \"{name}\" column file name \"{column.File}\" is not a plain, distinct file name.");
+            if (column.Checksum is not { Length: 16 }
+                || !ulong.TryParse(column.Checksum, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong checksum))
+                throw Corrupt(path, $"the \"{name}\" checksum \"{column.Checksum}\" is not 16 hex digits.");
+            columns[kind] = new ColumnEntry(column.File, column.Count, checksum);
+        }
+
+        var manifest = new Manifest
+        {
+            Generation = data.Generation,
+            Dimension = data.Dimension,
+            Metric = metric,
+            Bits = data.Bits,
+            RotationSeed = seed,
+            TrainingSize = data.TrainingSize,
+            Trained = data.Trained,
+            LiveAtTraining = data.LiveAtTraining,
+            Centroid = data.Centroid,
+            Count = data.Count,
+            DeletedCount = data.DeletedCount,
+            Columns = columns,
+        };
+        foreach (var (kind, name) in ColumnNames)
+        {
+            long expected = manifest.ExpectedCount(kind);
+            if (columns[kind].Count != expected)
+                throw Corrupt(path, $"the \"{name}\" column has {columns[kind].Count} elements where {data.Count} points need {expected}.");
+        }
+        return manifest;
+    }
+
+    private static string MetricName(Metric metric) => metric switch
+    {
+        Metric.Cosine => "cosine",
+        Metric.Dot => "dot",
+        Metric.Euclidean => "euclidean",
+        _ => throw new ArgumentOutOfRangeException(nameof(metric)),
+    };
+
+    private static bool TryParseMetric(string? name, out Metric metric)
+    {
+        foreach (var m in Enum.GetValues<Metric>())
+        {
+            if (MetricName(m) == name)
+            {
+                metric = m;
+                return true;
+            }
+        }
+        metric = default;
+        return false;
+    }
+
+    private static CorruptFileException Corrupt(string path, string problem) => new(path, problem, null);
+}
+
+/// <summary>The manifest as JSON (every field required, so a missing one is a clear error).</summary>
+internal sealed class ManifestData
+{
+    [JsonRequired] public string? Format { get; set; }
+    [JsonRequired] public int Version { get; set; }
+    [JsonRequired] public long Generation { get; set; }
+    [JsonRequired] public int Dimension { get; set; }
+    [JsonRequired] public string? Metric { get; set; }
+    [JsonRequired] public int Bits { get; set; }
+    [JsonRequired] public string? RotationSeed { get; set; }
+    [JsonRequired] public int TrainingSize { get; set; }
+    [JsonRequired] public bool Trained { get; set; }
+    [JsonRequired] public int LiveAtTraining { get; set; }
+    [JsonRequired] public float[]? Centroid { get; set; }
+    [JsonRequired] public int Count { get; set; }
+    [JsonRequired] public int DeletedCount { get; set; }
+    [JsonRequired] public Dictionary<string, ManifestColumn?>? Columns { get; set; }
+}
+
+/// <summary>One column file in the JSON manifest.</summary>
+internal sealed class ManifestColumn
+{
+    [JsonRequired] public string? File { get; set; }
+    [JsonRequired] public long Count { get; set; }
+    [JsonRequired] public string? Checksum { get; set; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(ManifestData))]
+internal sealed partial class ManifestJsonContext : JsonSerializerContext;
