@@ -131,7 +131,7 @@ public sealed partial class Collection
         void Record(ColumnKind kind, string path, ColumnInfo info) => files[kind] = new ColumnEntry(Path.GetFileName(path), info.Count, info.Checksum);
 
         string path = PathFor(ColumnKind.Signs);
-        Record(ColumnKind.Signs, path, ColumnFile.Write<ulong>(path, ColumnKind.Signs, c.Signs.AsSpan(0, count * c.Words)));
+        Record(ColumnKind.Signs, path, ColumnFile.Write<byte>(path, ColumnKind.Signs, c.Signs.AsSpan(0, c.SignBytes(count))));
         path = PathFor(ColumnKind.Extra);
         Record(ColumnKind.Extra, path, ColumnFile.Write<ulong>(path, ColumnKind.Extra, c.Extra.AsSpan(0, count * c.ExtraPlanes * c.Words)));
         path = PathFor(ColumnKind.Factors);
@@ -174,11 +174,11 @@ public sealed partial class Collection
         // Headers first: a manifest whose count disagrees with the files must not make us allocate for it.
         foreach (var (kind, _) in Manifest.ColumnNames)
             if (kind != ColumnKind.Originals)
-                ColumnFile.Validate(manifest.PathOf(directory, kind), kind, kind == ColumnKind.Factors ? sizeof(float) : sizeof(ulong),
+                ColumnFile.Validate(manifest.PathOf(directory, kind), kind, kind switch { ColumnKind.Factors => sizeof(float), ColumnKind.Signs => sizeof(byte), _ => sizeof(ulong) },
                     manifest.ExpectedCount(kind), manifest.Columns[kind].Checksum, verifyPayload: false);
         c.EnsureCapacity(count);
-        ColumnFile.ReadInto<ulong>(manifest.PathOf(directory, ColumnKind.Signs), ColumnKind.Signs,
-            c.Signs.AsSpan(0, count * c.Words), manifest.Columns[ColumnKind.Signs].Checksum);
+        ColumnFile.ReadInto<byte>(manifest.PathOf(directory, ColumnKind.Signs), ColumnKind.Signs,
+            c.Signs.AsSpan(0, c.SignBytes(count)), manifest.Columns[ColumnKind.Signs].Checksum);
         ColumnFile.ReadInto<ulong>(manifest.PathOf(directory, ColumnKind.Extra), ColumnKind.Extra,
             c.Extra.AsSpan(0, count * c.ExtraPlanes * c.Words), manifest.Columns[ColumnKind.Extra].Checksum);
         ColumnFile.ReadSegments(manifest.PathOf(directory, ColumnKind.Factors), ColumnKind.Factors,

@@ -56,7 +56,7 @@ internal sealed class Manifest
     /// <summary>The element count a column must have for <see cref="Count"/> ordinals.</summary>
     public long ExpectedCount(ColumnKind kind) => kind switch
     {
-        ColumnKind.Signs => (long)Count * Words,
+        ColumnKind.Signs => ((long)Count + 63) / 64 * 64 * Words * 8, // whole FastScan blocks of bytes
         ColumnKind.Extra => (long)Count * (Bits - 1) * Words,
         ColumnKind.Factors => (long)Count * FactorColumns,
         ColumnKind.Ids => Count,

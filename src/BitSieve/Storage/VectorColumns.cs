@@ -53,6 +53,9 @@ internal sealed class VectorColumns : IDisposable
 
     public bool IsDeleted(int ordinal) => (Deleted[ordinal >> 6] & (1UL << (ordinal & 63))) != 0;
 
+    /// <summary>Bytes of the whole FastScan blocks that hold <paramref name="count"/> codes.</summary>
+    public int SignBytes(int count) => (count + 63) / 64 * SignBlockBytes;
+
     /// <summary>The FastScan block holding <paramref name="ordinal"/> (a multiple of 64).</summary>
     public ReadOnlySpan<byte> SignBlock(int ordinal) => Signs.AsSpan((ordinal >> 6) * SignBlockBytes, SignBlockBytes);
 
