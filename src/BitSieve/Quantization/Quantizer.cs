@@ -96,9 +96,9 @@ internal sealed class Quantizer
                 bool positive = rotated[i] > 0;
                 int m = level[i];
                 ySum += positive ? m + 0.5 : -(m + 0.5);
-                int low = positive ? m : top - m;
+                ulong low = (ulong)(positive ? m : top - m);
                 for (int j = 0; j < ExtraPlanes; j++)
-                    if (((low >> j) & 1) != 0) extra[j * Words + (i >> 6)] |= 1UL << (i & 63);
+                    extra[j * Words + (i >> 6)] |= ((low >> j) & 1) << (i & 63);
             }
             factors.YSum = (float)ySum;
             factors.YNorm = (float)(norm / sqrtD);

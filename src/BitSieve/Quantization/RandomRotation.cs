@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -72,7 +73,8 @@ internal sealed class RandomRotation
         int n = block.Length;
         if (n == 1) return;
         ref float b = ref MemoryMarshal.GetReference(block);
-        for (int h = 1; h < n; h <<= 1)
+        int h = 1;
+        for (; h < n && h < Vector<float>.Count; h <<= 1)
         {
             for (int i = 0; i < n; i += h << 1)
             {
@@ -81,6 +83,20 @@ internal sealed class RandomRotation
                     float x = Unsafe.Add(ref b, j), y = Unsafe.Add(ref b, j + h);
                     Unsafe.Add(ref b, j) = x + y;
                     Unsafe.Add(ref b, j + h) = x - y;
+                }
+            }
+        }
+        // Strides of a whole vector or more: butterflies lane-parallel.
+        for (; h < n; h <<= 1)
+        {
+            for (int i = 0; i < n; i += h << 1)
+            {
+                for (int j = i; j < i + h; j += Vector<float>.Count)
+                {
+                    var x = Vector.LoadUnsafe(ref b, (nuint)j);
+                    var y = Vector.LoadUnsafe(ref b, (nuint)(j + h));
+                    (x + y).StoreUnsafe(ref b, (nuint)j);
+                    (x - y).StoreUnsafe(ref b, (nuint)(j + h));
                 }
             }
         }
