@@ -24,6 +24,8 @@ public class KernelBenchmarks
     private float[] a = [];
     private float[] b = [];
     private int[] results = [];
+    private byte[] fastScanBlocks = [];
+    private byte[] fastScanTables = [];
 
     [GlobalSetup]
     public void Setup()
@@ -42,11 +44,16 @@ public class KernelBenchmarks
         }
 
         results = new int[Codes];
+        fastScanBlocks = new byte[Codes * Words * 8];
+        random.NextBytes(fastScanBlocks);
+        fastScanTables = new byte[2 * Words * 8 * 64];
+        for (int i = 0; i < fastScanTables.Length; i++) fastScanTables[i] = (byte)random.Next(61);
     }
 
+    /// <summary>The T1 product of 1,024 row-major codes with a 4-bit query by scalar popcounts: the baseline.</summary>
     [Benchmark(Baseline = true, OperationsPerInvoke = Codes)]
-    [BenchmarkCategory("AsymmetricDotBlock")]
-    public void AsymmetricDotBlock_scalar()
+    [BenchmarkCategory("T1")]
+    public void T1_scalar_popcount()
     {
         for (int i = 0; i < Codes; i++)
         {
@@ -66,9 +73,19 @@ public class KernelBenchmarks
         }
     }
 
+    /// <summary>The same product by FastScan table look-ups, 64 codes per block.</summary>
     [Benchmark(OperationsPerInvoke = Codes)]
-    [BenchmarkCategory("AsymmetricDotBlock")]
-    public void AsymmetricDotBlock() => Kernels.AsymmetricDotBlock(codes, queryPlanes, QueryBits, results);
+    [BenchmarkCategory("T1")]
+    public void T1_FastScan()
+    {
+        int blockBytes = Words * 8 * Kernels.FastScanCodes;
+        for (int b = 0; b < Codes / Kernels.FastScanCodes; b++)
+            Kernels.FastScan(fastScanBlocks.AsSpan(b * blockBytes, blockBytes), fastScanTables, results.AsSpan(b * Kernels.FastScanCodes, Kernels.FastScanCodes));
+    }
+
+    [Benchmark]
+    [BenchmarkCategory("AsymmetricDot")]
+    public long AsymmetricDot_6x8() => Kernels.AsymmetricDot(codes.AsSpan(0, Words), queryPlanes8, 8);
 
     [Benchmark]
     [BenchmarkCategory("MultiBitDot")]

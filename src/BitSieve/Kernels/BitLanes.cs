@@ -48,11 +48,6 @@ internal interface IBitLanes<TV>
 
     static abstract TV ShiftLeftWords(TV a, int count);
 
-    static abstract TV ShiftRightWords(TV a, int count);
-
-    /// <summary>Each 64-bit lane shifted left by its own count; a count ≥ 64 gives zero (as <c>vpsllvq</c>).</summary>
-    static abstract TV ShiftLeftWordsVariable(TV a, TV counts);
-
     static abstract ulong Sum(TV words);
 }
 
@@ -124,17 +119,6 @@ internal readonly struct Lanes512 : IBitLanes<Vector512<ulong>>
     public static Vector512<ulong> ShiftLeftWords(Vector512<ulong> a, int count) => a << count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<ulong> ShiftRightWords(Vector512<ulong> a, int count) => a >>> count;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<ulong> ShiftLeftWordsVariable(Vector512<ulong> a, Vector512<ulong> counts) =>
-        Avx512F.IsSupported
-            ? Avx512F.ShiftLeftLogicalVariable(a, counts)
-            : Vector512.Create(
-                Lanes256.ShiftLeftWordsVariable(a.GetLower(), counts.GetLower()),
-                Lanes256.ShiftLeftWordsVariable(a.GetUpper(), counts.GetUpper()));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Sum(Vector512<ulong> words) => Vector512.Sum(words);
 }
 
@@ -197,17 +181,6 @@ internal readonly struct Lanes256 : IBitLanes<Vector256<ulong>>
     public static Vector256<ulong> ShiftLeftWords(Vector256<ulong> a, int count) => a << count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<ulong> ShiftRightWords(Vector256<ulong> a, int count) => a >>> count;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<ulong> ShiftLeftWordsVariable(Vector256<ulong> a, Vector256<ulong> counts) =>
-        Avx2.IsSupported
-            ? Avx2.ShiftLeftLogicalVariable(a, counts)
-            : Vector256.Create(
-                Lanes128.ShiftLeftWordsVariable(a.GetLower(), counts.GetLower()),
-                Lanes128.ShiftLeftWordsVariable(a.GetUpper(), counts.GetUpper()));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Sum(Vector256<ulong> words) => Vector256.Sum(words);
 }
 
@@ -265,24 +238,6 @@ internal readonly struct Lanes128 : IBitLanes<Vector128<ulong>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<ulong> ShiftLeftWords(Vector128<ulong> a, int count) => a << count;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<ulong> ShiftRightWords(Vector128<ulong> a, int count) => a >>> count;
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<ulong> ShiftLeftWordsVariable(Vector128<ulong> a, Vector128<ulong> counts)
-    {
-        if (Avx2.IsSupported)
-        {
-            return Avx2.ShiftLeftLogicalVariable(a, counts);
-        }
-
-        // C# masks shift counts to 6 bits; counts ≥ 64 must give zero.
-        ulong c0 = counts.GetElement(0), c1 = counts.GetElement(1);
-        return Vector128.Create(
-            c0 < 64 ? a.GetElement(0) << (int)c0 : 0,
-            c1 < 64 ? a.GetElement(1) << (int)c1 : 0);
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Sum(Vector128<ulong> words) => Vector128.Sum(words);
