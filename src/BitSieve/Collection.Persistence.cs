@@ -87,7 +87,7 @@ public sealed partial class Collection
         ColumnFile.Validate(originalsPath, ColumnKind.Originals, sizeof(float), manifest.ExpectedCount(ColumnKind.Originals),
             manifest.Columns[ColumnKind.Originals].Checksum, verifyOriginals);
         var originals = OriginalStore.Map(originalsPath, ColumnFile.HeaderSize, options.Dimension, count);
-        var columns = new VectorColumns(options.Dimension, quantizer.Words, quantizer.ExtraPlanes, originals);
+        var columns = new VectorColumns(options.Dimension, quantizer.Words, quantizer.RefinePlanes, originals);
         Collection? collection = null;
         try
         {
@@ -132,8 +132,8 @@ public sealed partial class Collection
 
         string path = PathFor(ColumnKind.Signs);
         Record(ColumnKind.Signs, path, ColumnFile.Write<byte>(path, ColumnKind.Signs, c.Signs.AsSpan(0, c.SignBytes(count))));
-        path = PathFor(ColumnKind.Extra);
-        Record(ColumnKind.Extra, path, ColumnFile.Write<ulong>(path, ColumnKind.Extra, c.Extra.AsSpan(0, count * c.ExtraPlanes * c.Words)));
+        path = PathFor(ColumnKind.Refine);
+        Record(ColumnKind.Refine, path, ColumnFile.Write<ulong>(path, ColumnKind.Refine, c.Refine.AsSpan(0, count * c.RefinePlanes * c.Words)));
         path = PathFor(ColumnKind.Factors);
         using (var writer = new ColumnWriter(path, ColumnKind.Factors, sizeof(float)))
         {
@@ -179,8 +179,8 @@ public sealed partial class Collection
         c.EnsureCapacity(count);
         ColumnFile.ReadInto<byte>(manifest.PathOf(directory, ColumnKind.Signs), ColumnKind.Signs,
             c.Signs.AsSpan(0, c.SignBytes(count)), manifest.Columns[ColumnKind.Signs].Checksum);
-        ColumnFile.ReadInto<ulong>(manifest.PathOf(directory, ColumnKind.Extra), ColumnKind.Extra,
-            c.Extra.AsSpan(0, count * c.ExtraPlanes * c.Words), manifest.Columns[ColumnKind.Extra].Checksum);
+        ColumnFile.ReadInto<ulong>(manifest.PathOf(directory, ColumnKind.Refine), ColumnKind.Refine,
+            c.Refine.AsSpan(0, count * c.RefinePlanes * c.Words), manifest.Columns[ColumnKind.Refine].Checksum);
         ColumnFile.ReadSegments(manifest.PathOf(directory, ColumnKind.Factors), ColumnKind.Factors,
             FactorArrays(c), count, manifest.Columns[ColumnKind.Factors].Checksum);
         ColumnFile.ReadInto<ulong>(manifest.PathOf(directory, ColumnKind.Ids), ColumnKind.Ids,

@@ -148,7 +148,7 @@ public sealed partial class Collection
             for (int ord = from; ord < to; ord++)
             {
                 if (columns.IsDeleted(ord)) continue;
-                quantizer.Encode(columns.Originals.Row(ord), sign, columns.ExtraRow(ord), out VectorFactors f);
+                quantizer.Encode(columns.Originals.Row(ord), sign, columns.RefineRow(ord), out VectorFactors f);
                 columns.WriteSignRow(ord, sign);
                 columns.SetEncoded(ord, f);
             }

@@ -6,7 +6,8 @@ namespace BitSieve;
 
 /// <summary>Bytes per vector, by tier, as the engine holds them.</summary>
 /// <param name="T1">Sign codes (1 bit per dimension, padded to 64-bit words).</param>
-/// <param name="T2">Extra bits of the extended code.</param>
+/// <param name="T2">The extended code's bit planes (sign plane included: a T1 code is stored in FastScan blocks, so T2 keeps
+/// its own copy of the sign bits to read a candidate from one place).</param>
 /// <param name="Factors">Per-vector correction factors of both tiers.</param>
 /// <param name="T3">Float32 originals (memory-mapped from disk once saved; not counted as resident).</param>
 public readonly record struct TierBytes(int T1, int T2, int Factors, int T3)
@@ -47,7 +48,7 @@ public sealed partial class Collection : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var quantizer = new Quantizer(options.Dimension, options.Metric, options.Bits, options.RotationSeed, new float[options.Dimension]);
-        var columns = new VectorColumns(options.Dimension, quantizer.Words, quantizer.ExtraPlanes, new OriginalStore(options.Dimension));
+        var columns = new VectorColumns(options.Dimension, quantizer.Words, quantizer.RefinePlanes, new OriginalStore(options.Dimension));
         return new Collection(options, quantizer, columns, trained: false);
     }
 

@@ -28,8 +28,8 @@ internal sealed class Quantizer
     /// <summary>Total bits per dimension of T1 + T2.</summary>
     public int Bits { get; }
 
-    /// <summary>Bit planes stored by T2: all but the sign.</summary>
-    public int ExtraPlanes => Bits - 1;
+    /// <summary>Bit planes stored by T2: all B, the sign plane (the top one) included.</summary>
+    public int RefinePlanes => Bits;
 
     /// <summary>Magnitude levels per sign: 2^(B−1).</summary>
     public int Levels => 1 << (Bits - 1);
@@ -45,8 +45,8 @@ internal sealed class Quantizer
 
     private float Alpha => Metric == Metric.Euclidean ? 2f : 1f;
 
-    /// <summary>Encodes one vector (already normalized under cosine) into its sign plane, extra planes and factors.</summary>
-    public void Encode(ReadOnlySpan<float> x, Span<ulong> sign, Span<ulong> extra, out VectorFactors factors)
+    /// <summary>Encodes one vector (already normalized under cosine) into its sign code, T2 code planes and factors.</summary>
+    public void Encode(ReadOnlySpan<float> x, Span<ulong> sign, Span<ulong> planes, out VectorFactors factors)
     {
         int d = Dimension;
         float[] buffer = ArrayPool<float>.Shared.Rent(2 * d);
@@ -58,7 +58,7 @@ internal sealed class Quantizer
             TensorPrimitives.Subtract(x, Centroid, centred);
             float r = TensorPrimitives.Norm(centred);
             sign.Clear();
-            extra.Clear();
+            planes.Clear();
             factors = default;
             factors.Beta = Metric == Metric.Euclidean ? -r * r : TensorPrimitives.Dot(centred, Centroid);
             factors.Balance = -d;
@@ -96,9 +96,10 @@ internal sealed class Quantizer
                 bool positive = rotated[i] > 0;
                 int m = level[i];
                 ySum += positive ? m + 0.5 : -(m + 0.5);
-                ulong low = (ulong)(positive ? m : top - m);
-                for (int j = 0; j < ExtraPlanes; j++)
-                    extra[j * Words + (i >> 6)] |= ((low >> j) & 1) << (i & 63);
+                // Code c = 2^(B−1)·b + (b ? m : L−1−m), so that c − (2^B − 1)/2 = ±(m + ½).
+                ulong code = (ulong)(positive ? Levels + m : top - m);
+                for (int j = 0; j < RefinePlanes; j++)
+                    planes[j * Words + (i >> 6)] |= ((code >> j) & 1) << (i & 63);
             }
             factors.YSum = (float)ySum;
             factors.YNorm = (float)(norm / sqrtD);

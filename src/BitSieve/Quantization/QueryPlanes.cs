@@ -36,29 +36,29 @@ internal sealed class QueryPlanes
         Sum = sum;
         ErrL1 = (float)errL1;
         ErrL2 = (float)Math.Sqrt(errL2);
-        if (bits <= 4) Tables = BuildTables(levels);
+        _levels = levels;
     }
 
-    /// <summary>
-    /// FastScan look-up tables (4-bit queries only): for each group of 4 dimensions, entry m = Σ qᵢ over the set bits
-    /// of m, replicated to 64 bytes so every 128-bit lane of a shuffle sees it.
-    /// </summary>
-    public byte[] Tables { get; } = [];
+    private readonly byte[] _levels;
+    private byte[]? _tables;
 
-    private static byte[] BuildTables(byte[] levels)
+    /// <summary>
+    /// FastScan look-up tables of a query of at most 4 bits: for each group of 4 dimensions, entry m = Σ qᵢ over the
+    /// set bits of m, replicated to 64 bytes so every 128-bit lane of a shuffle sees it. Built on first use.
+    /// </summary>
+    public byte[] Tables => _tables ??= BuildTables();
+
+    private byte[] BuildTables()
     {
-        int groups = levels.Length / 4;
+        if (Bits > 4) throw new InvalidOperationException("FastScan tables hold sums of 4-bit levels.");
+        int groups = _levels.Length / 4;
         var tables = new byte[groups * 64];
         for (int g = 0; g < groups; g++)
         {
             var table = tables.AsSpan(g * 64, 64);
-            for (int m = 0; m < 16; m++)
-            {
-                int sum = 0;
-                for (int bit = 0; bit < 4; bit++)
-                    if (((m >> bit) & 1) != 0) sum += levels[4 * g + bit];
-                table[m] = (byte)sum;
-            }
+            // Subset sums: entry m adds the level of m's lowest set bit to the entry without it.
+            for (int m = 1; m < 16; m++)
+                table[m] = (byte)(table[m & (m - 1)] + _levels[4 * g + System.Numerics.BitOperations.TrailingZeroCount(m)]);
             for (int copy = 16; copy < 64; copy += 16) table[..16].CopyTo(table[copy..]);
         }
         return tables;

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using BitSieve.Quantization;
 using BitSieve.Storage;
 
@@ -81,11 +83,15 @@ internal sealed class Cascade
             if (!_exact)
             {
                 // Reject whole vectors of lanes whose upper bounds all fall below the k-th lower bound: the common case.
+                Debug.Assert(blockStart + n <= _columns.Balance.Length);
+                ref int dot0 = ref MemoryMarshal.GetReference(dots);
+                var tau = new Vector<float>(state.Lower.Threshold);
                 for (; j + Vector<float>.Count <= n; j += Vector<float>.Count)
                 {
-                    var hi = UpperBounds1(blockStart + j, dots.Slice(j, Vector<float>.Count));
-                    if (!Vector.GreaterThanOrEqualAny(hi, new Vector<float>(state.Lower.Threshold))) continue;
+                    var hi = UpperBounds1(blockStart + j, ref Unsafe.Add(ref dot0, j));
+                    if (!Vector.GreaterThanOrEqualAny(hi, tau)) continue;
                     for (int lane = 0; lane < Vector<float>.Count; lane++) Consider1(blockStart + j + lane, dots[j + lane], state, allowed);
+                    tau = new Vector<float>(state.Lower.Threshold);
                 }
             }
             for (; j < n; j++) Consider1(blockStart + j, dots[j], state, allowed);
@@ -103,13 +109,17 @@ internal sealed class Cascade
     }
 
     /// <summary>T1 upper bounds of consecutive ordinals, est + w, lane-parallel.</summary>
-    private Vector<float> UpperBounds1(int ordinal, ReadOnlySpan<int> dots)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Vector<float> UpperBounds1(int ordinal, ref int dots)
     {
         var c = _columns;
-        var raw = Vector.ConvertToSingle(new Vector<int>(dots)) * _a1 + new Vector<float>(c.Balance.AsSpan(ordinal)) * _lo1 + new Vector<float>(_c01);
-        var rinv = new Vector<float>(c.RInv1.AsSpan(ordinal));
-        return rinv * (raw + new Vector<float>(_c2)) + new Vector<float>(c.E1.AsSpan(ordinal)) * _c1
-             + new Vector<float>(c.Beta.AsSpan(ordinal)) + new Vector<float>(_query.Gamma);
+        nuint at = (nuint)ordinal;
+        var raw = Vector.ConvertToSingle(Vector.LoadUnsafe(ref dots)) * _a1
+                + Vector.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(c.Balance), at) * _lo1 + new Vector<float>(_c01);
+        var rinv = Vector.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(c.RInv1), at);
+        return rinv * (raw + new Vector<float>(_c2))
+             + Vector.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(c.E1), at) * _c1
+             + Vector.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(c.Beta), at) + new Vector<float>(_query.Gamma);
     }
 
     /// <summary>Scores one vector at T1 and keeps it if its interval reaches the k-th lower bound.</summary>
@@ -181,8 +191,7 @@ internal sealed class Cascade
         var kept = new List<Candidate>();
         var c = _columns;
         var planes = _query.T2.Planes;
-        int extra = c.ExtraPlanes;
-        Span<ulong> sign = stackalloc ulong[c.Words];
+        int bits = c.RefinePlanes;
         float gamma = _query.Gamma;
         foreach (var cand in survivors)
         {
@@ -190,9 +199,7 @@ internal sealed class Cascade
             if (cand.Hi < tau) break;
             int ord = cand.Ordinal;
             trace.T2Seen++;
-            c.ReadSignRow(ord, sign);
-            long dot = (Kernels.AsymmetricDot(sign, planes, EncodedQuery.T2Bits) << extra)
-                     + Kernels.MultiBitDot(c.ExtraRow(ord), extra, planes, EncodedQuery.T2Bits);
+            long dot = Kernels.MultiBitDot(c.RefineRow(ord), bits, planes, EncodedQuery.T2Bits);
             float raw = _query.T2.Lo * c.YSum[ord] + _query.T2.Delta * (dot - _mid * _query.T2.Sum);
             float lo, hi;
             if (_exact)

@@ -13,8 +13,8 @@ internal enum ColumnKind : uint
     /// <summary>"SIGN": T1 sign planes, <c>ulong</c>, Words per ordinal.</summary>
     Signs = 'S' | ('I' << 8) | ('G' << 16) | ('N' << 24),
 
-    /// <summary>"XTRA": T2 extra planes, <c>ulong</c>, ExtraPlanes × Words per ordinal.</summary>
-    Extra = 'X' | ('T' << 8) | ('R' << 16) | ('A' << 24),
+    /// <summary>"REFN": T2 code planes, <c>ulong</c>, Bits × Words per ordinal.</summary>
+    Refine = 'R' | ('E' << 8) | ('F' << 16) | ('N' << 24),
 
     /// <summary>"FACT": the nine factor columns one after another, <c>float</c>.</summary>
     Factors = 'F' | ('A' << 8) | ('C' << 16) | ('T' << 24),

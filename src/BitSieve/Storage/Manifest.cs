@@ -28,7 +28,7 @@ internal sealed class Manifest
     public static readonly IReadOnlyList<(ColumnKind Kind, string Name)> ColumnNames =
     [
         (ColumnKind.Signs, "signs"),
-        (ColumnKind.Extra, "extra"),
+        (ColumnKind.Refine, "refine"),
         (ColumnKind.Factors, "factors"),
         (ColumnKind.Ids, "ids"),
         (ColumnKind.Deleted, "deleted"),
@@ -57,7 +57,7 @@ internal sealed class Manifest
     public long ExpectedCount(ColumnKind kind) => kind switch
     {
         ColumnKind.Signs => ((long)Count + 63) / 64 * 64 * Words * 8, // whole FastScan blocks of bytes
-        ColumnKind.Extra => (long)Count * (Bits - 1) * Words,
+        ColumnKind.Refine => (long)Count * Bits * Words,
         ColumnKind.Factors => (long)Count * FactorColumns,
         ColumnKind.Ids => Count,
         ColumnKind.Deleted => ((long)Count + 63) >> 6,

@@ -14,7 +14,7 @@ internal sealed class VectorColumns : IDisposable
     {
         Dimension = dimension;
         Words = words;
-        ExtraPlanes = extraPlanes;
+        RefinePlanes = extraPlanes;
         Originals = originals;
     }
 
@@ -22,7 +22,8 @@ internal sealed class VectorColumns : IDisposable
 
     public int Words { get; }
 
-    public int ExtraPlanes { get; }
+    /// <summary>Bit planes of a T2 code: all B bits, the sign plane (weight 2^(B−1)) included, so a T2 row is self-contained.</summary>
+    public int RefinePlanes { get; }
 
     /// <summary>Bytes of one sign code (whole 64-bit words).</summary>
     public int CodeBytes => Words * 8;
@@ -39,7 +40,7 @@ internal sealed class VectorColumns : IDisposable
 
     /// <summary>Sign codes in FastScan blocks: block (ord / 64) holds <see cref="CodeBytes"/> rows of 64 bytes.</summary>
     public byte[] Signs = [];
-    public ulong[] Extra = [];
+    public ulong[] Refine = [];
     public float[] Scale = [], RInv1 = [], E1 = [], Balance = [], Beta = [], RInv2 = [], E2 = [], YSum = [], YNorm = [];
     public ulong[] Ids = [];
 
@@ -49,7 +50,7 @@ internal sealed class VectorColumns : IDisposable
     public OriginalStore Originals { get; private set; }
 
     /// <summary>Bytes per vector by tier.</summary>
-    public TierBytes BytesPerVector => new(Words * 8, ExtraPlanes * Words * 8, 9 * sizeof(float), Dimension * sizeof(float));
+    public TierBytes BytesPerVector => new(Words * 8, RefinePlanes * Words * 8, 9 * sizeof(float), Dimension * sizeof(float));
 
     public bool IsDeleted(int ordinal) => (Deleted[ordinal >> 6] & (1UL << (ordinal & 63))) != 0;
 
@@ -59,18 +60,6 @@ internal sealed class VectorColumns : IDisposable
     /// <summary>The FastScan block holding <paramref name="ordinal"/> (a multiple of 64).</summary>
     public ReadOnlySpan<byte> SignBlock(int ordinal) => Signs.AsSpan((ordinal >> 6) * SignBlockBytes, SignBlockBytes);
 
-    /// <summary>Gathers the sign code of one vector from its block.</summary>
-    public void ReadSignRow(int ordinal, Span<ulong> code)
-    {
-        int baseIndex = (ordinal >> 6) * SignBlockBytes + (ordinal & 63);
-        for (int w = 0; w < Words; w++)
-        {
-            ulong word = 0;
-            for (int b = 0; b < 8; b++) word |= (ulong)Signs[baseIndex + ((w * 8 + b) << 6)] << (8 * b);
-            code[w] = word;
-        }
-    }
-
     /// <summary>Scatters the sign code of one vector into its block.</summary>
     public void WriteSignRow(int ordinal, ReadOnlySpan<ulong> code)
     {
@@ -79,7 +68,7 @@ internal sealed class VectorColumns : IDisposable
             for (int b = 0; b < 8; b++) Signs[baseIndex + ((w * 8 + b) << 6)] = (byte)(code[w] >> (8 * b));
     }
 
-    public Span<ulong> ExtraRow(int ordinal) => Extra.AsSpan(ordinal * ExtraPlanes * Words, ExtraPlanes * Words);
+    public Span<ulong> RefineRow(int ordinal) => Refine.AsSpan(ordinal * RefinePlanes * Words, RefinePlanes * Words);
 
     /// <summary>Appends a point (its original and id); the caller encodes it with <see cref="SetEncoded"/>.</summary>
     public int Append(ulong id, ReadOnlySpan<float> vector)
@@ -124,10 +113,10 @@ internal sealed class VectorColumns : IDisposable
         int capacity = Ids.Length;
         if (needed <= capacity) return;
         long grown = Math.Max(needed, Math.Max(1024, capacity * 3L / 2));
-        int next = (int)Math.Min(Array.MaxLength / Math.Max(1, ExtraPlanes * Words * 8) / 64 * 64, (grown + 63) / 64 * 64);
+        int next = (int)Math.Min(Array.MaxLength / Math.Max(1, RefinePlanes * Words * 8) / 64 * 64, (grown + 63) / 64 * 64);
         if (next < needed) throw new InvalidOperationException($"A collection holds at most {next} vectors of this dimension per shard.");
         Array.Resize(ref Signs, next / 64 * SignBlockBytes);
-        Array.Resize(ref Extra, next * ExtraPlanes * Words);
+        Array.Resize(ref Refine, next * RefinePlanes * Words);
         Array.Resize(ref Scale, next);
         Array.Resize(ref RInv1, next);
         Array.Resize(ref E1, next);

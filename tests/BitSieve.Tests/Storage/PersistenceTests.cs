@@ -202,7 +202,7 @@ public class PersistenceTests
 
     // ---- corruption ----
 
-    private static readonly string[] ColumnNames = ["signs", "extra", "factors", "ids", "deleted", "originals"];
+    private static readonly string[] ColumnNames = ["signs", "refine", "factors", "ids", "deleted", "originals"];
 
     private static string ColumnPath(TempDirectory dir, string name) => Directory.GetFiles(dir.Path, name + ".*.col").Single();
 
