@@ -241,6 +241,6 @@ public sealed partial class Collection
         }
     }
 
-    [GeneratedRegex(@"^(?:signs|extra|factors|ids|deleted|originals)\.(\d{1,18})\.col(?:\.tmp)?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(?:signs|refine|factors|ids|deleted|originals)\.(\d{1,18})\.col(?:\.tmp)?$", RegexOptions.CultureInvariant)]
     private static partial Regex ColumnFilePattern();
 }

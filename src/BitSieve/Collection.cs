@@ -91,7 +91,8 @@ public sealed partial class Collection : IDisposable
         {
             _lock.ExitWriteLock();
         }
-        _lock.Dispose();
+        // The lock itself is not disposed: searches may still be waiting on it, and they must see
+        // ObjectDisposedException rather than a lock failure. It holds no unmanaged resources of its own.
     }
 
     private T Read<T>(Func<T> read)

@@ -334,7 +334,7 @@ internal sealed class Cascade
         var c = _columns;
         float scale = c.Scale[ord];
         float offset = c.Beta[ord] + _query.Gamma;
-        if (scale == 0) return Widen(offset, 0, offset);
+        if (scale == 0) return Widen(offset, 0, MathF.Abs(offset));
         float f = MathF.Min(1, scale / (c.RInv1[ord] * _sqrtD));
         return Deterministic(scale, f, raw / _sqrtD, _delta1, offset);
     }
@@ -344,7 +344,7 @@ internal sealed class Cascade
         var c = _columns;
         float scale = c.Scale[ord];
         float offset = c.Beta[ord] + _query.Gamma;
-        if (scale == 0) return Widen(offset, 0, offset);
+        if (scale == 0) return Widen(offset, 0, MathF.Abs(offset));
         float norm = c.YNorm[ord] * _sqrtD;
         float f = MathF.Min(1, scale / (c.RInv2[ord] * norm));
         return Deterministic(scale, f, raw / norm, _delta2, offset);

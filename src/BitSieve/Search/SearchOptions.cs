@@ -23,6 +23,8 @@ public sealed record SearchOptions
         if (K < 1) throw new ArgumentOutOfRangeException(nameof(K), K, "K must be at least 1.");
         if (K > 100_000) throw new ArgumentOutOfRangeException(nameof(K), K, "K must be at most 100000.");
         if (Oversampling is < 1) throw new ArgumentOutOfRangeException(nameof(Oversampling), Oversampling, "Oversampling must be at least 1.");
+        if (Quality.RecallTarget <= 0)
+            throw new ArgumentOutOfRangeException(nameof(Quality), "Quality is uninitialized; use Quality.Default, Quality.Recall(target) or Quality.Exact.");
         if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1.");
     }
 }

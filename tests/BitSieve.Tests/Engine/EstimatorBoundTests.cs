@@ -7,7 +7,7 @@ namespace BitSieve.Tests.Engine;
 /// <summary>
 /// The T1 and T2 estimators of the score and their error bounds, evaluated from the stored codes and factors by the
 /// formulas of the design (RaBitQ and extended RaBitQ), against exact scores computed in double.
-/// The codes are decoded bit by bit here (x̄ from the sign plane, ȳ from the sign and extra planes, ũ from the
+/// The codes are decoded bit by bit here (x̄ from the sign plane, ȳ from the T2 code planes, ũ from the
 /// query planes), so the test also checks that the integer kernels compute the same products.
 /// </summary>
 public sealed class EstimatorBoundTests(ITestOutputHelper output)
@@ -122,7 +122,7 @@ public sealed class EstimatorBoundTests(ITestOutputHelper output)
         for (int r = 0; r < n; r++)
             for (int j = 0; j < dim; j++) centroid[j] += data[r * dim + j] / n;
         var quantizer = new Quantizer(dim, metric, bits, seed: 2024, centroid);
-        int words = quantizer.Words, extra = quantizer.ExtraPlanes, top = quantizer.Levels - 1;
+        int words = quantizer.Words, planes = quantizer.RefinePlanes, top = quantizer.Levels - 1;
         double sqrtD = Math.Sqrt(dim);
 
         // Decode every vector: x̄± ∈ {±1}ᵈ and ȳ ∈ {±(m + ½)}ᵈ.
@@ -133,14 +133,15 @@ public sealed class EstimatorBoundTests(ITestOutputHelper output)
         for (int r = 0; r < n; r++)
         {
             var sign = codes.AsSpan(r * words, words);
-            var extraPlanes = new ulong[extra * words];
-            quantizer.Encode(data.AsSpan(r * dim, dim), sign, extraPlanes, out factors[r]);
+            var codePlanes = new ulong[planes * words];
+            quantizer.Encode(data.AsSpan(r * dim, dim), sign, codePlanes, out factors[r]);
             for (int i = 0; i < dim; i++)
             {
                 bool positive = Bit(sign, i);
-                int low = 0;
-                for (int j = 0; j < extra; j++) if (Bit(extraPlanes.AsSpan(j * words, words), i)) low |= 1 << j;
-                int level = positive ? low : top - low;
+                int code = 0;
+                for (int j = 0; j < planes; j++) if (Bit(codePlanes.AsSpan(j * words, words), i)) code |= 1 << j;
+                Assert.Equal(positive, code > top); // the T2 code's top plane is the sign
+                int level = positive ? code - (top + 1) : top - code;
                 signs[r * dim + i] = positive ? 1 : -1;
                 grid[r * dim + i] = positive ? level + 0.5f : -(level + 0.5f);
             }
