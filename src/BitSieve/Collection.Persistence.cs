@@ -87,7 +87,7 @@ public sealed partial class Collection
         ColumnFile.Validate(originalsPath, ColumnKind.Originals, sizeof(float), manifest.ExpectedCount(ColumnKind.Originals),
             manifest.Columns[ColumnKind.Originals].Checksum, verifyOriginals);
         var originals = OriginalStore.Map(originalsPath, ColumnFile.HeaderSize, options.Dimension, count);
-        var columns = new VectorColumns(options.Dimension, quantizer.Words, quantizer.RefinePlanes, originals);
+        var columns = new VectorColumns(options.Dimension, quantizer.Words, quantizer.RefineBytes, originals);
         Collection? collection = null;
         try
         {
@@ -133,7 +133,7 @@ public sealed partial class Collection
         string path = PathFor(ColumnKind.Signs);
         Record(ColumnKind.Signs, path, ColumnFile.Write<byte>(path, ColumnKind.Signs, c.Signs.AsSpan(0, c.SignBytes(count))));
         path = PathFor(ColumnKind.Refine);
-        Record(ColumnKind.Refine, path, ColumnFile.Write<ulong>(path, ColumnKind.Refine, c.Refine.AsSpan(0, count * c.RefinePlanes * c.Words)));
+        Record(ColumnKind.Refine, path, ColumnFile.Write<byte>(path, ColumnKind.Refine, c.Refine.AsSpan(0, count * c.RefineBytes)));
         path = PathFor(ColumnKind.Factors);
         using (var writer = new ColumnWriter(path, ColumnKind.Factors, sizeof(float)))
         {
@@ -174,13 +174,13 @@ public sealed partial class Collection
         // Headers first: a manifest whose count disagrees with the files must not make us allocate for it.
         foreach (var (kind, _) in Manifest.ColumnNames)
             if (kind != ColumnKind.Originals)
-                ColumnFile.Validate(manifest.PathOf(directory, kind), kind, kind switch { ColumnKind.Factors => sizeof(float), ColumnKind.Signs => sizeof(byte), _ => sizeof(ulong) },
+                ColumnFile.Validate(manifest.PathOf(directory, kind), kind, kind switch { ColumnKind.Factors => sizeof(float), ColumnKind.Signs or ColumnKind.Refine => sizeof(byte), _ => sizeof(ulong) },
                     manifest.ExpectedCount(kind), manifest.Columns[kind].Checksum, verifyPayload: false);
         c.EnsureCapacity(count);
         ColumnFile.ReadInto<byte>(manifest.PathOf(directory, ColumnKind.Signs), ColumnKind.Signs,
             c.Signs.AsSpan(0, c.SignBytes(count)), manifest.Columns[ColumnKind.Signs].Checksum);
-        ColumnFile.ReadInto<ulong>(manifest.PathOf(directory, ColumnKind.Refine), ColumnKind.Refine,
-            c.Refine.AsSpan(0, count * c.RefinePlanes * c.Words), manifest.Columns[ColumnKind.Refine].Checksum);
+        ColumnFile.ReadInto<byte>(manifest.PathOf(directory, ColumnKind.Refine), ColumnKind.Refine,
+            c.Refine.AsSpan(0, count * c.RefineBytes), manifest.Columns[ColumnKind.Refine].Checksum);
         ColumnFile.ReadSegments(manifest.PathOf(directory, ColumnKind.Factors), ColumnKind.Factors,
             FactorArrays(c), count, manifest.Columns[ColumnKind.Factors].Checksum);
         ColumnFile.ReadInto<ulong>(manifest.PathOf(directory, ColumnKind.Ids), ColumnKind.Ids,

@@ -48,7 +48,7 @@ public sealed partial class Collection : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var quantizer = new Quantizer(options.Dimension, options.Metric, options.Bits, options.RotationSeed, new float[options.Dimension]);
-        var columns = new VectorColumns(options.Dimension, quantizer.Words, quantizer.RefinePlanes, new OriginalStore(options.Dimension));
+        var columns = new VectorColumns(options.Dimension, quantizer.Words, quantizer.RefineBytes, new OriginalStore(options.Dimension));
         return new Collection(options, quantizer, columns, trained: false);
     }
 

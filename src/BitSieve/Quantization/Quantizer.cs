@@ -28,8 +28,11 @@ internal sealed class Quantizer
     /// <summary>Total bits per dimension of T1 + T2.</summary>
     public int Bits { get; }
 
-    /// <summary>Bit planes stored by T2: all B, the sign plane (the top one) included.</summary>
-    public int RefinePlanes => Bits;
+    /// <summary>
+    /// Bytes of a T2 code: all B bits of every (padded) dimension, the sign included. 4-bit codes are packed two per
+    /// byte in halves (see <see cref="Kernels.DotNibbles"/>), 8-bit codes one per byte.
+    /// </summary>
+    public int RefineBytes => Bits == 4 ? Words * 32 : Words * 64;
 
     /// <summary>Magnitude levels per sign: 2^(B−1).</summary>
     public int Levels => 1 << (Bits - 1);
@@ -46,7 +49,7 @@ internal sealed class Quantizer
     private float Alpha => Metric == Metric.Euclidean ? 2f : 1f;
 
     /// <summary>Encodes one vector (already normalized under cosine) into its sign code, T2 code planes and factors.</summary>
-    public void Encode(ReadOnlySpan<float> x, Span<ulong> sign, Span<ulong> planes, out VectorFactors factors)
+    public void Encode(ReadOnlySpan<float> x, Span<ulong> sign, Span<byte> code, out VectorFactors factors)
     {
         int d = Dimension;
         float[] buffer = ArrayPool<float>.Shared.Rent(2 * d);
@@ -58,7 +61,7 @@ internal sealed class Quantizer
             TensorPrimitives.Subtract(x, Centroid, centred);
             float r = TensorPrimitives.Norm(centred);
             sign.Clear();
-            planes.Clear();
+            code.Clear();
             factors = default;
             factors.Beta = Metric == Metric.Euclidean ? -r * r : TensorPrimitives.Dot(centred, Centroid);
             factors.Balance = -d;
@@ -89,7 +92,7 @@ internal sealed class Quantizer
             var level = levelBuffer.AsSpan(0, d);
             var (f2, norm) = ExtendedCode.Encode(rotated, Levels, level);
             f2 = Math.Clamp(f2, 1e-6, 1.0);
-            int top = Levels - 1;
+            int top = Levels - 1, half = Words * 32;
             double ySum = 0;
             for (int i = 0; i < d; i++)
             {
@@ -97,9 +100,10 @@ internal sealed class Quantizer
                 int m = level[i];
                 ySum += positive ? m + 0.5 : -(m + 0.5);
                 // Code c = 2^(B−1)·b + (b ? m : L−1−m), so that c − (2^B − 1)/2 = ±(m + ½).
-                ulong code = (ulong)(positive ? Levels + m : top - m);
-                for (int j = 0; j < RefinePlanes; j++)
-                    planes[j * Words + (i >> 6)] |= ((code >> j) & 1) << (i & 63);
+                int c = positive ? Levels + m : top - m;
+                if (Bits == 8) code[i] = (byte)c;
+                else if (i < half) code[i] |= (byte)c;
+                else code[i - half] |= (byte)(c << 4);
             }
             factors.YSum = (float)ySum;
             factors.YNorm = (float)(norm / sqrtD);
@@ -127,7 +131,7 @@ internal sealed class Quantizer
         {
             Vector = query.ToArray(),
             T1 = new QueryPlanes(rotated, EncodedQuery.T1Bits, Words),
-            T2 = new QueryPlanes(rotated, EncodedQuery.T2Bits, Words),
+            T2 = new QueryBytes(rotated, Bits == 4 ? sbyte.MaxValue : Kernels.DotBytesQueryLimit, Words * 64),
             Norm = norm,
             Gamma = gamma,
         };

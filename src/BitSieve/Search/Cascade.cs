@@ -40,7 +40,7 @@ internal sealed class Cascade
     private readonly float _sqrtD;
     // T1: raw = A·S + Lo·Balance + C0 = √D·⟨x̄, ũ⟩;  interval half-width = E1·c1 + RInv1·c2.
     private readonly float _a1, _c01, _lo1, _c1, _c2, _delta1;
-    // T2: raw = Lo·YSum + Δ·(K − mid·Q) = ⟨ȳ, ũ⟩;  half-width = E2·c1 + RInv2·YNorm·c3.
+    // T2: raw = Δ·(K − mid·Q) = ⟨ȳ, ũ⟩ with K = Σ cᵢqᵢ;  half-width = E2·c1 + RInv2·YNorm·c3.
     private readonly float _c3, _delta2, _mid;
     private readonly float _uNorm2;
 
@@ -190,8 +190,8 @@ internal sealed class Cascade
         var lower = new TopK(_k);
         var kept = new List<Candidate>();
         var c = _columns;
-        var planes = _query.T2.Planes;
-        int bits = c.RefinePlanes;
+        var query = _query.T2.Values;
+        bool nibbles = _quantizer.Bits == 4;
         float gamma = _query.Gamma;
         foreach (var cand in survivors)
         {
@@ -199,8 +199,9 @@ internal sealed class Cascade
             if (cand.Hi < tau) break;
             int ord = cand.Ordinal;
             trace.T2Seen++;
-            long dot = Kernels.MultiBitDot(c.RefineRow(ord), bits, planes, EncodedQuery.T2Bits);
-            float raw = _query.T2.Lo * c.YSum[ord] + _query.T2.Delta * (dot - _mid * _query.T2.Sum);
+            var code = c.RefineRow(ord);
+            long dot = nibbles ? Kernels.DotNibbles(code, query) : Kernels.DotBytes(code, query);
+            float raw = _query.T2.Delta * (dot - _mid * _query.T2.Sum);
             float lo, hi;
             if (_exact)
             {

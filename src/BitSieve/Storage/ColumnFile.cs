@@ -13,7 +13,7 @@ internal enum ColumnKind : uint
     /// <summary>"SIGN": T1 sign planes, <c>ulong</c>, Words per ordinal.</summary>
     Signs = 'S' | ('I' << 8) | ('G' << 16) | ('N' << 24),
 
-    /// <summary>"REFN": T2 code planes, <c>ulong</c>, Bits × Words per ordinal.</summary>
+    /// <summary>"REFN": T2 codes, <c>byte</c>, Words·32 (4 bits) or Words·64 (8 bits) per ordinal.</summary>
     Refine = 'R' | ('E' << 8) | ('F' << 16) | ('N' << 24),
 
     /// <summary>"FACT": the nine factor columns one after another, <c>float</c>.</summary>

@@ -57,7 +57,7 @@ internal sealed class Manifest
     public long ExpectedCount(ColumnKind kind) => kind switch
     {
         ColumnKind.Signs => ((long)Count + 63) / 64 * 64 * Words * 8, // whole FastScan blocks of bytes
-        ColumnKind.Refine => (long)Count * Bits * Words,
+        ColumnKind.Refine => (long)Count * Words * (Bits == 4 ? 32 : 64), // packed T2 code bytes
         ColumnKind.Factors => (long)Count * FactorColumns,
         ColumnKind.Ids => Count,
         ColumnKind.Deleted => ((long)Count + 63) >> 6,

@@ -10,11 +10,11 @@ namespace BitSieve.Storage;
 /// </summary>
 internal sealed class VectorColumns : IDisposable
 {
-    public VectorColumns(int dimension, int words, int extraPlanes, OriginalStore originals)
+    public VectorColumns(int dimension, int words, int refineBytes, OriginalStore originals)
     {
         Dimension = dimension;
         Words = words;
-        RefinePlanes = extraPlanes;
+        RefineBytes = refineBytes;
         Originals = originals;
     }
 
@@ -22,8 +22,8 @@ internal sealed class VectorColumns : IDisposable
 
     public int Words { get; }
 
-    /// <summary>Bit planes of a T2 code: all B bits, the sign plane (weight 2^(B−1)) included, so a T2 row is self-contained.</summary>
-    public int RefinePlanes { get; }
+    /// <summary>Bytes of a T2 code: all B bits, the sign included, so a candidate's T2 row is one contiguous read.</summary>
+    public int RefineBytes { get; }
 
     /// <summary>Bytes of one sign code (whole 64-bit words).</summary>
     public int CodeBytes => Words * 8;
@@ -40,7 +40,7 @@ internal sealed class VectorColumns : IDisposable
 
     /// <summary>Sign codes in FastScan blocks: block (ord / 64) holds <see cref="CodeBytes"/> rows of 64 bytes.</summary>
     public byte[] Signs = [];
-    public ulong[] Refine = [];
+    public byte[] Refine = [];
     public float[] Scale = [], RInv1 = [], E1 = [], Balance = [], Beta = [], RInv2 = [], E2 = [], YSum = [], YNorm = [];
     public ulong[] Ids = [];
 
@@ -50,7 +50,7 @@ internal sealed class VectorColumns : IDisposable
     public OriginalStore Originals { get; private set; }
 
     /// <summary>Bytes per vector by tier.</summary>
-    public TierBytes BytesPerVector => new(Words * 8, RefinePlanes * Words * 8, 9 * sizeof(float), Dimension * sizeof(float));
+    public TierBytes BytesPerVector => new(Words * 8, RefineBytes, 9 * sizeof(float), Dimension * sizeof(float));
 
     public bool IsDeleted(int ordinal) => (Deleted[ordinal >> 6] & (1UL << (ordinal & 63))) != 0;
 
@@ -68,7 +68,7 @@ internal sealed class VectorColumns : IDisposable
             for (int b = 0; b < 8; b++) Signs[baseIndex + ((w * 8 + b) << 6)] = (byte)(code[w] >> (8 * b));
     }
 
-    public Span<ulong> RefineRow(int ordinal) => Refine.AsSpan(ordinal * RefinePlanes * Words, RefinePlanes * Words);
+    public Span<byte> RefineRow(int ordinal) => Refine.AsSpan(ordinal * RefineBytes, RefineBytes);
 
     /// <summary>Appends a point (its original and id); the caller encodes it with <see cref="SetEncoded"/>.</summary>
     public int Append(ulong id, ReadOnlySpan<float> vector)
@@ -113,10 +113,10 @@ internal sealed class VectorColumns : IDisposable
         int capacity = Ids.Length;
         if (needed <= capacity) return;
         long grown = Math.Max(needed, Math.Max(1024, capacity * 3L / 2));
-        int next = (int)Math.Min(Array.MaxLength / Math.Max(1, RefinePlanes * Words * 8) / 64 * 64, (grown + 63) / 64 * 64);
+        int next = (int)Math.Min(Array.MaxLength / Math.Max(1, RefineBytes) / 64 * 64, (grown + 63) / 64 * 64);
         if (next < needed) throw new InvalidOperationException($"A collection holds at most {next} vectors of this dimension per shard.");
         Array.Resize(ref Signs, next / 64 * SignBlockBytes);
-        Array.Resize(ref Refine, next * RefinePlanes * Words);
+        Array.Resize(ref Refine, next * RefineBytes);
         Array.Resize(ref Scale, next);
         Array.Resize(ref RInv1, next);
         Array.Resize(ref E1, next);

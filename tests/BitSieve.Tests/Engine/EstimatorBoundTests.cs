@@ -7,7 +7,7 @@ namespace BitSieve.Tests.Engine;
 /// <summary>
 /// The T1 and T2 estimators of the score and their error bounds, evaluated from the stored codes and factors by the
 /// formulas of the design (RaBitQ and extended RaBitQ), against exact scores computed in double.
-/// The codes are decoded bit by bit here (x̄ from the sign plane, ȳ from the T2 code planes, ũ from the
+/// The codes are decoded bit by bit here (x̄ from the sign plane, ȳ from the T2 code bytes, ũ from the
 /// query planes), so the test also checks that the integer kernels compute the same products.
 /// </summary>
 public sealed class EstimatorBoundTests(ITestOutputHelper output)
@@ -122,7 +122,7 @@ public sealed class EstimatorBoundTests(ITestOutputHelper output)
         for (int r = 0; r < n; r++)
             for (int j = 0; j < dim; j++) centroid[j] += data[r * dim + j] / n;
         var quantizer = new Quantizer(dim, metric, bits, seed: 2024, centroid);
-        int words = quantizer.Words, planes = quantizer.RefinePlanes, top = quantizer.Levels - 1;
+        int words = quantizer.Words, top = quantizer.Levels - 1, half = words * 32;
         double sqrtD = Math.Sqrt(dim);
 
         // Decode every vector: x̄± ∈ {±1}ᵈ and ȳ ∈ {±(m + ½)}ᵈ.
@@ -130,17 +130,18 @@ public sealed class EstimatorBoundTests(ITestOutputHelper output)
         var grid = new float[n * dim];
         var codes = new ulong[n * words];
         var factors = new VectorFactors[n];
+        var refine = new byte[n * quantizer.RefineBytes];
         for (int r = 0; r < n; r++)
         {
             var sign = codes.AsSpan(r * words, words);
-            var codePlanes = new ulong[planes * words];
-            quantizer.Encode(data.AsSpan(r * dim, dim), sign, codePlanes, out factors[r]);
+            var codeBytes = refine.AsSpan(r * quantizer.RefineBytes, quantizer.RefineBytes);
+            quantizer.Encode(data.AsSpan(r * dim, dim), sign, codeBytes, out factors[r]);
             for (int i = 0; i < dim; i++)
             {
                 bool positive = Bit(sign, i);
-                int code = 0;
-                for (int j = 0; j < planes; j++) if (Bit(codePlanes.AsSpan(j * words, words), i)) code |= 1 << j;
-                Assert.Equal(positive, code > top); // the T2 code's top plane is the sign
+                int code;
+                code = bits == 8 ? codeBytes[i] : i < half ? codeBytes[i] & 0x0F : codeBytes[i - half] >> 4;
+                Assert.Equal(positive, code > top); // the T2 code's top bit is the sign
                 int level = positive ? code - (top + 1) : top - code;
                 signs[r * dim + i] = positive ? 1 : -1;
                 grid[r * dim + i] = positive ? level + 0.5f : -(level + 0.5f);
@@ -156,7 +157,7 @@ public sealed class EstimatorBoundTests(ITestOutputHelper output)
             if (metric == Metric.Cosine) TestData.Normalize(q);
             var eq = quantizer.Prepare(q);
             var u1 = Decode(eq.T1, dim, words);
-            var u2 = Decode(eq.T2, dim, words);
+            var u2 = eq.T2.Values.Take(dim).Select(v => eq.T2.Delta * v).ToArray();
             double uNorm = eq.Norm;
             for (int r = 0; r < n; r++)
             {
@@ -178,6 +179,10 @@ public sealed class EstimatorBoundTests(ITestOutputHelper output)
                 width1 += w1;
 
                 double raw2 = TestData.Dot(grid.AsSpan(r * dim, dim), u2);
+                var row = refine.AsSpan(r * quantizer.RefineBytes, quantizer.RefineBytes);
+                long k2 = bits == 8 ? Kernels.DotBytes(row, eq.T2.Values) : Kernels.DotNibbles(row, eq.T2.Values);
+                double kernelRaw2 = eq.T2.Delta * (k2 - ((1 << bits) - 1) / 2.0 * eq.T2.Sum);
+                Assert.True(Math.Abs(kernelRaw2 - raw2) <= 1e-3 * (1 + Math.Abs(raw2)), $"T2 kernel product {kernelRaw2} ≠ decoded {raw2}");
                 double yNorm = f.YNorm * sqrtD;
                 double est2 = f.RInv2 * raw2 + offset;
                 double w2 = Epsilon0 * (f.E2 * uNorm + f.RInv2 * f.YNorm * eq.T2.ErrL2);
