@@ -25,7 +25,7 @@ public static partial class Kernels
     }
 
     // u8 × s8 pairs summed into 16 bits (vpmaddubsw: ≤ 2·255·63 < 2¹⁵), then into 32 bits (vpmaddwd by 1).
-    private static int DotBytesCore(ref byte codes, ref sbyte query, int length)
+    internal static int DotBytesCore(ref byte codes, ref sbyte query, int length)
     {
         int i = 0, sum = 0;
         if (Vector512.IsHardwareAccelerated && Avx512BW.IsSupported && length >= 64)

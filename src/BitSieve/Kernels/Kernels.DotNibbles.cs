@@ -23,7 +23,7 @@ public static partial class Kernels
     }
 
     // u8 × s8 pairs summed into 16 bits (vpmaddubsw: ≤ 2·15·128, no saturation), then into 32 bits (vpmaddwd by 1).
-    private static int DotNibblesCore(ref byte packed, ref sbyte query, int half)
+    internal static int DotNibblesCore(ref byte packed, ref sbyte query, int half)
     {
         int i = 0, sum = 0;
         ref sbyte upper = ref Unsafe.Add(ref query, half);

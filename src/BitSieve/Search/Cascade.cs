@@ -26,6 +26,10 @@ internal sealed class T1State(int k)
 /// The dynamic cascade for one query: a T1 pass keeps every vector whose upper bound reaches the running k-th lower
 /// bound; T2 tightens the survivors' intervals and prunes the same way; T3 reads float32 originals, best upper bound
 /// first, until no remaining interval can reach the k-th exact score.
+/// Under <see cref="Quality.Exact"/> the same cascade (at the default confidence) finds the answer, and a
+/// certification sweep then proves it: every other vector's deterministic T2 interval must fall below the k-th exact
+/// score, or its original is read. 1-bit codes give no useful deterministic bound (the residual orthogonal to the
+/// code can carry √(1−f²) ≈ 0.6 of the direction), so the sweep starts at T2.
 /// </summary>
 internal sealed class Cascade
 {
@@ -39,7 +43,7 @@ internal sealed class Cascade
     private readonly bool _exact;
     private readonly float _sqrtD;
     // T1: raw = A·S + Lo·Balance + C0 = √D·⟨x̄, ũ⟩;  interval half-width = E1·c1 + RInv1·c2.
-    private readonly float _a1, _c01, _lo1, _c1, _c2, _delta1;
+    private readonly float _a1, _c01, _lo1, _c1, _c2;
     // T2: raw = Δ·(K − mid·Q) = ⟨ȳ, ũ⟩ with K = Σ cᵢqᵢ;  half-width = E2·c1 + RInv2·YNorm·c3.
     private readonly float _c3, _delta2, _mid;
     private readonly float _uNorm2;
@@ -53,7 +57,7 @@ internal sealed class Cascade
         _exact = quality.IsExact;
         int d = quantizer.Dimension;
         _sqrtD = MathF.Sqrt(d);
-        float eps = _exact ? 0 : (float)Confidence.Epsilon(quality.RecallTarget);
+        float eps = (float)Confidence.Epsilon(_exact ? Quality.Default.RecallTarget : quality.RecallTarget);
         var t1 = query.T1;
         _a1 = 2 * t1.Delta;
         _lo1 = t1.Lo;
@@ -61,7 +65,6 @@ internal sealed class Cascade
         _c1 = eps * query.Norm;
         _c2 = eps * t1.ErrL2;
         _c3 = eps * query.T2.ErrL2;
-        _delta1 = t1.ErrL1 / _sqrtD;
         _delta2 = query.T2.ErrL2;
         _mid = ((1 << quantizer.Bits) - 1) / 2f;
         _uNorm2 = query.Norm * query.Norm;
@@ -80,7 +83,6 @@ internal sealed class Cascade
             int n = Math.Min(Block, end - blockStart);
             T1Products(blockStart, n, dots);
             int j = 0;
-            if (!_exact)
             {
                 // Reject whole vectors of lanes whose upper bounds all fall below the k-th lower bound: the common case.
                 Debug.Assert(blockStart + n <= _columns.Balance.Length);
@@ -129,16 +131,8 @@ internal sealed class Cascade
         if (c.DeletedCount > 0 && c.IsDeleted(ord)) return;
         if (!allowed.IsEmpty && (allowed[ord >> 6] & (1UL << (ord & 63))) == 0) return;
         float raw = _a1 * dot + _lo1 * c.Balance[ord] + _c01;
-        float lo, hi;
-        if (_exact)
-        {
-            (lo, hi) = ExactInterval1(ord, raw);
-        }
-        else
-        {
-            float est = Estimate1(ord, raw, _query.Gamma, out float w);
-            (lo, hi) = (est - w, est + w);
-        }
+        float est = Estimate1(ord, raw, _query.Gamma, out float w);
+        float lo = est - w, hi = est + w;
         float tau = state.Lower.Threshold;
         if (hi < tau) return;
         if (lo > tau) state.Lower.Add(lo, ord);
@@ -179,9 +173,84 @@ internal sealed class Cascade
         var refined = RefineT2(survivors, trace);
         long t1 = Stopwatch.GetTimestamp();
         trace.T2Micros = Stopwatch.GetElapsedTime(t0, t1).TotalMicroseconds;
-        var hits = VerifyT3(refined, trace);
+        var verified = new HashSet<int>();
+        var best = VerifyT3(refined, trace, verified);
         trace.T3Micros = Stopwatch.GetElapsedTime(t1).TotalMicroseconds;
-        return new SearchResult(hits, trace);
+        if (_exact) Certify(best, verified, trace);
+        return new SearchResult(ToHits(best, _columns, _quantizer.Metric), trace);
+    }
+
+    /// <summary>⟨ȳ, ũ⟩ of one vector's T2 code with the byte query, unnormalized.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float Raw2(int ord, sbyte[] query, bool nibbles)
+    {
+        int bytes = _columns.RefineBytes;
+        ref byte code = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_columns.Refine), (nint)ord * bytes);
+        ref sbyte q = ref MemoryMarshal.GetArrayDataReference(query);
+        long dot = nibbles ? Kernels.DotNibblesCore(ref code, ref q, bytes) : Kernels.DotBytesCore(ref code, ref q, bytes);
+        return _query.T2.Delta * (dot - _mid * _query.T2.Sum);
+    }
+
+    /// <summary>
+    /// Proves the answer exact: sweeps every live vector not yet verified, in storage order, and reads the original of
+    /// each one whose deterministic T2 upper bound reaches the current k-th exact score.
+    /// </summary>
+    private void Certify(TopK best, HashSet<int> verified, SearchTrace trace)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        var c = _columns;
+        var query = _query.T2.Values;
+        bool nibbles = _quantizer.Bits == 4;
+        long reads = 0, seen = 0;
+        int lanes = Vector<float>.Count;
+        Span<float> raw = stackalloc float[lanes];
+        Span<float> hi = stackalloc float[lanes];
+        for (int start = 0; start < c.Count; start += lanes)
+        {
+            int n = Math.Min(lanes, c.Count - start);
+            for (int j = 0; j < n; j++) raw[j] = Raw2(start + j, query, nibbles);
+            DeterministicUpper2(start, n, raw, hi);
+            for (int j = 0; j < n; j++)
+            {
+                int ord = start + j;
+                if (c.DeletedCount > 0 && c.IsDeleted(ord)) continue;
+                seen++;
+                if (hi[j] < best.Threshold || verified.Contains(ord)) continue;
+                best.Add(_quantizer.ExactScore(c.Originals.Row(ord), _query.Vector), ord);
+                reads++;
+            }
+        }
+        trace.T2Seen += seen - verified.Count;
+        trace.T2Kept += reads;
+        trace.T3Seen += reads;
+        trace.T2Micros += Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
+    }
+
+    /// <summary>Upper ends of the deterministic T2 intervals of ordinals [start, start + n), as <see cref="ExactInterval2"/>, lane-parallel.</summary>
+    private void DeterministicUpper2(int start, int n, Span<float> raw, Span<float> hi)
+    {
+        if (n < Vector<float>.Count || raw.Length < Vector<float>.Count)
+        {
+            for (int j = 0; j < n; j++) hi[j] = ExactInterval2(start + j, raw[j]).Hi;
+            return;
+        }
+        var c = _columns;
+        nuint at = (nuint)start;
+        var scale = Vector.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(c.Scale), at);
+        var offset = Vector.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(c.Beta), at) + new Vector<float>(_query.Gamma);
+        var norm = Vector.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(c.YNorm), at) * _sqrtD;
+        var rinv = Vector.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(c.RInv2), at);
+        var zero = Vector<float>.Zero;
+        var one = Vector<float>.One;
+        var live = Vector.GreaterThan(scale, zero);
+        var f = Vector.ConditionalSelect(live, Vector.Min(one, scale / (rinv * norm)), zero);
+        var a = Vector.ConditionalSelect(live, new Vector<float>(raw) / norm, zero);
+        var delta = new Vector<float>(_delta2);
+        var s = Vector.SquareRoot(Vector.Max(zero, one - f * f));
+        var known = Vector.Max(zero, Vector.Abs(a) - delta);
+        var half = scale * (f * delta + s * Vector.SquareRoot(Vector.Max(zero, new Vector<float>(_uNorm2) - known * known)));
+        var slack = new Vector<float>(2e-5f) * (scale * _query.Norm + Vector.Abs(offset)) + new Vector<float>(1e-6f);
+        (scale * f * a + offset + half + slack).CopyTo(hi);
     }
 
     private List<Candidate> RefineT2(List<Candidate> survivors, SearchTrace trace)
@@ -199,20 +268,10 @@ internal sealed class Cascade
             if (cand.Hi < tau) break;
             int ord = cand.Ordinal;
             trace.T2Seen++;
-            var code = c.RefineRow(ord);
-            long dot = nibbles ? Kernels.DotNibbles(code, query) : Kernels.DotBytes(code, query);
-            float raw = _query.T2.Delta * (dot - _mid * _query.T2.Sum);
-            float lo, hi;
-            if (_exact)
-            {
-                (lo, hi) = ExactInterval2(ord, raw);
-            }
-            else
-            {
-                float est = c.RInv2[ord] * raw + c.Beta[ord] + gamma;
-                float w = c.E2[ord] * _c1 + c.RInv2[ord] * c.YNorm[ord] * _c3;
-                (lo, hi) = (est - w, est + w);
-            }
+            float raw = Raw2(ord, query, nibbles);
+            float est = c.RInv2[ord] * raw + c.Beta[ord] + gamma;
+            float w = c.E2[ord] * _c1 + c.RInv2[ord] * c.YNorm[ord] * _c3;
+            float lo = est - w, hi = est + w;
             // Both intervals hold (deterministically, or with high probability): keep their intersection.
             if (MathF.Max(lo, cand.Lo) <= MathF.Min(hi, cand.Hi)) (lo, hi) = (MathF.Max(lo, cand.Lo), MathF.Min(hi, cand.Hi));
             if (hi < tau) continue;
@@ -225,7 +284,7 @@ internal sealed class Cascade
         return kept;
     }
 
-    private Hit[] VerifyT3(List<Candidate> refined, SearchTrace trace)
+    private TopK VerifyT3(List<Candidate> refined, SearchTrace trace, HashSet<int> verified)
     {
         refined.Sort(static (a, b) => b.Hi.CompareTo(a.Hi));
         var best = new TopK(_k);
@@ -234,9 +293,10 @@ internal sealed class Cascade
             if (best.IsFull && cand.Hi < best.Threshold) break;
             float score = _quantizer.ExactScore(_columns.Originals.Row(cand.Ordinal), _query.Vector);
             trace.T3Seen++;
+            verified.Add(cand.Ordinal);
             best.Add(score, cand.Ordinal);
         }
-        return ToHits(best, _columns, _quantizer.Metric);
+        return best;
     }
 
     /// <summary>
@@ -327,19 +387,9 @@ internal sealed class Cascade
     }
 
     /// <summary>
-    /// Deterministic T1 interval. With a = ⟨x̄, u⟩ (known within δ from the quantized query), o′ = f·x̄ + o⊥ with
-    /// ‖o⊥‖ = √(1−f²) and o⊥ ⟂ x̄, so |⟨o′,u⟩ − f·a| ≤ f·δ + √(1−f²)·√(‖u‖² − (|a|−δ)²).
+    /// Deterministic T2 interval. With a = ⟨ȳ, u⟩ (ȳ the unit code direction, a known within δ = ‖e‖ from the
+    /// quantized query), o′ = f·ȳ + o⊥ with ‖o⊥‖ = √(1−f²) and o⊥ ⟂ ȳ, so |⟨o′,u⟩ − f·a| ≤ f·δ + √(1−f²)·√(‖u‖² − (|a|−δ)²).
     /// </summary>
-    private (float Lo, float Hi) ExactInterval1(int ord, float raw)
-    {
-        var c = _columns;
-        float scale = c.Scale[ord];
-        float offset = c.Beta[ord] + _query.Gamma;
-        if (scale == 0) return Widen(offset, 0, MathF.Abs(offset));
-        float f = MathF.Min(1, scale / (c.RInv1[ord] * _sqrtD));
-        return Deterministic(scale, f, raw / _sqrtD, _delta1, offset);
-    }
-
     private (float Lo, float Hi) ExactInterval2(int ord, float raw)
     {
         var c = _columns;

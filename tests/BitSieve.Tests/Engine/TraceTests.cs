@@ -63,7 +63,8 @@ public sealed class TraceTests
                 Assert.True(Get(json, "t3", "seen") >= result.Hits.Count, json);
                 Assert.True(Get(json, "t1", "kept") <= Get(json, "t1", "seen"), json);
                 Assert.True(Get(json, "t2", "kept") <= Get(json, "t2", "seen"), json);
-                Assert.True(Get(json, "t2", "seen") <= Get(json, "t1", "kept"), json);
+                // Exact quality's certification sweep scores every vector at T2, not only T1's survivors.
+                Assert.True(Get(json, "t2", "seen") <= Get(json, "t1", mode == "exact" ? "seen" : "kept"), json);
                 if (mode != "oversampling") Assert.True(Get(json, "t3", "seen") <= Get(json, "t2", "kept"), json);
                 Assert.Equal(k, result.Hits.Count);
             }
