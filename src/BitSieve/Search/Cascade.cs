@@ -220,7 +220,7 @@ internal sealed class Cascade
                 reads++;
             }
         }
-        trace.T2Seen += seen - verified.Count;
+        trace.T2Seen = seen; // every live vector was scored at T2 (some twice: in the pass and in the sweep)
         trace.T2Kept += reads;
         trace.T3Seen += reads;
         trace.T2Micros += Stopwatch.GetElapsedTime(t0).TotalMicroseconds;
