@@ -208,8 +208,7 @@ public sealed partial class Collection
         long highest = 0;
         foreach (string file in Directory.EnumerateFiles(directory))
         {
-            var match = ColumnFilePattern().Match(Path.GetFileName(file));
-            if (match.Success && long.TryParse(match.Groups[1].ValueSpan, out long g)) highest = Math.Max(highest, g);
+            if (ColumnFileGeneration(Path.GetFileName(file)) is long g) highest = Math.Max(highest, g);
         }
         return highest + 1;
     }
@@ -221,7 +220,7 @@ public sealed partial class Collection
         foreach (string file in Directory.EnumerateFiles(directory))
         {
             string name = Path.GetFileName(file);
-            if ((ColumnFilePattern().IsMatch(name) && !keep.Contains(name)) || name == Manifest.FileName + ".tmp")
+            if ((ColumnFileGeneration(name) is not null && !keep.Contains(name)) || name == Manifest.FileName + ".tmp")
                 TryDelete(file);
         }
     }
@@ -241,6 +240,14 @@ public sealed partial class Collection
         }
     }
 
-    [GeneratedRegex(@"^(?:signs|refine|factors|ids|deleted|originals)\.(\d{1,18})\.col(?:\.tmp)?$", RegexOptions.CultureInvariant)]
+    /// <summary>The generation of a column file's name (<c>name.000003.col</c>, or its <c>.tmp</c>), null for any other file.</summary>
+    private static long? ColumnFileGeneration(string fileName)
+    {
+        var match = ColumnFilePattern().Match(fileName);
+        if (!match.Success || !Manifest.ColumnNames.Any(c => c.Name == match.Groups[1].Value)) return null;
+        return long.TryParse(match.Groups[2].ValueSpan, out long g) ? g : null;
+    }
+
+    [GeneratedRegex(@"^([a-z]+)\.(\d{1,18})\.col(?:\.tmp)?$", RegexOptions.CultureInvariant)]
     private static partial Regex ColumnFilePattern();
 }
