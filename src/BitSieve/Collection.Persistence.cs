@@ -200,7 +200,7 @@ public sealed partial class Collection
 
     /// <summary>The factor columns in the order the <see cref="ColumnKind.Factors"/> file stores them.</summary>
     private static float[][] FactorArrays(VectorColumns c) =>
-        [c.Scale, c.RInv1, c.E1, c.Balance, c.Beta, c.RInv2, c.E2, c.YSum, c.YNorm];
+        [c.Scale, c.RInv1, c.E1, c.Balance, c.Beta, c.RInv2, c.E2, c.YNorm];
 
     /// <summary>One more than the highest generation among the column files already in the directory.</summary>
     private static long NextGeneration(string directory)

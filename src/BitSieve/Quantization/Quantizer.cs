@@ -93,19 +93,16 @@ internal sealed class Quantizer
             var (f2, norm) = ExtendedCode.Encode(rotated, Levels, level);
             f2 = Math.Clamp(f2, 1e-6, 1.0);
             int top = Levels - 1, half = Words * 32;
-            double ySum = 0;
             for (int i = 0; i < d; i++)
             {
                 bool positive = rotated[i] > 0;
                 int m = level[i];
-                ySum += positive ? m + 0.5 : -(m + 0.5);
                 // Code c = 2^(B−1)·b + (b ? m : L−1−m), so that c − (2^B − 1)/2 = ±(m + ½).
                 int c = positive ? Levels + m : top - m;
                 if (Bits == 8) code[i] = (byte)c;
                 else if (i < half) code[i] |= (byte)c;
                 else code[i - half] |= (byte)(c << 4);
             }
-            factors.YSum = (float)ySum;
             factors.YNorm = (float)(norm / sqrtD);
             factors.RInv2 = (float)(scale / (norm * f2));
             factors.E2 = (float)(scale * Math.Sqrt(1 - f2 * f2) / (f2 * sqrtD1));

@@ -28,9 +28,6 @@ internal struct VectorFactors
     /// <summary>αR·√(1−f₂²) / (f₂√(D−1)).</summary>
     public float E2;
 
-    /// <summary>Σ ȳᵢ, the signed sum of the grid values.</summary>
-    public float YSum;
-
     /// <summary>‖ȳ‖ / √D.</summary>
     public float YNorm;
 }

@@ -16,7 +16,7 @@ internal enum ColumnKind : uint
     /// <summary>"REFN": T2 codes, <c>byte</c>, Words·32 (4 bits) or Words·64 (8 bits) per ordinal.</summary>
     Refine = 'R' | ('E' << 8) | ('F' << 16) | ('N' << 24),
 
-    /// <summary>"FACT": the nine factor columns one after another, <c>float</c>.</summary>
+    /// <summary>"FACT": the eight factor columns one after another, <c>float</c>.</summary>
     Factors = 'F' | ('A' << 8) | ('C' << 16) | ('T' << 24),
 
     /// <summary>"IDS ": point ids, <c>ulong</c>, one per ordinal.</summary>

@@ -36,7 +36,7 @@ internal sealed class Manifest
     ];
 
     /// <summary>Factor columns stored one after another in the <see cref="ColumnKind.Factors"/> file.</summary>
-    public const int FactorColumns = 9;
+    public const int FactorColumns = 8;
 
     public required long Generation { get; init; }
     public required int Dimension { get; init; }

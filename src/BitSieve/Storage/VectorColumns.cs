@@ -41,7 +41,7 @@ internal sealed class VectorColumns : IDisposable
     /// <summary>Sign codes in FastScan blocks: block (ord / 64) holds <see cref="CodeBytes"/> rows of 64 bytes.</summary>
     public byte[] Signs = [];
     public byte[] Refine = [];
-    public float[] Scale = [], RInv1 = [], E1 = [], Balance = [], Beta = [], RInv2 = [], E2 = [], YSum = [], YNorm = [];
+    public float[] Scale = [], RInv1 = [], E1 = [], Balance = [], Beta = [], RInv2 = [], E2 = [], YNorm = [];
     public ulong[] Ids = [];
 
     /// <summary>Tombstones, one bit per ordinal.</summary>
@@ -50,7 +50,7 @@ internal sealed class VectorColumns : IDisposable
     public OriginalStore Originals { get; private set; }
 
     /// <summary>Bytes per vector by tier.</summary>
-    public TierBytes BytesPerVector => new(Words * 8, RefineBytes, 9 * sizeof(float), Dimension * sizeof(float));
+    public TierBytes BytesPerVector => new(Words * 8, RefineBytes, 8 * sizeof(float), Dimension * sizeof(float));
 
     public bool IsDeleted(int ordinal) => (Deleted[ordinal >> 6] & (1UL << (ordinal & 63))) != 0;
 
@@ -90,7 +90,6 @@ internal sealed class VectorColumns : IDisposable
         Beta[ordinal] = f.Beta;
         RInv2[ordinal] = f.RInv2;
         E2[ordinal] = f.E2;
-        YSum[ordinal] = f.YSum;
         YNorm[ordinal] = f.YNorm;
     }
 
@@ -124,7 +123,6 @@ internal sealed class VectorColumns : IDisposable
         Array.Resize(ref Beta, next);
         Array.Resize(ref RInv2, next);
         Array.Resize(ref E2, next);
-        Array.Resize(ref YSum, next);
         Array.Resize(ref YNorm, next);
         Array.Resize(ref Ids, next);
         Array.Resize(ref Deleted, (next + 63) >> 6);
