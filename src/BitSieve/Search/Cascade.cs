@@ -91,9 +91,11 @@ internal sealed class Cascade
                 var tau = new Vector<float>(state.Lower.Threshold);
                 for (; j + Vector<float>.Count <= n; j += Vector<float>.Count)
                 {
-                    var hi = UpperBounds1(blockStart + j, ref Unsafe.Add(ref dot0, j));
-                    if (!Vector.GreaterThanOrEqualAny(hi, tau)) continue;
-                    for (int lane = 0; lane < Vector<float>.Count; lane++) Consider1(blockStart + j + lane, dots[j + lane], state, allowed);
+                    var pass = Vector.GreaterThanOrEqual(UpperBounds1(blockStart + j, ref Unsafe.Add(ref dot0, j)), tau);
+                    if (pass == Vector<int>.Zero) continue;
+                    // Only lanes that reach τ can be kept (τ only rises while they are considered).
+                    for (int lane = 0; lane < Vector<float>.Count; lane++)
+                        if (pass[lane] != 0) Consider1(blockStart + j + lane, dots[j + lane], state, allowed);
                     tau = new Vector<float>(state.Lower.Threshold);
                 }
             }
