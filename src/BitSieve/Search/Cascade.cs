@@ -32,6 +32,7 @@ internal sealed class T1State(int k)
 /// score, or its original is read. 1-bit codes give no useful deterministic bound (the residual orthogonal to the
 /// code can carry √(1−f²) ≈ 0.6 of the direction), so the sweep starts at T2.
 /// </summary>
+[SkipLocalsInit] // the stack buffers are written before they are read; zeroing 4 KB per block call is measurable
 internal sealed class Cascade
 {
     /// <summary>Vectors per T1 kernel call: their codes stay in cache while a batch of queries scans them.</summary>
