@@ -59,6 +59,7 @@ internal sealed class Cascade
         _exact = quality.IsExact;
         int d = quantizer.Dimension;
         _sqrtD = MathF.Sqrt(d);
+        // Exact quality finds its candidates at the default confidence, then certifies them (see Certify).
         float eps = (float)Confidence.Epsilon(_exact ? Quality.Default.RecallTarget : quality.RecallTarget);
         var t1 = query.T1;
         _a1 = 2 * t1.Delta;
@@ -72,33 +73,27 @@ internal sealed class Cascade
         _uNorm2 = query.Norm * query.Norm;
     }
 
-    public int K => _k;
-
     /// <summary>The T1 pass over ordinals [start, end).</summary>
     public void ScanT1(int start, int end, T1State state, ReadOnlySpan<ulong> allowed = default)
     {
         long t0 = Stopwatch.GetTimestamp();
-        var c = _columns;
         Span<int> dots = stackalloc int[Block];
+        ref int dot0 = ref MemoryMarshal.GetReference(dots);
         for (int blockStart = start; blockStart < end; blockStart += Block)
         {
             int n = Math.Min(Block, end - blockStart);
             T1Products(blockStart, n, dots);
+            // Reject whole vectors of lanes whose upper bounds all fall below the k-th lower bound: the common case.
+            var tau = new Vector<float>(state.Lower.Threshold);
             int j = 0;
+            for (; j + Vector<float>.Count <= n; j += Vector<float>.Count)
             {
-                // Reject whole vectors of lanes whose upper bounds all fall below the k-th lower bound: the common case.
-                Debug.Assert(blockStart + n <= _columns.Balance.Length);
-                ref int dot0 = ref MemoryMarshal.GetReference(dots);
-                var tau = new Vector<float>(state.Lower.Threshold);
-                for (; j + Vector<float>.Count <= n; j += Vector<float>.Count)
-                {
-                    var pass = Vector.GreaterThanOrEqual(UpperBounds1(blockStart + j, ref Unsafe.Add(ref dot0, j)), tau);
-                    if (pass == Vector<int>.Zero) continue;
-                    // Only lanes that reach τ can be kept (τ only rises while they are considered).
-                    for (int lane = 0; lane < Vector<float>.Count; lane++)
-                        if (pass[lane] != 0) Consider1(blockStart + j + lane, dots[j + lane], state, allowed);
-                    tau = new Vector<float>(state.Lower.Threshold);
-                }
+                var pass = Vector.GreaterThanOrEqual(UpperBounds1(blockStart + j, ref Unsafe.Add(ref dot0, j)), tau);
+                if (pass == Vector<int>.Zero) continue;
+                // Only lanes that reach τ can be kept (τ only rises while they are considered).
+                for (int lane = 0; lane < Vector<float>.Count; lane++)
+                    if (pass[lane] != 0) Consider1(blockStart + j + lane, dots[j + lane], state, allowed);
+                tau = new Vector<float>(state.Lower.Threshold);
             }
             for (; j < n; j++) Consider1(blockStart + j, dots[j], state, allowed);
         }
