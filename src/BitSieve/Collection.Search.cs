@@ -52,39 +52,24 @@ public sealed partial class Collection
     {
         options ??= new SearchOptions();
         options.Validate();
-        var prepared = PrepareQueries(queries);
-        int n = prepared.Length / Math.Max(1, Dimension);
-        var results = new SearchResult[n];
-        _lock.EnterReadLock();
-        try
+        return RunBatch(queries, options.Threads, (prepared, first, size, results) =>
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
             int count = _columns.Count;
-            int groups = (n + BatchGroup - 1) / BatchGroup;
             int k = ScanPoolSize(options);
-            Parallel.For(0, groups, new ParallelOptions { MaxDegreeOfParallelism = options.Threads }, g =>
+            var cascades = new Cascade[size];
+            var states = new T1State[size];
+            for (int i = 0; i < size; i++)
             {
-                int first = g * BatchGroup, size = Math.Min(BatchGroup, n - first);
-                var cascades = new Cascade[size];
-                var states = new T1State[size];
-                for (int i = 0; i < size; i++)
-                {
-                    cascades[i] = NewCascade(prepared.AsSpan((first + i) * Dimension, Dimension), options);
-                    states[i] = new T1State(k);
-                }
-                for (int start = 0; start < count; start += Cascade.Block)
-                {
-                    int end = Math.Min(count, start + Cascade.Block);
-                    for (int i = 0; i < size; i++) Scan(cascades[i], options, start, end, states[i]);
-                }
-                for (int i = 0; i < size; i++) results[first + i] = Finish(cascades[i], options, [states[i]]);
-            });
-        }
-        finally
-        {
-            _lock.ExitReadLock();
-        }
-        return results;
+                cascades[i] = NewCascade(prepared.AsSpan((first + i) * Dimension, Dimension), options);
+                states[i] = new T1State(k);
+            }
+            for (int start = 0; start < count; start += Cascade.Block)
+            {
+                int end = Math.Min(count, start + Cascade.Block);
+                for (int i = 0; i < size; i++) Scan(cascades[i], options, start, end, states[i]);
+            }
+            for (int i = 0; i < size; i++) results[first + i] = Finish(cascades[i], options, [states[i]]);
+        });
     }
 
     /// <summary>Exact float32 brute force over the originals (TensorPrimitives), the baseline of every benchmark.</summary>
@@ -123,36 +108,45 @@ public sealed partial class Collection
     public SearchResult[] SearchExactBatch(ReadOnlySpan<float> queries, int k, int threads = 1)
     {
         new SearchOptions { K = k, Threads = threads }.Validate();
+        return RunBatch(queries, threads, (prepared, first, size, results) =>
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            int count = _columns.Count;
+            var tops = new TopK[size];
+            for (int i = 0; i < size; i++) tops[i] = new TopK(k);
+            for (int start = 0; start < count; start += ExactBlock)
+            {
+                int end = Math.Min(count, start + ExactBlock);
+                for (int i = 0; i < size; i++)
+                {
+                    var q = prepared.AsSpan((first + i) * Dimension, Dimension);
+                    for (int ord = start; ord < end; ord++)
+                        if (!_columns.IsDeleted(ord)) tops[i].Add(ExactScore(ord, q), ord);
+                }
+            }
+            double micros = Stopwatch.GetElapsedTime(t0).TotalMicroseconds / size;
+            for (int i = 0; i < size; i++)
+                results[first + i] = new SearchResult(Cascade.ToHits(tops[i], _columns, Options.Metric),
+                    new SearchTrace { T3Seen = _columns.LiveCount, T3Micros = micros });
+        });
+    }
+
+    /// <summary>
+    /// Checks and prepares a batch of queries, then, under the read lock, runs <paramref name="group"/> on groups of up
+    /// to <see cref="BatchGroup"/> consecutive queries (arguments: prepared queries, first index, size, results) on
+    /// <paramref name="threads"/> threads.
+    /// </summary>
+    private SearchResult[] RunBatch(ReadOnlySpan<float> queries, int threads, Action<float[], int, int, SearchResult[]> group)
+    {
         var prepared = PrepareQueries(queries);
-        int n = prepared.Length / Math.Max(1, Dimension);
+        int n = prepared.Length / Dimension;
         var results = new SearchResult[n];
         _lock.EnterReadLock();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            int count = _columns.Count;
-            int groups = (n + BatchGroup - 1) / BatchGroup;
-            Parallel.For(0, groups, new ParallelOptions { MaxDegreeOfParallelism = threads }, g =>
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                int first = g * BatchGroup, size = Math.Min(BatchGroup, n - first);
-                var tops = new TopK[size];
-                for (int i = 0; i < size; i++) tops[i] = new TopK(k);
-                for (int start = 0; start < count; start += ExactBlock)
-                {
-                    int end = Math.Min(count, start + ExactBlock);
-                    for (int i = 0; i < size; i++)
-                    {
-                        var q = prepared.AsSpan((first + i) * Dimension, Dimension);
-                        for (int ord = start; ord < end; ord++)
-                            if (!_columns.IsDeleted(ord)) tops[i].Add(ExactScore(ord, q), ord);
-                    }
-                }
-                double micros = Stopwatch.GetElapsedTime(t0).TotalMicroseconds / size;
-                for (int i = 0; i < size; i++)
-                    results[first + i] = new SearchResult(Cascade.ToHits(tops[i], _columns, Options.Metric),
-                        new SearchTrace { T3Seen = _columns.LiveCount, T3Micros = micros });
-            });
+            Parallel.For(0, (n + BatchGroup - 1) / BatchGroup, new ParallelOptions { MaxDegreeOfParallelism = threads },
+                g => group(prepared, g * BatchGroup, Math.Min(BatchGroup, n - g * BatchGroup), results));
         }
         finally
         {
