@@ -32,9 +32,12 @@ public static partial class Kernels
         if (results.Length != FastScanCodes)
             ThrowHelper.ThrowArgument(nameof(results), "FastScan writes exactly 64 results.");
 
-        ref byte b = ref MemoryMarshal.GetReference(block);
-        ref byte t = ref MemoryMarshal.GetReference(tables);
-        ref int r = ref MemoryMarshal.GetReference(results);
+        FastScanCore(ref MemoryMarshal.GetReference(block), ref MemoryMarshal.GetReference(tables), ref MemoryMarshal.GetReference(results), bytes);
+    }
+
+    /// <summary><see cref="FastScan"/> without the checks, for the engine's scan loop (one call per 64 codes).</summary>
+    internal static void FastScanCore(ref byte b, ref byte t, ref int r, int bytes)
+    {
         if (Vector512.IsHardwareAccelerated)
         {
             FastScan512(ref b, ref t, ref r, bytes);
@@ -50,7 +53,7 @@ public static partial class Kernels
         }
         else
         {
-            FastScanScalar(block, tables, results, bytes);
+            FastScanScalar(ref b, ref t, ref r, bytes);
         }
     }
 
@@ -146,17 +149,17 @@ public static partial class Kernels
         }
     }
 
-    private static void FastScanScalar(ReadOnlySpan<byte> block, ReadOnlySpan<byte> tables, Span<int> results, int bytes)
+    private static void FastScanScalar(ref byte block, ref byte tables, ref int results, int bytes)
     {
         for (int v = 0; v < FastScanCodes; v++)
         {
             int sum = 0;
             for (int p = 0; p < bytes; p++)
             {
-                int x = block[p * FastScanCodes + v];
-                sum += tables[2 * p * 64 + (x & 0x0F)] + tables[(2 * p + 1) * 64 + (x >> 4)];
+                int x = Unsafe.Add(ref block, p * FastScanCodes + v);
+                sum += Unsafe.Add(ref tables, 2 * p * 64 + (x & 0x0F)) + Unsafe.Add(ref tables, (2 * p + 1) * 64 + (x >> 4));
             }
-            results[v] = sum;
+            Unsafe.Add(ref results, v) = sum;
         }
     }
 }

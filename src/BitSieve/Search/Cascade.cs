@@ -104,9 +104,13 @@ internal sealed class Cascade
     /// <summary>⟨b, q⟩ of the 4-bit query with the sign codes of ordinals [blockStart, blockStart + n), blockStart a multiple of 64.</summary>
     private void T1Products(int blockStart, int n, Span<int> dots)
     {
-        var tables = _query.T1.Tables;
+        ref byte tables = ref MemoryMarshal.GetArrayDataReference(_query.T1.Tables);
+        ref byte signs = ref MemoryMarshal.GetArrayDataReference(_columns.Signs);
+        int blockBytes = _columns.SignBlockBytes;
+        Debug.Assert((blockStart & 63) == 0 && (long)(blockStart + n + 63) / 64 * blockBytes <= _columns.Signs.Length && n <= dots.Length);
         for (int j = 0; j < n; j += Kernels.FastScanCodes)
-            Kernels.FastScan(_columns.SignBlock(blockStart + j), tables, dots.Slice(j, Kernels.FastScanCodes));
+            Kernels.FastScanCore(ref Unsafe.Add(ref signs, (nint)((blockStart + j) >> 6) * blockBytes), ref tables,
+                ref Unsafe.Add(ref MemoryMarshal.GetReference(dots), j), _columns.CodeBytes);
     }
 
     /// <summary>T1 upper bounds of consecutive ordinals, est + w, lane-parallel.</summary>
