@@ -15,7 +15,7 @@ namespace BitSieve.Cli.Bench;
 public sealed record MethodResult(string Name, int? Oversampling, double Recall, double Qps, double T1KeptPerQuery, double T2PerQuery, double T3PerQuery);
 
 /// <summary>The three methods with all queries passed in one call.</summary>
-/// <param name="ExactQps">Exact float32 (<see cref="Collection.SearchExactBatch"/>).</param>
+/// <param name="ExactQps">Exact float32 (<see cref="VectorIndex.SearchExactBatch"/>).</param>
 /// <param name="ExactRecall">Its recall@k.</param>
 /// <param name="FixedQps">Fixed baseline at <paramref name="FixedOversampling"/>.</param>
 /// <param name="FixedRecall">Its recall@k.</param>

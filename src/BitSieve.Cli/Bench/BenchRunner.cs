@@ -10,7 +10,7 @@ namespace BitSieve.Cli.Bench;
 /// </summary>
 public static class BenchRunner
 {
-    /// <summary>Rows handed to one <see cref="Collection.UpsertBatch"/> call, bounding temporary memory.</summary>
+    /// <summary>Rows handed to one <see cref="VectorIndex.UpsertBatch"/> call, bounding temporary memory.</summary>
     public const int InsertChunkRows = 100_000;
 
     private const int TimedPasses = 3;
@@ -185,7 +185,7 @@ public static class BenchRunner
     }
 
     // Reads the base here so that its array is garbage once the collection holds the vectors.
-    private static Collection Build(BenchSettings settings, int queryDimension, TextWriter log)
+    private static VectorIndex Build(BenchSettings settings, int queryDimension, TextWriter log)
     {
         Log(log, $"reading {settings.BasePath}");
         var baseVectors = VecsFile.ReadFvecs(settings.BasePath);
@@ -197,7 +197,7 @@ public static class BenchRunner
         if (settings.ScaleTo is int scaleTo && scaleTo < baseVectors.Rows)
             throw new UsageException($"--scale-to {scaleTo} is smaller than the base ({baseVectors.Rows} vectors).");
 
-        var collection = Collection.Create(new CollectionOptions { Dimension = dim, Metric = settings.Metric, Bits = settings.Bits });
+        var collection = VectorIndex.Create(new CollectionOptions { Dimension = dim, Metric = settings.Metric, Bits = settings.Bits });
         try
         {
             Insert(collection, baseVectors, settings.ScaleTo, log);
@@ -211,7 +211,7 @@ public static class BenchRunner
         return collection;
     }
 
-    private static void Insert(Collection collection, VecsMatrix<float> baseVectors, int? scaleTo, TextWriter log)
+    private static void Insert(VectorIndex collection, VecsMatrix<float> baseVectors, int? scaleTo, TextWriter log)
     {
         int dim = baseVectors.Dimension;
         var ids = new ulong[InsertChunkRows];

@@ -49,10 +49,13 @@ internal sealed class Cascade
     // T2: raw = Δ·(K − mid·Q) = ⟨ȳ, ũ⟩ with K = Σ cᵢqᵢ;  half-width = E2·c1 + RInv2·YNorm·c3.
     private readonly float _c3, _delta2, _mid;
     private readonly float _uNorm2;
+    // A filter's allowed ordinals (one bit each), or null for all.
+    private readonly ulong[]? _allowed;
 
-    public Cascade(VectorColumns columns, Quantizer quantizer, EncodedQuery query, int k, Quality quality)
+    public Cascade(VectorColumns columns, Quantizer quantizer, EncodedQuery query, int k, Quality quality, ulong[]? allowed = null)
     {
         _columns = columns;
+        _allowed = allowed;
         _quantizer = quantizer;
         _query = query;
         _k = k;
@@ -74,7 +77,7 @@ internal sealed class Cascade
     }
 
     /// <summary>The T1 pass over ordinals [start, end).</summary>
-    public void ScanT1(int start, int end, T1State state, ReadOnlySpan<ulong> allowed = default)
+    public void ScanT1(int start, int end, T1State state)
     {
         long t0 = Stopwatch.GetTimestamp();
         Span<int> dots = stackalloc int[Block];
@@ -92,12 +95,12 @@ internal sealed class Cascade
                 if (pass == Vector<int>.Zero) continue;
                 // Only lanes that reach τ can be kept (τ only rises while they are considered).
                 for (int lane = 0; lane < Vector<float>.Count; lane++)
-                    if (pass[lane] != 0) Consider1(blockStart + j + lane, dots[j + lane], state, allowed);
+                    if (pass[lane] != 0) Consider1(blockStart + j + lane, dots[j + lane], state);
                 tau = new Vector<float>(state.Lower.Threshold);
             }
-            for (; j < n; j++) Consider1(blockStart + j, dots[j], state, allowed);
+            for (; j < n; j++) Consider1(blockStart + j, dots[j], state);
         }
-        state.Seen += CountLive(start, end, allowed);
+        state.Seen += CountLive(start, end);
         state.Ticks += Stopwatch.GetTimestamp() - t0;
     }
 
@@ -128,11 +131,10 @@ internal sealed class Cascade
     }
 
     /// <summary>Scores one vector at T1 and keeps it if its interval reaches the k-th lower bound.</summary>
-    private void Consider1(int ord, int dot, T1State state, ReadOnlySpan<ulong> allowed)
+    private void Consider1(int ord, int dot, T1State state)
     {
         var c = _columns;
-        if (c.DeletedCount > 0 && c.IsDeleted(ord)) return;
-        if (!allowed.IsEmpty && (allowed[ord >> 6] & (1UL << (ord & 63))) == 0) return;
+        if (Excluded(ord)) return;
         float raw = _a1 * dot + _lo1 * c.Balance[ord] + _c01;
         float est = Estimate1(ord, raw, _query.Gamma, out float w);
         float lo = est - w, hi = est + w;
@@ -143,15 +145,19 @@ internal sealed class Cascade
     }
 
     /// <summary>Live (and allowed) ordinals in [start, end): what a pass has seen.</summary>
-    private long CountLive(int start, int end, ReadOnlySpan<ulong> allowed)
+    private long CountLive(int start, int end)
     {
-        var c = _columns;
-        if (allowed.IsEmpty && c.DeletedCount == 0) return end - start;
+        if (_allowed is null && _columns.DeletedCount == 0) return end - start;
         long live = 0;
         for (int ord = start; ord < end; ord++)
-            if (!c.IsDeleted(ord) && (allowed.IsEmpty || (allowed[ord >> 6] & (1UL << (ord & 63))) != 0)) live++;
+            if (!Excluded(ord)) live++;
         return live;
     }
+
+    /// <summary>Whether an ordinal is out of this query's reach: deleted, or not in the allowed set of a filter.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Excluded(int ord) =>
+        (_columns.DeletedCount > 0 && _columns.IsDeleted(ord)) || (_allowed is { } allowed && (allowed[ord >> 6] & (1UL << (ord & 63))) == 0);
 
     /// <summary>Merges the T1 states of several threads and finishes the query with T2 and T3.</summary>
     public SearchResult Finish(IReadOnlyList<T1State> states)
@@ -216,7 +222,7 @@ internal sealed class Cascade
             for (int j = 0; j < n; j++)
             {
                 int ord = start + j;
-                if (c.DeletedCount > 0 && c.IsDeleted(ord)) continue;
+                if (Excluded(ord)) continue;
                 seen++;
                 if (hi[j] < best.Threshold || verified.Contains(ord)) continue;
                 best.Add(_quantizer.ExactScore(c.Originals.Row(ord), _query.Vector), ord);
@@ -337,7 +343,7 @@ internal sealed class Cascade
     /// The fixed-oversampling baseline's scan over ordinals [start, end): keeps the top k·m by the T1 estimate,
     /// with the same kernel and estimator as the cascade.
     /// </summary>
-    public void ScanFixed(int start, int end, T1State state, ReadOnlySpan<ulong> allowed = default)
+    public void ScanFixed(int start, int end, T1State state)
     {
         long t0 = Stopwatch.GetTimestamp();
         var c = _columns;
@@ -351,12 +357,12 @@ internal sealed class Cascade
             {
                 var est = Estimates1(blockStart + j, dots.Slice(j, Vector<float>.Count));
                 if (!Vector.GreaterThanAny(est, new Vector<float>(state.Lower.Threshold))) continue;
-                for (int lane = 0; lane < Vector<float>.Count; lane++) ConsiderFixed(blockStart + j + lane, est[lane], state, allowed);
+                for (int lane = 0; lane < Vector<float>.Count; lane++) ConsiderFixed(blockStart + j + lane, est[lane], state);
             }
             for (; j < n; j++)
-                ConsiderFixed(blockStart + j, Estimate1(blockStart + j, _a1 * dots[j] + _lo1 * c.Balance[blockStart + j] + _c01, _query.Gamma, out _), state, allowed);
+                ConsiderFixed(blockStart + j, Estimate1(blockStart + j, _a1 * dots[j] + _lo1 * c.Balance[blockStart + j] + _c01, _query.Gamma, out _), state);
         }
-        state.Seen += CountLive(start, end, allowed);
+        state.Seen += CountLive(start, end);
         state.Ticks += Stopwatch.GetTimestamp() - t0;
     }
 
@@ -367,11 +373,10 @@ internal sealed class Cascade
         return new Vector<float>(c.RInv1.AsSpan(ordinal)) * raw + new Vector<float>(c.Beta.AsSpan(ordinal)) + new Vector<float>(_query.Gamma);
     }
 
-    private void ConsiderFixed(int ord, float est, T1State state, ReadOnlySpan<ulong> allowed)
+    private void ConsiderFixed(int ord, float est, T1State state)
     {
         var c = _columns;
-        if (c.DeletedCount > 0 && c.IsDeleted(ord)) return;
-        if (!allowed.IsEmpty && (allowed[ord >> 6] & (1UL << (ord & 63))) == 0) return;
+        if (Excluded(ord)) return;
         if (est > state.Lower.Threshold) state.Lower.Add(est, ord);
     }
 

@@ -121,7 +121,7 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal(0, BenchRunner.Recall([], [], 10));
     }
 
-    // Needs the engine: passes once Collection is implemented.
+    // Needs the engine: passes once VectorIndex is implemented.
     [Fact]
     public void End_to_end_json_has_the_contract_fields()
     {
@@ -169,7 +169,7 @@ public sealed class BenchCommandTests : IDisposable
         Assert.All(ids.Data, id => Assert.InRange(id, 0, BaseRows - 1));
     }
 
-    // Needs the engine: passes once Collection is implemented.
+    // Needs the engine: passes once VectorIndex is implemented.
     [Fact]
     public void End_to_end_exact_search_has_recall_1_against_computed_truth()
     {
@@ -185,7 +185,7 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Contains("exact float32", table.ToString(), StringComparison.Ordinal);
     }
 
-    // Needs the engine: passes once Collection is implemented.
+    // Needs the engine: passes once VectorIndex is implemented.
     [Fact]
     public void End_to_end_scale_to_grows_the_base_and_ignores_truth()
     {

@@ -5,9 +5,9 @@ public sealed class BadInputTests
 {
     private const int Dim = 8;
 
-    private static Collection Small(Metric metric = Metric.Cosine, int points = 100)
+    private static VectorIndex Small(Metric metric = Metric.Cosine, int points = 100)
     {
-        var collection = Collection.Create(new CollectionOptions { Dimension = Dim, Metric = metric, TrainingSize = 50 });
+        var collection = VectorIndex.Create(new CollectionOptions { Dimension = Dim, Metric = metric, TrainingSize = 50 });
         collection.UpsertBatch(TestData.Ids(points), TestData.Shifted(points, Dim, seed: 1, shift: 0.5f));
         return collection;
     }
@@ -149,18 +149,18 @@ public sealed class BadInputTests
     [InlineData(8, 16, "Bits")]
     public void Invalid_collection_options_are_rejected(int dimension, int bits, string param)
     {
-        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Collection.Create(new CollectionOptions { Dimension = dimension, Bits = bits }));
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => VectorIndex.Create(new CollectionOptions { Dimension = dimension, Bits = bits }));
         Assert.Equal(param, ex.ParamName);
     }
 
     [Fact]
     public void Other_invalid_collection_options_are_rejected()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => Collection.Create(new CollectionOptions { Dimension = 8, TrainingSize = 0 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Collection.Create(new CollectionOptions { Dimension = 8, Metric = (Metric)7 }));
-        Assert.Throws<ArgumentNullException>(() => Collection.Create(null!));
-        using var smallest = Collection.Create(new CollectionOptions { Dimension = 2 });
-        using var largest = Collection.Create(new CollectionOptions { Dimension = CollectionOptions.MaxDimension, Bits = 8 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => VectorIndex.Create(new CollectionOptions { Dimension = 8, TrainingSize = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => VectorIndex.Create(new CollectionOptions { Dimension = 8, Metric = (Metric)7 }));
+        Assert.Throws<ArgumentNullException>(() => VectorIndex.Create(null!));
+        using var smallest = VectorIndex.Create(new CollectionOptions { Dimension = 2 });
+        using var largest = VectorIndex.Create(new CollectionOptions { Dimension = CollectionOptions.MaxDimension, Bits = 8 });
         Assert.Equal(4096, largest.Dimension);
     }
 

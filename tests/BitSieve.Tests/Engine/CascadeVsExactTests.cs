@@ -2,7 +2,7 @@ using Xunit.Abstractions;
 
 namespace BitSieve.Tests.Engine;
 
-/// <summary>The dynamic cascade against exact float32 brute force (<see cref="Collection.SearchExact"/>) on seeded random data.</summary>
+/// <summary>The dynamic cascade against exact float32 brute force (<see cref="VectorIndex.SearchExact"/>) on seeded random data.</summary>
 public sealed class CascadeVsExactTests(ITestOutputHelper output)
 {
     private const int Points = 1500;
@@ -23,7 +23,7 @@ public sealed class CascadeVsExactTests(ITestOutputHelper output)
     {
         // Just past the default training size, so the codes are centred on a trained centroid; fewer queries in high dimension.
         int points = dim > 1000 ? 1100 : Points, queryCount = dim > 1000 ? 6 : dim > 100 ? 12 : 20;
-        using var collection = Collection.Create(new CollectionOptions { Dimension = dim, Metric = metric, Bits = bits });
+        using var collection = VectorIndex.Create(new CollectionOptions { Dimension = dim, Metric = metric, Bits = bits });
         collection.UpsertBatch(TestData.Ids(points, 1000), TestData.Shifted(points, dim, seed: dim * 31 + bits, shift: 0.7f));
         Assert.True(collection.IsTrained);
         var queries = TestData.Shifted(queryCount, dim, seed: dim * 37 + bits + 1, shift: 0.7f);
@@ -60,7 +60,7 @@ public sealed class CascadeVsExactTests(ITestOutputHelper output)
     public void Fixed_oversampling_returns_k_hits_with_exact_scores(Metric metric, int bits)
     {
         const int dim = 64;
-        using var collection = Collection.Create(new CollectionOptions { Dimension = dim, Metric = metric, Bits = bits });
+        using var collection = VectorIndex.Create(new CollectionOptions { Dimension = dim, Metric = metric, Bits = bits });
         collection.UpsertBatch(TestData.Ids(Points), TestData.Shifted(Points, dim, seed: 3, shift: 0.5f));
         var queries = TestData.Shifted(10, dim, seed: 4, shift: 0.5f);
         double[] recall = new double[5];
@@ -98,7 +98,7 @@ public sealed class CascadeVsExactTests(ITestOutputHelper output)
     }
 
     /// <summary>Every hit carries its exact score (cosine/dot: similarity; Euclidean: distance), best first.</summary>
-    internal static void AssertExactScoresBestFirst(Collection collection, ReadOnlySpan<float> query, SearchResult result, Metric metric)
+    internal static void AssertExactScoresBestFirst(VectorIndex collection, ReadOnlySpan<float> query, SearchResult result, Metric metric)
     {
         var q = query.ToArray();
         if (metric == Metric.Cosine) TestData.Normalize(q);

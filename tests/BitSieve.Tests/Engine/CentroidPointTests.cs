@@ -15,7 +15,7 @@ public sealed class CentroidPointTests
     {
         // Untrained: the centroid is the origin, so the zero vector lies on it.
         const int dim = 16;
-        using var collection = Collection.Create(new CollectionOptions { Dimension = dim, Metric = metric });
+        using var collection = VectorIndex.Create(new CollectionOptions { Dimension = dim, Metric = metric });
         var data = TestData.Gaussian(40, dim, seed: 1, sigma: 2);
         var query = new float[dim];
         for (int j = 0; j < dim; j++) query[j] = metric == Metric.Euclidean ? 0.2f * (j % 2 == 0 ? 1 : -1) : 0.25f;
@@ -56,7 +56,7 @@ public sealed class CentroidPointTests
         }
         rows.AddRange(mean);
         int n = rows.Count / dim;
-        using var collection = Collection.Create(new CollectionOptions { Dimension = dim, Metric = metric, TrainingSize = n });
+        using var collection = VectorIndex.Create(new CollectionOptions { Dimension = dim, Metric = metric, TrainingSize = n });
         collection.UpsertBatch(TestData.Ids(n), rows.ToArray());
         Assert.True(collection.IsTrained);
         Assert.Equal(mean, collection.Centroid);

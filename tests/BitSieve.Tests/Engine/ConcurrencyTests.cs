@@ -10,7 +10,7 @@ public sealed class ConcurrencyTests
     public async Task Searches_while_writing_see_no_deleted_points_and_never_fail()
     {
         const int dim = 32, stable = 2000, k = 10;
-        using var collection = Collection.Create(new CollectionOptions { Dimension = dim, TrainingSize = 500 });
+        using var collection = VectorIndex.Create(new CollectionOptions { Dimension = dim, TrainingSize = 500 });
         var stableRows = TestData.Shifted(stable, dim, seed: 1, shift: 0.5f);
         collection.UpsertBatch(TestData.Ids(stable), stableRows);
         // Always deleted while the threads run.
@@ -119,7 +119,7 @@ public sealed class ConcurrencyTests
         const int dim = 32;
         for (int round = 0; round < 3; round++)
         {
-            var collection = Collection.Create(new CollectionOptions { Dimension = dim });
+            var collection = VectorIndex.Create(new CollectionOptions { Dimension = dim });
             collection.UpsertBatch(TestData.Ids(3000), TestData.Shifted(3000, dim, seed: 1, shift: 0.5f));
             var q = TestData.Shifted(1, dim, seed: 2, shift: 0.5f);
             var unexpected = new ConcurrentQueue<Exception>();

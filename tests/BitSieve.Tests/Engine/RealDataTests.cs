@@ -7,10 +7,10 @@ public sealed class RealDataTests(ITestOutputHelper output)
 {
     private const int Dim = 384, BaseRows = 4000, QueryRows = 100, K = 10;
 
-    private static Collection Load(int bits)
+    private static VectorIndex Load(int bits)
     {
         var (data, _, _) = TestData.MiniLmSubset;
-        var collection = Collection.Create(new CollectionOptions { Dimension = Dim, Metric = Metric.Cosine, Bits = bits });
+        var collection = VectorIndex.Create(new CollectionOptions { Dimension = Dim, Metric = Metric.Cosine, Bits = bits });
         collection.UpsertBatch(TestData.Ids(BaseRows), data);
         return collection;
     }

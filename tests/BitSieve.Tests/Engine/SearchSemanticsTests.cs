@@ -5,9 +5,9 @@ public sealed class SearchSemanticsTests
 {
     private const int Dim = 48;
 
-    private static Collection Random(int points, Metric metric = Metric.Cosine, int seed = 1, int trainingSize = 1024)
+    private static VectorIndex Random(int points, Metric metric = Metric.Cosine, int seed = 1, int trainingSize = 1024)
     {
-        var collection = Collection.Create(new CollectionOptions { Dimension = Dim, Metric = metric, TrainingSize = trainingSize });
+        var collection = VectorIndex.Create(new CollectionOptions { Dimension = Dim, Metric = metric, TrainingSize = trainingSize });
         collection.UpsertBatch(TestData.Ids(points), TestData.Shifted(points, Dim, seed, shift: 0.5f));
         return collection;
     }
@@ -140,7 +140,7 @@ public sealed class SearchSemanticsTests
     [Fact]
     public void Upserting_the_same_id_twice_in_one_batch_keeps_the_last_row()
     {
-        using var collection = Collection.Create(new CollectionOptions { Dimension = 3, Metric = Metric.Dot });
+        using var collection = VectorIndex.Create(new CollectionOptions { Dimension = 3, Metric = Metric.Dot });
         collection.UpsertBatch([7, 8, 7], [1, 0, 0, 0, 1, 0, 0, 0, 2]);
         Assert.Equal(2, collection.Count);
         Assert.Equal([0f, 0, 2], collection.GetVector(7));
@@ -153,7 +153,7 @@ public sealed class SearchSemanticsTests
     [MemberData(nameof(Modes))]
     public void Empty_collection_returns_no_hits(string mode)
     {
-        using var collection = Collection.Create(new CollectionOptions { Dimension = Dim });
+        using var collection = VectorIndex.Create(new CollectionOptions { Dimension = Dim });
         var q = TestData.Gaussian(1, Dim, seed: 1);
         Assert.Empty(collection.Search(q, Options(mode)).Hits);
         Assert.Empty(collection.SearchExact(q, 10).Hits);

@@ -37,7 +37,7 @@ public sealed class TraceTests
     [MemberData(nameof(Modes))]
     public void Trace_json_has_the_documented_shape_and_consistent_counts(string mode)
     {
-        using var collection = Collection.Create(new CollectionOptions { Dimension = Dim });
+        using var collection = VectorIndex.Create(new CollectionOptions { Dimension = Dim });
         collection.UpsertBatch(TestData.Ids(3000), TestData.Shifted(3000, Dim, seed: 1, shift: 0.5f));
         for (ulong id = 0; id < 3000; id += 10) collection.Delete(id);
         var queries = TestData.Shifted(5, Dim, seed: 2, shift: 0.5f);
@@ -74,7 +74,7 @@ public sealed class TraceTests
     [Fact]
     public void Exact_search_trace_reads_every_live_original()
     {
-        using var collection = Collection.Create(new CollectionOptions { Dimension = Dim, Metric = Metric.Dot });
+        using var collection = VectorIndex.Create(new CollectionOptions { Dimension = Dim, Metric = Metric.Dot });
         collection.UpsertBatch(TestData.Ids(500), TestData.Gaussian(500, Dim, seed: 3));
         collection.Delete(7);
         var q = TestData.Gaussian(1, Dim, seed: 4);
@@ -88,7 +88,7 @@ public sealed class TraceTests
     [Fact]
     public void Empty_trace_and_adding_traces()
     {
-        using var collection = Collection.Create(new CollectionOptions { Dimension = Dim });
+        using var collection = VectorIndex.Create(new CollectionOptions { Dimension = Dim });
         var trace = collection.Search(TestData.Gaussian(1, Dim, seed: 5)).Trace;
         AssertShape(trace.ToJson());
         foreach (var (tier, field) in new[] { ("t1", "seen"), ("t1", "kept"), ("t2", "seen"), ("t2", "kept"), ("t3", "seen") })

@@ -9,7 +9,7 @@ public sealed class TrainingTests(ITestOutputHelper output)
     public void Stays_untrained_below_the_training_size_and_trains_at_it()
     {
         const int dim = 8, size = 100;
-        using var collection = Collection.Create(new CollectionOptions { Dimension = dim, Metric = Metric.Dot, TrainingSize = size });
+        using var collection = VectorIndex.Create(new CollectionOptions { Dimension = dim, Metric = Metric.Dot, TrainingSize = size });
         var data = TestData.Shifted(size, dim, seed: 1, shift: 2);
         collection.UpsertBatch(TestData.Ids(60), data.AsSpan(0, 60 * dim));
         for (int i = 60; i < size - 1; i++) collection.Upsert((ulong)i, data.AsSpan(i * dim, dim));
@@ -34,7 +34,7 @@ public sealed class TrainingTests(ITestOutputHelper output)
     public void A_batch_crossing_the_training_size_trains_and_deletes_do_not_count()
     {
         const int dim = 8;
-        using var collection = Collection.Create(new CollectionOptions { Dimension = dim, TrainingSize = 50 });
+        using var collection = VectorIndex.Create(new CollectionOptions { Dimension = dim, TrainingSize = 50 });
         collection.UpsertBatch(TestData.Ids(49), TestData.Gaussian(49, dim, seed: 2));
         collection.Delete(0);
         collection.Upsert(49, TestData.Gaussian(1, dim, seed: 3)); // 49 live
@@ -47,7 +47,7 @@ public sealed class TrainingTests(ITestOutputHelper output)
     public void Compact_trains_a_small_collection_on_its_data()
     {
         const int dim = 4;
-        using var collection = Collection.Create(new CollectionOptions { Dimension = dim, Metric = Metric.Euclidean });
+        using var collection = VectorIndex.Create(new CollectionOptions { Dimension = dim, Metric = Metric.Euclidean });
         collection.UpsertBatch([1, 2, 3], [1, 2, 3, 4, 3, 2, 1, 0, 2, 2, 2, 2]);
         Assert.False(collection.IsTrained);
         collection.Compact();
@@ -60,7 +60,7 @@ public sealed class TrainingTests(ITestOutputHelper output)
     public void Centroid_follows_anisotropic_data_and_its_drift_while_recall_holds()
     {
         const int dim = 64, batch = 200, phase = 5000;
-        using var collection = Collection.Create(new CollectionOptions { Dimension = dim, Metric = Metric.Cosine });
+        using var collection = VectorIndex.Create(new CollectionOptions { Dimension = dim, Metric = Metric.Cosine });
         var first = TestData.UnitVector(dim, seed: 100);
         var second = TestData.UnitVector(dim, seed: 200);
         var random = new Random(5);

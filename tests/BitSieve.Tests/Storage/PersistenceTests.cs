@@ -24,10 +24,10 @@ public class PersistenceTests
     }
 
     /// <summary>600 points (trained at 200), 50 deleted, 20 replaced.</summary>
-    private static Collection Build(Metric metric, int bits, int seed = 1, int trainingSize = 200)
+    private static VectorIndex Build(Metric metric, int bits, int seed = 1, int trainingSize = 200)
     {
         var rng = new Random(seed);
-        var c = Collection.Create(new CollectionOptions { Dimension = Dim, Metric = metric, Bits = bits, TrainingSize = trainingSize, RotationSeed = 0xFEED_0000_0000_0001UL });
+        var c = VectorIndex.Create(new CollectionOptions { Dimension = Dim, Metric = metric, Bits = bits, TrainingSize = trainingSize, RotationSeed = 0xFEED_0000_0000_0001UL });
         var ids = Enumerable.Range(0, 600).Select(i => (ulong)i * 3 + 1).ToArray();
         c.UpsertBatch(ids, RandomVectors(rng, ids.Length));
         for (int i = 0; i < 50; i++) c.Delete(ids[i * 7]);
@@ -35,7 +35,7 @@ public class PersistenceTests
         return c;
     }
 
-    private static void AssertSame(Collection expected, Collection actual, int seed = 99)
+    private static void AssertSame(VectorIndex expected, VectorIndex actual, int seed = 99)
     {
         Assert.Equal(expected.Count, actual.Count);
         Assert.Equal(expected.Options, actual.Options);
@@ -60,7 +60,7 @@ public class PersistenceTests
         for (int q = 0; q < batchA.Length; q++) Assert.Equal(batchA[q].Hits, batchB[q].Hits);
     }
 
-    private static void Mutate(Collection c, int seed)
+    private static void Mutate(VectorIndex c, int seed)
     {
         var rng = new Random(seed);
         var ids = Enumerable.Range(0, 150).Select(i => 5000UL + (ulong)i).ToArray();
@@ -77,7 +77,7 @@ public class PersistenceTests
         using var dir = new TempDirectory();
         using var built = Build(metric, bits);
         built.Save(dir.Path);
-        using (var opened = Collection.Open(dir.Path))
+        using (var opened = VectorIndex.Open(dir.Path))
         {
             AssertSame(built, opened);
             Assert.False(opened.Contains(1)); // deleted before the save
@@ -88,7 +88,7 @@ public class PersistenceTests
             AssertSame(built, opened);
             using var dir2 = new TempDirectory();
             opened.Save(dir2.Path);
-            using var again = Collection.Open(dir2.Path);
+            using var again = VectorIndex.Open(dir2.Path);
             AssertSame(built, again);
         }
     }
@@ -100,16 +100,16 @@ public class PersistenceTests
         using var untrained = Build(Metric.Dot, 4, trainingSize: 100_000);
         Assert.False(untrained.IsTrained);
         untrained.Save(dir.Path);
-        using (var opened = Collection.Open(dir.Path))
+        using (var opened = VectorIndex.Open(dir.Path))
         {
             AssertSame(untrained, opened);
             Assert.False(opened.IsTrained);
         }
 
         using var emptyDir = new TempDirectory();
-        using var empty = Collection.Create(new CollectionOptions { Dimension = 3, Metric = Metric.Euclidean, RotationSeed = ulong.MaxValue });
+        using var empty = VectorIndex.Create(new CollectionOptions { Dimension = 3, Metric = Metric.Euclidean, RotationSeed = ulong.MaxValue });
         empty.Save(emptyDir.Path);
-        using var reopened = Collection.Open(emptyDir.Path);
+        using var reopened = VectorIndex.Open(emptyDir.Path);
         Assert.Equal(0, reopened.Count);
         Assert.Equal(empty.Options, reopened.Options);
         Assert.Empty(reopened.Search([1f, 2f, 3f]).Hits);
@@ -123,7 +123,7 @@ public class PersistenceTests
         using var dir = new TempDirectory();
         using var built = Build(Metric.Cosine, 4);
         built.Save(dir.Path);
-        using (var opened = Collection.Open(dir.Path))
+        using (var opened = VectorIndex.Open(dir.Path))
         {
             Mutate(built, 8);
             Mutate(opened, 8);
@@ -136,7 +136,7 @@ public class PersistenceTests
         Assert.Equal(7, files.Length);
         Assert.Contains("manifest.json", files);
         Assert.All(files, f => Assert.True(f == "manifest.json" || f!.EndsWith(".000003.col", StringComparison.Ordinal), f));
-        using var reopened = Collection.Open(dir.Path);
+        using var reopened = VectorIndex.Open(dir.Path);
         AssertSame(built, reopened);
     }
 
@@ -148,7 +148,7 @@ public class PersistenceTests
         using var second = Build(Metric.Euclidean, 4, seed: 2);
         second.Save(dir.Path);
         Assert.Equal(7, Directory.GetFiles(dir.Path).Length);
-        using var opened = Collection.Open(dir.Path, verifyOriginals: false);
+        using var opened = VectorIndex.Open(dir.Path, verifyOriginals: false);
         AssertSame(second, opened);
     }
 
@@ -173,7 +173,7 @@ public class PersistenceTests
         for (int i = 0; i < 5; i++) built.Save(dir.Path);
         stop.Cancel();
         Assert.True(await searcher > 0);
-        using var opened = Collection.Open(dir.Path);
+        using var opened = VectorIndex.Open(dir.Path);
         AssertSame(built, opened);
     }
 
@@ -183,7 +183,7 @@ public class PersistenceTests
         using var dir = new TempDirectory();
         using var built = Build(Metric.Euclidean, 8);
         built.Save(dir.Path);
-        using var opened = Collection.Open(dir.Path);
+        using var opened = VectorIndex.Open(dir.Path);
         opened.Compact();
         built.Compact();
         AssertSame(built, opened);
@@ -216,7 +216,7 @@ public class PersistenceTests
 
     private static void AssertRejected(string directory, string fileName, bool allowNotFound = false)
     {
-        var e = Record.Exception(() => Collection.Open(directory).Dispose());
+        var e = Record.Exception(() => VectorIndex.Open(directory).Dispose());
         Assert.NotNull(e);
         Assert.True(e is CorruptFileException || (allowNotFound && e is FileNotFoundException), e.ToString());
         Assert.Contains(fileName, e.Message);
@@ -282,9 +282,9 @@ public class PersistenceTests
     public void MissingManifestIsNamed()
     {
         using var dir = new TempDirectory();
-        var e = Assert.Throws<FileNotFoundException>(() => Collection.Open(dir.Path));
+        var e = Assert.Throws<FileNotFoundException>(() => VectorIndex.Open(dir.Path));
         Assert.Contains("manifest.json", e.Message);
-        Assert.Throws<FileNotFoundException>(() => Collection.Open(dir.File("nothing-here")));
+        Assert.Throws<FileNotFoundException>(() => VectorIndex.Open(dir.File("nothing-here")));
     }
 
     [Fact]
@@ -297,7 +297,7 @@ public class PersistenceTests
         void Check(string text, string? expected = null, string file = "manifest.json")
         {
             File.WriteAllText(path, text);
-            var e = Record.Exception(() => Collection.Open(dir.Path).Dispose());
+            var e = Record.Exception(() => VectorIndex.Open(dir.Path).Dispose());
             Assert.True(e is CorruptFileException, $"{text[..Math.Min(80, text.Length)]}: {e}");
             Assert.Contains(file, e.Message);
             if (expected is not null) Assert.Contains(expected, e.Message);
@@ -338,7 +338,7 @@ public class PersistenceTests
         Check(Edit(m => m["centroid"]![0] = 1e39));
 
         File.WriteAllText(path, json);
-        using var ok = Collection.Open(dir.Path);
+        using var ok = VectorIndex.Open(dir.Path);
         using var built = Build(Metric.Cosine, 4);
         AssertSame(built, ok);
     }

@@ -20,7 +20,7 @@ public readonly record struct TierBytes(int T1, int T2, int Factors, int T3)
 /// A collection of vectors kept at several precisions, searched by the dynamic cascade.
 /// Thread-safety: any number of concurrent searches; writes are serialized and exclude searches while they run.
 /// </summary>
-public sealed partial class Collection : IDisposable
+public sealed partial class VectorIndex : IDisposable
 {
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly Dictionary<ulong, int> _ordinals = [];
@@ -33,7 +33,7 @@ public sealed partial class Collection : IDisposable
     private double _sumSquares;
     private bool _disposed;
 
-    private Collection(CollectionOptions options, Quantizer quantizer, VectorColumns columns, bool trained)
+    private VectorIndex(CollectionOptions options, Quantizer quantizer, VectorColumns columns, bool trained)
     {
         Options = options;
         _quantizer = quantizer;
@@ -43,13 +43,13 @@ public sealed partial class Collection : IDisposable
     }
 
     /// <summary>Creates an empty collection in memory.</summary>
-    public static Collection Create(CollectionOptions options)
+    public static VectorIndex Create(CollectionOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var quantizer = new Quantizer(options.Dimension, options.Metric, options.Bits, options.RotationSeed, new float[options.Dimension]);
         var columns = new VectorColumns(options.Dimension, quantizer.Words, quantizer.RefineBytes, new OriginalStore(options.Dimension));
-        return new Collection(options, quantizer, columns, trained: false);
+        return new VectorIndex(options, quantizer, columns, trained: false);
     }
 
     /// <summary>The options the collection was created with.</summary>

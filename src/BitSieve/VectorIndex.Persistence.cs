@@ -5,7 +5,7 @@ using BitSieve.Storage;
 
 namespace BitSieve;
 
-public sealed partial class Collection
+public sealed partial class VectorIndex
 {
     /// <summary>Serializes saves of this collection (a save holds only the read lock, so searches go on meanwhile).</summary>
     private readonly Lock _saveGate = new();
@@ -67,7 +67,7 @@ public sealed partial class Collection
     /// A file is damaged, truncated, not a BitSieve file, inconsistent with the manifest, missing, or written by a
     /// newer BitSieve; the message names the file.
     /// </exception>
-    public static Collection Open(string directory, bool verifyOriginals = true)
+    public static VectorIndex Open(string directory, bool verifyOriginals = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var manifest = Manifest.Read(directory);
@@ -88,11 +88,11 @@ public sealed partial class Collection
             manifest.Columns[ColumnKind.Originals].Checksum, verifyOriginals);
         var originals = OriginalStore.Map(originalsPath, ColumnFile.HeaderSize, options.Dimension, count);
         var columns = new VectorColumns(options.Dimension, quantizer.Words, quantizer.RefineBytes, originals);
-        Collection? collection = null;
+        VectorIndex? collection = null;
         try
         {
             LoadColumns(directory, manifest, columns);
-            collection = new Collection(options, quantizer, columns, manifest.Trained) { _liveAtTraining = manifest.LiveAtTraining };
+            collection = new VectorIndex(options, quantizer, columns, manifest.Trained) { _liveAtTraining = manifest.LiveAtTraining };
             var ordinals = collection._ordinals;
             ordinals.EnsureCapacity(columns.LiveCount);
             for (int ord = 0; ord < count; ord++)

@@ -2,7 +2,7 @@ using BitSieve.Quantization;
 
 namespace BitSieve;
 
-public sealed partial class Collection
+public sealed partial class VectorIndex
 {
     /// <summary>
     /// The centroid is re-trained when the mean of the live data has moved more than this fraction of the data's

@@ -5,7 +5,7 @@ using BitSieve.Search;
 
 namespace BitSieve;
 
-public sealed partial class Collection
+public sealed partial class VectorIndex
 {
     /// <summary>Queries per group in a batch: each block of codes is scanned by the whole group while it is in cache.</summary>
     private const int BatchGroup = 16;
@@ -13,8 +13,20 @@ public sealed partial class Collection
     /// <summary>Originals per block in the exact batch baseline (≈ L2-sized), reused by every query of a group.</summary>
     private const int ExactBlock = 128;
 
+    /// <summary>
+    /// Where a filter allows fewer than one point in this many, its points are scored exactly one by one instead of
+    /// scanning every code: reading an original and a float32 dot cost about as much as scanning this many T1 codes.
+    /// </summary>
+    private const int DirectScoringRatio = 32;
+
     /// <summary>Searches with the dynamic cascade (or the fixed-oversampling baseline when options say so).</summary>
-    public SearchResult Search(ReadOnlySpan<float> query, SearchOptions? options = null)
+    /// <param name="query">The query vector.</param>
+    /// <param name="options">k, quality, threads; null for the defaults.</param>
+    /// <param name="allowedKeys">
+    /// When not null, only points with these ids can be returned (a filter's result); ids that are not live are
+    /// ignored. A very selective set is scored directly and exactly instead of through the cascade.
+    /// </param>
+    public SearchResult Search(ReadOnlySpan<float> query, SearchOptions? options = null, IEnumerable<ulong>? allowedKeys = null)
     {
         options ??= new SearchOptions();
         options.Validate();
@@ -24,8 +36,21 @@ public sealed partial class Collection
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var cascade = NewCascade(q, options);
             int count = _columns.Count;
+            ulong[]? allowed = null;
+            if (allowedKeys is not null)
+            {
+                allowed = new ulong[(count + 63) >> 6];
+                int allowedCount = 0;
+                foreach (ulong key in allowedKeys)
+                {
+                    if (!_ordinals.TryGetValue(key, out int ord) || (allowed[ord >> 6] & (1UL << (ord & 63))) != 0) continue;
+                    allowed[ord >> 6] |= 1UL << (ord & 63);
+                    allowedCount++;
+                }
+                if ((long)allowedCount * DirectScoringRatio < _columns.LiveCount) return ScoreDirectly(q, options.K, allowed);
+            }
+            var cascade = NewCascade(q, options, allowed);
             int parts = Math.Max(1, Math.Min(options.Threads, count / Cascade.Block));
             var states = new T1State[parts];
             int k = ScanPoolSize(options);
@@ -174,8 +199,27 @@ public sealed partial class Collection
         return prepared;
     }
 
-    private Cascade NewCascade(ReadOnlySpan<float> query, SearchOptions options) =>
-        new(_columns, _quantizer, _quantizer.Prepare(query), options.K, options.Quality);
+    private Cascade NewCascade(ReadOnlySpan<float> query, SearchOptions options, ulong[]? allowed = null) =>
+        new(_columns, _quantizer, _quantizer.Prepare(query), options.K, options.Quality, allowed);
+
+    /// <summary>Exact scores of the allowed ordinals only (a selective filter): cheaper than any scan, and exact.</summary>
+    private SearchResult ScoreDirectly(float[] query, int k, ulong[] allowed)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        var top = new TopK(k);
+        long reads = 0;
+        for (int word = 0; word < allowed.Length; word++)
+        {
+            for (ulong bits = allowed[word]; bits != 0; bits &= bits - 1)
+            {
+                int ord = (word << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                top.Add(ExactScore(ord, query), ord);
+                reads++;
+            }
+        }
+        var trace = new SearchTrace { T3Seen = reads, T3Micros = Stopwatch.GetElapsedTime(t0).TotalMicroseconds };
+        return new SearchResult(Cascade.ToHits(top, _columns, Options.Metric), trace);
+    }
 
     private int ScanPoolSize(SearchOptions options) =>
         options.Oversampling is int m ? (int)Math.Clamp((long)options.K * m, 1, Math.Max(1, _columns.LiveCount)) : options.K;

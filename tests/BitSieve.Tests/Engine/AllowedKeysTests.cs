@@ -1,0 +1,72 @@
+namespace BitSieve.Tests.Engine;
+
+/// <summary>Searches restricted to an allowed set of ids (what a payload filter produces) against brute force over that set.</summary>
+public sealed class AllowedKeysTests
+{
+    [Theory]
+    [InlineData(Metric.Cosine, 4)]
+    [InlineData(Metric.Dot, 8)]
+    [InlineData(Metric.Euclidean, 4)]
+    public void Filtered_search_equals_exact_search_over_the_allowed_points(Metric metric, int bits)
+    {
+        const int dim = 48, points = 3000;
+        using var index = VectorIndex.Create(new CollectionOptions { Dimension = dim, Metric = metric, Bits = bits });
+        var vectors = TestData.Shifted(points, dim, seed: 11, shift: 0.6f);
+        index.UpsertBatch(TestData.Ids(points), vectors);
+        for (ulong id = 0; id < points; id += 7) index.Delete(id);
+        var queries = TestData.Shifted(8, dim, seed: 12, shift: 0.6f);
+        var random = new Random(5);
+        // From a handful of points (scored directly) to most of them (through the cascade).
+        foreach (double selectivity in new[] { 0.001, 0.01, 0.03, 0.1, 0.5, 1.0 })
+        {
+            var allowed = Enumerable.Range(0, points).Where(_ => random.NextDouble() < selectivity).Select(i => (ulong)i).ToHashSet();
+            allowed.Add(points + 5); // an id that does not exist is ignored
+            for (int i = 0; i < 8; i++)
+            {
+                var q = queries.AsSpan(i * dim, dim);
+                foreach (int k in new[] { 1, 10 })
+                {
+                    var expected = BruteForce(index, q, k, allowed, metric);
+                    var found = index.Search(q, new SearchOptions { K = k, Quality = Quality.Exact }, allowed);
+                    Assert.All(found.Hits, h => Assert.True(allowed.Contains(h.Id) && h.Id % 7 != 0, $"id {h.Id} is not allowed"));
+                    Assert.Equal(expected.Length, found.Hits.Count);
+                    Assert.Equal(expected, found.Hits.Select(h => h.Score).ToArray(), new ScoreComparer());
+
+                    var approximate = index.Search(q, new SearchOptions { K = k }, allowed);
+                    Assert.All(approximate.Hits, h => Assert.True(allowed.Contains(h.Id) && h.Id % 7 != 0, $"id {h.Id} is not allowed"));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void An_empty_allowed_set_finds_nothing()
+    {
+        using var index = VectorIndex.Create(new CollectionOptions { Dimension = 8 });
+        index.UpsertBatch(TestData.Ids(100), TestData.Gaussian(100, 8, seed: 1));
+        var found = index.Search(TestData.Gaussian(1, 8, seed: 2), new SearchOptions { K = 5 }, []);
+        Assert.Empty(found.Hits);
+    }
+
+    private static float[] BruteForce(VectorIndex index, ReadOnlySpan<float> q, int k, HashSet<ulong> allowed, Metric metric)
+    {
+        var query = q.ToArray();
+        if (metric == Metric.Cosine) TestData.Normalize(query);
+        var scores = allowed.Where(index.Contains).Select(id =>
+        {
+            var x = index.GetVector(id);
+            return metric == Metric.Euclidean
+                ? (float)-Math.Sqrt(x.Zip(query, (a, b) => (double)(a - b) * (a - b)).Sum())
+                : (float)TestData.Dot(x, query);
+        });
+        // Returned scores are distances for Euclidean (lower is closer).
+        var best = scores.OrderDescending().Take(k);
+        return metric == Metric.Euclidean ? best.Select(s => -s).ToArray() : best.ToArray();
+    }
+
+    private sealed class ScoreComparer : IEqualityComparer<float>
+    {
+        public bool Equals(float a, float b) => Math.Abs(a - b) <= 1e-4f * Math.Max(1, Math.Abs(a));
+        public int GetHashCode(float value) => 0;
+    }
+}
