@@ -19,8 +19,10 @@ public sealed partial class VectorIndex
     /// </summary>
     /// <param name="directory">The collection directory; one collection per directory.</param>
     /// <exception cref="IOException">A file could not be written.</exception>
-    public void Save(string directory)
+    /// <param name="logSequence">The last write-ahead-log record this save includes (see <see cref="LogSequence"/>).</param>
+    public void Save(string directory, long logSequence = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(logSequence);
         ArgumentException.ThrowIfNullOrEmpty(directory);
         lock (_saveGate)
         {
@@ -34,7 +36,7 @@ public sealed partial class VectorIndex
                 Manifest manifest;
                 try
                 {
-                    manifest = WriteColumns(directory, generation, written);
+                    manifest = WriteColumns(directory, generation, logSequence, written);
                     DurableDirectory.Sync(directory);
                     manifest.Write(directory);
                 }
@@ -45,6 +47,7 @@ public sealed partial class VectorIndex
                 }
                 DurableDirectory.Sync(directory);
                 DeleteUnreferenced(directory, manifest);
+                LogSequence = logSequence;
             }
             finally
             {
@@ -92,7 +95,7 @@ public sealed partial class VectorIndex
         try
         {
             LoadColumns(directory, manifest, columns);
-            collection = new VectorIndex(options, quantizer, columns, manifest.Trained) { _liveAtTraining = manifest.LiveAtTraining };
+            collection = new VectorIndex(options, quantizer, columns, manifest.Trained) { _liveAtTraining = manifest.LiveAtTraining, LogSequence = manifest.LogSequence };
             var ordinals = collection._ordinals;
             ordinals.EnsureCapacity(columns.LiveCount);
             for (int ord = 0; ord < count; ord++)
@@ -113,7 +116,7 @@ public sealed partial class VectorIndex
         }
     }
 
-    private Manifest WriteColumns(string directory, long generation, List<string> written)
+    private Manifest WriteColumns(string directory, long generation, long logSequence, List<string> written)
     {
         var c = _columns;
         int count = c.Count;
@@ -154,6 +157,7 @@ public sealed partial class VectorIndex
         return new Manifest
         {
             Generation = generation,
+            LogSequence = logSequence,
             Dimension = Dimension,
             Metric = Options.Metric,
             Bits = Options.Bits,

@@ -85,6 +85,44 @@ public sealed partial class VectorIndex
         }
     }
 
+    /// <summary>
+    /// A new index holding the live points only (tombstones dropped, ordinals renumbered in the same order), with a
+    /// centroid trained on them. This index stays searchable meanwhile; writes wait.
+    /// </summary>
+    public VectorIndex CompactedCopy()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var copy = Create(Options);
+            copy.LogSequence = LogSequence;
+            const int chunk = 4096;
+            var ids = new List<ulong>(chunk);
+            var rows = new float[chunk * Dimension];
+            for (int ord = 0; ord < _columns.Count; ord++)
+            {
+                if (_columns.IsDeleted(ord)) continue;
+                _columns.Originals.Row(ord).CopyTo(rows.AsSpan(ids.Count * Dimension));
+                ids.Add(_columns.Ids[ord]);
+                if (ids.Count == chunk) Flush();
+            }
+            Flush();
+            copy.Compact();
+            return copy;
+
+            void Flush()
+            {
+                copy.UpsertBatch(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids), rows.AsSpan(0, ids.Count * Dimension));
+                ids.Clear();
+            }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     private void RemoveOrdinal(int ordinal)
     {
         AddToSums(_columns.Originals.Row(ordinal), -1);

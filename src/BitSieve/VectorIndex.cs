@@ -61,6 +61,9 @@ public sealed partial class VectorIndex : IDisposable
     /// <summary>Live points.</summary>
     public int Count => Read(() => _columns.LiveCount);
 
+    /// <summary>Deleted points whose codes stay in the columns until the index is compacted.</summary>
+    public int Tombstones => Read(() => _columns.DeletedCount);
+
     /// <summary>Bytes per vector by tier.</summary>
     public TierBytes BytesPerVector => _columns.BytesPerVector;
 
@@ -69,6 +72,12 @@ public sealed partial class VectorIndex : IDisposable
 
     /// <summary>The centroid the codes are centred on.</summary>
     public float[] Centroid => Read(() => (float[])_quantizer.Centroid.Clone());
+
+    /// <summary>
+    /// The sequence number of the last write-ahead-log record this index includes, as given to <see cref="Save"/> and
+    /// read back by <see cref="Open"/> (0 when the index is not kept by a durable collection).
+    /// </summary>
+    public long LogSequence { get; private set; }
 
     /// <summary>Whether a live point has this id.</summary>
     public bool Contains(ulong id) => Read(() => _ordinals.ContainsKey(id));
@@ -107,6 +116,17 @@ public sealed partial class VectorIndex : IDisposable
         {
             _lock.ExitReadLock();
         }
+    }
+
+    /// <summary>
+    /// Checks a vector as a write would (dimension, finite components, non-zero under cosine) without storing it.
+    /// Throws <see cref="ArgumentException"/> naming the problem and <paramref name="what"/>.
+    /// </summary>
+    public void Validate(ReadOnlySpan<float> vector, string what)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(what);
+        var scratch = vector.Length == Dimension && Dimension <= 1024 ? stackalloc float[Dimension] : new float[Math.Max(vector.Length, 1)];
+        Prepare(vector, scratch, what);
     }
 
     private static KeyNotFoundException UnknownId(ulong id) => new($"No point with id {id} in the collection.");

@@ -39,6 +39,7 @@ internal sealed class Manifest
     public const int FactorColumns = 8;
 
     public required long Generation { get; init; }
+    public required long LogSequence { get; init; }
     public required int Dimension { get; init; }
     public required Metric Metric { get; init; }
     public required int Bits { get; init; }
@@ -78,6 +79,7 @@ internal sealed class Manifest
             Format = FormatName,
             Version = CurrentVersion,
             Generation = Generation,
+            LogSequence = LogSequence,
             Dimension = Dimension,
             Metric = MetricName(Metric),
             Bits = Bits,
@@ -154,6 +156,8 @@ internal sealed class Manifest
             throw Corrupt(path, $"unsupported manifest version {data.Version}.");
         if (data.Generation < 1)
             throw Corrupt(path, $"generation {data.Generation} is not positive.");
+        if (data.LogSequence < 0)
+            throw Corrupt(path, $"log sequence {data.LogSequence} is negative.");
         if (data.Dimension is < 2 or > CollectionOptions.MaxDimension)
             throw Corrupt(path, $"dimension {data.Dimension} is outside 2..{CollectionOptions.MaxDimension}.");
         if (!TryParseMetric(data.Metric, out var metric))
@@ -196,6 +200,7 @@ internal sealed class Manifest
         var manifest = new Manifest
         {
             Generation = data.Generation,
+            LogSequence = data.LogSequence,
             Dimension = data.Dimension,
             Metric = metric,
             Bits = data.Bits,
@@ -248,6 +253,7 @@ internal sealed class ManifestData
     [JsonRequired] public string? Format { get; set; }
     [JsonRequired] public int Version { get; set; }
     [JsonRequired] public long Generation { get; set; }
+    [JsonRequired] public long LogSequence { get; set; }
     [JsonRequired] public int Dimension { get; set; }
     [JsonRequired] public string? Metric { get; set; }
     [JsonRequired] public int Bits { get; set; }

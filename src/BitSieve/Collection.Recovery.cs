@@ -1,0 +1,146 @@
+using BitSieve.Storage;
+
+namespace BitSieve;
+
+public sealed partial class Collection
+{
+    /// <summary>Creates the files of a new, empty collection in <paramref name="directory"/>.</summary>
+    internal static void Initialize(string directory, CollectionOptions options)
+    {
+        Directory.CreateDirectory(directory);
+        using (var index = VectorIndex.Create(options)) index.Save(Path.Combine(directory, IndexFolder), logSequence: 0);
+        PointStore.Open(directory, readOnly: false).Dispose();
+        WriteAheadLog.Open(directory, 0, Durability.Always, out _).Dispose();
+        DurableDirectory.Sync(directory);
+    }
+
+    /// <summary>
+    /// Opens a collection and recovers it: loads the last checkpoint of the vector index (codes and factors into
+    /// memory, originals memory-mapped and not read), then replays the log records that the index, or the points
+    /// database, does not include yet. A torn last record is discarded (it was never acknowledged).
+    /// </summary>
+    internal static Collection Open(string name, string directory, DatabaseOptions options)
+    {
+        VectorIndex? index = null;
+        PointStore? store = null;
+        WriteAheadLog? log = null;
+        try
+        {
+            index = VectorIndex.Open(Path.Combine(directory, IndexFolder), verifyOriginals: false);
+            store = PointStore.Open(directory, options.ReadOnly);
+            List<LogEntry> entries;
+            if (options.ReadOnly) entries = WriteAheadLog.ReadOnly(directory);
+            else log = WriteAheadLog.Open(directory, index.LogSequence, options.Durability, out entries);
+
+            string logPath = Path.Combine(directory, WriteAheadLog.FileName);
+            long first = entries.Count > 0 ? entries[0].Sequence : long.MaxValue;
+            if (first != long.MaxValue && first > Math.Min(index.LogSequence, store.AppliedSequence) + 1)
+                throw new CorruptFileException(logPath,
+                    $"it starts at record {first}, but the index includes records up to {index.LogSequence} and the points database up to {store.AppliedSequence}: records in between are missing.", null);
+            long last = entries.Count > 0 ? entries[^1].Sequence : Math.Max(index.LogSequence, store.AppliedSequence);
+            if (!options.ReadOnly && store.AppliedSequence > last)
+                throw new CorruptFileException(logPath,
+                    $"it ends at record {last}, but the points database has applied records up to {store.AppliedSequence}: the log has lost acknowledged writes.", null);
+
+            var collection = new Collection(name, directory, options, index, store, log);
+            foreach (var entry in entries) collection.Apply(entry, replay: true);
+            collection._snapshotBytes = collection.FileBytes().Where(f => f.Key is "index" or "originals").Sum(f => f.Value);
+            if (!options.ReadOnly && store.Count(null, null) != index.Count)
+                throw new CorruptFileException(store.Path,
+                    $"it holds {store.Count(null, null)} points where the vector index holds {index.Count}.", null);
+            return collection;
+        }
+        catch
+        {
+            index?.Dispose();
+            store?.Dispose();
+            log?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Applies one logged write to the points database (unless it already has it) and to the vector index (unless
+    /// its checkpoint includes it). Searches see it all at once.
+    /// </summary>
+    private void Apply(LogEntry entry, bool replay)
+    {
+        bool toStore = !DatabaseOptions.ReadOnly && entry.Sequence > _store.AppliedSequence;
+        bool toIndex = entry.Sequence > _index.LogSequence;
+        if (!toStore && !toIndex) return;
+        var payload = entry.Payload.Span;
+        _state.EnterWriteLock();
+        try
+        {
+            switch (entry.Type)
+            {
+                case LogRecords.Upsert:
+                    var (points, vectors) = LogRecords.DecodeUpsert(payload, Dimension);
+                    if (toStore) _store.ApplyUpsert(entry.Sequence, points);
+                    if (toIndex) _index.UpsertBatch(points.Select(p => p.Key).ToArray(), vectors);
+                    break;
+                case LogRecords.Delete:
+                    var keys = LogRecords.DecodeDelete(payload);
+                    if (toStore) _store.ApplyDelete(entry.Sequence, keys);
+                    if (toIndex) foreach (ulong key in keys) if (_index.Contains(key)) _index.Delete(key);
+                    break;
+                case LogRecords.Payloads:
+                    if (toStore) _store.ApplyPayloads(entry.Sequence, LogRecords.DecodePayloads(payload));
+                    break;
+                default:
+                    throw new InvalidDataException($"unknown record type {entry.Type}");
+            }
+        }
+        catch (Exception e) when (replay && e is InvalidDataException or ArgumentException)
+        {
+            throw new CorruptFileException(Path.Combine(_directory, WriteAheadLog.FileName),
+                $"record {entry.Sequence} passes its checksum but cannot be applied: {e.Message}", e);
+        }
+        catch (Exception e) when (!replay)
+        {
+            // The write is in the log but only partly applied: refuse further use until a reopen replays it.
+            _failure = e;
+            throw;
+        }
+        finally
+        {
+            _state.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
+    /// Writes a checkpoint: the points database fsynced, the vector index saved (new column files, then the
+    /// manifest swap) and re-opened from those files, and the log emptied. Called with the write gate held.
+    /// With <paramref name="compact"/>, the saved index is a compacted copy (no tombstones, re-trained centroid).
+    /// Searches continue meanwhile and switch to the new index at once.
+    /// </summary>
+    private void CheckpointLocked(bool compact)
+    {
+        if (_log is null) throw new InvalidOperationException($"Collection '{Name}' is open read-only.");
+        long sequence = _log.LastSequence;
+        _log.Sync();
+        _store.Checkpoint();
+        string indexDirectory = Path.Combine(_directory, IndexFolder);
+        if (compact)
+        {
+            using var copy = _index.CompactedCopy();
+            copy.Save(indexDirectory, sequence);
+        }
+        else _index.Save(indexDirectory, sequence);
+        var reopened = VectorIndex.Open(indexDirectory, verifyOriginals: false);
+        VectorIndex old;
+        _state.EnterWriteLock();
+        try
+        {
+            old = _index;
+            _index = reopened;
+        }
+        finally
+        {
+            _state.ExitWriteLock();
+        }
+        old.Dispose();
+        _log.Reset();
+        _snapshotBytes = FileBytes().Where(f => f.Key is "index" or "originals").Sum(f => f.Value);
+    }
+}

@@ -1,0 +1,78 @@
+using BitSieve.Search;
+
+namespace BitSieve;
+
+public sealed partial class Collection
+{
+    /// <summary>At most this many points per page or retrieval.</summary>
+    public const int MaxPage = 100_000;
+
+    /// <summary>
+    /// Searches the collection: the vector index's cascade (or direct exact scoring for a very selective filter), then
+    /// ids and payloads from the points database, all from one consistent state.
+    /// </summary>
+    public PointSearchResult Search(ReadOnlySpan<float> query, SearchOptions? options = null, bool withPayload = true, bool withVector = false)
+    {
+        _state.EnterReadLock();
+        try
+        {
+            CheckOpen();
+            var result = _index.Search(query, options);
+            return ToScored(result, withPayload, withVector);
+        }
+        finally
+        {
+            _state.ExitReadLock();
+        }
+    }
+
+    /// <summary>Points by id, in the order asked; ids that do not exist are left out.</summary>
+    public IReadOnlyList<PointRecord> Retrieve(IEnumerable<PointId> ids, bool withPayload = true, bool withVector = false)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var wanted = ids.Distinct().ToList();
+        if (wanted.Count > MaxPage) throw new ArgumentException($"At most {MaxPage} ids per retrieval; got {wanted.Count}.", nameof(ids));
+        return Read(() =>
+        {
+            var keys = _store.KeysOf(wanted);
+            var rows = _store.Get(keys.Values, withPayload);
+            var found = new List<PointRecord>(keys.Count);
+            foreach (var id in wanted)
+            {
+                if (!keys.TryGetValue(id, out ulong key) || !rows.TryGetValue(key, out var row)) continue;
+                found.Add(new PointRecord(id, withPayload ? ParsePayload(row.Payload) : null, withVector ? _index.GetVector(key) : null));
+            }
+            return found;
+        });
+    }
+
+    /// <summary>Pages through the points in id order (integers, then UUIDs), starting at <paramref name="offset"/>.</summary>
+    public ScrollPage Scroll(PointId? offset = null, int limit = 10, bool withPayload = true, bool withVector = false)
+    {
+        if (limit is < 1 or > MaxPage) throw new ArgumentOutOfRangeException(nameof(limit), limit, $"A page holds 1..{MaxPage} points.");
+        return Read(() =>
+        {
+            var page = _store.Scroll(offset, limit + 1, null, null);
+            var points = page.Take(limit)
+                .Select(p => new PointRecord(p.Id, withPayload ? ParsePayload(p.Payload) : null, withVector ? _index.GetVector(p.Key) : null))
+                .ToList();
+            return new ScrollPage(points, page.Count > limit ? page[limit].Id : null);
+        });
+    }
+
+    /// <summary>Points counted exactly.</summary>
+    public long CountPoints() => Read(() => _store.Count(null, null));
+
+    private PointSearchResult ToScored(SearchResult result, bool withPayload, bool withVector)
+    {
+        var rows = _store.Get(result.Hits.Select(h => h.Id), withPayload);
+        var hits = new List<ScoredPoint>(result.Hits.Count);
+        foreach (var hit in result.Hits)
+        {
+            // Every live key of the index has its row: both change under the same write lock.
+            if (!rows.TryGetValue(hit.Id, out var row)) continue;
+            hits.Add(new ScoredPoint(row.Id, hit.Score, withPayload ? ParsePayload(row.Payload) : null, withVector ? _index.GetVector(hit.Id) : null));
+        }
+        return new PointSearchResult(hits, result.Trace);
+    }
+}

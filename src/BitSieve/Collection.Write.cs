@@ -1,0 +1,164 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BitSieve.Storage;
+
+namespace BitSieve;
+
+public sealed partial class Collection
+{
+    /// <summary>The log is checkpointed once it outgrows the last snapshot of the index (and this floor): replaying it stays cheaper than a reload, and checkpoints cost O(1) per written byte.</summary>
+    private const long CheckpointFloorBytes = 64L << 20;
+
+    /// <summary>At most this many points per write (a larger batch is refused: split it).</summary>
+    public const int MaxBatch = 100_000;
+
+    /// <summary>A payload is at most this many bytes of JSON.</summary>
+    public const int MaxPayloadBytes = 1 << 20;
+
+    /// <summary>
+    /// Inserts or replaces points (a replaced point's payload is replaced too). Every point is checked before anything
+    /// is written; when this returns, the write is durable. Within one batch, the last point with an id wins.
+    /// </summary>
+    /// <exception cref="ArgumentException">A vector has the wrong dimension, a non-finite component, or (cosine) is zero; a payload is too large.</exception>
+    public void Upsert(IReadOnlyList<Point> points)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        if (points.Count > MaxBatch) throw new ArgumentException($"A write holds at most {MaxBatch} points; got {points.Count}. Split it into batches.", nameof(points));
+        if (points.Count == 0) return;
+        // Last one wins for repeated ids.
+        var last = new Dictionary<PointId, int>(points.Count);
+        for (int i = 0; i < points.Count; i++)
+        {
+            var point = points[i] ?? throw new ArgumentException($"Point {i} is null.", nameof(points));
+            _index.Validate(point.Vector.Span, $"vector of point {point.Id}");
+            last[point.Id] = i;
+        }
+        var payloads = new string[points.Count];
+        foreach (int i in last.Values) payloads[i] = SerializePayload(points[i].Payload, points[i].Id);
+
+        lock (_writeGate)
+        {
+            CheckWritable();
+            var existing = _store.KeysOf(last.Keys);
+            var stored = new List<StoredPoint>(last.Count);
+            var vectors = new float[last.Count * Dimension];
+            foreach (var (id, i) in last.OrderBy(p => p.Value))
+            {
+                ulong key = existing.TryGetValue(id, out ulong k) ? k : _store.ReserveKeys(1);
+                points[i].Vector.Span.CopyTo(vectors.AsSpan(stored.Count * Dimension, Dimension));
+                stored.Add(new StoredPoint(key, id, payloads[i]));
+            }
+            Log(LogRecords.Upsert, LogRecords.EncodeUpsert(stored, vectors, Dimension));
+        }
+    }
+
+    /// <summary>Deletes points by id; ids that do not exist are ignored. Returns how many were deleted.</summary>
+    public int Delete(IEnumerable<PointId> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var distinct = ids.ToHashSet();
+        lock (_writeGate)
+        {
+            CheckWritable();
+            var keys = _store.KeysOf(distinct).Values.ToList();
+            if (keys.Count > 0) Log(LogRecords.Delete, LogRecords.EncodeDelete(keys));
+            return keys.Count;
+        }
+    }
+
+    /// <summary>Sets payload keys of existing points, keeping their other keys (Qdrant's set_payload). Returns how many points changed.</summary>
+    public int SetPayload(IEnumerable<PointId> ids, JsonObject payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        return ChangePayloads(ids, current =>
+        {
+            foreach (var (key, value) in payload) current[key] = value?.DeepClone();
+            return current;
+        });
+    }
+
+    /// <summary>Replaces the whole payload of existing points (Qdrant's overwrite_payload).</summary>
+    public int OverwritePayload(IEnumerable<PointId> ids, JsonObject payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        return ChangePayloads(ids, _ => (JsonObject)payload.DeepClone());
+    }
+
+    /// <summary>Removes payload keys from existing points (Qdrant's delete_payload).</summary>
+    public int DeletePayloadKeys(IEnumerable<PointId> ids, IEnumerable<string> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        var names = keys.ToList();
+        return ChangePayloads(ids, current =>
+        {
+            foreach (string name in names) current.Remove(name);
+            return current;
+        });
+    }
+
+    /// <summary>Empties the payload of existing points (Qdrant's clear_payload).</summary>
+    public int ClearPayload(IEnumerable<PointId> ids) => ChangePayloads(ids, _ => []);
+
+    /// <summary>Writes a checkpoint now (see <c>Collection.Recovery.cs</c>): the log is emptied and the next open reads no log.</summary>
+    public void Checkpoint()
+    {
+        lock (_writeGate)
+        {
+            CheckWritable();
+            CheckpointLocked(compact: false);
+        }
+    }
+
+    /// <summary>
+    /// Rewrites the vector index without tombstones and with a re-trained centroid, atomically (new files, fsync,
+    /// manifest swap). Searches continue meanwhile and switch to the compacted index at once; writes wait.
+    /// </summary>
+    public void Compact()
+    {
+        lock (_writeGate)
+        {
+            CheckWritable();
+            CheckpointLocked(compact: true);
+        }
+    }
+
+    private int ChangePayloads(IEnumerable<PointId> ids, Func<JsonObject, JsonObject> change)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var distinct = ids.ToHashSet();
+        lock (_writeGate)
+        {
+            CheckWritable();
+            var keys = _store.KeysOf(distinct);
+            var current = _store.Payloads(keys.Values);
+            var changed = new List<(ulong, string)>(keys.Count);
+            foreach (var (id, key) in keys) changed.Add((key, SerializePayload(change(ParsePayload(current[key])), id)));
+            if (changed.Count > 0) Log(LogRecords.Payloads, LogRecords.EncodePayloads(changed));
+            return changed.Count;
+        }
+    }
+
+    /// <summary>Appends a record to the log (durable when this returns), applies it, and checkpoints when the log has grown enough.</summary>
+    private void Log(byte type, byte[] record)
+    {
+        long sequence = _log!.Append(type, record);
+        Apply(new LogEntry(sequence, type, record), replay: false);
+        if (_log.Length > Math.Max(CheckpointFloorBytes, _snapshotBytes)) CheckpointLocked(compact: false);
+    }
+
+    private void CheckWritable()
+    {
+        CheckOpen();
+        if (_log is null) throw new InvalidOperationException($"Collection '{Name}' is open read-only.");
+    }
+
+    private static string SerializePayload(JsonObject? payload, PointId id)
+    {
+        string json = payload?.ToJsonString(JsonOptions) ?? "{}";
+        if (System.Text.Encoding.UTF8.GetByteCount(json) > MaxPayloadBytes)
+            throw new ArgumentException($"The payload of point {id} is larger than {MaxPayloadBytes} bytes of JSON.", nameof(payload));
+        return json;
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
+}

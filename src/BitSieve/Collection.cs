@@ -1,0 +1,223 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BitSieve.Search;
+using BitSieve.Storage;
+
+namespace BitSieve;
+
+/// <summary>A point to write: its id, its vector and its payload (a JSON object; null for none).</summary>
+public sealed record Point(PointId Id, ReadOnlyMemory<float> Vector, JsonObject? Payload = null);
+
+/// <summary>A stored point as read back.</summary>
+/// <param name="Id">Its id.</param>
+/// <param name="Payload">Its payload (an empty object when it has none), or null when not requested.</param>
+/// <param name="Vector">Its stored vector (normalized under cosine), or null when not requested.</param>
+public sealed record PointRecord(PointId Id, JsonObject? Payload, float[]? Vector);
+
+/// <summary>A search hit.</summary>
+/// <param name="Id">The point's id.</param>
+/// <param name="Score">Cosine similarity, inner product, or Euclidean distance (lower is closer) for Euclidean.</param>
+/// <param name="Payload">Its payload, or null when not requested.</param>
+/// <param name="Vector">Its vector, or null when not requested.</param>
+public sealed record ScoredPoint(PointId Id, float Score, JsonObject? Payload, float[]? Vector);
+
+/// <summary>The hits of a search, best first, and the cascade's trace.</summary>
+public sealed record PointSearchResult(IReadOnlyList<ScoredPoint> Hits, SearchTrace Trace);
+
+/// <summary>One page of a scroll and the id the next page starts at (null at the end).</summary>
+public sealed record ScrollPage(IReadOnlyList<PointRecord> Points, PointId? NextOffset);
+
+/// <summary>What a collection holds and what it costs.</summary>
+public sealed record CollectionInfo
+{
+    /// <summary>The collection's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Live points.</summary>
+    public required long Count { get; init; }
+
+    /// <summary>The options it was created with.</summary>
+    public required CollectionOptions Options { get; init; }
+
+    /// <summary>Bytes per vector by tier.</summary>
+    public required TierBytes BytesPerVector { get; init; }
+
+    /// <summary>Deleted points whose codes stay in the columns until the next compaction.</summary>
+    public required long Tombstones { get; init; }
+
+    /// <summary>Sequence number of the last write.</summary>
+    public required long LogSequence { get; init; }
+
+    /// <summary>Payload indexes: field → schema.</summary>
+    public required IReadOnlyDictionary<string, string> PayloadIndexes { get; init; }
+
+    /// <summary>Bytes on disk by file group: index columns, originals, points database, log.</summary>
+    public required IReadOnlyDictionary<string, long> FileBytes { get; init; }
+
+    /// <summary>The one-line JSON form that <c>bitsieve info --json</c> prints.</summary>
+    public string ToJson()
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WriteString("collection", Name);
+            w.WriteNumber("count", Count);
+            w.WriteNumber("dimension", Options.Dimension);
+            w.WriteString("metric", Options.Metric.ToString().ToLowerInvariant());
+            w.WriteNumber("bits", Options.Bits);
+            w.WriteNumber("tombstones", Tombstones);
+            w.WriteNumber("log_sequence", LogSequence);
+            w.WriteStartObject("bytes_per_vector");
+            w.WriteNumber("t1", BytesPerVector.T1);
+            w.WriteNumber("t2", BytesPerVector.T2);
+            w.WriteNumber("factors", BytesPerVector.Factors);
+            w.WriteNumber("t3", BytesPerVector.T3);
+            w.WriteEndObject();
+            w.WriteStartObject("bytes_by_tier");
+            w.WriteNumber("t1", BytesPerVector.T1 * Count);
+            w.WriteNumber("t2", BytesPerVector.T2 * Count);
+            w.WriteNumber("factors", BytesPerVector.Factors * Count);
+            w.WriteNumber("t3", BytesPerVector.T3 * Count);
+            w.WriteNumber("resident", (long)BytesPerVector.Resident * Count);
+            w.WriteEndObject();
+            w.WriteStartObject("file_bytes");
+            foreach (var (group, bytes) in FileBytes) w.WriteNumber(group, bytes);
+            w.WriteEndObject();
+            w.WriteStartObject("payload_indexes");
+            foreach (var (field, schema) in PayloadIndexes) w.WriteString(field, schema);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+}
+
+/// <summary>
+/// A durable collection of points (id, vector, JSON payload), searched by the dynamic cascade.
+/// Every write is logged (<see cref="WriteAheadLog"/>) before it is applied to the points database (SQLite) and the
+/// vector index, and acknowledged only once durable; a crash loses nothing acknowledged (<c>Collection.Recovery.cs</c>).
+/// Thread-safety: any number of concurrent searches and reads, which see each write whole or not at all; writes
+/// from several threads are serialized.
+/// </summary>
+public sealed partial class Collection : IDisposable
+{
+    private const string IndexFolder = "index";
+
+    // Writers take _writeGate for the whole write (log, apply, checkpoint); applying a write and swapping the index
+    // take _state for writing, briefly; readers take _state for reading.
+    private readonly Lock _writeGate = new();
+    private readonly ReaderWriterLockSlim _state = new(LockRecursionPolicy.NoRecursion);
+    private readonly string _directory;
+    private readonly PointStore _store;
+    private readonly WriteAheadLog? _log;
+    private VectorIndex _index;
+    private long _snapshotBytes;
+    private Exception? _failure;
+    private bool _closed;
+
+    private Collection(string name, string directory, DatabaseOptions databaseOptions, VectorIndex index, PointStore store, WriteAheadLog? log)
+    {
+        Name = name;
+        _directory = directory;
+        DatabaseOptions = databaseOptions;
+        _index = index;
+        _store = store;
+        _log = log;
+        Options = index.Options;
+    }
+
+    /// <summary>The collection's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The options it was created with.</summary>
+    public CollectionOptions Options { get; }
+
+    /// <summary>How its database was opened.</summary>
+    public DatabaseOptions DatabaseOptions { get; }
+
+    /// <summary>The dimension of every vector.</summary>
+    public int Dimension => Options.Dimension;
+
+    /// <summary>Live points.</summary>
+    public long Count => Read(() => (long)_index.Count);
+
+    /// <summary>Describes the collection: counts, bytes per tier, file sizes.</summary>
+    public CollectionInfo Info() => Read(() => new CollectionInfo
+    {
+        Name = Name,
+        Count = _index.Count,
+        Options = Options,
+        BytesPerVector = _index.BytesPerVector,
+        Tombstones = _index.Tombstones,
+        LogSequence = _log?.LastSequence ?? _store.AppliedSequence,
+        PayloadIndexes = _store.PayloadIndexes(),
+        FileBytes = FileBytes(),
+    });
+
+    /// <summary>Checkpoints (unless read-only) and closes; the <see cref="Database"/> owns this.</summary>
+    void IDisposable.Dispose() => Close(checkpoint: !DatabaseOptions.ReadOnly);
+
+    internal void Close(bool checkpoint)
+    {
+        lock (_writeGate)
+        {
+            if (_closed) return;
+            try
+            {
+                if (checkpoint && _failure is null && _log is not null && _log.LastSequence > _index.LogSequence) CheckpointLocked(compact: false);
+            }
+            finally
+            {
+                _state.EnterWriteLock();
+                _closed = true;
+                _state.ExitWriteLock();
+                _index.Dispose();
+                _store.Dispose();
+                _log?.Dispose();
+            }
+        }
+    }
+
+    private Dictionary<string, long> FileBytes()
+    {
+        long index = 0, originals = 0;
+        foreach (var file in new DirectoryInfo(Path.Combine(_directory, IndexFolder)).EnumerateFiles())
+        {
+            if (file.Name.StartsWith("originals.", StringComparison.Ordinal)) originals += file.Length;
+            else index += file.Length;
+        }
+        var log = new FileInfo(Path.Combine(_directory, WriteAheadLog.FileName));
+        return new Dictionary<string, long>
+        {
+            ["index"] = index,
+            ["originals"] = originals,
+            ["points_db"] = _store.FileBytes(),
+            ["wal"] = log.Exists ? log.Length : 0,
+        };
+    }
+
+    private T Read<T>(Func<T> read)
+    {
+        _state.EnterReadLock();
+        try
+        {
+            CheckOpen();
+            return read();
+        }
+        finally
+        {
+            _state.ExitReadLock();
+        }
+    }
+
+    private void CheckOpen()
+    {
+        ObjectDisposedException.ThrowIf(_closed, this);
+        if (_failure is not null)
+            throw new InvalidOperationException($"Collection '{Name}' failed to apply a logged write and must be reopened (its log replays the write): {_failure.Message}", _failure);
+    }
+
+    private static JsonObject ParsePayload(string json) =>
+        JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException("A stored payload is not a JSON object.");
+}

@@ -1,0 +1,195 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace BitSieve.Storage;
+
+/// <summary>A point as the log and the points database store it: its internal key, its id and its payload (JSON text).</summary>
+internal readonly record struct StoredPoint(ulong Key, PointId Id, string Payload);
+
+/// <summary>
+/// The writes a collection logs, and their binary form. Every record says exactly what to apply (keys are assigned
+/// and payload merges resolved before logging), so replaying a record after a crash gives the same state as applying
+/// it the first time, whatever had already reached the points database or the column files.
+/// </summary>
+internal static class LogRecords
+{
+    /// <summary>Insert or replace points with their vectors and payloads.</summary>
+    public const byte Upsert = 1;
+
+    /// <summary>Delete points by key.</summary>
+    public const byte Delete = 2;
+
+    /// <summary>Replace the payloads of existing points.</summary>
+    public const byte Payloads = 3;
+
+    // Upsert: [u32 count][u32 dim] count × {point} then count × dim floats.
+    // Delete: [u32 count] count × u64 key.
+    // Payloads: [u32 count] count × {u64 key, u32 length, UTF-8 JSON}.
+    // {point} = u64 key, u8 kind (0 integer, 1 UUID), 16 id bytes, u32 length, UTF-8 JSON payload.
+
+    public static byte[] EncodeUpsert(IReadOnlyList<StoredPoint> points, ReadOnlySpan<float> vectors, int dimension)
+    {
+        var writer = new RecordWriter(8 + points.Count * 40 + vectors.Length * sizeof(float));
+        writer.U32((uint)points.Count);
+        writer.U32((uint)dimension);
+        foreach (var p in points)
+        {
+            writer.U64(p.Key);
+            WriteId(ref writer, p.Id);
+            writer.Text(p.Payload);
+        }
+        writer.Bytes(MemoryMarshal.AsBytes(vectors));
+        return writer.ToArray();
+    }
+
+    public static (StoredPoint[] Points, float[] Vectors) DecodeUpsert(ReadOnlySpan<byte> record, int dimension)
+    {
+        var reader = new RecordReader(record);
+        int count = reader.Count();
+        int dim = (int)reader.U32();
+        if (dim != dimension) throw new InvalidDataException($"an upsert record holds vectors of dimension {dim}, not {dimension}");
+        var points = new StoredPoint[count];
+        for (int i = 0; i < count; i++)
+        {
+            ulong key = reader.U64();
+            var id = ReadId(ref reader);
+            points[i] = new StoredPoint(key, id, reader.Text());
+        }
+        var vectors = new float[checked(count * dim)];
+        reader.Bytes(MemoryMarshal.AsBytes(vectors.AsSpan()));
+        reader.End();
+        return (points, vectors);
+    }
+
+    public static byte[] EncodeDelete(IReadOnlyCollection<ulong> keys)
+    {
+        var writer = new RecordWriter(4 + keys.Count * 8);
+        writer.U32((uint)keys.Count);
+        foreach (ulong key in keys) writer.U64(key);
+        return writer.ToArray();
+    }
+
+    public static ulong[] DecodeDelete(ReadOnlySpan<byte> record)
+    {
+        var reader = new RecordReader(record);
+        var keys = new ulong[reader.Count()];
+        for (int i = 0; i < keys.Length; i++) keys[i] = reader.U64();
+        reader.End();
+        return keys;
+    }
+
+    public static byte[] EncodePayloads(IReadOnlyList<(ulong Key, string Payload)> payloads)
+    {
+        var writer = new RecordWriter(4 + payloads.Count * 32);
+        writer.U32((uint)payloads.Count);
+        foreach (var (key, payload) in payloads)
+        {
+            writer.U64(key);
+            writer.Text(payload);
+        }
+        return writer.ToArray();
+    }
+
+    public static (ulong Key, string Payload)[] DecodePayloads(ReadOnlySpan<byte> record)
+    {
+        var reader = new RecordReader(record);
+        var payloads = new (ulong, string)[reader.Count()];
+        for (int i = 0; i < payloads.Length; i++) payloads[i] = (reader.U64(), reader.Text());
+        reader.End();
+        return payloads;
+    }
+
+    private static void WriteId(ref RecordWriter writer, PointId id)
+    {
+        Span<byte> bytes = stackalloc byte[17];
+        bytes.Clear();
+        if (id.IsUuid)
+        {
+            bytes[0] = 1;
+            id.Uuid.TryWriteBytes(bytes[1..]);
+        }
+        else BinaryPrimitives.WriteUInt64LittleEndian(bytes[1..], id.Number);
+        writer.Bytes(bytes);
+    }
+
+    private static PointId ReadId(ref RecordReader reader)
+    {
+        Span<byte> bytes = stackalloc byte[17];
+        reader.Bytes(bytes);
+        return bytes[0] switch
+        {
+            0 => new PointId(BinaryPrimitives.ReadUInt64LittleEndian(bytes[1..])),
+            1 => new PointId(new Guid(bytes[1..])),
+            _ => throw new InvalidDataException($"unknown point id kind {bytes[0]}"),
+        };
+    }
+
+    private ref struct RecordWriter(int capacity)
+    {
+        private byte[] _buffer = new byte[Math.Max(16, capacity)];
+        private int _length;
+
+        public void U32(uint value) => BinaryPrimitives.WriteUInt32LittleEndian(Take(4), value);
+
+        public void U64(ulong value) => BinaryPrimitives.WriteUInt64LittleEndian(Take(8), value);
+
+        public void Bytes(scoped ReadOnlySpan<byte> bytes) => bytes.CopyTo(Take(bytes.Length));
+
+        public void Text(string text)
+        {
+            int length = Encoding.UTF8.GetByteCount(text);
+            U32((uint)length);
+            Encoding.UTF8.GetBytes(text, Take(length));
+        }
+
+        public readonly byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
+
+        private Span<byte> Take(int count)
+        {
+            if (_length + count > _buffer.Length) Array.Resize(ref _buffer, Math.Max(_length + count, _buffer.Length * 2));
+            var span = _buffer.AsSpan(_length, count);
+            _length += count;
+            return span;
+        }
+    }
+
+    private ref struct RecordReader(ReadOnlySpan<byte> data)
+    {
+        private readonly ReadOnlySpan<byte> _data = data;
+        private int _position;
+
+        public uint U32() => BinaryPrimitives.ReadUInt32LittleEndian(Take(4));
+
+        public ulong U64() => BinaryPrimitives.ReadUInt64LittleEndian(Take(8));
+
+        /// <summary>A count, checked against the bytes left so a damaged record cannot make us allocate wildly.</summary>
+        public int Count()
+        {
+            uint count = U32();
+            if (count > _data.Length - _position) throw new InvalidDataException($"a record claims {count} entries in {_data.Length} bytes");
+            return (int)count;
+        }
+
+        public void Bytes(scoped Span<byte> destination) => Take(destination.Length).CopyTo(destination);
+
+        public string Text()
+        {
+            int length = (int)Math.Min(U32(), int.MaxValue);
+            return Encoding.UTF8.GetString(Take(length));
+        }
+
+        public readonly void End()
+        {
+            if (_position != _data.Length) throw new InvalidDataException($"a record has {_data.Length - _position} bytes left over");
+        }
+
+        private ReadOnlySpan<byte> Take(int count)
+        {
+            if (count < 0 || count > _data.Length - _position) throw new InvalidDataException("a record ends early");
+            var span = _data.Slice(_position, count);
+            _position += count;
+            return span;
+        }
+    }
+}

@@ -1,0 +1,410 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace BitSieve.Storage;
+
+/// <summary>
+/// The points database of a collection (SQLite, <c>points.db</c>): point ids (integers and UUIDs) mapped to stable
+/// internal keys (what the vector index stores), JSON payloads, payload indexes, and the sequence number of the last
+/// log record applied. Deleted points are removed here at once; the vector index keeps their tombstones until it is
+/// compacted. One writer connection; searches read through a pool of read-only connections, which SQLite's WAL mode
+/// lets run alongside the writer.
+/// </summary>
+internal sealed class PointStore : IDisposable
+{
+    public const string FileName = "points.db";
+
+    /// <summary>SQLite's <c>application_id</c> of a BitSieve points database ("BSVP").</summary>
+    private const int ApplicationId = 0x42535650;
+    private const int FormatVersion = 1;
+
+    private readonly string _path;
+    private readonly SqliteConnection? _writer;
+    private readonly ConcurrentBag<SqliteConnection> _readers = [];
+    private readonly string _readConnectionString;
+
+    private PointStore(string path, SqliteConnection? writer, string readConnectionString)
+    {
+        _path = path;
+        _writer = writer;
+        _readConnectionString = readConnectionString;
+    }
+
+    /// <summary>The file's path.</summary>
+    public string Path => _path;
+
+    /// <summary>The sequence number of the last log record applied here.</summary>
+    public long AppliedSequence { get; private set; }
+
+    /// <summary>The next internal key to assign.</summary>
+    public ulong NextKey { get; private set; } = 1;
+
+    /// <summary>Opens or (for writing) creates the points database of a collection directory.</summary>
+    public static PointStore Open(string directory, bool readOnly)
+    {
+        string path = System.IO.Path.Combine(directory, FileName);
+        string read = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString();
+        if (readOnly && !File.Exists(path)) throw new FileNotFoundException($"The points database '{path}' is missing.", path);
+        SqliteConnection? writer = null;
+        try
+        {
+            if (!readOnly)
+            {
+                writer = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
+                writer.Open();
+                Initialize(writer, path);
+            }
+            var store = new PointStore(path, writer, read);
+            var connection = writer ?? store.Rent();
+            try
+            {
+                CheckFormat(connection, path);
+                store.AppliedSequence = store.ReadMeta(connection, "applied_sequence");
+                store.NextKey = (ulong)Math.Max(1, store.ReadMeta(connection, "next_key"));
+            }
+            finally
+            {
+                if (writer is null) store.Return(connection);
+            }
+            return store;
+        }
+        catch (SqliteException e)
+        {
+            writer?.Dispose();
+            throw new CorruptFileException(path, $"it is not a readable SQLite database ({e.Message}).", e);
+        }
+        catch
+        {
+            writer?.Dispose();
+            throw;
+        }
+    }
+
+    private static void Initialize(SqliteConnection connection, string path)
+    {
+        // WAL: readers never block the writer. synchronous=NORMAL: commits are not fsynced one by one; the collection's
+        // own log holds every acknowledged write until a checkpoint fsyncs this file (see Checkpoint).
+        Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;");
+        long application = Scalar(connection, "PRAGMA application_id");
+        long tables = Scalar(connection, "SELECT count(*) FROM sqlite_schema");
+        if (application == 0 && tables == 0)
+        {
+            Execute(connection, $"""
+                PRAGMA application_id = {ApplicationId};
+                PRAGMA user_version = {FormatVersion};
+                CREATE TABLE meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE points(
+                  key     INTEGER PRIMARY KEY,
+                  num_id  INTEGER UNIQUE,
+                  uuid    TEXT UNIQUE,
+                  payload TEXT NOT NULL DEFAULT '{"{}"}',
+                  CHECK ((num_id IS NULL) <> (uuid IS NULL)));
+                CREATE TABLE payload_indexes(field TEXT PRIMARY KEY, schema TEXT NOT NULL);
+                INSERT INTO meta VALUES ('applied_sequence', 0), ('next_key', 1);
+                """);
+        }
+        CheckFormat(connection, path);
+    }
+
+    private static void CheckFormat(SqliteConnection connection, string path)
+    {
+        long application = Scalar(connection, "PRAGMA application_id");
+        if (application != ApplicationId)
+            throw new CorruptFileException(path, "it is an SQLite database, but not a BitSieve points database (wrong application_id).", null);
+        long version = Scalar(connection, "PRAGMA user_version");
+        if (version != FormatVersion)
+            throw new CorruptFileException(path, $"points database format version {version} is not supported (this build reads version {FormatVersion}).", null);
+    }
+
+    /// <summary>The internal keys of those ids that exist.</summary>
+    public Dictionary<PointId, ulong> KeysOf(IEnumerable<PointId> ids)
+    {
+        var keys = new Dictionary<PointId, ulong>();
+        Read(connection =>
+        {
+            using var byNumber = Command(connection, "SELECT key FROM points WHERE num_id = $v");
+            using var byUuid = Command(connection, "SELECT key FROM points WHERE uuid = $v");
+            var parameterNumber = byNumber.Parameters.Add("$v", SqliteType.Integer);
+            var parameterUuid = byUuid.Parameters.Add("$v", SqliteType.Text);
+            foreach (var id in ids)
+            {
+                SqliteCommand command;
+                if (id.IsUuid)
+                {
+                    parameterUuid.Value = id.SqlUuid;
+                    command = byUuid;
+                }
+                else
+                {
+                    parameterNumber.Value = id.SqlNumber;
+                    command = byNumber;
+                }
+                if (command.ExecuteScalar() is long key) keys[id] = (ulong)key;
+            }
+        });
+        return keys;
+    }
+
+    /// <summary>Ids and payloads of these keys; keys with no point are left out.</summary>
+    public Dictionary<ulong, (PointId Id, string Payload)> Get(IEnumerable<ulong> keys, bool withPayload = true)
+    {
+        var found = new Dictionary<ulong, (PointId, string)>();
+        Read(connection =>
+        {
+            using var command = Command(connection, withPayload
+                ? "SELECT num_id, uuid, payload FROM points WHERE key = $k"
+                : "SELECT num_id, uuid, '' FROM points WHERE key = $k");
+            var parameter = command.Parameters.Add("$k", SqliteType.Integer);
+            foreach (ulong key in keys)
+            {
+                parameter.Value = (long)key;
+                using var reader = command.ExecuteReader();
+                if (reader.Read()) found[key] = (ReadId(reader, 0), reader.GetString(2));
+            }
+        });
+        return found;
+    }
+
+    /// <summary>Keys of the points a SQL condition over the <c>points</c> table selects (null: all).</summary>
+    public List<ulong> Keys(string? where, IReadOnlyList<KeyValuePair<string, object?>>? parameters)
+    {
+        var keys = new List<ulong>();
+        Read(connection =>
+        {
+            using var command = Command(connection, "SELECT key FROM points" + (where is null ? "" : " WHERE " + where));
+            Bind(command, parameters);
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) keys.Add((ulong)reader.GetInt64(0));
+        });
+        return keys;
+    }
+
+    /// <summary>Points counted by a SQL condition (null: all).</summary>
+    public long Count(string? where, IReadOnlyList<KeyValuePair<string, object?>>? parameters)
+    {
+        long count = 0;
+        Read(connection =>
+        {
+            using var command = Command(connection, "SELECT count(*) FROM points" + (where is null ? "" : " WHERE " + where));
+            Bind(command, parameters);
+            count = (long)command.ExecuteScalar()!;
+        });
+        return count;
+    }
+
+    /// <summary>
+    /// Points in id order (integers ascending, then UUIDs), starting at <paramref name="from"/> (inclusive), at most
+    /// <paramref name="limit"/>, among those a SQL condition selects.
+    /// </summary>
+    public List<StoredPoint> Scroll(PointId? from, int limit, string? where, IReadOnlyList<KeyValuePair<string, object?>>? parameters)
+    {
+        // Integer ids are stored as signed 64-bit: those ≥ 2^63 come out negative and must sort after the others.
+        const string order = "(uuid IS NOT NULL), (num_id < 0), num_id, uuid";
+        string start = from switch
+        {
+            null => "1",
+            { IsUuid: true } => "(uuid >= $from_uuid)",
+            _ => from.Value.Number >= 1UL << 63
+                ? "(uuid IS NOT NULL OR (num_id < 0 AND num_id >= $from_num))"
+                : "(uuid IS NOT NULL OR num_id < 0 OR num_id >= $from_num)",
+        };
+        var points = new List<StoredPoint>();
+        Read(connection =>
+        {
+            using var command = Command(connection,
+                $"SELECT key, num_id, uuid, payload FROM points WHERE {start}{(where is null ? "" : $" AND ({where})")} ORDER BY {order} LIMIT $limit");
+            Bind(command, parameters);
+            if (from is { IsUuid: true }) command.Parameters.AddWithValue("$from_uuid", from.Value.SqlUuid);
+            else if (from is not null) command.Parameters.AddWithValue("$from_num", from.Value.SqlNumber);
+            command.Parameters.AddWithValue("$limit", limit);
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) points.Add(new StoredPoint((ulong)reader.GetInt64(0), ReadId(reader, 1), reader.GetString(3)));
+        });
+        return points;
+    }
+
+    /// <summary>Payloads by key, for writes that change payloads.</summary>
+    public Dictionary<ulong, string> Payloads(IEnumerable<ulong> keys) =>
+        Get(keys).ToDictionary(p => p.Key, p => p.Value.Payload);
+
+    /// <summary>Applies one upsert record (in one transaction, with its sequence number).</summary>
+    public void ApplyUpsert(long sequence, IReadOnlyList<StoredPoint> points) => Write(sequence, (connection, transaction) =>
+    {
+        using var clearNumber = Command(connection, "DELETE FROM points WHERE num_id = $v AND key <> $k", transaction);
+        using var clearUuid = Command(connection, "DELETE FROM points WHERE uuid = $v AND key <> $k", transaction);
+        using var insert = Command(connection, "INSERT OR REPLACE INTO points(key, num_id, uuid, payload) VALUES ($k, $n, $u, $p)", transaction);
+        var k = insert.Parameters.Add("$k", SqliteType.Integer);
+        var n = insert.Parameters.Add("$n", SqliteType.Integer);
+        var u = insert.Parameters.Add("$u", SqliteType.Text);
+        var p = insert.Parameters.Add("$p", SqliteType.Text);
+        ulong next = NextKey;
+        foreach (var point in points)
+        {
+            // A replayed record may meet the id under another key (never in normal operation, where keys follow ids).
+            var clear = point.Id.IsUuid ? clearUuid : clearNumber;
+            clear.Parameters.Clear();
+            clear.Parameters.AddWithValue("$v", (object?)point.Id.SqlUuid ?? point.Id.SqlNumber);
+            clear.Parameters.AddWithValue("$k", (long)point.Key);
+            clear.ExecuteNonQuery();
+            k.Value = (long)point.Key;
+            n.Value = (object?)point.Id.SqlNumber ?? DBNull.Value;
+            u.Value = (object?)point.Id.SqlUuid ?? DBNull.Value;
+            p.Value = point.Payload;
+            insert.ExecuteNonQuery();
+            next = Math.Max(next, point.Key + 1);
+        }
+        SetMeta(connection, transaction, "next_key", (long)next);
+        NextKey = next;
+    });
+
+    /// <summary>Applies one delete record.</summary>
+    public void ApplyDelete(long sequence, IReadOnlyList<ulong> keys) => Write(sequence, (connection, transaction) =>
+    {
+        using var delete = Command(connection, "DELETE FROM points WHERE key = $k", transaction);
+        var k = delete.Parameters.Add("$k", SqliteType.Integer);
+        foreach (ulong key in keys)
+        {
+            k.Value = (long)key;
+            delete.ExecuteNonQuery();
+        }
+    });
+
+    /// <summary>Applies one payload record.</summary>
+    public void ApplyPayloads(long sequence, IReadOnlyList<(ulong Key, string Payload)> payloads) => Write(sequence, (connection, transaction) =>
+    {
+        using var update = Command(connection, "UPDATE points SET payload = $p WHERE key = $k", transaction);
+        var k = update.Parameters.Add("$k", SqliteType.Integer);
+        var p = update.Parameters.Add("$p", SqliteType.Text);
+        foreach (var (key, payload) in payloads)
+        {
+            k.Value = (long)key;
+            p.Value = payload;
+            update.ExecuteNonQuery();
+        }
+    });
+
+    /// <summary>Reserves internal keys for new points (they become durable with the record that uses them).</summary>
+    public ulong ReserveKeys(int count)
+    {
+        ulong first = NextKey;
+        NextKey += (ulong)count;
+        return first;
+    }
+
+    /// <summary>Runs DDL (payload indexes) on the writer connection.</summary>
+    public void ExecuteSchema(string sql, IReadOnlyList<KeyValuePair<string, object?>>? parameters = null)
+    {
+        var writer = Writer();
+        using var command = Command(writer, sql);
+        Bind(command, parameters);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>The payload indexes: field → schema.</summary>
+    public Dictionary<string, string> PayloadIndexes()
+    {
+        var indexes = new Dictionary<string, string>(StringComparer.Ordinal);
+        Read(connection =>
+        {
+            using var command = Command(connection, "SELECT field, schema FROM payload_indexes ORDER BY field");
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) indexes[reader.GetString(0)] = reader.GetString(1);
+        });
+        return indexes;
+    }
+
+    /// <summary>Makes everything applied so far durable (SQLite's own checkpoint, fsynced): the collection's log may then be reset.</summary>
+    public void Checkpoint() => Execute(Writer(), "PRAGMA wal_checkpoint(TRUNCATE);");
+
+    /// <summary>Bytes of the database file and its SQLite WAL.</summary>
+    public long FileBytes() =>
+        new[] { _path, _path + "-wal" }.Where(File.Exists).Sum(f => new FileInfo(f).Length);
+
+    public void Dispose()
+    {
+        _writer?.Dispose();
+        while (_readers.TryTake(out var reader)) reader.Dispose();
+    }
+
+    private void Write(long sequence, Action<SqliteConnection, SqliteTransaction> apply)
+    {
+        var writer = Writer();
+        using var transaction = writer.BeginTransaction();
+        apply(writer, transaction);
+        SetMeta(writer, transaction, "applied_sequence", sequence);
+        transaction.Commit();
+        AppliedSequence = sequence;
+    }
+
+    private SqliteConnection Writer() => _writer ?? throw new InvalidOperationException("The collection is open read-only.");
+
+    private void Read(Action<SqliteConnection> read)
+    {
+        var connection = Rent();
+        try
+        {
+            read(connection);
+        }
+        finally
+        {
+            Return(connection);
+        }
+    }
+
+    private SqliteConnection Rent()
+    {
+        if (_readers.TryTake(out var connection)) return connection;
+        connection = new SqliteConnection(_readConnectionString);
+        connection.Open();
+        Execute(connection, "PRAGMA busy_timeout=10000;");
+        return connection;
+    }
+
+    private void Return(SqliteConnection connection) => _readers.Add(connection);
+
+    private long ReadMeta(SqliteConnection connection, string name)
+    {
+        using var command = Command(connection, "SELECT value FROM meta WHERE name = $n");
+        command.Parameters.AddWithValue("$n", name);
+        return command.ExecuteScalar() is long value ? value
+            : throw new CorruptFileException(_path, $"its meta table lacks \"{name}\".", null);
+    }
+
+    private static void SetMeta(SqliteConnection connection, SqliteTransaction transaction, string name, long value)
+    {
+        using var command = Command(connection, "UPDATE meta SET value = $v WHERE name = $n", transaction);
+        command.Parameters.AddWithValue("$n", name);
+        command.Parameters.AddWithValue("$v", value);
+        command.ExecuteNonQuery();
+    }
+
+    private static PointId ReadId(SqliteDataReader reader, int column) =>
+        PointId.FromSql(reader.IsDBNull(column) ? null : reader.GetInt64(column), reader.IsDBNull(column + 1) ? null : reader.GetString(column + 1));
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command;
+    }
+
+    private static void Bind(SqliteCommand command, IReadOnlyList<KeyValuePair<string, object?>>? parameters)
+    {
+        if (parameters is null) return;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = Command(connection, sql);
+        command.ExecuteNonQuery();
+    }
+
+    private static long Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = Command(connection, sql);
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+}
