@@ -19,6 +19,9 @@ public static class Program
         var root = new RootCommand("BitSieve vector search engine.")
         {
             BenchCommand.Create(),
+            ImportCommand.Create(),
+            InfoCommand.Create(),
+            CompactCommand.Create(),
         };
 
         var parsed = root.Parse(args);

@@ -139,7 +139,10 @@ public sealed partial class Database : IDisposable
     }
 
     /// <summary>Checkpoints and closes every open collection, then releases the lock.</summary>
-    public void Dispose()
+    public void Dispose() => Close(checkpoint: !Options.ReadOnly);
+
+    /// <summary>Closes, optionally without the closing checkpoints (as after a crash, for tests of recovery).</summary>
+    internal void Close(bool checkpoint)
     {
         lock (_gate)
         {
@@ -150,7 +153,7 @@ public sealed partial class Database : IDisposable
             {
                 try
                 {
-                    collection.Close(checkpoint: !Options.ReadOnly);
+                    collection.Close(checkpoint);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
                 {

@@ -100,6 +100,56 @@ public static class VecsFile
         }
     }
 
+    /// <summary>
+    /// Streams an fvecs file in batches of up to <paramref name="batchRows"/> rows, for files larger than memory. The
+    /// file's length is checked first (a truncated last row fails before any batch is returned); each row's declared
+    /// dimension is checked as it is read. The batch array is reused between batches.
+    /// </summary>
+    public static IEnumerable<(long FirstRow, int Rows, int Dimension, float[] Data)> ReadFvecsBatches(string path, int batchRows)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchRows);
+        EnsureLittleEndian();
+        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
+        return Batches(handle, path, batchRows);
+    }
+
+    private static IEnumerable<(long FirstRow, int Rows, int Dimension, float[] Data)> Batches(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path, int batchRows)
+    {
+        using (handle)
+        {
+            long length = RandomAccess.GetLength(handle);
+            if (length == 0) throw Malformed(path, "the file is empty");
+            if (length < sizeof(int)) throw Malformed(path, $"truncated: {length} bytes is less than one row header");
+            var header = new byte[sizeof(int)];
+            ReadExactly(handle, header, 0, path);
+            int dimension = BinaryPrimitives.ReadInt32LittleEndian(header);
+            if (dimension is <= 0 or > MaxDimension)
+                throw Malformed(path, $"row 0 declares dimension {dimension}; a dimension must lie in 1..{MaxDimension}");
+            long rowBytes = sizeof(int) + (long)sizeof(float) * dimension;
+            long rows = length / rowBytes;
+            if (length % rowBytes != 0)
+                throw Malformed(path, $"its {length} bytes are not a whole number of rows of dimension {dimension} ({rowBytes} bytes each): truncated or mixed dimensions");
+            var data = new float[batchRows * dimension];
+            var buffer = new byte[batchRows * rowBytes];
+            for (long row = 0; row < rows; row += batchRows)
+            {
+                int count = (int)Math.Min(batchRows, rows - row);
+                var chunk = buffer.AsSpan(0, (int)(count * rowBytes));
+                ReadExactly(handle, chunk, row * rowBytes, path);
+                for (int r = 0; r < count; r++)
+                {
+                    var source = chunk.Slice((int)(r * rowBytes), (int)rowBytes);
+                    int declared = BinaryPrimitives.ReadInt32LittleEndian(source);
+                    if (declared != dimension)
+                        throw Malformed(path, $"row {row + r} declares dimension {declared}, but row 0 declares {dimension}");
+                    source[sizeof(int)..].CopyTo(MemoryMarshal.AsBytes(data.AsSpan(r * dimension, dimension)));
+                }
+                yield return (row, count, dimension, data);
+            }
+        }
+    }
+
     private static VecsMatrix<T> Read<T>(string path)
         where T : unmanaged
     {
