@@ -215,13 +215,24 @@ internal sealed class WriteAheadLog : IDisposable
                     }
                 }
             }
-            // A crash can only cut the last record short; damage with records after it is not a torn tail.
-            if (end < length)
+            // A crash can only cut the last record short (or leave zeros after it, where the file system extended the
+            // file before the data landed); damage with data after it is not a torn tail.
+            if (end < length && !OnlyZerosFrom(stream, position))
                 throw new CorruptFileException(path, $"{problem} at byte {position}, and more of the log follows it: the log is damaged, not just cut short.", null);
             break;
         }
         validLength = position;
         return entries;
+    }
+
+    private static bool OnlyZerosFrom(FileStream stream, long position)
+    {
+        stream.Position = position;
+        var buffer = new byte[1 << 16];
+        int read;
+        while ((read = stream.Read(buffer)) > 0)
+            if (buffer.AsSpan(0, read).ContainsAnyExcept((byte)0)) return false;
+        return true;
     }
 
     private static ulong Checksum(byte type, long sequence, ReadOnlySpan<byte> payload)
