@@ -22,6 +22,7 @@ public static class Program
             ImportCommand.Create(),
             InfoCommand.Create(),
             CompactCommand.Create(),
+            BenchStorageCommand.Create(),
         };
 
         var parsed = root.Parse(args);

@@ -39,7 +39,7 @@ public static class ImportCommand
         return command;
     }
 
-    private static int Execute(string dbPath, string name, string vectorsPath, string? payloadsPath, int batch, Metric metric, int bits,
+    internal static int Execute(string dbPath, string name, string vectorsPath, string? payloadsPath, int batch, Metric metric, int bits,
         TextWriter output, TextWriter error)
     {
         if (batch is < 1 or > BitSieve.Collection.MaxBatch) throw new UsageException($"--batch must lie in 1..{BitSieve.Collection.MaxBatch}; got {batch}.");

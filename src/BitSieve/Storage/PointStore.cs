@@ -117,30 +117,32 @@ internal sealed class PointStore : IDisposable
             throw new CorruptFileException(path, $"points database format version {version} is not supported (this build reads version {FormatVersion}).", null);
     }
 
-    /// <summary>The internal keys of those ids that exist.</summary>
+    /// <summary>The internal keys of those ids that exist (one query per id kind, the ids passed as a JSON array).</summary>
     public Dictionary<PointId, ulong> KeysOf(IEnumerable<PointId> ids)
     {
-        var keys = new Dictionary<PointId, ulong>();
+        var numbers = new List<long>();
+        var uuids = new List<string>();
+        foreach (var id in ids)
+        {
+            if (id.IsUuid) uuids.Add(id.SqlUuid!);
+            else numbers.Add(id.SqlNumber!.Value);
+        }
+        var keys = new Dictionary<PointId, ulong>(numbers.Count + uuids.Count);
         Read(connection =>
         {
-            using var byNumber = Command(connection, "SELECT key FROM points WHERE num_id = $v");
-            using var byUuid = Command(connection, "SELECT key FROM points WHERE uuid = $v");
-            var parameterNumber = byNumber.Parameters.Add("$v", SqliteType.Integer);
-            var parameterUuid = byUuid.Parameters.Add("$v", SqliteType.Text);
-            foreach (var id in ids)
+            if (numbers.Count > 0)
             {
-                SqliteCommand command;
-                if (id.IsUuid)
-                {
-                    parameterUuid.Value = id.SqlUuid;
-                    command = byUuid;
-                }
-                else
-                {
-                    parameterNumber.Value = id.SqlNumber;
-                    command = byNumber;
-                }
-                if (command.ExecuteScalar() is long key) keys[id] = (ulong)key;
+                using var command = Command(connection, "SELECT key, num_id FROM points WHERE num_id IN (SELECT value FROM json_each($ids))");
+                command.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(numbers));
+                using var reader = command.ExecuteReader();
+                while (reader.Read()) keys[PointId.FromSql(reader.GetInt64(1), null)] = (ulong)reader.GetInt64(0);
+            }
+            if (uuids.Count > 0)
+            {
+                using var command = Command(connection, "SELECT key, uuid FROM points WHERE uuid IN (SELECT value FROM json_each($ids))");
+                command.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(uuids));
+                using var reader = command.ExecuteReader();
+                while (reader.Read()) keys[PointId.FromSql(null, reader.GetString(1))] = (ulong)reader.GetInt64(0);
             }
         });
         return keys;
@@ -231,8 +233,8 @@ internal sealed class PointStore : IDisposable
     /// <summary>Applies one upsert record (in one transaction, with its sequence number).</summary>
     public void ApplyUpsert(long sequence, IReadOnlyList<StoredPoint> points) => Write(sequence, (connection, transaction) =>
     {
-        using var clearNumber = Command(connection, "DELETE FROM points WHERE num_id = $v AND key <> $k", transaction);
-        using var clearUuid = Command(connection, "DELETE FROM points WHERE uuid = $v AND key <> $k", transaction);
+        // OR REPLACE also removes a row holding the same id under another key (never the case in normal operation,
+        // where an id keeps its key while it lives).
         using var insert = Command(connection, "INSERT OR REPLACE INTO points(key, num_id, uuid, payload) VALUES ($k, $n, $u, $p)", transaction);
         var k = insert.Parameters.Add("$k", SqliteType.Integer);
         var n = insert.Parameters.Add("$n", SqliteType.Integer);
@@ -241,12 +243,6 @@ internal sealed class PointStore : IDisposable
         ulong next = NextKey;
         foreach (var point in points)
         {
-            // A replayed record may meet the id under another key (never in normal operation, where keys follow ids).
-            var clear = point.Id.IsUuid ? clearUuid : clearNumber;
-            clear.Parameters.Clear();
-            clear.Parameters.AddWithValue("$v", (object?)point.Id.SqlUuid ?? point.Id.SqlNumber);
-            clear.Parameters.AddWithValue("$k", (long)point.Key);
-            clear.ExecuteNonQuery();
             k.Value = (long)point.Key;
             n.Value = (object?)point.Id.SqlNumber ?? DBNull.Value;
             u.Value = (object?)point.Id.SqlUuid ?? DBNull.Value;
