@@ -29,7 +29,7 @@ public sealed record FilterSqlClause(string WhereClause, IReadOnlyList<FilterSql
 /// <see cref="Filter.Matches"/>.
 /// </summary>
 /// <remarks>
-/// <para>Values are always parameters (lists travel as one JSON-array parameter read with <c>json_each</c>). Keys
+/// <para>Values are always parameters (a list of more than 64 values travels as one JSON-array parameter read with <c>json_each</c>). Keys
 /// are SQL literals, because an expression index is only used for a literal path: <see cref="PayloadPath"/> admits no
 /// quote, backslash or control character in a key, and single quotes are doubled.</para>
 /// <para>A key without <c>[]</c> reads its value with <c>json_type</c>/<c>json_extract</c> on a constant path, in the
@@ -48,6 +48,9 @@ public static class FilterSql
         return new FilterSqlClause(where, translator.Parameters);
     }
 
+    /// <summary>Lists up to this long bind one parameter per value; longer ones bind a single JSON array.</summary>
+    internal const int MaxInlineListLength = 64;
+
     private sealed class Translator
     {
         private int _aliases;
@@ -59,6 +62,17 @@ public static class FilterSql
             string name = "@bsf" + Parameters.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
             Parameters.Add(new FilterSqlParameter(name, value));
             return name;
+        }
+
+        /// <summary>
+        /// The right-hand side of an <c>IN</c>: a parameter list for short lists (which the planner can match against an
+        /// expression index), one JSON-array parameter read by <c>json_each</c> for long ones.
+        /// </summary>
+        private string InList<T>(IReadOnlyList<T> values)
+            where T : notnull
+        {
+            if (values.Count <= MaxInlineListLength) return "(" + string.Join(", ", values.Select(v => Param(v))) + ")";
+            return $"(SELECT value FROM json_each({Param(JsonSerializer.Serialize(values))}))";
         }
 
         private string Alias(string prefix) =>
@@ -101,9 +115,9 @@ public static class FilterSql
             string[] uuids = [.. hasId.Ids.Where(i => i.IsUuid).Select(i => i.ToUuidColumn()!).Distinct()];
             var parts = new List<string>();
             if (numbers.Length > 0)
-                parts.Add($"(num_id IS NOT NULL AND num_id IN (SELECT value FROM json_each({Param(JsonSerializer.Serialize(numbers))})))");
+                parts.Add($"(num_id IS NOT NULL AND num_id IN {InList(numbers)})");
             if (uuids.Length > 0)
-                parts.Add($"(uuid IS NOT NULL AND uuid IN (SELECT value FROM json_each({Param(JsonSerializer.Serialize(uuids))})))");
+                parts.Add($"(uuid IS NOT NULL AND uuid IN {InList(uuids)})");
             return parts.Count == 0 ? "0" : "(" + string.Join(" OR ", parts) + ")";
         }
 
@@ -156,26 +170,26 @@ public static class FilterSql
                 case MatchAnyKeyword any:
                 {
                     if (any.Values.Count == 0) return (_, _, _) => "0";
-                    string p = Param(JsonSerializer.Serialize(any.Values));
-                    return (t, v, _) => $"({v} IN (SELECT value FROM json_each({p})) AND {t} IS 'text')";
+                    string list = InList(any.Values);
+                    return (t, v, _) => $"({v} IN {list} AND {t} IS 'text')";
                 }
                 case MatchAnyInteger any:
                 {
                     if (any.Values.Count == 0) return (_, _, _) => "0";
-                    string p = Param(JsonSerializer.Serialize(any.Values));
-                    return (t, v, _) => $"({v} IN (SELECT value FROM json_each({p})) AND {Numeric(t)})";
+                    string list = InList(any.Values);
+                    return (t, v, _) => $"({v} IN {list} AND {Numeric(t)})";
                 }
                 case MatchExceptKeyword except:
                 {
-                    string? p = except.Values.Count == 0 ? null : Param(JsonSerializer.Serialize(except.Values));
+                    string? list = except.Values.Count == 0 ? null : InList(except.Values);
                     return (t, v, top) => Except(t, top)
-                        + (p is null ? ")" : $" AND NOT ({t} IS 'text' AND {v} IN (SELECT value FROM json_each({p}))))");
+                        + (list is null ? ")" : $" AND NOT ({t} IS 'text' AND {v} IN {list}))");
                 }
                 case MatchExceptInteger except:
                 {
-                    string? p = except.Values.Count == 0 ? null : Param(JsonSerializer.Serialize(except.Values));
+                    string? list = except.Values.Count == 0 ? null : InList(except.Values);
                     return (t, v, top) => Except(t, top)
-                        + (p is null ? ")" : $" AND NOT ({Numeric(t)} AND {v} IN (SELECT value FROM json_each({p}))))");
+                        + (list is null ? ")" : $" AND NOT ({Numeric(t)} AND {v} IN {list}))");
                 }
                 case MatchText text:
                 {
