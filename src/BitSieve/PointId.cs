@@ -53,13 +53,32 @@ public readonly record struct PointId : IComparable<PointId>
         else writer.WriteNumberValue(_number);
     }
 
-    /// <summary>Reads an id from JSON: a non-negative integer, or a string holding a UUID or such an integer.</summary>
+    /// <summary>Reads an id from JSON: a non-negative integer, or a string holding a UUID.</summary>
     /// <exception cref="FormatException">Anything else.</exception>
     public static PointId Parse(JsonElement element)
     {
-        if (element.ValueKind == JsonValueKind.Number && element.TryGetUInt64(out ulong number)) return new PointId(number);
-        if (element.ValueKind == JsonValueKind.String && TryParse(element.GetString(), out var id)) return id;
+        if (TryParse(element, out var id)) return id;
         throw new FormatException($"A point id must be an unsigned integer or a UUID; got {Describe(element)}.");
+    }
+
+    /// <summary>Reads an id from JSON as <see cref="Parse(JsonElement)"/> does; false instead of an exception.</summary>
+    public static bool TryParse(JsonElement element, out PointId id)
+    {
+        if (element.ValueKind == JsonValueKind.Number && element.TryGetUInt64(out ulong number))
+        {
+            id = new PointId(number);
+            return true;
+        }
+        // As Qdrant: a JSON string is a UUID (any common spelling, urn:uuid: included), never a number in quotes.
+        string? text = element.ValueKind == JsonValueKind.String ? element.GetString() : null;
+        if (text is not null && text.StartsWith("urn:uuid:", StringComparison.OrdinalIgnoreCase)) text = text["urn:uuid:".Length..];
+        if (text is not null && Guid.TryParse(text, out var uuid))
+        {
+            id = new PointId(uuid);
+            return true;
+        }
+        id = default;
+        return false;
     }
 
     /// <summary>Parses the text form: decimal digits, or a UUID.</summary>
