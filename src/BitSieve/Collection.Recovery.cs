@@ -45,9 +45,9 @@ public sealed partial class Collection
             var collection = new Collection(name, directory, options, index, store, log);
             foreach (var entry in entries) collection.Apply(entry, replay: true);
             collection._snapshotBytes = collection.FileBytes().Where(f => f.Key is "index" or "originals").Sum(f => f.Value);
-            if (!options.ReadOnly && store.Count(null, null) != index.Count)
+            if (!options.ReadOnly && store.Count(null) != index.Count)
                 throw new CorruptFileException(store.Path,
-                    $"it holds {store.Count(null, null)} points where the vector index holds {index.Count}.", null);
+                    $"it holds {store.Count(null)} points where the vector index holds {index.Count}.", null);
             return collection;
         }
         catch

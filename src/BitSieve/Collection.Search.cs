@@ -1,4 +1,5 @@
 using BitSieve.Search;
+using BitSieve.Storage.Filters;
 
 namespace BitSieve;
 
@@ -11,13 +12,20 @@ public sealed partial class Collection
     /// Searches the collection: the vector index's cascade (or direct exact scoring for a very selective filter), then
     /// ids and payloads from the points database, all from one consistent state.
     /// </summary>
-    public PointSearchResult Search(ReadOnlySpan<float> query, SearchOptions? options = null, bool withPayload = true, bool withVector = false)
+    /// <param name="query">The query vector.</param>
+    /// <param name="options">k, quality, threads; null for the defaults.</param>
+    /// <param name="filter">Only points this payload filter selects; null for all.</param>
+    /// <param name="withPayload">Return payloads.</param>
+    /// <param name="withVector">Return stored vectors.</param>
+    public PointSearchResult Search(ReadOnlySpan<float> query, SearchOptions? options = null, Filter? filter = null, bool withPayload = true, bool withVector = false)
     {
+        var where = filter is null ? null : FilterSql.Translate(filter);
         _state.EnterReadLock();
         try
         {
             CheckOpen();
-            var result = _index.Search(query, options);
+            var allowed = where is null ? null : _store.Keys(where);
+            var result = _index.Search(query, options, allowed);
             return ToScored(result, withPayload, withVector);
         }
         finally
@@ -47,12 +55,13 @@ public sealed partial class Collection
     }
 
     /// <summary>Pages through the points in id order (integers, then UUIDs), starting at <paramref name="offset"/>.</summary>
-    public ScrollPage Scroll(PointId? offset = null, int limit = 10, bool withPayload = true, bool withVector = false)
+    public ScrollPage Scroll(PointId? offset = null, int limit = 10, Filter? filter = null, bool withPayload = true, bool withVector = false)
     {
         if (limit is < 1 or > MaxPage) throw new ArgumentOutOfRangeException(nameof(limit), limit, $"A page holds 1..{MaxPage} points.");
+        var where = filter is null ? null : FilterSql.Translate(filter);
         return Read(() =>
         {
-            var page = _store.Scroll(offset, limit + 1, null, null);
+            var page = _store.Scroll(offset, limit + 1, where);
             var points = page.Take(limit)
                 .Select(p => new PointRecord(p.Id, withPayload ? ParsePayload(p.Payload) : null, withVector ? _index.GetVector(p.Key) : null))
                 .ToList();
@@ -60,8 +69,12 @@ public sealed partial class Collection
         });
     }
 
-    /// <summary>Points counted exactly.</summary>
-    public long CountPoints() => Read(() => _store.Count(null, null));
+    /// <summary>Points counted exactly (those a filter selects, or all).</summary>
+    public long CountPoints(Filter? filter = null)
+    {
+        var where = filter is null ? null : FilterSql.Translate(filter);
+        return Read(() => _store.Count(where));
+    }
 
     private PointSearchResult ToScored(SearchResult result, bool withPayload, bool withVector)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BitSieve.Storage;
+using BitSieve.Storage.Filters;
 
 namespace BitSieve;
 
@@ -66,11 +67,25 @@ public sealed partial class Collection
         }
     }
 
+    /// <summary>Deletes the points a filter selects. Returns how many were deleted.</summary>
+    public int Delete(Filter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var where = FilterSql.Translate(filter);
+        lock (_writeGate)
+        {
+            CheckWritable();
+            var keys = _store.Keys(where);
+            if (keys.Count > 0) Log(LogRecords.Delete, LogRecords.EncodeDelete(keys));
+            return keys.Count;
+        }
+    }
+
     /// <summary>Sets payload keys of existing points, keeping their other keys (Qdrant's set_payload). Returns how many points changed.</summary>
-    public int SetPayload(IEnumerable<PointId> ids, JsonObject payload)
+    public int SetPayload(PointSelector points, JsonObject payload)
     {
         ArgumentNullException.ThrowIfNull(payload);
-        return ChangePayloads(ids, current =>
+        return ChangePayloads(points, current =>
         {
             foreach (var (key, value) in payload) current[key] = value?.DeepClone();
             return current;
@@ -78,18 +93,18 @@ public sealed partial class Collection
     }
 
     /// <summary>Replaces the whole payload of existing points (Qdrant's overwrite_payload).</summary>
-    public int OverwritePayload(IEnumerable<PointId> ids, JsonObject payload)
+    public int OverwritePayload(PointSelector points, JsonObject payload)
     {
         ArgumentNullException.ThrowIfNull(payload);
-        return ChangePayloads(ids, _ => (JsonObject)payload.DeepClone());
+        return ChangePayloads(points, _ => (JsonObject)payload.DeepClone());
     }
 
     /// <summary>Removes payload keys from existing points (Qdrant's delete_payload).</summary>
-    public int DeletePayloadKeys(IEnumerable<PointId> ids, IEnumerable<string> keys)
+    public int DeletePayloadKeys(PointSelector points, IEnumerable<string> keys)
     {
         ArgumentNullException.ThrowIfNull(keys);
         var names = keys.ToList();
-        return ChangePayloads(ids, current =>
+        return ChangePayloads(points, current =>
         {
             foreach (string name in names) current.Remove(name);
             return current;
@@ -97,7 +112,39 @@ public sealed partial class Collection
     }
 
     /// <summary>Empties the payload of existing points (Qdrant's clear_payload).</summary>
-    public int ClearPayload(IEnumerable<PointId> ids) => ChangePayloads(ids, _ => []);
+    public int ClearPayload(PointSelector points) => ChangePayloads(points, _ => []);
+
+    /// <summary>
+    /// Indexes a payload key for filtering (Qdrant's field schemas: keyword, integer, float, bool, datetime);
+    /// replaces an index of another schema on the same key. Idempotent.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown schema, or a key that cannot be indexed (an array projection).</exception>
+    public void CreatePayloadIndex(string key, string schema)
+    {
+        var path = PayloadPath.Parse(key);
+        if (!PayloadIndex.TryParseSchemaType(schema, out var type))
+            throw new ArgumentException($"Unknown payload index schema \"{schema}\"; use keyword, integer, float, bool or datetime.", nameof(schema));
+        if (path.HasWildcard) throw new ArgumentException($"The key \"{key}\" projects an array ([]); such keys cannot be indexed.", nameof(key));
+        lock (_writeGate)
+        {
+            CheckWritable();
+            _store.CreatePayloadIndex(path, type, schema.ToLowerInvariant());
+            _store.Checkpoint();
+        }
+    }
+
+    /// <summary>Drops the payload index of a key; false when there was none.</summary>
+    public bool DeletePayloadIndex(string key)
+    {
+        var path = PayloadPath.Parse(key);
+        lock (_writeGate)
+        {
+            CheckWritable();
+            bool dropped = _store.DeletePayloadIndex(path);
+            _store.Checkpoint();
+            return dropped;
+        }
+    }
 
     /// <summary>Writes a checkpoint now (see <c>Collection.Recovery.cs</c>): the log is emptied and the next open reads no log.</summary>
     public void Checkpoint()
@@ -122,17 +169,17 @@ public sealed partial class Collection
         }
     }
 
-    private int ChangePayloads(IEnumerable<PointId> ids, Func<JsonObject, JsonObject> change)
+    private int ChangePayloads(PointSelector points, Func<JsonObject, JsonObject> change)
     {
-        ArgumentNullException.ThrowIfNull(ids);
-        var distinct = ids.ToHashSet();
+        ArgumentNullException.ThrowIfNull(points);
+        var where = points.Filter is null ? null : FilterSql.Translate(points.Filter);
         lock (_writeGate)
         {
             CheckWritable();
-            var keys = _store.KeysOf(distinct);
-            var current = _store.Payloads(keys.Values);
+            var keys = where is null ? _store.KeysOf(points.Ids!.ToHashSet()).Values.ToList() : _store.Keys(where);
+            var current = _store.Get(keys);
             var changed = new List<(ulong, string)>(keys.Count);
-            foreach (var (id, key) in keys) changed.Add((key, SerializePayload(change(ParsePayload(current[key])), id)));
+            foreach (var (key, (id, payload)) in current) changed.Add((key, SerializePayload(change(ParsePayload(payload)), id)));
             if (changed.Count > 0) Log(LogRecords.Payloads, LogRecords.EncodePayloads(changed));
             return changed.Count;
         }

@@ -8,6 +8,37 @@ namespace BitSieve;
 /// <summary>A point to write: its id, its vector and its payload (a JSON object; null for none).</summary>
 public sealed record Point(PointId Id, ReadOnlyMemory<float> Vector, JsonObject? Payload = null);
 
+/// <summary>Which points a write addresses: listed ids, or those a filter selects.</summary>
+public sealed record PointSelector
+{
+    private PointSelector(IReadOnlyCollection<PointId>? ids, Storage.Filters.Filter? filter)
+    {
+        Ids = ids;
+        Filter = filter;
+    }
+
+    /// <summary>The ids, or null when a filter selects.</summary>
+    public IReadOnlyCollection<PointId>? Ids { get; }
+
+    /// <summary>The filter, or null when ids are listed.</summary>
+    public Storage.Filters.Filter? Filter { get; }
+
+    /// <summary>These ids (those that do not exist are ignored).</summary>
+    public static PointSelector ByIds(IEnumerable<PointId> ids) => new([.. ids ?? throw new ArgumentNullException(nameof(ids))], null);
+
+    /// <summary>The points a filter selects.</summary>
+    public static PointSelector ByFilter(Storage.Filters.Filter filter) => new(null, filter ?? throw new ArgumentNullException(nameof(filter)));
+
+    /// <summary>Listed ids.</summary>
+    public static implicit operator PointSelector(PointId[] ids) => ByIds(ids);
+
+    /// <summary>Listed ids.</summary>
+    public static implicit operator PointSelector(List<PointId> ids) => ByIds(ids);
+
+    /// <summary>The points a filter selects.</summary>
+    public static implicit operator PointSelector(Storage.Filters.Filter filter) => ByFilter(filter);
+}
+
 /// <summary>A stored point as read back.</summary>
 /// <param name="Id">Its id.</param>
 /// <param name="Payload">Its payload (an empty object when it has none), or null when not requested.</param>

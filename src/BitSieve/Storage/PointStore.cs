@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using BitSieve.Storage.Filters;
 using Microsoft.Data.Sqlite;
 
 namespace BitSieve.Storage;
@@ -168,28 +169,28 @@ internal sealed class PointStore : IDisposable
         return found;
     }
 
-    /// <summary>Keys of the points a SQL condition over the <c>points</c> table selects (null: all).</summary>
-    public List<ulong> Keys(string? where, IReadOnlyList<KeyValuePair<string, object?>>? parameters)
+    /// <summary>Keys of the points a filter selects (null: all).</summary>
+    public List<ulong> Keys(FilterSqlClause? filter)
     {
         var keys = new List<ulong>();
         Read(connection =>
         {
-            using var command = Command(connection, "SELECT key FROM points" + (where is null ? "" : " WHERE " + where));
-            Bind(command, parameters);
+            using var command = Command(connection, "SELECT key FROM points" + (filter is null ? "" : " WHERE " + filter.WhereClause));
+            filter?.AddParametersTo(command);
             using var reader = command.ExecuteReader();
             while (reader.Read()) keys.Add((ulong)reader.GetInt64(0));
         });
         return keys;
     }
 
-    /// <summary>Points counted by a SQL condition (null: all).</summary>
-    public long Count(string? where, IReadOnlyList<KeyValuePair<string, object?>>? parameters)
+    /// <summary>Points a filter selects (null: all), counted.</summary>
+    public long Count(FilterSqlClause? filter)
     {
         long count = 0;
         Read(connection =>
         {
-            using var command = Command(connection, "SELECT count(*) FROM points" + (where is null ? "" : " WHERE " + where));
-            Bind(command, parameters);
+            using var command = Command(connection, "SELECT count(*) FROM points" + (filter is null ? "" : " WHERE " + filter.WhereClause));
+            filter?.AddParametersTo(command);
             count = (long)command.ExecuteScalar()!;
         });
         return count;
@@ -197,9 +198,9 @@ internal sealed class PointStore : IDisposable
 
     /// <summary>
     /// Points in id order (integers ascending, then UUIDs), starting at <paramref name="from"/> (inclusive), at most
-    /// <paramref name="limit"/>, among those a SQL condition selects.
+    /// <paramref name="limit"/>, among those a filter selects.
     /// </summary>
-    public List<StoredPoint> Scroll(PointId? from, int limit, string? where, IReadOnlyList<KeyValuePair<string, object?>>? parameters)
+    public List<StoredPoint> Scroll(PointId? from, int limit, FilterSqlClause? filter)
     {
         // Integer ids are stored as signed 64-bit: those ≥ 2^63 come out negative and must sort after the others.
         const string order = "(uuid IS NOT NULL), (num_id < 0), num_id, uuid";
@@ -215,8 +216,8 @@ internal sealed class PointStore : IDisposable
         Read(connection =>
         {
             using var command = Command(connection,
-                $"SELECT key, num_id, uuid, payload FROM points WHERE {start}{(where is null ? "" : $" AND ({where})")} ORDER BY {order} LIMIT $limit");
-            Bind(command, parameters);
+                $"SELECT key, num_id, uuid, payload FROM points WHERE {start}{(filter is null ? "" : $" AND ({filter.WhereClause})")} ORDER BY {order} LIMIT $limit");
+            filter?.AddParametersTo(command);
             if (from is { IsUuid: true }) command.Parameters.AddWithValue("$from_uuid", from.Value.SqlUuid);
             else if (from is not null) command.Parameters.AddWithValue("$from_num", from.Value.SqlNumber);
             command.Parameters.AddWithValue("$limit", limit);
@@ -288,13 +289,42 @@ internal sealed class PointStore : IDisposable
         return first;
     }
 
-    /// <summary>Runs DDL (payload indexes) on the writer connection.</summary>
-    public void ExecuteSchema(string sql, IReadOnlyList<KeyValuePair<string, object?>>? parameters = null)
+    /// <summary>Creates (or, when the schema changes, replaces) the payload index of a key.</summary>
+    public void CreatePayloadIndex(PayloadPath key, PayloadSchemaType schema, string schemaName)
     {
         var writer = Writer();
-        using var command = Command(writer, sql);
-        Bind(command, parameters);
-        command.ExecuteNonQuery();
+        using var transaction = writer.BeginTransaction();
+        using (var existing = Command(writer, "SELECT schema FROM payload_indexes WHERE field = $f", transaction))
+        {
+            existing.Parameters.AddWithValue("$f", key.Text);
+            if (existing.ExecuteScalar() is string old && PayloadIndex.TryParseSchemaType(old, out var oldSchema))
+                foreach (string sql in PayloadIndex.DropStatements(key, oldSchema, includeTypeIndex: true)) Execute(writer, sql, transaction);
+        }
+        foreach (string sql in PayloadIndex.CreateStatements(key, schema)) Execute(writer, sql, transaction);
+        using (var record = Command(writer, "INSERT OR REPLACE INTO payload_indexes(field, schema) VALUES ($f, $s)", transaction))
+        {
+            record.Parameters.AddWithValue("$f", key.Text);
+            record.Parameters.AddWithValue("$s", schemaName);
+            record.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    /// <summary>Drops the payload index of a key; false when there is none.</summary>
+    public bool DeletePayloadIndex(PayloadPath key)
+    {
+        var writer = Writer();
+        using var transaction = writer.BeginTransaction();
+        using var existing = Command(writer, "SELECT schema FROM payload_indexes WHERE field = $f", transaction);
+        existing.Parameters.AddWithValue("$f", key.Text);
+        if (existing.ExecuteScalar() is not string old) return false;
+        if (PayloadIndex.TryParseSchemaType(old, out var schema))
+            foreach (string sql in PayloadIndex.DropStatements(key, schema, includeTypeIndex: true)) Execute(writer, sql, transaction);
+        using var delete = Command(writer, "DELETE FROM payload_indexes WHERE field = $f", transaction);
+        delete.Parameters.AddWithValue("$f", key.Text);
+        delete.ExecuteNonQuery();
+        transaction.Commit();
+        return true;
     }
 
     /// <summary>The payload indexes: field → schema.</summary>
@@ -386,15 +416,9 @@ internal sealed class PointStore : IDisposable
         return command;
     }
 
-    private static void Bind(SqliteCommand command, IReadOnlyList<KeyValuePair<string, object?>>? parameters)
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
-        if (parameters is null) return;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
-    }
-
-    private static void Execute(SqliteConnection connection, string sql)
-    {
-        using var command = Command(connection, sql);
+        using var command = Command(connection, sql, transaction);
         command.ExecuteNonQuery();
     }
 

@@ -33,7 +33,7 @@ public sealed class DatabaseTests : IDisposable
             c.Upsert(points);
             c.Upsert([new Point(uuid, TestData.Gaussian(1, Dim, 9), new JsonObject { ["kind"] = "uuid" })]);
             Assert.Equal(2, c.Delete([5UL, 6UL, 123456UL]));
-            Assert.Equal(1, c.SetPayload([7UL], new JsonObject { ["extra"] = true }));
+            Assert.Equal(1, c.SetPayload(PointSelector.ByIds([7UL]), new JsonObject { ["extra"] = true }));
             Assert.Equal(1500 - 2 + 1, c.Count);
         }
         using (var db = Database.Open(_dir))
@@ -67,7 +67,7 @@ public sealed class DatabaseTests : IDisposable
         var c = db.CreateCollection("docs", new CollectionOptions { Dimension = Dim });
         c.Upsert(points);
         c.Delete([1UL]);
-        c.OverwritePayload([2UL], new JsonObject { ["only"] = 1 });
+        c.OverwritePayload(PointSelector.ByIds([2UL]), new JsonObject { ["only"] = 1 });
         Assert.True(new FileInfo(Path.Combine(_dir, "collections", "docs", "wal.log")).Length > 600 * Dim * 4);
         // Simulate a crash: release the lock without the closing checkpoint.
         c.Close(checkpoint: false);

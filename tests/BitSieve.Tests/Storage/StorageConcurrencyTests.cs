@@ -42,7 +42,7 @@ public sealed class StorageConcurrencyTests : IDisposable
                 c.Delete(victims.Select(id => (PointId)id));
                 long clock = Interlocked.Increment(ref deleteClock);
                 foreach (ulong id in victims) deletedAt[id] = clock;
-                c.SetPayload([first], new JsonObject { ["touched"] = round });
+                c.SetPayload(PointSelector.ByIds([first]), new JsonObject { ["touched"] = round });
                 if (round % 7 == 3) c.Compact();
                 else if (round % 5 == 1) c.Checkpoint();
                 round++;
