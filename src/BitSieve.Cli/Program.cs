@@ -19,6 +19,7 @@ public static class Program
         var root = new RootCommand("BitSieve vector search engine.")
         {
             BenchCommand.Create(),
+            EmbedCommand.Create(),
         };
 
         var parsed = root.Parse(args);
