@@ -7,7 +7,7 @@ namespace BitSieve.Embeddings.Caching;
 
 /// <summary>
 /// Embeddings already computed, shared by every database and process of a user: one SQLite file,
-/// <c>embeddings.sqlite</c>, in <see cref="DefaultDirectory"/>. An entry is keyed by the model's
+/// <c>embeddings.sqlite</c>, in <see cref="DefaultDirectory()"/>. An entry is keyed by the model's
 /// <see cref="EmbeddingModelInfo.Identity"/> and the XxHash128 of the exact UTF-8 text the model encoded (prefix
 /// included); the vector is stored as little-endian float32.
 /// </summary>
@@ -54,16 +54,19 @@ public sealed class EmbeddingCache : IDisposable
     /// The cache folder when none is given: <c>$BITSIEVE_CACHE_DIR</c>, else <c>$XDG_CACHE_HOME/bitsieve</c>, else
     /// <c>~/.cache/bitsieve</c> (on Windows <c>%LOCALAPPDATA%\bitsieve</c>).
     /// </summary>
-    public static string DefaultDirectory()
+    public static string DefaultDirectory() => DefaultDirectory(Environment.GetEnvironmentVariable);
+
+    /// <summary><see cref="DefaultDirectory()"/> with the environment read through <paramref name="environment"/>.</summary>
+    internal static string DefaultDirectory(Func<string, string?> environment)
     {
-        if (Environment.GetEnvironmentVariable(DirectoryVariable) is { Length: > 0 } configured) return Path.GetFullPath(configured);
-        if (Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg) return Path.Combine(Path.GetFullPath(xdg), "bitsieve");
+        if (environment(DirectoryVariable) is { Length: > 0 } configured) return Path.GetFullPath(configured);
+        if (environment("XDG_CACHE_HOME") is { Length: > 0 } xdg) return Path.Combine(Path.GetFullPath(xdg), "bitsieve");
         if (OperatingSystem.IsWindows())
             return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "bitsieve");
         return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "bitsieve");
     }
 
-    /// <summary>Opens (creating when needed) the cache in <paramref name="directory"/>, or in <see cref="DefaultDirectory"/> when null.</summary>
+    /// <summary>Opens (creating when needed) the cache in <paramref name="directory"/>, or in <see cref="DefaultDirectory()"/> when null.</summary>
     public static EmbeddingCache Open(string? directory = null)
     {
         string folder = string.IsNullOrWhiteSpace(directory) ? DefaultDirectory() : Path.GetFullPath(directory);

@@ -35,7 +35,7 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
 
         _tokenizer = source.Format == TokenizerFormat.Vocabulary
             ? WordPieceTokenizer.FromVocabulary(source.Tokenizer, source.Lowercase)
-            : WordPieceTokenizer.FromTokenizerJson(source.Tokenizer);
+            : WordPieceTokenizer.FromTokenizerJson(source.Tokenizer, source.Name);
 
         using (var sessionOptions = new SessionOptions
         {

@@ -21,11 +21,18 @@ internal sealed class WordPieceTokenizer
     }
 
     /// <summary>From a Hugging Face <c>tokenizer.json</c> with a WordPiece model.</summary>
-    public static WordPieceTokenizer FromTokenizerJson(byte[] json)
+    public static WordPieceTokenizer FromTokenizerJson(byte[] json, string modelName)
     {
         var tokenizer = new BertTokenizer();
         using var stream = new MemoryStream(json);
-        tokenizer.LoadTokenizerJson(stream);
+        try
+        {
+            tokenizer.LoadTokenizerJson(stream);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or NotSupportedException or ArgumentException)
+        {
+            throw new InvalidDataException($"The tokenizer.json of {modelName} is not a BERT WordPiece tokenizer that FastBertTokenizer reads: {e.Message}", e);
+        }
         return new WordPieceTokenizer(tokenizer);
     }
 
