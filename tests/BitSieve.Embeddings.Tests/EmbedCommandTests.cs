@@ -49,7 +49,31 @@ public sealed class EmbedCommandTests(ModelFixture models) : IDisposable
         Assert.Contains("as a query", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Jsonl_batch_mode_writes_fvecs_rows_in_line_order_and_reports_throughput()
+    {
+        string input = _dir.File("in.jsonl");
+        string fvecs = _dir.File("out.fvecs");
+        string[] texts = ["first line of text", "a second, longer line of text about sockets", "third"];
+        File.WriteAllLines(input, texts.Select(t => JsonSerializer.Serialize(new { source = "test", text = t })).Append("{\"text\":\"beyond the limit\"}"));
+
+        var (code, output, error) = Run("embed", "--jsonl", input, "--limit", "3", "--fvecs-out", fvecs, "--batch-size", "2", "--threads", "1");
+
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Equal("", output);
+        Assert.Contains("3 texts", error, StringComparison.Ordinal);
+        Assert.Contains("texts/s", error, StringComparison.Ordinal);
+        var rows = BitSieve.Cli.Data.VecsFile.ReadFvecs(fvecs);
+        Assert.Equal(3, rows.Rows);
+        var expected = models.MiniLm.Embed(texts, false, out _);
+        for (int i = 0; i < texts.Length; i++)
+            Assert.True(SharedData.Cosine(expected[i], rows.Row(i)) > 0.99999, $"row {i}");
+    }
+
     [Theory]
+    [InlineData("embed", "--limit", "3", "text")]
+    [InlineData("embed", "--jsonl", "/no/such/file.jsonl")]
+    [InlineData("embed", "--batch-size", "0", "text")]
     [InlineData("embed")]
     [InlineData("embed", "--text-file", "/no/such/file.txt")]
     [InlineData("embed", "--text-file", "/no/such/file.txt", "also an argument")]
