@@ -10,7 +10,7 @@ namespace BitSieve.Embeddings;
 /// A stable string that changes whenever the vectors could: for ONNX models the hashes of the model and vocabulary
 /// bytes plus pooling, token limit and normalization; for HTTP models the endpoint, model and dimensions.
 /// </param>
-/// <param name="Dimensions">Length of the vectors.</param>
+/// <param name="Dimensions">Length of the vectors; 0 while not yet known (an HTTP model before its first answer).</param>
 /// <param name="QueryPrefix">Text put in front of a query before it is embedded (empty: none).</param>
 /// <param name="DocumentPrefix">Text put in front of a document before it is embedded (empty: none).</param>
 public sealed record EmbeddingModelInfo(string Name, string Identity, int Dimensions, string QueryPrefix, string DocumentPrefix)

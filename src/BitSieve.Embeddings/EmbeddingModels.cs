@@ -26,6 +26,7 @@ public static class EmbeddingModels
     /// <item><description><c>http(s)://BASE#MODEL</c>: an OpenAI-compatible server at BASE, e.g. <c>http://localhost:11434/v1#nomic-embed-text</c> (Ollama); for an Azure deployment URL (<c>…/openai/deployments/NAME?api-version=…</c>) the model defaults to the deployment name.</description></item>
     /// <item><description>anything else: a local sentence-transformers ONNX export, a folder (or its <c>.onnx</c> file) with <c>model.onnx</c> and <c>vocab.txt</c> or <c>tokenizer.json</c>; a path that does not exist throws <see cref="FileNotFoundException"/> naming it.</description></item>
     /// </list>
+    /// Built-in names win over a folder of the same name in the working directory: write <c>./minilm</c> for the folder.
     /// With <see cref="EmbeddingModelOptions.Cache"/> set the result is a <see cref="CachedEmbeddingGenerator"/>.
     /// Every generator answers <c>GetService(typeof(EmbeddingModelInfo))</c>. Mark queries with <see cref="EmbeddingInput.ForQuery"/>.
     /// </summary>
