@@ -23,6 +23,7 @@ public static class Program
             InfoCommand.Create(),
             CompactCommand.Create(),
             BenchStorageCommand.Create(),
+            EmbedCommand.Create(),
         };
 
         var parsed = root.Parse(args);

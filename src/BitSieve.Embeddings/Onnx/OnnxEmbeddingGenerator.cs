@@ -1,0 +1,285 @@
+using System.Diagnostics;
+using System.IO.Hashing;
+using Microsoft.Extensions.AI;
+using Microsoft.ML.OnnxRuntime;
+
+namespace BitSieve.Embeddings.Onnx;
+
+/// <summary>
+/// A BERT-family sentence encoder run by ONNX Runtime on the CPU: WordPiece tokenization, the encoder, mean or CLS
+/// pooling, L2 normalization. Inputs <c>input_ids</c>, <c>attention_mask</c> and (when the model has it)
+/// <c>token_type_ids</c>, int64 <c>[batch, seq]</c>; output <c>last_hidden_state</c> <c>[batch, seq, dim]</c>.
+/// </summary>
+/// <remarks>
+/// Texts are sorted by token count and cut into batches of <see cref="OnnxEmbeddingOptions.BatchSize"/>, each padded to
+/// its own longest text, so little work is spent on padding. The work runs on the calling thread (ONNX Runtime spreads
+/// each operator over <see cref="OnnxEmbeddingOptions.IntraOpThreads"/> threads); the returned task is already
+/// complete. Safe to call from several threads at once.
+/// </remarks>
+public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
+{
+    private readonly InferenceSession _session;
+    private readonly WordPieceTokenizer _tokenizer;
+    private readonly string[] _inputNames;
+    private readonly string[] _outputNames;
+    private readonly bool _pooledOutput;
+    private readonly int _batchSize;
+    private readonly EmbeddingGeneratorMetadata _metadata;
+
+    private OnnxEmbeddingGenerator(OnnxModelSource source, OnnxEmbeddingOptions options)
+    {
+        int maximumTokens = options.MaximumTokens ?? source.MaximumTokens;
+        if (maximumTokens < 2) throw new ArgumentOutOfRangeException(nameof(options), maximumTokens, "MaximumTokens must leave room for [CLS] and [SEP] (at least 2).");
+        if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, "BatchSize must be positive.");
+        int threads = options.IntraOpThreads is > 0 and int t ? t : Environment.ProcessorCount;
+
+        _tokenizer = source.Format == TokenizerFormat.Vocabulary
+            ? WordPieceTokenizer.FromVocabulary(source.Tokenizer, source.Lowercase)
+            : WordPieceTokenizer.FromTokenizerJson(source.Tokenizer, source.Name);
+
+        using (var sessionOptions = new SessionOptions
+        {
+            IntraOpNumThreads = threads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        })
+        {
+            try
+            {
+                _session = new InferenceSession(source.Model, sessionOptions);
+            }
+            catch (OnnxRuntimeException e)
+            {
+                throw new InvalidDataException($"ONNX Runtime cannot load the model {source.Name}: {e.Message}", e);
+            }
+        }
+
+        var inputs = _session.InputMetadata;
+        foreach (var required in (string[])["input_ids", "attention_mask"])
+        {
+            if (!inputs.ContainsKey(required))
+            {
+                _session.Dispose();
+                throw new InvalidDataException($"The model {source.Name} has no '{required}' input (it has: {string.Join(", ", inputs.Keys)}); a BERT-family encoder is expected.");
+            }
+        }
+        _inputNames = inputs.ContainsKey("token_type_ids") ? ["input_ids", "attention_mask", "token_type_ids"] : ["input_ids", "attention_mask"];
+
+        // Token vectors to pool: last_hidden_state (Hugging Face export) or token_embeddings (sentence-transformers
+        // export); a model whose only output is already [batch, dim] is used as it is.
+        var outputs = _session.OutputMetadata;
+        string output = new[] { "last_hidden_state", "token_embeddings" }.FirstOrDefault(outputs.ContainsKey)
+            ?? outputs.FirstOrDefault(o => o.Value.Dimensions.Length == 3).Key
+            ?? outputs.First().Key;
+        var dims = outputs[output].Dimensions;
+        _pooledOutput = dims.Length == 2;
+        _outputNames = [output];
+        int dimensions = dims[^1];
+        if (dimensions <= 0)
+        {
+            // A dynamic last axis: learn it from one tiny run.
+            dimensions = RunBatch([_tokenizer.Encode("a", maximumTokens)], out _)[0].Length;
+        }
+
+        _batchSize = options.BatchSize;
+        MaximumTokens = maximumTokens;
+        Pooling = options.Pooling ?? source.Pooling;
+        Normalize = options.Normalize;
+        IntraOpThreads = threads;
+
+        var hash = new XxHash128();
+        hash.Append(source.Model);
+        hash.Append(source.Tokenizer);
+        string contentHash = Convert.ToHexStringLower(hash.GetCurrentHash());
+        string identity = $"onnx:{contentHash}:{(source.Lowercase ? "lower" : "cased")}:{Pooling.ToString().ToLowerInvariant()}:{maximumTokens}:{(Normalize ? "l2" : "raw")}";
+        Info = new EmbeddingModelInfo(source.Name, identity, dimensions,
+            options.QueryPrefix ?? source.QueryPrefix, options.DocumentPrefix ?? source.DocumentPrefix);
+        _metadata = new EmbeddingGeneratorMetadata("onnxruntime", null, source.Name, dimensions);
+    }
+
+    /// <summary>
+    /// Loads a built-in model, <see cref="BuiltInModels.MiniLm"/> or <see cref="BuiltInModels.ArcticXs"/>, from the
+    /// package DLL copied next to the application.
+    /// </summary>
+    public static OnnxEmbeddingGenerator LoadBuiltIn(string name, OnnxEmbeddingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return new OnnxEmbeddingGenerator(BuiltInModels.Load(name), options ?? new OnnxEmbeddingOptions());
+    }
+
+    /// <summary>
+    /// Loads a sentence-transformers ONNX export from a folder (or its <c>.onnx</c> file): <c>model.onnx</c> (or
+    /// <c>onnx/model.onnx</c>) and <c>vocab.txt</c> or <c>tokenizer.json</c>; pooling from <c>1_Pooling/config.json</c>
+    /// when present. A path that does not exist throws <see cref="FileNotFoundException"/> naming it.
+    /// </summary>
+    public static OnnxEmbeddingGenerator LoadFromPath(string path, OnnxEmbeddingOptions? options = null) =>
+        new(LocalModel.Load(path), options ?? new OnnxEmbeddingOptions());
+
+    /// <summary>The model's name, identity (for caches), dimensions and prefixes.</summary>
+    public EmbeddingModelInfo Info { get; }
+
+    /// <summary>Word pieces per text, <c>[CLS]</c> and <c>[SEP]</c> included; longer texts are cut.</summary>
+    public int MaximumTokens { get; }
+
+    /// <summary>The pooling in use.</summary>
+    public Pooling Pooling { get; }
+
+    /// <summary>Whether vectors are scaled to unit length.</summary>
+    public bool Normalize { get; }
+
+    /// <summary>ONNX Runtime's intra-op threads.</summary>
+    public int IntraOpThreads { get; }
+
+    /// <summary>Number of word pieces the model sees for <paramref name="text"/> (after any cut), <c>[CLS]</c>/<c>[SEP]</c> included.</summary>
+    public int CountTokens(string text, bool isQuery = false)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return _tokenizer.Encode(Info.Prepare(text, isQuery), MaximumTokens).Length;
+    }
+
+    /// <summary>The tokenizer, for tests and diagnostics.</summary>
+    internal WordPieceTokenizer Tokenizer => _tokenizer;
+
+    /// <inheritdoc />
+    public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
+        IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var texts = values as IReadOnlyList<string> ?? values.ToArray();
+        var vectors = Embed(texts, EmbeddingInput.IsQuery(options), out long tokens, cancellationToken);
+        var now = DateTimeOffset.UtcNow;
+        var result = new GeneratedEmbeddings<Embedding<float>>(vectors.Length)
+        {
+            Usage = new UsageDetails { InputTokenCount = tokens, TotalTokenCount = tokens },
+        };
+        foreach (var vector in vectors)
+            result.Add(new Embedding<float>(vector) { ModelId = Info.Name, CreatedAt = now });
+        return Task.FromResult(result);
+    }
+
+    /// <summary>
+    /// Embeds <paramref name="texts"/> synchronously; <paramref name="isQuery"/> applies the query prefix. Returns one
+    /// vector per text, in order; <paramref name="tokenCount"/> is the number of word pieces encoded.
+    /// </summary>
+    public float[][] Embed(IReadOnlyList<string> texts, bool isQuery, out long tokenCount, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        var tokenized = new long[texts.Count][];
+        tokenCount = 0;
+        for (int i = 0; i < texts.Count; i++)
+        {
+            var text = texts[i] ?? throw new ArgumentException($"Text {i} is null.", nameof(texts));
+            tokenized[i] = _tokenizer.Encode(Info.Prepare(text, isQuery), MaximumTokens);
+            tokenCount += tokenized[i].Length;
+        }
+
+        return EmbedTokenized(tokenized, cancellationToken);
+    }
+
+    /// <summary>Embeds texts already turned into token ids (<c>[CLS]</c> … <c>[SEP]</c>), one vector each, in order.</summary>
+    internal float[][] EmbedTokenized(IReadOnlyList<long[]> tokenized, CancellationToken cancellationToken = default)
+    {
+        // Shortest first, so each batch pads to a length close to all of its texts.
+        var order = Enumerable.Range(0, tokenized.Count).OrderBy(i => tokenized[i].Length).ToArray();
+        var result = new float[tokenized.Count][];
+        var batch = new List<long[]>(_batchSize);
+        for (int start = 0; start < order.Length; start += _batchSize)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count = Math.Min(_batchSize, order.Length - start);
+            batch.Clear();
+            for (int j = 0; j < count; j++) batch.Add(tokenized[order[start + j]]);
+            var vectors = RunBatch(batch, out _);
+            for (int j = 0; j < count; j++) result[order[start + j]] = vectors[j];
+        }
+
+        return result;
+    }
+
+    /// <summary>Runs the encoder on one padded batch and pools each row.</summary>
+    private float[][] RunBatch(List<long[]> batch, out int sequenceLength)
+    {
+        int rows = batch.Count;
+        int seq = 0;
+        foreach (var ids in batch) seq = Math.Max(seq, ids.Length);
+        sequenceLength = seq;
+
+        var inputIds = new long[rows * seq];
+        var attention = new long[rows * seq];
+        var tokenTypes = new long[rows * seq];
+        for (int r = 0; r < rows; r++)
+        {
+            // Padding keeps id 0 ([PAD] in BERT vocabularies) and mask 0: padded positions take no part in attention or pooling.
+            batch[r].CopyTo(inputIds, r * seq);
+            attention.AsSpan(r * seq, batch[r].Length).Fill(1);
+        }
+
+        long[] shape = [rows, seq];
+        using var idsValue = OrtValue.CreateTensorValueFromMemory(inputIds, shape);
+        using var maskValue = OrtValue.CreateTensorValueFromMemory(attention, shape);
+        using var typesValue = OrtValue.CreateTensorValueFromMemory(tokenTypes, shape);
+        OrtValue[] inputs = _inputNames.Length == 3 ? [idsValue, maskValue, typesValue] : [idsValue, maskValue];
+        using var runOptions = new RunOptions();
+        using var outputs = _session.Run(runOptions, _inputNames, inputs, _outputNames);
+        var output = outputs[0];
+        var hidden = output.GetTensorDataAsSpan<float>();
+        var outputShape = output.GetTensorTypeAndShape().Shape;
+        int dim = (int)outputShape[^1];
+
+        var result = new float[rows][];
+        for (int r = 0; r < rows; r++)
+        {
+            var vector = new float[dim];
+            if (_pooledOutput)
+            {
+                hidden.Slice(r * dim, dim).CopyTo(vector);
+            }
+            else if (Pooling == Pooling.Cls)
+            {
+                hidden.Slice(r * seq * dim, dim).CopyTo(vector);
+            }
+            else
+            {
+                // Mean over the tokens the attention mask keeps: v = Σ_t m_t·h_t / Σ_t m_t (accumulated in double).
+                int tokens = batch[r].Length;
+                var sum = new double[dim];
+                for (int t = 0; t < tokens; t++)
+                {
+                    var row = hidden.Slice((r * seq + t) * dim, dim);
+                    for (int d = 0; d < dim; d++) sum[d] += row[d];
+                }
+                for (int d = 0; d < dim; d++) vector[d] = (float)(sum[d] / tokens);
+            }
+
+            if (Normalize) L2Normalize(vector);
+            result[r] = vector;
+        }
+
+        Debug.Assert(result.All(v => v.Length == dim));
+        return result;
+    }
+
+    internal static void L2Normalize(Span<float> vector)
+    {
+        double squares = 0;
+        foreach (float x in vector) squares += (double)x * x;
+        if (squares == 0) return;
+        // Same floor as torch.nn.functional.normalize (eps = 1e-12 on the norm).
+        double scale = 1 / Math.Max(Math.Sqrt(squares), 1e-12);
+        for (int i = 0; i < vector.Length; i++) vector[i] = (float)(vector[i] * scale);
+    }
+
+    /// <inheritdoc />
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceKey is not null) return null;
+        if (serviceType == typeof(EmbeddingGeneratorMetadata)) return _metadata;
+        if (serviceType == typeof(EmbeddingModelInfo)) return Info;
+        return serviceType.IsInstanceOfType(this) ? this : null;
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _session.Dispose();
+}

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using BitSieve.Cli;
+
+namespace BitSieve.Embeddings.Tests;
+
+[Collection(ModelCollection.Name)]
+public sealed class EmbedCommandTests(ModelFixture models) : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int code = Program.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void Json_prints_model_dimensions_and_a_round_trippable_vector_as_the_last_line()
+    {
+        const string text = "How do I list the files of a Debian package?";
+        var (code, output, error) = Run("embed", "--json", "--", text);
+
+        Assert.True(code == ExitCodes.Ok, error);
+        string last = output.TrimEnd('\n', '\r').Split('\n')[^1];
+        Assert.StartsWith("{\"model\":\"minilm\",\"dimensions\":384,\"vector\":[", last, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(last);
+        var root = json.RootElement;
+        Assert.Equal(["model", "dimensions", "vector"], root.EnumerateObject().Select(p => p.Name));
+        var vector = root.GetProperty("vector").EnumerateArray().Select(e => e.GetSingle()).ToArray();
+        Assert.Equal(384, vector.Length);
+        // Exactly the library's vector: the printed floats round-trip.
+        Assert.Equal(models.MiniLm.Embed([text], false, out _)[0], vector);
+    }
+
+    [Fact]
+    public void Text_file_and_query_work_and_the_plain_form_prints_one_line_of_floats()
+    {
+        string file = _dir.File("q.txt");
+        File.WriteAllText(file, "how to open a file");
+        var (code, output, error) = Run("embed", "--model", "arctic-xs", "--query", "--text-file", file);
+
+        Assert.True(code == ExitCodes.Ok, error);
+        var vector = output.Trim().Split(' ').Select(s => float.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(models.ArcticXs.Embed(["how to open a file"], true, out _)[0], vector);
+        Assert.Contains("as a query", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Jsonl_batch_mode_writes_fvecs_rows_in_line_order_and_reports_throughput()
+    {
+        string input = _dir.File("in.jsonl");
+        string fvecs = _dir.File("out.fvecs");
+        string[] texts = ["first line of text", "a second, longer line of text about sockets", "third"];
+        File.WriteAllLines(input, texts.Select(t => JsonSerializer.Serialize(new { source = "test", text = t })).Append("{\"text\":\"beyond the limit\"}"));
+
+        var (code, output, error) = Run("embed", "--jsonl", input, "--limit", "3", "--fvecs-out", fvecs, "--batch-size", "2", "--threads", "1");
+
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Equal("", output);
+        Assert.Contains("3 texts", error, StringComparison.Ordinal);
+        Assert.Contains("texts/s", error, StringComparison.Ordinal);
+        var rows = BitSieve.Cli.Data.VecsFile.ReadFvecs(fvecs);
+        Assert.Equal(3, rows.Rows);
+        var expected = models.MiniLm.Embed(texts, false, out _);
+        for (int i = 0; i < texts.Length; i++)
+            Assert.True(SharedData.Cosine(expected[i], rows.Row(i)) > 0.99999, $"row {i}");
+    }
+
+    [Theory]
+    [InlineData("embed", "--limit", "3", "text")]
+    [InlineData("embed", "--jsonl", "/no/such/file.jsonl")]
+    [InlineData("embed", "--batch-size", "0", "text")]
+    [InlineData("embed")]
+    [InlineData("embed", "--text-file", "/no/such/file.txt")]
+    [InlineData("embed", "--text-file", "/no/such/file.txt", "also an argument")]
+    [InlineData("embed", "--model", "/no/such/model-folder", "text")]
+    [InlineData("embed", "--model", "not-a-model", "text")]
+    [InlineData("embed", "--max-tokens", "1", "text")]
+    [InlineData("embed", "--unknown-option", "text")]
+    public void Usage_errors_exit_2_with_one_line(params string[] args)
+    {
+        var (code, output, error) = Run(args);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("", output);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        if (args.Contains("/no/such/model-folder")) Assert.Contains("/no/such/model-folder", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unreachable_endpoint_exits_1_naming_the_url()
+    {
+        int port = LocalEmbeddingServer.FreePort();
+        var (code, _, error) = Run("embed", "--model", $"http://127.0.0.1:{port}/v1#m", "text");
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains($"http://127.0.0.1:{port}/v1/embeddings", error, StringComparison.Ordinal);
+    }
+}
