@@ -49,7 +49,7 @@ public sealed partial class Collection
                 points[i].Vector.Span.CopyTo(vectors.AsSpan(stored.Count * Dimension, Dimension));
                 stored.Add(new StoredPoint(key, id, payloads[i]));
             }
-            Log(LogRecords.Upsert, LogRecords.EncodeUpsert(stored, vectors, Dimension));
+            Log(new LoggedWrite(LogRecords.Upsert, Points: [.. stored], Vectors: vectors), LogRecords.EncodeUpsert(stored, vectors, Dimension));
         }
     }
 
@@ -62,7 +62,7 @@ public sealed partial class Collection
         {
             CheckWritable();
             var keys = _store.KeysOf(distinct).Values.ToList();
-            if (keys.Count > 0) Log(LogRecords.Delete, LogRecords.EncodeDelete(keys));
+            if (keys.Count > 0) Log(new LoggedWrite(LogRecords.Delete, Keys: [.. keys]), LogRecords.EncodeDelete(keys));
             return keys.Count;
         }
     }
@@ -76,7 +76,7 @@ public sealed partial class Collection
         {
             CheckWritable();
             var keys = _store.Keys(where);
-            if (keys.Count > 0) Log(LogRecords.Delete, LogRecords.EncodeDelete(keys));
+            if (keys.Count > 0) Log(new LoggedWrite(LogRecords.Delete, Keys: [.. keys]), LogRecords.EncodeDelete(keys));
             return keys.Count;
         }
     }
@@ -180,16 +180,16 @@ public sealed partial class Collection
             var current = _store.Get(keys);
             var changed = new List<(ulong, string)>(keys.Count);
             foreach (var (key, (id, payload)) in current) changed.Add((key, SerializePayload(change(ParsePayload(payload)), id)));
-            if (changed.Count > 0) Log(LogRecords.Payloads, LogRecords.EncodePayloads(changed));
+            if (changed.Count > 0) Log(new LoggedWrite(LogRecords.Payloads, Payloads: [.. changed]), LogRecords.EncodePayloads(changed));
             return changed.Count;
         }
     }
 
     /// <summary>Appends a record to the log (durable when this returns), applies it, and checkpoints when the log has grown enough.</summary>
-    private void Log(byte type, byte[] record)
+    private void Log(LoggedWrite write, byte[] record)
     {
-        long sequence = _log!.Append(type, record);
-        Apply(new LogEntry(sequence, type, record), replay: false);
+        long sequence = _log!.Append(write.Type, record);
+        Apply(sequence, write, replay: false);
         if (_log.Length > Math.Max(CheckpointFloorBytes, _snapshotBytes)) CheckpointLocked(compact: false);
     }
 
