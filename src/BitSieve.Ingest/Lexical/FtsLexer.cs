@@ -23,7 +23,8 @@ public enum FtsMatchMode
 /// <list type="bullet">
 /// <item>a run of letters and digits outside the CJK scripts becomes one lower-cased word;</item>
 /// <item>a run of CJK characters (Han, Hiragana, Katakana, Hangul) c1…cn becomes its overlapping bigrams c1c2 c2c3 …
-/// c(n-1)cn followed by the unigram cn; a run of one character is that unigram.</item>
+/// c(n-1)cn followed by the unigram cn; a run of one character is that unigram. A single line break inside a run
+/// (Japanese wrapped at a fixed width, as in PDFs) does not end it.</item>
 /// </list>
 /// <para>Every character of a CJK run thus starts exactly one token, so the prefix query <c>"犬"*</c> matches each
 /// occurrence of 犬 once (as the start of a bigram, or as a run's last character) and bm25's term frequency stays
@@ -108,15 +109,40 @@ public static class FtsLexer
 
     private readonly record struct Run(bool Cjk, string Text, List<string>? Elements);
 
-    private static IEnumerable<Run> Runs(string text)
+    /// <summary>
+    /// Whether the whitespace at <paramref name="start"/> is a single line break (with indentation at most) followed by
+    /// a CJK character: Japanese and Chinese text wrapped at a fixed width (PDF lines, plain text) has no word break
+    /// there. <paramref name="next"/> is the position after the whitespace.
+    /// </summary>
+    private static bool JoinsWrappedLine(string text, int start, out int next)
+    {
+        int newlines = 0;
+        next = start;
+        while (next < text.Length && char.IsWhiteSpace(text[next]))
+        {
+            if (text[next] == '\n')
+                newlines++;
+            next++;
+        }
+        return newlines == 1 && next < text.Length && ScriptDetector.IsCjk(text, next, fromEnd: false);
+    }
+
+    private static List<Run> Runs(string text)
     {
         string folded = WidthFolding.Fold(text);
         var word = new StringBuilder();
         List<string>? cjk = null;
         Span<char> buffer = stackalloc char[2];
         var runs = new List<Run>();
-        foreach (Rune rune in folded.EnumerateRunes())
+        for (int i = 0; i < folded.Length;)
         {
+            Rune.DecodeFromUtf16(folded.AsSpan(i), out Rune rune, out int length);
+            if (cjk is { Count: > 0 } && Rune.IsWhiteSpace(rune) && JoinsWrappedLine(folded, i, out int next))
+            {
+                i = next; // Japanese hard-wrapped at a line end: the run goes on
+                continue;
+            }
+            i += length;
             UnicodeCategory category = Rune.GetUnicodeCategory(rune);
             bool mark = category is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
             if (mark && cjk is { Count: > 0 })

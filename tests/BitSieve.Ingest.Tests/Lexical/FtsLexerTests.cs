@@ -25,6 +25,15 @@ public class FtsLexerTests
     }
 
     [Fact]
+    public void A_wrapped_japanese_line_continues_the_run_but_a_blank_line_or_space_ends_it()
+    {
+        Assert.Equal(["整合", "合性", "性の", "のあ", "ある", "るバ", "バイ", "イ"], FtsLexer.Tokenize("整合性のある\nバイ"));
+        Assert.Equal(["東京", "京", "大阪", "阪"], FtsLexer.Tokenize("東京\n\n大阪"));
+        Assert.Equal(["東京", "京", "大阪", "阪"], FtsLexer.Tokenize("東京 大阪"));
+        Assert.Equal(["東京", "京", "debian"], FtsLexer.Tokenize("東京\nDebian"));
+    }
+
+    [Fact]
     public void Full_width_half_width_and_ligatures_fold_like_nfkc()
     {
         Assert.Equal(FtsLexer.Tokenize("ABC12 abc"), FtsLexer.Tokenize("ＡＢＣ１２　ａｂｃ"));
