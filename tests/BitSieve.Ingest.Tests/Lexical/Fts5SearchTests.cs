@@ -1,4 +1,5 @@
 using BitSieve.Ingest.Lexical;
+using CsCheck;
 using Microsoft.Data.Sqlite;
 
 namespace BitSieve.Ingest.Tests.Lexical;
@@ -129,6 +130,24 @@ public sealed class Fts5SearchTests : IDisposable
         foreach (string q in new[] { "\"", "NEAR(a b)", "body:x", "* OR", "-debian", "^debian", "a AND", "東京\" OR \"", "(", "{body}: x" })
             _ = Search(q);
         Assert.Equal([1, 11], Search("debian\" OR \"x").Order());
+    }
+
+    [Fact]
+    public void Any_query_string_is_a_valid_match_expression()
+    {
+        Gen<string> queries = Gen.Frequency(
+                (6, Gen.Char["\"*():^-+{}[]., \t\nANDORNOTEAR"]),
+                (3, Gen.Char['a', 'z']),
+                (3, Gen.Char['\u3040', '\u30FF']),
+                (2, Gen.Char['\u4E00', '\u4E40']),
+                (1, Gen.Char))
+            .Array[0, 30]
+            .Select(chars => new string(chars));
+        queries.Sample(q =>
+        {
+            _ = Search(q);
+            _ = Search(q, FtsMatchMode.All);
+        }, iter: 300);
     }
 
     [Fact]
