@@ -1,0 +1,61 @@
+using Microsoft.Extensions.VectorData;
+using Microsoft.Extensions.VectorData.ProviderServices;
+
+namespace BitSieve.VectorData;
+
+/// <summary>
+/// How a vector property's <see cref="DistanceFunction"/> and <see cref="IndexKind"/> map onto a BitSieve collection.
+/// </summary>
+/// <remarks>
+/// <para>Distance functions: <see cref="DistanceFunction.CosineSimilarity"/> (the default) and
+/// <see cref="DistanceFunction.CosineDistance"/> use <see cref="Metric.Cosine"/>; <see cref="DistanceFunction.DotProductSimilarity"/>
+/// and <see cref="DistanceFunction.NegativeDotProductSimilarity"/> use <see cref="Metric.Dot"/>;
+/// <see cref="DistanceFunction.EuclideanDistance"/> and <see cref="DistanceFunction.EuclideanSquaredDistance"/> use
+/// <see cref="Metric.Euclidean"/>. Scores are reported in the function's own terms (1 − cosine, −dot, distance²).</para>
+/// <para>Index kinds: every collection is the same quantized index, searched by the precision ladder (1-bit T1 scan,
+/// T2 refinement, float32 T3 verification). <see cref="IndexKind.QuantizedFlat"/> (the default, also
+/// <see cref="IndexKind.Dynamic"/>) climbs the ladder only as far as the quality target needs (default recall ≥ 0.995);
+/// <see cref="IndexKind.Flat"/> always searches with <c>Quality.Exact</c>, whose answer is certified equal to exact
+/// float32 brute force. Graph and partition indexes (HNSW, IVF, DiskANN) are not offered.</para>
+/// </remarks>
+internal static class VectorSettings
+{
+    public static Metric MetricOf(VectorPropertyModel vector) => vector.DistanceFunction switch
+    {
+        null or DistanceFunction.CosineSimilarity or DistanceFunction.CosineDistance => Metric.Cosine,
+        DistanceFunction.DotProductSimilarity or DistanceFunction.NegativeDotProductSimilarity => Metric.Dot,
+        DistanceFunction.EuclideanDistance or DistanceFunction.EuclideanSquaredDistance => Metric.Euclidean,
+        _ => throw new NotSupportedException(
+            $"Distance function '{vector.DistanceFunction}' of vector property '{vector.ModelName}' is not supported by BitSieve; use " +
+            $"{DistanceFunction.CosineSimilarity}, {DistanceFunction.CosineDistance}, {DistanceFunction.DotProductSimilarity}, " +
+            $"{DistanceFunction.NegativeDotProductSimilarity}, {DistanceFunction.EuclideanDistance} or {DistanceFunction.EuclideanSquaredDistance}."),
+    };
+
+    /// <summary>Whether the property asks for exact search (<see cref="IndexKind.Flat"/>).</summary>
+    public static bool IsExactIndex(VectorPropertyModel vector) => vector.IndexKind switch
+    {
+        IndexKind.Flat => true,
+        null or IndexKind.QuantizedFlat or IndexKind.Dynamic => false,
+        _ => throw new NotSupportedException(
+            $"Index kind '{vector.IndexKind}' of vector property '{vector.ModelName}' is not supported by BitSieve; use " +
+            $"{IndexKind.QuantizedFlat} (the default: the quantized precision ladder at the collection's quality target) or " +
+            $"{IndexKind.Flat} (the same ladder, certified exact)."),
+    };
+
+    /// <summary>The engine's score in the terms of the property's distance function.</summary>
+    public static double Score(VectorPropertyModel vector, float engineScore) => vector.DistanceFunction switch
+    {
+        DistanceFunction.CosineDistance => 1.0 - engineScore,
+        DistanceFunction.NegativeDotProductSimilarity => -(double)engineScore,
+        DistanceFunction.EuclideanSquaredDistance => (double)engineScore * engineScore,
+        _ => engineScore,
+    };
+
+    /// <summary>Whether higher scores are better (similarities) rather than lower (distances).</summary>
+    public static bool HigherIsBetter(VectorPropertyModel vector) => vector.DistanceFunction switch
+    {
+        DistanceFunction.CosineDistance or DistanceFunction.NegativeDotProductSimilarity
+            or DistanceFunction.EuclideanDistance or DistanceFunction.EuclideanSquaredDistance => false,
+        _ => true,
+    };
+}
