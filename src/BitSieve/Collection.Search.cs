@@ -91,6 +91,9 @@ public sealed partial class Collection
         }
     }
 
+    /// <summary>A property set by <see cref="SetProperty"/>, or null.</summary>
+    public string? GetProperty(string name) => Read(() => _store.GetProperty(name));
+
     /// <summary>Points by id, in the order asked; ids that do not exist are left out.</summary>
     public IReadOnlyList<PointRecord> Retrieve(IEnumerable<PointId> ids, bool withPayload = true, bool withVector = false)
     {

@@ -151,6 +151,22 @@ public sealed partial class Collection
         }
     }
 
+    /// <summary>
+    /// Sets a named property of the collection (small text, such as the embedding model its vectors come from), made
+    /// durable at once. Properties are not part of points and are not logged.
+    /// </summary>
+    public void SetProperty(string name, string value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(value);
+        lock (_writeGate)
+        {
+            CheckWritable();
+            _store.SetProperty(name, value);
+            _store.Checkpoint();
+        }
+    }
+
     /// <summary>Drops the payload index of a key; false when there was none.</summary>
     public bool DeletePayloadIndex(string key)
     {

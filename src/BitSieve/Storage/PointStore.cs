@@ -112,6 +112,7 @@ internal sealed class PointStore : IDisposable
                   payload TEXT NOT NULL DEFAULT '{"{}"}',
                   CHECK ((num_id IS NULL) <> (uuid IS NULL)));
                 CREATE TABLE payload_indexes(field TEXT PRIMARY KEY, schema TEXT NOT NULL);
+                CREATE TABLE properties(name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
                 INSERT INTO meta VALUES ('applied_sequence', 0), ('next_key', 1);
                 """);
         }
@@ -438,6 +439,28 @@ internal sealed class PointStore : IDisposable
         delete.ExecuteNonQuery();
         transaction.Commit();
         return true;
+    }
+
+    /// <summary>A collection property (for example the embedding model that made its vectors), or null.</summary>
+    public string? GetProperty(string name)
+    {
+        string? value = null;
+        Read(connection =>
+        {
+            using var command = Command(connection, "SELECT value FROM properties WHERE name = $n");
+            command.Parameters.AddWithValue("$n", name);
+            value = command.ExecuteScalar() as string;
+        });
+        return value;
+    }
+
+    /// <summary>Sets a collection property.</summary>
+    public void SetProperty(string name, string value)
+    {
+        using var command = Command(Writer(), "INSERT OR REPLACE INTO properties(name, value) VALUES ($n, $v)");
+        command.Parameters.AddWithValue("$n", name);
+        command.Parameters.AddWithValue("$v", value);
+        command.ExecuteNonQuery();
     }
 
     /// <summary>The payload indexes: field → schema.</summary>
