@@ -115,20 +115,54 @@ public sealed partial class Collection
     public int ClearPayload(PointSelector points) => ChangePayloads(points, _ => []);
 
     /// <summary>
-    /// Indexes a payload key for filtering (Qdrant's field schemas: keyword, integer, float, bool, datetime);
-    /// replaces an index of another schema on the same key. Idempotent.
+    /// Indexes a payload key for filtering (Qdrant's field schemas: keyword, integer, float, bool, datetime), or, with
+    /// schema <c>text</c>, makes it the field the lexical index (BM25, <see cref="SearchText"/>) holds (one per
+    /// collection). Replaces an index of another schema on the same key. Idempotent.
     /// </summary>
     /// <exception cref="ArgumentException">An unknown schema, or a key that cannot be indexed (an array projection).</exception>
     public void CreatePayloadIndex(string key, string schema)
     {
+        ArgumentNullException.ThrowIfNull(schema);
         var path = PayloadPath.Parse(key);
-        if (!PayloadIndex.TryParseSchemaType(schema, out var type))
-            throw new ArgumentException($"Unknown payload index schema \"{schema}\"; use keyword, integer, float, bool or datetime.", nameof(schema));
+        bool text = schema.Equals("text", StringComparison.OrdinalIgnoreCase);
+        var type = default(PayloadSchemaType);
+        if (!text && !PayloadIndex.TryParseSchemaType(schema, out type))
+            throw new ArgumentException($"Unknown payload index schema \"{schema}\"; use keyword, integer, float, bool, datetime or text.", nameof(schema));
         if (path.HasWildcard) throw new ArgumentException($"The key \"{key}\" projects an array ([]); such keys cannot be indexed.", nameof(key));
         lock (_writeGate)
         {
             CheckWritable();
-            _store.CreatePayloadIndex(path, type, schema.ToLowerInvariant());
+            // Readers wait while the lexical index is rebuilt, so a text search never sees it half filled.
+            _state.EnterWriteLock();
+            try
+            {
+                if (text) _store.CreateTextIndex(path);
+                else
+                {
+                    if (path.Equals(_store.TextField)) _store.DeletePayloadIndex(path);
+                    _store.CreatePayloadIndex(path, type, schema.ToLowerInvariant());
+                }
+            }
+            finally
+            {
+                _state.ExitWriteLock();
+            }
+            _store.Checkpoint();
+        }
+    }
+
+    /// <summary>
+    /// Sets a named property of the collection (small text, such as the embedding model its vectors come from), made
+    /// durable at once. Properties are not part of points and are not logged.
+    /// </summary>
+    public void SetProperty(string name, string value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(value);
+        lock (_writeGate)
+        {
+            CheckWritable();
+            _store.SetProperty(name, value);
             _store.Checkpoint();
         }
     }
@@ -140,7 +174,16 @@ public sealed partial class Collection
         lock (_writeGate)
         {
             CheckWritable();
-            bool dropped = _store.DeletePayloadIndex(path);
+            _state.EnterWriteLock();
+            bool dropped;
+            try
+            {
+                dropped = _store.DeletePayloadIndex(path);
+            }
+            finally
+            {
+                _state.ExitWriteLock();
+            }
             _store.Checkpoint();
             return dropped;
         }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using BitSieve.Ingest.Lexical;
+using BitSieve.Search.Lexical;
 
 namespace BitSieve.Ingest.Chunking;
 

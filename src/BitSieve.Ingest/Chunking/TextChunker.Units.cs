@@ -1,5 +1,5 @@
 using System.Globalization;
-using BitSieve.Ingest.Lexical;
+using BitSieve.Search.Lexical;
 
 namespace BitSieve.Ingest.Chunking;
 

@@ -1,8 +1,8 @@
-using BitSieve.Ingest.Lexical;
+using BitSieve.Search.Lexical;
 using CsCheck;
 using Microsoft.Data.Sqlite;
 
-namespace BitSieve.Ingest.Tests.Lexical;
+namespace BitSieve.Tests.Search.Lexical;
 
 /// <summary>The lexer against a real SQLite FTS5 table (the e_sqlite3 bundled with Microsoft.Data.Sqlite).</summary>
 public sealed class Fts5SearchTests : IDisposable

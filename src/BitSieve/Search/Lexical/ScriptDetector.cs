@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace BitSieve.Ingest.Lexical;
+namespace BitSieve.Search.Lexical;
 
 /// <summary>
 /// Which characters are CJK (Han, Hiragana, Katakana, Hangul, Bopomofo): the scripts written without spaces between

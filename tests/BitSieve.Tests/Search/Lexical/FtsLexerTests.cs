@@ -1,6 +1,6 @@
-using BitSieve.Ingest.Lexical;
+using BitSieve.Search.Lexical;
 
-namespace BitSieve.Ingest.Tests.Lexical;
+namespace BitSieve.Tests.Search.Lexical;
 
 public class FtsLexerTests
 {

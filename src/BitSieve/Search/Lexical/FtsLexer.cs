@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace BitSieve.Ingest.Lexical;
+namespace BitSieve.Search.Lexical;
 
 /// <summary>How <see cref="FtsLexer.ToMatchQuery"/> combines a query's terms.</summary>
 public enum FtsMatchMode
