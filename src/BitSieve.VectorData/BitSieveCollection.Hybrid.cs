@@ -50,10 +50,10 @@ public partial class BitSieveCollection<TKey, TRecord>
     {
         if (_textProperty is null) return;
         string key = BitSieveFilterTranslator.PathOf(_textProperty.StorageName).Text;
-        if (!existing.TryGetValue(key, out string? schema) || schema != "text") _ = collection; // PENDING: engine text index
+        if (!existing.TryGetValue(key, out string? schema) || schema != "text") collection.CreatePayloadIndex(key, "text");
     }
 
     private static PointSearchResult Hybrid(Collection collection, ReadOnlyMemory<float> query, string text, SearchOptions options,
         Filter? filter, bool withVector, int candidates) =>
-        throw new NotSupportedException("PENDING: engine hybrid search");
+        collection.SearchHybrid(query.Span, text, options, filter, withPayload: true, withVector: withVector, candidates: candidates);
 }

@@ -72,6 +72,12 @@ public partial class BitSieveCollection<TKey, TRecord> : VectorStoreCollection<T
     /// <inheritdoc />
     public override string Name { get; }
 
+    /// <summary>The record model (for tests).</summary>
+    internal CollectionModel Model => _model;
+
+    /// <summary>The record mapper (for tests).</summary>
+    internal RecordMapper Mapper => _mapper;
+
     /// <summary>The engine collection's creation options this record definition asks for.</summary>
     internal CollectionOptions EngineOptions => new()
     {
@@ -90,7 +96,8 @@ public partial class BitSieveCollection<TKey, TRecord> : VectorStoreCollection<T
     /// <summary>
     /// Creates the collection unless it exists (then checks that its dimension and metric match the record definition),
     /// and creates payload indexes for the data properties marked <c>IsIndexed</c> and the lexical index of the one
-    /// marked <c>IsFullTextIndexed</c>.
+    /// marked <c>IsFullTextIndexed</c> (which then takes the place of a filter index on that property: filters on it
+    /// still work, unindexed).
     /// </summary>
     public override Task EnsureCollectionExistsAsync(CancellationToken cancellationToken = default)
     {
@@ -106,7 +113,8 @@ public partial class BitSieveCollection<TKey, TRecord> : VectorStoreCollection<T
                     $"the record definition asks for dimension {wanted.Dimension} and metric {wanted.Metric}.");
             }
             var existing = collection.Info().PayloadIndexes;
-            foreach (var property in _model.DataProperties.Where(p => p.IsIndexed))
+            // A field holds one index: the full-text one wins over a filter index on the same property.
+            foreach (var property in _model.DataProperties.Where(p => p.IsIndexed && p != _textProperty))
             {
                 if (PayloadValues.IndexSchema(property.Type) is not { } schema) continue;
                 string key = BitSieveFilterTranslator.PathOf(property.StorageName).Text;

@@ -318,6 +318,72 @@ public abstract class ConformanceTests<TKey, TRecord> : IDisposable
             Assert.Contains(BitSieveFilterTranslator.PathOf(storageName).Text, indexes.Keys);
     }
 
+    [Fact]
+    public async Task Hybrid_search_fuses_the_exact_vector_ranking_with_the_keyword_ranking()
+    {
+        var collection = await LoadedAsync();
+        var engine = (Collection)collection.GetService(typeof(Collection))!;
+        var byKey = Hotels.ToDictionary(h => h.Key);
+        const int candidates = 50;
+        Expression<Func<TRecord, bool>>[] filters = [r => true, r => r.Stars >= 3, r => r.Tags.Contains("pool")];
+        foreach (var filter in filters)
+        {
+            for (int seed = 0; seed < 3; seed++)
+            {
+                var query = Query(200 + seed);
+                string[][] keywordSets = [["quiet", "harbour"], ["rooftop"], ["canal", "lake", "forest"]];
+                string[] keywords = keywordSets[seed];
+                var vectorRanking = Reference.Search(Hotels, h => h.Embedding, query, DistanceFunction, filter.Compile(), top: candidates)
+                    .Select(r => r.Record.Name).ToList();
+                var payloadFilter = new BitSieveFilterTranslator().Translate(filter, CollectionModel(collection), Mapper(collection));
+                var lexicalRanking = engine.SearchText(string.Join(' ', keywords), candidates, payloadFilter).Hits
+                    .Select(h => byKey[(TKey)Mapper(collection).KeyOf(h.Id, h.Payload)].Name)
+                    .ToList();
+                Assert.NotEmpty(lexicalRanking);
+                var fused = Reference.Fuse(vectorRanking, lexicalRanking);
+                var expectedScore = fused.ToDictionary(f => f.Id, f => f.Score);
+
+                var options = new HybridSearchOptions<TRecord> { Filter = filter };
+                var hits = await collection.HybridSearchAsync(query, keywords, 10, options).ToListAsync();
+                Assert.Equal(Math.Min(10, fused.Count), hits.Count);
+                for (int i = 0; i < hits.Count; i++)
+                {
+                    Assert.Equal(expectedScore[hits[i].Record.Name], hits[i].Score!.Value, 6);
+                    if (i > 0) Assert.True(hits[i].Score <= hits[i - 1].Score);
+                }
+                // Every record scoring above the last returned score is returned (ties at the cut may go either way).
+                double cut = hits[^1].Score!.Value;
+                Assert.Subset(hits.Select(h => h.Record.Name).ToHashSet(), fused.Where(f => f.Score > cut + 1e-9).Select(f => f.Id).ToHashSet());
+
+                var page = await collection.HybridSearchAsync(query, keywords, 3, new HybridSearchOptions<TRecord> { Filter = filter, Skip = 2 }).ToListAsync();
+                Assert.Equal(hits.Skip(2).Take(3).Select(h => h.Score), page.Select(h => h.Score));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Hybrid_search_finds_a_keyword_match_whose_vector_is_far_away()
+    {
+        var collection = await LoadedAsync();
+        var query = Query(300);
+        var far = Hotels[42];
+        far.Description = "zephyrine lodge";
+        far.Embedding = query.Select(v => -v).ToArray();
+        await collection.UpsertAsync(far);
+        var vectorOnly = await collection.SearchAsync(query, 10).ToListAsync();
+        Assert.DoesNotContain(vectorOnly, h => h.Record.Name == far.Name);
+        var hybrid = await collection.HybridSearchAsync(query, ["zephyrine"], 10).ToListAsync();
+        Assert.Contains(hybrid, h => h.Record.Name == far.Name);
+        var filtered = await collection.HybridSearchAsync(query, ["zephyrine"], 10,
+            new HybridSearchOptions<TRecord> { Filter = r => r.Name != far.Name }).ToListAsync();
+        Assert.DoesNotContain(filtered, h => h.Record.Name == far.Name);
+    }
+
+    private static Microsoft.Extensions.VectorData.ProviderServices.CollectionModel CollectionModel(BitSieveCollection<TKey, TRecord> collection) =>
+        collection.Model;
+
+    private static RecordMapper Mapper(BitSieveCollection<TKey, TRecord> collection) => collection.Mapper;
+
     private void AssertSame(TRecord expected, TRecord? actual, bool withVector)
     {
         Assert.NotNull(actual);
