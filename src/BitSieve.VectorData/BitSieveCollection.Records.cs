@@ -30,7 +30,6 @@ public partial class BitSieveCollection<TKey, TRecord>
             cancellationToken.ThrowIfCancellationRequested();
             foreach (var record in Retrieve(chunk, includeVectors)) yield return record;
         }
-        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     /// <summary>
@@ -57,7 +56,6 @@ public partial class BitSieveCollection<TKey, TRecord>
             cancellationToken.ThrowIfCancellationRequested();
             yield return record;
         }
-        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     /// <inheritdoc />
