@@ -19,7 +19,7 @@ namespace BitSieve.VectorData;
 /// <item><c>p &lt; v</c>, <c>&lt;=</c>, <c>&gt;</c>, <c>&gt;=</c> on numbers and datetimes (either side may hold the property);</item>
 /// <item>a boolean property alone (<c>r =&gt; r.IsPublished</c>);</item>
 /// <item><c>p.Contains(v)</c> on a collection property: the array holds <c>v</c>;</item>
-/// <item><c>list.Contains(p)</c> on a constant list: <c>p</c> equals one of the values (<c>match.any</c>);</item>
+/// <item><c>values.Contains(p)</c> on an array, list, set or other collection of values: <c>p</c> equals one of them (<c>match.any</c>);</item>
 /// <item><c>p.Contains("text")</c> on a string property: ordinal substring (<c>match.text</c>);</item>
 /// <item>the key: <c>r.Key == k</c>, <c>!=</c>, <c>keys.Contains(r.Key)</c> (<c>has_id</c>);</item>
 /// <item><c>&amp;&amp;</c> (<c>must</c>), <c>||</c> (<c>should</c>), <c>!</c> (<c>must_not</c>), <c>true</c>, <c>false</c>.</item>
@@ -201,6 +201,13 @@ internal sealed partial class BitSieveFilterTranslator : FilterTranslatorBase
             if (TryBindProperty(item, out var property) && TryEvaluate(source, out object? list) && list is IEnumerable values)
                 return AnyOf(call, property, values.Cast<object?>().ToList());
             throw Unsupported(call, "Contains needs a collection property and a value, or a list of values and a property");
+        }
+
+        // set.Contains(r.Field) on any other collection of values (a HashSet, an ImmutableArray, …).
+        if (call.Method.Name == "Contains" && call.Object is not null && call.Object.Type != typeof(string) && call.Arguments.Count == 1
+            && TryBindProperty(call.Arguments[0], out var member) && TryEvaluate(call.Object, out object? set) && set is IEnumerable members)
+        {
+            return AnyOf(call, member, members.Cast<object?>().ToList());
         }
 
         // r.Text.Contains("word"): ordinal substring.

@@ -118,6 +118,7 @@ public abstract class ConformanceTests<TKey, TRecord> : IDisposable
         string city = HotelData.Cities[1];
         int min = 3;
         var names = new List<string> { h[1].Name, h[2].Name, "nobody" };
+        var chains = new HashSet<string> { "Meridian" };
         var key = h[4].Key;
         TKey[] keys = [h[5].Key, h[6].Key, KeyOf(Count + 1)];
         double rating = h[11].Rating;
@@ -155,6 +156,7 @@ public abstract class ConformanceTests<TKey, TRecord> : IDisposable
             r => r.Floors.Contains(3),
             r => new[] { "Lantern", "Orchid" }.Contains(r.Chain),
             r => names.Contains(r.Name),
+            r => chains.Contains(r.Chain),
             r => new[] { 1, 5 }.Contains(r.Stars),
             r => new[] { city, null }.Contains(r.City),
             r => codes.Contains(r.Code),
