@@ -151,7 +151,8 @@ internal static class JsonValues
         {
             if (value.TryGetProperty("indices", out _) || value.TryGetProperty("values", out _))
                 throw ApiException.NotSupported($"a sparse vector at `{path}`", "send a dense vector: an array of numbers");
-            if (value.TryGetProperty("text", out _) || value.TryGetProperty("image", out _) || value.TryGetProperty("object", out _))
+            // Qdrant's inference objects: {"text": "…", "model": "…"}, {"image": …, "model": …}, {"object": …, "model": …}.
+            if (value.TryGetProperty("model", out _) || (value.TryGetProperty("text", out var text) && text.ValueKind == JsonValueKind.String))
                 throw ApiException.NotSupported($"an inference object at `{path}`", "embed the text yourself, or use BitSieve's /v1 text API");
             throw ApiException.NotSupported($"a named vector at `{path}`", "BitSieve collections hold one unnamed vector per point: send it as a plain array of numbers");
         }

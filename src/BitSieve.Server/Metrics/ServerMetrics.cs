@@ -7,7 +7,7 @@ namespace BitSieve.Server.Metrics;
 /// BitSieve's own instruments, exported with ASP.NET Core's (requests, latency histograms) at <c>/metrics</c> in
 /// Prometheus' text format: points per collection, bytes per tier, searches by mode and float32 originals read.
 /// </summary>
-public sealed class ServerMetrics : IDisposable
+public sealed class ServerMetrics
 {
     /// <summary>The meter's name.</summary>
     public const string MeterName = "BitSieve.Server";
@@ -16,11 +16,12 @@ public sealed class ServerMetrics : IDisposable
     private readonly Counter<long> _searches;
     private readonly Histogram<long> _originalsRead;
 
-    /// <summary>Creates the instruments; the gauges read the collections at each scrape.</summary>
-    public ServerMetrics(DatabaseService database)
+    /// <summary>Creates the instruments (the meter belongs to the factory, which disposes it with the server's services); the gauges read the collections at each scrape.</summary>
+    public ServerMetrics(DatabaseService database, IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(database);
-        _meter = new Meter(MeterName);
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        _meter = meterFactory.Create(MeterName);
         _meter.CreateObservableGauge("bitsieve.collection.points", () => Observe(database, (info, tags) =>
             [new Measurement<long>(info.Count, tags)]), unit: "{point}", description: "Live points per collection.");
         _meter.CreateObservableGauge("bitsieve.collection.tier.size", () => Observe(database, (info, tags) =>
@@ -44,9 +45,6 @@ public sealed class ServerMetrics : IDisposable
         _searches.Add(1, tags);
         _originalsRead.Record(trace.T3Seen, tags);
     }
-
-    /// <inheritdoc />
-    public void Dispose() => _meter.Dispose();
 
     private static Measurement<long> Tier(long bytes, KeyValuePair<string, object?>[] tags, string tier) =>
         new(bytes, [.. tags, new KeyValuePair<string, object?>("tier", tier)]);

@@ -53,16 +53,16 @@ internal sealed record PointInsertOperations(IReadOnlyList<Point> Points)
         if (payloads is { } p && p.GetArrayLength() != parsedIds.Count)
             throw ApiException.WrongInput($"the batch has {parsedIds.Count} ids but {p.GetArrayLength()} payloads");
 
+        var payloadItems = payloads?.EnumerateArray().ToArray();
         var points = new List<Point>(parsedIds.Count);
         int i = 0;
-        var payloadItems = payloads?.EnumerateArray().GetEnumerator();
         foreach (var vector in vectors.EnumerateArray())
         {
             JsonObject? payload = null;
-            if (payloadItems is { } items && items.MoveNext() && items.Current.ValueKind != JsonValueKind.Null)
+            if (payloadItems is not null && payloadItems[i].ValueKind != JsonValueKind.Null)
             {
-                payload = items.Current.ValueKind == JsonValueKind.Object ? JsonObject.Create(items.Current)
-                    : throw ApiException.Format($"`batch.payloads[{i}]`: expected an object or null, got {JsonValues.Describe(items.Current)}");
+                payload = payloadItems[i].ValueKind == JsonValueKind.Object ? JsonObject.Create(payloadItems[i])
+                    : throw ApiException.Format($"`batch.payloads[{i}]`: expected an object or null, got {JsonValues.Describe(payloadItems[i])}");
             }
             points.Add(new Point(parsedIds[i], JsonValues.ReadVector(vector, $"batch.vectors[{i}]"), payload));
             i++;

@@ -98,7 +98,7 @@ internal static class SearchRequest
         var body = new JsonFields(root, path);
         var vector = body.Required("vector");
         if (vector.ValueKind == JsonValueKind.Object && vector.TryGetProperty("name", out var name))
-            throw ApiException.NotSupported($"the named vector {JsonValues.Describe(name)} in `{body.Child("vector")}`", "send the vector as a plain array of numbers");
+            throw ApiException.NotSupported($"the named vector `{(name.ValueKind == JsonValueKind.String ? name.GetString() : name.GetRawText())}` in `{body.Child("vector")}`", "send the vector as a plain array of numbers");
         int limit = body.Count("limit") ?? throw ApiException.Format($"missing field `{body.Child("limit")}`");
         return VectorSearch.Read(body, JsonValues.ReadVector(vector, body.Child("vector")), limit, maxLimit);
     }
