@@ -18,6 +18,9 @@ public static class Program
         ArgumentNullException.ThrowIfNull(error);
         var root = new RootCommand("BitSieve vector search engine.")
         {
+            AskCommand.Create(),
+            IndexCommand.Create(),
+            SearchCommand.Create(),
             BenchCommand.Create(),
             ImportCommand.Create(),
             InfoCommand.Create(),

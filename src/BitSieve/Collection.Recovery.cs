@@ -43,7 +43,19 @@ public sealed partial class Collection
                     $"it ends at record {last}, but the points database has applied records up to {store.AppliedSequence}: the log has lost acknowledged writes.", null);
 
             var collection = new Collection(name, directory, options, index, store, log);
-            foreach (var entry in entries) collection.Apply(entry, replay: true);
+            foreach (var entry in entries)
+            {
+                LoggedWrite write;
+                try
+                {
+                    write = LoggedWrite.Decode(entry, index.Dimension);
+                }
+                catch (InvalidDataException e)
+                {
+                    throw new CorruptFileException(logPath, $"record {entry.Sequence} passes its checksum but cannot be decoded: {e.Message}", e);
+                }
+                collection.Apply(entry.Sequence, write, replay: true);
+            }
             collection._snapshotBytes = collection.FileBytes().Where(f => f.Key is "index" or "originals").Sum(f => f.Value);
             if (!options.ReadOnly && store.Count(null) != index.Count)
                 throw new CorruptFileException(store.Path,
@@ -63,38 +75,35 @@ public sealed partial class Collection
     /// Applies one logged write to the points database (unless it already has it) and to the vector index (unless
     /// its checkpoint includes it). Searches see it all at once.
     /// </summary>
-    private void Apply(LogEntry entry, bool replay)
+    private void Apply(long sequence, LoggedWrite write, bool replay)
     {
-        bool toStore = !DatabaseOptions.ReadOnly && entry.Sequence > _store.AppliedSequence;
-        bool toIndex = entry.Sequence > _index.LogSequence;
+        bool toStore = !DatabaseOptions.ReadOnly && sequence > _store.AppliedSequence;
+        bool toIndex = sequence > _index.LogSequence;
         if (!toStore && !toIndex) return;
-        var payload = entry.Payload.Span;
         _state.EnterWriteLock();
         try
         {
-            switch (entry.Type)
+            switch (write.Type)
             {
                 case LogRecords.Upsert:
-                    var (points, vectors) = LogRecords.DecodeUpsert(payload, Dimension);
-                    if (toStore) _store.ApplyUpsert(entry.Sequence, points);
-                    if (toIndex) _index.UpsertBatch(points.Select(p => p.Key).ToArray(), vectors);
+                    if (toStore) _store.ApplyUpsert(sequence, write.Points!);
+                    if (toIndex) _index.UpsertBatch(write.Points!.Select(p => p.Key).ToArray(), write.Vectors);
                     break;
                 case LogRecords.Delete:
-                    var keys = LogRecords.DecodeDelete(payload);
-                    if (toStore) _store.ApplyDelete(entry.Sequence, keys);
-                    if (toIndex) foreach (ulong key in keys) if (_index.Contains(key)) _index.Delete(key);
+                    if (toStore) _store.ApplyDelete(sequence, write.Keys!);
+                    if (toIndex) foreach (ulong key in write.Keys!) if (_index.Contains(key)) _index.Delete(key);
                     break;
                 case LogRecords.Payloads:
-                    if (toStore) _store.ApplyPayloads(entry.Sequence, LogRecords.DecodePayloads(payload));
+                    if (toStore) _store.ApplyPayloads(sequence, write.Payloads!);
                     break;
                 default:
-                    throw new InvalidDataException($"unknown record type {entry.Type}");
+                    throw new InvalidDataException($"unknown record type {write.Type}");
             }
         }
         catch (Exception e) when (replay && e is InvalidDataException or ArgumentException)
         {
             throw new CorruptFileException(Path.Combine(_directory, WriteAheadLog.FileName),
-                $"record {entry.Sequence} passes its checksum but cannot be applied: {e.Message}", e);
+                $"record {sequence} passes its checksum but cannot be applied: {e.Message}", e);
         }
         catch (Exception e) when (!replay)
         {

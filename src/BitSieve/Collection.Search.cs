@@ -34,6 +34,66 @@ public sealed partial class Collection
         }
     }
 
+    /// <summary>Reciprocal rank fusion's constant: a hit at rank r (from 1) adds 1 / (RrfK + r) (Cormack et al., 2009).</summary>
+    public const int RrfK = 60;
+
+    /// <summary>
+    /// Lexical search: BM25 over the text field (see <see cref="CreatePayloadIndex"/> with schema <c>text</c>), English
+    /// words stemmed and CJK text as character bigrams, among the points a filter selects. Scores are −bm25.
+    /// </summary>
+    public PointSearchResult SearchText(string query, int k = 10, Filter? filter = null, bool withPayload = true, bool withVector = false)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        new SearchOptions { K = k }.Validate();
+        var where = filter is null ? null : FilterSql.Translate(filter);
+        _state.EnterReadLock();
+        try
+        {
+            CheckOpen();
+            // No vector tier runs: the trace stays empty.
+            return Resolve(_store.SearchText(query, k, where), new SearchTrace(), withPayload, withVector);
+        }
+        finally
+        {
+            _state.ExitReadLock();
+        }
+    }
+
+    /// <summary>
+    /// Hybrid search: the vector cascade and BM25 each rank their best candidates (<paramref name="candidates"/>
+    /// each, at least k), fused by reciprocal rank fusion; scores are the fused scores. Use it where neither
+    /// method alone serves every language (the built-in models do not understand Japanese; BM25 on bigrams does).
+    /// </summary>
+    public PointSearchResult SearchHybrid(ReadOnlySpan<float> vector, string query, SearchOptions? options = null, Filter? filter = null,
+        bool withPayload = true, bool withVector = false, int candidates = 50)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        options ??= new SearchOptions();
+        options.Validate();
+        int pool = Math.Max(options.K, candidates);
+        var where = filter is null ? null : FilterSql.Translate(filter);
+        _state.EnterReadLock();
+        try
+        {
+            CheckOpen();
+            var allowed = where is null ? null : _store.Keys(where);
+            var semantic = _index.Search(vector, options with { K = pool }, allowed);
+            var lexical = _store.SearchText(query, pool, where);
+            var fused = new Dictionary<ulong, double>();
+            for (int r = 0; r < semantic.Hits.Count; r++) fused[semantic.Hits[r].Id] = 1.0 / (RrfK + r + 1);
+            for (int r = 0; r < lexical.Count; r++) fused[lexical[r].Key] = fused.GetValueOrDefault(lexical[r].Key) + 1.0 / (RrfK + r + 1);
+            var best = fused.OrderByDescending(f => f.Value).ThenBy(f => f.Key).Take(options.K).Select(f => (f.Key, (float)f.Value)).ToList();
+            return Resolve(best, semantic.Trace, withPayload, withVector);
+        }
+        finally
+        {
+            _state.ExitReadLock();
+        }
+    }
+
+    /// <summary>A property set by <see cref="SetProperty"/>, or null.</summary>
+    public string? GetProperty(string name) => Read(() => _store.GetProperty(name));
+
     /// <summary>Points by id, in the order asked; ids that do not exist are left out.</summary>
     public IReadOnlyList<PointRecord> Retrieve(IEnumerable<PointId> ids, bool withPayload = true, bool withVector = false)
     {
@@ -74,6 +134,18 @@ public sealed partial class Collection
     {
         var where = filter is null ? null : FilterSql.Translate(filter);
         return Read(() => _store.Count(where));
+    }
+
+    private PointSearchResult Resolve(List<(ulong Key, float Score)> hits, SearchTrace trace, bool withPayload, bool withVector)
+    {
+        var rows = _store.Get(hits.Select(h => h.Key), withPayload);
+        var scored = new List<ScoredPoint>(hits.Count);
+        foreach (var (key, score) in hits)
+        {
+            if (!rows.TryGetValue(key, out var row)) continue;
+            scored.Add(new ScoredPoint(row.Id, score, withPayload ? ParsePayload(row.Payload) : null, withVector ? _index.GetVector(key) : null));
+        }
+        return new PointSearchResult(scored, trace);
     }
 
     private PointSearchResult ToScored(SearchResult result, bool withPayload, bool withVector)

@@ -49,7 +49,7 @@ public sealed partial class Collection
                 points[i].Vector.Span.CopyTo(vectors.AsSpan(stored.Count * Dimension, Dimension));
                 stored.Add(new StoredPoint(key, id, payloads[i]));
             }
-            Log(LogRecords.Upsert, LogRecords.EncodeUpsert(stored, vectors, Dimension));
+            Log(new LoggedWrite(LogRecords.Upsert, Points: [.. stored], Vectors: vectors), LogRecords.EncodeUpsert(stored, vectors, Dimension));
         }
     }
 
@@ -62,7 +62,7 @@ public sealed partial class Collection
         {
             CheckWritable();
             var keys = _store.KeysOf(distinct).Values.ToList();
-            if (keys.Count > 0) Log(LogRecords.Delete, LogRecords.EncodeDelete(keys));
+            if (keys.Count > 0) Log(new LoggedWrite(LogRecords.Delete, Keys: [.. keys]), LogRecords.EncodeDelete(keys));
             return keys.Count;
         }
     }
@@ -76,7 +76,7 @@ public sealed partial class Collection
         {
             CheckWritable();
             var keys = _store.Keys(where);
-            if (keys.Count > 0) Log(LogRecords.Delete, LogRecords.EncodeDelete(keys));
+            if (keys.Count > 0) Log(new LoggedWrite(LogRecords.Delete, Keys: [.. keys]), LogRecords.EncodeDelete(keys));
             return keys.Count;
         }
     }
@@ -115,20 +115,54 @@ public sealed partial class Collection
     public int ClearPayload(PointSelector points) => ChangePayloads(points, _ => []);
 
     /// <summary>
-    /// Indexes a payload key for filtering (Qdrant's field schemas: keyword, integer, float, bool, datetime);
-    /// replaces an index of another schema on the same key. Idempotent.
+    /// Indexes a payload key for filtering (Qdrant's field schemas: keyword, integer, float, bool, datetime), or, with
+    /// schema <c>text</c>, makes it the field the lexical index (BM25, <see cref="SearchText"/>) holds (one per
+    /// collection). Replaces an index of another schema on the same key. Idempotent.
     /// </summary>
     /// <exception cref="ArgumentException">An unknown schema, or a key that cannot be indexed (an array projection).</exception>
     public void CreatePayloadIndex(string key, string schema)
     {
+        ArgumentNullException.ThrowIfNull(schema);
         var path = PayloadPath.Parse(key);
-        if (!PayloadIndex.TryParseSchemaType(schema, out var type))
-            throw new ArgumentException($"Unknown payload index schema \"{schema}\"; use keyword, integer, float, bool or datetime.", nameof(schema));
+        bool text = schema.Equals("text", StringComparison.OrdinalIgnoreCase);
+        var type = default(PayloadSchemaType);
+        if (!text && !PayloadIndex.TryParseSchemaType(schema, out type))
+            throw new ArgumentException($"Unknown payload index schema \"{schema}\"; use keyword, integer, float, bool, datetime or text.", nameof(schema));
         if (path.HasWildcard) throw new ArgumentException($"The key \"{key}\" projects an array ([]); such keys cannot be indexed.", nameof(key));
         lock (_writeGate)
         {
             CheckWritable();
-            _store.CreatePayloadIndex(path, type, schema.ToLowerInvariant());
+            // Readers wait while the lexical index is rebuilt, so a text search never sees it half filled.
+            _state.EnterWriteLock();
+            try
+            {
+                if (text) _store.CreateTextIndex(path);
+                else
+                {
+                    if (path.Equals(_store.TextField)) _store.DeletePayloadIndex(path);
+                    _store.CreatePayloadIndex(path, type, schema.ToLowerInvariant());
+                }
+            }
+            finally
+            {
+                _state.ExitWriteLock();
+            }
+            _store.Checkpoint();
+        }
+    }
+
+    /// <summary>
+    /// Sets a named property of the collection (small text, such as the embedding model its vectors come from), made
+    /// durable at once. Properties are not part of points and are not logged.
+    /// </summary>
+    public void SetProperty(string name, string value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(value);
+        lock (_writeGate)
+        {
+            CheckWritable();
+            _store.SetProperty(name, value);
             _store.Checkpoint();
         }
     }
@@ -140,7 +174,16 @@ public sealed partial class Collection
         lock (_writeGate)
         {
             CheckWritable();
-            bool dropped = _store.DeletePayloadIndex(path);
+            _state.EnterWriteLock();
+            bool dropped;
+            try
+            {
+                dropped = _store.DeletePayloadIndex(path);
+            }
+            finally
+            {
+                _state.ExitWriteLock();
+            }
             _store.Checkpoint();
             return dropped;
         }
@@ -180,16 +223,16 @@ public sealed partial class Collection
             var current = _store.Get(keys);
             var changed = new List<(ulong, string)>(keys.Count);
             foreach (var (key, (id, payload)) in current) changed.Add((key, SerializePayload(change(ParsePayload(payload)), id)));
-            if (changed.Count > 0) Log(LogRecords.Payloads, LogRecords.EncodePayloads(changed));
+            if (changed.Count > 0) Log(new LoggedWrite(LogRecords.Payloads, Payloads: [.. changed]), LogRecords.EncodePayloads(changed));
             return changed.Count;
         }
     }
 
     /// <summary>Appends a record to the log (durable when this returns), applies it, and checkpoints when the log has grown enough.</summary>
-    private void Log(byte type, byte[] record)
+    private void Log(LoggedWrite write, byte[] record)
     {
-        long sequence = _log!.Append(type, record);
-        Apply(new LogEntry(sequence, type, record), replay: false);
+        long sequence = _log!.Append(write.Type, record);
+        Apply(sequence, write, replay: false);
         if (_log.Length > Math.Max(CheckpointFloorBytes, _snapshotBytes)) CheckpointLocked(compact: false);
     }
 

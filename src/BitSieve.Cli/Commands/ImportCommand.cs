@@ -60,7 +60,7 @@ public static class ImportCommand
             {
                 long row = firstRow + r;
                 var (id, payload) = ReadPayload(payloads, payloadsPath, row);
-                points[r] = new Point(id, data.AsMemory(r * dimension, dimension).ToArray(), payload);
+                points[r] = new Point(id, data.AsMemory(r * dimension, dimension), payload); // Upsert copies before returning
             }
             target.Upsert(points);
             committed += rows;

@@ -7,6 +7,27 @@ namespace BitSieve.Storage;
 /// <summary>A point as the log and the points database store it: its internal key, its id and its payload (JSON text).</summary>
 internal readonly record struct StoredPoint(ulong Key, PointId Id, string Payload);
 
+/// <summary>One logged write, decoded: what <see cref="LogRecords"/> encodes, in the form it is applied.</summary>
+internal sealed record LoggedWrite(byte Type, StoredPoint[]? Points = null, float[]? Vectors = null, ulong[]? Keys = null, (ulong Key, string Payload)[]? Payloads = null)
+{
+    public static LoggedWrite Decode(LogEntry entry, int dimension)
+    {
+        var data = entry.Payload.Span;
+        switch (entry.Type)
+        {
+            case LogRecords.Upsert:
+                var (points, vectors) = LogRecords.DecodeUpsert(data, dimension);
+                return new LoggedWrite(entry.Type, Points: points, Vectors: vectors);
+            case LogRecords.Delete:
+                return new LoggedWrite(entry.Type, Keys: LogRecords.DecodeDelete(data));
+            case LogRecords.Payloads:
+                return new LoggedWrite(entry.Type, Payloads: LogRecords.DecodePayloads(data));
+            default:
+                throw new InvalidDataException($"unknown record type {entry.Type}");
+        }
+    }
+}
+
 /// <summary>
 /// The writes a collection logs, and their binary form. Every record says exactly what to apply (keys are assigned
 /// and payload merges resolved before logging), so replaying a record after a crash gives the same state as applying
@@ -30,7 +51,9 @@ internal static class LogRecords
 
     public static byte[] EncodeUpsert(IReadOnlyList<StoredPoint> points, ReadOnlySpan<float> vectors, int dimension)
     {
-        var writer = new RecordWriter(8 + points.Count * 40 + vectors.Length * sizeof(float));
+        long size = 8 + (long)vectors.Length * sizeof(float);
+        foreach (var p in points) size += 8 + 17 + 4 + Encoding.UTF8.GetByteCount(p.Payload);
+        var writer = new RecordWriter((int)Math.Min(size, Array.MaxLength));
         writer.U32((uint)points.Count);
         writer.U32((uint)dimension);
         foreach (var p in points)
@@ -127,7 +150,7 @@ internal static class LogRecords
 
     private ref struct RecordWriter(int capacity)
     {
-        private byte[] _buffer = new byte[Math.Max(16, capacity)];
+        private byte[] _buffer = new byte[capacity];
         private int _length;
 
         public void U32(uint value) => BinaryPrimitives.WriteUInt32LittleEndian(Take(4), value);
@@ -143,11 +166,12 @@ internal static class LogRecords
             Encoding.UTF8.GetBytes(text, Take(length));
         }
 
-        public readonly byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
+        /// <summary>The record; no copy when the capacity was exact.</summary>
+        public readonly byte[] ToArray() => _length == _buffer.Length ? _buffer : _buffer.AsSpan(0, _length).ToArray();
 
         private Span<byte> Take(int count)
         {
-            if (_length + count > _buffer.Length) Array.Resize(ref _buffer, Math.Max(_length + count, _buffer.Length * 2));
+            if (_length + count > _buffer.Length) Array.Resize(ref _buffer, Math.Max(_length + count, Math.Max(16, _buffer.Length * 2)));
             var span = _buffer.AsSpan(_length, count);
             _length += count;
             return span;

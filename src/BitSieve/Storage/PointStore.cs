@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using BitSieve.Search.Lexical;
 using BitSieve.Storage.Filters;
 using Microsoft.Data.Sqlite;
 
@@ -38,6 +41,12 @@ internal sealed class PointStore : IDisposable
     /// <summary>The sequence number of the last log record applied here.</summary>
     public long AppliedSequence { get; private set; }
 
+    /// <summary>
+    /// The payload key whose text the lexical index (FTS5 table <c>lexical</c>, rowid = point key) holds, or null when the
+    /// collection has no text index. Set by a payload index of schema <c>text</c>.
+    /// </summary>
+    public PayloadPath? TextField { get; private set; }
+
     /// <summary>The next internal key to assign.</summary>
     public ulong NextKey { get; private set; } = 1;
 
@@ -63,6 +72,7 @@ internal sealed class PointStore : IDisposable
                 CheckFormat(connection, path);
                 store.AppliedSequence = store.ReadMeta(connection, "applied_sequence");
                 store.NextKey = (ulong)Math.Max(1, store.ReadMeta(connection, "next_key"));
+                store.TextField = store.ReadTextField(connection);
             }
             finally
             {
@@ -102,6 +112,7 @@ internal sealed class PointStore : IDisposable
                   payload TEXT NOT NULL DEFAULT '{"{}"}',
                   CHECK ((num_id IS NULL) <> (uuid IS NULL)));
                 CREATE TABLE payload_indexes(field TEXT PRIMARY KEY, schema TEXT NOT NULL);
+                CREATE TABLE properties(name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
                 INSERT INTO meta VALUES ('applied_sequence', 0), ('next_key', 1);
                 """);
         }
@@ -251,6 +262,7 @@ internal sealed class PointStore : IDisposable
             insert.ExecuteNonQuery();
             next = Math.Max(next, point.Key + 1);
         }
+        UpdateLexical(connection, transaction, points.Select(point => (point.Key, (string?)point.Payload)));
         SetMeta(connection, transaction, "next_key", (long)next);
         NextKey = next;
     });
@@ -265,6 +277,7 @@ internal sealed class PointStore : IDisposable
             k.Value = (long)key;
             delete.ExecuteNonQuery();
         }
+        UpdateLexical(connection, transaction, keys.Select(key => (key, (string?)null)));
     });
 
     /// <summary>Applies one payload record.</summary>
@@ -279,6 +292,7 @@ internal sealed class PointStore : IDisposable
             p.Value = payload;
             update.ExecuteNonQuery();
         }
+        UpdateLexical(connection, transaction, payloads.Select(x => (x.Key, (string?)x.Payload)));
     });
 
     /// <summary>Reserves internal keys for new points (they become durable with the record that uses them).</summary>
@@ -310,6 +324,101 @@ internal sealed class PointStore : IDisposable
         transaction.Commit();
     }
 
+    /// <summary>
+    /// Makes <paramref name="key"/> the text field of the lexical index: creates the FTS5 table and fills it from every
+    /// point's payload (a collection has one text field; naming another one replaces it).
+    /// </summary>
+    public void CreateTextIndex(PayloadPath key)
+    {
+        var writer = Writer();
+        using var transaction = writer.BeginTransaction();
+        Execute(writer, "DROP TABLE IF EXISTS lexical; DELETE FROM payload_indexes WHERE schema = 'text';", transaction);
+        Execute(writer, $"CREATE VIRTUAL TABLE lexical USING fts5(body, tokenize = '{FtsLexer.RecommendedTokenizer}');", transaction);
+        using (var record = Command(writer, "INSERT OR REPLACE INTO payload_indexes(field, schema) VALUES ($f, 'text')", transaction))
+        {
+            record.Parameters.AddWithValue("$f", key.Text);
+            record.ExecuteNonQuery();
+        }
+        TextField = key;
+        var rows = new List<(ulong, string?)>();
+        using (var all = Command(writer, "SELECT key, payload FROM points", transaction))
+        using (var reader = all.ExecuteReader())
+            while (reader.Read()) rows.Add(((ulong)reader.GetInt64(0), reader.GetString(1)));
+        UpdateLexical(writer, transaction, rows);
+        transaction.Commit();
+    }
+
+    /// <summary>
+    /// BM25 over the lexical index: the best <paramref name="limit"/> points for a query (English words stemmed, CJK
+    /// text as character bigrams; see <see cref="FtsLexer"/>), among those a filter selects. Scores are −bm25 (higher
+    /// is better).
+    /// </summary>
+    public List<(ulong Key, float Score)> SearchText(string query, int limit, FilterSqlClause? filter)
+    {
+        if (TextField is null) throw new InvalidOperationException("The collection has no text index: create a payload index of schema \"text\" on the field that holds the text.");
+        string match = FtsLexer.ToMatchQuery(query);
+        var hits = new List<(ulong, float)>();
+        if (match.Length == 0) return hits;
+        Read(connection =>
+        {
+            using var command = Command(connection,
+                "SELECT lexical.rowid, bm25(lexical) FROM lexical" + (filter is null ? "" : " JOIN points ON points.key = lexical.rowid") +
+                " WHERE lexical MATCH $match" + (filter is null ? "" : $" AND ({filter.WhereClause})") + " ORDER BY bm25(lexical) LIMIT $limit");
+            command.Parameters.AddWithValue("$match", match);
+            command.Parameters.AddWithValue("$limit", limit);
+            filter?.AddParametersTo(command);
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) hits.Add(((ulong)reader.GetInt64(0), (float)-reader.GetDouble(1)));
+        });
+        return hits;
+    }
+
+    /// <summary>Keeps the lexical index in step with payloads (in the write's transaction); a null payload removes the row.</summary>
+    private void UpdateLexical(SqliteConnection connection, SqliteTransaction transaction, IEnumerable<(ulong Key, string? Payload)> rows)
+    {
+        if (TextField is null) return;
+        using var delete = Command(connection, "DELETE FROM lexical WHERE rowid = $k", transaction);
+        using var insert = Command(connection, "INSERT INTO lexical(rowid, body) VALUES ($k, $b)", transaction);
+        var dk = delete.Parameters.Add("$k", SqliteType.Integer);
+        var ik = insert.Parameters.Add("$k", SqliteType.Integer);
+        var ib = insert.Parameters.Add("$b", SqliteType.Text);
+        foreach (var (key, payload) in rows)
+        {
+            dk.Value = (long)key;
+            delete.ExecuteNonQuery();
+            string? text = payload is null ? null : TextOf(payload, TextField);
+            if (string.IsNullOrWhiteSpace(text)) continue;
+            ik.Value = (long)key;
+            ib.Value = FtsLexer.ToIndexText(text);
+            insert.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>The text at a payload key: a string, or the strings of an array joined by line breaks.</summary>
+    internal static string? TextOf(string payload, PayloadPath field)
+    {
+        using var document = JsonDocument.Parse(payload);
+        var element = document.RootElement;
+        foreach (var segment in field.Segments)
+        {
+            if (segment.Kind == PathSegmentKind.Key && element.ValueKind == JsonValueKind.Object && element.TryGetProperty(segment.Key!, out var child)) element = child;
+            else if (segment.Kind == PathSegmentKind.Index && element.ValueKind == JsonValueKind.Array && segment.Index < element.GetArrayLength()) element = element[segment.Index];
+            else return null;
+        }
+        if (element.ValueKind == JsonValueKind.String) return element.GetString();
+        if (element.ValueKind != JsonValueKind.Array) return null;
+        var text = new StringBuilder();
+        foreach (var item in element.EnumerateArray())
+            if (item.ValueKind == JsonValueKind.String) text.Append(item.GetString()).Append('\n');
+        return text.ToString();
+    }
+
+    private PayloadPath? ReadTextField(SqliteConnection connection)
+    {
+        using var command = Command(connection, "SELECT field FROM payload_indexes WHERE schema = 'text'");
+        return command.ExecuteScalar() is string field ? PayloadPath.Parse(field) : null;
+    }
+
     /// <summary>Drops the payload index of a key; false when there is none.</summary>
     public bool DeletePayloadIndex(PayloadPath key)
     {
@@ -318,13 +427,40 @@ internal sealed class PointStore : IDisposable
         using var existing = Command(writer, "SELECT schema FROM payload_indexes WHERE field = $f", transaction);
         existing.Parameters.AddWithValue("$f", key.Text);
         if (existing.ExecuteScalar() is not string old) return false;
-        if (PayloadIndex.TryParseSchemaType(old, out var schema))
+        if (old == "text")
+        {
+            Execute(writer, "DROP TABLE IF EXISTS lexical;", transaction);
+            TextField = null;
+        }
+        else if (PayloadIndex.TryParseSchemaType(old, out var schema))
             foreach (string sql in PayloadIndex.DropStatements(key, schema, includeTypeIndex: true)) Execute(writer, sql, transaction);
         using var delete = Command(writer, "DELETE FROM payload_indexes WHERE field = $f", transaction);
         delete.Parameters.AddWithValue("$f", key.Text);
         delete.ExecuteNonQuery();
         transaction.Commit();
         return true;
+    }
+
+    /// <summary>A collection property (for example the embedding model that made its vectors), or null.</summary>
+    public string? GetProperty(string name)
+    {
+        string? value = null;
+        Read(connection =>
+        {
+            using var command = Command(connection, "SELECT value FROM properties WHERE name = $n");
+            command.Parameters.AddWithValue("$n", name);
+            value = command.ExecuteScalar() as string;
+        });
+        return value;
+    }
+
+    /// <summary>Sets a collection property.</summary>
+    public void SetProperty(string name, string value)
+    {
+        using var command = Command(Writer(), "INSERT OR REPLACE INTO properties(name, value) VALUES ($n, $v)");
+        command.Parameters.AddWithValue("$n", name);
+        command.Parameters.AddWithValue("$v", value);
+        command.ExecuteNonQuery();
     }
 
     /// <summary>The payload indexes: field → schema.</summary>

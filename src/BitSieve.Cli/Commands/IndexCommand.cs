@@ -1,0 +1,101 @@
+using System.CommandLine;
+using System.Globalization;
+using BitSieve.Embeddings;
+using BitSieve.Embeddings.Caching;
+using BitSieve.Ingest.Pipeline;
+using Microsoft.Extensions.AI;
+
+namespace BitSieve.Cli.Commands;
+
+/// <summary>
+/// <c>bitsieve index &lt;folder&gt;</c>: indexes a folder of documents into a collection (incrementally: only new or
+/// changed files are embedded), with a progress bar on a terminal and plain lines otherwise.
+/// </summary>
+public static class IndexCommand
+{
+    /// <summary>Creates the command.</summary>
+    public static Command Create()
+    {
+        var db = DatabaseArguments.Db();
+        var collection = DatabaseArguments.Collection();
+        var model = ModelOption();
+        var folder = new Argument<string>("folder") { Description = "The folder to index (.txt, .md, .html, .pdf; hidden folders are skipped)." };
+        var command = new Command("index", "Index a folder of documents (incrementally) for search.") { db, collection, model, folder };
+        command.SetAction(parse => DatabaseArguments.Run("index", parse.InvocationConfiguration.Error, () =>
+        {
+            using var database = Database.Open(parse.GetValue(db)!);
+            var report = Execute(database, parse.GetValue(collection)!, parse.GetValue(model), parse.GetValue(folder)!, parse.InvocationConfiguration.Error);
+            WriteReport(report, parse.InvocationConfiguration.Output);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    internal static Option<string?> ModelOption() => new("--model")
+    {
+        Description = "Embedding model: minilm (default), arctic-xs, a local sentence-transformers ONNX folder, openai:MODEL or an http(s) endpoint. Search uses the model the collection was indexed with.",
+        HelpName = "NAME|PATH",
+    };
+
+    /// <summary>Indexes a folder into a collection (created for the model when missing); progress to <paramref name="log"/>.</summary>
+    internal static IndexReport Execute(Database database, string name, string? model, string folder, TextWriter log)
+    {
+        if (!Directory.Exists(folder)) throw new UsageException($"the folder '{folder}' does not exist.");
+        var existing = database.CollectionExists(name) ? database.GetCollection(name) : null;
+        string modelName = model ?? existing?.GetProperty(FolderIndexer.ModelProperty) ?? EmbeddingModels.Default;
+        using var cache = EmbeddingCache.Open();
+        using var embedder = EmbeddingModels.Create(modelName, new EmbeddingModelOptions { Cache = cache });
+        int dimensions = embedder.GetService<EmbeddingModelInfo>()?.Dimensions ?? 0;
+        if (existing is not null && dimensions != 0 && existing.Dimension != dimensions)
+            throw new UsageException($"model '{modelName}' makes {dimensions}-dimensional vectors, but collection '{name}' holds {existing.Dimension}-dimensional ones; index into another --collection.");
+        var target = existing ?? database.CreateCollection(name, new CollectionOptions { Dimension = dimensions > 0 ? dimensions : Probe(embedder) });
+        target.SetProperty(FolderIndexer.ModelProperty, modelName);
+        var progress = new ProgressDisplay(log);
+        var report = new FolderIndexer(target, embedder).IndexAsync(folder, progress).GetAwaiter().GetResult();
+        progress.Finish();
+        foreach (string skipped in report.Skipped) log.WriteLine($"warning: skipped {skipped}");
+        return report;
+    }
+
+    internal static void WriteReport(IndexReport report, TextWriter output)
+    {
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"indexed {report.Indexed} files ({report.Chunks} chunks) in {report.Elapsed.TotalSeconds:F1} s ({report.Chunks / Math.Max(report.Elapsed.TotalSeconds, 1e-9):F1} chunks/s); unchanged {report.Unchanged}, removed {report.Removed}, moved {report.Moved}, skipped {report.Skipped.Count}"));
+        output.Flush();
+    }
+
+    private static int Probe(IEmbeddingGenerator<string, Embedding<float>> embedder) =>
+        embedder.GenerateAsync(["dimension probe"]).GetAwaiter().GetResult()[0].Vector.Length;
+
+    /// <summary>A one-line progress bar on a terminal; a plain line every few seconds otherwise.</summary>
+    private sealed class ProgressDisplay(TextWriter log) : IProgress<IndexProgress>
+    {
+        private readonly bool _terminal = ReferenceEquals(log, Console.Error) && !Console.IsErrorRedirected;
+        private TimeSpan? _lastLine;
+        private bool _drawn;
+
+        public void Report(IndexProgress value)
+        {
+            string eta = value.Remaining is { } r ? $"ETA {r:mm\\:ss}" : "ETA --:--";
+            string text = string.Create(CultureInfo.InvariantCulture,
+                $"files {value.FilesDone}/{value.FilesTotal}, chunks {value.Chunks}, {value.ChunksPerSecond:F1} chunks/s, {eta}");
+            if (_terminal)
+            {
+                const int width = 24;
+                int filled = value.FilesTotal == 0 ? width : value.FilesDone * width / value.FilesTotal;
+                log.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] {text}   ");
+                _drawn = true;
+            }
+            else if (_lastLine is null || value.Elapsed - _lastLine >= TimeSpan.FromSeconds(2) || value.FilesDone == value.FilesTotal)
+            {
+                _lastLine = value.Elapsed;
+                log.WriteLine(text);
+            }
+        }
+
+        public void Finish()
+        {
+            if (_drawn) log.WriteLine();
+        }
+    }
+}

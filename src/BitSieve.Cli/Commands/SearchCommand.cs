@@ -1,0 +1,176 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using BitSieve.Embeddings;
+using BitSieve.Embeddings.Caching;
+using BitSieve.Ingest.Pipeline;
+using BitSieve.Search.Lexical;
+using Microsoft.Extensions.AI;
+
+namespace BitSieve.Cli.Commands;
+
+/// <summary>How a question is matched.</summary>
+public enum SearchMode
+{
+    /// <summary>Vectors only (the embedding model's notion of meaning).</summary>
+    Vector,
+
+    /// <summary>BM25 only (words, and character bigrams in CJK text).</summary>
+    Lexical,
+
+    /// <summary>Both, fused by reciprocal rank fusion: the default, as neither alone serves English and Japanese.</summary>
+    Hybrid,
+}
+
+/// <summary>
+/// <c>bitsieve search</c>: answers a question (or each line of a file) with the best passages: source, location, a
+/// snippet with the matched words marked, the score and the cascade's trace; <c>--json</c> prints one JSON line per question.
+/// </summary>
+public static class SearchCommand
+{
+    /// <summary>Creates the command.</summary>
+    public static Command Create()
+    {
+        var db = DatabaseArguments.Db();
+        var collection = DatabaseArguments.Collection();
+        var model = IndexCommand.ModelOption();
+        var k = new Option<int>("--k") { Description = "Passages per question.", DefaultValueFactory = _ => 5 };
+        var mode = new Option<SearchMode>("--mode") { Description = "vector, lexical or hybrid (default).", DefaultValueFactory = _ => SearchMode.Hybrid };
+        var json = new Option<bool>("--json") { Description = "Print one JSON line per question: {\"query\",\"mode\",\"results\":[{\"source\",\"start\",\"end\",\"score\",\"text\"}],\"trace\"}." };
+        var queries = new Option<string?>("--queries") { Description = "Answer every line of this file (the model is loaded once).", HelpName = "FILE" };
+        var question = new Argument<string?>("question") { Description = "The question (put -- before it when it starts with '-').", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("search", "Find the passages that answer a question.") { db, collection, model, k, mode, json, queries, question };
+        command.SetAction(parse => DatabaseArguments.Run("search", parse.InvocationConfiguration.Error, () =>
+        {
+            var questions = parse.GetValue(queries) is { } file
+                ? File.ReadLines(file).Where(l => l.Trim().Length > 0).ToList()
+                : parse.GetValue(question) is { } q ? [q] : throw new UsageException("no question: give it as the argument or with --queries FILE");
+            using var database = Database.Open(parse.GetValue(db)!, new DatabaseOptions { ReadOnly = true });
+            return Execute(database, parse.GetValue(collection)!, parse.GetValue(model), questions, parse.GetValue(k), parse.GetValue(mode),
+                parse.GetValue(json), parse.InvocationConfiguration.Output);
+        }));
+        return command;
+    }
+
+    internal static int Execute(Database database, string name, string? model, IReadOnlyList<string> questions, int k, SearchMode mode, bool json, TextWriter output)
+    {
+        if (k is < 1 or > 1000) throw new UsageException($"--k must lie in 1..1000; got {k}.");
+        if (!database.CollectionExists(name)) throw new UsageException($"collection '{name}' does not exist in '{database.Path}'; run 'bitsieve index <folder>' first.");
+        var collection = database.GetCollection(name);
+        string modelName = model ?? collection.GetProperty(FolderIndexer.ModelProperty) ?? EmbeddingModels.Default;
+        using var cache = mode == SearchMode.Lexical ? null : EmbeddingCache.Open();
+        using var embedder = mode == SearchMode.Lexical ? null : EmbeddingModels.Create(modelName, new EmbeddingModelOptions { Cache = cache });
+        foreach (string question in questions)
+        {
+            var result = Answer(collection, embedder, question, k, mode);
+            if (json) output.WriteLine(ToJson(question, mode, result));
+            else Print(question, result, output);
+            output.Flush();
+        }
+        return ExitCodes.Ok;
+    }
+
+    internal static PointSearchResult Answer(Collection collection, IEmbeddingGenerator<string, Embedding<float>>? embedder, string question, int k, SearchMode mode)
+    {
+        if (mode == SearchMode.Lexical) return collection.SearchText(question, k);
+        var vector = embedder!.GenerateAsync([question], EmbeddingInput.ForQuery()).GetAwaiter().GetResult()[0].Vector;
+        if (vector.Length != collection.Dimension)
+            throw new UsageException($"the model makes {vector.Length}-dimensional vectors, but collection '{collection.Name}' holds {collection.Dimension}-dimensional ones.");
+        var options = new SearchOptions { K = k };
+        return mode == SearchMode.Vector ? collection.Search(vector.Span, options) : collection.SearchHybrid(vector.Span, question, options);
+    }
+
+    private static void Print(string question, PointSearchResult result, TextWriter output)
+    {
+        output.WriteLine($"Q: {question}");
+        if (result.Hits.Count == 0) output.WriteLine("  (no passages)");
+        for (int i = 0; i < result.Hits.Count; i++)
+        {
+            var hit = result.Hits[i];
+            var p = hit.Payload!;
+            string headings = p["headings"] is { } h ? string.Join(" > ", h.AsArray().Select(x => x!.GetValue<string>())) : "";
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{i + 1}. {p["source"]} [{p["start"]}..{p["end"]}]{(headings.Length > 0 ? " " + headings : "")}  score {hit.Score:F4}"));
+            output.WriteLine("   " + Snippet(p["text"]?.GetValue<string>() ?? "", question));
+        }
+        output.WriteLine($"trace {result.Trace.ToJson()}");
+        output.WriteLine();
+    }
+
+    /// <summary>About 240 characters around the first matched query term, with every matched term in «».</summary>
+    internal static string Snippet(string text, string question)
+    {
+        var terms = FtsLexer.QueryTerms(question).Select(t => t.Text)
+            .Where(t => ScriptDetector.ContainsCjk(t) || (t.Length >= 2 && !HighlightStopWords.Contains(t))).Distinct().ToList();
+        var marks = new List<(int Start, int End)>();
+        foreach (string term in terms)
+        {
+            bool cjk = ScriptDetector.ContainsCjk(term);
+            for (int at = text.IndexOf(term, StringComparison.OrdinalIgnoreCase); at >= 0; at = text.IndexOf(term, at + term.Length, StringComparison.OrdinalIgnoreCase))
+            {
+                // Latin terms mark whole words only (prefixes allowed, as stems: "package" marks "packages").
+                if (!cjk && at > 0 && char.IsLetterOrDigit(text[at - 1])) continue;
+                marks.Add((at, at + term.Length));
+            }
+        }
+        marks = Merge(marks);
+        int first = marks.Count > 0 ? marks[0].Start : 0;
+        int from = Math.Max(0, first - 80), to = Math.Min(text.Length, from + 240);
+        var snippet = new StringBuilder(from > 0 ? "…" : "");
+        int position = from;
+        foreach (var (start, end) in marks.Where(m => m.Start >= from && m.End <= to))
+        {
+            snippet.Append(text, position, start - position).Append('«').Append(text, start, end - start).Append('»');
+            position = end;
+        }
+        snippet.Append(text, position, to - position).Append(to < text.Length ? "…" : "");
+        return snippet.ToString().ReplaceLineEndings(" ");
+    }
+
+    /// <summary>Words too common to be worth marking in a snippet (they still count in BM25, weighted by their rarity).</summary>
+    private static readonly HashSet<string> HighlightStopWords = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "a", "an", "and", "are", "as", "at", "be", "by", "do", "does", "for", "from", "how", "in", "is", "it", "of", "on", "or",
+        "the", "this", "to", "what", "when", "where", "which", "who", "why", "with",
+    };
+
+    private static List<(int Start, int End)> Merge(List<(int Start, int End)> marks)
+    {
+        var merged = new List<(int Start, int End)>();
+        foreach (var m in marks.OrderBy(m => m.Start))
+        {
+            if (merged.Count > 0 && m.Start <= merged[^1].End) merged[^1] = (merged[^1].Start, Math.Max(merged[^1].End, m.End));
+            else merged.Add(m);
+        }
+        return merged;
+    }
+
+    internal static string ToJson(string question, SearchMode mode, PointSearchResult result)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WriteString("query", question);
+            w.WriteString("mode", mode.ToString().ToLowerInvariant());
+            w.WriteStartArray("results");
+            foreach (var hit in result.Hits)
+            {
+                var p = hit.Payload!;
+                w.WriteStartObject();
+                w.WriteString("source", p["source"]?.GetValue<string>());
+                w.WriteNumber("start", p["start"]?.GetValue<int>() ?? 0);
+                w.WriteNumber("end", p["end"]?.GetValue<int>() ?? 0);
+                w.WriteNumber("score", hit.Score);
+                w.WriteString("text", p["text"]?.GetValue<string>());
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WritePropertyName("trace");
+            using (var trace = JsonDocument.Parse(result.Trace.ToJson())) trace.WriteTo(w);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+}

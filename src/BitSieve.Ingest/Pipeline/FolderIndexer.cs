@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.IO.Hashing;
+using System.Text;
+using System.Text.Json.Nodes;
+using BitSieve.Ingest.Chunking;
+using BitSieve.Ingest.Loading;
+using BitSieve.Ingest.Scanning;
+using BitSieve.Storage.Filters;
+using Microsoft.Extensions.AI;
+
+namespace BitSieve.Ingest.Pipeline;
+
+/// <summary>Where an indexing run stands, for a progress display.</summary>
+/// <param name="FilesDone">Files processed (indexed, skipped or removed).</param>
+/// <param name="FilesTotal">Files to process in this run.</param>
+/// <param name="Chunks">Chunks embedded and stored so far.</param>
+/// <param name="Elapsed">Time since the run started.</param>
+/// <param name="CurrentFile">The file being indexed, if any.</param>
+public sealed record IndexProgress(int FilesDone, int FilesTotal, long Chunks, TimeSpan Elapsed, string? CurrentFile)
+{
+    /// <summary>Chunks per second so far.</summary>
+    public double ChunksPerSecond => Chunks / Math.Max(Elapsed.TotalSeconds, 1e-9);
+
+    /// <summary>Estimated time left, from the pace of files so far (null until one file is done).</summary>
+    public TimeSpan? Remaining => FilesDone == 0 ? null : Elapsed / FilesDone * (FilesTotal - FilesDone);
+}
+
+/// <summary>What an indexing run did.</summary>
+public sealed record IndexReport
+{
+    /// <summary>Files indexed (new or changed).</summary>
+    public int Indexed { get; init; }
+
+    /// <summary>Files left as they were (same content).</summary>
+    public int Unchanged { get; init; }
+
+    /// <summary>Files removed from the index (deleted from the folder).</summary>
+    public int Removed { get; init; }
+
+    /// <summary>Files renamed or moved (their chunks kept, their source updated).</summary>
+    public int Moved { get; init; }
+
+    /// <summary>Files skipped with a warning (unreadable, binary, empty, malformed).</summary>
+    public IReadOnlyList<string> Skipped { get; init; } = [];
+
+    /// <summary>Chunks embedded and stored.</summary>
+    public long Chunks { get; init; }
+
+    /// <summary>Wall time of the run.</summary>
+    public TimeSpan Elapsed { get; init; }
+}
+
+/// <summary>
+/// Indexes a folder into a collection: scans it, compares content hashes with what the collection holds, and only
+/// for new or changed files loads, chunks, embeds and stores the chunks (deleted files are removed, moved files keep
+/// their chunks). Every chunk is a point with payload <c>source</c> (path relative to the folder, '/'-separated),
+/// <c>start</c>/<c>end</c> (UTF-16 offsets into the file's extracted text), <c>text</c>, <c>headings</c>,
+/// <c>page</c> and <c>file_hash</c>; <c>text</c> feeds the lexical index. A file's chunks are written in one durable
+/// batch after its old chunks are removed, so an interrupted run leaves whole files, and the next run redoes the rest.
+/// </summary>
+public sealed class FolderIndexer
+{
+    /// <summary>The collection property naming the embedding model of its vectors.</summary>
+    public const string ModelProperty = "embedding_model";
+
+    private readonly Collection _collection;
+    private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
+    private readonly TextChunker _chunker;
+
+    /// <summary>Creates an indexer; <paramref name="chunker"/> defaults to the standard chunker.</summary>
+    public FolderIndexer(Collection collection, IEmbeddingGenerator<string, Embedding<float>> embedder, TextChunker? chunker = null)
+    {
+        ArgumentNullException.ThrowIfNull(collection);
+        ArgumentNullException.ThrowIfNull(embedder);
+        _collection = collection;
+        _embedder = embedder;
+        _chunker = chunker ?? new TextChunker();
+    }
+
+    /// <summary>Indexes <paramref name="folder"/>; reports progress after every file.</summary>
+    public async Task<IndexReport> IndexAsync(string folder, IProgress<IndexProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"The folder '{folder}' does not exist.");
+        var clock = Stopwatch.StartNew();
+        EnsureIndexes();
+        var previous = IndexedFiles();
+        var scan = new FolderScanner().Scan(folder, null, cancellationToken);
+        var changes = ChangeSet.Compute(previous, scan);
+        var skipped = scan.Problems.Select(p => p.ToString()).ToList();
+
+        foreach (string path in changes.Deleted) _collection.Delete(BySource(path));
+        foreach (var move in changes.Moved)
+            _collection.SetPayload(PointSelector.ByFilter(BySource(move.FromPath)), new JsonObject { ["source"] = move.To.RelativePath });
+
+        var work = changes.Added.Concat(changes.Changed).ToList();
+        long chunks = 0;
+        int done = 0;
+        foreach (var file in work)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            progress?.Report(new IndexProgress(done, work.Count, chunks, clock.Elapsed, file.RelativePath));
+            var loaded = DocumentLoader.LoadFile(file.FullPath, file.RelativePath);
+            if (loaded.Document is null || loaded.Document.Text.Trim().Length == 0)
+            {
+                skipped.Add($"{file.RelativePath}: {loaded.Skip?.ToString() ?? "no text"}");
+                _collection.Delete(BySource(file.RelativePath)); // an old version must not linger
+            }
+            else
+            {
+                var pieces = _chunker.Chunk(loaded.Document);
+                var vectors = await _embedder.GenerateAsync(pieces.Select(c => c.Text), cancellationToken: cancellationToken).ConfigureAwait(false);
+                var points = new List<Point>(pieces.Count);
+                for (int i = 0; i < pieces.Count; i++)
+                    points.Add(new Point(ChunkId(file.RelativePath, i), vectors[i].Vector, Payload(pieces[i], file)));
+                _collection.Delete(BySource(file.RelativePath));
+                for (int start = 0; start < points.Count; start += Collection.MaxBatch)
+                    _collection.Upsert(points.GetRange(start, Math.Min(Collection.MaxBatch, points.Count - start)));
+                chunks += points.Count;
+            }
+            done++;
+        }
+        progress?.Report(new IndexProgress(done, work.Count, chunks, clock.Elapsed, null));
+        return new IndexReport
+        {
+            Indexed = work.Count - skipped.Count(s => work.Any(w => s.StartsWith(w.RelativePath + ":", StringComparison.Ordinal))),
+            Unchanged = changes.Unchanged.Count,
+            Removed = changes.Deleted.Count,
+            Moved = changes.Moved.Count,
+            Skipped = skipped,
+            Chunks = chunks,
+            Elapsed = clock.Elapsed,
+        };
+    }
+
+    /// <summary>The files the collection holds chunks of: source → content hash.</summary>
+    public IReadOnlyDictionary<string, string> IndexedFiles()
+    {
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        PointId? offset = null;
+        do
+        {
+            var page = _collection.Scroll(offset, 1000);
+            foreach (var point in page.Points)
+                if (point.Payload?["source"]?.GetValue<string>() is { } source && point.Payload["file_hash"]?.GetValue<string>() is { } hash)
+                    files[source] = hash;
+            offset = page.NextOffset;
+        }
+        while (offset is not null);
+        return files;
+    }
+
+    private void EnsureIndexes()
+    {
+        var indexes = _collection.Info().PayloadIndexes;
+        if (!indexes.ContainsKey("source")) _collection.CreatePayloadIndex("source", "keyword");
+        if (!indexes.TryGetValue("text", out string? schema) || schema != "text") _collection.CreatePayloadIndex("text", "text");
+    }
+
+    private static Filter BySource(string source) =>
+        Filter.Parse(new JsonObject { ["must"] = new JsonArray(new JsonObject { ["key"] = "source", ["match"] = new JsonObject { ["value"] = source } }) }.ToJsonString());
+
+    /// <summary>A stable id per (file, chunk number): re-indexing a file overwrites its chunks in place.</summary>
+    private static PointId ChunkId(string source, int index)
+    {
+        var hash = XxHash128.Hash(Encoding.UTF8.GetBytes($"{source}#{index}"));
+        return new PointId(new Guid(hash));
+    }
+
+    private static JsonObject Payload(TextChunk chunk, ScannedFile file) => new()
+    {
+        ["source"] = file.RelativePath,
+        ["start"] = chunk.Start,
+        ["end"] = chunk.End,
+        ["text"] = chunk.Text,
+        ["headings"] = new JsonArray(chunk.HeadingPath.Select(h => (JsonNode)h).ToArray()),
+        ["page"] = chunk.Page,
+        ["chunk"] = chunk.Index,
+        ["file_hash"] = file.Hash,
+    };
+}

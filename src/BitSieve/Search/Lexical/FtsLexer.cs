@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Text;
+
+namespace BitSieve.Search.Lexical;
+
+/// <summary>How <see cref="FtsLexer.ToMatchQuery"/> combines a query's terms.</summary>
+public enum FtsMatchMode
+{
+    /// <summary>Any term may match (<c>OR</c>): recall first, bm25 ranks rows with more and rarer terms higher.</summary>
+    Any,
+
+    /// <summary>Every term must match (<c>AND</c>): for a precise first pass before falling back to <see cref="Any"/>.</summary>
+    All,
+}
+
+/// <summary>
+/// Turns text into what an SQLite FTS5 table indexes, and a user's query into a safe MATCH expression, the same way
+/// for English and Japanese (and Chinese, Korean).
+/// </summary>
+/// <remarks>
+/// <para>The text is first folded (full-width ASCII to ASCII, half-width Katakana to full-width, ligatures expanded: see
+/// <see cref="WidthFolding"/>) and split into runs:</para>
+/// <list type="bullet">
+/// <item>a run of letters and digits outside the CJK scripts becomes one lower-cased word;</item>
+/// <item>a run of CJK characters (Han, Hiragana, Katakana, Hangul) c1…cn becomes its overlapping bigrams c1c2 c2c3 …
+/// c(n-1)cn followed by the unigram cn; a run of one character is that unigram. A single line break inside a run
+/// (Japanese wrapped at a fixed width, as in PDFs) does not end it.</item>
+/// </list>
+/// <para>Every character of a CJK run thus starts exactly one token, so the prefix query <c>"犬"*</c> matches each
+/// occurrence of 犬 once (as the start of a bigram, or as a run's last character) and bm25's term frequency stays
+/// exact; a two-character word is one bigram; a longer word is several bigrams.</para>
+/// <para>Tokens are separated by spaces, so FTS5's <c>unicode61</c> tokenizer keeps each as one token. Create the table
+/// with <see cref="RecommendedTokenizer"/>: <c>remove_diacritics 2</c> folds Latin accents (café = cafe) and leaves kana
+/// alone (が ≠ か, tested); <c>porter</c> stems English words (packages = package) and passes CJK tokens through.</para>
+/// </remarks>
+public static class FtsLexer
+{
+    /// <summary>The FTS5 <c>tokenize</c> option to create the table with: <c>porter unicode61 remove_diacritics 2</c>.</summary>
+    public const string RecommendedTokenizer = "porter unicode61 remove_diacritics 2";
+
+    /// <summary>The tokens of a text as the index stores them, in order.</summary>
+    public static IReadOnlyList<string> Tokenize(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var tokens = new List<string>();
+        foreach (Run run in Runs(text))
+        {
+            if (!run.Cjk)
+            {
+                tokens.Add(run.Text);
+                continue;
+            }
+            List<string> chars = run.Elements!;
+            if (chars.Count == 1)
+            {
+                tokens.Add(chars[0]);
+                continue;
+            }
+            for (int i = 0; i + 1 < chars.Count; i++)
+                tokens.Add(chars[i] + chars[i + 1]);
+            tokens.Add(chars[^1]);
+        }
+        return tokens;
+    }
+
+    /// <summary>The text to store in the FTS5 column: <see cref="Tokenize"/>'s tokens joined by spaces.</summary>
+    public static string ToIndexText(string text) => string.Join(' ', Tokenize(text));
+
+    /// <summary>
+    /// The distinct terms of a query: words, CJK bigrams, and single CJK characters (matched as a prefix). A CJK run of
+    /// one character is searched as that character, a longer run as its bigrams only.
+    /// </summary>
+    public static IReadOnlyList<FtsTerm> QueryTerms(string query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var terms = new List<FtsTerm>();
+        var seen = new HashSet<FtsTerm>();
+        foreach (Run run in Runs(query))
+        {
+            if (!run.Cjk)
+                Add(new FtsTerm(run.Text, Prefix: false));
+            else if (run.Elements!.Count == 1)
+                Add(new FtsTerm(run.Elements[0], Prefix: true));
+            else
+            {
+                for (int i = 0; i + 1 < run.Elements.Count; i++)
+                    Add(new FtsTerm(run.Elements[i] + run.Elements[i + 1], Prefix: false));
+            }
+        }
+        return terms;
+
+        void Add(FtsTerm term)
+        {
+            if (seen.Add(term))
+                terms.Add(term);
+        }
+    }
+
+    /// <summary>
+    /// A MATCH expression for a user's query: every term quoted (so no FTS5 syntax from the user is ever interpreted),
+    /// joined by <c>OR</c> (or <c>AND</c>). Returns the empty string when the query has no searchable character; do not
+    /// run MATCH with it (FTS5 rejects an empty expression).
+    /// </summary>
+    public static string ToMatchQuery(string query, FtsMatchMode mode = FtsMatchMode.Any)
+    {
+        IReadOnlyList<FtsTerm> terms = QueryTerms(query);
+        return string.Join(mode == FtsMatchMode.Any ? " OR " : " AND ", terms.Select(t => t.ToFts5()));
+    }
+
+    private readonly record struct Run(bool Cjk, string Text, List<string>? Elements);
+
+    /// <summary>
+    /// Whether the whitespace at <paramref name="start"/> is a single line break (with indentation at most) followed by
+    /// a CJK character: Japanese and Chinese text wrapped at a fixed width (PDF lines, plain text) has no word break
+    /// there. <paramref name="next"/> is the position after the whitespace.
+    /// </summary>
+    private static bool JoinsWrappedLine(string text, int start, out int next)
+    {
+        int newlines = 0;
+        next = start;
+        while (next < text.Length && char.IsWhiteSpace(text[next]))
+        {
+            if (text[next] == '\n')
+                newlines++;
+            next++;
+        }
+        return newlines == 1 && next < text.Length && ScriptDetector.IsCjk(text, next, fromEnd: false);
+    }
+
+    private static List<Run> Runs(string text)
+    {
+        string folded = WidthFolding.Fold(text);
+        var word = new StringBuilder();
+        List<string>? cjk = null;
+        Span<char> buffer = stackalloc char[2];
+        var runs = new List<Run>();
+        for (int i = 0; i < folded.Length;)
+        {
+            Rune.DecodeFromUtf16(folded.AsSpan(i), out Rune rune, out int length);
+            if (cjk is { Count: > 0 } && Rune.IsWhiteSpace(rune) && JoinsWrappedLine(folded, i, out int next))
+            {
+                i = next; // Japanese hard-wrapped at a line end: the run goes on
+                continue;
+            }
+            i += length;
+            UnicodeCategory category = Rune.GetUnicodeCategory(rune);
+            bool mark = category is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
+            if (mark && cjk is { Count: > 0 })
+            {
+                cjk[^1] += rune.ToString(); // a mark stays with the character it modifies
+                continue;
+            }
+            if (ScriptDetector.IsCjk(rune))
+            {
+                FlushWord();
+                cjk ??= [];
+                cjk.Add(rune.ToString());
+                continue;
+            }
+            if (Rune.IsLetterOrDigit(rune) || (mark && word.Length > 0))
+            {
+                FlushCjk();
+                int n = Rune.ToLowerInvariant(rune).EncodeToUtf16(buffer);
+                word.Append(buffer[..n]);
+                continue;
+            }
+            FlushWord();
+            FlushCjk();
+        }
+        FlushWord();
+        FlushCjk();
+        return runs;
+
+        void FlushWord()
+        {
+            if (word.Length > 0)
+            {
+                runs.Add(new Run(false, word.ToString(), null));
+                word.Clear();
+            }
+        }
+
+        void FlushCjk()
+        {
+            if (cjk is { Count: > 0 })
+            {
+                runs.Add(new Run(true, "", cjk));
+                cjk = null;
+            }
+        }
+    }
+}
+
+/// <summary>One term of a lexical query.</summary>
+/// <param name="Text">The token as indexed (lower case, folded).</param>
+/// <param name="Prefix">Match every token that starts with <paramref name="Text"/> (used for single CJK characters).</param>
+public readonly record struct FtsTerm(string Text, bool Prefix)
+{
+    /// <summary>The term as an FTS5 string, quoted, with <c>*</c> for a prefix.</summary>
+    public string ToFts5() => "\"" + Text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" + (Prefix ? "*" : "");
+}

@@ -1,0 +1,106 @@
+using System.Text.Json.Nodes;
+using BitSieve.Storage.Filters;
+using BitSieve.Tests.Engine;
+
+namespace BitSieve.Tests.Storage;
+
+/// <summary>BM25 over a collection's text field (English and Japanese), kept in step with writes, and hybrid fusion.</summary>
+public sealed class LexicalSearchTests : IDisposable
+{
+    private const int Dim = 8;
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "bitsieve-lexical-" + Guid.NewGuid().ToString("N"));
+
+    private static readonly string[] Texts =
+    [
+        "The write-ahead log keeps every acknowledged write.",
+        "Compaction rewrites the columns without tombstones.",
+        "東京は日本の首都です。",
+        "京都には古いお寺がたくさんあります。",
+        "犬が公園を走っています。",
+        "Packages are installed with apt on Debian.",
+    ];
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
+
+    private Collection Build(Database db)
+    {
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim });
+        var vectors = TestData.Gaussian(Texts.Length, Dim, seed: 4);
+        c.Upsert(Texts.Select((t, i) => new Point((ulong)i, vectors.AsMemory(i * Dim, Dim), new JsonObject { ["text"] = t, ["lang"] = i is >= 2 and <= 4 ? "ja" : "en" })).ToList());
+        c.CreatePayloadIndex("text", "text");
+        return c;
+    }
+
+    [Theory]
+    [InlineData("tombstones", 1UL)]
+    [InlineData("package", 5UL)] // stemmed: packages
+    [InlineData("東京", 2UL)]
+    [InlineData("京都", 3UL)]
+    [InlineData("犬", 4UL)]
+    public void Text_search_finds_english_and_japanese_words(string query, ulong expected)
+    {
+        using var db = Database.Open(_dir);
+        var c = Build(db);
+        var hits = c.SearchText(query, k: 3).Hits;
+        Assert.NotEmpty(hits);
+        Assert.Equal(expected, hits[0].Id.Number);
+        Assert.Equal(Texts[(int)expected], hits[0].Payload!["text"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void The_lexical_index_follows_writes_and_recovery()
+    {
+        var db = Database.Open(_dir);
+        var c = Build(db);
+        c.Delete([2UL]);
+        c.SetPayload(PointSelector.ByIds([5UL]), new JsonObject { ["text"] = "Nothing about software here." });
+        c.Upsert([new Point(9UL, TestData.Gaussian(1, Dim, 5), new JsonObject { ["text"] = "東京タワーは高い。" })]);
+        Assert.Equal([9UL], c.SearchText("東京").Hits.Select(h => h.Id.Number));
+        Assert.Empty(c.SearchText("packages").Hits);
+        db.Close(checkpoint: false); // the log replays the writes into the lexical index on reopen
+        using var reopened = Database.Open(_dir);
+        var r = reopened.GetCollection("c");
+        Assert.Equal([9UL], r.SearchText("東京").Hits.Select(h => h.Id.Number));
+        Assert.Equal(["c"], reopened.CollectionNames());
+        Assert.Equal("text", r.Info().PayloadIndexes["text"]);
+    }
+
+    [Fact]
+    public void Filters_apply_to_text_and_hybrid_search()
+    {
+        using var db = Database.Open(_dir);
+        var c = Build(db);
+        var english = Filter.Parse("""{"must":[{"key":"lang","match":{"value":"en"}}]}""");
+        Assert.Empty(c.SearchText("東京", filter: english).Hits);
+        var query = TestData.Gaussian(1, Dim, seed: 9);
+        var hybrid = c.SearchHybrid(query, "東京 tombstones", new SearchOptions { K = 3 }, english).Hits;
+        Assert.Equal(3, hybrid.Count);
+        Assert.All(hybrid, h => Assert.Equal("en", h.Payload!["lang"]!.GetValue<string>()));
+        Assert.Equal(1UL, hybrid[0].Id.Number); // first in both lists? at least first in the lexical one, which fusion rewards
+    }
+
+    [Fact]
+    public void Hybrid_fuses_ranks_from_both_lists()
+    {
+        using var db = Database.Open(_dir);
+        var c = Build(db);
+        // The query vector is point 0's own vector: rank 1 in the vector list; "京都" puts point 3 first lexically.
+        var v = c.Retrieve([0UL], withVector: true)[0].Vector!;
+        var hits = c.SearchHybrid(v, "京都", new SearchOptions { K = 6 }).Hits;
+        Assert.Contains(hits.Take(2), h => h.Id.Number == 0);
+        Assert.Contains(hits.Take(2), h => h.Id.Number == 3);
+        Assert.True(hits[0].Score <= 2.0 / (Collection.RrfK + 1));
+    }
+
+    [Fact]
+    public void Text_search_without_a_text_index_is_a_clear_error()
+    {
+        using var db = Database.Open(_dir);
+        var c = db.CreateCollection("plain", new CollectionOptions { Dimension = Dim });
+        var e = Assert.Throws<InvalidOperationException>(() => c.SearchText("x"));
+        Assert.Contains("text", e.Message, StringComparison.Ordinal);
+    }
+}
