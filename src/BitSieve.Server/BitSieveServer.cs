@@ -77,6 +77,7 @@ public sealed class BitSieveServer : IAsyncDisposable
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(database);
             builder.Services.AddSingleton<ServerMetrics>();
+            builder.Services.AddSingleton<V1.Embedders>();
             builder.Services.AddOpenApi(OpenApiDocs.Configure);
             builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
                 .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", ServerMetrics.MeterName)
@@ -88,6 +89,7 @@ public sealed class BitSieveServer : IAsyncDisposable
             app.MapOpenApi("/openapi/{documentName}.json");
             MapService(app);
             QdrantApi.Map(app);
+            V1.V1Api.Map(app);
             app.MapFallback("{*path}", (HttpContext context) =>
             {
                 throw ApiException.NotFound($"{context.Request.Method} {context.Request.Path} is not an endpoint of this server (BitSieve serves a subset of Qdrant's REST API and its own /v1 API; see /docs)");

@@ -31,6 +31,9 @@ public sealed record ServerOptions
     /// <summary>The embedding model of the <c>/v1</c> text API (a name or path for <c>EmbeddingModels.Create</c>; default MiniLM).</summary>
     public string? EmbeddingModel { get; init; }
 
+    /// <summary>The embedding cache's folder (default: the one every command shares, see <c>EmbeddingCache.DefaultDirectory</c>).</summary>
+    public string? EmbeddingCacheDirectory { get; init; }
+
     /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
     public void Validate()
     {

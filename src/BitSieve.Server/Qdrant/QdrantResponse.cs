@@ -65,6 +65,18 @@ internal sealed class QdrantResponse(Action<Utf8JsonWriter> writeResult) : IResu
         await context.Response.BodyWriter.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }
 
+    /// <summary>A plain JSON answer (the /v1 API's), written by a delegate with the same writer options.</summary>
+    internal sealed class Plain(Action<Utf8JsonWriter> write) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status200OK;
+            httpContext.Response.ContentType = "application/json";
+            using (var writer = new Utf8JsonWriter(httpContext.Response.BodyWriter, WriterOptions)) write(writer);
+            await httpContext.Response.BodyWriter.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Qdrant's <c>Record</c>: <c>{"id","payload","vector"}</c>, null where not asked for.</summary>
     public static void WriteRecord(Utf8JsonWriter w, PointRecord point, WithPayloadInterface withPayload)
     {
