@@ -27,6 +27,7 @@ public static class Program
             CompactCommand.Create(),
             BenchStorageCommand.Create(),
             EmbedCommand.Create(),
+            ServeCommand.Create(),
         };
 
         var parsed = root.Parse(args);
