@@ -4,6 +4,7 @@ using BitSieve.Cli;
 namespace BitSieve.Tests.Cli;
 
 /// <summary><c>bitsieve index</c>, <c>search</c> and <c>ask</c> with the built-in model on a small folder: incremental runs, bad files, output shapes.</summary>
+[Collection(CacheDirectoryCollection.Name)]
 public sealed class IndexSearchTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "bitsieve-index-" + Guid.NewGuid().ToString("N"));
