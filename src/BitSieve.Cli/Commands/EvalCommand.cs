@@ -26,7 +26,8 @@ public static class EvalCommand
           cascade 0.995   the default dynamic cascade (recall@k target 0.995).
           cascade exact   certified bounds: equal to float32 exact up to ties.
           fixed m=M       the top 10*M by the 1-bit estimate, rescored with float32.
-          Hybrid fuses the vector list with BM25's by reciprocal rank fusion, exactly as search and ask do.
+          Hybrid fuses the vector list (50 candidates) with BM25's by reciprocal rank fusion, exactly as search and ask
+          do: for a mostly-CJK query and a model trained on English only, the vector list only fills up BM25's.
         """;
 
     /// <summary>Creates the command.</summary>

@@ -126,7 +126,11 @@ public static class EvalRunner
         if (unanswerable > 5) log.WriteLine($"warning: {unanswerable} labelled queries in all have no overlapping chunk; left out");
 
         string model = collection.GetProperty(FolderIndexer.ModelProperty) ?? settings.Model ?? EmbeddingModels.Default;
-        var vectors = EmbedQueries(model, queries.Select(q => q.Label.Query).ToList(), collection.Dimension, log);
+        var vectors = EmbedQueries(model, queries.Select(q => q.Label.Query).ToList(), collection.Dimension, log, out var modelInfo);
+        // The hybrid rows weigh the vector list per query exactly as search and ask do.
+        var weights = queries.Select(q => SearchCommand.VectorWeight(modelInfo, q.Label.Query)).ToArray();
+        int lexicalFirst = weights.Count(w => w == 0);
+        if (lexicalFirst > 0) log.WriteLine($"hybrid: {lexicalFirst} of {queries.Count} queries are mostly CJK and model {model} is {modelInfo?.Language}-only: its vectors only fill up BM25's list for them");
 
         var vectorSettings = new (string Name, SearchOptions Options)[]
         {
@@ -146,7 +150,7 @@ public static class EvalRunner
                 {
                     "vector" => i => collection.Search(vectors[i], options),
                     "lexical" => i => collection.SearchText(queries[i].Label.Query, K),
-                    _ => i => collection.SearchHybrid(vectors[i], queries[i].Label.Query, options),
+                    _ => i => collection.SearchHybrid(vectors[i], queries[i].Label.Query, options, vectorWeight: weights[i]),
                 };
                 var metrics = new MetricTotals();
                 var tops = new List<PointId[]>(queries.Count);
@@ -226,10 +230,11 @@ public static class EvalRunner
         return spans;
     }
 
-    private static float[][] EmbedQueries(string model, List<string> queries, int dimension, TextWriter log)
+    private static float[][] EmbedQueries(string model, List<string> queries, int dimension, TextWriter log, out EmbeddingModelInfo? info)
     {
         using var cache = EmbeddingCache.Open();
         using var embedder = EmbeddingModels.Create(model, new EmbeddingModelOptions { Cache = cache });
+        info = embedder.GetService<EmbeddingModelInfo>();
         var vectors = new float[queries.Count][];
         const int batch = 64;
         var clock = Stopwatch.StartNew();

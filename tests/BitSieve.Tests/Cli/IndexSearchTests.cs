@@ -113,6 +113,20 @@ public sealed class IndexSearchTests : IDisposable
         Assert.Equal("京都のお寺", JsonDocument.Parse(lines[1]).RootElement.GetProperty("query").GetString());
     }
 
+    [Theory]
+    [InlineData("en", "パッケージ管理", 0)] // an English-only model and a Japanese question: BM25 first
+    [InlineData("en", "apt の使い方", 0)] // 4 of 7 letters are CJK
+    [InlineData("en", "UEFI ブート", 1)] // 3 of 7
+    [InlineData("en", "How do I install packages?", 1)]
+    [InlineData("ja", "パッケージ管理", 1)]
+    [InlineData("zh-Hans", "软件包管理", 1)]
+    [InlineData(null, "パッケージ管理", 1)] // a model that does not say: it may be multilingual
+    public void Hybrid_search_lets_a_one_language_model_vote_only_on_questions_it_can_read(string? language, string question, double weight)
+    {
+        var model = new BitSieve.Embeddings.EmbeddingModelInfo("m", "id", 4, "", "") { Language = language };
+        Assert.Equal(weight, BitSieve.Cli.Commands.SearchCommand.VectorWeight(model, question));
+    }
+
     [Fact]
     public void Bad_input_gives_clear_errors()
     {
