@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Downloads the Debian Reference (English and Japanese) from the Debian archive and leaves its HTML pages under
-# OUT_DIR/debian-reference/ (default ./.eval-data/, git-ignored). The pages are the source of the labelled retrieval
-# set that BitSieve.Ingest's LabelledSetBuilder builds: one query per section heading, the section's text as the answer.
+# OUT_DIR/debian-reference/en/ and OUT_DIR/debian-reference/ja/ (default OUT_DIR ./.eval-data/, git-ignored), one folder
+# per language so that each can be indexed on its own (`bitsieve eval --folder OUT_DIR/debian-reference/en --lang en`).
+# The pages are the source of the labelled retrieval set that BitSieve.Ingest's LabelledSetBuilder builds: one query
+# per section heading, the section's text as the answer.
 #
 #   scripts/fetch-eval-data.sh [OUT_DIR]
 #
@@ -40,12 +42,13 @@ done
 src="$work/root/usr/share/debian-reference"
 dest="$out/debian-reference"
 rm -rf "$dest"
-mkdir -p "$dest"
+mkdir -p "$dest/en" "$dest/ja"
 # Only the HTML: the packages also hold the whole book as PDF and plain text, which would duplicate every section.
-cp "$src"/*.en.html "$src"/*.ja.html "$dest"/
+cp "$src"/*.en.html "$dest/en/"
+cp "$src"/*.ja.html "$dest/ja/"
 cp "$work/root/usr/share/doc/debian-reference-en/copyright" "$dest/copyright"
 dpkg-deb -f "$work"/debian-reference-en_*.deb Version > "$dest/VERSION"
 
-en=$(find "$dest" -name '*.en.html' | wc -l)
-ja=$(find "$dest" -name '*.ja.html' | wc -l)
-echo "Debian Reference $(cat "$dest/VERSION"): $en English and $ja Japanese HTML pages in $dest"
+en=$(find "$dest/en" -name '*.en.html' | wc -l)
+ja=$(find "$dest/ja" -name '*.ja.html' | wc -l)
+echo "Debian Reference $(cat "$dest/VERSION"): $en English pages in $dest/en, $ja Japanese pages in $dest/ja"

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using BitSieve.Cli.Commands;
 
@@ -16,18 +17,24 @@ public static class Program
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
+        var eval = EvalCommand.Create();
         var root = new RootCommand("BitSieve vector search engine.")
         {
             AskCommand.Create(),
             IndexCommand.Create(),
             SearchCommand.Create(),
+            eval,
             BenchCommand.Create(),
             ImportCommand.Create(),
             InfoCommand.Create(),
             CompactCommand.Create(),
             BenchStorageCommand.Create(),
             EmbedCommand.Create(),
+            ServeCommand.Create(),
         };
+
+        var help = root.Options.OfType<HelpOption>().Single();
+        if (help.Action is HelpAction standard) help.Action = new HelpWithNotes(standard, new Dictionary<Command, string> { [eval] = EvalCommand.MetricsHelp });
 
         var parsed = root.Parse(args);
         if (parsed.Action is ParseErrorAction && parsed.Errors.Count > 0)

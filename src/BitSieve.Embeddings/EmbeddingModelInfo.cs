@@ -15,6 +15,14 @@ namespace BitSieve.Embeddings;
 /// <param name="DocumentPrefix">Text put in front of a document before it is embedded (empty: none).</param>
 public sealed record EmbeddingModelInfo(string Name, string Identity, int Dimensions, string QueryPrefix, string DocumentPrefix)
 {
+    /// <summary>
+    /// The one language the model was trained on, as a tag (<c>en</c> for the built-in models); null for a
+    /// multilingual model or when it is not known (a local folder, an HTTP model). Not part of the cache key: it
+    /// describes the model and changes no vector. Hybrid search lets an English-only model's vectors only fill up
+    /// what BM25 does not find when the question is mostly Chinese or Japanese.
+    /// </summary>
+    public string? Language { get; init; }
+
     /// <summary>The exact text the model encodes for <paramref name="text"/>: the query or document prefix, then the text.</summary>
     public string Prepare(string text, bool isQuery)
     {

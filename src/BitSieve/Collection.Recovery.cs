@@ -119,7 +119,7 @@ public sealed partial class Collection
 
     /// <summary>
     /// Writes a checkpoint: the points database fsynced, the vector index saved (new column files, then the
-    /// manifest swap) and re-opened from those files, and the log emptied. Called with the write gate held.
+    /// manifest swap; its originals are then read from the saved file), and the log emptied. Called with the write gate held.
     /// With <paramref name="compact"/>, the saved index is a compacted copy (no tombstones, re-trained centroid).
     /// Searches continue meanwhile and switch to the new index at once.
     /// </summary>
@@ -132,23 +132,30 @@ public sealed partial class Collection
         string indexDirectory = Path.Combine(_directory, IndexFolder);
         if (compact)
         {
-            using var copy = _index.CompactedCopy();
-            copy.Save(indexDirectory, sequence);
+            var copy = _index.CompactedCopy();
+            try
+            {
+                copy.Save(indexDirectory, sequence);
+            }
+            catch
+            {
+                copy.Dispose();
+                throw;
+            }
+            VectorIndex old;
+            _state.EnterWriteLock();
+            try
+            {
+                old = _index;
+                _index = copy;
+            }
+            finally
+            {
+                _state.ExitWriteLock();
+            }
+            old.Dispose();
         }
-        else _index.Save(indexDirectory, sequence);
-        var reopened = VectorIndex.Open(indexDirectory, verifyOriginals: false);
-        VectorIndex old;
-        _state.EnterWriteLock();
-        try
-        {
-            old = _index;
-            _index = reopened;
-        }
-        finally
-        {
-            _state.ExitWriteLock();
-        }
-        old.Dispose();
+        else _index.Save(indexDirectory, sequence); // afterwards the index reads its originals from the saved file
         _log.Reset();
         _snapshotBytes = FileBytes().Where(f => f.Key is "index" or "originals").Sum(f => f.Value);
     }

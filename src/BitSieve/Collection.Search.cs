@@ -64,10 +64,24 @@ public sealed partial class Collection
     /// each, at least k), fused by reciprocal rank fusion; scores are the fused scores. Use it where neither
     /// method alone serves every language (the built-in models do not understand Japanese; BM25 on bigrams does).
     /// </summary>
+    /// <param name="vector">The query vector.</param>
+    /// <param name="query">The query text, for BM25.</param>
+    /// <param name="options">k and the vector search's quality; null for the defaults.</param>
+    /// <param name="filter">Only points this payload filter selects; null for all.</param>
+    /// <param name="withPayload">Return payloads.</param>
+    /// <param name="withVector">Return stored vectors.</param>
+    /// <param name="candidates">Candidates each list contributes (at least k).</param>
+    /// <param name="vectorWeight">
+    /// The vector list's weight in the fusion, BM25's being 1: a point scores vectorWeight / (RrfK + vector rank) +
+    /// 1 / (RrfK + BM25 rank), ties going to the smaller id. 0 ranks BM25's hits first, in BM25's order, and fills up
+    /// with the vector list's other hits in its order: for a query the embedding model cannot read.
+    /// </param>
     public PointSearchResult SearchHybrid(ReadOnlySpan<float> vector, string query, SearchOptions? options = null, Filter? filter = null,
-        bool withPayload = true, bool withVector = false, int candidates = 50)
+        bool withPayload = true, bool withVector = false, int candidates = 50, double vectorWeight = 1)
     {
         ArgumentNullException.ThrowIfNull(query);
+        if (!double.IsFinite(vectorWeight) || vectorWeight < 0)
+            throw new ArgumentOutOfRangeException(nameof(vectorWeight), vectorWeight, "The vector weight must be a finite number of at least 0.");
         options ??= new SearchOptions();
         options.Validate();
         int pool = Math.Max(options.K, candidates);
@@ -79,10 +93,21 @@ public sealed partial class Collection
             var allowed = where is null ? null : _store.Keys(where);
             var semantic = _index.Search(vector, options with { K = pool }, allowed);
             var lexical = _store.SearchText(query, pool, where);
-            var fused = new Dictionary<ulong, double>();
-            for (int r = 0; r < semantic.Hits.Count; r++) fused[semantic.Hits[r].Id] = 1.0 / (RrfK + r + 1);
-            for (int r = 0; r < lexical.Count; r++) fused[lexical[r].Key] = fused.GetValueOrDefault(lexical[r].Key) + 1.0 / (RrfK + r + 1);
-            var best = fused.OrderByDescending(f => f.Value).ThenBy(f => f.Key).Take(options.K).Select(f => (f.Key, (float)f.Value)).ToList();
+            // Per point: (fused score, the vector list's own term). At weight 0 the vector term orders what the fused
+            // score leaves tied, BM25's misses (the limit of a vanishing weight); otherwise ties go by id, as before.
+            var fused = new Dictionary<ulong, (double Score, double Vector)>();
+            for (int r = 0; r < semantic.Hits.Count; r++)
+            {
+                double term = 1.0 / (RrfK + r + 1);
+                fused[semantic.Hits[r].Id] = (vectorWeight * term, term);
+            }
+            for (int r = 0; r < lexical.Count; r++)
+            {
+                var (score, term) = fused.GetValueOrDefault(lexical[r].Key);
+                fused[lexical[r].Key] = (score + 1.0 / (RrfK + r + 1), term);
+            }
+            var best = fused.OrderByDescending(f => f.Value.Score).ThenByDescending(f => vectorWeight == 0 ? f.Value.Vector : 0).ThenBy(f => f.Key)
+                .Take(options.K).Select(f => (f.Key, (float)f.Value.Score)).ToList();
             return Resolve(best, semantic.Trace, withPayload, withVector);
         }
         finally

@@ -26,6 +26,7 @@ public sealed partial class VectorIndex
         ArgumentException.ThrowIfNullOrEmpty(directory);
         lock (_saveGate)
         {
+            Manifest saved;
             _lock.EnterReadLock();
             try
             {
@@ -48,11 +49,31 @@ public sealed partial class VectorIndex
                 DurableDirectory.Sync(directory);
                 DeleteUnreferenced(directory, manifest);
                 LogSequence = logSequence;
+                saved = manifest;
             }
             finally
             {
                 _lock.ExitReadLock();
             }
+            ServeOriginalsFrom(saved.PathOf(directory, ColumnKind.Originals), saved.Count);
+        }
+    }
+
+    /// <summary>
+    /// After a save, reads originals from the file just written (memory-mapped) instead of the in-memory tail, so a
+    /// long-running writer's memory does not grow with every point it ever added. Skipped if points were added meanwhile.
+    /// </summary>
+    private void ServeOriginalsFrom(string path, int count)
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_disposed || _columns.Count != count) return;
+            _columns.ReplaceOriginals(OriginalStore.Map(path, ColumnFile.HeaderSize, Dimension, count));
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
         }
     }
 
@@ -104,8 +125,10 @@ public sealed partial class VectorIndex
                 if (!ordinals.TryAdd(columns.Ids[ord], ord))
                     throw new CorruptFileException(manifest.PathOf(directory, ColumnKind.Ids),
                         $"point id {columns.Ids[ord]} is live at ordinals {ordinals[columns.Ids[ord]]} and {ord}.", null);
-                collection.AddToSums(columns.Originals.Row(ord), +1);
             }
+            // The drift check's sums come from the manifest: opening never reads the originals.
+            collection._sum = (double[])manifest.LiveSum.Clone();
+            collection._sumSquares = manifest.LiveSumSquares;
             return collection;
         }
         catch
@@ -166,6 +189,8 @@ public sealed partial class VectorIndex
             Trained = _trained,
             LiveAtTraining = _liveAtTraining,
             Centroid = (float[])_quantizer.Centroid.Clone(),
+            LiveSum = (double[])_sum.Clone(),
+            LiveSumSquares = _sumSquares,
             Count = count,
             DeletedCount = c.DeletedCount,
             Columns = files,

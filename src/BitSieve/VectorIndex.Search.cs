@@ -19,7 +19,9 @@ public sealed partial class VectorIndex
     /// </summary>
     private const int DirectScoringRatio = 32;
 
-    /// <summary>Searches with the dynamic cascade (or the fixed-oversampling baseline when options say so).</summary>
+    /// <summary>
+    /// Searches with the dynamic cascade (or, when options say so, the fixed-oversampling baseline or exhaustive float32 scoring).
+    /// </summary>
     /// <param name="query">The query vector.</param>
     /// <param name="options">k, quality, threads; null for the defaults.</param>
     /// <param name="allowedKeys">
@@ -48,8 +50,9 @@ public sealed partial class VectorIndex
                     allowed[ord >> 6] |= 1UL << (ord & 63);
                     allowedCount++;
                 }
-                if ((long)allowedCount * DirectScoringRatio < _columns.LiveCount) return ScoreDirectly(q, options.K, allowed);
+                if (options.Exhaustive || (long)allowedCount * DirectScoringRatio < _columns.LiveCount) return ScoreDirectly(q, options.K, allowed);
             }
+            if (options.Exhaustive) return ScanExact(q, options.K, options.Threads);
             var cascade = NewCascade(q, options, allowed);
             int parts = Math.Max(1, Math.Min(options.Threads, count / Cascade.Block));
             var states = new T1State[parts];
@@ -77,6 +80,7 @@ public sealed partial class VectorIndex
     {
         options ??= new SearchOptions();
         options.Validate();
+        if (options.Exhaustive) return SearchExactBatch(queries, options.K, options.Threads);
         return RunBatch(queries, options.Threads, (prepared, first, size, results) =>
         {
             int count = _columns.Count;
@@ -107,26 +111,32 @@ public sealed partial class VectorIndex
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            long t0 = Stopwatch.GetTimestamp();
-            int count = _columns.Count;
-            int parts = Math.Max(1, Math.Min(threads, count / ExactBlock));
-            int per = (count + parts - 1) / parts;
-            var tops = new TopK[parts];
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
-            {
-                var top = tops[p] = new TopK(k);
-                int end = Math.Min(count, (p + 1) * per);
-                for (int ord = p * per; ord < end; ord++)
-                    if (!_columns.IsDeleted(ord)) top.Add(ExactScore(ord, q), ord);
-            });
-            for (int p = 1; p < parts; p++) tops[0].Merge(tops[p]);
-            var trace = new SearchTrace { T3Seen = _columns.LiveCount, T3Micros = Stopwatch.GetElapsedTime(t0).TotalMicroseconds };
-            return new SearchResult(Cascade.ToHits(tops[0], _columns, Options.Metric), trace);
+            return ScanExact(q, k, threads);
         }
         finally
         {
             _lock.ExitReadLock();
         }
+    }
+
+    /// <summary>Exact scores of every live vector for a prepared query; the caller holds the read lock.</summary>
+    private SearchResult ScanExact(float[] q, int k, int threads)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        int count = _columns.Count;
+        int parts = Math.Max(1, Math.Min(threads, count / ExactBlock));
+        int per = (count + parts - 1) / parts;
+        var tops = new TopK[parts];
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
+        {
+            var top = tops[p] = new TopK(k);
+            int end = Math.Min(count, (p + 1) * per);
+            for (int ord = p * per; ord < end; ord++)
+                if (!_columns.IsDeleted(ord)) top.Add(ExactScore(ord, q), ord);
+        });
+        for (int p = 1; p < parts; p++) tops[0].Merge(tops[p]);
+        var trace = new SearchTrace { T3Seen = _columns.LiveCount, T3Micros = Stopwatch.GetElapsedTime(t0).TotalMicroseconds };
+        return new SearchResult(Cascade.ToHits(tops[0], _columns, Options.Metric), trace);
     }
 
     /// <summary>Exact float32 brute force for many queries, blocked so each original is read once per group of queries.</summary>

@@ -29,7 +29,7 @@ public sealed partial class VectorIndex : IDisposable
     private bool _trained;
     private int _liveAtTraining;
     // Running sums over live points, to see when the data has drifted away from the centroid.
-    private readonly double[] _sum;
+    private double[] _sum;
     private double _sumSquares;
     private bool _disposed;
 

@@ -45,6 +45,7 @@ public sealed class LocalModelTests(ModelFixture models) : IDisposable
         Assert.Equal(256, local.MaximumTokens);
         // Same bytes, same settings: the same cache identity as the built-in model.
         Assert.Equal(models.MiniLm.Info.Identity, local.Info.Identity);
+        Assert.Null(local.Info.Language); // a local folder does not say which languages its model knows
         for (int i = 0; i < Texts.Length; i++)
             Assert.Equal(builtIn[i].Vector.ToArray(), fromFolder[i].Vector.ToArray());
     }

@@ -35,6 +35,8 @@ public sealed class OnnxEmbeddingGeneratorTests(ModelFixture models)
         Assert.Equal(384, metadata?.DefaultModelDimensions);
         var info = models.MiniLm.GetService<EmbeddingModelInfo>();
         Assert.Equal(384, info?.Dimensions);
+        Assert.Equal("en", info?.Language); // trained on English only
+        Assert.Equal("en", models.ArcticXs.Info.Language);
         Assert.Equal(Pooling.Mean, models.MiniLm.Pooling);
         Assert.Equal(256, models.MiniLm.MaximumTokens);
         Assert.Equal(Environment.ProcessorCount, models.MiniLm.IntraOpThreads);

@@ -19,7 +19,10 @@ public enum SearchMode
     /// <summary>BM25 only (words, and character bigrams in CJK text).</summary>
     Lexical,
 
-    /// <summary>Both, fused by reciprocal rank fusion: the default, as neither alone serves English and Japanese.</summary>
+    /// <summary>
+    /// Both, fused by reciprocal rank fusion: the default, as neither alone serves English and Japanese. For a mostly
+    /// CJK question and a model trained on English only, the vector hits only fill up BM25's (<see cref="SearchCommand.VectorWeight"/>).
+    /// </summary>
     Hybrid,
 }
 
@@ -78,8 +81,23 @@ public static class SearchCommand
         if (vector.Length != collection.Dimension)
             throw new UsageException($"the model makes {vector.Length}-dimensional vectors, but collection '{collection.Name}' holds {collection.Dimension}-dimensional ones.");
         var options = new SearchOptions { K = k };
-        return mode == SearchMode.Vector ? collection.Search(vector.Span, options) : collection.SearchHybrid(vector.Span, question, options);
+        return mode == SearchMode.Vector
+            ? collection.Search(vector.Span, options)
+            : collection.SearchHybrid(vector.Span, question, options, vectorWeight: VectorWeight(embedder.GetService<EmbeddingModelInfo>(), question));
     }
+
+    /// <summary>
+    /// The vector list's weight in hybrid search: 0 when the model was trained on one language that is not Chinese,
+    /// Japanese or Korean and the question is mostly CJK (<see cref="ScriptDetector.IsMostlyCjk"/>), else 1. Such a
+    /// model's vectors of CJK text carry little meaning (on the Japanese Debian Reference, all-MiniLM-L6-v2 alone
+    /// finds a relevant passage in the top 10 for 30 % of the questions, BM25 for 99 %), so an equal vote drags good
+    /// BM25 answers down; at 0 its hits only fill up what BM25 does not find.
+    /// </summary>
+    public static double VectorWeight(EmbeddingModelInfo? model, string question) =>
+        model?.Language is { } language && !IsCjkLanguage(language) && ScriptDetector.IsMostlyCjk(question) ? 0 : 1;
+
+    private static bool IsCjkLanguage(string tag) =>
+        tag.Split('-')[0].ToLowerInvariant() is "ja" or "zh" or "ko";
 
     private static void Print(string question, PointSearchResult result, TextWriter output)
     {

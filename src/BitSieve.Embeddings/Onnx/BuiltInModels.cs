@@ -6,6 +6,9 @@ namespace BitSieve.Embeddings.Onnx;
 /// </summary>
 public static class BuiltInModels
 {
+    // Both were trained on English text only: their vectors of Japanese or Chinese text carry little meaning, which
+    // their EmbeddingModelInfo.Language ("en") tells hybrid search.
+
     /// <summary>all-MiniLM-L6-v2: 384 dimensions, mean pooling, trained on 256 word pieces. The default model.</summary>
     public const string MiniLm = "minilm";
 
@@ -40,7 +43,7 @@ public static class BuiltInModels
         // The resources of package P are named P.Resources.model.onnx and P.Resources.vocab.txt.
         var bytes = ManifestResourceFile.Read(dll, $"{package}.Resources.model.onnx", $"{package}.Resources.vocab.txt");
         return new OnnxModelSource(name.ToLowerInvariant(), bytes[0], bytes[1], TokenizerFormat.Vocabulary, Lowercase: true,
-            pooling, maximumTokens, queryPrefix, DocumentPrefix: "");
+            pooling, maximumTokens, queryPrefix, DocumentPrefix: "", Language: "en");
     }
 
     /// <summary>The vocabulary (vocab.txt) of a built-in model, one piece a line.</summary>

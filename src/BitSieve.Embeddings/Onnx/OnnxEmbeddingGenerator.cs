@@ -94,7 +94,10 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         string contentHash = Convert.ToHexStringLower(hash.GetCurrentHash());
         string identity = $"onnx:{contentHash}:{(source.Lowercase ? "lower" : "cased")}:{Pooling.ToString().ToLowerInvariant()}:{maximumTokens}:{(Normalize ? "l2" : "raw")}";
         Info = new EmbeddingModelInfo(source.Name, identity, dimensions,
-            options.QueryPrefix ?? source.QueryPrefix, options.DocumentPrefix ?? source.DocumentPrefix);
+            options.QueryPrefix ?? source.QueryPrefix, options.DocumentPrefix ?? source.DocumentPrefix)
+        {
+            Language = source.Language,
+        };
         _metadata = new EmbeddingGeneratorMetadata("onnxruntime", null, source.Name, dimensions);
     }
 

@@ -20,4 +20,5 @@ internal sealed record OnnxModelSource(
     Pooling Pooling,
     int MaximumTokens,
     string QueryPrefix,
-    string DocumentPrefix);
+    string DocumentPrefix,
+    string? Language = null);

@@ -3,6 +3,7 @@ using System.IO.Hashing;
 using System.Text;
 using System.Text.Json.Nodes;
 using BitSieve.Ingest.Chunking;
+using BitSieve.Ingest.Documents;
 using BitSieve.Ingest.Loading;
 using BitSieve.Ingest.Scanning;
 using BitSieve.Storage.Filters;
@@ -107,15 +108,7 @@ public sealed class FolderIndexer
             }
             else
             {
-                var pieces = _chunker.Chunk(loaded.Document);
-                var vectors = await _embedder.GenerateAsync(pieces.Select(c => c.Text), cancellationToken: cancellationToken).ConfigureAwait(false);
-                var points = new List<Point>(pieces.Count);
-                for (int i = 0; i < pieces.Count; i++)
-                    points.Add(new Point(ChunkId(file.RelativePath, i), vectors[i].Vector, Payload(pieces[i], file)));
-                _collection.Delete(BySource(file.RelativePath));
-                for (int start = 0; start < points.Count; start += Collection.MaxBatch)
-                    _collection.Upsert(points.GetRange(start, Math.Min(Collection.MaxBatch, points.Count - start)));
-                chunks += points.Count;
+                chunks += await StoreAsync(loaded.Document, file.RelativePath, file.Hash, cancellationToken).ConfigureAwait(false);
             }
             done++;
         }
@@ -130,6 +123,34 @@ public sealed class FolderIndexer
             Chunks = chunks,
             Elapsed = clock.Elapsed,
         };
+    }
+
+    /// <summary>
+    /// Indexes one document held in memory (not a file of a folder) under <paramref name="source"/>: its old chunks are
+    /// removed and its new ones embedded and stored, exactly as <see cref="IndexAsync"/> stores a file. Returns the
+    /// number of chunks. <paramref name="contentHash"/> is stored as <c>file_hash</c>. Note that indexing a folder into
+    /// the same collection later removes the sources the folder does not hold.
+    /// </summary>
+    public async Task<int> IndexDocumentAsync(ExtractedDocument document, string source, string contentHash, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentException.ThrowIfNullOrEmpty(source);
+        ArgumentNullException.ThrowIfNull(contentHash);
+        EnsureIndexes();
+        return await StoreAsync(document, source, contentHash, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<int> StoreAsync(ExtractedDocument document, string source, string hash, CancellationToken cancellationToken)
+    {
+        var pieces = _chunker.Chunk(document);
+        var vectors = await _embedder.GenerateAsync(pieces.Select(c => c.Text), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var points = new List<Point>(pieces.Count);
+        for (int i = 0; i < pieces.Count; i++)
+            points.Add(new Point(ChunkId(source, i), vectors[i].Vector, Payload(pieces[i], source, hash)));
+        _collection.Delete(BySource(source));
+        for (int start = 0; start < points.Count; start += Collection.MaxBatch)
+            _collection.Upsert(points.GetRange(start, Math.Min(Collection.MaxBatch, points.Count - start)));
+        return points.Count;
     }
 
     /// <summary>The files the collection holds chunks of: source → content hash.</summary>
@@ -166,15 +187,15 @@ public sealed class FolderIndexer
         return new PointId(new Guid(hash));
     }
 
-    private static JsonObject Payload(TextChunk chunk, ScannedFile file) => new()
+    private static JsonObject Payload(TextChunk chunk, string source, string hash) => new()
     {
-        ["source"] = file.RelativePath,
+        ["source"] = source,
         ["start"] = chunk.Start,
         ["end"] = chunk.End,
         ["text"] = chunk.Text,
         ["headings"] = new JsonArray(chunk.HeadingPath.Select(h => (JsonNode)h).ToArray()),
         ["page"] = chunk.Page,
         ["chunk"] = chunk.Index,
-        ["file_hash"] = file.Hash,
+        ["file_hash"] = hash,
     };
 }

@@ -15,6 +15,14 @@ public sealed record SearchOptions
     /// </summary>
     public int? Oversampling { get; init; }
 
+    /// <summary>
+    /// When true, every vector (every one a filter allows) is scored with its float32 original: the brute-force
+    /// baseline that the quantized methods are measured against (as <see cref="VectorIndex.SearchExact"/>), available
+    /// through every search entry point, hybrid search included. <see cref="Quality"/> is not used; <see cref="Oversampling"/>
+    /// must be unset.
+    /// </summary>
+    public bool Exhaustive { get; init; }
+
     /// <summary>Threads a search (or a batch) may use.</summary>
     public int Threads { get; init; } = 1;
 
@@ -23,6 +31,8 @@ public sealed record SearchOptions
         if (K < 1) throw new ArgumentOutOfRangeException(nameof(K), K, "K must be at least 1.");
         if (K > 100_000) throw new ArgumentOutOfRangeException(nameof(K), K, "K must be at most 100000.");
         if (Oversampling is < 1) throw new ArgumentOutOfRangeException(nameof(Oversampling), Oversampling, "Oversampling must be at least 1.");
+        if (Exhaustive && Oversampling is not null)
+            throw new ArgumentException("Exhaustive search scores every vector exactly; it takes no Oversampling.", nameof(Oversampling));
         if (Quality.RecallTarget <= 0)
             throw new ArgumentOutOfRangeException(nameof(Quality), "Quality is uninitialized; use Quality.Default, Quality.Recall(target) or Quality.Exact.");
         if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1.");

@@ -48,6 +48,11 @@ internal sealed class Manifest
     public required bool Trained { get; init; }
     public required int LiveAtTraining { get; init; }
     public required float[] Centroid { get; init; }
+
+    /// <summary>Σ of the live vectors (as stored) and Σ of their squared norms: the drift check's running sums, so an
+    /// open need not read the originals to rebuild them.</summary>
+    public required double[] LiveSum { get; init; }
+    public required double LiveSumSquares { get; init; }
     public required int Count { get; init; }
     public required int DeletedCount { get; init; }
     public required IReadOnlyDictionary<ColumnKind, ColumnEntry> Columns { get; init; }
@@ -88,6 +93,8 @@ internal sealed class Manifest
             Trained = Trained,
             LiveAtTraining = LiveAtTraining,
             Centroid = Centroid,
+            LiveSum = LiveSum,
+            LiveSumSquares = LiveSumSquares,
             Count = Count,
             DeletedCount = DeletedCount,
             Columns = ColumnNames.ToDictionary(c => c.Name, ManifestColumn? (c) => new ManifestColumn
@@ -172,6 +179,8 @@ internal sealed class Manifest
             throw Corrupt(path, $"the centroid has {data.Centroid?.Length ?? 0} components where the dimension is {data.Dimension}.");
         foreach (float c in data.Centroid)
             if (!float.IsFinite(c)) throw Corrupt(path, "the centroid holds a number that is not finite.");
+        if (data.LiveSum is null || data.LiveSum.Length != data.Dimension || !data.LiveSum.All(double.IsFinite) || !double.IsFinite(data.LiveSumSquares))
+            throw Corrupt(path, "the live sums are missing, of the wrong length, or not finite.");
         if (data.Count < 0 || data.Count > Array.MaxLength / ((data.Dimension + 63) >> 6) / (data.Bits - 1))
             throw Corrupt(path, $"count {data.Count} is impossible.");
         if (data.DeletedCount < 0 || data.DeletedCount > data.Count)
@@ -209,6 +218,8 @@ internal sealed class Manifest
             Trained = data.Trained,
             LiveAtTraining = data.LiveAtTraining,
             Centroid = data.Centroid,
+            LiveSum = data.LiveSum!,
+            LiveSumSquares = data.LiveSumSquares,
             Count = data.Count,
             DeletedCount = data.DeletedCount,
             Columns = columns,
@@ -262,6 +273,8 @@ internal sealed class ManifestData
     [JsonRequired] public bool Trained { get; set; }
     [JsonRequired] public int LiveAtTraining { get; set; }
     [JsonRequired] public float[]? Centroid { get; set; }
+    [JsonRequired] public double[]? LiveSum { get; set; }
+    [JsonRequired] public double LiveSumSquares { get; set; }
     [JsonRequired] public int Count { get; set; }
     [JsonRequired] public int DeletedCount { get; set; }
     [JsonRequired] public Dictionary<string, ManifestColumn?>? Columns { get; set; }

@@ -101,6 +101,14 @@ internal sealed class VectorColumns : IDisposable
     }
 
     /// <summary>Restores the count and tombstones after the arrays were loaded from disk.</summary>
+    /// <summary>Swaps the originals store (same rows, now read from a file); the old one is released.</summary>
+    public void ReplaceOriginals(OriginalStore originals)
+    {
+        var old = Originals;
+        Originals = originals;
+        old.Dispose();
+    }
+
     public void SetLoaded(int count, int deletedCount)
     {
         Count = count;

@@ -4,6 +4,7 @@ using BitSieve.Cli;
 namespace BitSieve.Tests.Cli;
 
 /// <summary><c>bitsieve index</c>, <c>search</c> and <c>ask</c> with the built-in model on a small folder: incremental runs, bad files, output shapes.</summary>
+[Collection(CacheDirectoryCollection.Name)]
 public sealed class IndexSearchTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "bitsieve-index-" + Guid.NewGuid().ToString("N"));
@@ -110,6 +111,20 @@ public sealed class IndexSearchTests : IDisposable
         var lines = output.TrimEnd().Split('\n');
         Assert.Equal(2, lines.Length);
         Assert.Equal("京都のお寺", JsonDocument.Parse(lines[1]).RootElement.GetProperty("query").GetString());
+    }
+
+    [Theory]
+    [InlineData("en", "パッケージ管理", 0)] // an English-only model and a Japanese question: BM25 first
+    [InlineData("en", "apt の使い方", 0)] // 4 of 7 letters are CJK
+    [InlineData("en", "UEFI ブート", 1)] // 3 of 7
+    [InlineData("en", "How do I install packages?", 1)]
+    [InlineData("ja", "パッケージ管理", 1)]
+    [InlineData("zh-Hans", "软件包管理", 1)]
+    [InlineData(null, "パッケージ管理", 1)] // a model that does not say: it may be multilingual
+    public void Hybrid_search_lets_a_one_language_model_vote_only_on_questions_it_can_read(string? language, string question, double weight)
+    {
+        var model = new BitSieve.Embeddings.EmbeddingModelInfo("m", "id", 4, "", "") { Language = language };
+        Assert.Equal(weight, BitSieve.Cli.Commands.SearchCommand.VectorWeight(model, question));
     }
 
     [Fact]

@@ -96,6 +96,28 @@ public sealed class LexicalSearchTests : IDisposable
     }
 
     [Fact]
+    public void Hybrid_with_vector_weight_zero_ranks_bm25_hits_first_then_fills_up_with_vector_hits()
+    {
+        using var db = Database.Open(_dir);
+        var c = Build(db);
+        var v = c.Retrieve([0UL], withVector: true)[0].Vector!;
+        var vectorOrder = c.Search(v, new SearchOptions { K = 6, Exhaustive = true }).Hits.Select(h => h.Id.Number).ToList();
+        Assert.Equal(0UL, vectorOrder[0]);
+
+        // "京都" matches point 3 only: it comes first, then every other point in vector order.
+        var hits = c.SearchHybrid(v, "京都", new SearchOptions { K = 6, Exhaustive = true }, vectorWeight: 0).Hits;
+        Assert.Equal([3UL, .. vectorOrder.Where(id => id != 3)], hits.Select(h => h.Id.Number));
+        Assert.Equal(1.0 / (Collection.RrfK + 1), hits[0].Score, 6);
+        Assert.All(hits.Skip(1), h => Assert.Equal(0, h.Score));
+
+        // Weight 1: every point is in the vector list; point 3 adds BM25's first place to its vector term, then point 0.
+        var equal = c.SearchHybrid(v, "京都", new SearchOptions { K = 6, Exhaustive = true }).Hits;
+        Assert.Equal([3UL, 0UL], equal.Take(2).Select(h => h.Id.Number));
+        Assert.Throws<ArgumentOutOfRangeException>(() => c.SearchHybrid(v, "京都", vectorWeight: -1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => c.SearchHybrid(v, "京都", vectorWeight: double.NaN));
+    }
+
+    [Fact]
     public void Text_search_without_a_text_index_is_a_clear_error()
     {
         using var db = Database.Open(_dir);

@@ -1,0 +1,85 @@
+using System.CommandLine;
+using BitSieve.Server;
+
+namespace BitSieve.Cli.Commands;
+
+/// <summary><c>bitsieve serve</c>: the HTTP server (Qdrant-compatible REST API, BitSieve's /v1 API, /metrics, /docs).</summary>
+public static class ServeCommand
+{
+    /// <summary>The environment variable read for the API key when <c>--api-key</c> is not given.</summary>
+    public const string ApiKeyVariable = "BITSIEVE_API_KEY";
+
+    /// <summary>Creates the command.</summary>
+    public static Command Create()
+    {
+        var db = DatabaseArguments.Db();
+        var port = new Option<int>("--port") { Description = "TCP port (default 6333, Qdrant's; 0 picks a free one).", DefaultValueFactory = _ => 6333, HelpName = "PORT" };
+        var host = new Option<string>("--host")
+        {
+            Description = "Address to bind (default 127.0.0.1, loopback only; 0.0.0.0 exposes the server to the network).",
+            DefaultValueFactory = _ => "127.0.0.1",
+            HelpName = "ADDRESS",
+        };
+        var apiKey = new Option<string?>("--api-key")
+        {
+            Description = $"Require this key (api-key header or Authorization: Bearer) on every request but /, /healthz, /readyz, /livez and /docs. Default: ${ApiKeyVariable}, else none.",
+            HelpName = "KEY",
+        };
+        var maxBody = new Option<int>("--max-body-mb") { Description = "Largest request body in MiB (default 32); larger bodies get 413.", DefaultValueFactory = _ => 32, HelpName = "MIB" };
+        var model = new Option<string?>("--model") { Description = "Embedding model of the /v1 text API (default minilm; see bitsieve embed --help).", HelpName = "MODEL" };
+        var command = new Command("serve", "Serve the database over HTTP: a Qdrant-compatible REST API, BitSieve's /v1 text API, OpenAPI at /openapi/v1.json, a reference page at /docs, Prometheus metrics at /metrics.")
+        {
+            db, port, host, apiKey, maxBody, model,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            BitSieveServer? server = null;
+            int code = DatabaseArguments.Run("serve", error, () =>
+            {
+                int mib = parse.GetValue(maxBody);
+                if (mib is < 1 or > 4096) throw new UsageException("--max-body-mb must be between 1 and 4096.");
+                string? key = parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable(ApiKeyVariable);
+                server = BitSieveServer.Create(new ServerOptions
+                {
+                    DatabasePath = parse.GetValue(db)!,
+                    Port = parse.GetValue(port),
+                    Host = parse.GetValue(host)!,
+                    ApiKey = string.IsNullOrEmpty(key) ? null : key,
+                    MaxRequestBodyBytes = (long)mib << 20,
+                    EmbeddingModel = parse.GetValue(model),
+                });
+                return ExitCodes.Ok;
+            });
+            if (server is null) return code;
+            await using (server.ConfigureAwait(false))
+            {
+                try
+                {
+                    await server.StartAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException e)
+                {
+                    error.WriteLine($"bitsieve serve: error: {e.Message}");
+                    return ExitCodes.Failure;
+                }
+                output.WriteLine($"bitsieve serve: listening on {string.Join(", ", server.Addresses)} (database {server.Database.Path}); Ctrl+C stops");
+                output.Flush();
+                // Until Ctrl+C (the command line's token) or SIGTERM (the host's lifetime).
+                using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, server.App.Lifetime.ApplicationStopping);
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+            output.WriteLine("bitsieve serve: stopped; database checkpointed");
+            output.Flush();
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

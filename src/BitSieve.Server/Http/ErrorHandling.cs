@@ -1,0 +1,53 @@
+using BitSieve.Server.Qdrant;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace BitSieve.Server.Http;
+
+/// <summary>
+/// The outermost middleware: stamps the request's start, checks the API key, and turns every failure into an error in
+/// Qdrant's shape (<c>{"status":{"error":"…"},"time":…}</c>) with its status code: <see cref="ApiException"/> as it
+/// says, a body over the limit 413, a collection deleted under a running request 404, anything unexpected 500.
+/// </summary>
+internal sealed class ErrorHandling(RequestDelegate next, ServerOptions options, ILogger<ErrorHandling> logger)
+{
+    private readonly ApiKeyCheck? _apiKey = options.ApiKey is { } key ? new ApiKeyCheck(key) : null;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        RequestTiming.Start(context);
+        if (_apiKey is not null && !ApiKeyCheck.IsOpen(context.Request.Path) && _apiKey.Check(context.Request) is { } denied)
+        {
+            await QdrantResponse.WriteErrorAsync(context, StatusCodes.Status401Unauthorized, denied).ConfigureAwait(false);
+            return;
+        }
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (ApiException e) when (!context.Response.HasStarted)
+        {
+            await QdrantResponse.WriteErrorAsync(context, e.StatusCode, e.Message).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+        {
+            string message = e.StatusCode == StatusCodes.Status413PayloadTooLarge
+                ? $"Payload too large: the request body is larger than this server's limit of {options.MaxRequestBodyBytes} bytes (bitsieve serve --max-body-mb)"
+                : $"Bad request: {e.Message}";
+            await QdrantResponse.WriteErrorAsync(context, e.StatusCode, message).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException) when (!context.Response.HasStarted)
+        {
+            await QdrantResponse.WriteErrorAsync(context, StatusCodes.Status404NotFound, "Not found: the collection was deleted while the request ran").ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nobody reads an answer.
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            logger.LogError(e, "{Method} {Path} failed", context.Request.Method, context.Request.Path);
+            await QdrantResponse.WriteErrorAsync(context, StatusCodes.Status500InternalServerError, $"Service internal error: {e.Message}").ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+using System.Text.Json;
+using BitSieve.Server.Http;
+
+namespace BitSieve.Server.Qdrant.Models;
+
+/// <summary>
+/// Qdrant's <c>CreateCollection</c> body (<c>PUT /collections/{collection_name}</c>), read into BitSieve's
+/// <see cref="CollectionOptions"/>.
+/// </summary>
+/// <remarks>
+/// <para><c>vectors.size</c> and <c>vectors.distance</c> (<c>Cosine</c>, <c>Dot</c>, <c>Euclid</c>) map onto the
+/// dimension and metric. <c>quantization_config</c> picks the precision ladder: <c>scalar</c> (int8) → 8 bits per
+/// dimension in T1 + T2, <c>binary</c> (any encoding) → 4 bits; none → 4 bits (BitSieve always keeps the quantized
+/// tiers and the float32 originals, so there is no unquantized mode). Its tuning fields (<c>quantile</c>,
+/// <c>always_ram</c>, <c>query_encoding</c>, …) are accepted and have no effect.</para>
+/// <para>Accepted and ignored, because they tune Qdrant's storage without changing any answer: <c>shard_number</c>,
+/// <c>replication_factor</c>, <c>write_consistency_factor</c>, <c>on_disk_payload</c>, <c>hnsw_config</c>,
+/// <c>wal_config</c>, <c>optimizers_config</c>, <c>payload</c>, <c>vectors.on_disk</c>, <c>vectors.memory</c>,
+/// <c>vectors.hnsw_config</c>. Refused with a 400 that names them: named vectors, sparse vectors, multivectors,
+/// datatypes other than float32, the Manhattan distance, product and turbo quantization, custom sharding,
+/// <c>init_from</c>, collection <c>metadata</c> and an enabled <c>strict_mode_config</c>.</para>
+/// </remarks>
+internal sealed record CreateCollection(CollectionOptions Options)
+{
+    public static CreateCollection Parse(JsonElement root)
+    {
+        var body = new JsonFields(root, "");
+        if (!body.TryGet("vectors", out var vectors))
+            throw ApiException.BadRequest("`vectors` is required: BitSieve collections hold one dense vector per point, e.g. {\"vectors\":{\"size\":384,\"distance\":\"Cosine\"}} (collections of only sparse vectors are not supported)");
+        body.Unsupported("sparse_vectors", "sparse vectors (`sparse_vectors`)", null, v => v.ValueKind == JsonValueKind.Object && !v.EnumerateObject().Any());
+        body.Unsupported("init_from", "`init_from`");
+        body.Unsupported("metadata", "collection `metadata`", null, v => v.ValueKind == JsonValueKind.Object && !v.EnumerateObject().Any());
+        if (body.String("sharding_method") is { } sharding && sharding != "auto")
+            throw ApiException.NotSupported($"sharding method `{sharding}`", "a BitSieve collection is one shard");
+        if (body.Object("strict_mode_config") is { } strict && strict.Bool("enabled") == true)
+            throw ApiException.NotSupported("strict mode (`strict_mode_config.enabled`)", "use the server's own limits");
+
+        var vectorParams = ParseVectorParams(vectors);
+        int bits = QuantizationBits(vectorParams.TryGet("quantization_config", out var own) ? own : body.TryGet("quantization_config", out var shared) ? shared : default,
+            vectorParams.Has("quantization_config") ? "vectors.quantization_config" : "quantization_config");
+        return new CreateCollection(new CollectionOptions
+        {
+            Dimension = ReadSize(vectorParams),
+            Metric = ReadDistance(vectorParams),
+            Bits = bits,
+        });
+    }
+
+    /// <summary>Qdrant's name of a metric.</summary>
+    public static string DistanceName(Metric metric) => metric switch
+    {
+        Metric.Cosine => "Cosine",
+        Metric.Dot => "Dot",
+        Metric.Euclidean => "Euclid",
+        _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, null),
+    };
+
+    private static JsonFields ParseVectorParams(JsonElement vectors)
+    {
+        var fields = new JsonFields(vectors, "vectors");
+        if (!fields.Element.TryGetProperty("size", out _) && !fields.Element.TryGetProperty("distance", out _))
+        {
+            string names = string.Join(", ", fields.Element.EnumerateObject().Select(p => $"`{p.Name}`"));
+            throw ApiException.NotSupported(names.Length == 0 ? "an empty `vectors` map" : $"named vectors ({names})",
+                "create the collection with one unnamed vector: {\"vectors\":{\"size\":…,\"distance\":…}}");
+        }
+        fields.Unsupported("multivector_config", "multivectors (`vectors.multivector_config`)");
+        if (fields.String("datatype") is { } datatype && datatype != "float32")
+            throw ApiException.NotSupported($"datatype `{datatype}`", "vectors are stored as float32");
+        return fields;
+    }
+
+    private static int ReadSize(JsonFields vectors)
+    {
+        int size = vectors.Count("size") ?? throw ApiException.Format("missing field `vectors.size`");
+        if (size is < 2 or > CollectionOptions.MaxDimension)
+            throw ApiException.Validation("vectors.size", $"value {size} invalid, must be from 2 to {CollectionOptions.MaxDimension}");
+        return size;
+    }
+
+    private static Metric ReadDistance(JsonFields vectors) =>
+        (vectors.String("distance") ?? throw ApiException.Format("missing field `vectors.distance`")) switch
+        {
+            "Cosine" => Metric.Cosine,
+            "Dot" => Metric.Dot,
+            "Euclid" => Metric.Euclidean,
+            "Manhattan" => throw ApiException.NotSupported("the Manhattan distance", "use Cosine, Dot or Euclid"),
+            var other => throw ApiException.Format($"`vectors.distance`: unknown variant `{other}`, expected one of `Cosine`, `Euclid`, `Dot`, `Manhattan`"),
+        };
+
+    private static int QuantizationBits(JsonElement config, string path)
+    {
+        if (config.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null) return 4;
+        var fields = new JsonFields(config, path);
+        if (fields.Object("scalar") is { } scalar)
+        {
+            if (scalar.String("type") is { } type && type != "int8")
+                throw ApiException.Format($"`{path}.scalar.type`: unknown variant `{type}`, expected `int8`");
+            return 8;
+        }
+        if (fields.Has("binary")) return 4;
+        if (fields.Has("product")) throw ApiException.NotSupported("product quantization", "use `scalar` (8 bits per dimension) or `binary` (4 bits)");
+        if (fields.Has("turbo")) throw ApiException.NotSupported("turbo quantization", "use `scalar` (8 bits per dimension) or `binary` (4 bits)");
+        throw ApiException.Format($"`{path}`: expected one of `scalar`, `binary`, `product`");
+    }
+}
+
+/// <summary>Qdrant's <c>CreateFieldIndex</c> body (<c>PUT /collections/{collection_name}/index</c>).</summary>
+internal sealed record CreateFieldIndex(string FieldName, string Schema)
+{
+    /// <summary>The schemas BitSieve indexes.</summary>
+    public static readonly string[] Supported = ["keyword", "integer", "float", "bool", "datetime"];
+
+    public static CreateFieldIndex Parse(JsonElement root)
+    {
+        var body = new JsonFields(root, "");
+        string field = body.String("field_name") ?? throw ApiException.Format("missing field `field_name`");
+        if (!body.TryGet("field_schema", out var schemaValue))
+            throw ApiException.BadRequest("`field_schema` is required (BitSieve does not infer a field's type): one of keyword, integer, float, bool, datetime");
+        string schema = schemaValue.ValueKind switch
+        {
+            JsonValueKind.String => schemaValue.GetString()!,
+            JsonValueKind.Object => new JsonFields(schemaValue, "field_schema").String("type") ?? throw ApiException.Format("missing field `field_schema.type`"),
+            _ => throw body.TypeError("field_schema", "a schema name or an object with `type`", schemaValue),
+        };
+        if (schema is "geo" or "text" or "uuid")
+            throw ApiException.NotSupported($"payload index type `{schema}`",
+                schema == "text" ? "match.text is evaluated as a case-sensitive substring, without an index" : "index a keyword, integer, float, bool or datetime field");
+        if (!Supported.Contains(schema))
+            throw ApiException.Format($"`field_schema`: unknown variant `{schema}`, expected one of `keyword`, `integer`, `float`, `geo`, `text`, `bool`, `datetime`, `uuid`");
+        return new CreateFieldIndex(field, schema);
+    }
+}

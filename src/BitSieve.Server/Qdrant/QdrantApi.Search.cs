@@ -1,0 +1,114 @@
+using System.Text.Json;
+using BitSieve.Server.Http;
+using BitSieve.Server.Metrics;
+using BitSieve.Server.Qdrant.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace BitSieve.Server.Qdrant;
+
+public static partial class QdrantApi
+{
+    private const string SearchDescription =
+        "Scores are Qdrant's: cosine similarity and dot product (higher is closer), Euclidean distance (lower is closer); always exact float32 scores. " +
+        "`params.exact: true` or `params.quantization.ignore: true` → exact search (deterministic bounds, the top k equals brute force up to ties). " +
+        "`params.quantization.oversampling: x` → the fixed-oversampling baseline (top k·⌈x⌉ by the 1-bit estimate, rescored with float32). " +
+        "Otherwise the dynamic cascade runs at the default quality (recall@k ≥ 0.995). `rescore: false` still returns exact scores. " +
+        "`score_threshold` keeps scores ≥ it (Euclid: distances ≤ it).";
+
+    private static void MapSearch(IEndpointRouteBuilder app)
+    {
+        const string hits = """[{"id":7,"version":0,"score":0.87,"payload":{"topic":"storage"},"vector":null}]""";
+
+        app.MapPost("/collections/{collection_name}/points/query", async (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options, ServerMetrics metrics) =>
+        {
+            var collection = db.Get(collection_name);
+            using var body = await Body(request, required: true).ConfigureAwait(false);
+            var search = QueryRequest.Parse(body.RootElement, "", options.MaxLimit);
+            var found = Run(collection, search, metrics);
+            return QdrantResponse.Ok(w => WriteQueryResponse(w, found, search));
+        }).WithTags(SearchTag).WithSummary("Query points (nearest neighbours)").WithDescription(SearchDescription +
+            " `query` is a vector or `{\"nearest\": vector}`; prefetch, fusion, recommend, discover, order_by, formula and point-id queries are refused with 400.")
+            .WithMetadata(new ApiExample("""{"query":[0.2,0.1,0.9,0.7],"limit":3,"filter":{"must":[{"key":"topic","match":{"value":"storage"}}]},"params":{"quantization":{"rescore":true,"oversampling":2.0}},"with_payload":true}""",
+                $$"""{"result":{"points":{{hits}}},"status":"ok","time":0.002}"""));
+
+        app.MapPost("/collections/{collection_name}/points/query/batch", async (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options, ServerMetrics metrics) =>
+        {
+            var collection = db.Get(collection_name);
+            using var body = await Body(request, required: true).ConfigureAwait(false);
+            var searches = SearchBatch.Parse(body.RootElement, query: true, options.MaxBatchSearches, options.MaxLimit);
+            var results = searches.Select(s => Run(collection, s, metrics)).ToList();
+            return QdrantResponse.Ok(w =>
+            {
+                w.WriteStartArray();
+                for (int i = 0; i < results.Count; i++) WriteQueryResponse(w, results[i], searches[i]);
+                w.WriteEndArray();
+            });
+        }).WithTags(SearchTag).WithSummary("Query points in a batch")
+            .WithMetadata(new ApiExample("""{"searches":[{"query":[0.2,0.1,0.9,0.7],"limit":3},{"query":[0.5,0.3,0.1,0.2],"limit":3,"params":{"exact":true}}]}""",
+                $$"""{"result":[{"points":{{hits}}},{"points":[]}],"status":"ok","time":0.004}"""));
+
+        app.MapPost("/collections/{collection_name}/points/search", async (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options, ServerMetrics metrics) =>
+        {
+            var collection = db.Get(collection_name);
+            using var body = await Body(request, required: true).ConfigureAwait(false);
+            var search = SearchRequest.Parse(body.RootElement, "", options.MaxLimit);
+            var found = Run(collection, search, metrics);
+            return QdrantResponse.Ok(w => WriteScoredPoints(w, found, search));
+        }).WithTags(SearchTag).WithSummary("Search points (older API)").WithDescription(SearchDescription + " `vector` and `limit` are required.")
+            .WithMetadata(new ApiExample("""{"vector":[0.2,0.1,0.9,0.7],"limit":3,"params":{"exact":true},"with_payload":["topic"]}""",
+                $$"""{"result":{{hits}},"status":"ok","time":0.002}"""));
+
+        app.MapPost("/collections/{collection_name}/points/search/batch", async (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options, ServerMetrics metrics) =>
+        {
+            var collection = db.Get(collection_name);
+            using var body = await Body(request, required: true).ConfigureAwait(false);
+            var searches = SearchBatch.Parse(body.RootElement, query: false, options.MaxBatchSearches, options.MaxLimit);
+            var results = searches.Select(s => Run(collection, s, metrics)).ToList();
+            return QdrantResponse.Ok(w =>
+            {
+                w.WriteStartArray();
+                for (int i = 0; i < results.Count; i++) WriteScoredPoints(w, results[i], searches[i]);
+                w.WriteEndArray();
+            });
+        }).WithTags(SearchTag).WithSummary("Search points in a batch (older API)")
+            .WithMetadata(new ApiExample("""{"searches":[{"vector":[0.2,0.1,0.9,0.7],"limit":3}]}""", $$"""{"result":[{{hits}}],"status":"ok","time":0.002}"""));
+    }
+
+    /// <summary>Runs one search: the engine's top offset+limit, then the offset and the score threshold applied.</summary>
+    internal static List<ScoredPoint> Run(Collection collection, VectorSearch search, ServerMetrics metrics)
+    {
+        if (search.Vector.Length != collection.Dimension)
+            throw ApiException.WrongInput($"Vector dimension error: expected dim: {collection.Dimension}, got {search.Vector.Length}");
+        PointSearchResult result;
+        try
+        {
+            result = collection.Search(search.Vector, search.Params.ToOptions(search.Offset + search.Limit), search.Filter, search.WithPayload.Enabled, search.WithVector);
+        }
+        catch (ArgumentException e)
+        {
+            throw ApiException.WrongInput(e.Message);
+        }
+        metrics.Search(collection.Name, search.Params.Mode, result.Trace);
+        IEnumerable<ScoredPoint> hits = result.Hits.Skip(search.Offset);
+        if (search.ScoreThreshold is { } threshold)
+            hits = collection.Options.Metric == Metric.Euclidean ? hits.Where(h => h.Score <= threshold) : hits.Where(h => h.Score >= threshold);
+        return hits.ToList();
+    }
+
+    private static void WriteQueryResponse(Utf8JsonWriter w, List<ScoredPoint> hits, VectorSearch search)
+    {
+        w.WriteStartObject();
+        w.WritePropertyName("points");
+        WriteScoredPoints(w, hits, search);
+        w.WriteEndObject();
+    }
+
+    private static void WriteScoredPoints(Utf8JsonWriter w, List<ScoredPoint> hits, VectorSearch search)
+    {
+        w.WriteStartArray();
+        foreach (var hit in hits) QdrantResponse.WriteScoredPoint(w, hit, search.WithPayload);
+        w.WriteEndArray();
+    }
+}

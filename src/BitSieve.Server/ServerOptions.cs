@@ -1,0 +1,49 @@
+namespace BitSieve.Server;
+
+/// <summary>How <c>bitsieve serve</c> runs: where the database is, where to listen, and the request limits.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>The database directory (default <c>./.bitsieve</c>, as every other command).</summary>
+    public string DatabasePath { get; init; } = Database.DefaultDirectory;
+
+    /// <summary>The address to bind: loopback unless told otherwise.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+
+    /// <summary>The TCP port (Qdrant's default, 6333); 0 picks a free one (see <see cref="BitSieveServer.Addresses"/>).</summary>
+    public int Port { get; init; } = 6333;
+
+    /// <summary>When set, every request except <c>/</c>, <c>/healthz</c>, <c>/readyz</c>, <c>/livez</c> and the API reference
+    /// must carry it in the <c>api-key</c> header or as <c>Authorization: Bearer KEY</c>.</summary>
+    public string? ApiKey { get; init; }
+
+    /// <summary>The largest request body, in bytes (default 32 MiB); a larger one is answered 413.</summary>
+    public long MaxRequestBodyBytes { get; init; } = 32L << 20;
+
+    /// <summary>The most results one search may ask for (<c>limit</c> + <c>offset</c>), and the largest scroll page.</summary>
+    public int MaxLimit { get; init; } = 10_000;
+
+    /// <summary>The most points (or ids) one write or retrieval may carry.</summary>
+    public int MaxPointsPerRequest { get; init; } = 10_000;
+
+    /// <summary>The most searches one batch request may carry.</summary>
+    public int MaxBatchSearches { get; init; } = 256;
+
+    /// <summary>The embedding model of the <c>/v1</c> text API (a name or path for <c>EmbeddingModels.Create</c>; default MiniLM).</summary>
+    public string? EmbeddingModel { get; init; }
+
+    /// <summary>The embedding cache's folder (default: the one every command shares, see <c>EmbeddingCache.DefaultDirectory</c>).</summary>
+    public string? EmbeddingCacheDirectory { get; init; }
+
+    /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
+    public void Validate()
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(DatabasePath);
+        ArgumentException.ThrowIfNullOrWhiteSpace(Host);
+        if (Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Port), Port, "The port must be between 0 and 65535.");
+        if (ApiKey is { Length: 0 }) throw new ArgumentException("The API key may not be empty.", nameof(ApiKey));
+        if (MaxRequestBodyBytes < 1024) throw new ArgumentOutOfRangeException(nameof(MaxRequestBodyBytes), MaxRequestBodyBytes, "The body limit must be at least 1 KiB.");
+        if (MaxLimit is < 1 or > Collection.MaxPage) throw new ArgumentOutOfRangeException(nameof(MaxLimit), MaxLimit, $"MaxLimit must be between 1 and {Collection.MaxPage}.");
+        if (MaxPointsPerRequest is < 1 or > Collection.MaxBatch) throw new ArgumentOutOfRangeException(nameof(MaxPointsPerRequest), MaxPointsPerRequest, $"MaxPointsPerRequest must be between 1 and {Collection.MaxBatch}.");
+        if (MaxBatchSearches < 1) throw new ArgumentOutOfRangeException(nameof(MaxBatchSearches), MaxBatchSearches, "MaxBatchSearches must be at least 1.");
+    }
+}

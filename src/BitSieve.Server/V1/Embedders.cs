@@ -1,0 +1,42 @@
+using System.Collections.Concurrent;
+using BitSieve.Embeddings;
+using BitSieve.Embeddings.Caching;
+using Microsoft.Extensions.AI;
+
+namespace BitSieve.Server.V1;
+
+/// <summary>
+/// The embedding models of the /v1 text API, loaded on first use and shared by every request (the generators are
+/// thread-safe), with the shared embedding cache in front of each. A collection is searched with the model it was
+/// indexed with (its <c>embedding_model</c> property); new collections get the server's model.
+/// </summary>
+public sealed class Embedders : IDisposable
+{
+    private readonly ConcurrentDictionary<string, Lazy<IEmbeddingGenerator<string, Embedding<float>>>> _models = new(StringComparer.Ordinal);
+    private readonly Lazy<EmbeddingCache> _cache;
+
+    /// <summary>Creates the registry; <paramref name="options"/> names the model for new collections.</summary>
+    public Embedders(ServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        DefaultModel = string.IsNullOrWhiteSpace(options.EmbeddingModel) ? EmbeddingModels.Default : options.EmbeddingModel;
+        string? cacheDirectory = options.EmbeddingCacheDirectory;
+        _cache = new Lazy<EmbeddingCache>(() => EmbeddingCache.Open(cacheDirectory));
+    }
+
+    /// <summary>The model of new collections.</summary>
+    public string DefaultModel { get; }
+
+    /// <summary>The generator for a model (loaded once).</summary>
+    public IEmbeddingGenerator<string, Embedding<float>> Get(string model) =>
+        _models.GetOrAdd(model, name => new Lazy<IEmbeddingGenerator<string, Embedding<float>>>(
+            () => EmbeddingModels.Create(name, new EmbeddingModelOptions { Cache = _cache.Value }))).Value;
+
+    /// <summary>Disposes the loaded models and the cache.</summary>
+    public void Dispose()
+    {
+        foreach (var model in _models.Values)
+            if (model.IsValueCreated) model.Value.Dispose();
+        if (_cache.IsValueCreated) _cache.Value.Dispose();
+    }
+}

@@ -1,0 +1,278 @@
+using System.Diagnostics;
+using System.IO.Hashing;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using BitSieve.Embeddings;
+using BitSieve.Ingest.Loading;
+using BitSieve.Ingest.Pipeline;
+using BitSieve.Server.Http;
+using BitSieve.Server.Metrics;
+using BitSieve.Server.Qdrant;
+using BitSieve.Storage.Filters;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.AI;
+
+namespace BitSieve.Server.V1;
+
+/// <summary>
+/// BitSieve's own API under <c>/v1</c>: add documents as text (the server chunks and embeds them, as
+/// <c>bitsieve index</c> does a folder) and ask questions in words (vector, lexical or hybrid search), getting back
+/// passages with their source, offsets, headings, score and the cascade's trace. Answers are plain JSON objects;
+/// errors have the Qdrant API's shape, <c>{"status":{"error":"…"},"time":…}</c>.
+/// </summary>
+public static class V1Api
+{
+    private const string Tag = "BitSieve /v1 text API";
+
+    /// <summary>Maps the /v1 endpoints.</summary>
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var v1 = app.MapGroup("/v1").WithTags(Tag);
+
+        v1.MapGet("/collections", (DatabaseService db) => Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("collections");
+            foreach (var collection in db.OpenCollections()) WriteInfo(w, collection);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        })).WithSummary("List collections with their size and model")
+            .WithMetadata(new ApiExample(null, """{"collections":[{"name":"docs","count":1200,"dimension":384,"metric":"cosine","bits":4,"model":"minilm","text_index":true}]}"""));
+
+        v1.MapGet("/collections/{collection}", (string collection, DatabaseService db) =>
+        {
+            var target = db.Get(collection);
+            return Json(w =>
+            {
+                w.WriteStartObject();
+                w.WritePropertyName("info");
+                using (var info = JsonDocument.Parse(target.Info().ToJson())) info.WriteTo(w);
+                w.WriteString("model", target.GetProperty(FolderIndexer.ModelProperty));
+                w.WriteEndObject();
+            });
+        }).WithSummary("Describe a collection: counts, bytes per tier, files, indexes, model");
+
+        v1.MapDelete("/collections/{collection}", (string collection, DatabaseService db) => Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteBoolean("deleted", Database.IsValidName(collection) && db.Database.DeleteCollection(collection));
+            w.WriteEndObject();
+        })).WithSummary("Delete a collection");
+
+        v1.MapPost("/collections/{collection}/documents", AddDocuments).WithSummary("Add documents as text").WithDescription(
+            "Each document is chunked (headings, paragraphs and sentence ends, English and Japanese) and embedded with the collection's model " +
+            "(new collections get the server's, `bitsieve serve --model`), replacing the chunks of the same source. " +
+            "`format`: text (default), markdown or html. The collection is created when missing.")
+            .WithMetadata(new ApiExample("""{"documents":[{"source":"guide/install.md","format":"markdown","text":"# Install\n\nRun `dotnet tool install -g bitsieve`."}]}""",
+                """{"collection":"docs","model":"minilm","chunks":1,"documents":[{"source":"guide/install.md","chunks":1}],"seconds":0.12}"""));
+
+        v1.MapGet("/collections/{collection}/documents", (string collection, DatabaseService db) =>
+        {
+            var target = db.Get(collection);
+            var documents = new SortedDictionary<string, (string? Hash, int Chunks)>(StringComparer.Ordinal);
+            PointId? offset = null;
+            do
+            {
+                var page = target.Scroll(offset, 1000);
+                foreach (var point in page.Points)
+                {
+                    if (point.Payload?["source"] is not JsonValue sourceValue || !sourceValue.TryGetValue(out string? source)) continue;
+                    var (hash, chunks) = documents.GetValueOrDefault(source);
+                    documents[source] = (hash ?? (point.Payload["file_hash"] as JsonValue)?.GetValue<string>(), chunks + 1);
+                }
+                offset = page.NextOffset;
+            }
+            while (offset is not null);
+            return Json(w =>
+            {
+                w.WriteStartObject();
+                w.WriteStartArray("documents");
+                foreach (var (source, (hash, chunks)) in documents)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("source", source);
+                    w.WriteString("hash", hash);
+                    w.WriteNumber("chunks", chunks);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
+        }).WithSummary("List the documents (sources) of a collection, with their chunk counts");
+
+        v1.MapDelete("/collections/{collection}/documents", (string collection, string? source, DatabaseService db) =>
+        {
+            var target = db.Get(collection);
+            if (string.IsNullOrEmpty(source)) throw ApiException.BadRequest("name the document to remove: ?source=…");
+            int deleted = target.Delete(new Filter(Must: [new FieldCondition(PayloadPath.Parse("source"), new MatchKeyword(source))]));
+            return Json(w =>
+            {
+                w.WriteStartObject();
+                w.WriteString("source", source);
+                w.WriteNumber("chunks_deleted", deleted);
+                w.WriteEndObject();
+            });
+        }).WithSummary("Remove a document's chunks (?source=…)");
+
+        v1.MapPost("/collections/{collection}/search", Search).WithSummary("Ask a question in words").WithDescription(
+            "`mode`: hybrid (default: vectors and BM25 fused by reciprocal rank), vector, or lexical. `quality`: \"exact\" or a recall target " +
+            "(default 0.995). `filter`: Qdrant's filter language over the chunks' payloads (source, headings, page, …). " +
+            "Each result has its source, UTF-16 offsets into the document's text, headings, page, text and score; `trace` says what each tier of the cascade did.")
+            .WithMetadata(new ApiExample("""{"query":"how do I install it?","k":3,"mode":"hybrid"}""",
+                """{"query":"how do I install it?","mode":"hybrid","model":"minilm","results":[{"id":"0b6f…","score":0.0325,"source":"guide/install.md","start":0,"end":52,"page":null,"headings":["Install"],"text":"# Install\n\nRun `dotnet tool install -g bitsieve`."}],"trace":{"t1":{"seen":1200,"kept":37,"us":210},"t2":{"seen":37,"kept":12,"us":40},"t3":{"seen":14,"us":30}}}"""));
+    }
+
+    private static async Task<IResult> AddDocuments(string collection, HttpRequest request, DatabaseService db, Embedders embedders, ServerOptions options)
+    {
+        var clock = Stopwatch.StartNew();
+        using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: false).ConfigureAwait(false);
+        var add = AddDocumentsRequest.Parse(body.RootElement, options.MaxPointsPerRequest);
+        var target = OpenOrCreate(collection, db, embedders, out string model);
+        var indexer = new FolderIndexer(target, embedders.Get(model));
+        var counts = new List<(string Source, int Chunks)>();
+        foreach (var document in add.Documents)
+        {
+            byte[] bytes = Encoding.UTF8.GetBytes(document.Text);
+            var loaded = DocumentLoader.Load(bytes, document.Source, document.Format);
+            if (loaded.Document is null || loaded.Document.Text.Trim().Length == 0)
+                throw ApiException.WrongInput($"the document \"{document.Source}\" has no text to index{(loaded.Skip is { } skip ? $": {skip}" : "")}");
+            string hash = Convert.ToHexStringLower(XxHash128.Hash(bytes));
+            counts.Add((document.Source, await indexer.IndexDocumentAsync(loaded.Document, document.Source, hash, request.HttpContext.RequestAborted).ConfigureAwait(false)));
+        }
+        return Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("collection", collection);
+            w.WriteString("model", model);
+            w.WriteNumber("chunks", counts.Sum(c => c.Chunks));
+            w.WriteStartArray("documents");
+            foreach (var (source, chunks) in counts)
+            {
+                w.WriteStartObject();
+                w.WriteString("source", source);
+                w.WriteNumber("chunks", chunks);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteNumber("seconds", clock.Elapsed.TotalSeconds);
+            w.WriteEndObject();
+        });
+    }
+
+    private static async Task<IResult> Search(string collection, HttpRequest request, DatabaseService db, Embedders embedders, ServerOptions options, ServerMetrics metrics)
+    {
+        var target = db.Get(collection);
+        using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: false).ConfigureAwait(false);
+        var search = TextSearchRequest.Parse(body.RootElement, options.MaxLimit);
+        string model = ModelOf(target, embedders);
+        if (search.Mode != TextSearchMode.Vector && !target.Info().PayloadIndexes.Values.Contains("text"))
+            throw ApiException.BadRequest($"collection `{collection}` has no text index (it was not filled by /v1 documents or bitsieve index): search it with \"mode\":\"vector\"");
+
+        PointSearchResult result;
+        if (search.Mode == TextSearchMode.Lexical)
+        {
+            result = target.SearchText(search.Query, search.K, search.Filter);
+        }
+        else
+        {
+            var embedder = embedders.Get(model);
+            var vector = (await embedder.GenerateAsync([search.Query], EmbeddingInput.ForQuery(), request.HttpContext.RequestAborted).ConfigureAwait(false))[0].Vector;
+            if (vector.Length != target.Dimension)
+                throw ApiException.WrongInput($"the model `{model}` makes {vector.Length}-dimensional vectors, but collection `{collection}` holds {target.Dimension}-dimensional ones");
+            var searchOptions = new SearchOptions { K = search.K, Quality = search.Quality };
+            result = search.Mode == TextSearchMode.Vector
+                ? target.Search(vector.Span, searchOptions, search.Filter)
+                : target.SearchHybrid(vector.Span, search.Query, searchOptions, search.Filter);
+        }
+        metrics.Search(collection, "text-" + search.Mode.ToString().ToLowerInvariant(), result.Trace);
+        return Json(w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("query", search.Query);
+            w.WriteString("mode", search.Mode.ToString().ToLowerInvariant());
+            w.WriteString("model", search.Mode == TextSearchMode.Lexical ? null : model);
+            w.WriteStartArray("results");
+            foreach (var hit in result.Hits) WriteHit(w, hit);
+            w.WriteEndArray();
+            w.WritePropertyName("trace");
+            w.WriteRawValue(result.Trace.ToJson());
+            w.WriteEndObject();
+        });
+    }
+
+    /// <summary>A passage: the chunk fields the indexer stores, or the whole payload for points that are not chunks.</summary>
+    private static void WriteHit(Utf8JsonWriter w, ScoredPoint hit)
+    {
+        w.WriteStartObject();
+        w.WritePropertyName("id");
+        hit.Id.WriteTo(w);
+        w.WriteNumber("score", hit.Score);
+        var payload = hit.Payload ?? [];
+        if (payload.ContainsKey("source"))
+        {
+            foreach (string field in new[] { "source", "start", "end", "page", "headings", "text" })
+            {
+                w.WritePropertyName(field);
+                if (payload[field] is { } value) value.WriteTo(w);
+                else w.WriteNullValue();
+            }
+        }
+        else
+        {
+            w.WritePropertyName("payload");
+            payload.WriteTo(w);
+        }
+        w.WriteEndObject();
+    }
+
+    private static string ModelOf(Collection collection, Embedders embedders) =>
+        collection.GetProperty(FolderIndexer.ModelProperty) ?? embedders.DefaultModel;
+
+    private static Collection OpenOrCreate(string name, DatabaseService db, Embedders embedders, out string model)
+    {
+        if (db.Database.CollectionExists(name))
+        {
+            var existing = db.Get(name);
+            model = ModelOf(existing, embedders);
+            if (existing.GetProperty(FolderIndexer.ModelProperty) is null) existing.SetProperty(FolderIndexer.ModelProperty, model);
+            return existing;
+        }
+        if (!Database.IsValidName(name))
+            throw new ApiException(StatusCodes.Status422UnprocessableEntity, $"Validation error in path parameters: [collection: `{name}` is not a valid collection name]");
+        model = embedders.DefaultModel;
+        var embedder = embedders.Get(model);
+        int dimensions = embedder.GetService<EmbeddingModelInfo>()?.Dimensions
+            ?? embedder.GenerateAsync(["dimension probe"]).GetAwaiter().GetResult()[0].Vector.Length;
+        Collection created;
+        try
+        {
+            created = db.Database.CreateCollection(name, new CollectionOptions { Dimension = dimensions });
+        }
+        catch (InvalidOperationException) when (db.Database.CollectionExists(name))
+        {
+            created = db.Get(name); // created by a concurrent request
+        }
+        created.SetProperty(FolderIndexer.ModelProperty, model);
+        return created;
+    }
+
+    private static void WriteInfo(Utf8JsonWriter w, Collection collection)
+    {
+        var info = collection.Info();
+        w.WriteStartObject();
+        w.WriteString("name", info.Name);
+        w.WriteNumber("count", info.Count);
+        w.WriteNumber("dimension", info.Options.Dimension);
+        w.WriteString("metric", info.Options.Metric.ToString().ToLowerInvariant());
+        w.WriteNumber("bits", info.Options.Bits);
+        w.WriteString("model", collection.GetProperty(FolderIndexer.ModelProperty));
+        w.WriteBoolean("text_index", info.PayloadIndexes.Values.Contains("text"));
+        w.WriteEndObject();
+    }
+
+    private static QdrantResponse.Plain Json(Action<Utf8JsonWriter> write) => new(write);
+}

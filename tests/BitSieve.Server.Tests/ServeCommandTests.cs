@@ -1,0 +1,50 @@
+using BitSieve.Cli;
+
+namespace BitSieve.Server.Tests;
+
+/// <summary><c>bitsieve serve</c>'s failures: one line on stderr and the usual exit codes.</summary>
+public sealed class ServeCommandTests
+{
+    [Fact]
+    public void A_bad_host_or_body_limit_is_a_usage_error()
+    {
+        var (code, _, error) = Run("serve", "--db", TempPath(), "--host", "example.com", "--port", "0");
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("bitsieve serve: error: The host must be an IP address", error, StringComparison.Ordinal);
+
+        (code, _, error) = Run("serve", "--db", TempPath(), "--max-body-mb", "0");
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--max-body-mb must be between 1 and 4096", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_database_held_by_another_writer_fails_naming_the_holder()
+    {
+        await using (var host = await ServerHost.StartAsync())
+        {
+            var (code, _, error) = Run("serve", "--db", host.Server.Database.Path, "--port", "0");
+            Assert.Equal(ExitCodes.Failure, code);
+            Assert.Contains("bitsieve serve: error:", error, StringComparison.Ordinal);
+            Assert.Contains(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), error, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Help_lists_the_options()
+    {
+        var (code, output, _) = Run("serve", "--help");
+        Assert.Equal(ExitCodes.Ok, code);
+        foreach (string option in new[] { "--db", "--port", "--host", "--api-key", "--max-body-mb", "--model" })
+            Assert.Contains(option, output, StringComparison.Ordinal);
+    }
+
+    private static string TempPath() => Path.Combine(Path.GetTempPath(), "bitsieve-serve-" + Guid.NewGuid().ToString("N"));
+
+    private static (int Code, string Output, string Error) Run(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int code = Program.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+}

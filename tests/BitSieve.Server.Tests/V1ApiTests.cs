@@ -1,0 +1,122 @@
+using System.Net;
+using System.Text.Json;
+
+namespace BitSieve.Server.Tests;
+
+/// <summary>The /v1 text API with the built-in MiniLM model: add documents as text, ask questions in words.</summary>
+public sealed class V1ApiTests : IAsyncLifetime
+{
+    private ServerHost _host = null!;
+    private string _cache = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cache = Path.Combine(Path.GetTempPath(), "bitsieve-v1-cache-" + Guid.NewGuid().ToString("N"));
+        _host = await ServerHost.StartAsync(new ServerOptions { EmbeddingCacheDirectory = _cache });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        if (Directory.Exists(_cache)) Directory.Delete(_cache, recursive: true);
+    }
+
+    private static string Documents(params (string Source, string Format, string Text)[] documents) =>
+        JsonSerializer.Serialize(new { documents = documents.Select(d => new { source = d.Source, format = d.Format, text = d.Text }) });
+
+    private const string Install = """
+        # Installing BitSieve
+
+        Install the command-line tool with `dotnet tool install --global bitsieve`. It needs the .NET 10 runtime.
+
+        ## Upgrading
+
+        Run `dotnet tool update --global bitsieve` to move to the newest release.
+        """;
+
+    private const string Quantization = """
+        # How quantization works
+
+        Every vector is stored at several precisions: one bit per dimension, a few more bits, and the float32 original.
+        A query spends precision only where the ranking is still uncertain.
+        """;
+
+    private const string Cooking = "Boil the pasta in salted water for nine minutes, then drain it and add the tomato sauce.";
+
+    [Fact]
+    public async Task Documents_added_as_text_answer_questions_in_every_mode_with_sources_and_traces()
+    {
+        var added = await _host.PostAsync("/v1/collections/kb/documents",
+            Documents(("guide/install.md", "markdown", Install), ("guide/quantization.md", "markdown", Quantization), ("notes/pasta.txt", "text", Cooking)));
+        Assert.True(added.Status == HttpStatusCode.OK, added.Text);
+        Assert.Equal("minilm", added.Body.GetProperty("model").GetString());
+        int chunks = added.Body.GetProperty("chunks").GetInt32();
+        Assert.True(chunks >= 3);
+
+        foreach (string mode in new[] { "vector", "lexical", "hybrid" })
+        {
+            var answer = await _host.PostAsync("/v1/collections/kb/search", $$"""{"query":"how do I install the command-line tool?","k":2,"mode":"{{mode}}"}""");
+            Assert.True(answer.Status == HttpStatusCode.OK, answer.Text);
+            var top = answer.Body.GetProperty("results")[0];
+            Assert.Equal("guide/install.md", top.GetProperty("source").GetString());
+            Assert.Contains("dotnet tool install", top.GetProperty("text").GetString(), StringComparison.Ordinal);
+            Assert.Equal("Installing BitSieve", top.GetProperty("headings")[0].GetString());
+            Assert.True(top.GetProperty("end").GetInt32() > top.GetProperty("start").GetInt32());
+            Assert.Equal(mode, answer.Body.GetProperty("mode").GetString());
+            Assert.True(answer.Body.GetProperty("trace").TryGetProperty("t1", out _));
+        }
+        var pasta = await _host.PostAsync("/v1/collections/kb/search", """{"query":"cooking spaghetti","k":1,"mode":"vector","quality":"exact"}""");
+        Assert.Equal("notes/pasta.txt", pasta.Body.GetProperty("results")[0].GetProperty("source").GetString());
+        var filtered = await _host.PostAsync("/v1/collections/kb/search",
+            """{"query":"install","k":5,"filter":{"must":[{"key":"source","match":{"value":"notes/pasta.txt"}}]}}""");
+        Assert.All(filtered.Body.GetProperty("results").EnumerateArray(), r => Assert.Equal("notes/pasta.txt", r.GetProperty("source").GetString()));
+
+        // Re-adding a source replaces its chunks; deleting removes them.
+        (await _host.PostAsync("/v1/collections/kb/documents", Documents(("notes/pasta.txt", "text", Cooking + " Serve hot.")))).Body.GetProperty("chunks").GetInt32();
+        var list = await _host.GetAsync("/v1/collections/kb/documents");
+        Assert.Equal(["guide/install.md", "guide/quantization.md", "notes/pasta.txt"], list.Body.GetProperty("documents").EnumerateArray().Select(d => d.GetProperty("source").GetString()));
+        Assert.Equal(chunks, list.Body.GetProperty("documents").EnumerateArray().Sum(d => d.GetProperty("chunks").GetInt32()));
+        var deleted = await _host.SendAsync(HttpMethod.Delete, "/v1/collections/kb/documents?source=notes/pasta.txt");
+        Assert.Equal(1, deleted.Body.GetProperty("chunks_deleted").GetInt32());
+
+        var collections = await _host.GetAsync("/v1/collections");
+        var kb = collections.Body.GetProperty("collections").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "kb");
+        Assert.Equal(384, kb.GetProperty("dimension").GetInt32());
+        Assert.Equal(chunks - 1, kb.GetProperty("count").GetInt32());
+        Assert.True(kb.GetProperty("text_index").GetBoolean());
+        var info = await _host.GetAsync("/v1/collections/kb");
+        Assert.Equal("minilm", info.Body.GetProperty("model").GetString());
+        Assert.Equal(chunks - 1, info.Body.GetProperty("info").GetProperty("count").GetInt32());
+
+        // The same collection through the Qdrant API: its chunks are ordinary points.
+        var scroll = await _host.PostAsync("/collections/kb/points/scroll", """{"limit":100,"with_payload":["source"]}""");
+        Assert.Equal(chunks - 1, scroll.Result.GetProperty("points").GetArrayLength());
+        Assert.True((await _host.SendAsync(HttpMethod.Delete, "/v1/collections/kb")).Body.GetProperty("deleted").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("/v1/collections/kb2/documents", "{}", HttpStatusCode.BadRequest, "missing field `documents`")]
+    [InlineData("/v1/collections/kb2/documents", "{\"documents\":[{\"source\":\"a\",\"text\":\"  \"}]}", HttpStatusCode.BadRequest, "`documents[0].text` is empty")]
+    [InlineData("/v1/collections/kb2/documents", "{\"documents\":[{\"source\":\"a\",\"text\":\"x\",\"format\":\"pdf\"}]}", HttpStatusCode.BadRequest, "unknown format `pdf`")]
+    [InlineData("/v1/collections/kb2/documents", "{\"documents\":[{\"source\":\"a\",\"text\":\"x\"},{\"source\":\"a\",\"text\":\"y\"}]}", HttpStatusCode.BadRequest, "the source \"a\" appears twice")]
+    [InlineData("/v1/collections/nope/search", "{\"query\":\"x\"}", HttpStatusCode.NotFound, "Not found: Collection `nope` doesn't exist!")]
+    public async Task Bad_requests_are_refused_with_clear_messages(string path, string body, HttpStatusCode status, string message)
+    {
+        (await _host.PostAsync(path, body)).AssertError(status, message);
+        Assert.False((await _host.GetAsync("/collections/kb2/exists")).Result.GetProperty("exists").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Search_parameters_are_checked_and_a_collection_without_text_index_says_so()
+    {
+        await _host.CreateCollectionAsync("vectors", 384);
+        (await _host.PostAsync("/v1/collections/vectors/search", """{"query":"x","mode":"lexical"}""")).AssertError(HttpStatusCode.BadRequest, "has no text index");
+        (await _host.PostAsync("/v1/collections/vectors/search", """{"query":"x","mode":"fuzzy"}""")).AssertError(HttpStatusCode.BadRequest, "unknown mode `fuzzy`");
+        (await _host.PostAsync("/v1/collections/vectors/search", """{"query":"x","quality":2}""")).AssertError(HttpStatusCode.BadRequest, "`quality`: expected \"exact\" or a recall target");
+        (await _host.PostAsync("/v1/collections/vectors/search", """{"query":""}""")).AssertError(HttpStatusCode.BadRequest, "`query` is empty");
+        (await _host.PostAsync("/v1/collections/vectors/search", """{"query":"x","k":0}""")).AssertError(HttpStatusCode.UnprocessableEntity, "k: value 0 invalid");
+        var empty = await _host.PostAsync("/v1/collections/vectors/search", """{"query":"anything","mode":"vector"}""");
+        Assert.Equal(0, empty.Body.GetProperty("results").GetArrayLength());
+        (await _host.SendAsync(HttpMethod.Delete, "/v1/collections/vectors/documents")).AssertError(HttpStatusCode.BadRequest, "?source=");
+    }
+}
