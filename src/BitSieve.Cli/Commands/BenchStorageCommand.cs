@@ -20,10 +20,11 @@ public static class BenchStorageCommand
         var basePath = new Option<string>("--base") { Description = "Base vectors (fvecs) to grow from.", Required = true, HelpName = "B.fvecs" };
         var scaleTo = new Option<int>("--scale-to") { Description = "Vectors to import (the base grown as bench --scale-to does).", DefaultValueFactory = _ => 1_000_000, HelpName = "N" };
         var batch = new Option<int>("--batch") { Description = "Points per durable batch.", DefaultValueFactory = _ => 1000, HelpName = "N" };
+        var measureReopen = new Option<string?>("--measure-reopen") { Description = "Internal: open this database in a fresh process and print the re-open measurements as one JSON line.", Hidden = true };
         var work = new Option<string>("--work") { Description = "Scratch folder for the fvecs file and the database (deleted afterwards).", DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "bitsieve-bench-storage"), HelpName = "DIR" };
-        var command = new Command("bench-storage", "Import throughput in durable batches, re-open time and resident memory by tier.") { basePath, scaleTo, batch, work };
+        var command = new Command("bench-storage", "Import throughput in durable batches, re-open time and resident memory by tier.") { basePath, scaleTo, batch, work, measureReopen };
         command.SetAction(parse => DatabaseArguments.Run("bench-storage", parse.InvocationConfiguration.Error, () =>
-            Execute(parse.GetValue(basePath)!, parse.GetValue(scaleTo), parse.GetValue(batch), parse.GetValue(work)!, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error)));
+            parse.GetValue(measureReopen) is { } reopenDb ? MeasureReopen(reopenDb, parse.GetValue(basePath)!, parse.InvocationConfiguration.Output) : Execute(parse.GetValue(basePath)!, parse.GetValue(scaleTo), parse.GetValue(batch), parse.GetValue(work)!, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error)));
         return command;
     }
 
@@ -45,20 +46,22 @@ public static class BenchStorageCommand
             if (code != ExitCodes.Ok) return code;
             double importSeconds = clock.Elapsed.TotalSeconds;
 
-            GC.Collect();
-            long rcharBefore = ReadBytes();
-            clock.Restart();
-            using var database = Database.Open(db);
-            var collection = database.GetCollection("bench");
-            double reopenSeconds = clock.Elapsed.TotalSeconds;
-            long readByOpen = ReadBytes() - rcharBefore;
-            var info = collection.Info();
-            GC.Collect();
-            long rss = ResidentBytes();
-            var query = baseVectors.Data.AsSpan(0, dim).ToArray();
-            for (int i = 0; i < 20; i++) collection.Search(baseVectors.Data.AsSpan(i * dim, dim), new SearchOptions { K = 10 }, withPayload: false);
-            long rssAfterSearches = ResidentBytes();
-            var b = info.BytesPerVector;
+            // The re-open is measured in a fresh process: nothing of the import is in its memory or its JIT.
+            var child = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+            foreach (string arg in new[] { typeof(BenchStorageCommand).Assembly.Location, "bench-storage", "--base", basePath, "--measure-reopen", db })
+                child.ArgumentList.Add(arg);
+            using var process = Process.Start(child)!;
+            string line = process.StandardOutput.ReadToEnd().Trim().Split('\n')[^1];
+            process.WaitForExit();
+            if (process.ExitCode != 0) throw new InvalidOperationException($"the re-open process failed ({process.ExitCode}).");
+            using var reopen = System.Text.Json.JsonDocument.Parse(line);
+            var m = reopen.RootElement;
+            double reopenSeconds = m.GetProperty("reopen_s").GetDouble();
+            long readByOpen = m.GetProperty("read_bytes").GetInt64();
+            long rss = m.GetProperty("rss").GetInt64(), rssAfterSearches = m.GetProperty("rss_after_searches").GetInt64();
+            long count = m.GetProperty("count").GetInt64(), originalsBytes = m.GetProperty("originals_bytes").GetInt64();
+            var b = new TierBytes(m.GetProperty("t1").GetInt32(), m.GetProperty("t2").GetInt32(), m.GetProperty("factors").GetInt32(), m.GetProperty("t3").GetInt32());
+            var info = (Count: count, FileBytes: new Dictionary<string, long> { ["originals"] = originalsBytes });
 
             string Mb(double bytes) => (bytes / (1 << 20)).ToString("F1", CultureInfo.InvariantCulture);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| points | batch | import s | import points/s | reopen s | bytes read by reopen (MiB) | originals on disk (MiB) |"));
@@ -74,15 +77,36 @@ public static class BenchStorageCommand
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| T3 originals (mapped, on disk) | {b.T3} | {Mb((double)b.T3 * info.Count)} |"));
             output.WriteLine();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"process resident memory after reopen: {Mb(rss)} MiB; after 20 searches: {Mb(rssAfterSearches)} MiB (includes the .NET runtime and the base file read for queries, {Mb(baseVectors.Data.Length * 4.0)} MiB)"));
+                $"re-open process resident memory after the open: {Mb(rss)} MiB; after 20 searches: {Mb(rssAfterSearches)} MiB (includes the .NET runtime and the base file read for queries, {Mb(baseVectors.Data.Length * 4.0)} MiB)"));
             output.Flush();
-            GC.KeepAlive(query);
             return ExitCodes.Ok;
         }
         finally
         {
             Directory.Delete(work, recursive: true);
         }
+    }
+
+    private static int MeasureReopen(string db, string basePath, TextWriter output)
+    {
+        var queries = VecsFile.ReadFvecs(basePath);
+        GC.Collect();
+        long rcharBefore = ReadBytes();
+        var clock = Stopwatch.StartNew();
+        using var database = Database.Open(db);
+        var collection = database.GetCollection("bench");
+        double seconds = clock.Elapsed.TotalSeconds;
+        long read = ReadBytes() - rcharBefore;
+        var info = collection.Info();
+        GC.Collect();
+        long rss = ResidentBytes();
+        int dim = queries.Dimension;
+        for (int i = 0; i < 20; i++) collection.Search(queries.Data.AsSpan(i * dim, dim), new SearchOptions { K = 10 }, withPayload: false);
+        long rssAfter = ResidentBytes();
+        var b = info.BytesPerVector;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{{\"reopen_s\":{seconds:F3},\"read_bytes\":{read},\"rss\":{rss},\"rss_after_searches\":{rssAfter},\"count\":{info.Count},\"originals_bytes\":{info.FileBytes["originals"]},\"t1\":{b.T1},\"t2\":{b.T2},\"factors\":{b.Factors},\"t3\":{b.T3}}}"));
+        return ExitCodes.Ok;
     }
 
     private static void WriteScaled(string path, VecsMatrix<float> baseVectors, int target)
