@@ -137,14 +137,7 @@ public static class VecsFile
                 int count = (int)Math.Min(batchRows, rows - row);
                 var chunk = buffer.AsSpan(0, (int)(count * rowBytes));
                 ReadExactly(handle, chunk, row * rowBytes, path);
-                for (int r = 0; r < count; r++)
-                {
-                    var source = chunk.Slice((int)(r * rowBytes), (int)rowBytes);
-                    int declared = BinaryPrimitives.ReadInt32LittleEndian(source);
-                    if (declared != dimension)
-                        throw Malformed(path, $"row {row + r} declares dimension {declared}, but row 0 declares {dimension}");
-                    source[sizeof(int)..].CopyTo(MemoryMarshal.AsBytes(data.AsSpan(r * dimension, dimension)));
-                }
+                CopyRows<float>(chunk, count, dimension, row, data, 0, path);
                 yield return (row, count, dimension, data);
             }
         }
@@ -181,15 +174,7 @@ public static class VecsFile
             int count = (int)Math.Min(rowsPerChunk, rows - row);
             var chunk = buffer.AsSpan(0, (int)(count * rowBytes));
             ReadExactly(handle, chunk, row * rowBytes, path);
-            for (int r = 0; r < count; r++)
-            {
-                var source = chunk.Slice((int)(r * rowBytes), (int)rowBytes);
-                int declared = BinaryPrimitives.ReadInt32LittleEndian(source);
-                if (declared != dimension)
-                    throw Malformed(path, $"row {row + r} declares dimension {declared}, but row 0 declares {dimension}");
-                // Per row, so the byte view never exceeds int.MaxValue even when the whole array does.
-                source[sizeof(int)..].CopyTo(MemoryMarshal.AsBytes(data.AsSpan((int)((row + r) * dimension), dimension)));
-            }
+            CopyRows(chunk, count, dimension, row, data, row * dimension, path);
         }
 
         if (rest != 0)
@@ -207,6 +192,25 @@ public static class VecsFile
         }
 
         return new VecsMatrix<T>(data, (int)rows, dimension);
+    }
+
+    /// <summary>
+    /// Copies <paramref name="count"/> rows of a chunk (each: int32 dimension, then the values) into
+    /// <paramref name="destination"/> from element <paramref name="at"/>, checking every row's declared dimension.
+    /// </summary>
+    private static void CopyRows<T>(ReadOnlySpan<byte> chunk, int count, int dimension, long firstRow, T[] destination, long at, string path)
+        where T : unmanaged
+    {
+        int rowBytes = sizeof(int) + Marshal.SizeOf<T>() * dimension;
+        for (int r = 0; r < count; r++)
+        {
+            var source = chunk.Slice(r * rowBytes, rowBytes);
+            int declared = BinaryPrimitives.ReadInt32LittleEndian(source);
+            if (declared != dimension)
+                throw Malformed(path, $"row {firstRow + r} declares dimension {declared}, but row 0 declares {dimension}");
+            // Per row, so the byte view never exceeds int.MaxValue even when the whole array does.
+            source[sizeof(int)..].CopyTo(MemoryMarshal.AsBytes(destination.AsSpan((int)(at + (long)r * dimension), dimension)));
+        }
     }
 
     private static void ReadExactly(Microsoft.Win32.SafeHandles.SafeFileHandle handle, Span<byte> destination, long offset, string path)
