@@ -1,3 +1,4 @@
+using BitSieve.Quantization;
 using BitSieve.Storage;
 
 namespace BitSieve;
@@ -73,31 +74,41 @@ public sealed partial class Collection
 
     /// <summary>
     /// Applies one logged write to the points database (unless it already has it) and to the vector index (unless
-    /// its checkpoint includes it). Searches see it all at once.
+    /// its checkpoint includes it). Searches see it all at once. An upsert's vectors may come already encoded
+    /// (<paramref name="encoding"/>, started while the record was being made durable).
     /// </summary>
-    private void Apply(long sequence, LoggedWrite write, bool replay)
+    private void Apply(long sequence, LoggedWrite write, bool replay, Task<EncodedBatch>? encoding = null)
     {
         bool toStore = !DatabaseOptions.ReadOnly && sequence > _store.AppliedSequence;
         bool toIndex = sequence > _index.LogSequence;
         if (!toStore && !toIndex) return;
-        _state.EnterWriteLock();
         try
         {
-            switch (write.Type)
+            ulong[]? keys = write.Type == LogRecords.Upsert ? write.Points!.Select(p => p.Key).ToArray() : null;
+            var encoded = keys is null || !toIndex ? null : encoding?.GetAwaiter().GetResult() ?? _index.Encode(keys, write.Vectors);
+            _state.EnterWriteLock();
+            try
             {
-                case LogRecords.Upsert:
-                    if (toStore) _store.ApplyUpsert(sequence, write.Points!);
-                    if (toIndex) _index.UpsertBatch(write.Points!.Select(p => p.Key).ToArray(), write.Vectors);
-                    break;
-                case LogRecords.Delete:
-                    if (toStore) _store.ApplyDelete(sequence, write.Keys!);
-                    if (toIndex) foreach (ulong key in write.Keys!) if (_index.Contains(key)) _index.Delete(key);
-                    break;
-                case LogRecords.Payloads:
-                    if (toStore) _store.ApplyPayloads(sequence, write.Payloads!);
-                    break;
-                default:
-                    throw new InvalidDataException($"unknown record type {write.Type}");
+                switch (write.Type)
+                {
+                    case LogRecords.Upsert:
+                        if (toStore) _store.ApplyUpsert(sequence, write.Points!);
+                        if (toIndex) _index.UpsertBatch(keys, encoded!);
+                        break;
+                    case LogRecords.Delete:
+                        if (toStore) _store.ApplyDelete(sequence, write.Keys!);
+                        if (toIndex) foreach (ulong key in write.Keys!) if (_index.Contains(key)) _index.Delete(key);
+                        break;
+                    case LogRecords.Payloads:
+                        if (toStore) _store.ApplyPayloads(sequence, write.Payloads!);
+                        break;
+                    default:
+                        throw new InvalidDataException($"unknown record type {write.Type}");
+                }
+            }
+            finally
+            {
+                _state.ExitWriteLock();
             }
         }
         catch (Exception e) when (replay && e is InvalidDataException or ArgumentException)
@@ -110,10 +121,6 @@ public sealed partial class Collection
             // The write is in the log but only partly applied: refuse further use until a reopen replays it.
             _failure = e;
             throw;
-        }
-        finally
-        {
-            _state.ExitWriteLock();
         }
     }
 

@@ -231,8 +231,20 @@ public sealed partial class Collection
     /// <summary>Appends a record to the log (durable when this returns), applies it, and checkpoints when the log has grown enough.</summary>
     private void Log(LoggedWrite write, byte[] record)
     {
-        long sequence = _log!.Append(write.Type, record);
-        Apply(sequence, write, replay: false);
+        // An upsert's vectors are encoded while its record is made durable: the fsync leaves the cores idle.
+        var index = _index;
+        var encoding = write.Type == LogRecords.Upsert ? Task.Run(() => index.Encode(write.Points!.Select(p => p.Key).ToArray(), write.Vectors)) : null;
+        long sequence;
+        try
+        {
+            sequence = _log!.Append(write.Type, record);
+        }
+        catch
+        {
+            encoding?.ContinueWith(t => t.Exception, TaskScheduler.Default); // observed: the append's failure is the one to report
+            throw;
+        }
+        Apply(sequence, write, replay: false, encoding);
         if (_log.Length > Math.Max(CheckpointFloorBytes, _snapshotBytes)) CheckpointLocked(compact: false);
     }
 

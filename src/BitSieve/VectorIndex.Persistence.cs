@@ -14,7 +14,8 @@ public sealed partial class VectorIndex
     /// Saves the collection to <paramref name="directory"/> (created if needed): the column files of this save under
     /// new names, each written to a tmp file, fsynced and renamed, then <c>manifest.json</c> the same way. The
     /// manifest swap is the commit point: a crash before it leaves the previous save intact. Column files of earlier
-    /// saves are deleted afterwards. Saving into the directory the collection was opened from is supported.
+    /// saves are deleted afterwards. Saving into the directory the collection was opened from (or last saved to) is
+    /// supported, and there only the originals appended since are written, as a new segment.
     /// Searches may run during a save; writes wait for it.
     /// </summary>
     /// <param name="directory">The collection directory; one collection per directory.</param>
@@ -55,21 +56,21 @@ public sealed partial class VectorIndex
             {
                 _lock.ExitReadLock();
             }
-            ServeOriginalsFrom(saved.PathOf(directory, ColumnKind.Originals), saved.Count);
+            ServeOriginalsFrom(directory, saved);
         }
     }
 
     /// <summary>
-    /// After a save, reads originals from the file just written (memory-mapped) instead of the in-memory tail, so a
+    /// After a save, reads originals from the segments just saved (memory-mapped) instead of the in-memory tail, so a
     /// long-running writer's memory does not grow with every point it ever added. Skipped if points were added meanwhile.
     /// </summary>
-    private void ServeOriginalsFrom(string path, int count)
+    private void ServeOriginalsFrom(string directory, Manifest saved)
     {
         _lock.EnterWriteLock();
         try
         {
-            if (_disposed || _columns.Count != count) return;
-            _columns.ReplaceOriginals(OriginalStore.Map(path, ColumnFile.HeaderSize, Dimension, count));
+            if (_disposed || _columns.Count != saved.Count) return;
+            _columns.ReplaceOriginals(OriginalStore.Map(directory, saved.Originals, Dimension));
         }
         finally
         {
@@ -107,10 +108,9 @@ public sealed partial class VectorIndex
         var quantizer = new Quantizer(options.Dimension, options.Metric, options.Bits, options.RotationSeed, manifest.Centroid);
         int count = manifest.Count;
 
-        string originalsPath = manifest.PathOf(directory, ColumnKind.Originals);
-        ColumnFile.Validate(originalsPath, ColumnKind.Originals, sizeof(float), manifest.ExpectedCount(ColumnKind.Originals),
-            manifest.Columns[ColumnKind.Originals].Checksum, verifyOriginals);
-        var originals = OriginalStore.Map(originalsPath, ColumnFile.HeaderSize, options.Dimension, count);
+        foreach (var segment in manifest.Originals)
+            ColumnFile.Validate(Path.Combine(directory, segment.File), ColumnKind.Originals, sizeof(float), segment.Count, segment.Checksum, verifyOriginals);
+        var originals = OriginalStore.Map(directory, manifest.Originals, options.Dimension);
         var columns = new VectorColumns(options.Dimension, quantizer.Words, quantizer.RefineBytes, originals);
         VectorIndex? collection = null;
         try
@@ -147,7 +147,7 @@ public sealed partial class VectorIndex
 
         string PathFor(ColumnKind kind)
         {
-            string name = Manifest.ColumnNames.First(n => n.Kind == kind).Name;
+            string name = kind == ColumnKind.Originals ? Manifest.OriginalsName : Manifest.ColumnNames.First(n => n.Kind == kind).Name;
             string file = Manifest.ColumnFileName(name, generation);
             string path = Path.Combine(directory, file);
             written.Add(path);
@@ -170,11 +170,21 @@ public sealed partial class VectorIndex
         Record(ColumnKind.Ids, path, ColumnFile.Write<ulong>(path, ColumnKind.Ids, c.Ids.AsSpan(0, count)));
         path = PathFor(ColumnKind.Deleted);
         Record(ColumnKind.Deleted, path, ColumnFile.Write<ulong>(path, ColumnKind.Deleted, c.Deleted.AsSpan(0, (count + 63) >> 6)));
-        path = PathFor(ColumnKind.Originals);
-        using (var writer = new ColumnWriter(path, ColumnKind.Originals, sizeof(float)))
+        // Originals: the segments already in this directory stay; the rows after them become one new segment.
+        var segments = c.Originals.SegmentsIn(directory).ToList();
+        int saved = (int)(segments.Sum(s => s.Count) / Dimension);
+        if (saved < count)
         {
-            for (int ord = 0; ord < count; ord++) writer.Append(c.Originals.Row(ord));
-            Record(ColumnKind.Originals, path, writer.Commit());
+            path = PathFor(ColumnKind.Originals);
+            using var writer = new ColumnWriter(path, ColumnKind.Originals, sizeof(float));
+            for (int ord = saved; ord < count;)
+            {
+                var rows = c.Originals.Rows(ord, count);
+                writer.Append(rows);
+                ord += rows.Length / Dimension;
+            }
+            var info = writer.Commit();
+            segments.Add(new ColumnEntry(Path.GetFileName(path), info.Count, info.Checksum));
         }
 
         return new Manifest
@@ -194,6 +204,7 @@ public sealed partial class VectorIndex
             Count = count,
             DeletedCount = c.DeletedCount,
             Columns = files,
+            Originals = segments,
         };
     }
 
@@ -202,8 +213,7 @@ public sealed partial class VectorIndex
         int count = manifest.Count;
         // Headers first: a manifest whose count disagrees with the files must not make us allocate for it.
         foreach (var (kind, _) in Manifest.ColumnNames)
-            if (kind != ColumnKind.Originals)
-                ColumnFile.Validate(manifest.PathOf(directory, kind), kind, kind switch { ColumnKind.Factors => sizeof(float), ColumnKind.Signs or ColumnKind.Refine => sizeof(byte), _ => sizeof(ulong) },
+            ColumnFile.Validate(manifest.PathOf(directory, kind), kind, kind switch { ColumnKind.Factors => sizeof(float), ColumnKind.Signs or ColumnKind.Refine => sizeof(byte), _ => sizeof(ulong) },
                     manifest.ExpectedCount(kind), manifest.Columns[kind].Checksum, verifyPayload: false);
         c.EnsureCapacity(count);
         ColumnFile.ReadInto<byte>(manifest.PathOf(directory, ColumnKind.Signs), ColumnKind.Signs,
@@ -245,7 +255,7 @@ public sealed partial class VectorIndex
     /// <summary>Deletes column files (and tmp files) that the new manifest does not reference.</summary>
     private static void DeleteUnreferenced(string directory, Manifest manifest)
     {
-        var keep = manifest.Columns.Values.Select(c => c.File).ToHashSet(StringComparer.Ordinal);
+        var keep = manifest.Columns.Values.Concat(manifest.Originals).Select(c => c.File).ToHashSet(StringComparer.Ordinal);
         foreach (string file in Directory.EnumerateFiles(directory))
         {
             string name = Path.GetFileName(file);
@@ -273,7 +283,8 @@ public sealed partial class VectorIndex
     private static long? ColumnFileGeneration(string fileName)
     {
         var match = ColumnFilePattern().Match(fileName);
-        if (!match.Success || !Manifest.ColumnNames.Any(c => c.Name == match.Groups[1].Value)) return null;
+        string name = match.Groups[1].Value;
+        if (!match.Success || (name != Manifest.OriginalsName && !Manifest.ColumnNames.Any(c => c.Name == name))) return null;
         return long.TryParse(match.Groups[2].ValueSpan, out long g) ? g : null;
     }
 

@@ -20,16 +20,32 @@ public sealed partial class VectorIndex
     /// Inserts or replaces many points; <paramref name="vectors"/> is row-major with ids.Length rows. Every row is
     /// checked before anything is written, so a bad row leaves the collection unchanged.
     /// </summary>
-    public void UpsertBatch(ReadOnlySpan<ulong> ids, ReadOnlySpan<float> vectors)
+    public void UpsertBatch(ReadOnlySpan<ulong> ids, ReadOnlySpan<float> vectors) => UpsertBatch(ids, Encode(ids, vectors));
+
+    /// <summary>
+    /// Checks rows and encodes them against the current quantizer without taking the write lock, so the costly part of
+    /// a write can run while searches continue (or while its log record is made durable); see <see cref="UpsertBatch(ReadOnlySpan{ulong}, EncodedBatch)"/>.
+    /// </summary>
+    internal EncodedBatch Encode(ReadOnlySpan<ulong> ids, ReadOnlySpan<float> vectors)
     {
         int d = Dimension;
         if ((long)ids.Length * d != vectors.Length)
             throw new ArgumentException($"{ids.Length} ids need {(long)ids.Length * d} floats ({d} per vector); got {vectors.Length}.", nameof(vectors));
-        if (ids.IsEmpty) return;
-        var prepared = new float[vectors.Length];
+        var batch = new EncodedBatch(_quantizer, ids.Length);
         for (int i = 0; i < ids.Length; i++)
-            Prepare(vectors.Slice(i * d, d), prepared.AsSpan(i * d, d), $"vector of point {ids[i]} (row {i})");
+            Prepare(vectors.Slice(i * d, d), batch.Row(i), $"vector of point {ids[i]} (row {i})");
+        batch.EncodeAll();
+        return batch;
+    }
 
+    /// <summary>
+    /// Inserts or replaces points encoded by <see cref="Encode"/>. Rows encoded against a quantizer that has since been
+    /// replaced are encoded again; a batch that triggers re-training re-encodes everything.
+    /// </summary>
+    internal void UpsertBatch(ReadOnlySpan<ulong> ids, EncodedBatch batch)
+    {
+        if (ids.Length != batch.Count) throw new ArgumentException($"{ids.Length} ids for {batch.Count} encoded rows.", nameof(ids));
+        if (ids.IsEmpty) return;
         _lock.EnterWriteLock();
         try
         {
@@ -39,13 +55,22 @@ public sealed partial class VectorIndex
             for (int i = 0; i < ids.Length; i++)
             {
                 if (_ordinals.TryGetValue(ids[i], out int old)) RemoveOrdinal(old);
-                var row = prepared.AsSpan(i * d, d);
+                var row = batch.Row(i);
                 int ord = _columns.Append(ids[i], row);
                 _ordinals[ids[i]] = ord;
                 AddToSums(row, +1);
             }
             if (NeedsTraining()) Retrain();
-            else EncodeRange(first, _columns.Count);
+            else if (batch.Quantizer != _quantizer) EncodeRange(first, _columns.Count);
+            else
+                for (int i = 0; i < ids.Length; i++)
+                {
+                    int ord = first + i;
+                    if (_columns.IsDeleted(ord)) continue; // an id repeated within the batch: its later row replaced it
+                    _columns.WriteSignRow(ord, batch.Sign(i));
+                    batch.Refine(i).CopyTo(_columns.RefineRow(ord));
+                    _columns.SetEncoded(ord, batch.Factors[i]);
+                }
         }
         finally
         {

@@ -11,20 +11,21 @@ namespace BitSieve.Storage;
 internal readonly record struct ColumnEntry(string File, long Count, ulong Checksum);
 
 /// <summary>
-/// <c>manifest.json</c>, the root of a saved collection: the collection's settings, the centroid, the counts and the
-/// column files of one save with their checksums. It is written last (tmp file, fsync, rename), so a save becomes
+/// <c>manifest.json</c>, the root of a saved collection: the collection's settings, the centroid, the counts, the
+/// column files of one save and the segments of originals, with their checksums. Originals are never rewritten: a save
+/// adds a segment for the rows appended since the last one (a compaction writes them all anew). It is written last (tmp file, fsync, rename), so a save becomes
 /// visible all at once: a reader sees the previous save or this one, never a mix.
 /// </summary>
 internal sealed class Manifest
 {
     public const string FileName = "manifest.json";
     public const string FormatName = "bitsieve-collection";
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     /// <summary>A manifest holds a centroid of at most 4096 floats; anything far larger is not one.</summary>
     private const long MaxBytes = 16 << 20;
 
-    /// <summary>The column files of a collection, with the names they carry in the manifest and in file names.</summary>
+    /// <summary>The column files loaded into memory, with the names they carry in the manifest and in file names.</summary>
     public static readonly IReadOnlyList<(ColumnKind Kind, string Name)> ColumnNames =
     [
         (ColumnKind.Signs, "signs"),
@@ -32,8 +33,10 @@ internal sealed class Manifest
         (ColumnKind.Factors, "factors"),
         (ColumnKind.Ids, "ids"),
         (ColumnKind.Deleted, "deleted"),
-        (ColumnKind.Originals, "originals"),
     ];
+
+    /// <summary>The name the segments of originals carry in file names.</summary>
+    public const string OriginalsName = "originals";
 
     /// <summary>Factor columns stored one after another in the <see cref="ColumnKind.Factors"/> file.</summary>
     public const int FactorColumns = 8;
@@ -56,6 +59,9 @@ internal sealed class Manifest
     public required int Count { get; init; }
     public required int DeletedCount { get; init; }
     public required IReadOnlyDictionary<ColumnKind, ColumnEntry> Columns { get; init; }
+
+    /// <summary>The segments of float32 originals in ordinal order (each <see cref="ColumnEntry.Count"/> is rows × dimension).</summary>
+    public required IReadOnlyList<ColumnEntry> Originals { get; init; }
 
     public int Words => (Dimension + 63) >> 6;
 
@@ -97,12 +103,8 @@ internal sealed class Manifest
             LiveSumSquares = LiveSumSquares,
             Count = Count,
             DeletedCount = DeletedCount,
-            Columns = ColumnNames.ToDictionary(c => c.Name, ManifestColumn? (c) => new ManifestColumn
-            {
-                File = Columns[c.Kind].File,
-                Count = Columns[c.Kind].Count,
-                Checksum = Columns[c.Kind].Checksum.ToString("x16", CultureInfo.InvariantCulture),
-            }),
+            Columns = ColumnNames.ToDictionary(c => c.Name, ManifestColumn? (c) => ToJson(Columns[c.Kind])),
+            Originals = [.. Originals.Select(ToJson)],
         };
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(data, ManifestJsonContext.Default.ManifestData);
         string path = Path.Combine(directory, FileName);
@@ -159,7 +161,7 @@ internal sealed class Manifest
             throw Corrupt(path, $"its format is \"{data.Format}\", not \"{FormatName}\": it is not a BitSieve collection manifest.");
         if (data.Version > CurrentVersion)
             throw Corrupt(path, $"it was written by a newer BitSieve (manifest version {data.Version}; this build reads version {CurrentVersion}). Upgrade BitSieve to open it.");
-        if (data.Version != CurrentVersion)
+        if (data.Version < 1)
             throw Corrupt(path, $"unsupported manifest version {data.Version}.");
         if (data.Generation < 1)
             throw Corrupt(path, $"generation {data.Generation} is not positive.");
@@ -190,21 +192,15 @@ internal sealed class Manifest
         if (data.Columns is null)
             throw Corrupt(path, "it lists no column files.");
 
-        var columns = new Dictionary<ColumnKind, ColumnEntry>();
+        // Version 1 kept all originals in one column file; it reads as one segment.
+        var segmentsData = data.Version == 1 && data.Columns.Remove(OriginalsName, out var single) ? [single] : data.Originals;
+        if (segmentsData is null)
+            throw Corrupt(path, "it lists no segments of originals.");
         var files = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var columns = new Dictionary<ColumnKind, ColumnEntry>();
         foreach (var (kind, name) in ColumnNames)
-        {
-            if (!data.Columns.TryGetValue(name, out var column) || column is null)
-                throw Corrupt(path, $"the \"{name}\" column file is not listed.");
-            if (string.IsNullOrEmpty(column.File) || column.File != Path.GetFileName(column.File) || column.File is "." or ".."
-                || column.File.AsSpan().IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || column.File.Contains('\\', StringComparison.Ordinal)
-                || column.File == FileName || !files.Add(column.File))
-                throw Corrupt(path, $"the \"{name}\" column file name \"{column.File}\" is not a plain, distinct file name.");
-            if (column.Checksum is not { Length: 16 }
-                || !ulong.TryParse(column.Checksum, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong checksum))
-                throw Corrupt(path, $"the \"{name}\" checksum \"{column.Checksum}\" is not 16 hex digits.");
-            columns[kind] = new ColumnEntry(column.File, column.Count, checksum);
-        }
+            columns[kind] = Entry(path, name, data.Columns.GetValueOrDefault(name), files);
+        var originals = segmentsData.Select((segment, i) => Entry(path, $"{OriginalsName}[{i}]", segment, files)).ToList();
 
         var manifest = new Manifest
         {
@@ -223,6 +219,7 @@ internal sealed class Manifest
             Count = data.Count,
             DeletedCount = data.DeletedCount,
             Columns = columns,
+            Originals = originals,
         };
         foreach (var (kind, name) in ColumnNames)
         {
@@ -230,8 +227,32 @@ internal sealed class Manifest
             if (columns[kind].Count != expected)
                 throw Corrupt(path, $"the \"{name}\" column has {columns[kind].Count} elements where {data.Count} points need {expected}.");
         }
+        if (originals.Any(o => o.Count <= 0 || o.Count % data.Dimension != 0) || originals.Sum(o => o.Count) != manifest.ExpectedCount(ColumnKind.Originals))
+            throw Corrupt(path, $"its segments of originals hold {originals.Sum(o => o.Count)} floats in all where {data.Count} points need {manifest.ExpectedCount(ColumnKind.Originals)}, or one holds no whole rows.");
         return manifest;
     }
+
+    /// <summary>Checks one listed column file: present, a plain file name not listed before, a 16-digit checksum.</summary>
+    private static ColumnEntry Entry(string path, string name, ManifestColumn? column, HashSet<string> files)
+    {
+        if (column is null)
+            throw Corrupt(path, $"the \"{name}\" column file is not listed.");
+        if (string.IsNullOrEmpty(column.File) || column.File != Path.GetFileName(column.File) || column.File is "." or ".."
+            || column.File.AsSpan().IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || column.File.Contains('\\', StringComparison.Ordinal)
+            || column.File == FileName || !files.Add(column.File))
+            throw Corrupt(path, $"the \"{name}\" column file name \"{column.File}\" is not a plain, distinct file name.");
+        if (column.Checksum is not { Length: 16 }
+            || !ulong.TryParse(column.Checksum, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong checksum))
+            throw Corrupt(path, $"the \"{name}\" checksum \"{column.Checksum}\" is not 16 hex digits.");
+        return new ColumnEntry(column.File, column.Count, checksum);
+    }
+
+    private static ManifestColumn ToJson(ColumnEntry entry) => new()
+    {
+        File = entry.File,
+        Count = entry.Count,
+        Checksum = entry.Checksum.ToString("x16", CultureInfo.InvariantCulture),
+    };
 
     private static string MetricName(Metric metric) => metric switch
     {
@@ -278,6 +299,9 @@ internal sealed class ManifestData
     [JsonRequired] public int Count { get; set; }
     [JsonRequired] public int DeletedCount { get; set; }
     [JsonRequired] public Dictionary<string, ManifestColumn?>? Columns { get; set; }
+
+    /// <summary>The segments of originals (absent in version 1, whose <see cref="Columns"/> list one file of them).</summary>
+    public List<ManifestColumn?>? Originals { get; set; }
 }
 
 /// <summary>One column file in the JSON manifest.</summary>

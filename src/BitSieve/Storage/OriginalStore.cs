@@ -1,75 +1,148 @@
 using System.IO.MemoryMappedFiles;
+using System.Numerics;
 
 namespace BitSieve.Storage;
 
 /// <summary>
-/// The float32 originals (T3), addressed by ordinal: a memory-mapped segment from disk (never required to fit in RAM)
-/// followed by an in-memory tail of rows appended since the collection was opened.
+/// The float32 originals (T3), addressed by ordinal: the saved segments, memory-mapped from disk (never required to fit
+/// in RAM), followed by an in-memory tail of rows appended since the last save. Rows never change once written, so a
+/// save writes only the tail as a new segment (<see cref="SegmentsIn"/>). The tail grows in fixed chunks, so an append
+/// never copies the rows already held.
 /// </summary>
 internal sealed unsafe class OriginalStore : IDisposable
 {
     private readonly int _dimension;
-    private readonly MemoryMappedFile? _map;
-    private readonly MemoryMappedViewAccessor? _view;
-    private readonly float* _mapped;
+    private readonly Segment[] _segments;
+    private readonly int[] _starts; // first ordinal of each segment
+    private readonly string? _directory;
     private readonly int _mappedCount;
-    private float[] _tail = [];
+    private readonly List<float[]> _tail = [];
+    private readonly int _chunkShift;
     private int _tailCount;
 
-    public OriginalStore(int dimension) => _dimension = dimension;
-
-    private OriginalStore(int dimension, MemoryMappedFile map, MemoryMappedViewAccessor view, long offset, int count)
+    public OriginalStore(int dimension)
+        : this(dimension, null, [])
     {
-        _dimension = dimension;
-        _map = map;
-        _view = view;
-        byte* basePtr = null;
-        view.SafeMemoryMappedViewHandle.AcquirePointer(ref basePtr);
-        _mapped = (float*)(basePtr + view.PointerOffset + offset);
-        _mappedCount = count;
     }
 
-    /// <summary>Maps <paramref name="count"/> rows starting at byte <paramref name="offset"/> of a file.</summary>
-    public static OriginalStore Map(string path, long offset, int dimension, int count)
+    private OriginalStore(int dimension, string? directory, Segment[] segments)
     {
-        if (count == 0) return new OriginalStore(dimension);
-        var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-        return new OriginalStore(dimension, map, view, offset, count);
+        _dimension = dimension;
+        _directory = directory;
+        _segments = segments;
+        _starts = new int[segments.Length];
+        for (int i = 0; i < segments.Length; i++)
+        {
+            _starts[i] = _mappedCount;
+            _mappedCount += segments[i].Rows;
+        }
+        // About 4 MiB per chunk, a power of two of rows so that a row's chunk is a shift away.
+        _chunkShift = Math.Max(0, BitOperations.Log2((uint)Math.Max(1, (4 << 20) / (dimension * sizeof(float)))));
+    }
+
+    /// <summary>Maps the segments (column files of <see cref="ColumnKind.Originals"/> in <paramref name="directory"/>), in ordinal order.</summary>
+    public static OriginalStore Map(string directory, IReadOnlyList<ColumnEntry> segments, int dimension)
+    {
+        var mapped = new List<Segment>(segments.Count);
+        try
+        {
+            foreach (var entry in segments) mapped.Add(Segment.Map(Path.Combine(directory, entry.File), entry, dimension));
+        }
+        catch
+        {
+            foreach (var segment in mapped) segment.Dispose();
+            throw;
+        }
+        return new OriginalStore(dimension, Path.GetFullPath(directory), [.. mapped]);
     }
 
     public int Count => _mappedCount + _tailCount;
 
     /// <summary>Rows held in RAM (the tail); mapped rows live in the page cache.</summary>
-    public long HeapBytes => (long)_tail.Length * sizeof(float);
+    public long HeapBytes => (long)_tail.Count * (_dimension << _chunkShift) * sizeof(float);
 
-    public ReadOnlySpan<float> Row(int ordinal)
+    public ReadOnlySpan<float> Row(int ordinal) => Rows(ordinal, ordinal + 1);
+
+    /// <summary>
+    /// The rows from <paramref name="from"/> on, up to <paramref name="to"/> or the end of the segment or tail chunk that
+    /// holds <paramref name="from"/>, whichever comes first: one contiguous span.
+    /// </summary>
+    public ReadOnlySpan<float> Rows(int from, int to)
     {
-        if (ordinal < _mappedCount) return new ReadOnlySpan<float>(_mapped + (long)ordinal * _dimension, _dimension);
-        return new ReadOnlySpan<float>(_tail, (ordinal - _mappedCount) * _dimension, _dimension);
+        if (from < _mappedCount)
+        {
+            int s = _segments.Length == 1 ? 0 : Array.BinarySearch(_starts, from);
+            if (s < 0) s = ~s - 1;
+            int first = from - _starts[s], rows = Math.Min(to - from, _segments[s].Rows - first);
+            return new ReadOnlySpan<float>(_segments[s].Data + (long)first * _dimension, rows * _dimension);
+        }
+        int t = from - _mappedCount, mask = (1 << _chunkShift) - 1;
+        int taken = Math.Min(to - from, (mask + 1) - (t & mask));
+        return new ReadOnlySpan<float>(_tail[t >> _chunkShift], (t & mask) * _dimension, taken * _dimension);
     }
 
     public void Append(ReadOnlySpan<float> row)
     {
-        long needed = (long)(_tailCount + 1) * _dimension;
-        if (needed > _tail.Length)
-        {
-            long capacity = Math.Max(needed, Math.Max(1024L * _dimension, _tail.Length * 3L / 2));
-            if (capacity > Array.MaxLength) capacity = Math.Max(needed, Array.MaxLength / _dimension * _dimension);
-            if (needed > Array.MaxLength) throw new InvalidOperationException("The in-memory tail of originals is full; save and reopen the collection.");
-            Array.Resize(ref _tail, (int)capacity);
-        }
-        row.CopyTo(_tail.AsSpan(_tailCount * _dimension, _dimension));
+        int mask = (1 << _chunkShift) - 1;
+        if ((_tailCount >> _chunkShift) == _tail.Count) _tail.Add(GC.AllocateUninitializedArray<float>(_dimension << _chunkShift));
+        row.CopyTo(_tail[_tailCount >> _chunkShift].AsSpan((_tailCount & mask) * _dimension, _dimension));
         _tailCount++;
     }
 
+    /// <summary>
+    /// The mapped segments, when they are files of <paramref name="directory"/>: a save there keeps them and writes only
+    /// the rows after them. Empty for another directory (a save there writes every row).
+    /// </summary>
+    public IReadOnlyList<ColumnEntry> SegmentsIn(string directory) =>
+        _directory == Path.GetFullPath(directory) ? [.. _segments.Select(s => s.Entry)] : [];
+
     public void Dispose()
     {
-        if (_view is not null)
+        foreach (var segment in _segments) segment.Dispose();
+    }
+
+    /// <summary>One mapped segment file.</summary>
+    private sealed class Segment : IDisposable
+    {
+        private readonly MemoryMappedFile _map;
+        private readonly MemoryMappedViewAccessor _view;
+
+        private Segment(MemoryMappedFile map, MemoryMappedViewAccessor view, ColumnEntry entry, int rows)
+        {
+            _map = map;
+            _view = view;
+            Entry = entry;
+            Rows = rows;
+            byte* basePtr = null;
+            view.SafeMemoryMappedViewHandle.AcquirePointer(ref basePtr);
+            Data = (float*)(basePtr + view.PointerOffset + ColumnFile.HeaderSize);
+        }
+
+        public ColumnEntry Entry { get; }
+
+        public int Rows { get; }
+
+        public float* Data { get; }
+
+        public static Segment Map(string path, ColumnEntry entry, int dimension)
+        {
+            var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+            try
+            {
+                return new Segment(map, map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read), entry, (int)(entry.Count / dimension));
+            }
+            catch
+            {
+                map.Dispose();
+                throw;
+            }
+        }
+
+        public void Dispose()
         {
             _view.SafeMemoryMappedViewHandle.ReleasePointer();
             _view.Dispose();
+            _map.Dispose();
         }
-        _map?.Dispose();
     }
 }

@@ -127,15 +127,17 @@ public class PersistenceTests
         {
             Mutate(built, 8);
             Mutate(opened, 8);
-            opened.Save(dir.Path); // its originals file is mapped: the save writes new files and deletes the old ones
+            opened.Save(dir.Path); // keeps the mapped segment of originals, adds one for the rows appended since, rewrites the rest
             AssertSame(built, opened);
-            opened.Save(dir.Path);
+            opened.Save(dir.Path); // nothing appended: no new segment
             AssertSame(built, opened);
         }
         var files = Directory.GetFiles(dir.Path).Select(Path.GetFileName).Order().ToArray();
-        Assert.Equal(7, files.Length);
+        Assert.Equal(8, files.Length);
         Assert.Contains("manifest.json", files);
-        Assert.All(files, f => Assert.True(f == "manifest.json" || f!.EndsWith(".000003.col", StringComparison.Ordinal), f));
+        Assert.Contains("originals.000001.col", files);
+        Assert.Contains("originals.000002.col", files);
+        Assert.All(files, f => Assert.True(f is "manifest.json" or "originals.000001.col" or "originals.000002.col" || f!.EndsWith(".000003.col", StringComparison.Ordinal), f));
         using var reopened = VectorIndex.Open(dir.Path);
         AssertSame(built, reopened);
     }
@@ -316,7 +318,7 @@ public class PersistenceTests
         Check("[1,2,3]");
         Check("not json at all");
         Check(Encoding.Latin1.GetString(Enumerable.Range(0, 200).Select(i => (byte)(i * 37)).ToArray()));
-        Check(Edit(m => m["version"] = 2), "written by a newer BitSieve");
+        Check(Edit(m => m["version"] = 3), "written by a newer BitSieve");
         Check(Edit(m => m["version"] = 0));
         Check(Edit(m => m["format"] = "something-else"), "not a BitSieve collection manifest");
         Check(Edit(m => m["dimension"] = 41), "centroid");
@@ -336,6 +338,23 @@ public class PersistenceTests
         Check(Edit(m => m["columns"]!["ids"]!["checksum"] = "0123456789abcdef"), "differs from the one in manifest.json", file: "ids.000001.col");
         Check(Edit(m => m["columns"]!["ids"]!["count"] = 3));
         Check(Edit(m => m["centroid"]![0] = 1e39));
+        Check(Edit(m => m.Remove("originals")), "segments of originals");
+        Check(Edit(m => m["originals"]!.AsArray().Clear()), "segments of originals");
+        Check(Edit(m => m["originals"]![0]!["count"] = 24), "segments of originals");
+        Check(Edit(m => m["originals"]![0]!["file"] = m["columns"]!["ids"]!["file"]!.GetValue<string>()));
+        Check(Edit(m => m["originals"]![0]!["checksum"] = "0123456789abcdef"), "differs from the one in manifest.json", file: "originals.000001.col");
+
+        // Version 1 listed the originals as one column file: it still opens.
+        File.WriteAllText(path, Edit(m =>
+        {
+            m["version"] = 1;
+            var segment = m["originals"]![0]!.DeepClone();
+            m.Remove("originals");
+            m["columns"]!["originals"] = segment;
+        }));
+        using (var v1 = VectorIndex.Open(dir.Path))
+        using (var expected = Build(Metric.Cosine, 4))
+            AssertSame(expected, v1);
 
         File.WriteAllText(path, json);
         using var ok = VectorIndex.Open(dir.Path);
