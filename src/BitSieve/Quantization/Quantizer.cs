@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace BitSieve.Quantization;
@@ -70,17 +71,11 @@ internal sealed class Quantizer
             TensorPrimitives.Divide(centred, r, centred);
             Rotation.Apply(centred, rotated);
 
-            double absSum = 0;
+            // Branch-free: the signs of a rotated vector are a coin toss each.
+            double absSum = TensorPrimitives.SumOfMagnitudes(rotated);
+            for (int i = 0; i < d; i++) sign[i >> 6] |= (ulong)(rotated[i] > 0 ? 1 : 0) << (i & 63);
             int ones = 0;
-            for (int i = 0; i < d; i++)
-            {
-                absSum += Math.Abs(rotated[i]);
-                if (rotated[i] > 0)
-                {
-                    sign[i >> 6] |= 1UL << (i & 63);
-                    ones++;
-                }
-            }
+            foreach (ulong word in sign) ones += BitOperations.PopCount(word);
             double sqrtD = Math.Sqrt(d), sqrtD1 = Math.Sqrt(d - 1);
             double scale = Alpha * r;
             double f1 = Math.Clamp(absSum / sqrtD, 1e-6, 1.0);
@@ -95,10 +90,9 @@ internal sealed class Quantizer
             int top = Levels - 1, half = Words * 32;
             for (int i = 0; i < d; i++)
             {
-                bool positive = rotated[i] > 0;
-                int m = level[i];
+                int positive = rotated[i] > 0 ? 1 : 0, m = level[i];
                 // Code c = 2^(B−1)·b + (b ? m : L−1−m), so that c − (2^B − 1)/2 = ±(m + ½).
-                int c = positive ? Levels + m : top - m;
+                int c = top - m + positive * (2 * m + 1);
                 if (Bits == 8) code[i] = (byte)c;
                 else if (i < half) code[i] |= (byte)c;
                 else code[i - half] |= (byte)(c << 4);
