@@ -18,15 +18,18 @@ public static class CliProcess
         ArgumentNullException.ThrowIfNull(arguments);
         string dll = typeof(CliProcess).Assembly.Location;
         string? current = Environment.ProcessPath;
-        string currentName = Path.GetFileNameWithoutExtension(current ?? string.Empty);
+        // The apphost is named like the assembly: BitSieve.Cli (BitSieve.Cli.exe on Windows); GetFileNameWithoutExtension
+        // would take ".Cli" for an extension.
+        string currentFile = Path.GetFileName(current ?? string.Empty);
+        string appHost = Path.GetFileNameWithoutExtension(dll);
         ProcessStartInfo start;
-        if (current is not null && currentName.Equals(Path.GetFileNameWithoutExtension(dll), StringComparison.OrdinalIgnoreCase))
+        if (current is not null && (currentFile.Equals(appHost, StringComparison.OrdinalIgnoreCase) || currentFile.Equals(appHost + ".exe", StringComparison.OrdinalIgnoreCase)))
         {
             start = new ProcessStartInfo(current);
         }
         else
         {
-            string host = current is not null && currentName.Equals("dotnet", StringComparison.OrdinalIgnoreCase)
+            string host = current is not null && (currentFile.Equals("dotnet", StringComparison.OrdinalIgnoreCase) || currentFile.Equals("dotnet.exe", StringComparison.OrdinalIgnoreCase))
                 ? current
                 : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
             start = new ProcessStartInfo(host);
