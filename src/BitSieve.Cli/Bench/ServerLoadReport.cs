@@ -155,7 +155,7 @@ public sealed record ServerLoadReport
             {
                 double qps = previous is null || sample.Seconds <= previous.Seconds ? 0 : (sample.Requests - previous.Requests) / (sample.Seconds - previous.Seconds);
                 output.WriteLine(string.Create(c,
-                    $"| {sample.Seconds:F0} | {sample.Requests:N0} | {qps:F0} | {sample.Errors} | {Mib(sample.Memory.Rss)} | {Mib(sample.Memory.RssAnon)} | {Mib(sample.Memory.RssFile)} |"));
+                    $"| {sample.Seconds:0.#} | {sample.Requests:N0} | {qps:F0} | {sample.Errors} | {Mib(sample.Memory.Rss)} | {Mib(sample.Memory.RssAnon)} | {Mib(sample.Memory.RssFile)} |"));
                 previous = sample;
             }
         }
@@ -164,7 +164,7 @@ public sealed record ServerLoadReport
         {
             output.WriteLine();
             output.WriteLine(string.Create(c,
-                $"memory: mean RSS {Mib(g.BaselineBytes)} MiB in ({g.WindowSeconds:F0} s, {2 * g.WindowSeconds:F0} s], {Mib(g.FinalBytes)} MiB in the last {g.WindowSeconds:F0} s: growth {Mib(g.GrowthBytes)} MiB ({g.GrowthPercent:F1} %), slope {Mib(g.SlopeBytesPerMinute)} MiB/min"));
+                $"memory: mean RSS {Mib(g.BaselineBytes)} MiB in ({g.WindowSeconds:0.#} s, {2 * g.WindowSeconds:0.#} s], {Mib(g.FinalBytes)} MiB in the last {g.WindowSeconds:0.#} s: growth {Mib(g.GrowthBytes)} MiB ({g.GrowthPercent:F1} %), slope {Mib(g.SlopeBytesPerMinute)} MiB/min"));
             output.WriteLine(g.Judged
                 ? string.Create(c, $"memory {(g.Stable ? "stable" : "GREW")}: growth {(g.Stable ? "within" : "beyond")} the bound of {MemoryGrowth.BoundPercent:F0} % of the baseline")
                 : string.Create(c, $"memory not judged: the sustained run is shorter than {MemoryGrowth.ShortestJudged.TotalSeconds:F0} s"));

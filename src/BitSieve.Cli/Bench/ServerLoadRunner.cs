@@ -63,7 +63,7 @@ public static class ServerLoadRunner
             if (settings.Soak > TimeSpan.Zero)
             {
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"sustained run: {settings.Soak.TotalSeconds:F0} s at concurrency {settings.SoakConcurrency}, server memory every {settings.SampleInterval.TotalSeconds:F0} s"));
+                    $"sustained run: {settings.Soak.TotalSeconds:0.#} s at concurrency {settings.SoakConcurrency}, server memory every {settings.SampleInterval.TotalSeconds:0.#} s"));
                 if (settings.Warmup > TimeSpan.Zero) await load.RunAsync(settings.SoakConcurrency, settings.Warmup, cancellationToken).ConfigureAwait(false);
                 using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 var sampler = SampleAsync(server, load, settings.Soak, settings.SampleInterval, samples, log, stopSampling.Token);
@@ -178,7 +178,7 @@ public static class ServerLoadRunner
             var sample = new MemorySample(clock.Elapsed.TotalSeconds, load.Completed - requestsAtStart, load.Errors - errorsAtStart, server.Memory());
             samples.Add(sample);
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"t={sample.Seconds,5:F0} s  requests {sample.Requests,9:N0}  errors {sample.Errors}  RSS {Mib(sample.Memory.Rss)} MiB (anon {Mib(sample.Memory.RssAnon)}, file {Mib(sample.Memory.RssFile)})"));
+                $"t={sample.Seconds,5:0.#} s  requests {sample.Requests,9:N0}  errors {sample.Errors}  RSS {Mib(sample.Memory.Rss)} MiB (anon {Mib(sample.Memory.RssAnon)}, file {Mib(sample.Memory.RssFile)})"));
         }
     }
 
