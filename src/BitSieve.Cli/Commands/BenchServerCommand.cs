@@ -91,7 +91,8 @@ public static class BenchServerCommand
             error.WriteLine($"bitsieve bench-server: error: {e.Message}");
             return ExitCodes.Usage;
         }
-        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or IOException or DatabaseLockedException or CorruptFileException)
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or IOException or DatabaseLockedException or CorruptFileException
+                                      or System.ComponentModel.Win32Exception)
         {
             error.WriteLine($"bitsieve bench-server: error: {(e is OperationCanceledException ? "cancelled" : e.Message)}");
             return ExitCodes.Failure;
