@@ -29,6 +29,7 @@ public static class Program
             InfoCommand.Create(),
             CompactCommand.Create(),
             BenchStorageCommand.Create(),
+            BenchServerCommand.Create(),
             EmbedCommand.Create(),
             ServeCommand.Create(),
         };

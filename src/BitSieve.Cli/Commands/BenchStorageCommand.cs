@@ -47,9 +47,8 @@ public static class BenchStorageCommand
             double importSeconds = clock.Elapsed.TotalSeconds;
 
             // The re-open is measured in a fresh process: nothing of the import is in its memory or its JIT.
-            var child = new ProcessStartInfo(Environment.ProcessPath ?? "dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (string arg in new[] { typeof(BenchStorageCommand).Assembly.Location, "bench-storage", "--base", basePath, "--measure-reopen", db })
-                child.ArgumentList.Add(arg);
+            var child = CliProcess.StartInfo(["bench-storage", "--base", basePath, "--measure-reopen", db]);
+            child.RedirectStandardOutput = true;
             using var process = Process.Start(child)!;
             string line = process.StandardOutput.ReadToEnd().Trim().Split('\n')[^1];
             process.WaitForExit();

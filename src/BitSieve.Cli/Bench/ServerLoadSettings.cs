@@ -1,0 +1,84 @@
+using System.Globalization;
+
+namespace BitSieve.Cli.Bench;
+
+/// <summary>The validated settings of one <c>bitsieve bench-server</c> run.</summary>
+public sealed record ServerLoadSettings
+{
+    /// <summary>Base vectors (fvecs), grown to <see cref="Points"/> as <c>bench --scale-to</c> does (<see cref="ScaledBase"/>).</summary>
+    public required string BasePath { get; init; }
+
+    /// <summary>Query vectors (fvecs), sent in order and cycled.</summary>
+    public required string QueriesPath { get; init; }
+
+    /// <summary>Points in the served collection; point r has id r.</summary>
+    public int Points { get; init; } = 100_000;
+
+    /// <summary>The concurrency levels measured, in order: workers with one request in flight each.</summary>
+    public IReadOnlyList<int> Concurrency { get; init; } = [1, 8, 64];
+
+    /// <summary>Measured span of each level.</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Unmeasured span before each level (and before the soak).</summary>
+    public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Length of the sustained run whose server memory is sampled.</summary>
+    public TimeSpan Soak { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>Workers of the sustained run.</summary>
+    public int SoakConcurrency { get; init; } = 8;
+
+    /// <summary>How often the sustained run samples the server's resident memory.</summary>
+    public TimeSpan SampleInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Results per query (<c>limit</c>).</summary>
+    public int Limit { get; init; } = 10;
+
+    /// <summary>Database directory (kept afterwards; the collection is rebuilt); null uses a temporary one, deleted afterwards.</summary>
+    public string? Db { get; init; }
+
+    /// <summary>Print one JSON object as the last line of stdout (the tables then go to stderr).</summary>
+    public bool Json { get; init; }
+
+    /// <summary>Parses a comma-separated list of concurrency levels such as <c>1,8,64</c>.</summary>
+    public static IReadOnlyList<int> ParseConcurrency(string? text)
+    {
+        var levels = new List<int>();
+        foreach (string part in (text ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int level) || level is < 1 or > 1024)
+                throw new UsageException($"--concurrency takes levels in 1..1024 separated by commas (1,8,64), not '{text}'.");
+            levels.Add(level);
+        }
+        if (levels.Count == 0) throw new UsageException("--concurrency needs at least one level (1,8,64).");
+        return levels;
+    }
+
+    /// <summary>Checks values and that the input files exist; throws <see cref="UsageException"/> otherwise.</summary>
+    public void Validate()
+    {
+        RequireFile("--base", BasePath);
+        RequireFile("--queries", QueriesPath);
+        if (Points < 1) throw new UsageException($"--points must be at least 1, not {Points}.");
+        if (Limit < 1 || Limit > Points) throw new UsageException($"--limit must lie in 1..{Points} (the points), not {Limit}.");
+        if (Concurrency.Count == 0 || Concurrency.Any(c => c is < 1 or > 1024)) throw new UsageException("--concurrency takes levels in 1..1024.");
+        if (SoakConcurrency is < 1 or > 1024) throw new UsageException($"--soak-concurrency must lie in 1..1024, not {SoakConcurrency}.");
+        RequireSeconds("--seconds", Duration, allowZero: false);
+        RequireSeconds("--warmup-seconds", Warmup, allowZero: true);
+        RequireSeconds("--soak-seconds", Soak, allowZero: true);
+        RequireSeconds("--sample-seconds", SampleInterval, allowZero: false);
+    }
+
+    private static void RequireSeconds(string option, TimeSpan value, bool allowZero)
+    {
+        if (value < TimeSpan.Zero || (!allowZero && value == TimeSpan.Zero) || value > TimeSpan.FromDays(1))
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"{option} must be {(allowZero ? "0 or more" : "more than 0")} seconds (at most a day), not {value.TotalSeconds}."));
+    }
+
+    private static void RequireFile(string option, string? path)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new UsageException($"{option} needs a file path.");
+        if (!File.Exists(path)) throw new UsageException($"{option}: file '{path}' not found.");
+    }
+}

@@ -1,0 +1,113 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using BitSieve.Cli.Bench;
+using BitSieve.Storage;
+
+namespace BitSieve.Cli.Commands;
+
+/// <summary>
+/// <c>bitsieve bench-server</c>: a bounded loopback load test of <c>bitsieve serve</c>. Builds a collection of the base
+/// grown to N points (as <c>bench --scale-to</c>), serves it from a separate process on a free 127.0.0.1 port, and
+/// reports queries/s and p50/p99/max latency of Qdrant query requests at each concurrency level, then the server's
+/// resident memory over a sustained run. Exits 1 when any request failed or memory grew beyond the stated bound.
+/// </summary>
+public static class BenchServerCommand
+{
+    /// <summary>Creates the command.</summary>
+    public static Command Create()
+    {
+        var basePath = new Option<string>("--base") { Description = "Base vectors (fvecs) to grow from; row r becomes point id r.", Required = true, HelpName = "B.fvecs" };
+        var queries = new Option<string>("--queries") { Description = "Query vectors (fvecs), sent in order and cycled.", Required = true, HelpName = "Q.fvecs" };
+        var points = new Option<int>("--points") { Description = "Points in the served collection (the base grown as bench --scale-to does).", DefaultValueFactory = _ => 100_000, HelpName = "N" };
+        var concurrency = new Option<string>("--concurrency") { Description = "Concurrency levels, each a set of workers with one request in flight.", DefaultValueFactory = _ => "1,8,64", HelpName = "1,8,64" };
+        var seconds = new Option<double>("--seconds") { Description = "Measured seconds per level.", DefaultValueFactory = _ => 20, HelpName = "S" };
+        var warmup = new Option<double>("--warmup-seconds") { Description = "Unmeasured seconds before each level and before the sustained run.", DefaultValueFactory = _ => 5, HelpName = "S" };
+        var soak = new Option<double>("--soak-seconds") { Description = "Sustained run whose server memory is sampled (0 skips it; memory is judged from 180 s on).", DefaultValueFactory = _ => 300, HelpName = "S" };
+        var soakConcurrency = new Option<int>("--soak-concurrency") { Description = "Workers of the sustained run.", DefaultValueFactory = _ => 8, HelpName = "N" };
+        var sample = new Option<double>("--sample-seconds") { Description = "Seconds between samples of the server's resident memory.", DefaultValueFactory = _ => 10, HelpName = "S" };
+        var limit = new Option<int>("--limit") { Description = "Results per query.", DefaultValueFactory = _ => 10, HelpName = "K" };
+        var db = new Option<string?>("--db") { Description = "Database directory to build in and keep (the 'bench' collection is replaced). Default: a temporary one, deleted afterwards.", HelpName = "DIR" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object as the last line of stdout (the tables then go to stderr)." };
+        var command = new Command("bench-server", "Loopback load test of bitsieve serve: queries/s and p50/p99 latency per concurrency level, then server memory over a sustained run.")
+        {
+            basePath, queries, points, concurrency, seconds, warmup, soak, soakConcurrency, sample, limit, db, json,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var error = parse.InvocationConfiguration.Error;
+            ServerLoadSettings settings;
+            try
+            {
+                settings = new ServerLoadSettings
+                {
+                    BasePath = parse.GetValue(basePath)!,
+                    QueriesPath = parse.GetValue(queries)!,
+                    Points = parse.GetValue(points),
+                    Concurrency = ServerLoadSettings.ParseConcurrency(parse.GetValue(concurrency)),
+                    Duration = Seconds("--seconds", parse.GetValue(seconds)),
+                    Warmup = Seconds("--warmup-seconds", parse.GetValue(warmup)),
+                    Soak = Seconds("--soak-seconds", parse.GetValue(soak)),
+                    SoakConcurrency = parse.GetValue(soakConcurrency),
+                    SampleInterval = Seconds("--sample-seconds", parse.GetValue(sample)),
+                    Limit = parse.GetValue(limit),
+                    Db = parse.GetValue(db),
+                    Json = parse.GetValue(json),
+                };
+                settings.Validate();
+            }
+            catch (UsageException e)
+            {
+                error.WriteLine($"bitsieve bench-server: error: {e.Message}");
+                return ExitCodes.Usage;
+            }
+            // Ctrl+C and SIGTERM cancel the run, so that the server process is killed and the temporary database deleted
+            // (the command line's token alone does not fire for them here).
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            void Cancel(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                stop.Cancel();
+            }
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
+            return await ExecuteAsync(settings, parse.InvocationConfiguration.Output, error, stop.Token).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    /// <summary>Runs the load test with settings already parsed; returns the exit code (1 when it did not pass).</summary>
+    public static async Task<int> ExecuteAsync(ServerLoadSettings settings, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        ServerLoadReport report;
+        try
+        {
+            report = await ServerLoadRunner.RunAsync(settings, error, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is UsageException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            error.WriteLine($"bitsieve bench-server: error: {e.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or IOException or DatabaseLockedException or CorruptFileException
+                                      or System.ComponentModel.Win32Exception)
+        {
+            error.WriteLine($"bitsieve bench-server: error: {(e is OperationCanceledException ? "cancelled" : e.Message)}");
+            return ExitCodes.Failure;
+        }
+
+        report.WriteTable(settings.Json ? error : output);
+        if (settings.Json) output.WriteLine(report.ToJson());
+        output.Flush();
+        if (report.Passed) return ExitCodes.Ok;
+        error.WriteLine(report.Errors > 0 || !report.ServerAlive
+            ? $"bitsieve bench-server: failed: {report.Errors} requests failed{(report.ServerAlive ? "" : " and the server process exited")}"
+            : "bitsieve bench-server: failed: the server's memory grew beyond the bound");
+        return ExitCodes.Failure;
+    }
+
+    private static TimeSpan Seconds(string option, double value) =>
+        double.IsFinite(value) && value is >= 0 and <= 86_400 ? TimeSpan.FromSeconds(value) : throw new UsageException($"{option} must be between 0 and 86400 seconds, not {value}.");
+}

@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using BitSieve.Cli;
+using BitSieve.Cli.Bench;
+using BitSieve.Cli.Data;
+using Xunit.Abstractions;
+
+namespace BitSieve.Tests.Cli;
+
+/// <summary><c>bitsieve bench-server</c>: a tiny run against a real server process, the answer check, the memory verdict.</summary>
+public sealed class BenchServerCommandTests(ITestOutputHelper output) : IDisposable
+{
+    private const int Dimension = 32;
+
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task A_tiny_run_answers_every_request_correctly_and_kills_the_server()
+    {
+        // 1,500 base rows grown to 2,000 points: the ScaledBase path is taken too.
+        string basePath = _dir.File("base.fvecs"), queriesPath = _dir.File("query.fvecs"), db = _dir.File("db");
+        VecsFile.WriteFvecs(basePath, RandomVectors(1500, seed: 1), Dimension);
+        VecsFile.WriteFvecs(queriesPath, RandomVectors(50, seed: 2), Dimension);
+        var settings = new ServerLoadSettings
+        {
+            BasePath = basePath,
+            QueriesPath = queriesPath,
+            Points = 2000,
+            Concurrency = [1, 4],
+            Duration = TimeSpan.FromSeconds(1),
+            Warmup = TimeSpan.FromSeconds(0.5),
+            Soak = TimeSpan.FromSeconds(3),
+            SoakConcurrency = 2,
+            SampleInterval = TimeSpan.FromSeconds(0.5),
+            Db = db,
+        };
+        using var log = new StringWriter();
+        var report = await ServerLoadRunner.RunAsync(settings, log);
+        report.WriteTable(log);
+        output.WriteLine(log.ToString());
+
+        Assert.Equal(0, report.Errors);
+        Assert.Empty(report.FirstErrors);
+        Assert.True(report.ServerAlive);
+        Assert.Equal(new[] { 1, 4 }, report.Levels.Select(l => l.Concurrency));
+        Assert.NotNull(report.Soak);
+        foreach (var run in report.Levels.Append(report.Soak))
+        {
+            Assert.True(run.Requests > 0, $"concurrency {run.Concurrency}: no request completed");
+            Assert.Equal(0, run.Errors);
+            Assert.Equal(run.Requests, run.Validated); // every answer was parsed and checked
+            Assert.True(run.Qps > 0);
+            Assert.True(run.P50Ms > 0 && run.P50Ms <= run.P99Ms && run.P99Ms <= run.MaxMs, $"p50 {run.P50Ms}, p99 {run.P99Ms}, max {run.MaxMs}");
+        }
+
+        // Samples at 0, 0.5, …, 3 s, with the request count rising and the server's memory read from /proc.
+        Assert.InRange(report.Samples.Count, 6, 7);
+        Assert.Equal(0, report.Samples[0].Requests);
+        for (int i = 1; i < report.Samples.Count; i++) Assert.True(report.Samples[i].Requests >= report.Samples[i - 1].Requests);
+        Assert.True(report.Samples[^1].Requests > 0);
+        if (OperatingSystem.IsLinux()) Assert.All(report.Samples, s => Assert.True(s.Memory.Rss > 0 && s.Memory.RssAnon > 0));
+        Assert.NotNull(report.Growth);
+        Assert.False(report.Growth.Judged); // 3 s is too short to call memory stable
+        Assert.True(report.Passed);
+
+        // The server process is gone, and the database it served holds the points.
+        Assert.Throws<ArgumentException>(() => Process.GetProcessById(report.ServerProcessId).Dispose());
+        using (var database = Database.Open(db))
+            Assert.Equal(2000, database.GetCollection(ServerLoadRunner.CollectionName).Info().Count);
+
+        using var json = JsonDocument.Parse(report.ToJson());
+        Assert.Equal(0, json.RootElement.GetProperty("errors").GetInt64());
+        Assert.Equal(2, json.RootElement.GetProperty("levels").GetArrayLength());
+        Assert.True(json.RootElement.GetProperty("passed").GetBoolean());
+    }
+
+    public static TheoryData<string[]> BadOptions => new()
+    {
+        new[] { "--concurrency", "0" },
+        new[] { "--concurrency", "1,x" },
+        new[] { "--concurrency", "" },
+        new[] { "--seconds", "0" },
+        new[] { "--seconds", "-1" },
+        new[] { "--soak-seconds", "-5" },
+        new[] { "--sample-seconds", "0" },
+        new[] { "--points", "0" },
+        new[] { "--limit", "0" },
+        new[] { "--soak-concurrency", "0" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadOptions))]
+    public void Bad_values_exit_with_2_and_one_line(string[] extra)
+    {
+        string basePath = _dir.File("base.fvecs");
+        VecsFile.WriteFvecs(basePath, RandomVectors(20, seed: 3), Dimension);
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        int code = Program.Run(["bench-server", "--base", basePath, "--queries", basePath, .. extra], stdout, stderr);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.StartsWith("bitsieve bench-server: error:", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Single(stderr.ToString().Trim().Split('\n'));
+    }
+
+    [Fact]
+    public void The_answer_check_accepts_a_correct_answer_and_names_what_is_wrong_otherwise()
+    {
+        static string Answer(string points, string status = "\"ok\"") => $$"""{"result":{"points":[{{points}}]},"status":{{status}},"time":0.001}""";
+        static string Hit(long id, double score) => FormattableString.Invariant($$"""{"id":{{id}},"version":0,"score":{{score}},"payload":null,"vector":null}""");
+        static string? Check(string json) => QueryResponseCheck.Validate(Encoding.UTF8.GetBytes(json), limit: 3, points: 100);
+
+        Assert.Null(Check(Answer($"{Hit(5, 0.9)},{Hit(7, 0.8)},{Hit(99, 0.8)}")));
+        Assert.Contains("2 points, expected 3", Check(Answer($"{Hit(5, 0.9)},{Hit(7, 0.8)}")), StringComparison.Ordinal);
+        Assert.Contains("id 100 is not in the collection", Check(Answer($"{Hit(5, 0.9)},{Hit(7, 0.8)},{Hit(100, 0.7)}")), StringComparison.Ordinal);
+        Assert.Contains("id 5 twice", Check(Answer($"{Hit(5, 0.9)},{Hit(5, 0.8)},{Hit(6, 0.7)}")), StringComparison.Ordinal);
+        Assert.Contains("descending", Check(Answer($"{Hit(5, 0.7)},{Hit(6, 0.8)},{Hit(7, 0.9)}")), StringComparison.Ordinal);
+        Assert.Contains("status", Check(Answer($"{Hit(5, 0.9)},{Hit(7, 0.8)},{Hit(9, 0.7)}", """{"error":"boom"}""")), StringComparison.Ordinal);
+        Assert.Contains("integer id", Check(Answer("""{"id":"a1b2","score":1},{"id":1,"score":0.5},{"id":2,"score":0.4}""")), StringComparison.Ordinal);
+        Assert.Contains("result.points", Check("""{"result":[],"status":"ok"}"""), StringComparison.Ordinal);
+        Assert.Contains("not JSON", Check("""{"result":"""), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Percentiles_are_nearest_rank()
+    {
+        long[] sorted = [.. Enumerable.Range(1, 100).Select(i => (long)i)];
+        Assert.Equal(50, QueryLoad.Percentile(sorted, 0.50));
+        Assert.Equal(99, QueryLoad.Percentile(sorted, 0.99));
+        Assert.Equal(100, QueryLoad.Percentile(sorted, 1.0));
+        Assert.Equal(7, QueryLoad.Percentile([7], 0.99));
+        Assert.Equal(0, QueryLoad.Percentile([], 0.5));
+    }
+
+    [Fact]
+    public void Memory_is_stable_within_5_percent_judged_from_three_minutes_on()
+    {
+        const long MiB = 1 << 20;
+        static List<MemorySample> Series(Func<double, long> rss, double seconds) =>
+            [.. Enumerable.Range(0, (int)(seconds / 10) + 1).Select(i => new MemorySample(i * 10.0, i * 1000L, 0, new ProcessMemory(rss(i * 10.0), rss(i * 10.0), 0, 0)))];
+
+        // A warm-up minute that grows, then flat: stable (the first minute is not the baseline).
+        var flat = MemoryGrowth.From(Series(t => t < 60 ? (long)(100 * MiB + t * MiB) : 200 * MiB, 300), TimeSpan.FromSeconds(300));
+        Assert.True(flat.Judged);
+        Assert.Equal(60, flat.WindowSeconds);
+        Assert.Equal(200.0 * MiB, flat.BaselineBytes);
+        Assert.Equal(0, flat.GrowthBytes);
+        Assert.True(flat.Stable);
+
+        // 200 MiB growing 4 MiB a minute: the last minute's mean is 12 MiB (6 %) above the second minute's.
+        var growing = MemoryGrowth.From(Series(t => (long)(200 * MiB + t / 60 * 4 * MiB), 300), TimeSpan.FromSeconds(300));
+        Assert.True(growing.Judged);
+        Assert.Equal(12.0 * MiB, growing.GrowthBytes, 1.0);
+        Assert.Equal(4.0 * MiB, growing.SlopeBytesPerMinute, 1.0);
+        Assert.False(growing.Stable);
+
+        var shortRun = MemoryGrowth.From(Series(_ => 200 * MiB, 120), TimeSpan.FromSeconds(120));
+        Assert.False(shortRun.Judged);
+        Assert.False(shortRun.Stable);
+    }
+
+    private static float[] RandomVectors(int rows, int seed)
+    {
+        var random = new Random(seed);
+        var data = new float[rows * Dimension];
+        for (int i = 0; i < data.Length; i++) data[i] = (float)(random.NextDouble() * 2 - 1);
+        return data;
+    }
+}
