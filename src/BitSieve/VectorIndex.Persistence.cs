@@ -216,10 +216,26 @@ public sealed partial class VectorIndex
             ColumnFile.Validate(manifest.PathOf(directory, kind), kind, kind switch { ColumnKind.Factors => sizeof(float), ColumnKind.Signs or ColumnKind.Refine => sizeof(byte), _ => sizeof(ulong) },
                     manifest.ExpectedCount(kind), manifest.Columns[kind].Checksum, verifyPayload: false);
         c.EnsureCapacity(count);
+        // The T2 codes are most of the bytes: read them on another core meanwhile.
+        var refine = Task.Run(() => ColumnFile.ReadInto<byte>(manifest.PathOf(directory, ColumnKind.Refine), ColumnKind.Refine,
+            c.Refine.AsSpan(0, count * c.RefineBytes), manifest.Columns[ColumnKind.Refine].Checksum));
+        try
+        {
+            LoadOtherColumns(directory, manifest, c);
+        }
+        finally
+        {
+            Task.WaitAny(refine); // never leave a read running into the arrays of a failed open (and never throw over its error)
+        }
+        refine.GetAwaiter().GetResult();
+        c.SetLoaded(count, manifest.DeletedCount);
+    }
+
+    private static void LoadOtherColumns(string directory, Manifest manifest, VectorColumns c)
+    {
+        int count = manifest.Count;
         ColumnFile.ReadInto<byte>(manifest.PathOf(directory, ColumnKind.Signs), ColumnKind.Signs,
             c.Signs.AsSpan(0, c.SignBytes(count)), manifest.Columns[ColumnKind.Signs].Checksum);
-        ColumnFile.ReadInto<byte>(manifest.PathOf(directory, ColumnKind.Refine), ColumnKind.Refine,
-            c.Refine.AsSpan(0, count * c.RefineBytes), manifest.Columns[ColumnKind.Refine].Checksum);
         ColumnFile.ReadSegments(manifest.PathOf(directory, ColumnKind.Factors), ColumnKind.Factors,
             FactorArrays(c), count, manifest.Columns[ColumnKind.Factors].Checksum);
         ColumnFile.ReadInto<ulong>(manifest.PathOf(directory, ColumnKind.Ids), ColumnKind.Ids,
@@ -234,7 +250,6 @@ public sealed partial class VectorIndex
             throw new CorruptFileException(deletedPath, $"tombstones are set beyond the {count} points.", null);
         if (tombstones != manifest.DeletedCount)
             throw new CorruptFileException(deletedPath, $"it marks {tombstones} points deleted where {Manifest.FileName} says {manifest.DeletedCount}.", null);
-        c.SetLoaded(count, manifest.DeletedCount);
     }
 
     /// <summary>The factor columns in the order the <see cref="ColumnKind.Factors"/> file stores them.</summary>
