@@ -83,22 +83,8 @@ public static class SearchCommand
         var options = new SearchOptions { K = k };
         return mode == SearchMode.Vector
             ? collection.Search(vector.Span, options)
-            : collection.SearchHybrid(vector.Span, question, options, vectorWeight: VectorWeight(embedder.GetService<EmbeddingModelInfo>(), question));
+            : collection.SearchHybrid(vector.Span, question, options, vectorWeight: ScriptDetector.ReadableShare(question, embedder.GetService<EmbeddingModelInfo>()?.Language));
     }
-
-    /// <summary>
-    /// The vector list's weight in hybrid search: for a model trained on one language that is not Chinese, Japanese or
-    /// Korean, the share of the question it can read, 1 − the CJK fraction of its letters and digits
-    /// (<see cref="ScriptDetector.CjkFraction"/>); else 1. Such a model's vectors of CJK text carry little meaning (on
-    /// the Japanese Debian Reference, all-MiniLM-L6-v2 alone finds a relevant passage in the top 10 for 30 % of the
-    /// questions, BM25 for 99 %), so a full vote drags good BM25 answers down; a question wholly in CJK gets 0, where
-    /// the vector hits only fill up what BM25 does not find.
-    /// </summary>
-    public static double VectorWeight(EmbeddingModelInfo? model, string question) =>
-        model?.Language is { } language && !IsCjkLanguage(language) ? 1 - ScriptDetector.CjkFraction(question) : 1;
-
-    private static bool IsCjkLanguage(string tag) =>
-        tag.Split('-')[0].ToLowerInvariant() is "ja" or "zh" or "ko";
 
     private static void Print(string question, PointSearchResult result, TextWriter output)
     {

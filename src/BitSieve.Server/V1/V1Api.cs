@@ -9,6 +9,7 @@ using BitSieve.Ingest.Pipeline;
 using BitSieve.Server.Http;
 using BitSieve.Server.Metrics;
 using BitSieve.Server.Qdrant;
+using BitSieve.Search.Lexical;
 using BitSieve.Storage.Filters;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -186,7 +187,8 @@ public static class V1Api
             var searchOptions = new SearchOptions { K = search.K, Quality = search.Quality };
             result = search.Mode == TextSearchMode.Vector
                 ? target.Search(vector.Span, searchOptions, search.Filter)
-                : target.SearchHybrid(vector.Span, search.Query, searchOptions, search.Filter);
+                : target.SearchHybrid(vector.Span, search.Query, searchOptions, search.Filter,
+                    vectorWeight: ScriptDetector.ReadableShare(search.Query, embedder.GetService<EmbeddingModelInfo>()?.Language));
         }
         metrics.Search(collection, "text-" + search.Mode.ToString().ToLowerInvariant(), result.Trace);
         return Json(w =>

@@ -123,8 +123,7 @@ public sealed class IndexSearchTests : IDisposable
     [InlineData(null, "パッケージ管理", 1)] // a model that does not say: it may be multilingual
     public void Hybrid_search_lets_a_one_language_model_vote_with_the_share_of_the_question_it_can_read(string? language, string question, double weight)
     {
-        var model = new BitSieve.Embeddings.EmbeddingModelInfo("m", "id", 4, "", "") { Language = language };
-        Assert.Equal(weight, BitSieve.Cli.Commands.SearchCommand.VectorWeight(model, question), 12);
+        Assert.Equal(weight, BitSieve.Search.Lexical.ScriptDetector.ReadableShare(question, language), 12);
     }
 
     [Fact]

@@ -79,6 +79,20 @@ public static class ScriptDetector
     /// </summary>
     public static bool IsMostlyCjk(string text, double threshold = 0.5) => CjkFraction(text) >= threshold && ContainsCjk(text);
 
+    /// <summary>
+    /// The share of a text that an embedding model trained on one language can read: for a model whose language
+    /// (a BCP 47 tag) is not Chinese, Japanese or Korean, 1 − <see cref="CjkFraction"/>; for a CJK model or one that
+    /// does not say (it may be multilingual), 1. Hybrid search weights the vector list's vote by it: an English-only
+    /// model's vectors of CJK text carry little meaning, so a full vote would drag good BM25 answers down, while a
+    /// question wholly in CJK (share 0) lets its hits only fill up what BM25 does not find.
+    /// </summary>
+    public static double ReadableShare(string text, string? modelLanguage)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        bool cjkModel = modelLanguage?.Split('-')[0].ToLowerInvariant() is "ja" or "zh" or "ko";
+        return modelLanguage is null || cjkModel ? 1 : 1 - CjkFraction(text);
+    }
+
     /// <summary>Whether a text has any CJK character.</summary>
     public static bool ContainsCjk(string text)
     {
