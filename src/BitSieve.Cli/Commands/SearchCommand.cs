@@ -83,7 +83,7 @@ public static class SearchCommand
         var options = new SearchOptions { K = k };
         return mode == SearchMode.Vector
             ? collection.Search(vector.Span, options)
-            : collection.SearchHybrid(vector.Span, question, options, vectorWeight: ScriptDetector.ReadableShare(question, embedder.GetService<EmbeddingModelInfo>()?.Language));
+            : collection.SearchHybrid(vector.Span, question, options, vectorWeight: ScriptDetector.HybridVectorWeight(question, embedder.GetService<EmbeddingModelInfo>()?.Language));
     }
 
     private static void Print(string question, PointSearchResult result, TextWriter output)

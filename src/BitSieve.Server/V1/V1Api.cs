@@ -188,7 +188,7 @@ public static class V1Api
             result = search.Mode == TextSearchMode.Vector
                 ? target.Search(vector.Span, searchOptions, search.Filter)
                 : target.SearchHybrid(vector.Span, search.Query, searchOptions, search.Filter,
-                    vectorWeight: ScriptDetector.ReadableShare(search.Query, embedder.GetService<EmbeddingModelInfo>()?.Language));
+                    vectorWeight: ScriptDetector.HybridVectorWeight(search.Query, embedder.GetService<EmbeddingModelInfo>()?.Language));
         }
         metrics.Search(collection, "text-" + search.Mode.ToString().ToLowerInvariant(), result.Trace);
         return Json(w =>

@@ -80,17 +80,18 @@ public static class ScriptDetector
     public static bool IsMostlyCjk(string text, double threshold = 0.5) => CjkFraction(text) >= threshold && ContainsCjk(text);
 
     /// <summary>
-    /// The share of a text that an embedding model trained on one language can read: for a model whose language
-    /// (a BCP 47 tag) is not Chinese, Japanese or Korean, 1 − <see cref="CjkFraction"/>; for a CJK model or one that
-    /// does not say (it may be multilingual), 1. Hybrid search weights the vector list's vote by it: an English-only
-    /// model's vectors of CJK text carry little meaning, so a full vote would drag good BM25 answers down, while a
-    /// question wholly in CJK (share 0) lets its hits only fill up what BM25 does not find.
+    /// The vector list's weight in hybrid search for a question, given the embedding model's language (a BCP 47 tag;
+    /// null when the model does not say, as a multilingual one may not): 0 when the model was trained on one language
+    /// that is not Chinese, Japanese or Korean and the question is mostly CJK (<see cref="IsMostlyCjk"/>), else 1.
+    /// Such a model's vectors of CJK text carry little meaning (on the Japanese Debian Reference, all-MiniLM-L6-v2 alone
+    /// finds a relevant passage in the top 10 for 30 % of the questions, BM25 for 99 %), so any vote drags good BM25
+    /// answers down; at 0 its hits only fill up what BM25 does not find.
     /// </summary>
-    public static double ReadableShare(string text, string? modelLanguage)
+    public static double HybridVectorWeight(string question, string? modelLanguage)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        bool cjkModel = modelLanguage?.Split('-')[0].ToLowerInvariant() is "ja" or "zh" or "ko";
-        return modelLanguage is null || cjkModel ? 1 : 1 - CjkFraction(text);
+        ArgumentNullException.ThrowIfNull(question);
+        bool oneNonCjkLanguage = modelLanguage is not null && modelLanguage.Split('-')[0].ToLowerInvariant() is not ("ja" or "zh" or "ko");
+        return oneNonCjkLanguage && IsMostlyCjk(question) ? 0 : 1;
     }
 
     /// <summary>Whether a text has any CJK character.</summary>
