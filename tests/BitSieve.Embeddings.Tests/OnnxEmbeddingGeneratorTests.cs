@@ -179,6 +179,8 @@ public sealed class OnnxEmbeddingGeneratorTests(ModelFixture models)
         Assert.False(lazy.IsLoaded);
         Assert.Equal(384, lazy.Info.Dimensions);
         Assert.StartsWith($"onnx:{source.ContentHash}:", lazy.Info.Identity, StringComparison.Ordinal);
+        lazy.Load();
+        Assert.True(lazy.IsLoaded);
 
         // Other bytes than the identity names, or another vector length, fail the first run instead of filling caches.
         using var otherBytes = new OnnxEmbeddingGenerator(source with { ContentHash = new string('0', 32) }, new OnnxEmbeddingOptions());

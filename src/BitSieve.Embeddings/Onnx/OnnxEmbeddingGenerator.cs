@@ -98,6 +98,12 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
     /// <summary>The tokenizer, for tests and diagnostics (loads the model).</summary>
     internal WordPieceTokenizer Tokenizer => _model.Value.Tokenizer;
 
+    /// <summary>
+    /// Loads the model now if it is not loaded yet (it otherwise loads on its first run), e.g. to keep the load out of
+    /// a timed run or to fail early on a model ONNX Runtime cannot read.
+    /// </summary>
+    public void Load() => _ = _model.Value;
+
     /// <summary>Whether the model has been loaded (it is on its first run, or on creation when its dimensions were unknown).</summary>
     internal bool IsLoaded => _model.IsValueCreated;
 
