@@ -106,6 +106,29 @@ public sealed class EmbeddingCacheTests(ModelFixture models) : IDisposable
     }
 
     [Fact]
+    public async Task A_warm_cache_answers_without_loading_the_model()
+    {
+        using var cache = EmbeddingCache.Open(_dir.Path);
+        using (var warming = new CachedEmbeddingGenerator(new CountingGenerator(models.MiniLm), cache))
+            await warming.GenerateAsync(Texts);
+
+        // As `bitsieve index` creates it: the built-in model behind the cache, not loaded until a text misses.
+        using var cached = EmbeddingModels.Create(BuiltInModels.MiniLm, new EmbeddingModelOptions { Cache = cache });
+        var onnx = cached.GetService<OnnxEmbeddingGenerator>()!;
+        Assert.False(onnx.IsLoaded);
+        Assert.Equal(models.MiniLm.Info, cached.GetService<EmbeddingModelInfo>());
+
+        var hits = await cached.GenerateAsync(Texts);
+        Assert.False(onnx.IsLoaded);
+        for (int i = 0; i < Texts.Length; i++)
+            Assert.Equal(models.MiniLm.Embed([Texts[i]], false, out _)[0], hits[i].Vector.ToArray());
+
+        var miss = await cached.GenerateAsync(["A text the cache has not seen."]);
+        Assert.True(onnx.IsLoaded);
+        Assert.Equal(models.MiniLm.Embed(["A text the cache has not seen."], false, out _)[0], miss[0].Vector.ToArray());
+    }
+
+    [Fact]
     public void Two_writers_on_one_file_both_succeed()
     {
         // Two connections on one file, writing and reading at once, as two processes would (WAL + busy timeout).

@@ -16,7 +16,7 @@ public sealed class LocalModelTests(ModelFixture models) : IDisposable
 
     private string WriteMiniLm(string folder, bool vocabulary = true, bool tokenizerJson = false, string? pooling = null)
     {
-        var source = BuiltInModels.Load(BuiltInModels.MiniLm);
+        var source = BuiltInModels.Load(BuiltInModels.MiniLm).ReadBytes();
         string path = Path.Combine(_dir.Path, folder);
         Directory.CreateDirectory(path);
         File.WriteAllBytes(Path.Combine(path, "model.onnx"), source.Model);
@@ -46,6 +46,7 @@ public sealed class LocalModelTests(ModelFixture models) : IDisposable
         // Same bytes, same settings: the same cache identity as the built-in model.
         Assert.Equal(models.MiniLm.Info.Identity, local.Info.Identity);
         Assert.Null(local.Info.Language); // a local folder does not say which languages its model knows
+        Assert.True(local.IsLoaded); // loaded at creation: its dimensions are only known from the session
         for (int i = 0; i < Texts.Length; i++)
             Assert.Equal(builtIn[i].Vector.ToArray(), fromFolder[i].Vector.ToArray());
     }

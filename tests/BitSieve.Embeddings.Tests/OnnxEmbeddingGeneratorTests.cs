@@ -165,4 +165,28 @@ public sealed class OnnxEmbeddingGeneratorTests(ModelFixture models)
                 Assert.True(SharedData.Cosine(expected[i], result[i].Vector.Span) > 0.99999);
         }
     }
+
+    [Theory]
+    [InlineData(BuiltInModels.MiniLm)]
+    [InlineData(BuiltInModels.ArcticXs)]
+    public void A_built_in_model_is_described_without_reading_it_and_checked_when_read(string name)
+    {
+        var source = BuiltInModels.Load(name);
+        var bytes = source.ReadBytes();
+        Assert.Equal(bytes.ContentHash(), source.ContentHash); // the hash written in BuiltInModels is that of the package's bytes
+
+        using var lazy = OnnxEmbeddingGenerator.LoadBuiltIn(name);
+        Assert.False(lazy.IsLoaded);
+        Assert.Equal(384, lazy.Info.Dimensions);
+        Assert.StartsWith($"onnx:{source.ContentHash}:", lazy.Info.Identity, StringComparison.Ordinal);
+        lazy.Load();
+        Assert.True(lazy.IsLoaded);
+
+        // Other bytes than the identity names, or another vector length, fail the first run instead of filling caches.
+        using var otherBytes = new OnnxEmbeddingGenerator(source with { ContentHash = new string('0', 32) }, new OnnxEmbeddingOptions());
+        var e = Assert.Throws<InvalidDataException>(() => otherBytes.Embed(["x"], false, out _));
+        Assert.Contains(source.ContentHash, e.Message, StringComparison.Ordinal);
+        using var otherLength = new OnnxEmbeddingGenerator(source with { Dimensions = 768 }, new OnnxEmbeddingOptions());
+        Assert.Throws<InvalidDataException>(() => otherLength.Embed(["x"], false, out _));
+    }
 }

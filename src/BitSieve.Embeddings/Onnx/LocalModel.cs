@@ -87,7 +87,11 @@ internal static class LocalModel
             documentPrefix = StringProperty(prompts, "document") ?? StringProperty(prompts, "passage") ?? "";
         }
 
-        return new OnnxModelSource(full, File.ReadAllBytes(modelFile), tokenizer, format, lowercase, pooling, maximumTokens, queryPrefix, documentPrefix);
+        // The bytes are hashed for the cache identity now and kept for the session; the vector length is only known
+        // once the model is loaded.
+        var bytes = new OnnxModelBytes(File.ReadAllBytes(modelFile), tokenizer);
+        return new OnnxModelSource(full, bytes.ContentHash(), Dimensions: null, () => bytes,
+            format, lowercase, pooling, maximumTokens, queryPrefix, documentPrefix);
     }
 
     private static string ExpandHome(string path) =>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.IO.Hashing;
 using System.Text;
 using System.Text.Json.Nodes;
+using System.Threading.Channels;
 using BitSieve.Ingest.Chunking;
 using BitSieve.Ingest.Documents;
 using BitSieve.Ingest.Loading;
@@ -96,21 +97,34 @@ public sealed class FolderIndexer
         var work = changes.Added.Concat(changes.Changed).ToList();
         long chunks = 0;
         int done = 0;
-        foreach (var file in work)
+        // Files are loaded and chunked on another thread, up to two ahead of the one being embedded and stored: on two
+        // cores, parsing the next file overlaps embedding and writing this one (and, early in a process, the JIT
+        // compilation of both paths). Files are still stored one at a time, in order.
+        var prepared = Channel.CreateBounded<PreparedFile>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        using var stopPreparing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var preparing = Task.Run(() => PrepareAsync(work, prepared.Writer, stopPreparing.Token), CancellationToken.None);
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            progress?.Report(new IndexProgress(done, work.Count, chunks, clock.Elapsed, file.RelativePath));
-            var loaded = DocumentLoader.LoadFile(file.FullPath, file.RelativePath);
-            if (loaded.Document is null || loaded.Document.Text.Trim().Length == 0)
+            await foreach (var file in prepared.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                skipped.Add($"{file.RelativePath}: {loaded.Skip?.ToString() ?? "no text"}");
-                _collection.Delete(BySource(file.RelativePath)); // an old version must not linger
+                progress?.Report(new IndexProgress(done, work.Count, chunks, clock.Elapsed, file.Scanned.RelativePath));
+                if (file.Chunks is null)
+                {
+                    skipped.Add($"{file.Scanned.RelativePath}: {file.Loaded.Skip?.ToString() ?? "no text"}");
+                    _collection.Delete(BySource(file.Scanned.RelativePath)); // an old version must not linger
+                }
+                else
+                {
+                    chunks += await StoreAsync(file.Chunks, file.Scanned.RelativePath, file.Scanned.Hash, cancellationToken).ConfigureAwait(false);
+                }
+                done++;
             }
-            else
-            {
-                chunks += await StoreAsync(loaded.Document, file.RelativePath, file.Hash, cancellationToken).ConfigureAwait(false);
-            }
-            done++;
+        }
+        finally
+        {
+            // On an error or cancellation here, the preparing thread stops at its next file.
+            stopPreparing.Cancel();
+            await preparing.ConfigureAwait(false);
         }
         progress?.Report(new IndexProgress(done, work.Count, chunks, clock.Elapsed, null));
         return new IndexReport
@@ -137,12 +151,38 @@ public sealed class FolderIndexer
         ArgumentException.ThrowIfNullOrEmpty(source);
         ArgumentNullException.ThrowIfNull(contentHash);
         EnsureIndexes();
-        return await StoreAsync(document, source, contentHash, cancellationToken).ConfigureAwait(false);
+        return await StoreAsync(_chunker.Chunk(document), source, contentHash, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<int> StoreAsync(ExtractedDocument document, string source, string hash, CancellationToken cancellationToken)
+    /// <summary>A file loaded and chunked, ready to embed and store; <see cref="Chunks"/> is null when it has no text.</summary>
+    private sealed record PreparedFile(ScannedFile Scanned, LoadResult Loaded, IReadOnlyList<TextChunk>? Chunks);
+
+    /// <summary>Loads and chunks <paramref name="files"/> in order into <paramref name="output"/>, then completes it (with the error, if one stops it).</summary>
+    private async Task PrepareAsync(IReadOnlyList<ScannedFile> files, ChannelWriter<PreparedFile> output, CancellationToken cancellationToken)
     {
-        var pieces = _chunker.Chunk(document);
+        Exception? failure = null;
+        try
+        {
+            foreach (var file in files)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var loaded = DocumentLoader.LoadFile(file.FullPath, file.RelativePath);
+                var chunks = loaded.Document is { } document && document.Text.Trim().Length > 0 ? _chunker.Chunk(document) : null;
+                await output.WriteAsync(new PreparedFile(file, loaded, chunks), cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        finally
+        {
+            output.TryComplete(failure);
+        }
+    }
+
+    private async Task<int> StoreAsync(IReadOnlyList<TextChunk> pieces, string source, string hash, CancellationToken cancellationToken)
+    {
         var vectors = await _embedder.GenerateAsync(pieces.Select(c => c.Text), cancellationToken: cancellationToken).ConfigureAwait(false);
         var points = new List<Point>(pieces.Count);
         for (int i = 0; i < pieces.Count; i++)

@@ -1,0 +1,114 @@
+using BitSieve.Ingest.Chunking;
+using BitSieve.Ingest.Pipeline;
+using Microsoft.Extensions.AI;
+
+namespace BitSieve.Ingest.Tests.Pipeline;
+
+public sealed class FolderIndexerTests : IDisposable
+{
+    private readonly TempFolder _files = new();
+    private readonly TempFolder _db = new();
+
+    public void Dispose()
+    {
+        _files.Dispose();
+        _db.Dispose();
+    }
+
+    [Fact]
+    public async Task Every_file_is_stored_in_order_and_an_empty_one_is_reported()
+    {
+        _files.Write("a.txt", "Sockets are endpoints of a connection.");
+        _files.Write("b.md", "# Packages\n\napt-get installs packages.\n\n## Removal\n\napt-get remove removes them.");
+        _files.Write("c.txt", "   \n  ");
+        _files.Write("d.txt", "The kernel schedules processes.");
+        using var database = Database.Open(_db.Path);
+        var collection = database.CreateCollection("docs", new CollectionOptions { Dimension = LetterEmbedder.Dimensions, Metric = Metric.Cosine });
+        var embedder = new LetterEmbedder();
+        var seen = new List<IndexProgress>();
+
+        var report = await new FolderIndexer(collection, embedder).IndexAsync(_files.Path, new SynchronousProgress(seen.Add));
+
+        Assert.Equal(3, report.Indexed);
+        Assert.StartsWith("c.txt: Empty", Assert.Single(report.Skipped), StringComparison.Ordinal);
+        Assert.Equal(report.Chunks, collection.Count);
+        Assert.Equal(["a.txt", "b.md", "d.txt"], new FolderIndexer(collection, embedder).IndexedFiles().Keys.Order(StringComparer.Ordinal));
+        // Stored one file at a time, in scan order, while later files are being prepared.
+        Assert.Equal(["a.txt", "b.md", "c.txt", "d.txt", null], seen.Select(p => p.CurrentFile));
+        Assert.Equal([0, 1, 2, 3, 4], seen.Select(p => p.FilesDone));
+    }
+
+    [Fact]
+    public async Task A_failure_while_preparing_a_file_stops_the_run_after_the_files_before_it()
+    {
+        _files.Write("a.txt", "Sockets are endpoints of a connection.");
+        _files.Write("b.txt", "This file cannot be chunked: BOOM.");
+        _files.Write("c.txt", "The kernel schedules processes.");
+        using var database = Database.Open(_db.Path);
+        var collection = database.CreateCollection("docs", new CollectionOptions { Dimension = LetterEmbedder.Dimensions, Metric = Metric.Cosine });
+        var failing = new TextChunker(new ChunkerOptions
+        {
+            TokenCounter = text => text.Contains("BOOM", StringComparison.Ordinal) ? throw new InvalidOperationException("boom") : ApproximateTokenCounter.Count(text),
+        });
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => new FolderIndexer(collection, new LetterEmbedder(), failing).IndexAsync(_files.Path));
+        Assert.Equal("boom", e.Message);
+        Assert.Equal(["a.txt"], new FolderIndexer(collection, new LetterEmbedder()).IndexedFiles().Keys);
+
+        // The next run does the rest.
+        var report = await new FolderIndexer(collection, new LetterEmbedder()).IndexAsync(_files.Path);
+        Assert.Equal(2, report.Indexed);
+        Assert.Equal(1, report.Unchanged);
+        Assert.Equal(["a.txt", "b.txt", "c.txt"], new FolderIndexer(collection, new LetterEmbedder()).IndexedFiles().Keys.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Cancelling_stops_the_run_between_files()
+    {
+        for (int i = 0; i < 6; i++) _files.Write($"f{i}.txt", $"File number {i} is about sockets and packages.");
+        using var database = Database.Open(_db.Path);
+        var collection = database.CreateCollection("docs", new CollectionOptions { Dimension = LetterEmbedder.Dimensions, Metric = Metric.Cosine });
+        using var cancel = new CancellationTokenSource();
+        // Reported as the third file starts: that file is still stored whole, the run stops before the fourth.
+        var progress = new SynchronousProgress(p =>
+        {
+            if (p.FilesDone == 2) cancel.Cancel();
+        });
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FolderIndexer(collection, new LetterEmbedder()).IndexAsync(_files.Path, progress, cancel.Token));
+        Assert.Equal(["f0.txt", "f1.txt", "f2.txt"], new FolderIndexer(collection, new LetterEmbedder()).IndexedFiles().Keys.Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>Reports on the calling thread (<see cref="Progress{T}"/> would post to the thread pool).</summary>
+    private sealed class SynchronousProgress(Action<IndexProgress> report) : IProgress<IndexProgress>
+    {
+        public void Report(IndexProgress value) => report(value);
+    }
+
+    /// <summary>A stand-in model: letter counts of a to h plus one, so that no vector is zero.</summary>
+    private sealed class LetterEmbedder : IEmbeddingGenerator<string, Embedding<float>>
+    {
+        public const int Dimensions = 8;
+
+        public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
+            IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            var result = new GeneratedEmbeddings<Embedding<float>>();
+            foreach (string text in values)
+            {
+                var vector = new float[Dimensions];
+                vector.AsSpan().Fill(1);
+                foreach (char c in text.ToLowerInvariant())
+                    if (c is >= 'a' and < (char)('a' + Dimensions)) vector[c - 'a']++;
+                result.Add(new Embedding<float>(vector));
+            }
+            return Task.FromResult(result);
+        }
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
+    }
+}
