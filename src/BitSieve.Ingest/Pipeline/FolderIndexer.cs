@@ -107,6 +107,8 @@ public sealed class FolderIndexer
         {
             await foreach (var file in prepared.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
+                // The reader hands out files already waiting without looking at the token: stop between files here.
+                cancellationToken.ThrowIfCancellationRequested();
                 progress?.Report(new IndexProgress(done, work.Count, chunks, clock.Elapsed, file.Scanned.RelativePath));
                 if (file.Chunks is null)
                 {
