@@ -290,20 +290,20 @@ internal sealed class Cascade
 
     private List<Candidate> RefineT2(List<Candidate> survivors, SearchTrace trace)
     {
-        SortByUpperBound(survivors);
+        using var order = new UpperBoundOrder(survivors);
         var lower = new TopK(_k);
         var kept = new List<Candidate>();
         var c = _columns;
         var query = _query.T2.Values;
         bool nibbles = _quantizer.Bits == 4;
         float gamma = _query.Gamma;
-        for (int i = 0; i < survivors.Count; i++)
+        for (int i = 0; i < order.Count; i++)
         {
-            var cand = survivors[i];
+            var cand = order[i];
             float tau = lower.Threshold;
             if (cand.Hi < tau) break;
             int ord = cand.Ordinal;
-            if (i + PrefetchDistance < survivors.Count) Prefetch2(survivors[i + PrefetchDistance].Ordinal);
+            if (i + PrefetchDistance < order.Count) Prefetch2(order[i + PrefetchDistance].Ordinal);
             trace.T2Seen++;
             float raw = Raw2(ord, query, nibbles);
             float est = c.RInv2[ord] * raw + c.Beta[ord] + gamma;
