@@ -163,7 +163,9 @@ internal sealed class Cascade
         var lower = states[0].Lower;
         for (int i = 1; i < states.Count; i++) lower.Merge(states[i].Lower);
         float tau = lower.Threshold;
-        var survivors = new List<Candidate>();
+        int appended = 0;
+        foreach (var s in states) appended += s.Candidates.Count;
+        var survivors = new List<Candidate>(appended);
         long ticks = 0;
         foreach (var s in states)
         {
@@ -269,7 +271,7 @@ internal sealed class Cascade
     }
 
     /// <summary>Candidates ahead whose T2 data is requested from memory while the current one is scored.</summary>
-    private const int PrefetchDistance = 8;
+    private const int PrefetchDistance = 16;
 
     /// <summary>
     /// Asks for a candidate's T2 row and factors ahead of use: candidates are scattered over the collection, so each
@@ -290,7 +292,7 @@ internal sealed class Cascade
 
     private List<Candidate> RefineT2(List<Candidate> survivors, SearchTrace trace)
     {
-        using var order = new UpperBoundOrder(survivors);
+        using var order = new UpperBoundOrder(CollectionsMarshal.AsSpan(survivors));
         var lower = new TopK(_k);
         var kept = new List<Candidate>();
         var c = _columns;

@@ -17,9 +17,9 @@ internal sealed class UpperBoundOrder : IDisposable
     private readonly int[] _bucketEnds;
     private int _sortedBuckets, _sortedEnd;
 
-    public UpperBoundOrder(IReadOnlyList<Candidate> candidates)
+    public UpperBoundOrder(ReadOnlySpan<Candidate> candidates)
     {
-        int n = Count = candidates.Count;
+        int n = Count = candidates.Length;
         _items = ArrayPool<Candidate>.Shared.Rent(Math.Max(1, n));
         _keys = ArrayPool<float>.Shared.Rent(Math.Max(1, n));
         float max = float.NegativeInfinity, min = float.PositiveInfinity;

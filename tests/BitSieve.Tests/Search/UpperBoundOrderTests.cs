@@ -31,7 +31,7 @@ public class UpperBoundOrderTests
                 candidates.Add(new Candidate(i, hi - 1, hi));
             }
 
-            using var order = new UpperBoundOrder(candidates);
+            using var order = new UpperBoundOrder(candidates.ToArray());
             Assert.Equal(n, order.Count);
             var seen = new HashSet<int>();
             for (int i = 0; i < n; i++)
@@ -50,7 +50,7 @@ public class UpperBoundOrderTests
         var random = new Random(5);
         var candidates = Enumerable.Range(0, 1000).Select(i => new Candidate(i, 0, (float)random.NextDouble())).ToList();
         var expected = candidates.OrderByDescending(c => c.Hi).Take(50).Select(c => c.Ordinal).ToArray();
-        using var order = new UpperBoundOrder(candidates);
+        using var order = new UpperBoundOrder(candidates.ToArray());
         Assert.Equal(expected, Enumerable.Range(0, 50).Select(i => order[i].Ordinal).ToArray());
     }
 }
