@@ -35,7 +35,10 @@ internal sealed class T1State(int k)
 [SkipLocalsInit] // the stack buffers are written before they are read; zeroing 4 KB per block call is measurable
 internal sealed class Cascade
 {
-    /// <summary>Vectors per T1 kernel call: their codes stay in cache while a batch of queries scans them.</summary>
+    /// <summary>
+    /// Ordinals per unit of scanning work (whole FastScan blocks of 64): threads split the collection in multiples of it,
+    /// and a batch of queries scans one such range each while its codes stay in cache.
+    /// </summary>
     public const int Block = 1024;
 
     private readonly VectorColumns _columns;
