@@ -77,7 +77,21 @@ public static partial class Kernels
             lower += s.AsUInt16() & byteMask;
             upper += Vector512.ShiftRightLogical(s.AsUInt16(), 8);
         }
-        Interleave(ref results, 0, lower, upper);
+        if (Avx512BW.IsSupported)
+        {
+            // Codes 0..31 and 32..63 in order: even codes from `lower`, odd ones from `upper` (indices ≥ 32).
+            ref ushort indices = ref MemoryMarshal.GetReference(InterleaveIndices);
+            var first = Avx512BW.PermuteVar32x16x2(lower, Vector512.LoadUnsafe(ref indices), upper);
+            var second = Avx512BW.PermuteVar32x16x2(lower, Vector512.LoadUnsafe(ref indices, 32), upper);
+            Vector512.WidenLower(first).AsInt32().StoreUnsafe(ref results);
+            Vector512.WidenUpper(first).AsInt32().StoreUnsafe(ref results, 16);
+            Vector512.WidenLower(second).AsInt32().StoreUnsafe(ref results, 32);
+            Vector512.WidenUpper(second).AsInt32().StoreUnsafe(ref results, 48);
+        }
+        else
+        {
+            Interleave(ref results, 0, lower, upper);
+        }
     }
 
     private static void FastScan256(ref byte block, ref byte tables, ref int results, int bytes, int lane)
@@ -98,7 +112,22 @@ public static partial class Kernels
             lower += s.AsUInt16() & byteMask;
             upper += Vector256.ShiftRightLogical(s.AsUInt16(), 8);
         }
-        Interleave(ref results, lane, lower, upper);
+        if (Avx2.IsSupported)
+        {
+            // Unpacking interleaves within 128-bit halves: lo = codes [0..7 | 16..23], hi = [8..15 | 24..31].
+            var lo = Avx2.UnpackLow(lower, upper);
+            var hi = Avx2.UnpackHigh(lower, upper);
+            var first = Avx2.Permute2x128(lo, hi, 0x20);
+            var second = Avx2.Permute2x128(lo, hi, 0x31);
+            Vector256.WidenLower(first).AsInt32().StoreUnsafe(ref results, (nuint)lane);
+            Vector256.WidenUpper(first).AsInt32().StoreUnsafe(ref results, (nuint)lane + 8);
+            Vector256.WidenLower(second).AsInt32().StoreUnsafe(ref results, (nuint)lane + 16);
+            Vector256.WidenUpper(second).AsInt32().StoreUnsafe(ref results, (nuint)lane + 24);
+        }
+        else
+        {
+            Interleave(ref results, lane, lower, upper);
+        }
     }
 
     private static void FastScan128(ref byte block, ref byte tables, ref int results, int bytes, int lane)
@@ -119,7 +148,19 @@ public static partial class Kernels
             lower += s.AsUInt16() & byteMask;
             upper += Vector128.ShiftRightLogical(s.AsUInt16(), 8);
         }
-        Interleave(ref results, lane, lower, upper);
+        if (Sse2.IsSupported)
+        {
+            var first = Sse2.UnpackLow(lower, upper);
+            var second = Sse2.UnpackHigh(lower, upper);
+            Vector128.WidenLower(first).AsInt32().StoreUnsafe(ref results, (nuint)lane);
+            Vector128.WidenUpper(first).AsInt32().StoreUnsafe(ref results, (nuint)lane + 4);
+            Vector128.WidenLower(second).AsInt32().StoreUnsafe(ref results, (nuint)lane + 8);
+            Vector128.WidenUpper(second).AsInt32().StoreUnsafe(ref results, (nuint)lane + 12);
+        }
+        else
+        {
+            Interleave(ref results, lane, lower, upper);
+        }
     }
 
     // In-lane byte table look-up (vpshufb). The portable ShuffleNative becomes a cross-lane emulation on AVX2 and
@@ -136,7 +177,14 @@ public static partial class Kernels
     private static Vector128<byte> Lookup128(Vector128<byte> table, Vector128<byte> index) =>
         Ssse3.IsSupported ? Ssse3.Shuffle(table, index) : Vector128.ShuffleNative(table, index);
 
-    /// <summary>Writes even-code sums and odd-code sums back in code order (once per block, off the hot loop).</summary>
+    // vpermt2w indices that put even-code sums (`lower`, 0..31) and odd-code sums (`upper`, 32..63) back in code order.
+    private static ReadOnlySpan<ushort> InterleaveIndices =>
+    [
+        0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39, 8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47,
+        16, 48, 17, 49, 18, 50, 19, 51, 20, 52, 21, 53, 22, 54, 23, 55, 24, 56, 25, 57, 26, 58, 27, 59, 28, 60, 29, 61, 30, 62, 31, 63,
+    ];
+
+    /// <summary>Writes even-code sums and odd-code sums back in code order where no unpack instruction is at hand.</summary>
     private static void Interleave<T>(ref int results, int lane, T even, T odd)
         where T : struct
     {

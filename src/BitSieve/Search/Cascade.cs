@@ -35,7 +35,10 @@ internal sealed class T1State(int k)
 [SkipLocalsInit] // the stack buffers are written before they are read; zeroing 4 KB per block call is measurable
 internal sealed class Cascade
 {
-    /// <summary>Vectors per T1 kernel call: their codes stay in cache while a batch of queries scans them.</summary>
+    /// <summary>
+    /// Ordinals per unit of scanning work (whole FastScan blocks of 64): threads split the collection in multiples of it,
+    /// and a batch of queries scans one such range each while its codes stay in cache.
+    /// </summary>
     public const int Block = 1024;
 
     private readonly VectorColumns _columns;
@@ -76,29 +79,40 @@ internal sealed class Cascade
         _uNorm2 = query.Norm * query.Norm;
     }
 
-    /// <summary>The T1 pass over ordinals [start, end).</summary>
+    /// <summary>
+    /// The T1 pass over ordinals [start, end), start a multiple of 64: per FastScan block, the 64 products and then,
+    /// while they are in L1, the 64 upper bounds (one sequential read of each factor); only vectors whose upper bound
+    /// reaches the running k-th lower bound are looked at one by one.
+    /// </summary>
     public void ScanT1(int start, int end, T1State state)
     {
         long t0 = Stopwatch.GetTimestamp();
-        Span<int> dots = stackalloc int[Block];
+        Debug.Assert((start & 63) == 0 && end <= _columns.Count);
+        var c = _columns;
+        Span<int> dots = stackalloc int[Kernels.FastScanCodes];
         ref int dot0 = ref MemoryMarshal.GetReference(dots);
-        for (int blockStart = start; blockStart < end; blockStart += Block)
+        ref byte tables = ref MemoryMarshal.GetArrayDataReference(_query.T1.Tables);
+        ref byte signs = ref MemoryMarshal.GetArrayDataReference(c.Signs);
+        ref float balance = ref MemoryMarshal.GetArrayDataReference(c.Balance);
+        ref float rinv = ref MemoryMarshal.GetArrayDataReference(c.RInv1);
+        ref float width = ref MemoryMarshal.GetArrayDataReference(c.E1);
+        ref float beta = ref MemoryMarshal.GetArrayDataReference(c.Beta);
+        // upper = RInv1·(raw + c2) + E1·c1 + Beta + γ, as Consider1 computes it (the factor arrays hold whole blocks of 64).
+        var bound = new UpperBoundCoefficients(_a1, _lo1, _c01 + _c2, _c1, _query.Gamma);
+        int blockBytes = c.SignBlockBytes, codeBytes = c.CodeBytes;
+        for (int blockStart = start; blockStart < end; blockStart += Kernels.FastScanCodes)
         {
-            int n = Math.Min(Block, end - blockStart);
-            T1Products(blockStart, n, dots);
-            // Reject whole vectors of lanes whose upper bounds all fall below the k-th lower bound: the common case.
-            var tau = new Vector<float>(state.Lower.Threshold);
-            int j = 0;
-            for (; j + Vector<float>.Count <= n; j += Vector<float>.Count)
+            Kernels.FastScanCore(ref Unsafe.Add(ref signs, (nint)(blockStart >> 6) * blockBytes), ref tables, ref dot0, codeBytes);
+            ulong pass = Kernels.UpperBoundMaskCore(ref dot0, ref Unsafe.Add(ref balance, blockStart), ref Unsafe.Add(ref rinv, blockStart),
+                ref Unsafe.Add(ref width, blockStart), ref Unsafe.Add(ref beta, blockStart), bound, state.Lower.Threshold);
+            int n = end - blockStart;
+            if (n < Kernels.FastScanCodes) pass &= (1UL << n) - 1;
+            // The common case is a block with no vector left in the running; τ only rises while the others are considered.
+            for (; pass != 0; pass &= pass - 1)
             {
-                var pass = Vector.GreaterThanOrEqual(UpperBounds1(blockStart + j, ref Unsafe.Add(ref dot0, j)), tau);
-                if (pass == Vector<int>.Zero) continue;
-                // Only lanes that reach τ can be kept (τ only rises while they are considered).
-                for (int lane = 0; lane < Vector<float>.Count; lane++)
-                    if (pass[lane] != 0) Consider1(blockStart + j + lane, dots[j + lane], state);
-                tau = new Vector<float>(state.Lower.Threshold);
+                int lane = BitOperations.TrailingZeroCount(pass);
+                Consider1(blockStart + lane, Unsafe.Add(ref dot0, lane), state);
             }
-            for (; j < n; j++) Consider1(blockStart + j, dots[j], state);
         }
         state.Seen += CountLive(start, end);
         state.Ticks += Stopwatch.GetTimestamp() - t0;
@@ -114,20 +128,6 @@ internal sealed class Cascade
         for (int j = 0; j < n; j += Kernels.FastScanCodes)
             Kernels.FastScanCore(ref Unsafe.Add(ref signs, (nint)((blockStart + j) >> 6) * blockBytes), ref tables,
                 ref Unsafe.Add(ref MemoryMarshal.GetReference(dots), j), _columns.CodeBytes);
-    }
-
-    /// <summary>T1 upper bounds of consecutive ordinals, est + w, lane-parallel.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Vector<float> UpperBounds1(int ordinal, ref int dots)
-    {
-        var c = _columns;
-        nuint at = (nuint)ordinal;
-        var raw = Vector.ConvertToSingle(Vector.LoadUnsafe(ref dots)) * _a1
-                + Vector.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(c.Balance), at) * _lo1 + new Vector<float>(_c01);
-        var rinv = Vector.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(c.RInv1), at);
-        return rinv * (raw + new Vector<float>(_c2))
-             + Vector.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(c.E1), at) * _c1
-             + Vector.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(c.Beta), at) + new Vector<float>(_query.Gamma);
     }
 
     /// <summary>Scores one vector at T1 and keeps it if its interval reaches the k-th lower bound.</summary>
@@ -166,7 +166,9 @@ internal sealed class Cascade
         var lower = states[0].Lower;
         for (int i = 1; i < states.Count; i++) lower.Merge(states[i].Lower);
         float tau = lower.Threshold;
-        var survivors = new List<Candidate>();
+        int appended = 0;
+        foreach (var s in states) appended += s.Candidates.Count;
+        var survivors = new List<Candidate>(appended);
         long ticks = 0;
         foreach (var s in states)
         {
@@ -272,7 +274,7 @@ internal sealed class Cascade
     }
 
     /// <summary>Candidates ahead whose T2 data is requested from memory while the current one is scored.</summary>
-    private const int PrefetchDistance = 8;
+    private const int PrefetchDistance = 16;
 
     /// <summary>
     /// Asks for a candidate's T2 row and factors ahead of use: candidates are scattered over the collection, so each
@@ -293,20 +295,20 @@ internal sealed class Cascade
 
     private List<Candidate> RefineT2(List<Candidate> survivors, SearchTrace trace)
     {
-        SortByUpperBound(survivors);
+        using var order = new UpperBoundOrder(CollectionsMarshal.AsSpan(survivors));
         var lower = new TopK(_k);
         var kept = new List<Candidate>();
         var c = _columns;
         var query = _query.T2.Values;
         bool nibbles = _quantizer.Bits == 4;
         float gamma = _query.Gamma;
-        for (int i = 0; i < survivors.Count; i++)
+        for (int i = 0; i < order.Count; i++)
         {
-            var cand = survivors[i];
+            var cand = order[i];
             float tau = lower.Threshold;
             if (cand.Hi < tau) break;
             int ord = cand.Ordinal;
-            if (i + PrefetchDistance < survivors.Count) Prefetch2(survivors[i + PrefetchDistance].Ordinal);
+            if (i + PrefetchDistance < order.Count) Prefetch2(order[i + PrefetchDistance].Ordinal);
             trace.T2Seen++;
             float raw = Raw2(ord, query, nibbles);
             float est = c.RInv2[ord] * raw + c.Beta[ord] + gamma;
