@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using BitSieve.Embeddings;
 using BitSieve.Embeddings.Caching;
+using BitSieve.Ingest.Loading;
 using BitSieve.Ingest.Pipeline;
 using Microsoft.Extensions.AI;
 
@@ -44,6 +45,7 @@ public static class IndexCommand
         var existing = database.CollectionExists(name) ? database.GetCollection(name) : null;
         string modelName = model ?? existing?.GetProperty(FolderIndexer.ModelProperty) ?? EmbeddingModels.Default;
         using var cache = EmbeddingCache.Open();
+        using var extractions = ExtractionCache.Open(EmbeddingCache.DefaultDirectory());
         using var embedder = EmbeddingModels.Create(modelName, new EmbeddingModelOptions { Cache = cache });
         int dimensions = embedder.GetService<EmbeddingModelInfo>()?.Dimensions ?? 0;
         if (existing is not null && dimensions != 0 && existing.Dimension != dimensions)
@@ -51,7 +53,7 @@ public static class IndexCommand
         var target = existing ?? database.CreateCollection(name, new CollectionOptions { Dimension = dimensions > 0 ? dimensions : Probe(embedder) });
         target.SetProperty(FolderIndexer.ModelProperty, modelName);
         var progress = new ProgressDisplay(log);
-        var report = new FolderIndexer(target, embedder).IndexAsync(folder, progress).GetAwaiter().GetResult();
+        var report = new FolderIndexer(target, embedder, extractions: extractions).IndexAsync(folder, progress).GetAwaiter().GetResult();
         progress.Finish();
         foreach (string skipped in report.Skipped) log.WriteLine($"warning: skipped {skipped}");
         return report;

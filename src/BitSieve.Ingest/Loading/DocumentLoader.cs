@@ -38,10 +38,21 @@ public static class DocumentLoader
         ArgumentNullException.ThrowIfNull(path);
         source ??= path;
         options ??= LoaderOptions.Default;
-        if (FormatOf(path) is not { } format)
-            return LoadResult.Skipped(source, SkipKind.Unsupported, $"unsupported extension '{Path.GetExtension(path)}'");
+        return ReadFile(path, source, options, out byte[]? content) is { } skipped ? skipped : Load(content!, source, FormatOf(path)!.Value, options);
+    }
 
-        byte[] bytes;
+    /// <summary>
+    /// Reads a supported file's bytes within <paramref name="options"/>' limits: null with the bytes in
+    /// <paramref name="content"/>, or the reason the file is skipped.
+    /// </summary>
+    public static LoadResult? ReadFile(string path, string source, LoaderOptions options, out byte[]? content)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(options);
+        content = null;
+        if (FormatOf(path) is null)
+            return LoadResult.Skipped(source, SkipKind.Unsupported, $"unsupported extension '{Path.GetExtension(path)}'");
         try
         {
             var info = new FileInfo(path);
@@ -52,13 +63,13 @@ public static class DocumentLoader
             }
             if (info.Length > options.MaxFileBytes)
                 return LoadResult.Skipped(source, SkipKind.TooLarge, $"{info.Length} bytes is over the limit of {options.MaxFileBytes}");
-            bytes = File.ReadAllBytes(path);
+            content = File.ReadAllBytes(path);
+            return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
         {
             return LoadResult.Skipped(source, SkipKind.Unreadable, $"cannot read the file: {e.Message}");
         }
-        return Load(bytes, source, format, options);
     }
 
     /// <summary>Extracts a document from a file's bytes.</summary>

@@ -68,15 +68,21 @@ public sealed class FolderIndexer
     private readonly Collection _collection;
     private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
     private readonly TextChunker _chunker;
+    private readonly ExtractionCache? _extractions;
 
-    /// <summary>Creates an indexer; <paramref name="chunker"/> defaults to the standard chunker.</summary>
-    public FolderIndexer(Collection collection, IEmbeddingGenerator<string, Embedding<float>> embedder, TextChunker? chunker = null)
+    /// <summary>
+    /// Creates an indexer; <paramref name="chunker"/> defaults to the standard chunker. With
+    /// <paramref name="extractions"/>, a file whose content was extracted before (by any indexer sharing that cache) is
+    /// not parsed again.
+    /// </summary>
+    public FolderIndexer(Collection collection, IEmbeddingGenerator<string, Embedding<float>> embedder, TextChunker? chunker = null, ExtractionCache? extractions = null)
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(embedder);
         _collection = collection;
         _embedder = embedder;
         _chunker = chunker ?? new TextChunker();
+        _extractions = extractions;
     }
 
     /// <summary>Indexes <paramref name="folder"/>; reports progress after every file.</summary>
@@ -117,7 +123,7 @@ public sealed class FolderIndexer
                 }
                 else
                 {
-                    chunks += await StoreAsync(file.Chunks, file.Scanned.RelativePath, file.Scanned.Hash, cancellationToken).ConfigureAwait(false);
+                    chunks += await StoreAsync(file.Chunks, file.Scanned.RelativePath, file.Hash, cancellationToken).ConfigureAwait(false);
                 }
                 done++;
             }
@@ -156,8 +162,11 @@ public sealed class FolderIndexer
         return await StoreAsync(_chunker.Chunk(document), source, contentHash, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A file loaded and chunked, ready to embed and store; <see cref="Chunks"/> is null when it has no text.</summary>
-    private sealed record PreparedFile(ScannedFile Scanned, LoadResult Loaded, IReadOnlyList<TextChunk>? Chunks);
+    /// <summary>
+    /// A file loaded and chunked, ready to embed and store; <see cref="Chunks"/> is null when it has no text.
+    /// <see cref="Hash"/> is the hash of the content loaded (the scan's, unless the file changed since).
+    /// </summary>
+    private sealed record PreparedFile(ScannedFile Scanned, string Hash, LoadResult Loaded, IReadOnlyList<TextChunk>? Chunks);
 
     /// <summary>Loads and chunks <paramref name="files"/> in order into <paramref name="output"/>, then completes it (with the error, if one stops it).</summary>
     private async Task PrepareAsync(IReadOnlyList<ScannedFile> files, ChannelWriter<PreparedFile> output, CancellationToken cancellationToken)
@@ -168,9 +177,9 @@ public sealed class FolderIndexer
             foreach (var file in files)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var loaded = DocumentLoader.LoadFile(file.FullPath, file.RelativePath);
+                var (loaded, hash) = Load(file);
                 var chunks = loaded.Document is { } document && document.Text.Trim().Length > 0 ? _chunker.Chunk(document) : null;
-                await output.WriteAsync(new PreparedFile(file, loaded, chunks), cancellationToken).ConfigureAwait(false);
+                await output.WriteAsync(new PreparedFile(file, hash, loaded, chunks), cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception e)
@@ -181,6 +190,21 @@ public sealed class FolderIndexer
         {
             output.TryComplete(failure);
         }
+    }
+
+    /// <summary>Loads a file, from the extraction cache when it holds the scanned content; returns the hash of the content loaded.</summary>
+    private (LoadResult Loaded, string Hash) Load(ScannedFile file)
+    {
+        var options = LoaderOptions.Default;
+        if (DocumentLoader.FormatOf(file.FullPath) is { } format && _extractions?.Get(file.Hash, format, options, file.RelativePath) is { } cached)
+            return (LoadResult.Loaded(cached), file.Hash);
+        if (DocumentLoader.ReadFile(file.FullPath, file.RelativePath, options, out byte[]? content) is { } skipped)
+            return (skipped, file.Hash);
+        // The file may have changed since the scan hashed it: key the cache, and the stored chunks, by what was read.
+        string hash = FolderScanner.HashBytes(content);
+        var loaded = DocumentLoader.Load(content!, file.RelativePath, DocumentLoader.FormatOf(file.FullPath)!.Value, options);
+        if (loaded.Document is { } document) _extractions?.Put(hash, options, document);
+        return (loaded, hash);
     }
 
     private async Task<int> StoreAsync(IReadOnlyList<TextChunk> pieces, string source, string hash, CancellationToken cancellationToken)

@@ -1,4 +1,7 @@
 using BitSieve.Ingest.Chunking;
+using BitSieve.Ingest.Documents;
+using BitSieve.Ingest.Loading;
+using BitSieve.Ingest.Scanning;
 using BitSieve.Ingest.Pipeline;
 using Microsoft.Extensions.AI;
 
@@ -78,6 +81,42 @@ public sealed class FolderIndexerTests : IDisposable
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FolderIndexer(collection, new LetterEmbedder()).IndexAsync(_files.Path, progress, cancel.Token));
         Assert.Equal(["f0.txt", "f1.txt", "f2.txt"], new FolderIndexer(collection, new LetterEmbedder()).IndexedFiles().Keys.Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public async Task With_an_extraction_cache_a_file_seen_before_is_not_parsed_again_and_yields_the_same_chunks()
+    {
+        const string html = "<html><body><h1>Sockets</h1><p>Sockets are endpoints.</p><h2>Ports</h2><p>A port is a number.</p></body></html>";
+        _files.Write("guide/a.html", html);
+        _files.Write("b.txt", "The kernel schedules processes.");
+        using var cacheFolder = new TempFolder();
+        using var extractions = ExtractionCache.Open(cacheFolder.Path);
+        using var database = Database.Open(_db.Path);
+        var first = database.CreateCollection("first", new CollectionOptions { Dimension = LetterEmbedder.Dimensions, Metric = Metric.Cosine });
+        var second = database.CreateCollection("second", new CollectionOptions { Dimension = LetterEmbedder.Dimensions, Metric = Metric.Cosine });
+
+        await new FolderIndexer(first, new LetterEmbedder(), extractions: extractions).IndexAsync(_files.Path);
+        Assert.Equal(2, extractions.Count());
+        await new FolderIndexer(second, new LetterEmbedder(), extractions: extractions).IndexAsync(_files.Path);
+        Assert.Equal(Chunks(first), Chunks(second));
+
+        // Proof that the second run read the cache: an entry planted for the HTML file's content is what a third
+        // collection gets, under the file's own name.
+        string hash = FolderScanner.HashBytes(System.Text.Encoding.UTF8.GetBytes(html));
+        using var planted = new TempFolder();
+        using (var plantedCache = ExtractionCache.Open(planted.Path))
+        {
+            plantedCache.Put(hash, LoaderOptions.Default, new ExtractedDocument("x", DocumentFormat.Html, "Planted text."));
+            var third = database.CreateCollection("third", new CollectionOptions { Dimension = LetterEmbedder.Dimensions, Metric = Metric.Cosine });
+            await new FolderIndexer(third, new LetterEmbedder(), extractions: plantedCache).IndexAsync(_files.Path);
+            Assert.Contains(("guide/a.html", "Planted text."), Chunks(third).Select(c => (c.Source, c.Text)));
+        }
+    }
+
+    private static List<(string Source, int Start, int End, string Text, string Hash)> Chunks(Collection collection) =>
+        [.. collection.Scroll(null, 1000).Points
+            .Select(p => (p.Payload!["source"]!.GetValue<string>(), p.Payload["start"]!.GetValue<int>(), p.Payload["end"]!.GetValue<int>(),
+                p.Payload["text"]!.GetValue<string>(), p.Payload["file_hash"]!.GetValue<string>()))
+            .Order()];
 
     /// <summary>Reports on the calling thread (<see cref="Progress{T}"/> would post to the thread pool).</summary>
     private sealed class SynchronousProgress(Action<IndexProgress> report) : IProgress<IndexProgress>

@@ -97,6 +97,23 @@ public sealed class IndexSearchTests : IDisposable
     }
 
     [Fact]
+    public void A_second_database_reuses_the_shared_caches_and_answers_the_same()
+    {
+        Assert.Equal(0, Run("index", "--db", Db, Docs).Code);
+        string cache = Path.Combine(_root, "cache");
+        Assert.True(File.Exists(Path.Combine(cache, "embeddings.sqlite")));
+        Assert.True(File.Exists(Path.Combine(cache, "extractions.sqlite")));
+        string other = Path.Combine(_root, "db2");
+        var (code, output, error) = Run("index", "--db", other, Docs);
+        Assert.True(code == 0, error);
+        Assert.Contains("indexed 2 files", output, StringComparison.Ordinal);
+
+        string Answer(string db) => Run("search", "--db", db, "--json", "--k", "3", "--", "How does compaction swap the manifest?").Out.TrimEnd().Split('\n')[^1];
+        static string Results(string line) => JsonDocument.Parse(line).RootElement.GetProperty("results").GetRawText();
+        Assert.Equal(Results(Answer(Db)), Results(Answer(other)));
+    }
+
+    [Fact]
     public void Search_answers_every_line_of_a_queries_file_and_ask_does_both_steps()
     {
         var (code, output, error) = Run("ask", "--db", Db, Docs, "What does the write-ahead log do?");
