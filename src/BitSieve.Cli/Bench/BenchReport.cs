@@ -8,7 +8,7 @@ namespace BitSieve.Cli.Bench;
 /// <param name="Name">What the table calls it.</param>
 /// <param name="Oversampling">The factor m of the fixed baseline; null for exact and the cascade.</param>
 /// <param name="Recall">Mean recall@k against the ground truth.</param>
-/// <param name="Qps">Queries per second: median of three timed passes after one warm-up pass.</param>
+/// <param name="Qps">Queries per second: median of three timed passes after at least a second of warm-up passes.</param>
 /// <param name="T1KeptPerQuery">Mean <see cref="SearchTrace.T1Kept"/>.</param>
 /// <param name="T2PerQuery">Mean <see cref="SearchTrace.T2Seen"/>.</param>
 /// <param name="T3PerQuery">Mean <see cref="SearchTrace.T3Seen"/>.</param>

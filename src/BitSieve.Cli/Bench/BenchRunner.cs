@@ -15,6 +15,11 @@ public static class BenchRunner
 
     private const int TimedPasses = 3;
 
+    // Warm-up runs whole passes until this much time has gone by: with tiered compilation, a method is recompiled fully
+    // optimized (with the profile its first calls gathered) in the background once it has been called 30 times and no
+    // new method has been compiled for 100 ms, so a pass that takes 50 ms would still be timing the first tier.
+    private static readonly TimeSpan MinimumWarmup = TimeSpan.FromSeconds(1);
+
     /// <summary>Runs the benchmark; progress and notes go to <paramref name="log"/>.</summary>
     /// <exception cref="UsageException">The inputs do not fit together.</exception>
     /// <exception cref="InvalidDataException">An input file is malformed.</exception>
@@ -278,12 +283,15 @@ public static class BenchRunner
         return new MethodResult(name, oversampling, Recall(ToIds(results), truth, k), qps, t1Kept / count, t2 / count, t3 / count);
     }
 
-    // One warm-up pass, then three timed passes over all queries, one query per call; QPS from the median pass.
+    // Warm-up passes (at least MinimumWarmup), then three timed passes over all queries, one query per call; QPS from
+    // the median pass.
     private static SearchResult[] MeasureSingle(TextWriter log, string name, int queryCount, Func<int, SearchResult> search, out double qps)
     {
         var results = new SearchResult[queryCount];
-        PrepareForTiming();
-        for (int i = 0; i < queryCount; i++) results[i] = search(i);
+        WarmUp(() =>
+        {
+            for (int i = 0; i < queryCount; i++) results[i] = search(i);
+        });
         Span<double> seconds = stackalloc double[TimedPasses];
         for (int pass = 0; pass < TimedPasses; pass++)
         {
@@ -300,8 +308,8 @@ public static class BenchRunner
     // The same protocol with all queries as one call.
     private static SearchResult[] MeasureBatch(TextWriter log, string name, int queryCount, Func<SearchResult[]> search, out double qps)
     {
-        PrepareForTiming();
-        var results = search();
+        SearchResult[] results = [];
+        WarmUp(() => results = search());
         Span<double> seconds = stackalloc double[TimedPasses];
         for (int pass = 0; pass < TimedPasses; pass++)
         {
@@ -322,9 +330,13 @@ public static class BenchRunner
         return median > 0 ? queryCount / median : 0;
     }
 
-    // Garbage from an earlier method should not be collected inside another method's timing.
-    private static void PrepareForTiming()
+    // Runs pass until MinimumWarmup is over; then collects the garbage, so that none from the warm-up (or an earlier
+    // method) is collected inside the timing.
+    private static void WarmUp(Action pass)
     {
+        long started = Stopwatch.GetTimestamp();
+        do pass();
+        while (Stopwatch.GetElapsedTime(started) < MinimumWarmup);
         GC.Collect();
         GC.WaitForPendingFinalizers();
         GC.Collect();
