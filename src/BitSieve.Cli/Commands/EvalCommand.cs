@@ -27,7 +27,7 @@ public static class EvalCommand
           cascade exact   certified bounds: equal to float32 exact up to ties.
           fixed m=M       the top 10*M by the 1-bit estimate, rescored with float32.
           Hybrid fuses the vector list (50 candidates) with BM25's by reciprocal rank fusion, exactly as search and ask
-          do: for a mostly-CJK query and a model trained on English only, the vector list only fills up BM25's.
+          do: for a query with CJK characters and a model trained on English only, the vector list only fills up BM25's.
         """;
 
     /// <summary>Creates the command.</summary>

@@ -131,7 +131,7 @@ public static class EvalRunner
         // The hybrid rows weigh the vector list per query exactly as search and ask do.
         var weights = queries.Select(q => ScriptDetector.HybridVectorWeight(q.Label.Query, modelInfo?.Language)).ToArray();
         int lexicalFirst = weights.Count(w => w == 0);
-        if (lexicalFirst > 0) log.WriteLine($"hybrid: {lexicalFirst} of {queries.Count} queries are mostly CJK and model {model} is {modelInfo?.Language}-only: its vectors only fill up BM25's list for them");
+        if (lexicalFirst > 0) log.WriteLine($"hybrid: {lexicalFirst} of {queries.Count} queries contain CJK and model {model} is {modelInfo?.Language}-only: its vectors only fill up BM25's list for them");
 
         var vectorSettings = new (string Name, SearchOptions Options)[]
         {
