@@ -13,30 +13,50 @@ namespace BitSieve.Server.V1;
 public sealed class Embedders : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<IEmbeddingGenerator<string, Embedding<float>>>> _models = new(StringComparer.Ordinal);
-    private readonly Lazy<EmbeddingCache> _cache;
+    private readonly string? _cacheDirectory;
+    private readonly Lock _cacheGate = new();
+    private EmbeddingCache? _cache;
 
     /// <summary>Creates the registry; <paramref name="options"/> names the model for new collections.</summary>
     public Embedders(ServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         DefaultModel = string.IsNullOrWhiteSpace(options.EmbeddingModel) ? EmbeddingModels.Default : options.EmbeddingModel;
-        string? cacheDirectory = options.EmbeddingCacheDirectory;
-        _cache = new Lazy<EmbeddingCache>(() => EmbeddingCache.Open(cacheDirectory));
+        _cacheDirectory = options.EmbeddingCacheDirectory;
     }
 
     /// <summary>The model of new collections.</summary>
     public string DefaultModel { get; }
 
-    /// <summary>The generator for a model (loaded once).</summary>
-    public IEmbeddingGenerator<string, Embedding<float>> Get(string model) =>
-        _models.GetOrAdd(model, name => new Lazy<IEmbeddingGenerator<string, Embedding<float>>>(
-            () => EmbeddingModels.Create(name, new EmbeddingModelOptions { Cache = _cache.Value }))).Value;
+    /// <summary>
+    /// The generator for a model, loaded once. A load that fails (a model folder not there yet, a cache folder that
+    /// cannot be created) is not remembered: the next request tries again, so the server recovers without a restart.
+    /// </summary>
+    public IEmbeddingGenerator<string, Embedding<float>> Get(string model)
+    {
+        var entry = _models.GetOrAdd(model, name => new Lazy<IEmbeddingGenerator<string, Embedding<float>>>(
+            () => EmbeddingModels.Create(name, new EmbeddingModelOptions { Cache = Cache() })));
+        try
+        {
+            return entry.Value;
+        }
+        catch
+        {
+            _models.TryRemove(new KeyValuePair<string, Lazy<IEmbeddingGenerator<string, Embedding<float>>>>(model, entry));
+            throw;
+        }
+    }
+
+    private EmbeddingCache Cache()
+    {
+        lock (_cacheGate) return _cache ??= EmbeddingCache.Open(_cacheDirectory);
+    }
 
     /// <summary>Disposes the loaded models and the cache.</summary>
     public void Dispose()
     {
         foreach (var model in _models.Values)
             if (model.IsValueCreated) model.Value.Dispose();
-        if (_cache.IsValueCreated) _cache.Value.Dispose();
+        lock (_cacheGate) _cache?.Dispose();
     }
 }
