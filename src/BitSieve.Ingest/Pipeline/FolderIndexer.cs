@@ -196,13 +196,15 @@ public sealed class FolderIndexer
     private (LoadResult Loaded, string Hash) Load(ScannedFile file)
     {
         var options = LoaderOptions.Default;
-        if (DocumentLoader.FormatOf(file.FullPath) is { } format && _extractions?.Get(file.Hash, format, options, file.RelativePath) is { } cached)
+        var format = DocumentLoader.FormatOf(file.FullPath);
+        if (format is { } known && _extractions?.Get(file.Hash, known, options, file.RelativePath) is { } cached)
             return (LoadResult.Loaded(cached), file.Hash);
+        // ReadFile skips an unsupported format, so past it the format is known and the bytes are there.
         if (DocumentLoader.ReadFile(file.FullPath, file.RelativePath, options, out byte[]? content) is { } skipped)
             return (skipped, file.Hash);
         // The file may have changed since the scan hashed it: key the cache, and the stored chunks, by what was read.
         string hash = FolderScanner.HashBytes(content);
-        var loaded = DocumentLoader.Load(content!, file.RelativePath, DocumentLoader.FormatOf(file.FullPath)!.Value, options);
+        var loaded = DocumentLoader.Load(content!, file.RelativePath, format!.Value, options);
         if (loaded.Document is { } document) _extractions?.Put(hash, options, document);
         return (loaded, hash);
     }
