@@ -4,27 +4,19 @@ using System.Text.Json;
 
 namespace BitSieve.Embeddings.Tests;
 
-/// <summary>The docs-minilm texts and reference vectors in <c>shared/data/docs-minilm</c>, next to the repository.</summary>
+/// <summary>The docs-minilm query texts and reference vectors of the MiniLM fixture (<c>tests/fixtures/docs-minilm-2k</c>).</summary>
 internal static class SharedData
 {
     /// <summary>
-    /// Walks up from the test's base directory to a <c>shared/data/docs-minilm</c>, or to the folder holding BitSieve.sln
-    /// and then <c>../shared</c>. Missing data is a failure, not a skip: CI has it at the same place.
+    /// The fixture's folder next to the test assembly, where the test project copies <c>tests/fixtures/docs-minilm-2k</c>:
+    /// the first 200 query texts of the shared docs-minilm set and the vectors the model's own package made of them.
     /// </summary>
     public static string MiniLmFolder()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "data", "docs-minilm");
-            if (Directory.Exists(candidate)) return candidate;
-            if (File.Exists(Path.Combine(dir.FullName, "BitSieve.sln")))
-            {
-                candidate = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", "docs-minilm"));
-                if (Directory.Exists(candidate)) return candidate;
-                throw new DirectoryNotFoundException($"The reference-vector tests need {candidate} (query.jsonl, query.fvecs) next to the repository.");
-            }
-        }
-        throw new DirectoryNotFoundException($"No shared/data/docs-minilm found above {AppContext.BaseDirectory}; the reference-vector tests need it.");
+        var folder = Path.Combine(AppContext.BaseDirectory, "fixtures", "docs-minilm-2k");
+        if (!Directory.Exists(folder))
+            throw new DirectoryNotFoundException($"The MiniLM fixture is missing from {folder}: the test project copies tests/fixtures/docs-minilm-2k there.");
+        return folder;
     }
 
     /// <summary>The "text" field of the first <paramref name="count"/> lines of a .jsonl file.</summary>

@@ -68,37 +68,30 @@ internal static class TestData
         return (double)found.Hits.Count(h => ids.Contains(h.Id)) / truth.Hits.Count;
     }
 
+    /// <summary>Rows in the MiniLM fixture: base vectors and queries (384 dimensions).</summary>
+    public const int MiniLmBaseRows = 2000, MiniLmQueryRows = 200;
+
     /// <summary>
-    /// The MiniLM set lives in <c>shared/data/docs-minilm</c>, next to the repository (<c>../shared</c> from the folder
-    /// holding BitSieve.sln). Missing data is a failure, not a skip: CI has it at the same place.
+    /// The MiniLM fixture, <c>tests/fixtures/docs-minilm-2k</c> in the repository, copied next to the test assembly:
+    /// real embeddings of real documentation (the head of the shared docs-minilm set, see its README).
     /// </summary>
     public static string MiniLmFolder()
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "data", "docs-minilm");
-            if (Directory.Exists(candidate)) return candidate;
-            if (File.Exists(Path.Combine(dir.FullName, "BitSieve.sln")))
-            {
-                candidate = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", "docs-minilm"));
-                if (Directory.Exists(candidate)) return candidate;
-                throw new DirectoryNotFoundException(
-                    $"The real-data tests need {candidate} (base.fvecs, query.fvecs, gt100.ivecs) next to the repository.");
-            }
-        }
-        throw new DirectoryNotFoundException(
-            $"No shared/data/docs-minilm found above {AppContext.BaseDirectory}; the real-data tests need it.");
+        var folder = Path.Combine(AppContext.BaseDirectory, "fixtures", "docs-minilm-2k");
+        if (!Directory.Exists(folder))
+            throw new DirectoryNotFoundException($"The MiniLM fixture is missing from {folder}: the test project copies tests/fixtures/docs-minilm-2k there.");
+        return folder;
     }
 
     private static readonly Lazy<(float[] Base, float[] Queries, int[] Truth)> MiniLm = new(() =>
     {
         string folder = MiniLmFolder();
-        return (ReadVecs<float>(Path.Combine(folder, "base.fvecs"), 4000, 384),
-                ReadVecs<float>(Path.Combine(folder, "query.fvecs"), 100, 384),
-                ReadVecs<int>(Path.Combine(folder, "gt100.ivecs"), 100, 100));
+        return (ReadVecs<float>(Path.Combine(folder, "base.fvecs"), MiniLmBaseRows, 384),
+                ReadVecs<float>(Path.Combine(folder, "query.fvecs"), MiniLmQueryRows, 384),
+                ReadVecs<int>(Path.Combine(folder, "gt100.ivecs"), MiniLmQueryRows, 100));
     });
 
-    /// <summary>The first 4,000 base vectors, the first 100 queries (384 dimensions) and their exact top-100 ordinals over the full base.</summary>
+    /// <summary>The fixture's 2,000 base vectors, 200 queries (384 dimensions) and each query's exact top-100 ordinals over those 2,000.</summary>
     public static (float[] Base, float[] Queries, int[] Truth) MiniLmSubset => MiniLm.Value;
 
     /// <summary>Reads the first <paramref name="rows"/> rows of a TexMex .fvecs/.ivecs file (int32 dimension, then the values).</summary>
