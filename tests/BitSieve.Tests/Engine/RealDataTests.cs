@@ -5,11 +5,11 @@ namespace BitSieve.Tests.Engine;
 /// <summary>The cascade on real MiniLM embeddings (the fixture's 2,000 base vectors and 200 queries).</summary>
 public sealed class RealDataTests(ITestOutputHelper output)
 {
-    private const int Dim = 384, BaseRows = TestData.MiniLmBaseRows, QueryRows = TestData.MiniLmQueryRows, K = 10;
+    private const int Dim = 384, BaseRows = MiniLmFixture.BaseRows, QueryRows = MiniLmFixture.QueryRows, K = 10;
 
     private static VectorIndex Load(int bits)
     {
-        var (data, _, _) = TestData.MiniLmSubset;
+        var data = MiniLmFixture.Base;
         var collection = VectorIndex.Create(new CollectionOptions { Dimension = Dim, Metric = Metric.Cosine, Bits = bits });
         collection.UpsertBatch(TestData.Ids(BaseRows), data);
         return collection;
@@ -19,12 +19,12 @@ public sealed class RealDataTests(ITestOutputHelper output)
     public void Exact_search_agrees_with_the_published_ground_truth()
     {
         // The fixture's gt100 is the exact ranking of its 2,000 rows, computed apart from the engine (see its README).
-        var (data, queries, truth) = TestData.MiniLmSubset;
+        var (data, queries, truth) = (MiniLmFixture.Base, MiniLmFixture.Queries, MiniLmFixture.Truth);
         using var collection = Load(4);
         for (int i = 0; i < QueryRows; i++)
         {
             var q = queries.AsSpan(i * Dim, Dim).ToArray();
-            var expected = truth.AsSpan(i * 100, K).ToArray();
+            var expected = truth.AsSpan(i * MiniLmFixture.TruthWidth, K).ToArray();
             var found = collection.SearchExact(q, K);
             var foundIds = found.Hits.Select(h => (int)h.Id).ToArray();
             if (foundIds.SequenceEqual(expected)) continue;
@@ -42,7 +42,7 @@ public sealed class RealDataTests(ITestOutputHelper output)
     [InlineData(8)]
     public void Default_quality_reaches_recall_and_exact_quality_matches_exact_search(int bits)
     {
-        var (_, queries, _) = TestData.MiniLmSubset;
+        var queries = MiniLmFixture.Queries;
         using var collection = Load(bits);
         Assert.True(collection.IsTrained);
         double recall = 0;
