@@ -67,7 +67,7 @@ public sealed class EmbedCommandTests(ModelFixture models) : IDisposable
         Assert.Equal(3, rows.Rows);
         var expected = models.MiniLm.Embed(texts, false, out _);
         for (int i = 0; i < texts.Length; i++)
-            Assert.True(SharedData.Cosine(expected[i], rows.Row(i)) > 0.99999, $"row {i}");
+            Assert.True(Similarity.Cosine(expected[i], rows.Row(i)) > 0.99999, $"row {i}");
     }
 
     [Theory]

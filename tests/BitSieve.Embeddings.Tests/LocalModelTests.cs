@@ -71,7 +71,7 @@ public sealed class LocalModelTests(ModelFixture models) : IDisposable
         var fromJson = await local.GenerateAsync(Texts);
         var builtIn = await models.MiniLm.GenerateAsync(Texts);
         for (int i = 0; i < Texts.Length; i++)
-            Assert.True(SharedData.Cosine(builtIn[i].Vector.Span, fromJson[i].Vector.Span) > 0.99999, $"text {i}");
+            Assert.True(Similarity.Cosine(builtIn[i].Vector.Span, fromJson[i].Vector.Span) > 0.99999, $"text {i}");
     }
 
     [Fact]

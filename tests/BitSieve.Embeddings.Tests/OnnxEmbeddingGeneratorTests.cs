@@ -27,7 +27,7 @@ public sealed class OnnxEmbeddingGeneratorTests(ModelFixture models)
         foreach (var embedding in generated)
         {
             Assert.Equal(384, embedding.Vector.Length);
-            Assert.Equal(1.0, SharedData.Norm(embedding.Vector.Span), 5);
+            Assert.Equal(1.0, Similarity.Norm(embedding.Vector.Span), 5);
             Assert.Equal("minilm", embedding.ModelId);
         }
         Assert.True(generated.Usage?.InputTokenCount > Sentences.Length * 2);
@@ -46,8 +46,8 @@ public sealed class OnnxEmbeddingGeneratorTests(ModelFixture models)
     public async Task Similar_sentences_score_higher_than_unrelated_ones()
     {
         var v = await models.MiniLm.GenerateAsync(Sentences);
-        double paraphrase = SharedData.Cosine(v[0].Vector.Span, v[1].Vector.Span);
-        double unrelated = SharedData.Cosine(v[0].Vector.Span, v[3].Vector.Span);
+        double paraphrase = Similarity.Cosine(v[0].Vector.Span, v[1].Vector.Span);
+        double unrelated = Similarity.Cosine(v[0].Vector.Span, v[3].Vector.Span);
         Assert.True(paraphrase > 0.5, $"paraphrase {paraphrase}");
         Assert.True(paraphrase > unrelated + 0.3, $"paraphrase {paraphrase}, unrelated {unrelated}");
     }
@@ -60,7 +60,7 @@ public sealed class OnnxEmbeddingGeneratorTests(ModelFixture models)
         for (int i = 0; i < Sentences.Length; i++)
         {
             var alone = await models.MiniLm.GenerateAsync([Sentences[i]]);
-            Assert.True(SharedData.Cosine(together[i].Vector.Span, alone[0].Vector.Span) > 0.99999, $"sentence {i}");
+            Assert.True(Similarity.Cosine(together[i].Vector.Span, alone[0].Vector.Span) > 0.99999, $"sentence {i}");
         }
     }
 
@@ -73,7 +73,7 @@ public sealed class OnnxEmbeddingGeneratorTests(ModelFixture models)
         Assert.NotEqual(raw.Info.Identity, models.MiniLm.Info.Identity);
         for (int i = 0; i < Sentences.Length; i++)
         {
-            double norm = SharedData.Norm(unnormalized[i]);
+            double norm = Similarity.Norm(unnormalized[i]);
             Assert.True(Math.Abs(norm - 1) > 0.01, $"sentence {i} has norm {norm}: not raw");
             // Batches of 3 on one thread against batches of 16 on all: ONNX Runtime's sums may differ in the last bits.
             for (int d = 0; d < 384; d++) Assert.Equal(normalized[i][d], unnormalized[i][d] / norm, 1e-5);
@@ -90,10 +90,10 @@ public sealed class OnnxEmbeddingGeneratorTests(ModelFixture models)
         Assert.NotEqual(cls.Info.Identity, models.MiniLm.Info.Identity);
         for (int i = 0; i < Sentences.Length; i++)
         {
-            Assert.Equal(1.0, SharedData.Norm(first[i]), 5);
-            Assert.True(SharedData.Cosine(first[i], mean[i]) < 0.999, $"sentence {i}");
+            Assert.Equal(1.0, Similarity.Norm(first[i]), 5);
+            Assert.True(Similarity.Cosine(first[i], mean[i]) < 0.999, $"sentence {i}");
         }
-        Assert.True(SharedData.Cosine(first[0], first[3]) < 0.99);
+        Assert.True(Similarity.Cosine(first[0], first[3]) < 0.99);
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public sealed class OnnxEmbeddingGeneratorTests(ModelFixture models)
         var a = models.MiniLm.Embed([longText], false, out long tokensA)[0];
         var b = models.MiniLm.Embed([longText + " completely different ending about cooking pasta"], false, out _)[0];
         Assert.Equal(256, tokensA);
-        Assert.True(SharedData.Cosine(a, b) > 0.99999);
+        Assert.True(Similarity.Cosine(a, b) > 0.99999);
     }
 
     [Fact]
@@ -119,7 +119,7 @@ public sealed class OnnxEmbeddingGeneratorTests(ModelFixture models)
         foreach (var embedding in generated)
         {
             Assert.Equal(384, embedding.Vector.Length);
-            Assert.Equal(1.0, SharedData.Norm(embedding.Vector.Span), 5);
+            Assert.Equal(1.0, Similarity.Norm(embedding.Vector.Span), 5);
         }
         Assert.NotEqual(models.MiniLm.Info.Identity, models.ArcticXs.Info.Identity);
     }
@@ -133,8 +133,8 @@ public sealed class OnnxEmbeddingGeneratorTests(ModelFixture models)
         var prefixedDocument = await models.ArcticXs.GenerateAsync([BuiltInModels.ArcticQueryPrefix + question]);
 
         Assert.Equal(BuiltInModels.ArcticQueryPrefix, models.ArcticXs.Info.QueryPrefix);
-        Assert.True(SharedData.Cosine(asQuery[0].Vector.Span, prefixedDocument[0].Vector.Span) > 0.99999);
-        Assert.True(SharedData.Cosine(asQuery[0].Vector.Span, asDocument[0].Vector.Span) < 0.999);
+        Assert.True(Similarity.Cosine(asQuery[0].Vector.Span, prefixedDocument[0].Vector.Span) > 0.99999);
+        Assert.True(Similarity.Cosine(asQuery[0].Vector.Span, asDocument[0].Vector.Span) < 0.999);
         Assert.True(models.ArcticXs.CountTokens(question, isQuery: true) > models.ArcticXs.CountTokens(question) + 5);
 
         // MiniLM has no query prefix: a query is embedded as it is.
@@ -162,7 +162,7 @@ public sealed class OnnxEmbeddingGeneratorTests(ModelFixture models)
         foreach (var result in results)
         {
             for (int i = 0; i < Sentences.Length; i++)
-                Assert.True(SharedData.Cosine(expected[i], result[i].Vector.Span) > 0.99999);
+                Assert.True(Similarity.Cosine(expected[i], result[i].Vector.Span) > 0.99999);
         }
     }
 

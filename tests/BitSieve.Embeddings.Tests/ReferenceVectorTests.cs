@@ -25,8 +25,8 @@ public sealed class ReferenceVectorTests(ModelFixture models, ITestOutputHelper 
     public async Task MiniLm_reproduces_the_first_50_query_vectors()
     {
         var miniLm = models.MiniLm;
-        var texts = SharedData.Texts("query.jsonl", Count);
-        var expected = SharedData.Fvecs("query.fvecs", Count);
+        var texts = MiniLmFixture.Texts("query.jsonl", Count);
+        var expected = MiniLmFixture.Queries;
         var generated = await miniLm.GenerateAsync(texts);
         var vocabulary = BuiltInModels.ReadVocabulary(BuiltInModels.MiniLm);
 
@@ -35,7 +35,7 @@ public sealed class ReferenceVectorTests(ModelFixture models, ITestOutputHelper 
         int compared = 0, withQuirk = 0;
         for (int i = 0; i < Count; i++)
         {
-            cosines[i] = SharedData.Cosine(generated[i].Vector.Span, expected[i]);
+            cosines[i] = Similarity.Cosine(generated[i].Vector.Span, Reference(expected, i));
             var ids = miniLm.Tokenizer.Encode(texts[i], maximumTokens: 4096);
             bool ascii = texts[i].All(char.IsAscii);
             output.WriteLine($"{i,2} cosine {cosines[i]:F6}, {ids.Length,4} word pieces{(ascii ? "" : ", not ASCII")}");
@@ -47,7 +47,7 @@ public sealed class ReferenceVectorTests(ModelFixture models, ITestOutputHelper 
             if (quirked.Length != ids.Length)
             {
                 withQuirk++;
-                cosine = SharedData.Cosine(miniLm.EmbedTokenized([quirked])[0], expected[i]);
+                cosine = Similarity.Cosine(miniLm.EmbedTokenized([quirked])[0], Reference(expected, i));
                 output.WriteLine($"   with two-letter unknown words as [UNK]: cosine {cosine:F6}");
             }
             if (cosine < 0.9999) failures.Add($"text {i}: cosine {cosine:F6}");
@@ -60,6 +60,9 @@ public sealed class ReferenceVectorTests(ModelFixture models, ITestOutputHelper 
         double median = (cosines[Count / 2 - 1] + cosines[Count / 2]) / 2;
         Assert.True(median >= 0.9999, $"median cosine {median:F6}");
     }
+
+    private static ReadOnlySpan<float> Reference(float[] queries, int row) =>
+        queries.AsSpan(row * MiniLmFixture.Dimension, MiniLmFixture.Dimension);
 
     /// <summary>The reference tokenizer's quirk: a two-character word split into two pieces (<c>p ##y</c>) becomes <c>[UNK]</c>.</summary>
     private static long[] TwoLetterWordsUnknown(long[] ids, string[] vocabulary)

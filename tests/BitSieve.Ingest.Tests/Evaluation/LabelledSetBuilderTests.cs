@@ -83,7 +83,7 @@ public class LabelledSetBuilderTests
     public void Jsonl_round_trips_with_readable_japanese()
     {
         LabelledQuery[] items = [new("パッケージ管理", "ch01.ja.html", 10, 200, "ja"), new("say \"hi\"", "a/b.en.html", 0, 5, "en")];
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         string path = Path.Combine(dir.Path, "set.jsonl");
         LabelledSetBuilder.WriteJsonl(items, path);
         string[] lines = File.ReadAllLines(path);
@@ -95,7 +95,7 @@ public class LabelledSetBuilderTests
     [Fact]
     public void Build_from_folder_picks_the_language_by_file_name()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         dir.Write("book/ch01.en.html", EnglishPage);
         dir.Write("book/ch01.ja.html", JapanesePage);
         dir.Write("book/broken.en.html", [0xFF, 0xFE, 0x00]);

@@ -16,7 +16,7 @@ public sealed class ExtractionCacheTests : IDisposable
         </body></html>
         """;
 
-    private readonly TempFolder _folder = new();
+    private readonly TempDirectory _folder = new();
 
     public void Dispose() => _folder.Dispose();
 

@@ -72,7 +72,7 @@ public class TextLoaderTests
     [Fact]
     public void Missing_files_and_directories_are_unreadable()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         LoadResult missing = DocumentLoader.LoadFile(Path.Combine(dir.Path, "nope.txt"), "nope.txt");
         Assert.Equal(SkipKind.Unreadable, missing.Skip!.Kind);
         Assert.Equal("nope.txt", missing.Source);
@@ -88,7 +88,7 @@ public class TextLoaderTests
     {
         if (OperatingSystem.IsWindows() || Environment.UserName == "root")
             return; // root reads through permissions; the missing-file case above covers the path
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         string path = dir.Write("secret.txt", "hidden");
         File.SetUnixFileMode(path, UnixFileMode.None);
         Assert.Equal(SkipKind.Unreadable, DocumentLoader.LoadFile(path).Skip!.Kind);
@@ -97,7 +97,7 @@ public class TextLoaderTests
     [Fact]
     public void Unsupported_and_too_large_files_are_skipped()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         Assert.Equal(SkipKind.Unsupported, DocumentLoader.LoadFile(dir.Write("a.docx", "x")).Skip!.Kind);
         string big = dir.Write("big.txt", new string('x', 2000));
         Assert.Equal(SkipKind.TooLarge, DocumentLoader.LoadFile(big, options: new LoaderOptions { MaxFileBytes = 1000 }).Skip!.Kind);

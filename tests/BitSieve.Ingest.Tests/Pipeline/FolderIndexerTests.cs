@@ -9,8 +9,8 @@ namespace BitSieve.Ingest.Tests.Pipeline;
 
 public sealed class FolderIndexerTests : IDisposable
 {
-    private readonly TempFolder _files = new();
-    private readonly TempFolder _db = new();
+    private readonly TempDirectory _files = new();
+    private readonly TempDirectory _db = new();
 
     public void Dispose()
     {
@@ -88,7 +88,7 @@ public sealed class FolderIndexerTests : IDisposable
         const string html = "<html><body><h1>Sockets</h1><p>Sockets are endpoints.</p><h2>Ports</h2><p>A port is a number.</p></body></html>";
         _files.Write("guide/a.html", html);
         _files.Write("b.txt", "The kernel schedules processes.");
-        using var cacheFolder = new TempFolder();
+        using var cacheFolder = new TempDirectory();
         using var extractions = ExtractionCache.Open(cacheFolder.Path);
         using var database = Database.Open(_db.Path);
         var first = database.CreateCollection("first", new CollectionOptions { Dimension = LetterEmbedder.Dimensions, Metric = Metric.Cosine });
@@ -102,7 +102,7 @@ public sealed class FolderIndexerTests : IDisposable
         // Proof that the second run read the cache: an entry planted for the HTML file's content is what a third
         // collection gets, under the file's own name.
         string hash = FolderScanner.HashBytes(System.Text.Encoding.UTF8.GetBytes(html));
-        using var planted = new TempFolder();
+        using var planted = new TempDirectory();
         using (var plantedCache = ExtractionCache.Open(planted.Path))
         {
             plantedCache.Put(hash, LoaderOptions.Default, new ExtractedDocument("x", DocumentFormat.Html, "Planted text."));

@@ -74,7 +74,7 @@ public class ChangeSetTests
     [Fact]
     public void Works_on_a_real_scan()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         dir.Write("a.txt", "alpha");
         dir.Write("b.txt", "beta");
         var scanner = new FolderScanner();

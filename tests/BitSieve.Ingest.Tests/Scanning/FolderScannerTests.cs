@@ -10,7 +10,7 @@ public class FolderScannerTests
     [Fact]
     public void Lists_supported_files_with_relative_paths_hashes_and_sizes()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         dir.Write("a.txt", "alpha");
         dir.Write("sub/b.md", "# beta");
         dir.Write("sub/deep/c.HTML", "<p>gamma</p>");
@@ -37,7 +37,7 @@ public class FolderScannerTests
     [Fact]
     public void Hidden_entries_can_be_included_but_the_database_folder_never_is()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         dir.Write(".notes/a.txt", "a");
         dir.Write(".bitsieve/b.txt", "b");
         FolderScan scan = new FolderScanner(new FolderScanOptions { SkipHidden = false }).Scan(dir.Path);
@@ -47,7 +47,7 @@ public class FolderScannerTests
     [Fact]
     public void Known_fingerprints_skip_rehashing_unchanged_files()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         dir.Write("a.txt", "alpha");
         dir.Write("b.txt", "beta");
         var scanner = new FolderScanner();
@@ -76,7 +76,7 @@ public class FolderScannerTests
     {
         if (OperatingSystem.IsWindows())
             return;
-        using var dir = new TempFolder();
+        using var dir = new TempDirectory();
         dir.Write("docs/a.txt", "a");
         Directory.CreateSymbolicLink(Path.Combine(dir.Path, "docs", "loop"), dir.Path);
         File.CreateSymbolicLink(Path.Combine(dir.Path, "broken.txt"), Path.Combine(dir.Path, "missing.txt"));

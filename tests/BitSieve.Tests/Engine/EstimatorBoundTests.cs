@@ -102,11 +102,10 @@ public sealed class EstimatorBoundTests(ITestOutputHelper output)
         Metric metric;
         if (source == "minilm")
         {
-            var real = TestData.MiniLmSubset;
             n = 2000;
             m = 50;
-            data = real.Base[..(n * dim)];
-            queries = real.Queries[..(m * dim)];
+            data = MiniLmFixture.Base[..(n * dim)];
+            queries = MiniLmFixture.Queries[..(m * dim)];
             metric = Metric.Cosine;
         }
         else

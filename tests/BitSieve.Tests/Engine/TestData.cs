@@ -1,8 +1,6 @@
-using System.Buffers.Binary;
-
 namespace BitSieve.Tests.Engine;
 
-/// <summary>Seeded random vectors, the real MiniLM subset, and recall.</summary>
+/// <summary>Seeded random vectors and recall (the real MiniLM vectors are <see cref="MiniLmFixture"/>).</summary>
 internal static class TestData
 {
     /// <summary>Rows of independent N(0, σ²) components, row-major.</summary>
@@ -66,57 +64,5 @@ internal static class TestData
         if (truth.Hits.Count == 0) return 1;
         var ids = truth.Hits.Select(h => h.Id).ToHashSet();
         return (double)found.Hits.Count(h => ids.Contains(h.Id)) / truth.Hits.Count;
-    }
-
-    /// <summary>
-    /// The MiniLM set lives in <c>shared/data/docs-minilm</c>, next to the repository (<c>../shared</c> from the folder
-    /// holding BitSieve.sln). Missing data is a failure, not a skip: CI has it at the same place.
-    /// </summary>
-    public static string MiniLmFolder()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "data", "docs-minilm");
-            if (Directory.Exists(candidate)) return candidate;
-            if (File.Exists(Path.Combine(dir.FullName, "BitSieve.sln")))
-            {
-                candidate = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", "docs-minilm"));
-                if (Directory.Exists(candidate)) return candidate;
-                throw new DirectoryNotFoundException(
-                    $"The real-data tests need {candidate} (base.fvecs, query.fvecs, gt100.ivecs) next to the repository.");
-            }
-        }
-        throw new DirectoryNotFoundException(
-            $"No shared/data/docs-minilm found above {AppContext.BaseDirectory}; the real-data tests need it.");
-    }
-
-    private static readonly Lazy<(float[] Base, float[] Queries, int[] Truth)> MiniLm = new(() =>
-    {
-        string folder = MiniLmFolder();
-        return (ReadVecs<float>(Path.Combine(folder, "base.fvecs"), 4000, 384),
-                ReadVecs<float>(Path.Combine(folder, "query.fvecs"), 100, 384),
-                ReadVecs<int>(Path.Combine(folder, "gt100.ivecs"), 100, 100));
-    });
-
-    /// <summary>The first 4,000 base vectors, the first 100 queries (384 dimensions) and their exact top-100 ordinals over the full base.</summary>
-    public static (float[] Base, float[] Queries, int[] Truth) MiniLmSubset => MiniLm.Value;
-
-    /// <summary>Reads the first <paramref name="rows"/> rows of a TexMex .fvecs/.ivecs file (int32 dimension, then the values).</summary>
-    public static T[] ReadVecs<T>(string path, int rows, int dim) where T : unmanaged
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Real-data file missing: {path}", path);
-        var result = new T[rows * dim];
-        using var stream = File.OpenRead(path);
-        var header = new byte[4];
-        var body = new byte[dim * 4];
-        for (int r = 0; r < rows; r++)
-        {
-            stream.ReadExactly(header);
-            int d = BinaryPrimitives.ReadInt32LittleEndian(header);
-            if (d != dim) throw new InvalidDataException($"{path} row {r} has dimension {d}, expected {dim}.");
-            stream.ReadExactly(body);
-            System.Runtime.InteropServices.MemoryMarshal.Cast<byte, T>(body).CopyTo(result.AsSpan(r * dim, dim));
-        }
-        return result;
     }
 }

@@ -13,7 +13,7 @@ namespace BitSieve.Tests.Storage;
 /// </summary>
 public sealed class FilteredSearchTests(ITestOutputHelper output) : IDisposable
 {
-    private const int Points = 4000, Filters = 1000, K = 10;
+    private const int Points = MiniLmFixture.BaseRows, Filters = 1000, K = 10;
     private static readonly string[] Vocabulary = ["python", "file", "function", "class", "debian", "package", "return", "module", "string", "list", "system", "error"];
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "bitsieve-filter-" + Guid.NewGuid().ToString("N"));
 
@@ -25,10 +25,9 @@ public sealed class FilteredSearchTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public void Filtered_cascade_search_equals_brute_force_filtering_plus_exact_search()
     {
-        string folder = TestData.MiniLmFolder();
-        var vectors = TestData.ReadVecs<float>(Path.Combine(folder, "base.fvecs"), Points, 384);
-        var queries = TestData.ReadVecs<float>(Path.Combine(folder, "query.fvecs"), 200, 384);
-        var lines = File.ReadLines(Path.Combine(folder, "base.jsonl")).Take(Points).ToArray();
+        var vectors = MiniLmFixture.Base;
+        var queries = MiniLmFixture.Queries;
+        var lines = File.ReadLines(MiniLmFixture.FilePath("base.jsonl")).Take(Points).ToArray();
         var payloads = lines.Select((line, row) => PayloadOf(JsonNode.Parse(line)!.AsObject(), row)).ToArray();
         var ids = Enumerable.Range(0, Points).Select(r => r % 10 == 0 ? new PointId(new Guid(r, 7, 7, 1, 2, 3, 4, 5, 6, 7, 8)) : new PointId((ulong)r * 3)).ToArray();
 
@@ -49,7 +48,7 @@ public sealed class FilteredSearchTests(ITestOutputHelper output) : IDisposable
             double selectivity = allowed.Count / (double)Points;
             bands[selectivity switch { < 0.002 => 0, < 0.02 => 1, < 0.2 => 2, < 0.8 => 3, _ => 4 }]++;
 
-            var query = queries.AsSpan(f % 200 * 384, 384).ToArray();
+            var query = queries.AsSpan(f % MiniLmFixture.QueryRows * 384, 384).ToArray();
             var expected = allowed
                 .Select(r => (Id: ids[r], Score: (float)TestData.Dot(vectors.AsSpan(r * 384, 384), query) / (float)Math.Sqrt(TestData.Dot(vectors.AsSpan(r * 384, 384), vectors.AsSpan(r * 384, 384)) * TestData.Dot(query, query))))
                 .OrderByDescending(h => h.Score).Take(K).ToList();
