@@ -95,7 +95,12 @@ public sealed partial class VectorIndex
     public static VectorIndex Open(string directory, bool verifyOriginals = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        var manifest = Manifest.Read(directory);
+        return Open(directory, Manifest.Read(directory), verifyOriginals);
+    }
+
+    /// <summary>Opens the save that <paramref name="manifest"/>, already read from <paramref name="directory"/>, describes.</summary>
+    internal static VectorIndex Open(string directory, Manifest manifest, bool verifyOriginals)
+    {
         var options = new CollectionOptions
         {
             Dimension = manifest.Dimension,

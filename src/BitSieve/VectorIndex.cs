@@ -75,7 +75,7 @@ public sealed partial class VectorIndex : IDisposable
 
     /// <summary>
     /// The sequence number of the last write-ahead-log record this index includes, as given to <see cref="Save"/> and
-    /// read back by <see cref="Open"/> (0 when the index is not kept by a durable collection).
+    /// read back by <see cref="Open(string, bool)"/> (0 when the index is not kept by a durable collection).
     /// </summary>
     public long LogSequence { get; private set; }
 
