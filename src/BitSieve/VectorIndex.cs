@@ -61,6 +61,9 @@ public sealed partial class VectorIndex : IDisposable
     /// <summary>Live points.</summary>
     public int Count => Read(() => _columns.LiveCount);
 
+    /// <summary>The ids of the live points.</summary>
+    internal HashSet<ulong> LiveKeys() => Read(() => _ordinals.Keys.ToHashSet());
+
     /// <summary>Deleted points whose codes stay in the columns until the index is compacted.</summary>
     public int Tombstones => Read(() => _columns.DeletedCount);
 

@@ -90,6 +90,15 @@ internal sealed class Manifest
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
+    /// <summary>Bytes per element of a column of <paramref name="kind"/>.</summary>
+    public static int ElementSize(ColumnKind kind) => kind switch
+    {
+        ColumnKind.Signs or ColumnKind.Refine => sizeof(byte),
+        ColumnKind.Factors or ColumnKind.Originals => sizeof(float),
+        ColumnKind.Ids or ColumnKind.Deleted => sizeof(ulong),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
     public static string ColumnFileName(string name, long generation) =>
         string.Create(CultureInfo.InvariantCulture, $"{name}.{generation:D6}.col");
 

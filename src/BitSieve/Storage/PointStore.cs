@@ -479,6 +479,19 @@ internal sealed class PointStore : IDisposable
         return indexes;
     }
 
+    /// <summary>The rows of SQLite's <c>PRAGMA integrity_check</c>: one row "ok" when the file is sound.</summary>
+    public List<string> IntegrityCheck()
+    {
+        var rows = new List<string>();
+        Read(connection =>
+        {
+            using var command = Command(connection, "PRAGMA integrity_check");
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) rows.Add(reader.GetString(0));
+        });
+        return rows;
+    }
+
     /// <summary>Makes everything applied so far durable (SQLite's own checkpoint, fsynced): the collection's log may then be reset.</summary>
     public void Checkpoint() => Execute(Writer(), "PRAGMA wal_checkpoint(TRUNCATE);");
 
