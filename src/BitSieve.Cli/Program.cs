@@ -28,6 +28,7 @@ public static class Program
             ImportCommand.Create(),
             InfoCommand.Create(),
             CompactCommand.Create(),
+            CheckCommand.Create(),
             BenchStorageCommand.Create(),
             BenchServerCommand.Create(),
             EmbedCommand.Create(),

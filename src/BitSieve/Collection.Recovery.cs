@@ -18,20 +18,20 @@ public sealed partial class Collection
     /// <summary>
     /// Opens a collection and recovers it: loads the last checkpoint of the vector index (codes and factors into
     /// memory, originals memory-mapped and not read), then replays the log records that the index, or the points
-    /// database, does not include yet. A torn last record is discarded (it was never acknowledged).
+    /// database, does not include yet. A torn last record is discarded (it was never acknowledged). A read-only open
+    /// follows the writer instead (<c>Collection.Readers.cs</c>).
     /// </summary>
     internal static Collection Open(string name, string directory, DatabaseOptions options)
     {
+        if (options.ReadOnly) return OpenReader(name, directory, options);
         VectorIndex? index = null;
         PointStore? store = null;
         WriteAheadLog? log = null;
         try
         {
             index = VectorIndex.Open(Path.Combine(directory, IndexFolder), verifyOriginals: false);
-            store = PointStore.Open(directory, options.ReadOnly);
-            List<LogEntry> entries;
-            if (options.ReadOnly) entries = WriteAheadLog.ReadOnly(directory);
-            else log = WriteAheadLog.Open(directory, index.LogSequence, options.Durability, out entries);
+            store = PointStore.Open(directory, readOnly: false);
+            log = WriteAheadLog.Open(directory, index.LogSequence, options.Durability, out var entries);
 
             string logPath = Path.Combine(directory, WriteAheadLog.FileName);
             long first = entries.Count > 0 ? entries[0].Sequence : long.MaxValue;
@@ -39,7 +39,7 @@ public sealed partial class Collection
                 throw new CorruptFileException(logPath,
                     $"it starts at record {first}, but the index includes records up to {index.LogSequence} and the points database up to {store.AppliedSequence}: records in between are missing.", null);
             long last = entries.Count > 0 ? entries[^1].Sequence : Math.Max(index.LogSequence, store.AppliedSequence);
-            if (!options.ReadOnly && store.AppliedSequence > last)
+            if (store.AppliedSequence > last)
                 throw new CorruptFileException(logPath,
                     $"it ends at record {last}, but the points database has applied records up to {store.AppliedSequence}: the log has lost acknowledged writes.", null);
 
@@ -58,7 +58,7 @@ public sealed partial class Collection
                 collection.Apply(entry.Sequence, write, replay: true);
             }
             collection._snapshotBytes = collection.FileBytes().Where(f => f.Key is "index" or "originals").Sum(f => f.Value);
-            if (!options.ReadOnly && store.Count(null) != index.Count)
+            if (store.Count(null) != index.Count)
                 throw new CorruptFileException(store.Path,
                     $"it holds {store.Count(null)} points where the vector index holds {index.Count}.", null);
             return collection;

@@ -20,18 +20,10 @@ public sealed partial class Collection
     public PointSearchResult Search(ReadOnlySpan<float> query, SearchOptions? options = null, Filter? filter = null, bool withPayload = true, bool withVector = false)
     {
         var where = filter is null ? null : FilterSql.Translate(filter);
-        _state.EnterReadLock();
-        try
-        {
-            CheckOpen();
-            var allowed = where is null ? null : _store.Keys(where);
-            var result = _index.Search(query, options, allowed);
-            return ToScored(result, withPayload, withVector);
-        }
-        finally
-        {
-            _state.ExitReadLock();
-        }
+        using var scope = EnterRead();
+        var allowed = where is null ? null : _store.Keys(where);
+        var result = _index.Search(query, options, allowed);
+        return ToScored(result, withPayload, withVector);
     }
 
     /// <summary>Reciprocal rank fusion's constant: a hit at rank r (from 1) adds 1 / (RrfK + r) (Cormack et al., 2009).</summary>
@@ -46,17 +38,9 @@ public sealed partial class Collection
         ArgumentNullException.ThrowIfNull(query);
         new SearchOptions { K = k }.Validate();
         var where = filter is null ? null : FilterSql.Translate(filter);
-        _state.EnterReadLock();
-        try
-        {
-            CheckOpen();
-            // No vector tier runs: the trace stays empty.
-            return Resolve(_store.SearchText(query, k, where), new SearchTrace(), withPayload, withVector);
-        }
-        finally
-        {
-            _state.ExitReadLock();
-        }
+        using var scope = EnterRead();
+        // No vector tier runs: the trace stays empty.
+        return Resolve(_store.SearchText(query, k, where), new SearchTrace(), withPayload, withVector);
     }
 
     /// <summary>
@@ -86,34 +70,26 @@ public sealed partial class Collection
         options.Validate();
         int pool = Math.Max(options.K, candidates);
         var where = filter is null ? null : FilterSql.Translate(filter);
-        _state.EnterReadLock();
-        try
+        using var scope = EnterRead();
+        var allowed = where is null ? null : _store.Keys(where);
+        var semantic = _index.Search(vector, options with { K = pool }, allowed);
+        var lexical = _store.SearchText(query, pool, where);
+        // Per point: (fused score, the vector list's own term). At weight 0 the vector term orders what the fused
+        // score leaves tied, BM25's misses (the limit of a vanishing weight); otherwise ties go by id, as before.
+        var fused = new Dictionary<ulong, (double Score, double Vector)>();
+        for (int r = 0; r < semantic.Hits.Count; r++)
         {
-            CheckOpen();
-            var allowed = where is null ? null : _store.Keys(where);
-            var semantic = _index.Search(vector, options with { K = pool }, allowed);
-            var lexical = _store.SearchText(query, pool, where);
-            // Per point: (fused score, the vector list's own term). At weight 0 the vector term orders what the fused
-            // score leaves tied, BM25's misses (the limit of a vanishing weight); otherwise ties go by id, as before.
-            var fused = new Dictionary<ulong, (double Score, double Vector)>();
-            for (int r = 0; r < semantic.Hits.Count; r++)
-            {
-                double term = 1.0 / (RrfK + r + 1);
-                fused[semantic.Hits[r].Id] = (vectorWeight * term, term);
-            }
-            for (int r = 0; r < lexical.Count; r++)
-            {
-                var (score, term) = fused.GetValueOrDefault(lexical[r].Key);
-                fused[lexical[r].Key] = (score + 1.0 / (RrfK + r + 1), term);
-            }
-            var best = fused.OrderByDescending(f => f.Value.Score).ThenByDescending(f => vectorWeight == 0 ? f.Value.Vector : 0).ThenBy(f => f.Key)
-                .Take(options.K).Select(f => (f.Key, (float)f.Value.Score)).ToList();
-            return Resolve(best, semantic.Trace, withPayload, withVector);
+            double term = 1.0 / (RrfK + r + 1);
+            fused[semantic.Hits[r].Id] = (vectorWeight * term, term);
         }
-        finally
+        for (int r = 0; r < lexical.Count; r++)
         {
-            _state.ExitReadLock();
+            var (score, term) = fused.GetValueOrDefault(lexical[r].Key);
+            fused[lexical[r].Key] = (score + 1.0 / (RrfK + r + 1), term);
         }
+        var best = fused.OrderByDescending(f => f.Value.Score).ThenByDescending(f => vectorWeight == 0 ? f.Value.Vector : 0).ThenBy(f => f.Key)
+            .Take(options.K).Select(f => (f.Key, (float)f.Value.Score)).ToList();
+        return Resolve(best, semantic.Trace, withPayload, withVector);
     }
 
     /// <summary>A property set by <see cref="SetProperty"/>, or null.</summary>
@@ -179,7 +155,7 @@ public sealed partial class Collection
         var hits = new List<ScoredPoint>(result.Hits.Count);
         foreach (var hit in result.Hits)
         {
-            // Every live key of the index has its row: both change under the same write lock.
+            // Every live key of the index has its row: both change under the same write lock (a reader: both are at the same record).
             if (!rows.TryGetValue(hit.Id, out var row)) continue;
             hits.Add(new ScoredPoint(row.Id, hit.Score, withPayload ? ParsePayload(row.Payload) : null, withVector ? _index.GetVector(hit.Id) : null));
         }

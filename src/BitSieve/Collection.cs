@@ -129,7 +129,8 @@ public sealed record CollectionInfo
 /// Every write is logged (<see cref="WriteAheadLog"/>) before it is applied to the points database (SQLite) and the
 /// vector index, and acknowledged only once durable; a crash loses nothing acknowledged (<c>Collection.Recovery.cs</c>).
 /// Thread-safety: any number of concurrent searches and reads, which see each write whole or not at all; writes
-/// from several threads are serialized.
+/// from several threads are serialized. A read-only open follows its writer: each read sees the state after one log
+/// record, index and points database alike (<c>Collection.Readers.cs</c>).
 /// </summary>
 public sealed partial class Collection : IDisposable
 {
@@ -181,7 +182,7 @@ public sealed partial class Collection : IDisposable
         Options = Options,
         BytesPerVector = _index.BytesPerVector,
         Tombstones = _index.Tombstones,
-        LogSequence = _log?.LastSequence ?? _store.AppliedSequence,
+        LogSequence = _log?.LastSequence ?? _readSequence,
         PayloadIndexes = _store.PayloadIndexes(),
         FileBytes = FileBytes(),
     });
@@ -215,8 +216,17 @@ public sealed partial class Collection : IDisposable
         long index = 0, originals = 0;
         foreach (var file in new DirectoryInfo(Path.Combine(_directory, IndexFolder)).EnumerateFiles())
         {
-            if (file.Name.StartsWith("originals.", StringComparison.Ordinal)) originals += file.Length;
-            else index += file.Length;
+            long length;
+            try
+            {
+                length = file.Length;
+            }
+            catch (FileNotFoundException)
+            {
+                continue; // deleted by the writer's checkpoint since it was listed (a reader runs beside it)
+            }
+            if (file.Name.StartsWith("originals.", StringComparison.Ordinal)) originals += length;
+            else index += length;
         }
         var log = new FileInfo(Path.Combine(_directory, WriteAheadLog.FileName));
         return new Dictionary<string, long>
@@ -230,16 +240,8 @@ public sealed partial class Collection : IDisposable
 
     private T Read<T>(Func<T> read)
     {
-        _state.EnterReadLock();
-        try
-        {
-            CheckOpen();
-            return read();
-        }
-        finally
-        {
-            _state.ExitReadLock();
-        }
+        using var scope = EnterRead();
+        return read();
     }
 
     private void CheckOpen()

@@ -119,6 +119,23 @@ public sealed partial class Database : IDisposable
         }
     }
 
+    /// <summary>
+    /// Reads every file of every collection (or of <paramref name="collection"/> only) and reports each damaged file
+    /// and what its damage costs, like SQLite's <c>integrity_check</c>: manifests (checksum and values), column files
+    /// and segments of originals (payload checksums, the originals read in full), every log record, the points
+    /// databases (<c>PRAGMA integrity_check</c>), and whether ids and the index agree. Changes nothing, so it may run
+    /// on a read-only open beside the writer; its open collections are not used.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">No collection is named <paramref name="collection"/>.</exception>
+    public IntegrityReport Check(string? collection = null)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        IReadOnlyList<string> names = collection is null ? CollectionNames() : [collection];
+        if (collection is not null && !CollectionExists(collection))
+            throw new KeyNotFoundException($"Collection '{collection}' does not exist in the database '{Path}'.");
+        return new IntegrityReport([.. names.Select(name => Collection.Check(name, CollectionPath(name), Path))]);
+    }
+
     /// <summary>Deletes a collection and its files; returns false when it does not exist.</summary>
     public bool DeleteCollection(string name)
     {

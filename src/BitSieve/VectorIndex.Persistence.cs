@@ -95,7 +95,12 @@ public sealed partial class VectorIndex
     public static VectorIndex Open(string directory, bool verifyOriginals = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        var manifest = Manifest.Read(directory);
+        return Open(directory, Manifest.Read(directory), verifyOriginals);
+    }
+
+    /// <summary>Opens the save that <paramref name="manifest"/>, already read from <paramref name="directory"/>, describes.</summary>
+    internal static VectorIndex Open(string directory, Manifest manifest, bool verifyOriginals)
+    {
         var options = new CollectionOptions
         {
             Dimension = manifest.Dimension,
@@ -213,7 +218,7 @@ public sealed partial class VectorIndex
         int count = manifest.Count;
         // Headers first: a manifest whose count disagrees with the files must not make us allocate for it.
         foreach (var (kind, _) in Manifest.ColumnNames)
-            ColumnFile.Validate(manifest.PathOf(directory, kind), kind, kind switch { ColumnKind.Factors => sizeof(float), ColumnKind.Signs or ColumnKind.Refine => sizeof(byte), _ => sizeof(ulong) },
+            ColumnFile.Validate(manifest.PathOf(directory, kind), kind, Manifest.ElementSize(kind),
                     manifest.ExpectedCount(kind), manifest.Columns[kind].Checksum, verifyPayload: false);
         c.EnsureCapacity(count);
         // The T2 codes are most of the bytes: read them on another core meanwhile.

@@ -114,12 +114,15 @@ public sealed partial class VectorIndex
     /// A new index holding the live points only (tombstones dropped, ordinals renumbered in the same order), with a
     /// centroid trained on them. This index stays searchable meanwhile; writes wait.
     /// </summary>
+    /// <exception cref="Storage.CorruptFileException">A saved segment of originals fails its checksum (nothing is built).</exception>
     public VectorIndex CompactedCopy()
     {
         _lock.EnterReadLock();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            // A compacted index is built from the originals alone: damaged ones must fail it, not be copied into it.
+            _columns.Originals.VerifySegments();
             var copy = Create(Options);
             copy.LogSequence = LogSequence;
             const int chunk = 4096;

@@ -61,6 +61,9 @@ public sealed partial class VectorIndex : IDisposable
     /// <summary>Live points.</summary>
     public int Count => Read(() => _columns.LiveCount);
 
+    /// <summary>The ids of the live points.</summary>
+    internal HashSet<ulong> LiveKeys() => Read(() => _ordinals.Keys.ToHashSet());
+
     /// <summary>Deleted points whose codes stay in the columns until the index is compacted.</summary>
     public int Tombstones => Read(() => _columns.DeletedCount);
 
@@ -75,7 +78,7 @@ public sealed partial class VectorIndex : IDisposable
 
     /// <summary>
     /// The sequence number of the last write-ahead-log record this index includes, as given to <see cref="Save"/> and
-    /// read back by <see cref="Open"/> (0 when the index is not kept by a durable collection).
+    /// read back by <see cref="Open(string, bool)"/> (0 when the index is not kept by a durable collection).
     /// </summary>
     public long LogSequence { get; private set; }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using BitSieve.Cli.Data;
 using BitSieve.Embeddings;
 using BitSieve.Embeddings.Caching;
 using BitSieve.Ingest.Pipeline;
@@ -42,10 +43,23 @@ public static class SearchCommand
         var mode = new Option<SearchMode>("--mode") { Description = "vector, lexical or hybrid (default).", DefaultValueFactory = _ => SearchMode.Hybrid };
         var json = new Option<bool>("--json") { Description = "Print one JSON line per question: {\"query\",\"mode\",\"results\":[{\"source\",\"start\",\"end\",\"score\",\"text\"}],\"trace\"}." };
         var queries = new Option<string?>("--queries") { Description = "Answer every line of this file (the model is loaded once).", HelpName = "FILE" };
+        var vectors = new Option<string?>("--vectors")
+        {
+            Description = "Search with each row of this fvecs file instead of a question (vectors only, no model): prints each row's hits as id and score; "
+                + "with --json one line per row: {\"row\",\"results\":[{\"id\",\"score\"}],\"trace\"}.",
+            HelpName = "Q.fvecs",
+        };
         var question = new Argument<string?>("question") { Description = "The question (put -- before it when it starts with '-').", Arity = ArgumentArity.ZeroOrOne };
-        var command = new Command("search", "Find the passages that answer a question.") { db, collection, model, k, mode, json, queries, question };
+        var command = new Command("search", "Find the passages that answer a question.") { db, collection, model, k, mode, json, queries, vectors, question };
         command.SetAction(parse => DatabaseArguments.Run("search", parse.InvocationConfiguration.Error, () =>
         {
+            if (parse.GetValue(vectors) is { } vectorsPath)
+            {
+                if (parse.GetValue(queries) is not null || parse.GetValue(question) is not null) throw new UsageException("--vectors replaces the question: give one or the other");
+                var rows = VecsFile.ReadFvecs(vectorsPath);
+                using var readOnly = Database.Open(parse.GetValue(db)!, new DatabaseOptions { ReadOnly = true });
+                return ExecuteVectors(readOnly, parse.GetValue(collection)!, rows, parse.GetValue(k), parse.GetValue(json), parse.InvocationConfiguration.Output);
+            }
             var questions = parse.GetValue(queries) is { } file
                 ? File.ReadLines(file).Where(l => l.Trim().Length > 0).ToList()
                 : parse.GetValue(question) is { } q ? [q] : throw new UsageException("no question: give it as the argument or with --queries FILE");
@@ -69,6 +83,29 @@ public static class SearchCommand
             var result = Answer(collection, embedder, question, k, mode);
             if (json) output.WriteLine(ToJson(question, mode, result));
             else Print(question, result, output);
+            output.Flush();
+        }
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Searches with each row of <paramref name="rows"/>, printing the hits' ids and scores.</summary>
+    internal static int ExecuteVectors(Database database, string name, VecsMatrix<float> rows, int k, bool json, TextWriter output)
+    {
+        if (k is < 1 or > 1000) throw new UsageException($"--k must lie in 1..1000; got {k}.");
+        if (!database.CollectionExists(name)) throw new UsageException($"collection '{name}' does not exist in '{database.Path}'.");
+        var collection = database.GetCollection(name);
+        if (rows.Dimension != collection.Dimension)
+            throw new UsageException($"the query vectors have dimension {rows.Dimension}, but collection '{name}' holds {collection.Dimension}-dimensional ones.");
+        for (int row = 0; row < rows.Rows; row++)
+        {
+            var result = collection.Search(rows.Row(row), new SearchOptions { K = k }, withPayload: false);
+            if (json) output.WriteLine(ToJson(row, result));
+            else
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"row {row}: ")
+                    + string.Join(", ", result.Hits.Select(h => string.Create(CultureInfo.InvariantCulture, $"{h.Id} ({h.Score:F4})"))));
+                output.WriteLine($"trace {result.Trace.ToJson()}");
+            }
             output.Flush();
         }
         return ExitCodes.Ok;
@@ -149,6 +186,30 @@ public static class SearchCommand
             else merged.Add(m);
         }
         return merged;
+    }
+
+    internal static string ToJson(int row, PointSearchResult result)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("row", row);
+            w.WriteStartArray("results");
+            foreach (var hit in result.Hits)
+            {
+                w.WriteStartObject();
+                w.WritePropertyName("id");
+                hit.Id.WriteTo(w);
+                w.WriteNumber("score", hit.Score);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WritePropertyName("trace");
+            using (var trace = JsonDocument.Parse(result.Trace.ToJson())) trace.WriteTo(w);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
     }
 
     internal static string ToJson(string question, SearchMode mode, PointSearchResult result)

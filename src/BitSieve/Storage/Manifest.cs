@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.IO.Hashing;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -15,12 +17,23 @@ internal readonly record struct ColumnEntry(string File, long Count, ulong Check
 /// column files of one save and the segments of originals, with their checksums. Originals are never rewritten: a save
 /// adds a segment for the rows appended since the last one (a compaction writes them all anew). It is written last (tmp file, fsync, rename), so a save becomes
 /// visible all at once: a reader sees the previous save or this one, never a mix.
+/// Since version 3 its last member is <c>"checksum"</c>: XxHash3 (seed 0) of every byte of the file before that member
+/// (<see cref="Seal"/>), so a changed digit anywhere is found on open instead of making every bound unsound. Versions 1
+/// and 2 (no checksum) still open; every value is validated whatever the version.
 /// </summary>
 internal sealed class Manifest
 {
     public const string FileName = "manifest.json";
     public const string FormatName = "bitsieve-collection";
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
+
+    /// <summary>The first version whose file ends with its checksum.</summary>
+    private const int FirstSealedVersion = 3;
+
+    /// <summary>What the checksum member is written as: prefix, 16 lowercase hex digits, suffix (the file's end).</summary>
+    private static ReadOnlySpan<byte> SealPrefix => ",\n  \"checksum\": \""u8;
+    private static ReadOnlySpan<byte> SealSuffix => "\"\n}"u8;
+    private static ReadOnlySpan<byte> BodyEnd => "\n}"u8;
 
     /// <summary>A manifest holds a centroid of at most 4096 floats; anything far larger is not one.</summary>
     private const long MaxBytes = 16 << 20;
@@ -77,6 +90,15 @@ internal sealed class Manifest
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
+    /// <summary>Bytes per element of a column of <paramref name="kind"/>.</summary>
+    public static int ElementSize(ColumnKind kind) => kind switch
+    {
+        ColumnKind.Signs or ColumnKind.Refine => sizeof(byte),
+        ColumnKind.Factors or ColumnKind.Originals => sizeof(float),
+        ColumnKind.Ids or ColumnKind.Deleted => sizeof(ulong),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
     public static string ColumnFileName(string name, long generation) =>
         string.Create(CultureInfo.InvariantCulture, $"{name}.{generation:D6}.col");
 
@@ -106,7 +128,7 @@ internal sealed class Manifest
             Columns = ColumnNames.ToDictionary(c => c.Name, ManifestColumn? (c) => ToJson(Columns[c.Kind])),
             Originals = [.. Originals.Select(ToJson)],
         };
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(data, ManifestJsonContext.Default.ManifestData);
+        byte[] json = Seal(JsonSerializer.SerializeToUtf8Bytes(data, ManifestJsonContext.Default.ManifestData));
         string path = Path.Combine(directory, FileName);
         string tmp = path + ".tmp";
         using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
@@ -152,10 +174,35 @@ internal sealed class Manifest
             throw new CorruptFileException(path, $"it is not a valid manifest: {e.Message}", e);
         }
         if (data is null) throw Corrupt(path, "it holds no manifest object.");
-        return Validate(path, data);
+        return Validate(path, data, json);
     }
 
-    private static Manifest Validate(string path, ManifestData data)
+    /// <summary>
+    /// Appends the checksum member to a manifest serialized without one: the body's closing <c>"\n}"</c> becomes
+    /// <c>,\n  "checksum": "&lt;XxHash3 of the bytes before it&gt;"\n}</c>.
+    /// </summary>
+    internal static byte[] Seal(ReadOnlySpan<byte> body)
+    {
+        if (!body.EndsWith(BodyEnd)) throw new InvalidOperationException("A manifest body ends with a line holding '}'.");
+        var covered = body[..^BodyEnd.Length];
+        string checksum = XxHash3.HashToUInt64(covered).ToString("x16", CultureInfo.InvariantCulture);
+        return [.. covered, .. SealPrefix, .. Encoding.ASCII.GetBytes(checksum), .. SealSuffix];
+    }
+
+    /// <summary>Checks the checksum member that ends a sealed manifest (<see cref="Seal"/>).</summary>
+    private static void CheckSeal(string path, ReadOnlySpan<byte> json)
+    {
+        int sealLength = SealPrefix.Length + 16 + SealSuffix.Length;
+        if (json.Length < sealLength || !json.EndsWith(SealSuffix) || !json[^sealLength..].StartsWith(SealPrefix))
+            throw Corrupt(path, "it does not end with its checksum (a manifest of version 3 or later always does): it was edited or damaged.");
+        var covered = json[..^sealLength];
+        var digits = Encoding.ASCII.GetString(json.Slice(json.Length - SealSuffix.Length - 16, 16));
+        ulong actual = XxHash3.HashToUInt64(covered);
+        if (!ulong.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong stored) || stored != actual)
+            throw Corrupt(path, $"its checksum does not match its contents (stored {digits}, computed {actual:x16}): it was edited or damaged.");
+    }
+
+    private static Manifest Validate(string path, ManifestData data, ReadOnlySpan<byte> json)
     {
         if (data.Format != FormatName)
             throw Corrupt(path, $"its format is \"{data.Format}\", not \"{FormatName}\": it is not a BitSieve collection manifest.");
@@ -163,6 +210,9 @@ internal sealed class Manifest
             throw Corrupt(path, $"it was written by a newer BitSieve (manifest version {data.Version}; this build reads version {CurrentVersion}). Upgrade BitSieve to open it.");
         if (data.Version < 1)
             throw Corrupt(path, $"unsupported manifest version {data.Version}.");
+        if (data.Version >= FirstSealedVersion) CheckSeal(path, json);
+        else if (data.Checksum is not null)
+            throw Corrupt(path, $"it holds a checksum, which no manifest of version {data.Version} has: its version was changed.");
         if (data.Generation < 1)
             throw Corrupt(path, $"generation {data.Generation} is not positive.");
         if (data.LogSequence < 0)
@@ -199,8 +249,8 @@ internal sealed class Manifest
         var files = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var columns = new Dictionary<ColumnKind, ColumnEntry>();
         foreach (var (kind, name) in ColumnNames)
-            columns[kind] = Entry(path, name, data.Columns.GetValueOrDefault(name), files);
-        var originals = segmentsData.Select((segment, i) => Entry(path, $"{OriginalsName}[{i}]", segment, files)).ToList();
+            columns[kind] = Entry(path, name, name, data.Columns.GetValueOrDefault(name), files, data.Generation);
+        var originals = segmentsData.Select((segment, i) => Entry(path, $"{OriginalsName}[{i}]", OriginalsName, segment, files, data.Generation)).ToList();
 
         var manifest = new Manifest
         {
@@ -232,8 +282,11 @@ internal sealed class Manifest
         return manifest;
     }
 
-    /// <summary>Checks one listed column file: present, a plain file name not listed before, a 16-digit checksum.</summary>
-    private static ColumnEntry Entry(string path, string name, ManifestColumn? column, HashSet<string> files)
+    /// <summary>
+    /// Checks one listed column file: present, named <c>kind.generation.col</c> (a plain file name, so it stays inside
+    /// the index folder) for a generation no later than the manifest's, not listed before, with a 16-digit checksum.
+    /// </summary>
+    private static ColumnEntry Entry(string path, string name, string kindName, ManifestColumn? column, HashSet<string> files, long generation)
     {
         if (column is null)
             throw Corrupt(path, $"the \"{name}\" column file is not listed.");
@@ -241,6 +294,10 @@ internal sealed class Manifest
             || column.File.AsSpan().IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || column.File.Contains('\\', StringComparison.Ordinal)
             || column.File == FileName || !files.Add(column.File))
             throw Corrupt(path, $"the \"{name}\" column file name \"{column.File}\" is not a plain, distinct file name.");
+        if (!column.File.StartsWith(kindName + ".", StringComparison.Ordinal) || !column.File.EndsWith(".col", StringComparison.Ordinal)
+            || !long.TryParse(column.File.AsSpan(kindName.Length + 1, Math.Max(0, column.File.Length - kindName.Length - 5)), NumberStyles.None, CultureInfo.InvariantCulture, out long fileGeneration)
+            || fileGeneration < 1 || fileGeneration > generation)
+            throw Corrupt(path, $"the \"{name}\" column file name \"{column.File}\" is not \"{kindName}.<generation>.col\" for a generation in 1..{generation}.");
         if (column.Checksum is not { Length: 16 }
             || !ulong.TryParse(column.Checksum, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong checksum))
             throw Corrupt(path, $"the \"{name}\" checksum \"{column.Checksum}\" is not 16 hex digits.");
@@ -302,6 +359,10 @@ internal sealed class ManifestData
 
     /// <summary>The segments of originals (absent in version 1, whose <see cref="Columns"/> list one file of them).</summary>
     public List<ManifestColumn?>? Originals { get; set; }
+
+    /// <summary>Version 3 on: the file's checksum, written last by <see cref="Manifest.Seal"/> (null while serializing the body).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Checksum { get; set; }
 }
 
 /// <summary>One column file in the JSON manifest.</summary>

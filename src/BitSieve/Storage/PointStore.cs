@@ -28,6 +28,9 @@ internal sealed class PointStore : IDisposable
     private readonly ConcurrentBag<SqliteConnection> _readers = [];
     private readonly string _readConnectionString;
 
+    /// <summary>The connection of the read snapshot this flow of control is in (<see cref="BeginSnapshot"/>), if any.</summary>
+    private readonly AsyncLocal<SqliteConnection?> _snapshot = new();
+
     private PointStore(string path, SqliteConnection? writer, string readConnectionString)
     {
         _path = path;
@@ -476,6 +479,19 @@ internal sealed class PointStore : IDisposable
         return indexes;
     }
 
+    /// <summary>The rows of SQLite's <c>PRAGMA integrity_check</c>: one row "ok" when the file is sound.</summary>
+    public List<string> IntegrityCheck()
+    {
+        var rows = new List<string>();
+        Read(connection =>
+        {
+            using var command = Command(connection, "PRAGMA integrity_check");
+            using var reader = command.ExecuteReader();
+            while (reader.Read()) rows.Add(reader.GetString(0));
+        });
+        return rows;
+    }
+
     /// <summary>Makes everything applied so far durable (SQLite's own checkpoint, fsynced): the collection's log may then be reset.</summary>
     public void Checkpoint() => Execute(Writer(), "PRAGMA wal_checkpoint(TRUNCATE);");
 
@@ -501,8 +517,77 @@ internal sealed class PointStore : IDisposable
 
     private SqliteConnection Writer() => _writer ?? throw new InvalidOperationException("The collection is open read-only.");
 
+    /// <summary>
+    /// Starts a read transaction and reads <c>applied_sequence</c> in it: until the snapshot is disposed, every read of
+    /// this store on this flow of control sees the database as it was after that record, whatever the writer commits
+    /// meanwhile (SQLite's WAL mode keeps the pages of a reader's snapshot). Keep it short: the writer's
+    /// <c>wal_checkpoint</c> cannot pass a snapshot that is still open.
+    /// </summary>
+    public ReadSnapshot BeginSnapshot()
+    {
+        if (_snapshot.Value is not null) throw new InvalidOperationException("A read snapshot is already open on this flow of control.");
+        var connection = Rent();
+        try
+        {
+            Execute(connection, "BEGIN DEFERRED;");
+            long applied;
+            try
+            {
+                applied = ReadMeta(connection, "applied_sequence");
+            }
+            catch
+            {
+                Execute(connection, "ROLLBACK;");
+                throw;
+            }
+            _snapshot.Value = connection;
+            return new ReadSnapshot(this, connection, applied);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private void EndSnapshot(SqliteConnection connection)
+    {
+        _snapshot.Value = null;
+        try
+        {
+            Execute(connection, "COMMIT;");
+        }
+        catch (SqliteException)
+        {
+            connection.Dispose(); // never hand a connection still inside a transaction to another reader
+            return;
+        }
+        Return(connection);
+    }
+
+    /// <summary>An open read snapshot of the points database (see <see cref="BeginSnapshot"/>); disposing ends it.</summary>
+    internal sealed class ReadSnapshot(PointStore store, SqliteConnection connection, long sequence) : IDisposable
+    {
+        private bool _ended;
+
+        /// <summary>The last log record applied in this snapshot.</summary>
+        public long Sequence { get; } = sequence;
+
+        public void Dispose()
+        {
+            if (_ended) return;
+            _ended = true;
+            store.EndSnapshot(connection);
+        }
+    }
+
     private void Read(Action<SqliteConnection> read)
     {
+        if (_snapshot.Value is { } pinned)
+        {
+            read(pinned);
+            return;
+        }
         var connection = Rent();
         try
         {

@@ -305,11 +305,14 @@ public class PersistenceTests
             if (expected is not null) Assert.Contains(expected, e.Message);
         }
 
+        // An edited manifest is sealed again (a version 1 or 2 one has no checksum), so each value check is reached.
         string Edit(Action<JsonObject> edit)
         {
             var node = JsonNode.Parse(json)!.AsObject();
+            node.Remove("checksum");
             edit(node);
-            return node.ToJsonString();
+            string body = node.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+            return node["version"] is JsonValue v && v.TryGetValue(out int version) && version < 3 ? body : Encoding.UTF8.GetString(Manifest.Seal(Encoding.UTF8.GetBytes(body)));
         }
 
         Check(json[..(json.Length / 2)]);
@@ -318,7 +321,14 @@ public class PersistenceTests
         Check("[1,2,3]");
         Check("not json at all");
         Check(Encoding.Latin1.GetString(Enumerable.Range(0, 200).Select(i => (byte)(i * 37)).ToArray()));
-        Check(Edit(m => m["version"] = 3), "written by a newer BitSieve");
+        Check(Edit(m => m["version"] = 4), "written by a newer BitSieve");
+        Check(json.Replace("\"trained\": true", "\"trained\": false", StringComparison.Ordinal), "checksum");
+        Check(json[..^3] + "0\"\n}", "checksum");
+        Check(json.Replace("\"version\": 3", "\"version\": 2", StringComparison.Ordinal), "its version was changed");
+        Check(json + "\n", "does not end with its checksum");
+        Check(Edit(m => m["columns"]!["ids"]!["file"] = "ids.000002.col"), "generation");
+        Check(Edit(m => m["columns"]!["ids"]!["file"] = "signs.000001.col.bak"), "ids.<generation>.col");
+        Check(Edit(m => m["originals"]![0]!["file"] = "wal.log"), "originals.<generation>.col");
         Check(Edit(m => m["version"] = 0));
         Check(Edit(m => m["format"] = "something-else"), "not a BitSieve collection manifest");
         Check(Edit(m => m["dimension"] = 41), "centroid");
