@@ -194,6 +194,7 @@ public sealed class QdrantErrorTests(SharedServer shared) : IClassFixture<Shared
         using var request = new HttpRequestMessage(HttpMethod.Post, "/collections/c/points/query");
         var bytes = Encoding.UTF8.GetBytes("{\"query\":[1,2,3,4],\"pad\":\"" + new string('x', 100 << 10) + "\"}");
         request.Content = new StreamContent(new MemoryStream(bytes));   // no Content-Length: Transfer-Encoding: chunked
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         request.Headers.TransferEncodingChunked = true;
         using var response = await Host.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
