@@ -16,7 +16,7 @@ public static class ServeCommand
         var port = new Option<int>("--port") { Description = "TCP port (default 6333, Qdrant's; 0 picks a free one).", DefaultValueFactory = _ => 6333, HelpName = "PORT" };
         var host = new Option<string>("--host")
         {
-            Description = "Address to bind (default 127.0.0.1, loopback only; 0.0.0.0 exposes the server to the network).",
+            Description = "Address to bind (default 127.0.0.1, loopback only; 0.0.0.0 exposes the server to the network: add --allowed-hosts with the names clients use).",
             DefaultValueFactory = _ => "127.0.0.1",
             HelpName = "ADDRESS",
         };
