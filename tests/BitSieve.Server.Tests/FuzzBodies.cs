@@ -88,8 +88,13 @@ internal sealed class FuzzBodies(Random random)
     /// <summary>Text that is not what <see cref="JsonNode"/> writes: huge numbers, NaN, deep nesting, huge arrays, duplicates.</summary>
     private string Special(string valid)
     {
-        return random.Next(12) switch
+        return random.Next(15) switch
         {
+            12 => "{\"points\":[1],\"pad\":\"" + new string('x', random.Next(1 << 20, 3 << 20)) + "\"}",
+            13 => "{\"filter\":{\"" + Pick(["must", "should", "must_not"]) + "\":[" + string.Join(",", Enumerable.Range(0, random.Next(500, 3000)).Select(i =>
+                $"{{\"key\":\"{Pick(["n", "topic", "tags[]", "nested[].k"])}\",\"match\":{{\"any\":[{i},{i + 1}]}}}}")) + "]},\"limit\":3,\"query\":[1,2,3,4],\"vector\":[1,2,3,4]}",
+            14 => "{\"filter\":" + string.Concat(Enumerable.Repeat("{\"must\":[{\"nested\":{\"key\":\"nested.k\",\"filter\":", random.Next(1, 40))) + "{}" +
+                string.Concat(Enumerable.Repeat("}}]}", random.Next(0, 40))) + ",\"limit\":3,\"query\":[1,2,3,4],\"vector\":[1,2,3,4]}",
             0 => new string('[', random.Next(100, 5000)) + new string(']', random.Next(0, 5000)),
             1 => string.Concat(Enumerable.Repeat("{\"must\":[", random.Next(20, 400))) + "{}",
             2 => "{\"points\":[" + string.Join(",", Enumerable.Range(0, random.Next(10_000, 60_000))) + "]}",

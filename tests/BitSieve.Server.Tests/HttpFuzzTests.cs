@@ -32,7 +32,8 @@ public sealed class HttpFuzzTests(ITestOutputHelper output)
         int perRoute = longRun ? RequestsPerRoute * 25 : RequestsPerRoute;
         output.WriteLine($"seed {seed} (BITSIEVE_FUZZ_SEED={seed} replays it), {perRoute} requests per route");
 
-        await using var host = await ServerHost.StartAsync(new ServerOptions { MaxRequestBodyBytes = 1 << 20, MaxLimit = 1000, MaxPointsPerRequest = 1000, MaxBatchSearches = 64 });
+        const int maxBody = 1 << 20;
+        await using var host = await ServerHost.StartAsync(new ServerOptions { MaxRequestBodyBytes = maxBody, MaxLimit = 1000, MaxPointsPerRequest = 1000, MaxBatchSearches = 64 });
         var routes = Routes(host);
         Assert.True(routes.Count >= 40, $"only {routes.Count} routes found");
         var random = new Random(seed);
@@ -40,6 +41,7 @@ public sealed class HttpFuzzTests(ITestOutputHelper output)
         await Seed(host);
         string dump = Dump(host.Server.Database);
         var statuses = new SortedDictionary<int, int>();
+        var client = NewClient(host);
         int sent = 0;
         foreach (var (method, pattern) in routes)
         {
@@ -57,15 +59,30 @@ public sealed class HttpFuzzTests(ITestOutputHelper output)
                 string text;
                 try
                 {
-                    using var response = await host.Client.SendAsync(request);
+                    using var response = await client.SendAsync(request);
                     status = response.StatusCode;
                     text = await response.Content.ReadAsStringAsync();
+                }
+                catch (HttpRequestException) when (request.Content is not null && body.Length > maxBody)
+                {
+                    // A body over the limit that the endpoint never reads: Kestrel answers, then closes the connection
+                    // rather than drain it, while the client may still be sending. Refused all the same.
+                    status = HttpStatusCode.RequestEntityTooLarge;
+                    text = "(connection closed)";
                 }
                 catch (HttpRequestException e)
                 {
                     throw new Xunit.Sdk.XunitException($"{Describe(seed, method, path, contentType, body)}\nthe server closed the connection: {e.Message}");
                 }
                 sent++;
+                if (request.Content is not null && body.Length > maxBody)
+                {
+                    // Kestrel closes a connection whose request body over the limit was not read: the next request
+                    // goes on a fresh one, which first checks that the server is alive.
+                    client.Dispose();
+                    client = NewClient(host);
+                    Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+                }
                 statuses[(int)status] = statuses.GetValueOrDefault((int)status) + 1;
                 if ((int)status >= 500)
                     throw new Xunit.Sdk.XunitException($"{Describe(seed, method, path, contentType, body)}\nanswered {(int)status}: {Truncate(text)}");
@@ -76,9 +93,12 @@ public sealed class HttpFuzzTests(ITestOutputHelper output)
                 dump = after;
             }
         }
+        client.Dispose();
         output.WriteLine($"{sent} requests over {routes.Count} routes; statuses: {string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}"))}");
         Assert.Equal("healthz check passed", (await host.GetAsync("/healthz")).Text);
     }
+
+    private static HttpClient NewClient(ServerHost host) => new() { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(1) };
 
     /// <summary>Every (method, route pattern) the application maps, from its endpoint data source.</summary>
     private static List<(string Method, RoutePattern Pattern)> Routes(ServerHost host)
