@@ -17,7 +17,7 @@ internal sealed class ResponseBudget
 
     private readonly Collection _collection;
     private readonly long _count;
-    private readonly long _payloadBytes;
+    private long? _payloadBytes;
     private readonly long _limit;
     private readonly string _what;
     private long _points;
@@ -26,9 +26,7 @@ internal sealed class ResponseBudget
     public ResponseBudget(Collection collection, ServerOptions options, string what)
     {
         _collection = collection;
-        var info = collection.Info();
-        _count = info.Count;
-        _payloadBytes = info.FileBytes.TryGetValue("points_db", out long db) ? db / Math.Max(1, info.Count) : 0;
+        _count = collection.Count;
         _limit = options.MaxResponseBytes;
         _what = what;
     }
@@ -38,7 +36,18 @@ internal sealed class ResponseBudget
     {
         long n = Math.Min(points, _count);
         _points += n;
-        _bytes += n * (PointOverhead + (withPayload ? _payloadBytes : 0) + (withVector ? (long)_collection.Dimension * sizeof(float) : 0));
+        _bytes += n * (PointOverhead + (withPayload ? PayloadBytes() : 0) + (withVector ? (long)_collection.Dimension * sizeof(float) : 0));
+    }
+
+    /// <summary>The average payload's estimate, read (from the file sizes) only when payloads are asked for.</summary>
+    private long PayloadBytes()
+    {
+        if (_payloadBytes is null)
+        {
+            var info = _collection.Info();
+            _payloadBytes = info.FileBytes.TryGetValue("points_db", out long db) ? db / Math.Max(1, info.Count) : 0;
+        }
+        return _payloadBytes.Value;
     }
 
     /// <summary>Throws the 400 when the parts counted so far exceed the budget.</summary>
@@ -46,7 +55,7 @@ internal sealed class ResponseBudget
     {
         if (_bytes <= _limit) return;
         string estimate = string.Create(CultureInfo.InvariantCulture,
-            $"{_what} could return {_points} points, about {_bytes} bytes (vectors of {_collection.Dimension} float32, payloads of about {_payloadBytes} bytes each)");
+            $"{_what} could return {_points} points, about {_bytes} bytes (vectors of {_collection.Dimension} float32, payloads of about {_payloadBytes ?? 0} bytes each)");
         string budget = string.Create(CultureInfo.InvariantCulture, $"this server's response budget of {_limit} bytes");
         throw ApiException.BadRequest($"{estimate}, more than {budget} (bitsieve serve --max-response-bytes, ServerOptions.MaxResponseBytes); " +
             "ask for fewer points, fewer searches per batch, or leave out vectors or payloads");
