@@ -28,6 +28,33 @@ public sealed record ServerOptions
     /// <summary>The most searches one batch request may carry.</summary>
     public int MaxBatchSearches { get; init; } = 256;
 
+    /// <summary>
+    /// The most bytes one response may hold, estimated before it is built: the points it may return × (the vector's
+    /// float32 bytes when vectors are asked for + the average payload when payloads are), summed over every search of a
+    /// batch (default 64 MiB: a full page of 10,000 points with 1,536-dimensional vectors fits; 256 such searches,
+    /// about 15 GiB, do not). A larger one is refused with 400 before anything is read.
+    /// </summary>
+    public long MaxResponseBytes { get; init; } = 64L << 20;
+
+    /// <summary>
+    /// The host names (the <c>Host</c> header, which Kestrel also fills from HTTP/2's and HTTP/3's <c>:authority</c>)
+    /// the server answers to, any port. Default: loopback only (<c>localhost</c>, <c>127.0.0.1</c>, <c>[::1]</c>), so
+    /// that a web page cannot reach a local server through a DNS name it controls (DNS rebinding). <c>*</c> allows any.
+    /// </summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = LoopbackHosts;
+
+    /// <summary>The default of <see cref="AllowedHosts"/>.</summary>
+    public static IReadOnlyList<string> LoopbackHosts { get; } = ["localhost", "127.0.0.1", "[::1]"];
+
+    /// <summary>
+    /// The one web origin (<c>https://app.example:8080</c>) whose pages may call the server from a browser (CORS).
+    /// Default none: no <c>Access-Control-Allow-*</c> header is sent and no preflight is granted.
+    /// </summary>
+    public string? CorsOrigin { get; init; }
+
+    /// <summary>Whether <paramref name="value"/> is a web origin: an http(s) scheme, a host, an optional port, nothing else.</summary>
+    public static bool IsOrigin(string value) => Http.RequestGuard.IsOrigin(value);
+
     /// <summary>The embedding model of the <c>/v1</c> text API (a name or path for <c>EmbeddingModels.Create</c>; default MiniLM).</summary>
     public string? EmbeddingModel { get; init; }
 
@@ -44,6 +71,11 @@ public sealed record ServerOptions
         if (MaxRequestBodyBytes < 1024) throw new ArgumentOutOfRangeException(nameof(MaxRequestBodyBytes), MaxRequestBodyBytes, "The body limit must be at least 1 KiB.");
         if (MaxLimit is < 1 or > Collection.MaxPage) throw new ArgumentOutOfRangeException(nameof(MaxLimit), MaxLimit, $"MaxLimit must be between 1 and {Collection.MaxPage}.");
         if (MaxPointsPerRequest is < 1 or > Collection.MaxBatch) throw new ArgumentOutOfRangeException(nameof(MaxPointsPerRequest), MaxPointsPerRequest, $"MaxPointsPerRequest must be between 1 and {Collection.MaxBatch}.");
+        if (MaxResponseBytes < 1024) throw new ArgumentOutOfRangeException(nameof(MaxResponseBytes), MaxResponseBytes, "The response budget must be at least 1 KiB.");
+        if (AllowedHosts is null || AllowedHosts.Count == 0 || AllowedHosts.Any(string.IsNullOrWhiteSpace))
+            throw new ArgumentException("AllowedHosts must list at least one host name (or *), none of them empty.", nameof(AllowedHosts));
+        if (CorsOrigin is not null && !IsOrigin(CorsOrigin))
+            throw new ArgumentException($"The CORS origin must be a web origin such as https://app.example:8080 (scheme, host, optional port, no path), not '{CorsOrigin}'.", nameof(CorsOrigin));
         if (MaxBatchSearches < 1) throw new ArgumentOutOfRangeException(nameof(MaxBatchSearches), MaxBatchSearches, "MaxBatchSearches must be at least 1.");
     }
 }

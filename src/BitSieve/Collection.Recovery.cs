@@ -84,7 +84,7 @@ public sealed partial class Collection
         if (!toStore && !toIndex) return;
         try
         {
-            ulong[]? keys = write.Type == LogRecords.Upsert ? write.Points!.Select(p => p.Key).ToArray() : null;
+            ulong[]? keys = write.Points?.Select(p => p.Key).ToArray();
             var encoded = keys is null || !toIndex ? null : encoding?.GetAwaiter().GetResult() ?? _index.Encode(keys, write.Vectors);
             _state.EnterWriteLock();
             try
@@ -101,6 +101,14 @@ public sealed partial class Collection
                         break;
                     case LogRecords.Payloads:
                         if (toStore) _store.ApplyPayloads(sequence, write.Payloads!);
+                        break;
+                    case LogRecords.Replace:
+                        if (toStore) _store.ApplyReplace(sequence, write.Keys!, write.Points!);
+                        if (toIndex)
+                        {
+                            foreach (ulong key in write.Keys!) if (_index.Contains(key)) _index.Delete(key);
+                            _index.UpsertBatch(keys, encoded!);
+                        }
                         break;
                     default:
                         throw new InvalidDataException($"unknown record type {write.Type}");

@@ -23,9 +23,46 @@ public sealed partial class Collection
     /// <exception cref="ArgumentException">A vector has the wrong dimension, a non-finite component, or (cosine) is zero; a payload is too large.</exception>
     public void Upsert(IReadOnlyList<Point> points)
     {
+        var (last, payloads) = PrepareUpsert(points);
+        if (last.Count == 0) return;
+        lock (_writeGate)
+        {
+            CheckWritable();
+            var (stored, vectors) = AssignKeys(points, last, payloads);
+            Log(new LoggedWrite(LogRecords.Upsert, Points: stored, Vectors: vectors), LogRecords.EncodeUpsert(stored, vectors, Dimension));
+        }
+    }
+
+    /// <summary>
+    /// Replaces the points <paramref name="replaced"/> selects with <paramref name="points"/>, as ONE logged write: the
+    /// selected points whose ids are not among the new ones are deleted and the new ones upserted, so that a crash
+    /// leaves either the old set or the new one, never neither (a document's old chunks and its new ones). Every point
+    /// is checked before anything is written; when this returns, the write is durable. Returns how many selected points
+    /// were deleted (not counting those replaced in place).
+    /// </summary>
+    /// <exception cref="ArgumentException">As <see cref="Upsert"/>; also when <paramref name="points"/> is empty (use <see cref="Delete(Filter)"/>).</exception>
+    public int Replace(Filter replaced, IReadOnlyList<Point> points)
+    {
+        ArgumentNullException.ThrowIfNull(replaced);
+        var (last, payloads) = PrepareUpsert(points);
+        if (last.Count == 0) throw new ArgumentException("A replacement needs at least one point; to remove points only, delete them.", nameof(points));
+        var where = FilterSql.Translate(replaced);
+        lock (_writeGate)
+        {
+            CheckWritable();
+            var kept = _store.KeysOf(last.Keys).Values.ToHashSet();
+            var deleted = _store.Keys(where).Where(key => !kept.Contains(key)).ToArray();
+            var (stored, vectors) = AssignKeys(points, last, payloads);
+            Log(new LoggedWrite(LogRecords.Replace, Points: stored, Vectors: vectors, Keys: deleted), LogRecords.EncodeReplace(deleted, stored, vectors, Dimension));
+            return deleted.Length;
+        }
+    }
+
+    /// <summary>Checks a batch before anything is written: the last index of every id, and the serialized payloads of those.</summary>
+    private (Dictionary<PointId, int> Last, string[] Payloads) PrepareUpsert(IReadOnlyList<Point> points)
+    {
         ArgumentNullException.ThrowIfNull(points);
         if (points.Count > MaxBatch) throw new ArgumentException($"A write holds at most {MaxBatch} points; got {points.Count}. Split it into batches.", nameof(points));
-        if (points.Count == 0) return;
         // Last one wins for repeated ids.
         var last = new Dictionary<PointId, int>(points.Count);
         for (int i = 0; i < points.Count; i++)
@@ -36,21 +73,22 @@ public sealed partial class Collection
         }
         var payloads = new string[points.Count];
         foreach (int i in last.Values) payloads[i] = SerializePayload(points[i].Payload, points[i].Id);
+        return (last, payloads);
+    }
 
-        lock (_writeGate)
+    /// <summary>The stored form of a checked batch: existing ids keep their keys, new ones get fresh keys. Called with the write gate held.</summary>
+    private (StoredPoint[] Points, float[] Vectors) AssignKeys(IReadOnlyList<Point> points, Dictionary<PointId, int> last, string[] payloads)
+    {
+        var existing = _store.KeysOf(last.Keys);
+        var stored = new List<StoredPoint>(last.Count);
+        var vectors = new float[last.Count * Dimension];
+        foreach (var (id, i) in last.OrderBy(p => p.Value))
         {
-            CheckWritable();
-            var existing = _store.KeysOf(last.Keys);
-            var stored = new List<StoredPoint>(last.Count);
-            var vectors = new float[last.Count * Dimension];
-            foreach (var (id, i) in last.OrderBy(p => p.Value))
-            {
-                ulong key = existing.TryGetValue(id, out ulong k) ? k : _store.ReserveKeys(1);
-                points[i].Vector.Span.CopyTo(vectors.AsSpan(stored.Count * Dimension, Dimension));
-                stored.Add(new StoredPoint(key, id, payloads[i]));
-            }
-            Log(new LoggedWrite(LogRecords.Upsert, Points: [.. stored], Vectors: vectors), LogRecords.EncodeUpsert(stored, vectors, Dimension));
+            ulong key = existing.TryGetValue(id, out ulong k) ? k : _store.ReserveKeys(1);
+            points[i].Vector.Span.CopyTo(vectors.AsSpan(stored.Count * Dimension, Dimension));
+            stored.Add(new StoredPoint(key, id, payloads[i]));
         }
+        return ([.. stored], vectors);
     }
 
     /// <summary>Deletes points by id; ids that do not exist are ignored. Returns how many were deleted.</summary>
@@ -233,7 +271,7 @@ public sealed partial class Collection
     {
         // An upsert's vectors are encoded while its record is made durable: the fsync leaves the cores idle.
         var index = _index;
-        var encoding = write.Type == LogRecords.Upsert ? Task.Run(() => index.Encode(write.Points!.Select(p => p.Key).ToArray(), write.Vectors)) : null;
+        var encoding = write.Points is not null ? Task.Run(() => index.Encode(write.Points!.Select(p => p.Key).ToArray(), write.Vectors)) : null;
         long sequence;
         try
         {

@@ -81,13 +81,20 @@ public sealed partial class Database : IDisposable
             CheckWritable();
             CheckName(name);
             if (Directory.Exists(CollectionPath(name))) throw new InvalidOperationException($"Collection '{name}' already exists.");
-            // Built in a hidden folder and renamed into place: a crash leaves no half-created collection.
-            string staging = System.IO.Path.Combine(Path, CollectionsFolder, $".creating-{name}-{Guid.NewGuid():N}");
+            CheckPathFits(name);
+            // Built in a hidden folder and renamed into place: a crash leaves no half-created collection. The staging
+            // name does not embed the collection's, so that every name the file system can hold can be staged.
+            string staging = StagingPath("creating");
             try
             {
                 Collection.Initialize(staging, options);
                 Directory.Move(staging, CollectionPath(name));
                 DurableDirectory.Sync(System.IO.Path.Combine(Path, CollectionsFolder));
+            }
+            catch (PathTooLongException e)
+            {
+                TryDeleteDirectory(staging);
+                throw new ArgumentException($"The file system of '{Path}' cannot hold a folder named '{name}' ({name.Length} characters); choose a shorter collection name.", nameof(name), e);
             }
             catch
             {
@@ -147,7 +154,7 @@ public sealed partial class Database : IDisposable
             if (!Directory.Exists(path)) return false;
             if (_open.Remove(name, out var collection)) collection.Close(checkpoint: false);
             // Renamed away first, so the name is free at once even if removing the files takes a while or fails.
-            string doomed = System.IO.Path.Combine(Path, CollectionsFolder, $".deleting-{name}-{Guid.NewGuid():N}");
+            string doomed = StagingPath("deleting");
             Directory.Move(path, doomed);
             DurableDirectory.Sync(System.IO.Path.Combine(Path, CollectionsFolder));
             TryDeleteDirectory(doomed);
@@ -197,6 +204,27 @@ public sealed partial class Database : IDisposable
     }
 
     private string CollectionPath(string name) => System.IO.Path.Combine(Path, CollectionsFolder, name);
+
+    /// <summary>
+    /// SQLite opens no database whose full path is longer than this many bytes (its Unix VFS's <c>MAX_PATHNAME</c>, 512,
+    /// less the 8 bytes its pager keeps for the <c>-journal</c> suffix); a collection whose points database would lie past
+    /// it could be created but never opened.
+    /// </summary>
+    internal const int MaxSqlitePathBytes = 504;
+
+    /// <summary>Refuses a name whose collection files would lie past a path limit, before anything is created.</summary>
+    private void CheckPathFits(string name)
+    {
+        string points = System.IO.Path.GetFullPath(System.IO.Path.Combine(CollectionPath(name), Storage.PointStore.FileName));
+        int bytes = System.Text.Encoding.UTF8.GetByteCount(points);
+        if (bytes > MaxSqlitePathBytes)
+            throw new ArgumentException($"The collection name '{name}' ({name.Length} characters) is too long for a database at '{Path}': its points database " +
+                $"would be at a path of {bytes} bytes, and SQLite opens files at paths of at most {MaxSqlitePathBytes} bytes. Choose a shorter name " +
+                $"(at most {name.Length - (bytes - MaxSqlitePathBytes)} characters here) or a database folder with a shorter path.", nameof(name));
+    }
+
+    /// <summary>A hidden folder beside the collections (<c>.creating-GUID</c>, <c>.deleting-GUID</c>: 42 characters), never listed as a collection.</summary>
+    private string StagingPath(string purpose) => System.IO.Path.Combine(Path, CollectionsFolder, $".{purpose}-{Guid.NewGuid():N}");
 
     private void CheckWritable()
     {

@@ -22,6 +22,35 @@ public sealed class QdrantErrorTests(SharedServer shared) : IClassFixture<Shared
     }
 
     [Theory]
+    [InlineData(new byte[] { 0xC0, 0xAF })]
+    [InlineData(new byte[] { 0xFF })]
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 })]
+    [InlineData(new byte[] { 0xE2, 0x82 })]
+    public async Task Invalid_utf8_inside_a_string_is_a_400_format_error(byte[] invalid)
+    {
+        // Found by HttpFuzzTests: the parser leaves strings' bytes unchecked until they are read (a 500 then).
+        byte[] body = [.. "{\"ids\":[1,\"6f1a0b3e-1111-4c4d-9e9e-123456789a"u8, .. invalid, .. "bc\"]}"u8];
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/collections/c/points") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var response = await Host.Client.SendAsync(request);
+        string text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, text);
+        Assert.Contains("Format error in JSON body: the body is not valid UTF-8 (byte 46)", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"filter":{"must":[{"key":"t\ud800x","match":{"value":"a"}}]}}""", "`filter.must[0].key`")]
+    [InlineData("""{"filter":{"must":[{"key":"topic","match":{"value":"\uDC00"}}]}}""", "`filter.must[0].match.value`")]
+    [InlineData("""{"points":[1],"\ud83d":1}""", "the body")]
+    public async Task An_unpaired_surrogate_escape_is_a_400_naming_where_it_is(string body, string where)
+    {
+        // Found by HttpFuzzTests: reading such a string throws wherever a handler reads it (a 500 then).
+        (await Host.PostAsync("/collections/c/points/delete", body)).AssertError(HttpStatusCode.BadRequest, $"Format error in JSON body: {where}: a string holds an unpaired UTF-16 surrogate escape");
+        Assert.Equal(3, (await Host.PostAsync("/collections/c/points/count", "{}")).Result.GetProperty("count").GetInt32());
+        (await Host.PostAsync("/collections/c/points/count", """{"filter":{"must":[{"key":"topic","match":{"value":"\ud83d\ude00"}}]}}""")).AssertOk();
+    }
+
+    [Theory]
     [InlineData("/collections/c/points/query", "{\"query\":[1,2,3,4],\"limit\":\"ten\"}", "`limit`: expected an unsigned integer, got the string \"ten\"")]
     [InlineData("/collections/c/points/query", "{\"query\":[1,2,3,4],\"limit\":-1}", "`limit`: expected an unsigned integer, got the number -1")]
     [InlineData("/collections/c/points/query", "{\"query\":[1,\"2\",3,4]}", "`query[1]`: expected a number, got the string \"2\"")]
@@ -194,6 +223,7 @@ public sealed class QdrantErrorTests(SharedServer shared) : IClassFixture<Shared
         using var request = new HttpRequestMessage(HttpMethod.Post, "/collections/c/points/query");
         var bytes = Encoding.UTF8.GetBytes("{\"query\":[1,2,3,4],\"pad\":\"" + new string('x', 100 << 10) + "\"}");
         request.Content = new StreamContent(new MemoryStream(bytes));   // no Content-Length: Transfer-Encoding: chunked
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
         request.Headers.TransferEncodingChunked = true;
         using var response = await Host.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);

@@ -15,6 +15,18 @@ public sealed class ServeCommandTests
         (code, _, error) = Run("serve", "--db", TempPath(), "--max-body-mb", "0");
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("--max-body-mb must be between 1 and 4096", error, StringComparison.Ordinal);
+
+        (code, _, error) = Run("serve", "--db", TempPath(), "--cors-origin", "app.example");
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--cors-origin must be a web origin", error, StringComparison.Ordinal);
+
+        (code, _, error) = Run("serve", "--db", TempPath(), "--max-response-bytes", "10");
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--max-response-bytes must be at least 1024", error, StringComparison.Ordinal);
+
+        (code, _, error) = Run("serve", "--db", TempPath(), "--allowed-hosts", " , ");
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--allowed-hosts needs at least one host name", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -34,7 +46,7 @@ public sealed class ServeCommandTests
     {
         var (code, output, _) = Run("serve", "--help");
         Assert.Equal(ExitCodes.Ok, code);
-        foreach (string option in new[] { "--db", "--port", "--host", "--api-key", "--max-body-mb", "--model" })
+        foreach (string option in new[] { "--db", "--port", "--host", "--api-key", "--max-body-mb", "--max-response-bytes", "--allowed-hosts", "--cors-origin", "--model" })
             Assert.Contains(option, output, StringComparison.Ordinal);
     }
 

@@ -94,6 +94,49 @@ public sealed class V1ApiTests : IAsyncLifetime
         Assert.True((await _host.SendAsync(HttpMethod.Delete, "/v1/collections/kb")).Body.GetProperty("deleted").GetBoolean());
     }
 
+    [Fact]
+    public async Task Replacing_a_source_is_one_log_record()
+    {
+        (await _host.PostAsync("/v1/collections/one/documents", Documents(("a.md", "markdown", Install), ("b.txt", "text", Cooking)))).Body.GetProperty("chunks").GetInt32();
+        long before = (await _host.GetAsync("/v1/collections/one")).Body.GetProperty("info").GetProperty("log_sequence").GetInt64();
+        var replaced = await _host.PostAsync("/v1/collections/one/documents", Documents(("a.md", "markdown", "# Short\n\nNow one line.")));
+        Assert.True(replaced.Status == HttpStatusCode.OK, replaced.Text);
+        var info = (await _host.GetAsync("/v1/collections/one")).Body.GetProperty("info");
+        // One record deletes the old chunks and writes the new ones: a crash leaves one version or the other, whole.
+        Assert.Equal(before + 1, info.GetProperty("log_sequence").GetInt64());
+        var list = (await _host.GetAsync("/v1/collections/one/documents")).Body.GetProperty("documents");
+        Assert.Equal(replaced.Body.GetProperty("chunks").GetInt32(), list.EnumerateArray().Single(d => d.GetProperty("source").GetString() == "a.md").GetProperty("chunks").GetInt32());
+        Assert.Equal(1, list.EnumerateArray().Single(d => d.GetProperty("source").GetString() == "b.txt").GetProperty("chunks").GetInt32());
+    }
+
+    [Fact]
+    public async Task Documents_for_a_collection_of_another_dimension_are_a_400_that_changes_nothing()
+    {
+        await _host.CreateCollectionAsync("four", 4);
+        (await _host.PutAsync("/collections/four/points", """{"points":[{"id":1,"vector":[1,2,3,4],"payload":{"source":"a.md","text":"old"}}]}""")).AssertOk();
+        var before = (await _host.GetAsync("/collections/four")).Text;
+        var beforePoints = (await _host.PostAsync("/collections/four/points/scroll", """{"with_vector":true}""")).Result.GetRawText();
+
+        var response = await _host.PostAsync("/v1/collections/four/documents", Documents(("a.md", "markdown", Install)));
+
+        response.AssertError(HttpStatusCode.BadRequest, "collection `four` holds 4-dimensional vectors, but the model `minilm` makes 384-dimensional ones");
+        Assert.Equal(beforePoints, (await _host.PostAsync("/collections/four/points/scroll", """{"with_vector":true}""")).Result.GetRawText());
+        var after = await _host.GetAsync("/collections/four");
+        Assert.Equal(Strip(before), Strip(after.Text));
+        Assert.Equal(JsonValueKind.Null, (await _host.GetAsync("/v1/collections/four")).Body.GetProperty("model").ValueKind);
+    }
+
+    [Fact]
+    public async Task A_document_without_text_refuses_the_whole_request_before_any_is_stored()
+    {
+        var response = await _host.PostAsync("/v1/collections/kb3/documents", Documents(("a.md", "markdown", Install), ("b.html", "html", "<html><body>  </body></html>")));
+        response.AssertError(HttpStatusCode.BadRequest, "the document \"b.html\" has no text to index");
+        Assert.False((await _host.GetAsync("/collections/kb3/exists")).Result.GetProperty("exists").GetBoolean());
+    }
+
+    /// <summary>A Qdrant answer without its <c>time</c>.</summary>
+    private static string Strip(string json) => System.Text.RegularExpressions.Regex.Replace(json, "\"time\":[0-9.eE+-]+", "");
+
     [Theory]
     [InlineData("/v1/collections/kb2/documents", "{}", HttpStatusCode.BadRequest, "missing field `documents`")]
     [InlineData("/v1/collections/kb2/documents", "{\"documents\":[{\"source\":\"a\",\"text\":\"  \"}]}", HttpStatusCode.BadRequest, "`documents[0].text` is empty")]

@@ -16,7 +16,7 @@ public static class ServeCommand
         var port = new Option<int>("--port") { Description = "TCP port (default 6333, Qdrant's; 0 picks a free one).", DefaultValueFactory = _ => 6333, HelpName = "PORT" };
         var host = new Option<string>("--host")
         {
-            Description = "Address to bind (default 127.0.0.1, loopback only; 0.0.0.0 exposes the server to the network).",
+            Description = "Address to bind (default 127.0.0.1, loopback only; 0.0.0.0 exposes the server to the network: add --allowed-hosts with the names clients use).",
             DefaultValueFactory = _ => "127.0.0.1",
             HelpName = "ADDRESS",
         };
@@ -26,10 +26,26 @@ public static class ServeCommand
             HelpName = "KEY",
         };
         var maxBody = new Option<int>("--max-body-mb") { Description = "Largest request body in MiB (default 32); larger bodies get 413.", DefaultValueFactory = _ => 32, HelpName = "MIB" };
+        var maxResponse = new Option<long>("--max-response-bytes")
+        {
+            Description = "Largest response in bytes, estimated before it is built: points × (vector + payload) over a whole batch (default 67108864, 64 MiB); larger ones get 400.",
+            DefaultValueFactory = _ => 64L << 20,
+            HelpName = "BYTES",
+        };
+        var allowedHosts = new Option<string?>("--allowed-hosts")
+        {
+            Description = "Comma-separated host names (Host header / :authority, any port) to answer to. Default: localhost,127.0.0.1,[::1]. '*' answers to any (only behind a proxy that checks it).",
+            HelpName = "HOSTS",
+        };
+        var corsOrigin = new Option<string?>("--cors-origin")
+        {
+            Description = "Let web pages of this one origin (https://app.example:8080) call the server from a browser. Default: no cross-origin access.",
+            HelpName = "ORIGIN",
+        };
         var model = new Option<string?>("--model") { Description = "Embedding model of the /v1 text API (default minilm; see bitsieve embed --help).", HelpName = "MODEL" };
         var command = new Command("serve", "Serve the database over HTTP: a Qdrant-compatible REST API, BitSieve's /v1 text API, OpenAPI at /openapi/v1.json, a reference page at /docs, Prometheus metrics at /metrics.")
         {
-            db, port, host, apiKey, maxBody, model,
+            db, port, host, apiKey, maxBody, maxResponse, allowedHosts, corsOrigin, model,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -40,6 +56,14 @@ public static class ServeCommand
             {
                 int mib = parse.GetValue(maxBody);
                 if (mib is < 1 or > 4096) throw new UsageException("--max-body-mb must be between 1 and 4096.");
+                long responseBytes = parse.GetValue(maxResponse);
+                if (responseBytes < 1024) throw new UsageException("--max-response-bytes must be at least 1024.");
+                string? hosts = parse.GetValue(allowedHosts);
+                string[] hostList = hosts is null ? [.. ServerOptions.LoopbackHosts] : hosts.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+                if (hostList.Length == 0) throw new UsageException("--allowed-hosts needs at least one host name (or *).");
+                string? origin = parse.GetValue(corsOrigin);
+                if (origin is not null && !ServerOptions.IsOrigin(origin))
+                    throw new UsageException($"--cors-origin must be a web origin such as https://app.example:8080 (scheme, host, optional port), not '{origin}'.");
                 string? key = parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable(ApiKeyVariable);
                 server = BitSieveServer.Create(new ServerOptions
                 {
@@ -48,6 +72,9 @@ public static class ServeCommand
                     Host = parse.GetValue(host)!,
                     ApiKey = string.IsNullOrEmpty(key) ? null : key,
                     MaxRequestBodyBytes = (long)mib << 20,
+                    MaxResponseBytes = responseBytes,
+                    AllowedHosts = hostList,
+                    CorsOrigin = origin,
                     EmbeddingModel = parse.GetValue(model),
                 });
                 return ExitCodes.Ok;

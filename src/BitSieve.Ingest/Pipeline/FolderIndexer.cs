@@ -57,8 +57,9 @@ public sealed record IndexReport
 /// for new or changed files loads, chunks, embeds and stores the chunks (deleted files are removed, moved files keep
 /// their chunks). Every chunk is a point with payload <c>source</c> (path relative to the folder, '/'-separated),
 /// <c>start</c>/<c>end</c> (UTF-16 offsets into the file's extracted text), <c>text</c>, <c>headings</c>,
-/// <c>page</c> and <c>file_hash</c>; <c>text</c> feeds the lexical index. A file's chunks are written in one durable
-/// batch after its old chunks are removed, so an interrupted run leaves whole files, and the next run redoes the rest.
+/// <c>page</c> and <c>file_hash</c>; <c>text</c> feeds the lexical index. A file's old chunks are removed and its new
+/// ones written in one durable, logged write, so an interrupted run (or a crash) leaves whole files, old or new, and the
+/// next run redoes the rest.
 /// </summary>
 public sealed class FolderIndexer
 {
@@ -123,7 +124,8 @@ public sealed class FolderIndexer
                 }
                 else
                 {
-                    chunks += await StoreAsync(file.Chunks, file.Scanned.RelativePath, file.Hash, cancellationToken).ConfigureAwait(false);
+                    var points = await EmbedAsync(file.Chunks, file.Scanned.RelativePath, file.Hash, cancellationToken).ConfigureAwait(false);
+                    chunks += Store(points, file.Scanned.RelativePath);
                 }
                 done++;
             }
@@ -158,8 +160,10 @@ public sealed class FolderIndexer
         ArgumentNullException.ThrowIfNull(document);
         ArgumentException.ThrowIfNullOrEmpty(source);
         ArgumentNullException.ThrowIfNull(contentHash);
+        // Embedded (and the vectors' dimension checked) before the collection's indexes or points change.
+        var points = await EmbedAsync(_chunker.Chunk(document), source, contentHash, cancellationToken).ConfigureAwait(false);
         EnsureIndexes();
-        return await StoreAsync(_chunker.Chunk(document), source, contentHash, cancellationToken).ConfigureAwait(false);
+        return Store(points, source);
     }
 
     /// <summary>
@@ -209,14 +213,35 @@ public sealed class FolderIndexer
         return (loaded, hash);
     }
 
-    private async Task<int> StoreAsync(IReadOnlyList<TextChunk> pieces, string source, string hash, CancellationToken cancellationToken)
+    /// <summary>A source's chunks as points; throws <see cref="ArgumentException"/> when the vectors do not fit the collection's dimension.</summary>
+    private async Task<List<Point>> EmbedAsync(IReadOnlyList<TextChunk> pieces, string source, string hash, CancellationToken cancellationToken)
     {
         var vectors = await _embedder.GenerateAsync(pieces.Select(c => c.Text), cancellationToken: cancellationToken).ConfigureAwait(false);
         var points = new List<Point>(pieces.Count);
         for (int i = 0; i < pieces.Count; i++)
+        {
+            if (vectors[i].Vector.Length != _collection.Dimension)
+                throw new ArgumentException($"The embedding model makes {vectors[i].Vector.Length}-dimensional vectors, but collection '{_collection.Name}' holds {_collection.Dimension}-dimensional ones.", nameof(pieces));
             points.Add(new Point(ChunkId(source, i), vectors[i].Vector, Payload(pieces[i], source, hash)));
-        _collection.Delete(BySource(source));
-        for (int start = 0; start < points.Count; start += Collection.MaxBatch)
+        }
+        return points;
+    }
+
+    /// <summary>
+    /// Replaces a source's chunks with <paramref name="points"/> in one logged write (<see cref="Collection.Replace"/>),
+    /// so a crash leaves the old chunks or the new ones, never neither. A source of more than
+    /// <see cref="Collection.MaxBatch"/> chunks has its remaining chunks upserted after that write.
+    /// </summary>
+    private int Store(List<Point> points, string source)
+    {
+        if (points.Count == 0)
+        {
+            _collection.Delete(BySource(source));
+            return 0;
+        }
+        int first = Math.Min(Collection.MaxBatch, points.Count);
+        _collection.Replace(BySource(source), points.GetRange(0, first));
+        for (int start = first; start < points.Count; start += Collection.MaxBatch)
             _collection.Upsert(points.GetRange(start, Math.Min(Collection.MaxBatch, points.Count - start)));
         return points.Count;
     }

@@ -5,17 +5,20 @@ using Microsoft.Extensions.Logging;
 namespace BitSieve.Server.Http;
 
 /// <summary>
-/// The outermost middleware: stamps the request's start, checks the API key, and turns every failure into an error in
+/// The outermost middleware: stamps the request's start, applies the <see cref="RequestGuard"/> (Host allow-list,
+/// CORS, JSON bodies only), checks the API key, and turns every failure into an error in
 /// Qdrant's shape (<c>{"status":{"error":"…"},"time":…}</c>) with its status code: <see cref="ApiException"/> as it
 /// says, a body over the limit 413, a collection deleted under a running request 404, anything unexpected 500.
 /// </summary>
 internal sealed class ErrorHandling(RequestDelegate next, ServerOptions options, ILogger<ErrorHandling> logger)
 {
     private readonly ApiKeyCheck? _apiKey = options.ApiKey is { } key ? new ApiKeyCheck(key) : null;
+    private readonly RequestGuard _guard = new(options);
 
     public async Task InvokeAsync(HttpContext context)
     {
         RequestTiming.Start(context);
+        if (!await _guard.AdmitAsync(context).ConfigureAwait(false)) return;
         if (_apiKey is not null && !ApiKeyCheck.IsOpen(context.Request.Path) && _apiKey.Check(context.Request) is { } denied)
         {
             await QdrantResponse.WriteErrorAsync(context, StatusCodes.Status401Unauthorized, denied).ConfigureAwait(false);

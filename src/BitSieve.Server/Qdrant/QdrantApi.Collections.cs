@@ -52,6 +52,10 @@ public static partial class QdrantApi
             {
                 throw ApiException.WrongInput($"Collection `{collection_name}` already exists!");
             }
+            catch (ArgumentException e)
+            {
+                throw ApiException.BadRequest(e.Message);
+            }
             return QdrantResponse.Ok(true);
         }).WithTags(CollectionsTag).WithSummary("Create a collection").WithDescription(
             "`vectors.size` (2–4096) and `vectors.distance` (Cosine, Dot, Euclid). `quantization_config`: `scalar` → 8 bits per dimension, `binary` → 4 bits, none → 4 bits. " +

@@ -40,6 +40,9 @@ public static partial class QdrantApi
             var collection = db.Get(collection_name);
             using var body = await Body(request, required: true).ConfigureAwait(false);
             var retrieve = PointRequest.Parse(body.RootElement, options.MaxPointsPerRequest);
+            var budget = new ResponseBudget(collection, options, "this retrieval");
+            budget.Add(retrieve.Ids.Count, retrieve.WithPayload.Enabled, retrieve.WithVector);
+            budget.Check();
             var points = collection.Retrieve(retrieve.Ids, retrieve.WithPayload.Enabled, retrieve.WithVector);
             return QdrantResponse.Ok(w =>
             {
@@ -112,6 +115,9 @@ public static partial class QdrantApi
             var collection = db.Get(collection_name);
             using var body = await Body(request).ConfigureAwait(false);
             var scroll = ScrollRequest.Parse(body.RootElement, options.MaxLimit);
+            var budget = new ResponseBudget(collection, options, "this scroll page");
+            budget.Add(scroll.Limit, scroll.WithPayload.Enabled, scroll.WithVector);
+            budget.Check();
             var page = collection.Scroll(scroll.Offset, scroll.Limit, scroll.Filter, scroll.WithPayload.Enabled, scroll.WithVector);
             return QdrantResponse.Ok(w =>
             {

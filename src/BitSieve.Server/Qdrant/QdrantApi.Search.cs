@@ -26,6 +26,7 @@ public static partial class QdrantApi
             var collection = db.Get(collection_name);
             using var body = await Body(request, required: true).ConfigureAwait(false);
             var search = QueryRequest.Parse(body.RootElement, "", options.MaxLimit);
+            CheckBudget(collection, options, "this query", [search]);
             var found = Run(collection, search, metrics);
             return QdrantResponse.Ok(w => WriteQueryResponse(w, found, search));
         }).WithTags(SearchTag).WithSummary("Query points (nearest neighbours)").WithDescription(SearchDescription +
@@ -38,6 +39,7 @@ public static partial class QdrantApi
             var collection = db.Get(collection_name);
             using var body = await Body(request, required: true).ConfigureAwait(false);
             var searches = SearchBatch.Parse(body.RootElement, query: true, options.MaxBatchSearches, options.MaxLimit);
+            CheckBudget(collection, options, $"this batch of {searches.Count} queries", searches);
             var results = searches.Select(s => Run(collection, s, metrics)).ToList();
             return QdrantResponse.Ok(w =>
             {
@@ -54,6 +56,7 @@ public static partial class QdrantApi
             var collection = db.Get(collection_name);
             using var body = await Body(request, required: true).ConfigureAwait(false);
             var search = SearchRequest.Parse(body.RootElement, "", options.MaxLimit);
+            CheckBudget(collection, options, "this search", [search]);
             var found = Run(collection, search, metrics);
             return QdrantResponse.Ok(w => WriteScoredPoints(w, found, search));
         }).WithTags(SearchTag).WithSummary("Search points (older API)").WithDescription(SearchDescription + " `vector` and `limit` are required.")
@@ -65,6 +68,7 @@ public static partial class QdrantApi
             var collection = db.Get(collection_name);
             using var body = await Body(request, required: true).ConfigureAwait(false);
             var searches = SearchBatch.Parse(body.RootElement, query: false, options.MaxBatchSearches, options.MaxLimit);
+            CheckBudget(collection, options, $"this batch of {searches.Count} searches", searches);
             var results = searches.Select(s => Run(collection, s, metrics)).ToList();
             return QdrantResponse.Ok(w =>
             {
@@ -74,6 +78,14 @@ public static partial class QdrantApi
             });
         }).WithTags(SearchTag).WithSummary("Search points in a batch (older API)")
             .WithMetadata(new ApiExample("""{"searches":[{"vector":[0.2,0.1,0.9,0.7],"limit":3}]}""", $$"""{"result":[{{hits}}],"status":"ok","time":0.002}"""));
+    }
+
+    /// <summary>Refuses (400) searches whose answers would exceed the response budget, before any of them runs.</summary>
+    private static void CheckBudget(Collection collection, ServerOptions options, string what, IReadOnlyList<VectorSearch> searches)
+    {
+        var budget = new ResponseBudget(collection, options, what);
+        foreach (var search in searches) budget.Add((long)search.Offset + search.Limit, search.WithPayload.Enabled, search.WithVector);
+        budget.Check();
     }
 
     /// <summary>Runs one search: the engine's top offset+limit, then the offset and the score threshold applied.</summary>

@@ -132,17 +132,31 @@ public static class V1Api
         var clock = Stopwatch.StartNew();
         using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: false).ConfigureAwait(false);
         var add = AddDocumentsRequest.Parse(body.RootElement, options.MaxPointsPerRequest);
-        var target = OpenOrCreate(collection, db, embedders, out string model);
-        var indexer = new FolderIndexer(target, embedders.Get(model));
-        var counts = new List<(string Source, int Chunks)>();
+        // Everything is checked (every document's text, the collection's name and dimension) before anything changes.
+        var loaded = new List<(string Source, Ingest.Documents.ExtractedDocument Document, string Hash)>(add.Documents.Count);
         foreach (var document in add.Documents)
         {
             byte[] bytes = Encoding.UTF8.GetBytes(document.Text);
-            var loaded = DocumentLoader.Load(bytes, document.Source, document.Format);
-            if (loaded.Document is null || loaded.Document.Text.Trim().Length == 0)
-                throw ApiException.WrongInput($"the document \"{document.Source}\" has no text to index{(loaded.Skip is { } skip ? $": {skip}" : "")}");
-            string hash = Convert.ToHexStringLower(XxHash128.Hash(bytes));
-            counts.Add((document.Source, await indexer.IndexDocumentAsync(loaded.Document, document.Source, hash, request.HttpContext.RequestAborted).ConfigureAwait(false)));
+            var result = DocumentLoader.Load(bytes, document.Source, document.Format);
+            if (result.Document is null || result.Document.Text.Trim().Length == 0)
+                throw ApiException.WrongInput($"the document \"{document.Source}\" has no text to index{(result.Skip is { } skip ? $": {skip}" : "")}");
+            loaded.Add((document.Source, result.Document, Convert.ToHexStringLower(XxHash128.Hash(bytes))));
+        }
+        var target = OpenOrCreate(collection, db, embedders, out string model);
+        var indexer = new FolderIndexer(target, embedders.Get(model));
+        var counts = new List<(string Source, int Chunks)>();
+        foreach (var (source, document, hash) in loaded)
+        {
+            int chunks;
+            try
+            {
+                chunks = await indexer.IndexDocumentAsync(document, source, hash, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            }
+            catch (ArgumentException e)
+            {
+                throw ApiException.WrongInput(e.Message);
+            }
+            counts.Add((source, chunks));
         }
         return Json(w =>
         {
@@ -169,6 +183,9 @@ public static class V1Api
         var target = db.Get(collection);
         using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: false).ConfigureAwait(false);
         var search = TextSearchRequest.Parse(body.RootElement, options.MaxLimit);
+        var budget = new ResponseBudget(target, options, "this search");
+        budget.Add(search.K, withPayload: true, withVector: false);
+        budget.Check();
         string model = ModelOf(target, embedders);
         if (search.Mode != TextSearchMode.Vector && !target.Info().PayloadIndexes.Values.Contains("text"))
             throw ApiException.BadRequest($"collection `{collection}` has no text index (it was not filled by /v1 documents or bitsieve index): search it with \"mode\":\"vector\"");
@@ -240,15 +257,17 @@ public static class V1Api
         {
             var existing = db.Get(name);
             model = ModelOf(existing, embedders);
+            int made = Dimensions(embedders.Get(model));
+            if (made != existing.Dimension)
+                throw ApiException.WrongInput($"collection `{name}` holds {existing.Dimension}-dimensional vectors, but the model `{model}` makes {made}-dimensional ones: " +
+                    "add documents to a collection created by /v1 or bitsieve index (or to a new one)");
             if (existing.GetProperty(FolderIndexer.ModelProperty) is null) existing.SetProperty(FolderIndexer.ModelProperty, model);
             return existing;
         }
         if (!Database.IsValidName(name))
             throw new ApiException(StatusCodes.Status422UnprocessableEntity, $"Validation error in path parameters: [collection: `{name}` is not a valid collection name]");
         model = embedders.DefaultModel;
-        var embedder = embedders.Get(model);
-        int dimensions = embedder.GetService<EmbeddingModelInfo>()?.Dimensions
-            ?? embedder.GenerateAsync(["dimension probe"]).GetAwaiter().GetResult()[0].Vector.Length;
+        int dimensions = Dimensions(embedders.Get(model));
         Collection created;
         try
         {
@@ -258,9 +277,17 @@ public static class V1Api
         {
             created = db.Get(name); // created by a concurrent request
         }
+        catch (ArgumentException e)
+        {
+            throw ApiException.BadRequest(e.Message);
+        }
         created.SetProperty(FolderIndexer.ModelProperty, model);
         return created;
     }
+
+    private static int Dimensions(IEmbeddingGenerator<string, Embedding<float>> embedder) =>
+        embedder.GetService<EmbeddingModelInfo>()?.Dimensions
+        ?? embedder.GenerateAsync(["dimension probe"]).GetAwaiter().GetResult()[0].Vector.Length;
 
     private static void WriteInfo(Utf8JsonWriter w, Collection collection)
     {

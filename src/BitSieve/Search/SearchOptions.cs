@@ -11,7 +11,8 @@ public sealed record SearchOptions
 
     /// <summary>
     /// When set, runs the fixed-oversampling baseline instead of the cascade: the top K·Oversampling by the T1
-    /// estimate are rescored with the float32 originals.
+    /// estimate are rescored with the float32 originals. It certifies nothing, so it cannot be combined with
+    /// <see cref="Quality.Exact"/> (an <see cref="ArgumentException"/>: the caller asked for exact and would get approximate).
     /// </summary>
     public int? Oversampling { get; init; }
 
@@ -33,6 +34,8 @@ public sealed record SearchOptions
         if (Oversampling is < 1) throw new ArgumentOutOfRangeException(nameof(Oversampling), Oversampling, "Oversampling must be at least 1.");
         if (Exhaustive && Oversampling is not null)
             throw new ArgumentException("Exhaustive search scores every vector exactly; it takes no Oversampling.", nameof(Oversampling));
+        if (Quality.IsExact && Oversampling is not null)
+            throw new ArgumentException("Quality.Exact certifies the top k with deterministic bounds; Oversampling runs the uncertified fixed scan instead. Set one or the other.", nameof(Oversampling));
         if (Quality.RecallTarget <= 0)
             throw new ArgumentOutOfRangeException(nameof(Quality), "Quality is uninitialized; use Quality.Default, Quality.Recall(target) or Quality.Exact.");
         if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1.");

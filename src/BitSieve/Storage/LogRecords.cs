@@ -22,6 +22,9 @@ internal sealed record LoggedWrite(byte Type, StoredPoint[]? Points = null, floa
                 return new LoggedWrite(entry.Type, Keys: LogRecords.DecodeDelete(data));
             case LogRecords.Payloads:
                 return new LoggedWrite(entry.Type, Payloads: LogRecords.DecodePayloads(data));
+            case LogRecords.Replace:
+                var (deleted, replacements, replacementVectors) = LogRecords.DecodeReplace(data, dimension);
+                return new LoggedWrite(entry.Type, Points: replacements, Vectors: replacementVectors, Keys: deleted);
             default:
                 throw new InvalidDataException($"unknown record type {entry.Type}");
         }
@@ -44,9 +47,13 @@ internal static class LogRecords
     /// <summary>Replace the payloads of existing points.</summary>
     public const byte Payloads = 3;
 
+    /// <summary>Delete points by key and insert or replace others, atomically (a document's old chunks and its new ones).</summary>
+    public const byte Replace = 4;
+
     // Upsert: [u32 count][u32 dim] count × {point} then count × dim floats.
     // Delete: [u32 count] count × u64 key.
     // Payloads: [u32 count] count × {u64 key, u32 length, UTF-8 JSON}.
+    // Replace: [u32 count] count × u64 key (deleted), then an upsert.
     // {point} = u64 key, u8 kind (0 integer, 1 UUID), 16 id bytes, u32 length, UTF-8 JSON payload.
 
     public static byte[] EncodeUpsert(IReadOnlyList<StoredPoint> points, ReadOnlySpan<float> vectors, int dimension)
@@ -83,6 +90,23 @@ internal static class LogRecords
         reader.Bytes(MemoryMarshal.AsBytes(vectors.AsSpan()));
         reader.End();
         return (points, vectors);
+    }
+
+    public static byte[] EncodeReplace(IReadOnlyCollection<ulong> deleted, IReadOnlyList<StoredPoint> points, ReadOnlySpan<float> vectors, int dimension)
+    {
+        byte[] keys = EncodeDelete(deleted);
+        byte[] upsert = EncodeUpsert(points, vectors, dimension);
+        return [.. keys, .. upsert];
+    }
+
+    public static (ulong[] Deleted, StoredPoint[] Points, float[] Vectors) DecodeReplace(ReadOnlySpan<byte> record, int dimension)
+    {
+        var reader = new RecordReader(record);
+        long keysLength = 4 + (long)reader.Count() * 8;
+        if (keysLength > record.Length) throw new InvalidDataException("a replace record ends early");
+        var deleted = DecodeDelete(record[..(int)keysLength]);
+        var (points, vectors) = DecodeUpsert(record[(int)keysLength..], dimension);
+        return (deleted, points, vectors);
     }
 
     public static byte[] EncodeDelete(IReadOnlyCollection<ulong> keys)

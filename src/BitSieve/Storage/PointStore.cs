@@ -246,7 +246,19 @@ internal sealed class PointStore : IDisposable
         Get(keys).ToDictionary(p => p.Key, p => p.Value.Payload);
 
     /// <summary>Applies one upsert record (in one transaction, with its sequence number).</summary>
-    public void ApplyUpsert(long sequence, IReadOnlyList<StoredPoint> points) => Write(sequence, (connection, transaction) =>
+    public void ApplyUpsert(long sequence, IReadOnlyList<StoredPoint> points) => Write(sequence, (connection, transaction) => Upsert(connection, transaction, points));
+
+    /// <summary>Applies one delete record.</summary>
+    public void ApplyDelete(long sequence, IReadOnlyList<ulong> keys) => Write(sequence, (connection, transaction) => Delete(connection, transaction, keys));
+
+    /// <summary>Applies one replace record: its deletes and its upserts in one transaction.</summary>
+    public void ApplyReplace(long sequence, IReadOnlyList<ulong> deleted, IReadOnlyList<StoredPoint> points) => Write(sequence, (connection, transaction) =>
+    {
+        Delete(connection, transaction, deleted);
+        Upsert(connection, transaction, points);
+    });
+
+    private void Upsert(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<StoredPoint> points)
     {
         // OR REPLACE also removes a row holding the same id under another key (never the case in normal operation,
         // where an id keeps its key while it lives).
@@ -268,10 +280,9 @@ internal sealed class PointStore : IDisposable
         UpdateLexical(connection, transaction, points.Select(point => (point.Key, (string?)point.Payload)));
         SetMeta(connection, transaction, "next_key", (long)next);
         NextKey = next;
-    });
+    }
 
-    /// <summary>Applies one delete record.</summary>
-    public void ApplyDelete(long sequence, IReadOnlyList<ulong> keys) => Write(sequence, (connection, transaction) =>
+    private void Delete(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<ulong> keys)
     {
         using var delete = Command(connection, "DELETE FROM points WHERE key = $k", transaction);
         var k = delete.Parameters.Add("$k", SqliteType.Integer);
@@ -281,7 +292,7 @@ internal sealed class PointStore : IDisposable
             delete.ExecuteNonQuery();
         }
         UpdateLexical(connection, transaction, keys.Select(key => (key, (string?)null)));
-    });
+    }
 
     /// <summary>Applies one payload record.</summary>
     public void ApplyPayloads(long sequence, IReadOnlyList<(ulong Key, string Payload)> payloads) => Write(sequence, (connection, transaction) =>

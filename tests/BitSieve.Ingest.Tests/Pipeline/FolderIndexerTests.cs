@@ -112,6 +112,40 @@ public sealed class FolderIndexerTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_changed_file_is_replaced_by_one_log_record()
+    {
+        _files.Write("a.md", "# One\n\nSockets are endpoints.\n\n## Two\n\nPorts are numbers.\n\n## Three\n\nPackages are installed.");
+        _files.Write("b.txt", "The kernel schedules processes.");
+        using var database = Database.Open(_db.Path);
+        var collection = database.CreateCollection("docs", new CollectionOptions { Dimension = LetterEmbedder.Dimensions, Metric = Metric.Cosine });
+        await new FolderIndexer(collection, new LetterEmbedder()).IndexAsync(_files.Path);
+        long before = collection.Info().LogSequence;
+
+        _files.Write("a.md", "# One\n\nSockets only.");
+        var report = await new FolderIndexer(collection, new LetterEmbedder()).IndexAsync(_files.Path);
+
+        // The old chunks' deletion and the new chunks travel in one record: a crash keeps one version whole.
+        Assert.Equal(1, report.Indexed);
+        Assert.Equal(before + 1, collection.Info().LogSequence);
+        Assert.Equal(report.Chunks + 1, collection.Count);
+        Assert.All(Chunks(collection).Where(c => c.Source == "a.md"), c => Assert.DoesNotContain("Ports", c.Text, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_document_whose_vectors_do_not_fit_the_collection_changes_nothing()
+    {
+        using var database = Database.Open(_db.Path);
+        var collection = database.CreateCollection("docs", new CollectionOptions { Dimension = LetterEmbedder.Dimensions + 1, Metric = Metric.Cosine });
+        var document = new ExtractedDocument("a.md", DocumentFormat.Markdown, "# One\n\nSockets are endpoints.");
+
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => new FolderIndexer(collection, new LetterEmbedder()).IndexDocumentAsync(document, "a.md", "hash"));
+
+        Assert.Contains("makes 8-dimensional vectors, but collection 'docs' holds 9-dimensional ones", e.Message, StringComparison.Ordinal);
+        Assert.Empty(collection.Info().PayloadIndexes);
+        Assert.Equal(0, collection.Info().LogSequence);
+    }
+
     private static List<(string Source, int Start, int End, string Text, string Hash)> Chunks(Collection collection) =>
         [.. collection.Scroll(null, 1000).Points
             .Select(p => (p.Payload!["source"]!.GetValue<string>(), p.Payload["start"]!.GetValue<int>(), p.Payload["end"]!.GetValue<int>(),

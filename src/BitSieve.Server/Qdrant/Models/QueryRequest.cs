@@ -112,7 +112,8 @@ internal static class SearchRequest
 /// <item><description><c>exact: true</c> or <c>quantization.ignore: true</c> → <see cref="Quality.Exact"/>: deterministic
 /// bounds, the top k equals exact float32 search up to ties.</description></item>
 /// <item><description><c>quantization.oversampling: x</c> → the fixed-oversampling baseline with
-/// <see cref="SearchOptions.Oversampling"/> = ⌈x⌉: the top k·⌈x⌉ by the 1-bit estimate, rescored with float32.</description></item>
+/// <see cref="SearchOptions.Oversampling"/> = ⌈x⌉: the top k·⌈x⌉ by the 1-bit estimate, rescored with float32.
+/// Together with <c>exact</c> or <c>ignore</c> it is a 400: exact would silently become approximate.</description></item>
 /// <item><description>otherwise → the dynamic cascade at the default quality (recall@k ≥ 0.995).</description></item>
 /// <item><description><c>quantization.rescore: false</c> is accepted, but scores are always exact float32 scores:
 /// BitSieve never returns quantized estimates.</description></item>
@@ -133,7 +134,11 @@ internal sealed record SearchParams(bool Exact, bool IgnoreQuantization, double?
         if (p.Object("quantization") is not { } q) return new(exact, false, null, null);
         double? oversampling = q.Number("oversampling");
         if (oversampling is < 1) throw ApiException.Validation(q.Child("oversampling"), $"value {oversampling} invalid, must be 1.0 or larger");
-        return new(exact, q.Bool("ignore") ?? false, oversampling, q.Bool("rescore"));
+        bool ignore = q.Bool("ignore") ?? false;
+        if ((exact || ignore) && oversampling is not null)
+            throw ApiException.BadRequest($"`{q.Child("oversampling")}` cannot be combined with `{(exact ? p.Child("exact") : q.Child("ignore"))}: true`: exact search certifies the top k, " +
+                "oversampling runs an uncertified fixed scan (drop one of them)");
+        return new(exact, ignore, oversampling, q.Bool("rescore"));
     }
 
     /// <summary>The engine options for a search of the top <paramref name="k"/>.</summary>

@@ -51,6 +51,27 @@ public static class FilterSql
     /// <summary>Lists up to this long bind one parameter per value; longer ones bind a single JSON array.</summary>
     internal const int MaxInlineListLength = 64;
 
+    /// <summary>
+    /// Once a clause binds this many parameters, further lists travel as one JSON array each, so that the largest filter
+    /// <see cref="Filter.Parse(string)"/> admits (<see cref="Filter.MaxConditions"/> conditions, each binding a few
+    /// values besides its list) stays far below SQLite's limit of 32,766 parameters per statement.
+    /// </summary>
+    internal const int MaxInlineParameters = 16_384;
+
+    /// <summary>
+    /// Joins terms with a binary operator as a balanced tree: <c>((a AND b) AND (c AND d))</c>. A flat chain of n terms
+    /// is an expression n levels deep, and SQLite refuses expressions deeper than 1,000 levels; the balanced tree is
+    /// ⌈log₂ n⌉ levels, so a filter of the most conditions a filter may hold is only about ten levels deeper than one.
+    /// </summary>
+    internal static string Balanced(List<string> terms, string separator) => Balanced(terms, 0, terms.Count, separator);
+
+    private static string Balanced(List<string> terms, int start, int count, string separator)
+    {
+        if (count == 1) return "(" + terms[start] + ")";
+        int half = count / 2;
+        return "(" + Balanced(terms, start, half, separator) + separator + Balanced(terms, start + half, count - half, separator) + ")";
+    }
+
     private sealed class Translator
     {
         private int _aliases;
@@ -71,7 +92,7 @@ public static class FilterSql
         private string InList<T>(IReadOnlyList<T> values)
             where T : notnull
         {
-            if (values.Count <= MaxInlineListLength) return "(" + string.Join(", ", values.Select(v => Param(v))) + ")";
+            if (values.Count <= MaxInlineListLength && Parameters.Count + values.Count <= MaxInlineParameters) return "(" + string.Join(", ", values.Select(v => Param(v))) + ")";
             return $"(SELECT value FROM json_each({Param(JsonSerializer.Serialize(values))}))";
         }
 
@@ -84,16 +105,16 @@ public static class FilterSql
         {
             var parts = new List<string>();
             if (filter.Should is { } should)
-                parts.Add(should.Count == 0 ? "0" : "(" + string.Join(" OR ", should.Select(c => Condition(c, basePath))) + ")");
+                parts.Add(should.Count == 0 ? "0" : Balanced(should.Select(c => Condition(c, basePath)).ToList(), " OR "));
             if (filter.MinShould is { } minShould)
             {
                 parts.Add(minShould.Conditions.Count == 0
                     ? "0"
-                    : "((" + string.Join(") + (", minShould.Conditions.Select(c => Condition(c, basePath))) + $")) >= {Param((long)minShould.MinCount)}");
+                    : Balanced(minShould.Conditions.Select(c => Condition(c, basePath)).ToList(), " + ") + $" >= {Param((long)minShould.MinCount)}");
             }
             if (filter.Must is { } must) parts.AddRange(must.Select(c => Condition(c, basePath)));
             if (filter.MustNot is { } mustNot) parts.AddRange(mustNot.Select(c => "NOT " + Condition(c, basePath)));
-            return parts.Count == 0 ? "1" : "(" + string.Join(" AND ", parts) + ")";
+            return parts.Count == 0 ? "1" : Balanced(parts, " AND ");
         }
 
         private string Condition(Condition condition, string? basePath) => condition switch
