@@ -63,6 +63,9 @@ internal sealed class PointStore : IDisposable
             {
                 writer = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
                 writer.Open();
+                // SQLite checkpoints only when asked (Checkpoint): closing, even after a failed open, leaves points.db as it was.
+                int result = SQLitePCL.raw.sqlite3_db_config(writer.Handle, SQLitePCL.raw.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, out _);
+                if (result != SQLitePCL.raw.SQLITE_OK) throw new SqliteException($"sqlite3_db_config(NO_CKPT_ON_CLOSE) failed with code {result}.", result);
                 Initialize(writer, path);
             }
             var store = new PointStore(path, writer, read);

@@ -82,6 +82,38 @@ public sealed class CorruptionTests : IDisposable
         AssertCorrupt(WalPath);
     }
 
+    [Fact]
+    public void A_damaged_length_in_a_middle_log_record_is_reported_by_readers_and_writers_and_changes_nothing()
+    {
+        // Nine acknowledged batches in the log only (a crash before any checkpoint), then one byte of the third
+        // record's length field changed so that it points past the end of the file.
+        var db = Database.Open(_dir);
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim });
+        for (int b = 0; b < 9; b++) c.Upsert(DatabaseTests.Points(20, seed: 10 + b, firstId: (ulong)b * 100));
+        db.Close(checkpoint: false);
+        long third = LogFile.RecordOffsets(WalPath)[2];
+        using (var stream = new FileStream(WalPath, FileMode.Open))
+        {
+            stream.Position = third + 2;
+            int b = stream.ReadByte();
+            stream.Position = third + 2;
+            stream.WriteByte((byte)(b ^ 0x01));
+        }
+        var before = LogFile.Snapshot(CollectionDir);
+
+        var read = Assert.Throws<CorruptFileException>(() =>
+        {
+            using var reader = Database.Open(_dir, new DatabaseOptions { ReadOnly = true });
+            return reader.GetCollection("c").Count;
+        });
+        Assert.Equal(WalPath, read.FilePath);
+        LogFile.AssertUnchanged(before, CollectionDir);
+
+        var write = Assert.Throws<CorruptFileException>(() => OpenCount());
+        Assert.Equal(WalPath, write.FilePath);
+        LogFile.AssertUnchanged(before, CollectionDir);
+    }
+
     [Theory]
     [InlineData("wal.log")]
     [InlineData("points.db")]
