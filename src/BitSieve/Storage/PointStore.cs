@@ -479,8 +479,17 @@ internal sealed class PointStore : IDisposable
         return indexes;
     }
 
-    /// <summary>Makes everything applied so far durable (SQLite's own checkpoint, fsynced): the collection's log may then be reset.</summary>
-    public void Checkpoint() => Execute(Writer(), "PRAGMA wal_checkpoint(TRUNCATE);");
+    /// <summary>
+    /// Makes everything applied so far durable (SQLite's own checkpoint, fsynced): the collection's log may then be
+    /// reset. When another connection keeps SQLite from finishing it (a reader holding a snapshot longer than the busy
+    /// timeout), it fails with an <see cref="IOException"/>, and the log must be kept.
+    /// </summary>
+    public void Checkpoint()
+    {
+        // The first column is SQLite's "busy" flag: 1 when the checkpoint could not copy and truncate the whole WAL.
+        if (Scalar(Writer(), "PRAGMA wal_checkpoint(TRUNCATE);") != 0)
+            throw new IOException($"The points database '{_path}' is busy: another connection holds a read transaction, so SQLite could not checkpoint it. The checkpoint failed and the collection's log is kept; try again once the reader has finished.");
+    }
 
     /// <summary>Bytes of the database file and its SQLite WAL.</summary>
     public long FileBytes() =>

@@ -115,6 +115,48 @@ public sealed class CorruptionTests : IDisposable
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_missing_log_beside_a_points_database_that_applied_records_is_an_error_naming_it(bool checkpointed)
+    {
+        Build();
+        if (checkpointed) Database.Open(_dir).Dispose();
+        File.Delete(WalPath);
+        var before = LogFile.Snapshot(CollectionDir);
+        var read = Assert.Throws<CorruptFileException>(() =>
+        {
+            using var reader = Database.Open(_dir, new DatabaseOptions { ReadOnly = true });
+            return reader.GetCollection("c").Count;
+        });
+        Assert.Equal(WalPath, read.FilePath);
+        var write = Assert.Throws<CorruptFileException>(() => OpenCount());
+        Assert.Equal(WalPath, write.FilePath);
+        Assert.Contains("missing", write.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(WalPath));
+        LogFile.AssertUnchanged(before, CollectionDir);
+    }
+
+    [Fact]
+    public void A_version_1_log_left_by_an_older_build_is_replayed_and_rewritten_in_the_current_format()
+    {
+        Build();
+        LogFile.RewriteAsVersion1(WalPath);
+        Assert.Equal(1, LogFile.Version(WalPath));
+        using (var reader = Database.Open(_dir, new DatabaseOptions { ReadOnly = true }))
+            Assert.Equal(450, reader.GetCollection("c").Count);
+        Assert.Equal(1, LogFile.Version(WalPath));
+
+        var db = Database.Open(_dir);
+        var c = db.GetCollection("c");
+        Assert.Equal(450, c.Count);
+        Assert.Equal(WriteAheadLog.FormatVersion, LogFile.Version(WalPath));
+        Assert.Equal(3, LogFile.RecordOffsets(WalPath).Count);
+        c.Upsert(DatabaseTests.Points(10, seed: 9, firstId: 5000));
+        db.Close(checkpoint: false);
+        Assert.Equal(460, OpenCount());
+    }
+
+    [Theory]
     [InlineData("wal.log")]
     [InlineData("points.db")]
     [InlineData("index/manifest.json")]

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 
 namespace BitSieve.Tests.Storage;
 
@@ -34,6 +35,41 @@ internal static class LogFile
         }
         Assert.Equal(bytes.Length, position);
         return offsets;
+    }
+
+    /// <summary>
+    /// Rewrites an intact log in the layout older builds wrote (format version 1): the same file header, and records
+    /// of <c>[u32 length][u8 type][3 zero][i64 sequence][u64 XxHash3 of type, sequence and payload][payload]</c>.
+    /// </summary>
+    public static void RewriteAsVersion1(string path)
+    {
+        byte[] bytes = File.ReadAllBytes(path);
+        int version = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(8));
+        var output = new MemoryStream();
+        var header = bytes.AsSpan(0, FileHeaderSize).ToArray();
+        BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(8), 1);
+        BinaryPrimitives.WriteUInt64LittleEndian(header.AsSpan(24), XxHash3.HashToUInt64(header.AsSpan(0, 24)));
+        output.Write(header);
+        foreach (long offset in RecordOffsets(path))
+        {
+            var record = bytes.AsSpan((int)offset);
+            int length = BinaryPrimitives.ReadInt32LittleEndian(record);
+            byte type = record[4];
+            long sequence = BinaryPrimitives.ReadInt64LittleEndian(record[8..]);
+            var payload = record.Slice(RecordHeaderSize(version), length);
+            var hash = new XxHash3();
+            hash.Append([type]);
+            hash.Append(record.Slice(8, 8));
+            hash.Append(payload);
+            var recordHeader = new byte[24];
+            BinaryPrimitives.WriteInt32LittleEndian(recordHeader, length);
+            recordHeader[4] = type;
+            BinaryPrimitives.WriteInt64LittleEndian(recordHeader.AsSpan(8), sequence);
+            BinaryPrimitives.WriteUInt64LittleEndian(recordHeader.AsSpan(16), hash.GetCurrentHashAsUInt64());
+            output.Write(recordHeader);
+            output.Write(payload);
+        }
+        File.WriteAllBytes(path, output.ToArray());
     }
 
     /// <summary>The bytes of <c>wal.log</c> and <c>points.db</c> (and of SQLite's side files, when present) of a collection.</summary>
