@@ -116,6 +116,7 @@ internal sealed partial class WriteAheadLog
                 throw Damaged(path, position, $"record {sequence} does not verify, and data that is not a record follows it at byte {end}");
             var payload = new byte[size];
             Span<byte> trailer = stackalloc byte[RecordTrailerSize];
+            stream.Position = position + RecordHeaderSize;
             stream.ReadExactly(payload);
             stream.ReadExactly(trailer);
             if (!trailer.ContainsAnyExcept((byte)0)) return $"record {sequence} at byte {position}, whose trailer never landed";
