@@ -109,6 +109,49 @@ public sealed class LogDamageTests : IDisposable
         for (int i = 0; i < tails.Count; i++) Assert.True(recovered[i], $"{tails[i].What}: reported as damage instead of recovered");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void LogDamage_a_last_record_with_a_zeroed_sector_is_torn_but_one_with_a_flipped_payload_bit_is_damage(bool flip)
+    {
+        // At the level of the log alone: a last record of 3000 bytes (so it spans whole 512-byte sectors), never applied.
+        string directory = Path.Combine(_root, "log");
+        Directory.CreateDirectory(directory);
+        byte[] payload = [.. Enumerable.Range(0, 3000).Select(i => (byte)(1 + i % 251))];
+        using (var log = WriteAheadLog.Open(directory, 0, 0, Durability.Always, out _))
+        {
+            log.Append(LogRecords.Upsert, payload);
+            log.Append(LogRecords.Upsert, payload);
+        }
+        string path = Path.Combine(directory, WriteAheadLog.FileName);
+        byte[] bytes = File.ReadAllBytes(path);
+        long last = LogFile.RecordOffsets(path)[1];
+        long payloadStart = last + LogFile.RecordHeaderSize(2);
+        if (flip) bytes[payloadStart + 1000] ^= 0x10;
+        else bytes.AsSpan((int)((payloadStart + 511) / 512 * 512), 512).Clear();
+        File.WriteAllBytes(path, bytes);
+
+        if (flip)
+        {
+            var e = Assert.Throws<CorruptFileException>(() => WriteAheadLog.ReadOnly(directory, 0, 1));
+            Assert.Equal(path, e.FilePath);
+            Assert.Throws<CorruptFileException>(() => WriteAheadLog.Open(directory, 0, 1, Durability.Always, out _).Dispose());
+            Assert.Equal(bytes, File.ReadAllBytes(path));
+        }
+        else
+        {
+            Assert.Single(WriteAheadLog.ReadOnly(directory, 0, 1));
+            Assert.Equal(bytes, File.ReadAllBytes(path));
+            using (WriteAheadLog.Open(directory, 0, 1, Durability.Always, out var entries)) Assert.Single(entries);
+            Assert.Equal(last, new FileInfo(path).Length);
+            // Had the points database applied the torn record, it was acknowledged: that is reported, not truncated.
+            File.WriteAllBytes(path, bytes);
+            Assert.Throws<CorruptFileException>(() => WriteAheadLog.ReadOnly(directory, 0, 2));
+            Assert.Throws<CorruptFileException>(() => WriteAheadLog.Open(directory, 0, 2, Durability.Always, out _).Dispose());
+            Assert.Equal(bytes, File.ReadAllBytes(path));
+        }
+    }
+
     [Fact]
     public void LogDamage_sampled_bit_flips_in_column_files_and_originals_are_reported()
     {
