@@ -130,6 +130,13 @@ internal sealed class PointStore : IDisposable
         long version = Scalar(connection, "PRAGMA user_version");
         if (version != FormatVersion)
             throw new CorruptFileException(path, $"points database format version {version} is not supported (this build reads version {FormatVersion}).", null);
+        // A damaged schema (its text lives in the first page) shows here, when the tables are compiled, not at the first query.
+        Execute(connection, """
+            SELECT key, num_id, uuid, payload FROM points LIMIT 0;
+            SELECT name, value FROM meta LIMIT 0;
+            SELECT field, schema FROM payload_indexes LIMIT 0;
+            SELECT name, value FROM properties LIMIT 0;
+            """);
     }
 
     /// <summary>The internal keys of those ids that exist (one query per id kind, the ids passed as a JSON array).</summary>

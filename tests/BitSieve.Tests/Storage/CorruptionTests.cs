@@ -171,6 +171,28 @@ public sealed class CorruptionTests : IDisposable
     }
 
     [Fact]
+    public void A_damaged_schema_in_the_points_database_is_an_error_naming_it_on_open()
+    {
+        Build();
+        using (var db = Database.Open(_dir)) db.GetCollection("c"); // checkpointed: SQLite's own WAL is empty, every page is read from points.db
+        string path = Path.Combine(CollectionDir, "points.db");
+        byte[] bytes = File.ReadAllBytes(path);
+        // Every copy of the table's definition (a stale one may sit in a free page): the column "key" becomes "kez".
+        int copies = 0;
+        for (int at = bytes.AsSpan().IndexOf("key     INTEGER PRIMARY KEY"u8); at >= 0; at = bytes.AsSpan().IndexOf("key     INTEGER PRIMARY KEY"u8), copies++)
+            bytes[at + 2] = (byte)'z';
+        Assert.True(copies > 0);
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<CorruptFileException>(() =>
+        {
+            using var reader = Database.Open(_dir, new DatabaseOptions { ReadOnly = true });
+            return reader.GetCollection("c").Retrieve([1000UL]).Count;
+        });
+        Assert.Equal(path, e.FilePath);
+        AssertCorrupt(path);
+    }
+
+    [Fact]
     public void Another_sqlite_database_is_not_taken_for_a_points_database()
     {
         Build();

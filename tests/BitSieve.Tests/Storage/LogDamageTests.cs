@@ -7,13 +7,15 @@ namespace BitSieve.Tests.Storage;
 
 /// <summary>
 /// Log damage, exhaustively: a collection with a checkpoint and two acknowledged batches in its log only (as a crash
-/// leaves it; the first and the last record are the two cases a rule must tell apart), then every bit of the log's file header and of every record header and trailer flipped, and the log
-/// cut at every byte; each case is opened as a reader and as a writer. Either every acknowledged point comes back
-/// exactly (ids, vectors, payloads, an exact search), or a <see cref="CorruptFileException"/> names the damaged file
-/// and <c>wal.log</c> and <c>points.db</c> are byte for byte unchanged. Torn appends (an unacknowledged record cut at
-/// every byte, or with parts that never landed) must recover. Then sampled bit flips in the column files, an originals
-/// segment and <c>points.db</c>. With <c>BITSIEVE_LONG_TESTS=1</c> every bit of the whole log (payloads too) is
-/// flipped, and more bits of the other files are sampled. The manifest is left to its own tests.
+/// leaves it; the first and the last record are the two cases a rule must tell apart), then every bit of the log's
+/// file header and of every record header and trailer flipped, and the log cut at every byte; each case is opened as a
+/// reader and as a writer. Either every acknowledged point comes back exactly (ids, vectors, payloads, an exact
+/// search), or a <see cref="CorruptFileException"/> names the damaged file and <c>wal.log</c> and <c>points.db</c>
+/// are byte for byte unchanged. Torn appends (an unacknowledged record cut, or with parts that never landed) must
+/// recover. Then sampled bit flips in the column files, an originals segment and the header of <c>points.db</c>.
+/// With <c>BITSIEVE_LONG_TESTS=1</c> every bit of the whole log (payloads too) and of the points database's header
+/// is flipped, every cut of the torn record tried, and more bits of the column files sampled. The manifest is left to
+/// its own tests.
 /// </summary>
 public sealed class LogDamageTests : IDisposable
 {
@@ -213,8 +215,10 @@ public sealed class LogDamageTests : IDisposable
         byte[] bytes = File.ReadAllBytes(points);
 
         var random = new Random(13);
-        // The first 100 bytes are SQLite's database header; the first page also holds the schema.
-        var cases = Sample(random, wholeFile ? bytes.Length : 4096, headerBytes: 100, LongMode ? 1024 : 96)
+        // The first 100 bytes are SQLite's database header (every bit of it in the long mode).
+        var bits = wholeFile ? Sample(random, bytes.Length, headerBytes: 100, LongMode ? 1024 : 96)
+            : LongMode ? [.. Enumerable.Range(0, 800).Select(bit => (long)bit)] : Sample(random, 100, headerBytes: 100, 96);
+        var cases = bits
             .Select(bit => new Damage($"bit {bit} of points.db flipped", PointStore.FileName, Flipped(bytes, bit))).ToList();
         Run(cases);
     }
