@@ -11,14 +11,15 @@ public sealed partial class Collection
         Directory.CreateDirectory(directory);
         using (var index = VectorIndex.Create(options)) index.Save(Path.Combine(directory, IndexFolder), logSequence: 0);
         PointStore.Open(directory, readOnly: false).Dispose();
-        WriteAheadLog.Open(directory, 0, Durability.Always, out _).Dispose();
+        WriteAheadLog.Open(directory, 0, 0, Durability.Always, out _).Dispose();
         DurableDirectory.Sync(directory);
     }
 
     /// <summary>
     /// Opens a collection and recovers it: loads the last checkpoint of the vector index (codes and factors into
     /// memory, originals memory-mapped and not read), then replays the log records that the index, or the points
-    /// database, does not include yet. A torn last record is discarded (it was never acknowledged). A read-only open
+    /// database, does not include yet. A torn last record is discarded (it was never acknowledged); a damaged log, or one
+    /// that lacks records the points database has applied, is reported before anything is changed. A read-only open
     /// follows the writer instead (<c>Collection.Readers.cs</c>).
     /// </summary>
     internal static Collection Open(string name, string directory, DatabaseOptions options)
@@ -31,18 +32,10 @@ public sealed partial class Collection
         {
             index = VectorIndex.Open(Path.Combine(directory, IndexFolder), verifyOriginals: false);
             store = PointStore.Open(directory, readOnly: false);
-            log = WriteAheadLog.Open(directory, index.LogSequence, options.Durability, out var entries);
+            // The points database is read first: the log then holds at least every record it has applied.
+            log = WriteAheadLog.Open(directory, index.LogSequence, store.AppliedSequence, options.Durability, out var entries);
 
             string logPath = Path.Combine(directory, WriteAheadLog.FileName);
-            long first = entries.Count > 0 ? entries[0].Sequence : long.MaxValue;
-            if (first != long.MaxValue && first > Math.Min(index.LogSequence, store.AppliedSequence) + 1)
-                throw new CorruptFileException(logPath,
-                    $"it starts at record {first}, but the index includes records up to {index.LogSequence} and the points database up to {store.AppliedSequence}: records in between are missing.", null);
-            long last = entries.Count > 0 ? entries[^1].Sequence : Math.Max(index.LogSequence, store.AppliedSequence);
-            if (store.AppliedSequence > last)
-                throw new CorruptFileException(logPath,
-                    $"it ends at record {last}, but the points database has applied records up to {store.AppliedSequence}: the log has lost acknowledged writes.", null);
-
             var collection = new Collection(name, directory, options, index, store, log);
             foreach (var entry in entries)
             {

@@ -66,6 +66,9 @@ internal sealed class PointStore : IDisposable
             {
                 writer = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
                 writer.Open();
+                // SQLite checkpoints only when asked (Checkpoint): closing, even after a failed open, leaves points.db as it was.
+                int result = SQLitePCL.raw.sqlite3_db_config(writer.Handle, SQLitePCL.raw.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, out _);
+                if (result != SQLitePCL.raw.SQLITE_OK) throw new SqliteException($"sqlite3_db_config(NO_CKPT_ON_CLOSE) failed with code {result}.", result);
                 Initialize(writer, path);
             }
             var store = new PointStore(path, writer, read);
@@ -130,6 +133,13 @@ internal sealed class PointStore : IDisposable
         long version = Scalar(connection, "PRAGMA user_version");
         if (version != FormatVersion)
             throw new CorruptFileException(path, $"points database format version {version} is not supported (this build reads version {FormatVersion}).", null);
+        // A damaged schema (its text lives in the first page) shows here, when the tables are compiled, not at the first query.
+        Execute(connection, """
+            SELECT key, num_id, uuid, payload FROM points LIMIT 0;
+            SELECT name, value FROM meta LIMIT 0;
+            SELECT field, schema FROM payload_indexes LIMIT 0;
+            SELECT name, value FROM properties LIMIT 0;
+            """);
     }
 
     /// <summary>The internal keys of those ids that exist (one query per id kind, the ids passed as a JSON array).</summary>
@@ -503,8 +513,17 @@ internal sealed class PointStore : IDisposable
         return rows;
     }
 
-    /// <summary>Makes everything applied so far durable (SQLite's own checkpoint, fsynced): the collection's log may then be reset.</summary>
-    public void Checkpoint() => Execute(Writer(), "PRAGMA wal_checkpoint(TRUNCATE);");
+    /// <summary>
+    /// Makes everything applied so far durable (SQLite's own checkpoint, fsynced): the collection's log may then be
+    /// reset. When another connection keeps SQLite from finishing it (a reader holding a snapshot longer than the busy
+    /// timeout), it fails with an <see cref="IOException"/>, and the log must be kept.
+    /// </summary>
+    public void Checkpoint()
+    {
+        // The first column is SQLite's "busy" flag: 1 when the checkpoint could not copy and truncate the whole WAL.
+        if (Scalar(Writer(), "PRAGMA wal_checkpoint(TRUNCATE);") != 0)
+            throw new IOException($"The points database '{_path}' is busy: another connection holds a read transaction, so SQLite could not checkpoint it. The checkpoint failed and the collection's log is kept; try again once the reader has finished.");
+    }
 
     /// <summary>Bytes of the database file and its SQLite WAL.</summary>
     public long FileBytes() =>

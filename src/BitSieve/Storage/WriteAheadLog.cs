@@ -22,22 +22,52 @@ public enum Durability
 /// <param name="Payload">The record's bytes.</param>
 internal readonly record struct LogEntry(long Sequence, byte Type, ReadOnlyMemory<byte> Payload);
 
+
 /// <summary>
-/// The write-ahead log of one collection: a header, then records of
-/// <c>[u32 length][u8 type][3 reserved][i64 sequence][u64 XxHash3 of type, sequence and payload][payload]</c>.
-/// A write is appended (and, under <see cref="Durability.Always"/>, fsynced) before it is applied anywhere else.
-/// On open, records are read up to the first one that is incomplete or fails its checksum: if nothing valid follows
-/// it, it is the torn tail of a write cut short by a crash, and the file is truncated there; a damaged record with
-/// more data after it is corruption, and opening fails naming the file.
+/// The write-ahead log of one collection (<c>wal.log</c>): a 32-byte header (magic, format version, the sequence
+/// number of the checkpoint it starts after, XxHash3 of those), then one record per write:
+/// <code>
+/// header  [u32 length][u8 type][3 zero][i64 sequence][u64 XxHash3 of the payload][u64 XxHash3 of the 24 bytes before]
+/// payload [length bytes]
+/// trailer [u64 the header's checksum][u32 length]["BSVR"]
+/// </code>
+/// A write is appended (and, under <see cref="Durability.Always"/>, fsynced) before it is applied anywhere else, so
+/// an acknowledged write is in a record whose three parts all verify.
+/// <para>
+/// <b>Damage or a torn tail.</b> Records are read up to the first one that does not verify. What follows it is judged
+/// before anything is changed (see <c>WriteAheadLog.Read.cs</c>): it is the torn tail of an append that a crash cut
+/// short only when it is visibly unfinished — the file ends inside the record, or the parts that fail are zeros (a
+/// header, a trailer or a 512-byte sector that never landed) — and no record header that holds its checksum follows
+/// it anywhere. Everything else is damage: a <see cref="CorruptFileException"/> naming the file, with nothing
+/// changed. A record whose trailer is in place was written completely, so a damaged header, payload or trailer in
+/// the last record is damage too, not a torn tail. Independently of the framing, a log whose valid records end
+/// before the last record the points database has applied (or start after the first one it lacks) has lost
+/// acknowledged writes and is reported, never truncated.
+/// </para>
+/// <para>
+/// <b>Limits.</b> A torn tail is recognised by its zeros: damage that only zeroes bytes of the last record, or a bit
+/// flip in the last record's payload that also holds a zeroed sector, reads as a torn tail; such a record is then
+/// discarded only if the points database has not applied it. A power loss that lands a record's trailer but only
+/// part of its header (not all zeros) reads as damage: reported, nothing lost. Version-1 logs (records without a
+/// header checksum or a trailer, written by older builds) open with the old rule — a record that fails with nothing
+/// valid after it is a torn tail — guarded by the same comparison with the points database, and the first writer
+/// open rewrites them in version 2 (atomically: new file, fsync, rename).
+/// </para>
 /// After a checkpoint has made every record durable elsewhere, <see cref="Reset"/> starts a new, empty log atomically.
 /// </summary>
-internal sealed class WriteAheadLog : IDisposable
+internal sealed partial class WriteAheadLog : IDisposable
 {
     public const string FileName = "wal.log";
     private static ReadOnlySpan<byte> Magic => "BSVWAL\0\u0001"u8;
-    public const int FormatVersion = 1;
+
+    /// <summary>The format this build writes. Version 1 (records without header checksum and trailer) still opens.</summary>
+    public const int FormatVersion = 2;
     private const int HeaderSize = 32;
-    private const int RecordHeaderSize = 24;
+    private const int RecordHeaderSize = 32;
+    private const int RecordTrailerSize = 16;
+
+    /// <summary>Ends every record's trailer; it holds no zero byte, so a complete record never ends in a zero.</summary>
+    private static ReadOnlySpan<byte> TrailerMark => "BSVR"u8;
 
     /// <summary>No record is larger than this (a batch of 100,000 vectors of 4096 floats is 1.6 GB; split such batches).</summary>
     public const int MaxRecordBytes = 1 << 30;
@@ -61,24 +91,41 @@ internal sealed class WriteAheadLog : IDisposable
     public long Length => _stream.Length;
 
     /// <summary>
-    /// Opens (or creates, starting after <paramref name="checkpointSequence"/>) the log of a collection directory and
-    /// reads its valid records, truncating a torn tail.
+    /// Opens the log of a collection directory for appending and reads its records. The whole file is judged first,
+    /// without changing it: damage, or valid records that do not reach <paramref name="appliedSequence"/> (the last
+    /// record the points database has applied) or that start after the first one the index
+    /// (<paramref name="indexSequence"/>) or the points database lacks, is a <see cref="CorruptFileException"/>. Only
+    /// then is a torn tail cut off (or a version-1 log rewritten in the current format). A missing log is created only
+    /// for a collection that has applied nothing yet.
     /// </summary>
-    public static WriteAheadLog Open(string directory, long checkpointSequence, Durability durability, out List<LogEntry> entries)
+    public static WriteAheadLog Open(string directory, long indexSequence, long appliedSequence, Durability durability, out List<LogEntry> entries)
     {
         string path = Path.Combine(directory, FileName);
-        if (!File.Exists(path)) WriteEmpty(path, checkpointSequence);
+        if (!File.Exists(path))
+        {
+            if (indexSequence > 0 || appliedSequence > 0) throw Missing(path, indexSequence, appliedSequence);
+            WriteLog(path, 0, []);
+        }
         var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
         try
         {
-            entries = ReadAll(path, stream, out long validLength, out long last);
-            if (validLength < stream.Length)
+            var contents = Read(path, stream);
+            contents.CheckCovers(path, indexSequence, appliedSequence);
+            if (contents.Version != FormatVersion)
             {
-                stream.SetLength(validLength);
+                WriteLog(path + ".tmp", contents.BaseSequence, contents.Entries);
+                stream.Dispose();
+                Install(path + ".tmp", path);
+                stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+            }
+            else if (contents.ValidLength < stream.Length)
+            {
+                stream.SetLength(contents.ValidLength);
                 stream.Flush(flushToDisk: true);
             }
-            stream.Position = validLength;
-            return new WriteAheadLog(path, stream, durability, Math.Max(last, checkpointSequence));
+            stream.Position = stream.Length;
+            entries = contents.Entries;
+            return new WriteAheadLog(path, stream, durability, Math.Max(contents.LastSequence, indexSequence));
         }
         catch
         {
@@ -87,13 +134,37 @@ internal sealed class WriteAheadLog : IDisposable
         }
     }
 
-    /// <summary>Reads the valid records of a log without changing it (for read-only opens).</summary>
+    /// <summary>
+    /// Reads the records of a log without changing it (for read-only opens, which run beside a writer that may be in
+    /// the middle of an append: an unfinished last record is one not written yet). Damage, or records that do not
+    /// reach what the points database has applied, is a <see cref="CorruptFileException"/>, as for <see cref="Open"/>.
+    /// </summary>
+    public static List<LogEntry> ReadOnly(string directory, long indexSequence, long appliedSequence)
+    {
+        string path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+        {
+            if (indexSequence > 0 || appliedSequence > 0) throw Missing(path, indexSequence, appliedSequence);
+            return [];
+        }
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var contents = Read(path, stream);
+        contents.CheckCovers(path, indexSequence, appliedSequence);
+        return contents.Entries;
+    }
+
+    /// <summary>
+    /// Reads the records of a log as they are, without checking which records they must cover: for a reader that follows
+    /// a writer, which may reset the log between the reader's reads (the reader checks against the manifest itself),
+    /// and for <c>bitsieve check</c>. Damage is a <see cref="CorruptFileException"/>; so is a missing file (a log is
+    /// replaced by renaming, never removed).
+    /// </summary>
     public static List<LogEntry> ReadOnly(string directory)
     {
         string path = Path.Combine(directory, FileName);
-        if (!File.Exists(path)) return [];
+        if (!File.Exists(path)) throw new CorruptFileException(path, "it is missing: the collection's write-ahead log is replaced by renaming, never removed.", null);
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        return ReadAll(path, stream, out _, out _);
+        return Read(path, stream).Entries;
     }
 
     /// <summary>Appends one record and, under <see cref="Durability.Always"/>, fsyncs it; returns its sequence number.</summary>
@@ -103,16 +174,14 @@ internal sealed class WriteAheadLog : IDisposable
             throw new ArgumentException($"A write of {payload.Length} bytes exceeds the log's record limit of {MaxRecordBytes} bytes; split it into smaller batches.", nameof(payload));
         long sequence = LastSequence + 1;
         Span<byte> header = stackalloc byte[RecordHeaderSize];
-        BinaryPrimitives.WriteInt32LittleEndian(header, payload.Length);
-        header[4] = type;
-        header[5] = header[6] = header[7] = 0;
-        BinaryPrimitives.WriteInt64LittleEndian(header[8..], sequence);
-        BinaryPrimitives.WriteUInt64LittleEndian(header[16..], Checksum(type, sequence, payload));
+        Span<byte> trailer = stackalloc byte[RecordTrailerSize];
+        Frame(header, trailer, type, sequence, payload);
         long start = _stream.Position;
         try
         {
             _stream.Write(header);
             _stream.Write(payload);
+            _stream.Write(trailer);
             _stream.Flush(flushToDisk: _durability == Durability.Always);
         }
         catch
@@ -142,107 +211,59 @@ internal sealed class WriteAheadLog : IDisposable
     public void Reset()
     {
         string tmp = _path + ".tmp";
-        WriteEmpty(tmp, LastSequence);
+        WriteLog(tmp, LastSequence, []);
         _stream.Dispose();
-        File.Move(tmp, _path, overwrite: true);
-        DurableDirectory.Sync(Path.GetDirectoryName(_path)!);
+        Install(tmp, _path);
         _stream = new FileStream(_path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
         _stream.Position = _stream.Length;
     }
 
     public void Dispose() => _stream.Dispose();
 
-    private static void WriteEmpty(string path, long checkpointSequence)
+    /// <summary>Renames a new, fsynced log over the file and makes the rename durable: a crash leaves one or the other.</summary>
+    private static void Install(string tmp, string path)
+    {
+        File.Move(tmp, path, overwrite: true);
+        DurableDirectory.Sync(Path.GetDirectoryName(path)!);
+    }
+
+    private static void WriteLog(string path, long baseSequence, List<LogEntry> entries)
     {
         Span<byte> header = stackalloc byte[HeaderSize];
         header.Clear();
         Magic.CopyTo(header);
         BinaryPrimitives.WriteInt32LittleEndian(header[8..], FormatVersion);
-        BinaryPrimitives.WriteInt64LittleEndian(header[16..], checkpointSequence);
+        BinaryPrimitives.WriteInt64LittleEndian(header[16..], baseSequence);
         BinaryPrimitives.WriteUInt64LittleEndian(header[24..], XxHash3.HashToUInt64(header[..24]));
         using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
         stream.Write(header);
+        Span<byte> recordHeader = stackalloc byte[RecordHeaderSize];
+        Span<byte> trailer = stackalloc byte[RecordTrailerSize];
+        foreach (var entry in entries)
+        {
+            Frame(recordHeader, trailer, entry.Type, entry.Sequence, entry.Payload.Span);
+            stream.Write(recordHeader);
+            stream.Write(entry.Payload.Span);
+            stream.Write(trailer);
+        }
         stream.Flush(flushToDisk: true);
     }
 
-    private static List<LogEntry> ReadAll(string path, FileStream stream, out long validLength, out long last)
+    /// <summary>Fills a record's header and trailer (see the class remarks for the layout).</summary>
+    private static void Frame(Span<byte> header, Span<byte> trailer, byte type, long sequence, ReadOnlySpan<byte> payload)
     {
-        stream.Position = 0;
-        long length = stream.Length;
-        Span<byte> header = stackalloc byte[HeaderSize];
-        if (length < HeaderSize || stream.ReadAtLeast(header, HeaderSize, throwOnEndOfStream: false) < HeaderSize)
-            throw new CorruptFileException(path, $"it is {length} bytes, shorter than the {HeaderSize}-byte log header.", null);
-        if (!header[..8].SequenceEqual(Magic))
-            throw new CorruptFileException(path, "it does not start with the BitSieve write-ahead log magic number: it is not a BitSieve log.", null);
-        int version = BinaryPrimitives.ReadInt32LittleEndian(header[8..]);
-        if (version != FormatVersion)
-            throw new CorruptFileException(path, $"log format version {version} is not supported (this build reads version {FormatVersion}).", null);
-        if (BinaryPrimitives.ReadUInt64LittleEndian(header[24..]) != XxHash3.HashToUInt64(header[..24]))
-            throw new CorruptFileException(path, "the log header fails its checksum.", null);
-        last = BinaryPrimitives.ReadInt64LittleEndian(header[16..]);
-
-        var entries = new List<LogEntry>();
-        long position = HeaderSize;
-        Span<byte> recordHeader = stackalloc byte[RecordHeaderSize];
-        while (position < length)
-        {
-            string? problem = null;
-            long end = length;
-            if (length - position < RecordHeaderSize) problem = "a record header is incomplete";
-            else
-            {
-                stream.Position = position;
-                stream.ReadExactly(recordHeader);
-                int size = BinaryPrimitives.ReadInt32LittleEndian(recordHeader);
-                byte type = recordHeader[4];
-                long sequence = BinaryPrimitives.ReadInt64LittleEndian(recordHeader[8..]);
-                ulong checksum = BinaryPrimitives.ReadUInt64LittleEndian(recordHeader[16..]);
-                if (size < 0 || size > MaxRecordBytes) problem = $"a record claims {size} bytes";
-                else if (position + RecordHeaderSize + size > length) problem = "a record is incomplete";
-                else
-                {
-                    end = position + RecordHeaderSize + size;
-                    var payload = new byte[size];
-                    stream.ReadExactly(payload);
-                    if (Checksum(type, sequence, payload) != checksum) problem = "a record fails its checksum";
-                    else if (sequence != last + 1) problem = $"record {sequence} follows record {last}";
-                    else
-                    {
-                        entries.Add(new LogEntry(sequence, type, payload));
-                        last = sequence;
-                        position = end;
-                        continue;
-                    }
-                }
-            }
-            // A crash can only cut the last record short (or leave zeros after it, where the file system extended the
-            // file before the data landed); damage with data after it is not a torn tail.
-            if (end < length && !OnlyZerosFrom(stream, position))
-                throw new CorruptFileException(path, $"{problem} at byte {position}, and more of the log follows it: the log is damaged, not just cut short.", null);
-            break;
-        }
-        validLength = position;
-        return entries;
+        BinaryPrimitives.WriteInt32LittleEndian(header, payload.Length);
+        header[4] = type;
+        header[5..8].Clear();
+        BinaryPrimitives.WriteInt64LittleEndian(header[8..], sequence);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[16..], XxHash3.HashToUInt64(payload));
+        ulong headerChecksum = XxHash3.HashToUInt64(header[..24]);
+        BinaryPrimitives.WriteUInt64LittleEndian(header[24..], headerChecksum);
+        BinaryPrimitives.WriteUInt64LittleEndian(trailer, headerChecksum);
+        BinaryPrimitives.WriteInt32LittleEndian(trailer[8..], payload.Length);
+        TrailerMark.CopyTo(trailer[12..]);
     }
 
-    private static bool OnlyZerosFrom(FileStream stream, long position)
-    {
-        stream.Position = position;
-        var buffer = new byte[1 << 16];
-        int read;
-        while ((read = stream.Read(buffer)) > 0)
-            if (buffer.AsSpan(0, read).ContainsAnyExcept((byte)0)) return false;
-        return true;
-    }
-
-    private static ulong Checksum(byte type, long sequence, ReadOnlySpan<byte> payload)
-    {
-        var hash = new XxHash3();
-        Span<byte> prefix = stackalloc byte[9];
-        prefix[0] = type;
-        BinaryPrimitives.WriteInt64LittleEndian(prefix[1..], sequence);
-        hash.Append(prefix);
-        hash.Append(payload);
-        return hash.GetCurrentHashAsUInt64();
-    }
+    private static CorruptFileException Missing(string path, long indexSequence, long appliedSequence) =>
+        new(path, $"it is missing, but the points database has applied log records up to {appliedSequence} (the index up to {indexSequence}): a new log would reuse their sequence numbers. Restore the file; nothing was changed.", null);
 }

@@ -82,6 +82,80 @@ public sealed class CorruptionTests : IDisposable
         AssertCorrupt(WalPath);
     }
 
+    [Fact]
+    public void A_damaged_length_in_a_middle_log_record_is_reported_by_readers_and_writers_and_changes_nothing()
+    {
+        // Nine acknowledged batches in the log only (a crash before any checkpoint), then one byte of the third
+        // record's length field changed so that it points past the end of the file.
+        var db = Database.Open(_dir);
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim });
+        for (int b = 0; b < 9; b++) c.Upsert(DatabaseTests.Points(20, seed: 10 + b, firstId: (ulong)b * 100));
+        db.Close(checkpoint: false);
+        long third = LogFile.RecordOffsets(WalPath)[2];
+        using (var stream = new FileStream(WalPath, FileMode.Open))
+        {
+            stream.Position = third + 2;
+            int b = stream.ReadByte();
+            stream.Position = third + 2;
+            stream.WriteByte((byte)(b ^ 0x01));
+        }
+        var before = LogFile.Snapshot(CollectionDir);
+
+        var read = Assert.Throws<CorruptFileException>(() =>
+        {
+            using var reader = Database.Open(_dir, new DatabaseOptions { ReadOnly = true });
+            return reader.GetCollection("c").Count;
+        });
+        Assert.Equal(WalPath, read.FilePath);
+        LogFile.AssertUnchanged(before, CollectionDir);
+
+        var write = Assert.Throws<CorruptFileException>(() => OpenCount());
+        Assert.Equal(WalPath, write.FilePath);
+        LogFile.AssertUnchanged(before, CollectionDir);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_missing_log_beside_a_points_database_that_applied_records_is_an_error_naming_it(bool checkpointed)
+    {
+        Build();
+        if (checkpointed) Database.Open(_dir).Dispose();
+        File.Delete(WalPath);
+        var before = LogFile.Snapshot(CollectionDir);
+        var read = Assert.Throws<CorruptFileException>(() =>
+        {
+            using var reader = Database.Open(_dir, new DatabaseOptions { ReadOnly = true });
+            return reader.GetCollection("c").Count;
+        });
+        Assert.Equal(WalPath, read.FilePath);
+        var write = Assert.Throws<CorruptFileException>(() => OpenCount());
+        Assert.Equal(WalPath, write.FilePath);
+        Assert.Contains("missing", write.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(WalPath));
+        LogFile.AssertUnchanged(before, CollectionDir);
+    }
+
+    [Fact]
+    public void A_version_1_log_left_by_an_older_build_is_replayed_and_rewritten_in_the_current_format()
+    {
+        Build();
+        LogFile.RewriteAsVersion1(WalPath);
+        Assert.Equal(1, LogFile.Version(WalPath));
+        using (var reader = Database.Open(_dir, new DatabaseOptions { ReadOnly = true }))
+            Assert.Equal(450, reader.GetCollection("c").Count);
+        Assert.Equal(1, LogFile.Version(WalPath));
+
+        var db = Database.Open(_dir);
+        var c = db.GetCollection("c");
+        Assert.Equal(450, c.Count);
+        Assert.Equal(WriteAheadLog.FormatVersion, LogFile.Version(WalPath));
+        Assert.Equal(3, LogFile.RecordOffsets(WalPath).Count);
+        c.Upsert(DatabaseTests.Points(10, seed: 9, firstId: 5000));
+        db.Close(checkpoint: false);
+        Assert.Equal(460, OpenCount());
+    }
+
     [Theory]
     [InlineData("wal.log")]
     [InlineData("points.db")]
@@ -93,6 +167,28 @@ public sealed class CorruptionTests : IDisposable
         File.WriteAllText(path, "this is not a BitSieve file, just some text that happens to be here\n");
         if (name == "points.db")
             foreach (string side in new[] { "-wal", "-shm" }) File.Delete(path + side);
+        AssertCorrupt(path);
+    }
+
+    [Fact]
+    public void A_damaged_schema_in_the_points_database_is_an_error_naming_it_on_open()
+    {
+        Build();
+        using (var db = Database.Open(_dir)) db.GetCollection("c"); // checkpointed: SQLite's own WAL is empty, every page is read from points.db
+        string path = Path.Combine(CollectionDir, "points.db");
+        byte[] bytes = File.ReadAllBytes(path);
+        // Every copy of the table's definition (a stale one may sit in a free page): the column "key" becomes "kez".
+        int copies = 0;
+        for (int at = bytes.AsSpan().IndexOf("key     INTEGER PRIMARY KEY"u8); at >= 0; at = bytes.AsSpan().IndexOf("key     INTEGER PRIMARY KEY"u8), copies++)
+            bytes[at + 2] = (byte)'z';
+        Assert.True(copies > 0);
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<CorruptFileException>(() =>
+        {
+            using var reader = Database.Open(_dir, new DatabaseOptions { ReadOnly = true });
+            return reader.GetCollection("c").Retrieve([1000UL]).Count;
+        });
+        Assert.Equal(path, e.FilePath);
         AssertCorrupt(path);
     }
 

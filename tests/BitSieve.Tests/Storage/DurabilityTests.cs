@@ -1,0 +1,64 @@
+using BitSieve.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace BitSieve.Tests.Storage;
+
+/// <summary>Steps that make writes durable fail loudly rather than pretend: SQLite's checkpoint, the directory fsync.</summary>
+public sealed class DurabilityTests : IDisposable
+{
+    private const int Dim = 16;
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "bitsieve-durable-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
+
+    [Fact]
+    public void A_checkpoint_that_SQLite_reports_busy_fails_and_keeps_the_log()
+    {
+        string collection = Path.Combine(_dir, "collections", "c");
+        string wal = Path.Combine(collection, WriteAheadLog.FileName);
+        using var db = Database.Open(_dir);
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim });
+        c.Upsert(DatabaseTests.Points(100, seed: 1));
+        long logged = new FileInfo(wal).Length;
+
+        // Another connection holds a read transaction on points.db: SQLite cannot truncate its WAL and says "busy".
+        using (var other = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(collection, PointStore.FileName), Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString()))
+        {
+            other.Open();
+            using var transaction = other.BeginTransaction();
+            using (var command = other.CreateCommand())
+            {
+                command.Transaction = transaction;
+                command.CommandText = "SELECT count(*) FROM points";
+                Assert.Equal(100L, command.ExecuteScalar());
+            }
+            var e = Assert.Throws<IOException>(c.Checkpoint);
+            Assert.Contains("busy", e.Message, StringComparison.Ordinal);
+            Assert.Contains(PointStore.FileName, e.Message, StringComparison.Ordinal);
+            Assert.Equal(logged, new FileInfo(wal).Length);
+        }
+
+        c.Checkpoint();
+        Assert.True(new FileInfo(wal).Length < logged);
+        Assert.Equal(100, c.Count);
+    }
+
+    [Fact]
+    public void A_directory_that_cannot_be_synced_is_an_error()
+    {
+        if (OperatingSystem.IsWindows()) return; // no directory fsync there; see DurableDirectory
+        string missing = Path.Combine(_dir, "not-there");
+        var e = Assert.ThrowsAny<IOException>(() => DurableDirectory.Sync(missing));
+        Assert.Contains(missing, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_existing_directory_syncs()
+    {
+        Directory.CreateDirectory(_dir);
+        DurableDirectory.Sync(_dir);
+    }
+}
