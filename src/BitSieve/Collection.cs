@@ -76,6 +76,9 @@ public sealed record CollectionInfo
     /// <summary>Deleted points whose codes stay in the columns until the next compaction.</summary>
     public required long Tombstones { get; init; }
 
+    /// <summary>Whether a background compaction is running (<see cref="DatabaseOptions.Compaction"/>).</summary>
+    public bool Compacting { get; init; }
+
     /// <summary>Sequence number of the last write.</summary>
     public required long LogSequence { get; init; }
 
@@ -98,6 +101,7 @@ public sealed record CollectionInfo
             w.WriteString("metric", Options.Metric.ToString().ToLowerInvariant());
             w.WriteNumber("bits", Options.Bits);
             w.WriteNumber("tombstones", Tombstones);
+            w.WriteBoolean("compacting", Compacting);
             w.WriteNumber("log_sequence", LogSequence);
             w.WriteStartObject("bytes_per_vector");
             w.WriteNumber("t1", BytesPerVector.T1);
@@ -181,6 +185,7 @@ public sealed partial class Collection : IDisposable
         Options = Options,
         BytesPerVector = _index.BytesPerVector,
         Tombstones = _index.Tombstones,
+        Compacting = IsCompacting,
         LogSequence = _log?.LastSequence ?? _store.AppliedSequence,
         PayloadIndexes = _store.PayloadIndexes(),
         FileBytes = FileBytes(),
@@ -189,26 +194,23 @@ public sealed partial class Collection : IDisposable
     /// <summary>Checkpoints (unless read-only) and closes; the <see cref="Database"/> owns this.</summary>
     void IDisposable.Dispose() => Close(checkpoint: !DatabaseOptions.ReadOnly);
 
-    internal void Close(bool checkpoint)
+    internal void Close(bool checkpoint) => WithoutCompaction(cancel: true, () =>
     {
-        lock (_writeGate)
+        if (_closed) return;
+        try
         {
-            if (_closed) return;
-            try
-            {
-                if (checkpoint && _failure is null && _log is not null && _log.LastSequence > _index.LogSequence) CheckpointLocked(compact: false);
-            }
-            finally
-            {
-                _state.EnterWriteLock();
-                _closed = true;
-                _state.ExitWriteLock();
-                _index.Dispose();
-                _store.Dispose();
-                _log?.Dispose();
-            }
+            if (checkpoint && _failure is null && _log is not null && _log.LastSequence > _index.LogSequence) CheckpointLocked(compact: false);
         }
-    }
+        finally
+        {
+            _state.EnterWriteLock();
+            _closed = true;
+            _state.ExitWriteLock();
+            _index.Dispose();
+            _store.Dispose();
+            _log?.Dispose();
+        }
+    });
 
     private Dictionary<string, long> FileBytes()
     {
