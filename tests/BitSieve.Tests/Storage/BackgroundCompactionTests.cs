@@ -123,6 +123,18 @@ public sealed class BackgroundCompactionTests : IDisposable
                 new System.Text.Json.Nodes.JsonObject { ["round"] = round, ["text"] = new string('x', 200) })).ToList();
     }
 
+    [Theory]
+    [InlineData(0.0, 1000)]
+    [InlineData(1.5, 1000)]
+    [InlineData(double.NaN, 1000)]
+    [InlineData(0.2, 0)]
+    public void A_policy_out_of_range_is_refused_when_the_database_opens(double fraction, int minimum)
+    {
+        var options = new DatabaseOptions { Compaction = new CompactionPolicy { TombstoneFraction = fraction, MinTombstones = minimum } };
+        Assert.Throws<ArgumentOutOfRangeException>(() => Database.Open(_dir, options));
+        Assert.False(Directory.Exists(_dir));
+    }
+
     private static long IndexBytes(CollectionInfo info) => info.FileBytes["index"] + info.FileBytes["originals"];
 
     private static void VerifyAgainstModel(Collection c, Dictionary<ulong, float[]> model, ICollection<ulong> deleted)
