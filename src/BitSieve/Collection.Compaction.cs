@@ -17,7 +17,7 @@ public sealed partial class Collection
     private readonly Lock _backlogGate = new();
     private Task? _compaction;
     private CancellationTokenSource? _compactionCancel;
-    private List<(long Sequence, LoggedWrite Write)>? _backlog;
+    private List<LoggedWrite>? _backlog;
     private VectorIndex? _compactedCopy;
     private Exception? _compactionError;
     private bool _compactionSaved;
@@ -134,7 +134,7 @@ public sealed partial class Collection
         }
     }
 
-    private List<(long Sequence, LoggedWrite Write)> TakeBacklog(bool keepCollecting)
+    private List<LoggedWrite> TakeBacklog(bool keepCollecting)
     {
         lock (_backlogGate)
         {
@@ -145,9 +145,9 @@ public sealed partial class Collection
     }
 
     /// <summary>Applies writes logged since the cut to the compacted copy, as they were applied to the live index.</summary>
-    private static void CatchUp(VectorIndex copy, List<(long Sequence, LoggedWrite Write)> backlog)
+    private static void CatchUp(VectorIndex copy, List<LoggedWrite> backlog)
     {
-        foreach (var (_, write) in backlog)
+        foreach (var write in backlog)
         {
             if (write.Type == LogRecords.Upsert) copy.UpsertBatch(write.Points!.Select(p => p.Key).ToArray(), write.Vectors);
             else foreach (ulong key in write.Keys!) if (copy.Contains(key)) copy.Delete(key);
@@ -173,10 +173,10 @@ public sealed partial class Collection
     }
 
     /// <summary>Records a write applied to the index while a background compaction runs. Called with the write gate held.</summary>
-    private void RecordForCompaction(long sequence, LoggedWrite write)
+    private void RecordForCompaction(LoggedWrite write)
     {
         if (write.Type is not (LogRecords.Upsert or LogRecords.Delete)) return;
-        lock (_backlogGate) _backlog?.Add((sequence, write));
+        lock (_backlogGate) _backlog?.Add(write);
     }
 
     /// <summary>

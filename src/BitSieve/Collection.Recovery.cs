@@ -105,7 +105,7 @@ public sealed partial class Collection
                     default:
                         throw new InvalidDataException($"unknown record type {write.Type}");
                 }
-                if (toIndex && !replay) RecordForCompaction(sequence, write);
+                if (toIndex && !replay) RecordForCompaction(write);
             }
             finally
             {
