@@ -111,6 +111,7 @@ public sealed partial class Collection
                 SwapIndex(copy);
                 copy = null;
                 _compactionRetryAt = 0;
+                _snapshotBytes = FileBytes().Where(f => f.Key is "index" or "originals").Sum(f => f.Value);
             }
             else if (_compactionSaved) _failure ??= error;
             else _compactionRetryAt = _index.Tombstones + (DatabaseOptions.Compaction?.MinTombstones ?? 0);
@@ -169,7 +170,6 @@ public sealed partial class Collection
             _state.ExitWriteLock();
         }
         old.Dispose();
-        _snapshotBytes = FileBytes().Where(f => f.Key is "index" or "originals").Sum(f => f.Value);
     }
 
     /// <summary>Records a write applied to the index while a background compaction runs. Called with the write gate held.</summary>

@@ -212,13 +212,26 @@ public sealed partial class Collection : IDisposable
         }
     });
 
+    /// <summary>
+    /// Bytes by file group. A save (a checkpoint, or a background compaction beside searches and writes) creates, renames
+    /// and deletes files meanwhile: a file gone between the listing and its size counts as nothing.
+    /// </summary>
     private Dictionary<string, long> FileBytes()
     {
         long index = 0, originals = 0;
         foreach (var file in new DirectoryInfo(Path.Combine(_directory, IndexFolder)).EnumerateFiles())
         {
-            if (file.Name.StartsWith("originals.", StringComparison.Ordinal)) originals += file.Length;
-            else index += file.Length;
+            long length;
+            try
+            {
+                length = file.Length;
+            }
+            catch (FileNotFoundException)
+            {
+                continue;
+            }
+            if (file.Name.StartsWith("originals.", StringComparison.Ordinal)) originals += length;
+            else index += length;
         }
         var log = new FileInfo(Path.Combine(_directory, WriteAheadLog.FileName));
         return new Dictionary<string, long>
