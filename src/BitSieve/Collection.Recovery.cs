@@ -106,6 +106,7 @@ public sealed partial class Collection
                     default:
                         throw new InvalidDataException($"unknown record type {write.Type}");
                 }
+                if (toIndex && !replay) RecordForCompaction(write);
             }
             finally
             {
@@ -150,18 +151,7 @@ public sealed partial class Collection
                 copy.Dispose();
                 throw;
             }
-            VectorIndex old;
-            _state.EnterWriteLock();
-            try
-            {
-                old = _index;
-                _index = copy;
-            }
-            finally
-            {
-                _state.ExitWriteLock();
-            }
-            old.Dispose();
+            SwapIndex(copy);
         }
         else _index.Save(indexDirectory, sequence); // afterwards the index reads its originals from the saved file
         _log.Reset();

@@ -228,27 +228,22 @@ public sealed partial class Collection
     }
 
     /// <summary>Writes a checkpoint now (see <c>Collection.Recovery.cs</c>): the log is emptied and the next open reads no log.</summary>
-    public void Checkpoint()
+    public void Checkpoint() => WithoutCompaction(cancel: false, () =>
     {
-        lock (_writeGate)
-        {
-            CheckWritable();
-            CheckpointLocked(compact: false);
-        }
-    }
+        CheckWritable();
+        CheckpointLocked(compact: false);
+    });
 
     /// <summary>
     /// Rewrites the vector index without tombstones and with a re-trained centroid, atomically (new files, fsync,
-    /// manifest swap). Searches continue meanwhile and switch to the compacted index at once; writes wait.
+    /// manifest swap), and empties the log. Searches continue meanwhile and switch to the compacted index at once;
+    /// writes wait. A background compaction that is running (<see cref="DatabaseOptions.Compaction"/>) finishes first.
     /// </summary>
-    public void Compact()
+    public void Compact() => WithoutCompaction(cancel: false, () =>
     {
-        lock (_writeGate)
-        {
-            CheckWritable();
-            CheckpointLocked(compact: true);
-        }
-    }
+        CheckWritable();
+        CheckpointLocked(compact: true);
+    });
 
     private int ChangePayloads(PointSelector points, Func<JsonObject, JsonObject> change)
     {
@@ -283,7 +278,11 @@ public sealed partial class Collection
             throw;
         }
         Apply(sequence, write, replay: false, encoding);
+        // A background compaction saves the next generation itself; until it is swapped in, the log only grows.
+        FinishCompaction();
+        if (_compaction is not null) return;
         if (_log.Length > Math.Max(CheckpointFloorBytes, _snapshotBytes)) CheckpointLocked(compact: false);
+        CompactInBackgroundIfDue();
     }
 
     private void CheckWritable()

@@ -76,6 +76,9 @@ public sealed record CollectionInfo
     /// <summary>Deleted points whose codes stay in the columns until the next compaction.</summary>
     public required long Tombstones { get; init; }
 
+    /// <summary>Whether a background compaction is running (<see cref="DatabaseOptions.Compaction"/>).</summary>
+    public bool Compacting { get; init; }
+
     /// <summary>Sequence number of the last write.</summary>
     public required long LogSequence { get; init; }
 
@@ -98,6 +101,7 @@ public sealed record CollectionInfo
             w.WriteString("metric", Options.Metric.ToString().ToLowerInvariant());
             w.WriteNumber("bits", Options.Bits);
             w.WriteNumber("tombstones", Tombstones);
+            w.WriteBoolean("compacting", Compacting);
             w.WriteNumber("log_sequence", LogSequence);
             w.WriteStartObject("bytes_per_vector");
             w.WriteNumber("t1", BytesPerVector.T1);
@@ -182,6 +186,7 @@ public sealed partial class Collection : IDisposable
         Options = Options,
         BytesPerVector = _index.BytesPerVector,
         Tombstones = _index.Tombstones,
+        Compacting = IsCompacting,
         LogSequence = _log?.LastSequence ?? _readSequence,
         PayloadIndexes = _store.PayloadIndexes(),
         FileBytes = FileBytes(),
@@ -190,27 +195,28 @@ public sealed partial class Collection : IDisposable
     /// <summary>Checkpoints (unless read-only) and closes; the <see cref="Database"/> owns this.</summary>
     void IDisposable.Dispose() => Close(checkpoint: !DatabaseOptions.ReadOnly);
 
-    internal void Close(bool checkpoint)
+    internal void Close(bool checkpoint) => WithoutCompaction(cancel: true, () =>
     {
-        lock (_writeGate)
+        if (_closed) return;
+        try
         {
-            if (_closed) return;
-            try
-            {
-                if (checkpoint && _failure is null && _log is not null && _log.LastSequence > _index.LogSequence) CheckpointLocked(compact: false);
-            }
-            finally
-            {
-                _state.EnterWriteLock();
-                _closed = true;
-                _state.ExitWriteLock();
-                _index.Dispose();
-                _store.Dispose();
-                _log?.Dispose();
-            }
+            if (checkpoint && _failure is null && _log is not null && _log.LastSequence > _index.LogSequence) CheckpointLocked(compact: false);
         }
-    }
+        finally
+        {
+            _state.EnterWriteLock();
+            _closed = true;
+            _state.ExitWriteLock();
+            _index.Dispose();
+            _store.Dispose();
+            _log?.Dispose();
+        }
+    });
 
+    /// <summary>
+    /// Bytes by file group. A save (a checkpoint, or a background compaction beside searches and writes) creates, renames
+    /// and deletes files meanwhile: a file gone between the listing and its size counts as nothing.
+    /// </summary>
     private Dictionary<string, long> FileBytes()
     {
         long index = 0, originals = 0;
@@ -223,7 +229,7 @@ public sealed partial class Collection : IDisposable
             }
             catch (FileNotFoundException)
             {
-                continue; // deleted by the writer's checkpoint since it was listed (a reader runs beside it)
+                continue; // deleted by a checkpoint or a compaction since it was listed
             }
             if (file.Name.StartsWith("originals.", StringComparison.Ordinal)) originals += length;
             else index += length;

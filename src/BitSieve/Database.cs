@@ -11,6 +11,12 @@ public sealed record DatabaseOptions
 
     /// <summary>When writes are fsynced; <see cref="Durability.Always"/> (the default) before each one is acknowledged.</summary>
     public Durability Durability { get; init; } = Durability.Always;
+
+    /// <summary>
+    /// When a writer compacts a collection in the background, while searches and writes continue
+    /// (<see cref="CompactionPolicy"/>); null never compacts in the background (<see cref="Collection.Compact"/> still does).
+    /// </summary>
+    public CompactionPolicy? Compaction { get; init; } = CompactionPolicy.Default;
 }
 
 /// <summary>
@@ -49,6 +55,7 @@ public sealed partial class Database : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new DatabaseOptions();
+        options.Compaction?.Validate();
         path = System.IO.Path.GetFullPath(path);
         if (options.ReadOnly)
         {

@@ -112,44 +112,74 @@ public sealed partial class VectorIndex
 
     /// <summary>
     /// A new index holding the live points only (tombstones dropped, ordinals renumbered in the same order), with a
-    /// centroid trained on them. This index stays searchable meanwhile; writes wait.
+    /// centroid trained on them: the points live when this is called. Searches and writes may go on meanwhile.
     /// </summary>
     /// <exception cref="Storage.CorruptFileException">A saved segment of originals fails its checksum (nothing is built).</exception>
     public VectorIndex CompactedCopy()
     {
-        _lock.EnterReadLock();
+        var copy = CompactedCopy(CutLive(), CancellationToken.None);
+        copy.LogSequence = LogSequence;
+        return copy;
+    }
+
+    /// <summary>The rows and tombstones of this moment, for a <see cref="CompactedCopy(LiveCut, CancellationToken)"/> made later.</summary>
+    internal LiveCut CutLive() => Read(() => new LiveCut(_columns.Count, _columns.Deleted.AsSpan(0, (_columns.Count + 63) >> 6).ToArray()));
+
+    /// <summary>
+    /// A compacted copy of the points live at <paramref name="cut"/>. Rows never change once appended, so the copy reads
+    /// them a chunk at a time under the read lock: writes made since the cut, or during the copy, are not in it, and
+    /// they wait for at most one chunk — and once for the verification of the originals' checksums that comes first.
+    /// </summary>
+    internal VectorIndex CompactedCopy(LiveCut cut, CancellationToken cancel)
+    {
+        // A compacted index is built from the originals alone: damaged ones must fail it, not be copied into it. The
+        // segments never change once written; the read lock only keeps them mapped while they are read.
+        Read(() =>
+        {
+            _columns.Originals.VerifySegments();
+            return true;
+        });
+        var copy = Create(Options);
         try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            // A compacted index is built from the originals alone: damaged ones must fail it, not be copied into it.
-            _columns.Originals.VerifySegments();
-            var copy = Create(Options);
-            copy.LogSequence = LogSequence;
             const int chunk = 4096;
-            var ids = new List<ulong>(chunk);
+            var ids = new ulong[chunk];
             var rows = new float[chunk * Dimension];
-            for (int ord = 0; ord < _columns.Count; ord++)
+            for (int start = 0; start < cut.Count; start += chunk)
             {
-                if (_columns.IsDeleted(ord)) continue;
-                _columns.Originals.Row(ord).CopyTo(rows.AsSpan(ids.Count * Dimension));
-                ids.Add(_columns.Ids[ord]);
-                if (ids.Count == chunk) Flush();
+                cancel.ThrowIfCancellationRequested();
+                int taken = 0;
+                _lock.EnterReadLock();
+                try
+                {
+                    ObjectDisposedException.ThrowIf(_disposed, this);
+                    for (int ord = start; ord < Math.Min(cut.Count, start + chunk); ord++)
+                    {
+                        if ((cut.Deleted[ord >> 6] & (1UL << (ord & 63))) != 0) continue;
+                        _columns.Originals.Row(ord).CopyTo(rows.AsSpan(taken * Dimension));
+                        ids[taken++] = _columns.Ids[ord];
+                    }
+                }
+                finally
+                {
+                    _lock.ExitReadLock();
+                }
+                copy.UpsertBatch(ids.AsSpan(0, taken), rows.AsSpan(0, taken * Dimension));
             }
-            Flush();
             copy.Compact();
             return copy;
-
-            void Flush()
-            {
-                copy.UpsertBatch(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids), rows.AsSpan(0, ids.Count * Dimension));
-                ids.Clear();
-            }
         }
-        finally
+        catch
         {
-            _lock.ExitReadLock();
+            copy.Dispose();
+            throw;
         }
     }
+
+    /// <summary>Rows and tombstones at one moment (<see cref="CutLive"/>).</summary>
+    /// <param name="Count">Rows in use, deleted ones included.</param>
+    /// <param name="Deleted">A copy of the tombstone bits of those rows.</param>
+    internal sealed record LiveCut(int Count, ulong[] Deleted);
 
     private void RemoveOrdinal(int ordinal)
     {

@@ -23,6 +23,7 @@ public sealed class QueryLoad : IDisposable
     private readonly int _limit;
     private readonly long _points;
     private readonly ConcurrentQueue<string> _firstErrors = new();
+    private readonly Action<long, long>? _answered;
     private long _nextQuery = -1;
     private long _completed;
     private long _errors;
@@ -34,7 +35,8 @@ public sealed class QueryLoad : IDisposable
     /// <param name="limit">Results per query; every answer must hold exactly this many.</param>
     /// <param name="points">The collection holds ids 0 … points − 1; an answer with any other id is an error.</param>
     /// <param name="maxConcurrency">The most workers any run will use (connections per server).</param>
-    public QueryLoad(Uri server, string collection, VecsMatrix<float> queries, int limit, long points, int maxConcurrency)
+    /// <param name="answered">Called with the start timestamp and the latency (<see cref="Stopwatch"/> ticks) of each answered request; null for none.</param>
+    public QueryLoad(Uri server, string collection, VecsMatrix<float> queries, int limit, long points, int maxConcurrency, Action<long, long>? answered = null)
     {
         ArgumentNullException.ThrowIfNull(server);
         ArgumentNullException.ThrowIfNull(collection);
@@ -45,6 +47,7 @@ public sealed class QueryLoad : IDisposable
         _endpoint = new Uri(server, $"/collections/{Uri.EscapeDataString(collection)}/points/query");
         _limit = limit;
         _points = points;
+        _answered = answered;
         _bodies = new byte[queries.Rows][];
         for (int i = 0; i < queries.Rows; i++) _bodies[i] = QueryBody(queries.Row(i), limit);
         var handler = new SocketsHttpHandler
@@ -138,7 +141,9 @@ public sealed class QueryLoad : IDisposable
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
                 using var response = await _client.SendAsync(request, cancellationToken).ConfigureAwait(false);
                 byte[] answer = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-                worker.Latencies.Add(Stopwatch.GetTimestamp() - start);
+                long latency = Stopwatch.GetTimestamp() - start;
+                worker.Latencies.Add(latency);
+                _answered?.Invoke(start, latency);
                 failure = response.IsSuccessStatusCode
                     ? QueryResponseCheck.Validate(answer, _limit, _points)
                     : string.Create(CultureInfo.InvariantCulture, $"HTTP {(int)response.StatusCode}: {Truncate(Encoding.UTF8.GetString(answer))}");

@@ -22,12 +22,7 @@ public static class ServerLoadRunner
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(log);
-        settings.Validate();
-        var baseVectors = VecsFile.ReadFvecs(settings.BasePath);
-        var queries = VecsFile.ReadFvecs(settings.QueriesPath);
-        if (queries.Dimension != baseVectors.Dimension)
-            throw new UsageException($"--queries has dimension {queries.Dimension}, --base {baseVectors.Dimension}.");
-        if (baseVectors.Rows == 0 || queries.Rows == 0) throw new UsageException("--base and --queries must hold at least one vector each.");
+        var (baseVectors, queries) = ReadInputs(settings);
 
         string loadBefore = LoadAverage();
         string db = settings.Db ?? Path.Combine(Path.GetTempPath(), "bitsieve-bench-server-" + Guid.NewGuid().ToString("N"));
@@ -116,13 +111,25 @@ public static class ServerLoadRunner
         }
     }
 
+    /// <summary>Validates the settings and reads the base and query vectors.</summary>
+    internal static (VecsMatrix<float> Base, VecsMatrix<float> Queries) ReadInputs(ServerLoadSettings settings)
+    {
+        settings.Validate();
+        var baseVectors = VecsFile.ReadFvecs(settings.BasePath);
+        var queries = VecsFile.ReadFvecs(settings.QueriesPath);
+        if (queries.Dimension != baseVectors.Dimension)
+            throw new UsageException($"--queries has dimension {queries.Dimension}, --base {baseVectors.Dimension}.");
+        if (baseVectors.Rows == 0 || queries.Rows == 0) throw new UsageException("--base and --queries must hold at least one vector each.");
+        return (baseVectors, queries);
+    }
+
     /// <summary>
     /// Creates the collection (cosine, replacing one of the same name) and upserts the base grown to
     /// <paramref name="points"/> rows in durable batches: rows below the base's size are the base itself, the rest
     /// come from <see cref="ScaledBase"/>, exactly as <c>bench --scale-to</c> grows them. Payloads are small:
     /// <c>{"source":"doc-(r mod n0)","row":r}</c>.
     /// </summary>
-    private static void Build(string db, VecsMatrix<float> baseVectors, int points, TextWriter log, CancellationToken cancellationToken)
+    internal static void Build(string db, VecsMatrix<float> baseVectors, int points, TextWriter log, CancellationToken cancellationToken)
     {
         int dim = baseVectors.Dimension;
         using var database = Database.Open(db);
@@ -183,7 +190,7 @@ public static class ServerLoadRunner
     }
 
     /// <summary>The first three fields of <c>/proc/loadavg</c> (1, 5 and 15 minutes); empty where there is none.</summary>
-    private static string LoadAverage()
+    internal static string LoadAverage()
     {
         try
         {
@@ -195,7 +202,7 @@ public static class ServerLoadRunner
         }
     }
 
-    private static void TryDelete(string directory)
+    internal static void TryDelete(string directory)
     {
         try
         {
@@ -206,5 +213,5 @@ public static class ServerLoadRunner
         }
     }
 
-    private static string Mib(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("F1", CultureInfo.InvariantCulture);
+    internal static string Mib(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("F1", CultureInfo.InvariantCulture);
 }

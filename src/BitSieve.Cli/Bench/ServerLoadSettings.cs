@@ -41,6 +41,27 @@ public sealed record ServerLoadSettings
     /// <summary>Print one JSON object as the last line of stdout (the tables then go to stderr).</summary>
     public bool Json { get; init; }
 
+    /// <summary>
+    /// <see cref="ServerWorkload.Queries"/>: the concurrency levels, then the sustained run. <see cref="ServerWorkload.Updates"/>:
+    /// for <see cref="Soak"/>, upserts replacing existing ids and deletes at <see cref="UpdateRate"/> while
+    /// <see cref="SoakConcurrency"/> searchers query (<see cref="UpdateLoadRunner"/>).
+    /// </summary>
+    public ServerWorkload Workload { get; init; } = ServerWorkload.Queries;
+
+    /// <summary>Points upserted per second by the update workload.</summary>
+    public int UpdateRate { get; init; } = 1000;
+
+    /// <summary>Points per upsert of the update workload (a tenth as many are deleted after each).</summary>
+    public int UpdateBatch { get; init; } = 100;
+
+    /// <summary>Parses <c>queries</c> or <c>updates</c>.</summary>
+    public static ServerWorkload ParseWorkload(string? text) => text switch
+    {
+        "queries" => ServerWorkload.Queries,
+        "updates" => ServerWorkload.Updates,
+        _ => throw new UsageException($"--workload takes queries or updates, not '{text}'."),
+    };
+
     /// <summary>Parses a comma-separated list of concurrency levels such as <c>1,8,64</c>.</summary>
     public static IReadOnlyList<int> ParseConcurrency(string? text)
     {
@@ -68,6 +89,14 @@ public sealed record ServerLoadSettings
         RequireSeconds("--warmup-seconds", Warmup, allowZero: true);
         RequireSeconds("--soak-seconds", Soak, allowZero: true);
         RequireSeconds("--sample-seconds", SampleInterval, allowZero: false);
+        if (Workload == ServerWorkload.Updates)
+        {
+            if (Soak == TimeSpan.Zero) throw new UsageException("--workload updates runs for --soak-seconds, which must be more than 0.");
+            if (UpdateRate is < 1 or > 1_000_000) throw new UsageException($"--update-rate must lie in 1..1000000 points/s, not {UpdateRate}.");
+            if (UpdateBatch < 1 || UpdateBatch > Math.Min(Collection.MaxBatch, Points / 2))
+                throw new UsageException($"--update-batch must lie in 1..{Math.Min(Collection.MaxBatch, Points / 2)} (half the points at most), not {UpdateBatch}.");
+            if (Limit > Points - UpdateBatch) throw new UsageException($"--limit must stay below the points live while some are deleted ({Points - UpdateBatch}).");
+        }
     }
 
     private static void RequireSeconds(string option, TimeSpan value, bool allowZero)
@@ -81,4 +110,14 @@ public sealed record ServerLoadSettings
         if (string.IsNullOrWhiteSpace(path)) throw new UsageException($"{option} needs a file path.");
         if (!File.Exists(path)) throw new UsageException($"{option}: file '{path}' not found.");
     }
+}
+
+/// <summary>What <c>bitsieve bench-server</c> drives the server with.</summary>
+public enum ServerWorkload
+{
+    /// <summary>Queries only: the concurrency levels, then the sustained run.</summary>
+    Queries,
+
+    /// <summary>Upserts replacing existing ids and deletes, with searches beside them (<see cref="UpdateLoadRunner"/>).</summary>
+    Updates,
 }

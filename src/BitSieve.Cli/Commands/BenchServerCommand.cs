@@ -28,9 +28,12 @@ public static class BenchServerCommand
         var limit = new Option<int>("--limit") { Description = "Results per query.", DefaultValueFactory = _ => 10, HelpName = "K" };
         var db = new Option<string?>("--db") { Description = "Database directory to build in and keep (the 'bench' collection is replaced). Default: a temporary one, deleted afterwards.", HelpName = "DIR" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object as the last line of stdout (the tables then go to stderr)." };
+        var workload = new Option<string>("--workload") { Description = "queries: the concurrency levels, then the sustained run. updates: for --soak-seconds, upserts replacing existing ids and deletes at --update-rate while --soak-concurrency searchers query; samples server memory and file sizes, and p99 latency during background compaction and outside it.", DefaultValueFactory = _ => "queries", HelpName = "queries|updates" };
+        var updateRate = new Option<int>("--update-rate") { Description = "Points upserted per second by the update workload.", DefaultValueFactory = _ => 1000, HelpName = "N" };
+        var updateBatch = new Option<int>("--update-batch") { Description = "Points per upsert of the update workload (a tenth as many are deleted after each).", DefaultValueFactory = _ => 100, HelpName = "N" };
         var command = new Command("bench-server", "Loopback load test of bitsieve serve: queries/s and p50/p99 latency per concurrency level, then server memory over a sustained run.")
         {
-            basePath, queries, points, concurrency, seconds, warmup, soak, soakConcurrency, sample, limit, db, json,
+            basePath, queries, points, concurrency, seconds, warmup, soak, soakConcurrency, sample, limit, db, json, workload, updateRate, updateBatch,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -52,6 +55,9 @@ public static class BenchServerCommand
                     Limit = parse.GetValue(limit),
                     Db = parse.GetValue(db),
                     Json = parse.GetValue(json),
+                    Workload = ServerLoadSettings.ParseWorkload(parse.GetValue(workload)),
+                    UpdateRate = parse.GetValue(updateRate),
+                    UpdateBatch = parse.GetValue(updateBatch),
                 };
                 settings.Validate();
             }
@@ -81,6 +87,7 @@ public static class BenchServerCommand
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
+        if (settings.Workload == ServerWorkload.Updates) return await ExecuteUpdatesAsync(settings, output, error, cancellationToken).ConfigureAwait(false);
         ServerLoadReport report;
         try
         {
@@ -105,6 +112,35 @@ public static class BenchServerCommand
         error.WriteLine(report.Errors > 0 || !report.ServerAlive
             ? $"bitsieve bench-server: failed: {report.Errors} requests failed{(report.ServerAlive ? "" : " and the server process exited")}"
             : "bitsieve bench-server: failed: the server's memory grew beyond the bound");
+        return ExitCodes.Failure;
+    }
+
+    private static async Task<int> ExecuteUpdatesAsync(ServerLoadSettings settings, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        UpdateLoadReport report;
+        try
+        {
+            report = await UpdateLoadRunner.RunAsync(settings, error, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is UsageException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            error.WriteLine($"bitsieve bench-server: error: {e.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or IOException or DatabaseLockedException or CorruptFileException
+                                      or System.ComponentModel.Win32Exception)
+        {
+            error.WriteLine($"bitsieve bench-server: error: {(e is OperationCanceledException ? "cancelled" : e.Message)}");
+            return ExitCodes.Failure;
+        }
+
+        report.WriteTable(settings.Json ? error : output);
+        if (settings.Json) output.WriteLine(report.ToJson());
+        output.Flush();
+        if (report.Passed) return ExitCodes.Ok;
+        error.WriteLine(report.Errors > 0 || report.UpdateErrors > 0 || !report.ServerAlive
+            ? $"bitsieve bench-server: failed: {report.Errors} searches and {report.UpdateErrors} updates failed{(report.ServerAlive ? "" : " and the server process exited")}"
+            : $"bitsieve bench-server: failed: the server's memory or files grew beyond {UpdateLoadReport.Bound}x their level after the first minute");
         return ExitCodes.Failure;
     }
 

@@ -132,7 +132,7 @@ public static partial class QdrantApi
     private static void WriteCollectionInfo(Utf8JsonWriter w, CollectionInfo info, Dictionary<string, long> indexedPoints)
     {
         w.WriteStartObject();
-        w.WriteString("status", "green");
+        w.WriteString("status", info.Compacting ? "yellow" : "green"); // Qdrant's yellow: optimizing in the background
         w.WriteString("optimizer_status", "ok");
         w.WriteNumber("indexed_vectors_count", info.Count);
         w.WriteNumber("points_count", info.Count);

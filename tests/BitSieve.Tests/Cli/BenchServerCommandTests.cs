@@ -77,6 +77,71 @@ public sealed class BenchServerCommandTests(ITestOutputHelper output) : IDisposa
         Assert.True(json.RootElement.GetProperty("passed").GetBoolean());
     }
 
+    [Fact]
+    public async Task A_tiny_update_run_replaces_and_deletes_points_and_the_server_compacts_them_away()
+    {
+        string basePath = _dir.File("base.fvecs"), queriesPath = _dir.File("query.fvecs"), db = _dir.File("db");
+        VecsFile.WriteFvecs(basePath, RandomVectors(1500, seed: 1), Dimension);
+        VecsFile.WriteFvecs(queriesPath, RandomVectors(50, seed: 2), Dimension);
+        var settings = new ServerLoadSettings
+        {
+            BasePath = basePath,
+            QueriesPath = queriesPath,
+            Points = 2000,
+            Warmup = TimeSpan.FromSeconds(0.5),
+            Soak = TimeSpan.FromSeconds(4),
+            SoakConcurrency = 2,
+            SampleInterval = TimeSpan.FromSeconds(1),
+            Workload = ServerWorkload.Updates,
+            UpdateRate = 2000,
+            Db = db,
+        };
+        using var log = new StringWriter();
+        var report = await UpdateLoadRunner.RunAsync(settings, log);
+        report.WriteTable(log);
+        output.WriteLine(log.ToString());
+
+        Assert.Equal(0, report.Errors);
+        Assert.Equal(0, report.UpdateErrors);
+        Assert.True(report.ServerAlive);
+        Assert.True(report.PointsWritten >= 100 && report.PointsDeleted >= 10, $"{report.PointsWritten} written, {report.PointsDeleted} deleted");
+        Assert.Equal(report.Searches.Requests, report.SearchesDuring + report.SearchesOutside);
+        Assert.InRange(report.Samples.Count, 3, 5);
+        if (OperatingSystem.IsLinux()) Assert.All(report.Samples, s => Assert.True(s.Memory.Rss > 0 && s.Files.Originals > 0 && s.Files.PointsDb > 0));
+
+        // The server was killed: its log replays. Every id is live but those deleted last. Without background compaction
+        // there would be a tombstone per point written or deleted; with it, once 1,000 are reached they are reclaimed
+        // (on a machine so loaded that fewer than ~1,400 points were written, this holds without a compaction).
+        using var database = Database.Open(db);
+        var info = database.GetCollection(ServerLoadRunner.CollectionName).Info();
+        Assert.InRange(info.Count, 2000 - settings.UpdateBatch / 10, 2000);
+        Assert.True(info.Tombstones < Math.Max(1500, report.PointsWritten / 2), $"{info.Tombstones} tombstones after {report.PointsWritten} points written");
+        using var json = JsonDocument.Parse(report.ToJson());
+        Assert.Equal("updates", json.RootElement.GetProperty("workload").GetString());
+    }
+
+    [Fact]
+    public void Update_samples_are_compared_with_the_first_one_after_a_minute()
+    {
+        static UpdateSample Sample(double t, long rss, long files) => new(t, 0, 0, 0, new ProcessMemory(rss, rss, 0, 0), new CollectionFiles(files, 0, 0, 0));
+        UpdateLoadReport Report(double seconds, params UpdateSample[] samples) => new()
+        {
+            Points = 1, Dimension = 1, Seconds = seconds, Searches = new LoadResult(1, 0, 0, 0, 1, 0, 0, 0), SearchP99DuringMs = 0, SearchesDuring = 0,
+            SearchP99OutsideMs = 0, SearchesOutside = 0, Compactions = 0, CompactingSeconds = 0, PointsWritten = 0, PointsDeleted = 0, UpdateErrors = 0,
+            Samples = samples, Errors = 0, FirstErrors = [], ServerAlive = true, LoadAverageBefore = "", LoadAverageAfter = "",
+        };
+
+        // The first minute (warm-up, the log filling) is not the baseline; later samples are judged against t = 60 s.
+        var report = Report(180, Sample(0, 10, 10), Sample(30, 50, 50), Sample(60, 100, 100), Sample(120, 140, 120), Sample(180, 120, 150));
+        Assert.Equal(60, report.Baseline!.Seconds);
+        Assert.Equal(1.4, report.MaxRssRatio, 6);
+        Assert.Equal(1.5, report.MaxFilesRatio, 6);
+        Assert.True(report.Passed);
+        Assert.False(Report(180, Sample(60, 100, 100), Sample(120, 151, 100)).Passed);
+        // A shorter run takes its baseline at a third of its length.
+        Assert.Equal(50, Report(150, Sample(40, 1, 1), Sample(50, 1, 1), Sample(60, 1, 1)).Baseline!.Seconds);
+    }
+
     public static TheoryData<string[]> BadOptions => new()
     {
         new[] { "--concurrency", "0" },
@@ -89,6 +154,10 @@ public sealed class BenchServerCommandTests(ITestOutputHelper output) : IDisposa
         new[] { "--points", "0" },
         new[] { "--limit", "0" },
         new[] { "--soak-concurrency", "0" },
+        new[] { "--workload", "writes" },
+        new[] { "--workload", "updates", "--soak-seconds", "0" },
+        new[] { "--workload", "updates", "--update-rate", "0" },
+        new[] { "--workload", "updates", "--update-batch", "0" },
     };
 
     [Theory]

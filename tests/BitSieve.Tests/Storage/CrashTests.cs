@@ -66,17 +66,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
     /// </summary>
     private static long RunImport(string db, string vectors, string payloads, long? killAt, int delayMs)
     {
-        string cli = Path.Combine(AppContext.BaseDirectory, "BitSieve.Cli.dll");
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in new[] { cli, "import", "--db", db, "--collection", "c", "--vectors", vectors, "--payloads", payloads,
-                     "--batch", Batch.ToString(CultureInfo.InvariantCulture), "--metric", "dot" })
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
+        using var process = StartImport(db, vectors, payloads);
         long committed = 0;
         using var reached = new ManualResetEventSlim();
         var reader = Task.Run(() =>
@@ -102,6 +92,110 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         if (killAt is null) Assert.True(process.ExitCode == 0, $"import failed ({process.ExitCode}): {errors.Result}");
         return Interlocked.Read(ref committed);
     }
+
+    private static Process StartImport(string db, string vectors, string payloads)
+    {
+        string cli = Path.Combine(AppContext.BaseDirectory, "BitSieve.Cli.dll");
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in new[] { cli, "import", "--db", db, "--collection", "c", "--vectors", vectors, "--payloads", payloads,
+                     "--batch", Batch.ToString(CultureInfo.InvariantCulture), "--metric", "dot" })
+            start.ArgumentList.Add(arg);
+        return Process.Start(start)!;
+    }
+
+    /// <summary>
+    /// Imports every row again with new vectors, 8 times: each replacement pass makes the importer compact in the
+    /// background (tombstones reach 20 % of rows after about 1,000 rows). Each pass is killed a random 0–20 ms (even
+    /// passes) or 0–200 ms (odd ones) after the next generation's column files appear: while a background compaction (or
+    /// the closing checkpoint) saves it, or while it catches up and swaps. After each kill every row reported committed has its new vector, every other row has its
+    /// new or its previous one, whole batches at a time, and exact search equals a rebuild from what is there.
+    /// </summary>
+    [Fact]
+    public async Task Replacing_import_killed_while_it_compacts_in_the_background_loses_no_committed_write()
+    {
+        const int Passes = 8;
+        Directory.CreateDirectory(_dir);
+        string payloadsPath = Path.Combine(_dir, "p.jsonl"), db = Path.Combine(_dir, "db"), index = Path.Combine(db, "collections", "c", "index");
+        File.WriteAllLines(payloadsPath, Enumerable.Range(0, Rows).Select(r => new JsonObject { ["row"] = r }.ToJsonString()));
+        var ids = Enumerable.Range(0, Rows).Select(r => new PointId((ulong)r)).ToArray();
+        var payloads = Enumerable.Range(0, Rows).Select(r => new JsonObject { ["row"] = r }.ToJsonString()).ToArray();
+        var passes = new float[Passes + 1][];
+        string VectorsOf(int pass)
+        {
+            passes[pass] = TestData.Gaussian(Rows, Dim, seed: 500 + pass);
+            string path = Path.Combine(_dir, $"v{pass}.fvecs");
+            VecsFile.WriteFvecs(path, passes[pass], Dim);
+            return path;
+        }
+        Assert.Equal(Rows, RunImport(db, VectorsOf(0), payloadsPath, killAt: null, 0));
+        var current = new int[Rows]; // the pass each row's stored vector comes from
+
+        var random = new Random(2027);
+        int killedWhileImporting = 0;
+        for (int pass = 1; pass <= Passes; pass++)
+        {
+            string vectorsPath = VectorsOf(pass);
+            long generation = Generations(index).Max();
+            using var process = StartImport(db, vectorsPath, payloadsPath);
+            long committed = 0;
+            var reader = Task.Run(() =>
+            {
+                while (process.StandardOutput.ReadLine() is { } line)
+                    Interlocked.Exchange(ref committed, long.Parse(line.AsSpan("committed ".Length), CultureInfo.InvariantCulture));
+            });
+            var errors = process.StandardError.ReadToEndAsync();
+            while (!process.HasExited && !Generations(index).Any(g => g > generation)) Thread.Sleep(1);
+            long seen = Interlocked.Read(ref committed);
+            Thread.Sleep(random.Next(pass % 2 == 0 ? 20 : 200)); // during the save, or during the catch-up and the writes after it
+            bool killed = !process.HasExited;
+            if (killed) process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+            await reader;
+            string stderr = await errors;
+            if (!killed) Assert.True(process.ExitCode == 0, $"import failed ({process.ExitCode}): {stderr}");
+            if (killed && seen < Rows) killedWhileImporting++;
+            committed = Interlocked.Read(ref committed);
+            output.WriteLine($"pass {pass}: {(killed ? "killed" : "completed")} after committed {committed}, new generation seen at {seen}");
+
+            using var opened = Database.Open(db);
+            var c = opened.GetCollection("c");
+            var found = c.Retrieve(ids, withPayload: true, withVector: true).ToDictionary(p => p.Id);
+            Assert.Equal(Rows, c.Count);
+            var next = new int[Rows];
+            for (int r = 0; r < Rows; r++)
+            {
+                var vector = found[ids[r]].Vector!;
+                Assert.Equal(payloads[r], found[ids[r]].Payload!.ToJsonString());
+                if (vector.AsSpan().SequenceEqual(passes[pass].AsSpan(r * Dim, Dim))) next[r] = pass;
+                else if (vector.AsSpan().SequenceEqual(passes[current[r]].AsSpan(r * Dim, Dim))) next[r] = current[r];
+                else Assert.Fail($"row {r} holds neither its vector of pass {pass} nor that of pass {current[r]}");
+                Assert.True(r >= committed || next[r] == pass, $"row {r} was reported committed ({committed}) in pass {pass} but holds its old vector");
+            }
+            for (int b = 0; b < Rows; b += Batch)
+                Assert.True(next.AsSpan(b, Batch).IndexOfAnyExcept(next[b]) < 0, $"batch at row {b} is half replaced in pass {pass}");
+            current = next;
+
+            var flat = Enumerable.Range(0, Rows).SelectMany(r => passes[current[r]].AsSpan(r * Dim, Dim).ToArray()).ToArray();
+            using var rebuilt = VectorIndex.Create(new CollectionOptions { Dimension = Dim, Metric = Metric.Dot });
+            rebuilt.UpsertBatch(Enumerable.Range(0, Rows).Select(r => (ulong)r).ToArray(), flat);
+            for (int q = 0; q < 5; q++)
+            {
+                var query = TestData.Gaussian(1, Dim, seed: random.Next());
+                var expected = rebuilt.SearchExact(query, 10).Hits.Select(h => ids[h.Id]).ToList();
+                Assert.Equal(expected, c.Search(query, new SearchOptions { K = 10, Quality = Quality.Exact }, withPayload: false).Hits.Select(h => h.Id).ToList());
+            }
+        }
+        Assert.True(killedWhileImporting > 0, "no pass was killed while its background compaction saved");
+    }
+
+    /// <summary>The generations of the column files (and tmp files) in an index directory.</summary>
+    private static IEnumerable<long> Generations(string index) =>
+        Directory.EnumerateFiles(index, "*.col*").Select(f => long.Parse(Path.GetFileName(f).Split('.')[1], CultureInfo.InvariantCulture));
 
     private static void Verify(string dbPath, float[] vectors, PointId[] ids, string[] payloads, long committed, bool checkpointOnClose, Random random)
     {
