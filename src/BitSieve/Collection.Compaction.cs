@@ -148,10 +148,11 @@ public sealed partial class Collection
     /// <summary>Applies writes logged since the cut to the compacted copy, as they were applied to the live index.</summary>
     private static void CatchUp(VectorIndex copy, List<LoggedWrite> backlog)
     {
+        // In the order Apply uses: a replacement's deletes, then its upserts.
         foreach (var write in backlog)
         {
-            if (write.Type == LogRecords.Upsert) copy.UpsertBatch(write.Points!.Select(p => p.Key).ToArray(), write.Vectors);
-            else foreach (ulong key in write.Keys!) if (copy.Contains(key)) copy.Delete(key);
+            if (write.Keys is not null) foreach (ulong key in write.Keys) if (copy.Contains(key)) copy.Delete(key);
+            if (write.Points is not null) copy.UpsertBatch(write.Points.Select(p => p.Key).ToArray(), write.Vectors);
         }
     }
 
@@ -175,7 +176,7 @@ public sealed partial class Collection
     /// <summary>Records a write applied to the index while a background compaction runs. Called with the write gate held.</summary>
     private void RecordForCompaction(LoggedWrite write)
     {
-        if (write.Type is not (LogRecords.Upsert or LogRecords.Delete)) return;
+        if (write.Type is not (LogRecords.Upsert or LogRecords.Delete or LogRecords.Replace)) return;
         lock (_backlogGate) _backlog?.Add(write);
     }
 
