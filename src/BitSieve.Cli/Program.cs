@@ -18,8 +18,12 @@ public static class Program
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
         var eval = EvalCommand.Create();
-        var root = new RootCommand("BitSieve vector search engine.")
+        // A plain command named as the tool rather than RootCommand, whose name is the running executable's
+        // ("BitSieve.Cli" under `dotnet run`): help and usage say `bitsieve` however it is started.
+        var root = new Command("bitsieve", "BitSieve vector search engine.")
         {
+            new HelpOption(),
+            new VersionOption(),
             AskCommand.Create(),
             IndexCommand.Create(),
             SearchCommand.Create(),
