@@ -7,9 +7,6 @@ namespace BitSieve;
 
 public sealed partial class Collection
 {
-    /// <summary>The log is checkpointed once it outgrows the last snapshot of the index (and this floor): replaying it stays cheaper than a reload, and checkpoints cost O(1) per written byte.</summary>
-    private const long CheckpointFloorBytes = 64L << 20;
-
     /// <summary>At most this many points per write (a larger batch is refused: split it).</summary>
     public const int MaxBatch = 100_000;
 
@@ -281,8 +278,24 @@ public sealed partial class Collection
         // A background compaction saves the next generation itself; until it is swapped in, the log only grows.
         FinishCompaction();
         if (_compaction is not null) return;
-        if (_log.Length > Math.Max(CheckpointFloorBytes, _snapshotBytes)) CheckpointLocked(compact: false);
+        if (_log.Length > Math.Max(DatabaseOptions.CheckpointFloorBytes, _snapshotBytes)) CheckpointAfterWrite();
         CompactInBackgroundIfDue();
+    }
+
+    /// <summary>
+    /// The checkpoint a write makes due. The write is durable and applied already, so a checkpoint that SQLite cannot
+    /// run now (a reader holds a snapshot of the points database past the busy timeout; nothing was changed) does not
+    /// fail it: the log keeps its records, and the next write tries again.
+    /// </summary>
+    private void CheckpointAfterWrite()
+    {
+        try
+        {
+            CheckpointLocked(compact: false);
+        }
+        catch (PointsDatabaseBusyException)
+        {
+        }
     }
 
     private void CheckWritable()

@@ -17,6 +17,12 @@ public sealed record DatabaseOptions
     /// (<see cref="CompactionPolicy"/>); null never compacts in the background (<see cref="Collection.Compact"/> still does).
     /// </summary>
     public CompactionPolicy? Compaction { get; init; } = CompactionPolicy.Default;
+
+    /// <summary>
+    /// The log is checkpointed once it outgrows the last snapshot of the index and this floor: replaying it stays
+    /// cheaper than a reload, and checkpoints cost O(1) per written byte. Internal: tests lower it.
+    /// </summary>
+    internal long CheckpointFloorBytes { get; init; } = 64L << 20;
 }
 
 /// <summary>

@@ -522,7 +522,7 @@ internal sealed class PointStore : IDisposable
     {
         // The first column is SQLite's "busy" flag: 1 when the checkpoint could not copy and truncate the whole WAL.
         if (Scalar(Writer(), "PRAGMA wal_checkpoint(TRUNCATE);") != 0)
-            throw new IOException($"The points database '{_path}' is busy: another connection holds a read transaction, so SQLite could not checkpoint it. The checkpoint failed and the collection's log is kept; try again once the reader has finished.");
+            throw new PointsDatabaseBusyException($"The points database '{_path}' is busy: another connection holds a read transaction, so SQLite could not checkpoint it. The checkpoint failed and the collection's log is kept; try again once the reader has finished.");
     }
 
     /// <summary>Bytes of the database file and its SQLite WAL.</summary>
@@ -679,3 +679,6 @@ internal sealed class PointStore : IDisposable
         return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 }
+
+/// <summary>SQLite could not checkpoint the points database because another connection holds a read transaction: nothing changed.</summary>
+internal sealed class PointsDatabaseBusyException(string message) : IOException(message);
