@@ -1,12 +1,35 @@
 using System.Text.Json.Nodes;
+using BitSieve.Server.Qdrant.Models;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.OpenApi;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.OpenApi;
 
 namespace BitSieve.Server.Http;
 
-/// <summary>Fills the OpenAPI document: its description, and each operation's example request and response bodies.</summary>
+/// <summary>
+/// Fills the OpenAPI document: its description, the schemas of point ids, the error answers every API route can give,
+/// and each operation's example request and response bodies beside the schemas generated from the contract records.
+/// </summary>
 internal static class OpenApiDocs
 {
+    /// <summary>The error statuses every API route can answer with (<see cref="ErrorHandling"/>), in Qdrant's error shape.</summary>
+    private static readonly int[] ErrorStatuses =
+    [
+        StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound,
+        StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity, StatusCodes.Status500InternalServerError,
+    ];
+
+    /// <summary>Declares the error answers on every endpoint of <paramref name="group"/>.</summary>
+    public static RouteGroupBuilder WithErrorResponses(RouteGroupBuilder group)
+    {
+        foreach (int status in ErrorStatuses)
+            group.WithMetadata(new ProducesResponseTypeMetadata(status, typeof(ErrorResponse), ["application/json"]));
+        return group;
+    }
+
     public static void Configure(OpenApiOptions options)
     {
         options.AddDocumentTransformer((document, _, _) =>
@@ -23,34 +46,47 @@ internal static class OpenApiDocs
             };
             return Task.CompletedTask;
         });
+        options.AddSchemaTransformer((schema, context, _) =>
+        {
+            var type = context.JsonTypeInfo.Type;
+            if (type == typeof(PointId) || type == typeof(PointId?))
+            {
+                // Qdrant's ExtendedPointId: the converter writes a number or a string, which the schema generator cannot see.
+                schema.Type = null;
+                schema.Format = null;
+                schema.OneOf =
+                [
+                    new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "uint64" },
+                    new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid" },
+                ];
+                if (type == typeof(PointId?)) schema.OneOf.Add(new OpenApiSchema { Type = JsonSchemaType.Null });
+            }
+            return Task.CompletedTask;
+        });
         options.AddOperationTransformer((operation, context, _) =>
         {
             var example = context.Description.ActionDescriptor.EndpointMetadata.OfType<ApiExample>().FirstOrDefault();
             if (example is null) return Task.CompletedTask;
             if (example.Request is { } request)
             {
-                operation.RequestBody = new OpenApiRequestBody
-                {
-                    Required = true,
-                    Content = new Dictionary<string, OpenApiMediaType>
-                    {
-                        ["application/json"] = new() { Example = JsonNode.Parse(request) },
-                    },
-                };
+                if (operation.RequestBody?.Content is null)
+                    operation.RequestBody = new OpenApiRequestBody { Required = true, Content = new Dictionary<string, OpenApiMediaType>() };
+                JsonMedia(operation.RequestBody.Content!).Example = JsonNode.Parse(request);
             }
             if (example.Response is { } response)
             {
                 operation.Responses ??= [];
-                operation.Responses["200"] = new OpenApiResponse
-                {
-                    Description = "OK",
-                    Content = new Dictionary<string, OpenApiMediaType>
-                    {
-                        ["application/json"] = new() { Example = JsonNode.Parse(response) },
-                    },
-                };
+                if (!operation.Responses.TryGetValue("200", out var ok) || ok.Content is null)
+                    operation.Responses["200"] = ok = new OpenApiResponse { Description = "OK", Content = new Dictionary<string, OpenApiMediaType>() };
+                JsonMedia(ok.Content!).Example = JsonNode.Parse(response);
             }
             return Task.CompletedTask;
         });
+    }
+
+    private static OpenApiMediaType JsonMedia(IDictionary<string, OpenApiMediaType> content)
+    {
+        if (!content.TryGetValue("application/json", out var media)) content["application/json"] = media = new OpenApiMediaType();
+        return media;
     }
 }
