@@ -61,6 +61,16 @@ internal static class OpenApiDocs
                 ];
                 if (type == typeof(PointId?)) schema.OneOf.Add(new OpenApiSchema { Type = JsonSchemaType.Null });
             }
+            else if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(QdrantResponse<>) && schema.Properties is { } properties)
+            {
+                // The generator cannot see that T is notnull (type parameters are nullability-oblivious): result is never null.
+                properties["result"] = NotNull(properties["result"]);
+            }
+            else if (type == typeof(V1.Passage))
+            {
+                // Serialized by the runtime type, with no type discriminator on the wire.
+                schema.Discriminator = null;
+            }
             return Task.CompletedTask;
         });
         options.AddOperationTransformer((operation, context, _) =>
@@ -82,6 +92,15 @@ internal static class OpenApiDocs
             }
             return Task.CompletedTask;
         });
+    }
+
+    /// <summary>The schema without its null alternative (<c>type: [null, X]</c> or <c>oneOf: [null, X]</c>).</summary>
+    private static IOpenApiSchema NotNull(IOpenApiSchema schema)
+    {
+        if (schema is OpenApiSchema { OneOf: { Count: 2 } oneOf } && oneOf.Count(s => s.Type == JsonSchemaType.Null) == 1)
+            return oneOf.Single(s => s.Type != JsonSchemaType.Null);
+        if (schema is OpenApiSchema { Type: { } type } concrete) concrete.Type = type & ~JsonSchemaType.Null;
+        return schema;
     }
 
     private static OpenApiMediaType JsonMedia(IDictionary<string, OpenApiMediaType> content)

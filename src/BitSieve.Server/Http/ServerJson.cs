@@ -9,10 +9,12 @@ namespace BitSieve.Server.Http;
 /// <summary>
 /// The serializer metadata of every HTTP contract, generated at compile time: Qdrant's records (<c>Qdrant/Models</c>)
 /// and the /v1 records (<c>V1/</c>), snake_case on the wire. Constructor parameters are required and nullability
-/// annotations are respected, so the OpenAPI schemas say which fields are always present and which may be null.
+/// annotations are respected, so the OpenAPI schemas say which fields are always present and which may be null;
+/// numbers are numbers (no strings accepted), so the schemas say <c>integer</c>, not <c>integer or numeric string</c>.
 /// </summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web,
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    NumberHandling = JsonNumberHandling.Strict,
     RespectNullableAnnotations = true,
     RespectRequiredConstructorParameters = true,
     Converters = [typeof(PointIdJsonConverter)])]
@@ -56,6 +58,7 @@ internal sealed partial class ServerJsonContext : JsonSerializerContext
         json.TypeInfoResolverChain.Insert(0, Default);
         json.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
         json.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        json.NumberHandling = JsonNumberHandling.Strict;
         json.RespectNullableAnnotations = true;
         json.RespectRequiredConstructorParameters = true;
         json.Converters.Add(new PointIdJsonConverter());

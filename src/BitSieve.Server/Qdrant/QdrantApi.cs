@@ -79,9 +79,10 @@ public static partial class QdrantApi
         await JsonBody.ReadAsync(request, emptyIsEmptyObject: !required).ConfigureAwait(false);
 
     /// <summary>A successful answer, <c>{"result":…,"status":"ok","time":…}</c>.</summary>
-    private static Ok<QdrantResponse<T>> Ok<T>(HttpContext context, T result) => TypedResults.Ok(new QdrantResponse<T>(result, RequestTiming.Seconds(context)));
+    private static Ok<QdrantResponse<T>> Ok<T>(HttpContext context, T result)
+        where T : notnull => TypedResults.Ok(QdrantResponse<T>.Ok(result, RequestTiming.Seconds(context)));
 
     /// <summary>Qdrant's <c>UpdateResult</c> after a write, with the collection's last log sequence as <c>operation_id</c>.</summary>
     private static Ok<QdrantResponse<UpdateResult>> Update(HttpContext context, Collection collection) =>
-        Ok(context, new UpdateResult(collection.Info().LogSequence));
+        Ok(context, UpdateResult.Completed(collection.Info().LogSequence));
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -62,22 +63,38 @@ internal sealed record TextSearchResponse(string Query, string Mode, string? Mod
 [JsonDerivedType(typeof(PayloadPassage))]
 internal abstract record Passage([property: JsonPropertyOrder(-2)] PointId Id, [property: JsonPropertyOrder(-1)] float Score)
 {
-    /// <summary>The passage of a hit: a chunk when its payload has a <c>source</c>.</summary>
+    /// <summary>The passage of a hit: a chunk when its payload's <c>source</c> is a string, else the whole payload.</summary>
     public static Passage From(ScoredPoint hit)
     {
         var payload = hit.Payload ?? [];
-        if (!payload.ContainsKey("source")) return new PayloadPassage(hit.Id, hit.Score, payload);
-        return new ChunkPassage(hit.Id, hit.Score, payload["source"]?.DeepClone(), payload["start"]?.DeepClone(), payload["end"]?.DeepClone(),
-            payload["page"]?.DeepClone(), payload["headings"]?.DeepClone(), payload["text"]?.DeepClone());
+        if (!Value(payload, "source", out string? source)) return new PayloadPassage(hit.Id, hit.Score, payload);
+        List<string>? headings = null;
+        if (payload["headings"] is JsonArray array)
+        {
+            headings = new List<string>(array.Count);
+            foreach (var heading in array)
+                if (heading is JsonValue value && value.TryGetValue(out string? text)) headings.Add(text);
+        }
+        return new ChunkPassage(hit.Id, hit.Score, source,
+            Value(payload, "start", out int start) ? start : null, Value(payload, "end", out int end) ? end : null,
+            Value(payload, "page", out int page) ? page : null, headings, Value(payload, "text", out string? chunk) ? chunk : null);
+    }
+
+    /// <summary>A payload field of the indexer's type; false when absent or of another type.</summary>
+    private static bool Value<T>(JsonObject payload, string field, [NotNullWhen(true)] out T? value)
+    {
+        value = default;
+        return payload[field] is JsonValue node && node.TryGetValue(out value) && value is not null;
     }
 }
 
 /// <summary>
-/// A chunk written by the indexer (<c>bitsieve index</c> or <c>/v1/…/documents</c>): <c>source</c> (string),
+/// A chunk written by the indexer (<c>bitsieve index</c> or <c>/v1/…/documents</c>): <c>source</c>,
 /// <c>start</c>/<c>end</c> (UTF-16 offsets into the document's text), <c>page</c> (null outside PDFs), <c>headings</c>
-/// (the heading path) and <c>text</c>, each as the payload holds it (null when absent).
+/// (the heading path) and <c>text</c>; a field the payload lacks, or holds with another type, is null.
 /// </summary>
-internal sealed record ChunkPassage(PointId Id, float Score, JsonNode? Source, JsonNode? Start, JsonNode? End, JsonNode? Page, JsonNode? Headings, JsonNode? Text)
+internal sealed record ChunkPassage(
+    PointId Id, float Score, string Source, int? Start, int? End, int? Page, IReadOnlyList<string>? Headings, string? Text)
     : Passage(Id, Score);
 
 /// <summary>A point that is not a chunk: its whole payload.</summary>

@@ -1,17 +1,17 @@
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
 
 namespace BitSieve.Server.Qdrant.Models;
 
 /// <summary>Qdrant's successful answer: <c>{"result":…,"status":"ok","time":seconds}</c>.</summary>
 /// <typeparam name="T">The result's type.</typeparam>
-/// <param name="Result">The result.</param>
+/// <param name="Result">The result (never null).</param>
+/// <param name="Status">Always <c>ok</c>.</param>
 /// <param name="Time">Seconds the request took.</param>
-internal sealed record QdrantResponse<T>([property: JsonPropertyOrder(0)] T Result, [property: JsonPropertyOrder(2)] double Time)
+internal sealed record QdrantResponse<T>(T Result, string Status, double Time)
+    where T : notnull
 {
-    /// <summary>Always <c>ok</c>.</summary>
-    [JsonPropertyOrder(1)]
-    public string Status => "ok";
+    /// <summary>A successful answer with <paramref name="result"/>.</summary>
+    public static QdrantResponse<T> Ok(T result, double time) => new(result, "ok", time);
 }
 
 /// <summary>The answer of <c>GET /</c>: <c>{"title","version","commit"}</c>.</summary>
@@ -19,10 +19,11 @@ internal sealed record VersionInfo(string Title, string Version, string? Commit)
 
 /// <summary>Qdrant's <c>UpdateResult</c>: the write is applied and durable when this is sent.</summary>
 /// <param name="OperationId">The collection's log sequence after the write.</param>
-internal sealed record UpdateResult(long OperationId)
+/// <param name="Status">Always <c>completed</c>: BitSieve answers after the write is durable, whatever <c>wait</c> says.</param>
+internal sealed record UpdateResult(long OperationId, string Status)
 {
-    /// <summary>Always <c>completed</c>: BitSieve answers after the write is durable, whatever <c>wait</c> says.</summary>
-    public string Status => "completed";
+    /// <summary>A write that is applied and durable.</summary>
+    public static UpdateResult Completed(long operationId) => new(operationId, "completed");
 }
 
 /// <summary>Qdrant's <c>CollectionsResponse</c>.</summary>
