@@ -12,7 +12,7 @@ namespace BitSieve.Server.Tests;
 /// The OpenAPI document is the contract: every route of the application (read from its endpoint data source, so a
 /// new route without a case here fails) is called with a valid request, and the real answer — status, content type
 /// and body — is checked against what <c>/openapi/v1.json</c> says for that path, method and status
-/// (<see cref="OpenApiSchemaValidator"/>). Routes the document leaves out on purpose are listed with the reason.
+/// (<see cref="OpenApiSchemaValidator"/>), and each request body against the operation's request schema. Routes the document leaves out on purpose are listed with the reason.
 /// </summary>
 public sealed class ContractTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -98,7 +98,6 @@ public sealed class ContractTests(ITestOutputHelper output) : IAsyncLifetime
     {
         using var document = JsonDocument.Parse(await _host.Client.GetStringAsync("/openapi/v1.json"));
         var validator = new OpenApiSchemaValidator(document.RootElement);
-        File.WriteAllText("/tmp/contracts-openapi.json", document.RootElement.GetRawText()); // TEMP
         var paths = document.RootElement.GetProperty("paths");
         var failures = new List<string>();
         int checkedCalls = 0;
@@ -109,6 +108,15 @@ public sealed class ContractTests(ITestOutputHelper output) : IAsyncLifetime
             {
                 failures.Add($"{call.Method} {call.Route}: not in the OpenAPI document");
                 continue;
+            }
+            if (call.Body is not null)
+            {
+                // The request is valid, so the document's request schema must accept it.
+                if (operation.TryGetProperty("requestBody", out var requestBody) && requestBody.TryGetProperty("content", out var requestContent)
+                    && requestContent.TryGetProperty("application/json", out var requestMedia) && requestMedia.TryGetProperty("schema", out var requestSchema))
+                    failures.AddRange(validator.Validate(requestSchema, JsonDocument.Parse(call.Body).RootElement).Select(e => $"{call.Method} {call.Path} request: {e}"));
+                else
+                    failures.Add($"{call.Method} {call.Route}: the document has no JSON request schema");
             }
             var (status, mediaType, text) = await SendAsync(call.Method, call.Path, call.Body);
             string what = $"{call.Method} {call.Path} → {status}";
@@ -159,6 +167,35 @@ public sealed class ContractTests(ITestOutputHelper output) : IAsyncLifetime
         }
 
         output.WriteLine($"{checkedCalls} calls checked against the document's schemas, {undescribedCalls} calls to routes it leaves out, {failures.Count} failures");
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
+    public async Task Every_example_in_the_document_matches_its_schema()
+    {
+        using var document = JsonDocument.Parse(await _host.Client.GetStringAsync("/openapi/v1.json"));
+        var validator = new OpenApiSchemaValidator(document.RootElement);
+        var failures = new List<string>();
+        int examples = 0;
+        foreach (var path in document.RootElement.GetProperty("paths").EnumerateObject())
+        {
+            foreach (var operation in path.Value.EnumerateObject())
+            {
+                var media = new List<(string What, JsonElement Media)>();
+                if (operation.Value.TryGetProperty("requestBody", out var request)) media.Add(("request", request.GetProperty("content")));
+                foreach (var response in operation.Value.GetProperty("responses").EnumerateObject())
+                    if (response.Value.TryGetProperty("content", out var content)) media.Add((response.Name, content));
+                foreach (var (what, content) in media)
+                {
+                    if (!content.TryGetProperty("application/json", out var json) || !json.TryGetProperty("example", out var example)) continue;
+                    examples++;
+                    if (!json.TryGetProperty("schema", out var schema)) failures.Add($"{operation.Name.ToUpperInvariant()} {path.Name} {what}: an example without a schema");
+                    else failures.AddRange(validator.Validate(schema, example).Select(e => $"{operation.Name.ToUpperInvariant()} {path.Name} {what} example: {e}"));
+                }
+            }
+        }
+        output.WriteLine($"{examples} examples checked");
+        Assert.True(examples >= 20, $"only {examples} examples");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 

@@ -9,7 +9,9 @@ namespace BitSieve.Server.Tests;
 /// <c>$ref</c> into <c>components/schemas</c>, <c>type</c> (one name or a list, OpenAPI 3.1) and <c>nullable</c>
 /// (3.0), <c>properties</c>, <c>required</c>, <c>additionalProperties</c>, <c>items</c>, <c>oneOf</c>/<c>anyOf</c>/
 /// <c>allOf</c>, <c>enum</c>, <c>const</c>, <c>pattern</c> and the <c>uuid</c> and <c>uint64</c> formats. A keyword it does not know is
-/// an error, so that a schema it cannot check never passes silently.
+/// an error, so that a schema it cannot check never passes silently. Stricter than JSON Schema in one way: where a
+/// schema lists <c>properties</c> and says nothing of <c>additionalProperties</c>, a property it does not list is an
+/// error, so an answer cannot carry fields the document does not describe.
 /// </summary>
 internal sealed class OpenApiSchemaValidator(JsonElement document)
 {

@@ -11,7 +11,8 @@ namespace BitSieve.Server.Http;
 
 /// <summary>
 /// Fills the OpenAPI document: its description, the schemas of point ids, the error answers every API route can give,
-/// and each operation's example request and response bodies beside the schemas generated from the contract records.
+/// the request body schemas named by <see cref="RequestBody"/> metadata, and each operation's example request and
+/// response bodies beside the schemas generated from the contract records.
 /// </summary>
 internal static class OpenApiDocs
 {
@@ -73,10 +74,22 @@ internal static class OpenApiDocs
             }
             return Task.CompletedTask;
         });
-        options.AddOperationTransformer((operation, context, _) =>
+        options.AddOperationTransformer(async (operation, context, cancellationToken) =>
         {
-            var example = context.Description.ActionDescriptor.EndpointMetadata.OfType<ApiExample>().FirstOrDefault();
-            if (example is null) return Task.CompletedTask;
+            var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+            if (metadata.OfType<RequestBody>().FirstOrDefault() is { } body)
+            {
+                // Handlers read the raw body (for Qdrant's error messages), so the generator sees no body parameter.
+                var schema = await context.GetOrCreateSchemaAsync(body.Type, null, cancellationToken).ConfigureAwait(false);
+                OptionalMeansNullable(schema, depth: 0);
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = body.Required,
+                    Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = schema } },
+                };
+            }
+            var example = metadata.OfType<ApiExample>().FirstOrDefault();
+            if (example is null) return;
             if (example.Request is { } request)
             {
                 if (operation.RequestBody?.Content is null)
@@ -90,7 +103,6 @@ internal static class OpenApiDocs
                     operation.Responses["200"] = ok = new OpenApiResponse { Description = "OK", Content = new Dictionary<string, OpenApiMediaType>() };
                 JsonMedia(ok.Content!).Example = JsonNode.Parse(response);
             }
-            return Task.CompletedTask;
         });
     }
 
@@ -101,6 +113,26 @@ internal static class OpenApiDocs
             return oneOf.Single(s => s.Type != JsonSchemaType.Null);
         if (schema is OpenApiSchema { Type: { } type } concrete) concrete.Type = type & ~JsonSchemaType.Null;
         return schema;
+    }
+
+    /// <summary>
+    /// In a request, an optional field may also be sent as null, which reads as absent (Qdrant's rule, and
+    /// <see cref="JsonFields"/>'): the schema of every field not in <c>required</c> admits null.
+    /// </summary>
+    private static void OptionalMeansNullable(IOpenApiSchema schema, int depth)
+    {
+        if (depth > 32 || schema is not OpenApiSchema concrete) return;
+        if (concrete.Items is { } items) OptionalMeansNullable(items, depth + 1);
+        if (concrete.Properties is not { } properties) return;
+        foreach (var name in properties.Keys.ToList())
+        {
+            var property = properties[name];
+            OptionalMeansNullable(property, depth + 1);
+            if (concrete.Required?.Contains(name) == true) continue;
+            if (property is OpenApiSchema { Type: { } type } typed) typed.Type = type | JsonSchemaType.Null;
+            else if (property is OpenApiSchema { OneOf: { } oneOf } && !oneOf.Any(s => s.Type == JsonSchemaType.Null)) oneOf.Add(new OpenApiSchema { Type = JsonSchemaType.Null });
+            else if (property is OpenApiSchemaReference) properties[name] = new OpenApiSchema { OneOf = [new OpenApiSchema { Type = JsonSchemaType.Null }, property] };
+        }
     }
 
     private static OpenApiMediaType JsonMedia(IDictionary<string, OpenApiMediaType> content)

@@ -40,6 +40,19 @@ namespace BitSieve.Server.Http;
 [JsonSerializable(typeof(DocumentList))]
 [JsonSerializable(typeof(DocumentDeleted))]
 [JsonSerializable(typeof(TextSearchResponse))]
+[JsonSerializable(typeof(Qdrant.Models.Requests.CreateCollection))]
+[JsonSerializable(typeof(Qdrant.Models.Requests.CreateFieldIndex))]
+[JsonSerializable(typeof(Qdrant.Models.Requests.PointInsertOperations))]
+[JsonSerializable(typeof(Qdrant.Models.Requests.PointRequest))]
+[JsonSerializable(typeof(Qdrant.Models.Requests.PointsSelector))]
+[JsonSerializable(typeof(Qdrant.Models.Requests.SetPayload))]
+[JsonSerializable(typeof(Qdrant.Models.Requests.DeletePayload))]
+[JsonSerializable(typeof(Qdrant.Models.Requests.ScrollRequest))]
+[JsonSerializable(typeof(Qdrant.Models.Requests.CountRequest))]
+[JsonSerializable(typeof(Qdrant.Models.Requests.QueryRequestBatch))]
+[JsonSerializable(typeof(Qdrant.Models.Requests.SearchRequestBatch))]
+[JsonSerializable(typeof(V1.Requests.AddDocumentsRequest))]
+[JsonSerializable(typeof(V1.Requests.TextSearchRequest))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext
 {
     /// <summary>

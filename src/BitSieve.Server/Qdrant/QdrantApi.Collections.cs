@@ -24,7 +24,7 @@ public static partial class QdrantApi
         }).WithTags(CollectionsTag).WithSummary("Collection info").WithDescription(
             "Qdrant's `CollectionInfo`. `quantization_config` reports the precision ladder (8 bits: `scalar`, 4 bits: `binary`); " +
             "`hnsw_config`, `optimizer_config` and `wal_config` carry Qdrant's defaults for client compatibility — BitSieve's index is flat.")
-            .WithMetadata(new ApiExample(null, """{"result":{"status":"green","optimizer_status":"ok","indexed_vectors_count":2000,"points_count":2000,"segments_count":1,"config":{"params":{"vectors":{"size":384,"distance":"Cosine"}}},"payload_schema":{"topic":{"data_type":"keyword","points":2000}}},"status":"ok","time":0.001}"""));
+            .WithMetadata(new ApiExample(null, """{"result":{"status":"green","optimizer_status":"ok","indexed_vectors_count":2000,"points_count":2000,"segments_count":1,"config":{"params":{"vectors":{"size":384,"distance":"Cosine"},"shard_number":1,"replication_factor":1,"write_consistency_factor":1,"on_disk_payload":true},"hnsw_config":{"m":16,"ef_construct":100,"full_scan_threshold":10000,"max_indexing_threads":0,"on_disk":false},"optimizer_config":{"deleted_threshold":0.2,"vacuum_min_vector_number":1000,"default_segment_number":0,"max_segment_size":null,"memmap_threshold":null,"indexing_threshold":20000,"flush_interval_sec":5,"max_optimization_threads":null},"wal_config":{"wal_capacity_mb":32,"wal_segments_ahead":0},"quantization_config":{"binary":{"always_ram":true}}},"payload_schema":{"topic":{"data_type":"keyword","points":2000}}},"status":"ok","time":0.001}"""));
 
         app.MapPut("/collections/{collection_name}", async (string collection_name, HttpRequest request, DatabaseService db) =>
         {
@@ -46,7 +46,7 @@ public static partial class QdrantApi
                 throw ApiException.BadRequest(e.Message);
             }
             return Ok(request.HttpContext, true);
-        }).WithTags(CollectionsTag).WithSummary("Create a collection").WithDescription(
+        }).WithTags(CollectionsTag).WithSummary("Create a collection").WithMetadata(new RequestBody(typeof(Models.Requests.CreateCollection))).WithDescription(
             "`vectors.size` (2–4096) and `vectors.distance` (Cosine, Dot, Euclid). `quantization_config`: `scalar` → 8 bits per dimension, `binary` → 4 bits, none → 4 bits. " +
             "Named, sparse and multi-vectors, Manhattan, product quantization and other datatypes are refused with 400.")
             .WithMetadata(new ApiExample("""{"vectors":{"size":384,"distance":"Cosine"},"quantization_config":{"binary":{"always_ram":true}}}""", """{"result":true,"status":"ok","time":0.01}"""));
@@ -74,7 +74,7 @@ public static partial class QdrantApi
                 throw ApiException.WrongInput(e.Message);
             }
             return Update(request.HttpContext, collection);
-        }).WithTags(CollectionsTag).WithSummary("Create a payload index").WithDescription(
+        }).WithTags(CollectionsTag).WithSummary("Create a payload index").WithMetadata(new RequestBody(typeof(Models.Requests.CreateFieldIndex))).WithDescription(
             "`field_schema`: keyword, integer, float, bool or datetime (a name or `{\"type\":…}`); geo, text and uuid indexes are refused with 400.")
             .WithMetadata(new ApiExample("""{"field_name":"topic","field_schema":"keyword"}""", """{"result":{"operation_id":12,"status":"completed"},"status":"ok","time":0.01}"""));
 

@@ -31,7 +31,7 @@ public static partial class QdrantApi
                 throw ApiException.WrongInput(e.Message);
             }
             return Update(request.HttpContext, collection);
-        }).WithTags(PointsTag).WithSummary("Upsert points").WithDescription(
+        }).WithTags(PointsTag).WithSummary("Upsert points").WithMetadata(new RequestBody(typeof(Models.Requests.PointInsertOperations))).WithDescription(
             "`{\"points\":[{\"id\",\"vector\",\"payload\"}]}` or `{\"batch\":{\"ids\",\"vectors\",\"payloads\"}}`. Ids are unsigned integers or UUIDs. " +
             "The write is durable when the answer comes, whatever `wait` says (the status is always `completed`).")
             .WithMetadata(new ApiExample("""{"points":[{"id":1,"vector":[0.05,0.61,0.76,0.74],"payload":{"topic":"storage"}}]}""", update));
@@ -46,7 +46,7 @@ public static partial class QdrantApi
             budget.Check();
             var points = collection.Retrieve(retrieve.Ids, retrieve.WithPayload.Enabled, retrieve.WithVector);
             return Ok(request.HttpContext, (IReadOnlyList<Record>)points.Select(p => Record.From(p, retrieve.WithPayload)).ToList());
-        }).WithTags(PointsTag).WithSummary("Retrieve points by id").WithDescription("Ids that do not exist are left out.")
+        }).WithTags(PointsTag).WithSummary("Retrieve points by id").WithMetadata(new RequestBody(typeof(Models.Requests.PointRequest))).WithDescription("Ids that do not exist are left out.")
             .WithMetadata(new ApiExample("""{"ids":[1,2],"with_payload":true,"with_vector":false}""", """{"result":[{"id":1,"payload":{"topic":"storage"},"vector":null}],"status":"ok","time":0.001}"""));
 
         app.MapGet("/collections/{collection_name}/points/{id}", (string collection_name, string id, DatabaseService db, HttpContext context) =>
@@ -67,7 +67,7 @@ public static partial class QdrantApi
             if (selector.Filter is { } filter) collection.Delete(filter);
             else collection.Delete(selector.Ids!);
             return Update(request.HttpContext, collection);
-        }).WithTags(PointsTag).WithSummary("Delete points").WithDescription("`{\"points\":[ids]}` or `{\"filter\":{…}}`; ids that do not exist are ignored.")
+        }).WithTags(PointsTag).WithSummary("Delete points").WithMetadata(new RequestBody(typeof(Models.Requests.PointsSelector))).WithDescription("`{\"points\":[ids]}` or `{\"filter\":{…}}`; ids that do not exist are ignored.")
             .WithMetadata(new ApiExample("""{"filter":{"must":[{"key":"topic","match":{"value":"drafts"}}]}}""", update));
 
         app.MapPost("/collections/{collection_name}/points/payload", (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options) =>
@@ -76,7 +76,7 @@ public static partial class QdrantApi
                 var set = SetPayload.Parse(body, options.MaxPointsPerRequest);
                 CheckExist(c, set.Points);
                 c.SetPayload(set.Points, set.Payload);
-            })).WithTags(PointsTag).WithSummary("Set payload keys").WithDescription("Sets the given keys, keeping the others.")
+            })).WithTags(PointsTag).WithSummary("Set payload keys").WithMetadata(new RequestBody(typeof(Models.Requests.SetPayload))).WithDescription("Sets the given keys, keeping the others.")
             .WithMetadata(new ApiExample("""{"payload":{"reviewed":true},"points":[1,2]}""", update));
 
         app.MapPut("/collections/{collection_name}/points/payload", (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options) =>
@@ -85,7 +85,7 @@ public static partial class QdrantApi
                 var set = SetPayload.Parse(body, options.MaxPointsPerRequest);
                 CheckExist(c, set.Points);
                 c.OverwritePayload(set.Points, set.Payload);
-            })).WithTags(PointsTag).WithSummary("Overwrite payloads").WithDescription("Replaces the whole payload.")
+            })).WithTags(PointsTag).WithSummary("Overwrite payloads").WithMetadata(new RequestBody(typeof(Models.Requests.SetPayload))).WithDescription("Replaces the whole payload.")
             .WithMetadata(new ApiExample("""{"payload":{"topic":"storage"},"filter":{"must":[{"has_id":[1]}]}}""", update));
 
         app.MapPost("/collections/{collection_name}/points/payload/delete", (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options) =>
@@ -94,7 +94,7 @@ public static partial class QdrantApi
                 var delete = DeletePayload.Parse(body, options.MaxPointsPerRequest);
                 CheckExist(c, delete.Points);
                 c.DeletePayloadKeys(delete.Points, delete.Keys);
-            })).WithTags(PointsTag).WithSummary("Delete payload keys")
+            })).WithTags(PointsTag).WithSummary("Delete payload keys").WithMetadata(new RequestBody(typeof(Models.Requests.DeletePayload)))
             .WithMetadata(new ApiExample("""{"keys":["reviewed"],"points":[1,2]}""", update));
 
         app.MapPost("/collections/{collection_name}/points/payload/clear", (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options) =>
@@ -103,7 +103,7 @@ public static partial class QdrantApi
                 var selector = PointsSelector.Read(new JsonFields(body, ""), options.MaxPointsPerRequest);
                 CheckExist(c, selector);
                 c.ClearPayload(selector);
-            })).WithTags(PointsTag).WithSummary("Clear payloads")
+            })).WithTags(PointsTag).WithSummary("Clear payloads").WithMetadata(new RequestBody(typeof(Models.Requests.PointsSelector)))
             .WithMetadata(new ApiExample("""{"points":[1,2]}""", update));
 
         app.MapPost("/collections/{collection_name}/points/scroll", async (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options) =>
@@ -116,7 +116,7 @@ public static partial class QdrantApi
             budget.Check();
             var page = collection.Scroll(scroll.Offset, scroll.Limit, scroll.Filter, scroll.WithPayload.Enabled, scroll.WithVector);
             return Ok(request.HttpContext, new ScrollResult(page.Points.Select(p => Record.From(p, scroll.WithPayload)).ToList(), page.NextOffset));
-        }).WithTags(PointsTag).WithSummary("Scroll points").WithDescription("Pages through points in id order (integers, then UUIDs); `next_page_offset` is null on the last page.")
+        }).WithTags(PointsTag).WithSummary("Scroll points").WithMetadata(new RequestBody(typeof(Models.Requests.ScrollRequest), Required: false)).WithDescription("Pages through points in id order (integers, then UUIDs); `next_page_offset` is null on the last page.")
             .WithMetadata(new ApiExample("""{"limit":100,"offset":null,"filter":null,"with_payload":true}""", """{"result":{"points":[{"id":1,"payload":{"topic":"storage"},"vector":null}],"next_page_offset":2},"status":"ok","time":0.002}"""));
 
         app.MapPost("/collections/{collection_name}/points/count", async (string collection_name, HttpRequest request, DatabaseService db) =>
@@ -125,7 +125,7 @@ public static partial class QdrantApi
             using var body = await Body(request).ConfigureAwait(false);
             long count = collection.CountPoints(CountRequest.Parse(body.RootElement).Filter);
             return Ok(request.HttpContext, new CountResult(count));
-        }).WithTags(PointsTag).WithSummary("Count points").WithDescription("Always exact.")
+        }).WithTags(PointsTag).WithSummary("Count points").WithMetadata(new RequestBody(typeof(Models.Requests.CountRequest), Required: false)).WithDescription("Always exact.")
             .WithMetadata(new ApiExample("""{"filter":{"must":[{"key":"topic","match":{"value":"storage"}}]},"exact":true}""", """{"result":{"count":120},"status":"ok","time":0.001}"""));
     }
 

@@ -28,7 +28,7 @@ public static partial class QdrantApi
             CheckBudget(collection, options, "this query", [search]);
             var found = Run(collection, search, metrics);
             return Ok(request.HttpContext, QueryResponse(found, search));
-        }).WithTags(SearchTag).WithSummary("Query points (nearest neighbours)").WithDescription(SearchDescription +
+        }).WithTags(SearchTag).WithSummary("Query points (nearest neighbours)").WithMetadata(new RequestBody(typeof(Models.Requests.QueryRequest))).WithDescription(SearchDescription +
             " `query` is a vector or `{\"nearest\": vector}`; prefetch, fusion, recommend, discover, order_by, formula and point-id queries are refused with 400.")
             .WithMetadata(new ApiExample("""{"query":[0.2,0.1,0.9,0.7],"limit":3,"filter":{"must":[{"key":"topic","match":{"value":"storage"}}]},"params":{"quantization":{"rescore":true,"oversampling":2.0}},"with_payload":true}""",
                 $$"""{"result":{"points":{{hits}}},"status":"ok","time":0.002}"""));
@@ -41,7 +41,7 @@ public static partial class QdrantApi
             CheckBudget(collection, options, $"this batch of {searches.Count} queries", searches);
             var results = searches.Select(s => Run(collection, s, metrics)).ToList();
             return Ok(request.HttpContext, (IReadOnlyList<QueryResponse>)results.Select((hits, i) => QueryResponse(hits, searches[i])).ToList());
-        }).WithTags(SearchTag).WithSummary("Query points in a batch")
+        }).WithTags(SearchTag).WithSummary("Query points in a batch").WithMetadata(new RequestBody(typeof(Models.Requests.QueryRequestBatch)))
             .WithMetadata(new ApiExample("""{"searches":[{"query":[0.2,0.1,0.9,0.7],"limit":3},{"query":[0.5,0.3,0.1,0.2],"limit":3,"params":{"exact":true}}]}""",
                 $$"""{"result":[{"points":{{hits}}},{"points":[]}],"status":"ok","time":0.004}"""));
 
@@ -53,7 +53,7 @@ public static partial class QdrantApi
             CheckBudget(collection, options, "this search", [search]);
             var found = Run(collection, search, metrics);
             return Ok(request.HttpContext, ScoredPoints(found, search));
-        }).WithTags(SearchTag).WithSummary("Search points (older API)").WithDescription(SearchDescription + " `vector` and `limit` are required.")
+        }).WithTags(SearchTag).WithSummary("Search points (older API)").WithMetadata(new RequestBody(typeof(Models.Requests.SearchRequest))).WithDescription(SearchDescription + " `vector` and `limit` are required.")
             .WithMetadata(new ApiExample("""{"vector":[0.2,0.1,0.9,0.7],"limit":3,"params":{"exact":true},"with_payload":["topic"]}""",
                 $$"""{"result":{{hits}},"status":"ok","time":0.002}"""));
 
@@ -65,7 +65,7 @@ public static partial class QdrantApi
             CheckBudget(collection, options, $"this batch of {searches.Count} searches", searches);
             var results = searches.Select(s => Run(collection, s, metrics)).ToList();
             return Ok(request.HttpContext, (IReadOnlyList<IReadOnlyList<Models.ScoredPoint>>)results.Select((hits, i) => ScoredPoints(hits, searches[i])).ToList());
-        }).WithTags(SearchTag).WithSummary("Search points in a batch (older API)")
+        }).WithTags(SearchTag).WithSummary("Search points in a batch (older API)").WithMetadata(new RequestBody(typeof(Models.Requests.SearchRequestBatch)))
             .WithMetadata(new ApiExample("""{"searches":[{"vector":[0.2,0.1,0.9,0.7],"limit":3}]}""", $$"""{"result":[{{hits}}],"status":"ok","time":0.002}"""));
     }
 

@@ -49,7 +49,7 @@ public static class V1Api
         v1.MapDelete("/collections/{collection}", (string collection, DatabaseService db) =>
             TypedResults.Ok(new CollectionDeleted(Database.IsValidName(collection) && db.Database.DeleteCollection(collection)))).WithSummary("Delete a collection");
 
-        v1.MapPost("/collections/{collection}/documents", AddDocuments).WithSummary("Add documents as text").WithDescription(
+        v1.MapPost("/collections/{collection}/documents", AddDocuments).WithSummary("Add documents as text").WithMetadata(new RequestBody(typeof(Requests.AddDocumentsRequest))).WithDescription(
             "Each document is chunked (headings, paragraphs and sentence ends, English and Japanese) and embedded with the collection's model " +
             "(new collections get the server's, `bitsieve serve --model`), replacing the chunks of the same source. " +
             "`format`: text (default), markdown or html. The collection is created when missing.")
@@ -84,12 +84,12 @@ public static class V1Api
             return TypedResults.Ok(new DocumentDeleted(source, deleted));
         }).WithSummary("Remove a document's chunks (?source=…)");
 
-        v1.MapPost("/collections/{collection}/search", Search).WithSummary("Ask a question in words").WithDescription(
+        v1.MapPost("/collections/{collection}/search", Search).WithSummary("Ask a question in words").WithMetadata(new RequestBody(typeof(Requests.TextSearchRequest))).WithDescription(
             "`mode`: hybrid (default: vectors and BM25 fused by reciprocal rank), vector, or lexical. `quality`: \"exact\" or a recall target " +
             "(default 0.995). `filter`: Qdrant's filter language over the chunks' payloads (source, headings, page, …). " +
             "Each result has its source, UTF-16 offsets into the document's text, headings, page, text and score; `trace` says what each tier of the cascade did.")
             .WithMetadata(new ApiExample("""{"query":"how do I install it?","k":3,"mode":"hybrid"}""",
-                """{"query":"how do I install it?","mode":"hybrid","model":"minilm","results":[{"id":"0b6f…","score":0.0325,"source":"guide/install.md","start":0,"end":52,"page":null,"headings":["Install"],"text":"# Install\n\nRun `dotnet tool install -g bitsieve`."}],"trace":{"t1":{"seen":1200,"kept":37,"us":210},"t2":{"seen":37,"kept":12,"us":40},"t3":{"seen":14,"us":30}}}"""));
+                """{"query":"how do I install it?","mode":"hybrid","model":"minilm","results":[{"id":"0b6f3c2e-5d1a-4f7e-9c3b-2a8d4e6f1b7c","score":0.0325,"source":"guide/install.md","start":0,"end":52,"page":null,"headings":["Install"],"text":"# Install\n\nRun `dotnet tool install -g bitsieve`."}],"trace":{"t1":{"seen":1200,"kept":37,"us":210},"t2":{"seen":37,"kept":12,"us":40},"t3":{"seen":14,"us":30}}}"""));
     }
 
     private static async Task<Ok<DocumentsAdded>> AddDocuments(string collection, HttpRequest request, DatabaseService db, Embedders embedders, ServerOptions options)
