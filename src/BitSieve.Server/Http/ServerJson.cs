@@ -69,6 +69,7 @@ internal sealed partial class ServerJsonContext : JsonSerializerContext
     {
         var json = options.SerializerOptions;
         json.TypeInfoResolverChain.Insert(0, Default);
+        // The same settings as the generated context, for whatever these options resolve outside it.
         json.Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
         json.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         json.NumberHandling = JsonNumberHandling.Strict;
