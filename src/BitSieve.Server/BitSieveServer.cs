@@ -78,6 +78,7 @@ public sealed class BitSieveServer : IAsyncDisposable
             builder.Services.AddSingleton(database);
             builder.Services.AddSingleton<ServerMetrics>();
             builder.Services.AddSingleton<V1.Embedders>();
+            builder.Services.ConfigureHttpJsonOptions(ServerJsonContext.Configure);
             builder.Services.AddOpenApi(OpenApiDocs.Configure);
             builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
                 .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", ServerMetrics.MeterName)
@@ -88,8 +89,8 @@ public sealed class BitSieveServer : IAsyncDisposable
             app.MapPrometheusScrapingEndpoint("/metrics");
             app.MapOpenApi("/openapi/{documentName}.json");
             MapService(app);
-            QdrantApi.Map(app);
-            V1.V1Api.Map(app);
+            QdrantApi.Map(OpenApiDocs.WithErrorResponses(app.MapGroup("")));
+            V1.V1Api.Map(OpenApiDocs.WithErrorResponses(app.MapGroup("")));
             app.MapFallback("{*path}", (HttpContext context) =>
             {
                 throw ApiException.NotFound($"{context.Request.Method} {context.Request.Path} is not an endpoint of this server (BitSieve serves a subset of Qdrant's REST API and its own /v1 API; see /docs)");
@@ -145,15 +146,17 @@ public sealed class BitSieveServer : IAsyncDisposable
 
     private static void MapService(WebApplication app)
     {
-        app.MapGet("/healthz", () => Results.Text("healthz check passed")).WithTags("Service").WithSummary("Liveness (Qdrant's)");
-        app.MapGet("/livez", () => Results.Text("healthz check passed")).WithTags("Service").WithSummary("Liveness (Qdrant's)");
+        app.MapGet("/healthz", () => TypedResults.Text("healthz check passed")).WithTags("Service").WithSummary("Liveness (Qdrant's)")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain");
+        app.MapGet("/livez", () => TypedResults.Text("healthz check passed")).WithTags("Service").WithSummary("Liveness (Qdrant's)")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain");
         app.MapGet("/readyz", (DatabaseService db) =>
         {
             _ = db.Database.CollectionNames();
-            return Results.Text("all shards are ready");
-        }).WithTags("Service").WithSummary("Readiness: the database is open");
-        app.MapGet("/docs", () => Results.Stream(
+            return TypedResults.Text("all shards are ready");
+        }).WithTags("Service").WithSummary("Readiness: the database is open").Produces<string>(StatusCodes.Status200OK, "text/plain");
+        app.MapGet("/docs", () => TypedResults.Stream(
             typeof(BitSieveServer).Assembly.GetManifestResourceStream("BitSieve.Server.Web.docs.html")!, "text/html; charset=utf-8"))
-            .WithTags("Service").WithSummary("API reference page (renders /openapi/v1.json, works offline)");
+            .WithTags("Service").WithSummary("API reference page (renders /openapi/v1.json, works offline)").Produces<string>(StatusCodes.Status200OK, "text/html");
     }
 }

@@ -1,4 +1,3 @@
-using BitSieve.Server.Qdrant;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -21,7 +20,7 @@ internal sealed class ErrorHandling(RequestDelegate next, ServerOptions options,
         if (!await _guard.AdmitAsync(context).ConfigureAwait(false)) return;
         if (_apiKey is not null && !ApiKeyCheck.IsOpen(context.Request.Path) && _apiKey.Check(context.Request) is { } denied)
         {
-            await QdrantResponse.WriteErrorAsync(context, StatusCodes.Status401Unauthorized, denied).ConfigureAwait(false);
+            await ErrorResponse.WriteAsync(context, StatusCodes.Status401Unauthorized, denied).ConfigureAwait(false);
             return;
         }
         try
@@ -30,18 +29,18 @@ internal sealed class ErrorHandling(RequestDelegate next, ServerOptions options,
         }
         catch (ApiException e) when (!context.Response.HasStarted)
         {
-            await QdrantResponse.WriteErrorAsync(context, e.StatusCode, e.Message).ConfigureAwait(false);
+            await ErrorResponse.WriteAsync(context, e.StatusCode, e.Message).ConfigureAwait(false);
         }
         catch (BadHttpRequestException e) when (!context.Response.HasStarted)
         {
             string message = e.StatusCode == StatusCodes.Status413PayloadTooLarge
                 ? $"Payload too large: the request body is larger than this server's limit of {options.MaxRequestBodyBytes} bytes (bitsieve serve --max-body-mb)"
                 : $"Bad request: {e.Message}";
-            await QdrantResponse.WriteErrorAsync(context, e.StatusCode, message).ConfigureAwait(false);
+            await ErrorResponse.WriteAsync(context, e.StatusCode, message).ConfigureAwait(false);
         }
         catch (ObjectDisposedException) when (!context.Response.HasStarted)
         {
-            await QdrantResponse.WriteErrorAsync(context, StatusCodes.Status404NotFound, "Not found: the collection was deleted while the request ran").ConfigureAwait(false);
+            await ErrorResponse.WriteAsync(context, StatusCodes.Status404NotFound, "Not found: the collection was deleted while the request ran").ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -50,7 +49,7 @@ internal sealed class ErrorHandling(RequestDelegate next, ServerOptions options,
         catch (Exception e) when (!context.Response.HasStarted)
         {
             logger.LogError(e, "{Method} {Path} failed", context.Request.Method, context.Request.Path);
-            await QdrantResponse.WriteErrorAsync(context, StatusCodes.Status500InternalServerError, $"Service internal error: {e.Message}").ConfigureAwait(false);
+            await ErrorResponse.WriteAsync(context, StatusCodes.Status500InternalServerError, $"Service internal error: {e.Message}").ConfigureAwait(false);
         }
     }
 }

@@ -134,5 +134,5 @@ internal sealed class RequestGuard
         (_origin is null ? "; start the server with --cors-origin ORIGIN to allow one web origin" : $"; the allowed origin is {_origin}"));
 
     private static Task Refuse(HttpContext context, int status, string message) =>
-        Qdrant.QdrantResponse.WriteErrorAsync(context, status, message);
+        ErrorResponse.WriteAsync(context, status, message);
 }

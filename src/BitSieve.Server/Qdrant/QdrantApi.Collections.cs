@@ -1,4 +1,3 @@
-using System.Text.Json;
 using BitSieve.Server.Http;
 using BitSieve.Server.Qdrant.Models;
 using BitSieve.Storage.Filters;
@@ -12,30 +11,20 @@ public static partial class QdrantApi
 {
     private static void MapCollections(IEndpointRouteBuilder app)
     {
-        app.MapGet("/collections", (DatabaseService db) => QdrantResponse.Ok(w =>
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("collections");
-            foreach (string name in db.Database.CollectionNames())
-            {
-                w.WriteStartObject();
-                w.WriteString("name", name);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
-        })).WithTags(CollectionsTag).WithSummary("List collections")
+        app.MapGet("/collections", (DatabaseService db, HttpContext context) =>
+            Ok(context, new CollectionsResponse(db.Database.CollectionNames().Select(name => new CollectionDescription(name)).ToList())))
+            .WithTags(CollectionsTag).WithSummary("List collections")
             .WithMetadata(new ApiExample(null, """{"result":{"collections":[{"name":"docs"}]},"status":"ok","time":0.0001}"""));
 
-        app.MapGet("/collections/{collection_name}", (string collection_name, DatabaseService db) =>
+        app.MapGet("/collections/{collection_name}", (string collection_name, DatabaseService db, HttpContext context) =>
         {
             var info = db.Get(collection_name).Info();
             var indexed = PointsPerIndexedField(db.Get(collection_name), info);
-            return QdrantResponse.Ok(w => WriteCollectionInfo(w, info, indexed));
+            return Ok(context, Models.CollectionInfo.From(info, indexed));
         }).WithTags(CollectionsTag).WithSummary("Collection info").WithDescription(
             "Qdrant's `CollectionInfo`. `quantization_config` reports the precision ladder (8 bits: `scalar`, 4 bits: `binary`); " +
             "`hnsw_config`, `optimizer_config` and `wal_config` carry Qdrant's defaults for client compatibility — BitSieve's index is flat.")
-            .WithMetadata(new ApiExample(null, """{"result":{"status":"green","optimizer_status":"ok","indexed_vectors_count":2000,"points_count":2000,"segments_count":1,"config":{"params":{"vectors":{"size":384,"distance":"Cosine"}}},"payload_schema":{"topic":{"data_type":"keyword","points":2000}}},"status":"ok","time":0.001}"""));
+            .WithMetadata(new ApiExample(null, """{"result":{"status":"green","optimizer_status":"ok","indexed_vectors_count":2000,"points_count":2000,"segments_count":1,"config":{"params":{"vectors":{"size":384,"distance":"Cosine"},"shard_number":1,"replication_factor":1,"write_consistency_factor":1,"on_disk_payload":true},"hnsw_config":{"m":16,"ef_construct":100,"full_scan_threshold":10000,"max_indexing_threads":0,"on_disk":false},"optimizer_config":{"deleted_threshold":0.2,"vacuum_min_vector_number":1000,"default_segment_number":0,"max_segment_size":null,"memmap_threshold":null,"indexing_threshold":20000,"flush_interval_sec":5,"max_optimization_threads":null},"wal_config":{"wal_capacity_mb":32,"wal_segments_ahead":0},"quantization_config":{"binary":{"always_ram":true}}},"payload_schema":{"topic":{"data_type":"keyword","points":2000}}},"status":"ok","time":0.001}"""));
 
         app.MapPut("/collections/{collection_name}", async (string collection_name, HttpRequest request, DatabaseService db) =>
         {
@@ -56,24 +45,19 @@ public static partial class QdrantApi
             {
                 throw ApiException.BadRequest(e.Message);
             }
-            return QdrantResponse.Ok(true);
-        }).WithTags(CollectionsTag).WithSummary("Create a collection").WithDescription(
+            return Ok(request.HttpContext, true);
+        }).WithTags(CollectionsTag).WithSummary("Create a collection").WithMetadata(new RequestBody(typeof(Models.Requests.CreateCollection))).WithDescription(
             "`vectors.size` (2–4096) and `vectors.distance` (Cosine, Dot, Euclid). `quantization_config`: `scalar` → 8 bits per dimension, `binary` → 4 bits, none → 4 bits. " +
             "Named, sparse and multi-vectors, Manhattan, product quantization and other datatypes are refused with 400.")
             .WithMetadata(new ApiExample("""{"vectors":{"size":384,"distance":"Cosine"},"quantization_config":{"binary":{"always_ram":true}}}""", """{"result":true,"status":"ok","time":0.01}"""));
 
-        app.MapDelete("/collections/{collection_name}", (string collection_name, DatabaseService db) =>
-            QdrantResponse.Ok(Database.IsValidName(collection_name) && db.Database.DeleteCollection(collection_name)))
+        app.MapDelete("/collections/{collection_name}", (string collection_name, DatabaseService db, HttpContext context) =>
+            Ok(context, Database.IsValidName(collection_name) && db.Database.DeleteCollection(collection_name)))
             .WithTags(CollectionsTag).WithSummary("Delete a collection").WithDescription("`result` is false when there was no such collection.")
             .WithMetadata(new ApiExample(null, """{"result":true,"status":"ok","time":0.002}"""));
 
-        app.MapGet("/collections/{collection_name}/exists", (string collection_name, DatabaseService db) =>
-            QdrantResponse.Ok(w =>
-            {
-                w.WriteStartObject();
-                w.WriteBoolean("exists", db.Database.CollectionExists(collection_name));
-                w.WriteEndObject();
-            })).WithTags(CollectionsTag).WithSummary("Whether a collection exists")
+        app.MapGet("/collections/{collection_name}/exists", (string collection_name, DatabaseService db, HttpContext context) =>
+            Ok(context, new CollectionExistence(db.Database.CollectionExists(collection_name)))).WithTags(CollectionsTag).WithSummary("Whether a collection exists")
             .WithMetadata(new ApiExample(null, """{"result":{"exists":true},"status":"ok","time":0.00002}"""));
 
         app.MapPut("/collections/{collection_name}/index", async (string collection_name, HttpRequest request, DatabaseService db) =>
@@ -89,12 +73,12 @@ public static partial class QdrantApi
             {
                 throw ApiException.WrongInput(e.Message);
             }
-            return QdrantResponse.Update(OperationId(collection));
-        }).WithTags(CollectionsTag).WithSummary("Create a payload index").WithDescription(
+            return Update(request.HttpContext, collection);
+        }).WithTags(CollectionsTag).WithSummary("Create a payload index").WithMetadata(new RequestBody(typeof(Models.Requests.CreateFieldIndex))).WithDescription(
             "`field_schema`: keyword, integer, float, bool or datetime (a name or `{\"type\":…}`); geo, text and uuid indexes are refused with 400.")
             .WithMetadata(new ApiExample("""{"field_name":"topic","field_schema":"keyword"}""", """{"result":{"operation_id":12,"status":"completed"},"status":"ok","time":0.01}"""));
 
-        app.MapDelete("/collections/{collection_name}/index/{field_name}", (string collection_name, string field_name, DatabaseService db) =>
+        app.MapDelete("/collections/{collection_name}/index/{field_name}", (string collection_name, string field_name, DatabaseService db, HttpContext context) =>
         {
             var collection = db.Get(collection_name);
             try
@@ -105,7 +89,7 @@ public static partial class QdrantApi
             {
                 throw ApiException.WrongInput(e.Message);
             }
-            return QdrantResponse.Update(OperationId(collection));
+            return Update(context, collection);
         }).WithTags(CollectionsTag).WithSummary("Delete a payload index")
             .WithMetadata(new ApiExample(null, """{"result":{"operation_id":13,"status":"completed"},"status":"ok","time":0.004}"""));
     }
@@ -127,74 +111,5 @@ public static partial class QdrantApi
             }
         }
         return counts;
-    }
-
-    private static void WriteCollectionInfo(Utf8JsonWriter w, CollectionInfo info, Dictionary<string, long> indexedPoints)
-    {
-        w.WriteStartObject();
-        w.WriteString("status", info.Compacting ? "yellow" : "green"); // Qdrant's yellow: optimizing in the background
-        w.WriteString("optimizer_status", "ok");
-        w.WriteNumber("indexed_vectors_count", info.Count);
-        w.WriteNumber("points_count", info.Count);
-        w.WriteNumber("segments_count", 1);
-        w.WriteStartObject("config");
-        w.WriteStartObject("params");
-        w.WriteStartObject("vectors");
-        w.WriteNumber("size", info.Options.Dimension);
-        w.WriteString("distance", CreateCollection.DistanceName(info.Options.Metric));
-        w.WriteEndObject();
-        w.WriteNumber("shard_number", 1);
-        w.WriteNumber("replication_factor", 1);
-        w.WriteNumber("write_consistency_factor", 1);
-        w.WriteBoolean("on_disk_payload", true);
-        w.WriteEndObject();
-        // Qdrant's defaults, for clients that require these objects; BitSieve's flat index has no HNSW graph or segments.
-        w.WriteStartObject("hnsw_config");
-        w.WriteNumber("m", 16);
-        w.WriteNumber("ef_construct", 100);
-        w.WriteNumber("full_scan_threshold", 10000);
-        w.WriteNumber("max_indexing_threads", 0);
-        w.WriteBoolean("on_disk", false);
-        w.WriteEndObject();
-        w.WriteStartObject("optimizer_config");
-        w.WriteNumber("deleted_threshold", 0.2);
-        w.WriteNumber("vacuum_min_vector_number", 1000);
-        w.WriteNumber("default_segment_number", 0);
-        w.WriteNull("max_segment_size");
-        w.WriteNull("memmap_threshold");
-        w.WriteNumber("indexing_threshold", 20000);
-        w.WriteNumber("flush_interval_sec", 5);
-        w.WriteNull("max_optimization_threads");
-        w.WriteEndObject();
-        w.WriteStartObject("wal_config");
-        w.WriteNumber("wal_capacity_mb", 32);
-        w.WriteNumber("wal_segments_ahead", 0);
-        w.WriteEndObject();
-        w.WriteStartObject("quantization_config");
-        if (info.Options.Bits == 8)
-        {
-            w.WriteStartObject("scalar");
-            w.WriteString("type", "int8");
-            w.WriteBoolean("always_ram", true);
-            w.WriteEndObject();
-        }
-        else
-        {
-            w.WriteStartObject("binary");
-            w.WriteBoolean("always_ram", true);
-            w.WriteEndObject();
-        }
-        w.WriteEndObject();
-        w.WriteEndObject();
-        w.WriteStartObject("payload_schema");
-        foreach (var (field, schema) in info.PayloadIndexes)
-        {
-            w.WriteStartObject(field);
-            w.WriteString("data_type", schema);
-            w.WriteNumber("points", indexedPoints.GetValueOrDefault(field));
-            w.WriteEndObject();
-        }
-        w.WriteEndObject();
-        w.WriteEndObject();
     }
 }

@@ -3,6 +3,7 @@ using BitSieve.Server.Http;
 using BitSieve.Server.Qdrant.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
 namespace BitSieve.Server.Qdrant;
@@ -29,8 +30,8 @@ public static partial class QdrantApi
             {
                 throw ApiException.WrongInput(e.Message);
             }
-            return QdrantResponse.Update(OperationId(collection));
-        }).WithTags(PointsTag).WithSummary("Upsert points").WithDescription(
+            return Update(request.HttpContext, collection);
+        }).WithTags(PointsTag).WithSummary("Upsert points").WithMetadata(new RequestBody(typeof(Models.Requests.PointInsertOperations))).WithDescription(
             "`{\"points\":[{\"id\",\"vector\",\"payload\"}]}` or `{\"batch\":{\"ids\",\"vectors\",\"payloads\"}}`. Ids are unsigned integers or UUIDs. " +
             "The write is durable when the answer comes, whatever `wait` says (the status is always `completed`).")
             .WithMetadata(new ApiExample("""{"points":[{"id":1,"vector":[0.05,0.61,0.76,0.74],"payload":{"topic":"storage"}}]}""", update));
@@ -44,23 +45,18 @@ public static partial class QdrantApi
             budget.Add(retrieve.Ids.Count, retrieve.WithPayload.Enabled, retrieve.WithVector);
             budget.Check();
             var points = collection.Retrieve(retrieve.Ids, retrieve.WithPayload.Enabled, retrieve.WithVector);
-            return QdrantResponse.Ok(w =>
-            {
-                w.WriteStartArray();
-                foreach (var point in points) QdrantResponse.WriteRecord(w, point, retrieve.WithPayload);
-                w.WriteEndArray();
-            });
-        }).WithTags(PointsTag).WithSummary("Retrieve points by id").WithDescription("Ids that do not exist are left out.")
+            return Ok(request.HttpContext, (IReadOnlyList<Record>)points.Select(p => Record.From(p, retrieve.WithPayload)).ToList());
+        }).WithTags(PointsTag).WithSummary("Retrieve points by id").WithMetadata(new RequestBody(typeof(Models.Requests.PointRequest))).WithDescription("Ids that do not exist are left out.")
             .WithMetadata(new ApiExample("""{"ids":[1,2],"with_payload":true,"with_vector":false}""", """{"result":[{"id":1,"payload":{"topic":"storage"},"vector":null}],"status":"ok","time":0.001}"""));
 
-        app.MapGet("/collections/{collection_name}/points/{id}", (string collection_name, string id, DatabaseService db) =>
+        app.MapGet("/collections/{collection_name}/points/{id}", (string collection_name, string id, DatabaseService db, HttpContext context) =>
         {
             var collection = db.Get(collection_name);
             if (!PointId.TryParse(id, out var pointId))
                 throw ApiException.Format($"`{id}` is neither an unsigned integer nor a UUID point id");
             var found = collection.Retrieve([pointId], withPayload: true, withVector: true);
             if (found.Count == 0) throw ApiException.NotFound($"No point with id {id} found");
-            return QdrantResponse.Ok(w => QdrantResponse.WriteRecord(w, found[0], WithPayloadInterface.All));
+            return Ok(context, Record.From(found[0], WithPayloadInterface.All));
         }).WithTags(PointsTag).WithSummary("Get one point");
 
         app.MapPost("/collections/{collection_name}/points/delete", async (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options) =>
@@ -70,8 +66,8 @@ public static partial class QdrantApi
             var selector = PointsSelector.Read(new JsonFields(body.RootElement, ""), options.MaxPointsPerRequest);
             if (selector.Filter is { } filter) collection.Delete(filter);
             else collection.Delete(selector.Ids!);
-            return QdrantResponse.Update(OperationId(collection));
-        }).WithTags(PointsTag).WithSummary("Delete points").WithDescription("`{\"points\":[ids]}` or `{\"filter\":{…}}`; ids that do not exist are ignored.")
+            return Update(request.HttpContext, collection);
+        }).WithTags(PointsTag).WithSummary("Delete points").WithMetadata(new RequestBody(typeof(Models.Requests.PointsSelector))).WithDescription("`{\"points\":[ids]}` or `{\"filter\":{…}}`; ids that do not exist are ignored.")
             .WithMetadata(new ApiExample("""{"filter":{"must":[{"key":"topic","match":{"value":"drafts"}}]}}""", update));
 
         app.MapPost("/collections/{collection_name}/points/payload", (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options) =>
@@ -80,7 +76,7 @@ public static partial class QdrantApi
                 var set = SetPayload.Parse(body, options.MaxPointsPerRequest);
                 CheckExist(c, set.Points);
                 c.SetPayload(set.Points, set.Payload);
-            })).WithTags(PointsTag).WithSummary("Set payload keys").WithDescription("Sets the given keys, keeping the others.")
+            })).WithTags(PointsTag).WithSummary("Set payload keys").WithMetadata(new RequestBody(typeof(Models.Requests.SetPayload))).WithDescription("Sets the given keys, keeping the others.")
             .WithMetadata(new ApiExample("""{"payload":{"reviewed":true},"points":[1,2]}""", update));
 
         app.MapPut("/collections/{collection_name}/points/payload", (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options) =>
@@ -89,7 +85,7 @@ public static partial class QdrantApi
                 var set = SetPayload.Parse(body, options.MaxPointsPerRequest);
                 CheckExist(c, set.Points);
                 c.OverwritePayload(set.Points, set.Payload);
-            })).WithTags(PointsTag).WithSummary("Overwrite payloads").WithDescription("Replaces the whole payload.")
+            })).WithTags(PointsTag).WithSummary("Overwrite payloads").WithMetadata(new RequestBody(typeof(Models.Requests.SetPayload))).WithDescription("Replaces the whole payload.")
             .WithMetadata(new ApiExample("""{"payload":{"topic":"storage"},"filter":{"must":[{"has_id":[1]}]}}""", update));
 
         app.MapPost("/collections/{collection_name}/points/payload/delete", (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options) =>
@@ -98,7 +94,7 @@ public static partial class QdrantApi
                 var delete = DeletePayload.Parse(body, options.MaxPointsPerRequest);
                 CheckExist(c, delete.Points);
                 c.DeletePayloadKeys(delete.Points, delete.Keys);
-            })).WithTags(PointsTag).WithSummary("Delete payload keys")
+            })).WithTags(PointsTag).WithSummary("Delete payload keys").WithMetadata(new RequestBody(typeof(Models.Requests.DeletePayload)))
             .WithMetadata(new ApiExample("""{"keys":["reviewed"],"points":[1,2]}""", update));
 
         app.MapPost("/collections/{collection_name}/points/payload/clear", (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options) =>
@@ -107,7 +103,7 @@ public static partial class QdrantApi
                 var selector = PointsSelector.Read(new JsonFields(body, ""), options.MaxPointsPerRequest);
                 CheckExist(c, selector);
                 c.ClearPayload(selector);
-            })).WithTags(PointsTag).WithSummary("Clear payloads")
+            })).WithTags(PointsTag).WithSummary("Clear payloads").WithMetadata(new RequestBody(typeof(Models.Requests.PointsSelector)))
             .WithMetadata(new ApiExample("""{"points":[1,2]}""", update));
 
         app.MapPost("/collections/{collection_name}/points/scroll", async (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options) =>
@@ -119,18 +115,8 @@ public static partial class QdrantApi
             budget.Add(scroll.Limit, scroll.WithPayload.Enabled, scroll.WithVector);
             budget.Check();
             var page = collection.Scroll(scroll.Offset, scroll.Limit, scroll.Filter, scroll.WithPayload.Enabled, scroll.WithVector);
-            return QdrantResponse.Ok(w =>
-            {
-                w.WriteStartObject();
-                w.WriteStartArray("points");
-                foreach (var point in page.Points) QdrantResponse.WriteRecord(w, point, scroll.WithPayload);
-                w.WriteEndArray();
-                w.WritePropertyName("next_page_offset");
-                if (page.NextOffset is { } next) next.WriteTo(w);
-                else w.WriteNullValue();
-                w.WriteEndObject();
-            });
-        }).WithTags(PointsTag).WithSummary("Scroll points").WithDescription("Pages through points in id order (integers, then UUIDs); `next_page_offset` is null on the last page.")
+            return Ok(request.HttpContext, new ScrollResult(page.Points.Select(p => Record.From(p, scroll.WithPayload)).ToList(), page.NextOffset));
+        }).WithTags(PointsTag).WithSummary("Scroll points").WithMetadata(new RequestBody(typeof(Models.Requests.ScrollRequest), Required: false)).WithDescription("Pages through points in id order (integers, then UUIDs); `next_page_offset` is null on the last page.")
             .WithMetadata(new ApiExample("""{"limit":100,"offset":null,"filter":null,"with_payload":true}""", """{"result":{"points":[{"id":1,"payload":{"topic":"storage"},"vector":null}],"next_page_offset":2},"status":"ok","time":0.002}"""));
 
         app.MapPost("/collections/{collection_name}/points/count", async (string collection_name, HttpRequest request, DatabaseService db) =>
@@ -138,17 +124,12 @@ public static partial class QdrantApi
             var collection = db.Get(collection_name);
             using var body = await Body(request).ConfigureAwait(false);
             long count = collection.CountPoints(CountRequest.Parse(body.RootElement).Filter);
-            return QdrantResponse.Ok(w =>
-            {
-                w.WriteStartObject();
-                w.WriteNumber("count", count);
-                w.WriteEndObject();
-            });
-        }).WithTags(PointsTag).WithSummary("Count points").WithDescription("Always exact.")
+            return Ok(request.HttpContext, new CountResult(count));
+        }).WithTags(PointsTag).WithSummary("Count points").WithMetadata(new RequestBody(typeof(Models.Requests.CountRequest), Required: false)).WithDescription("Always exact.")
             .WithMetadata(new ApiExample("""{"filter":{"must":[{"key":"topic","match":{"value":"storage"}}]},"exact":true}""", """{"result":{"count":120},"status":"ok","time":0.001}"""));
     }
 
-    private static async Task<IResult> ChangePayload(string name, HttpRequest request, DatabaseService db, ServerOptions options, Action<Collection, JsonElement> change)
+    private static async Task<Ok<QdrantResponse<UpdateResult>>> ChangePayload(string name, HttpRequest request, DatabaseService db, ServerOptions options, Action<Collection, JsonElement> change)
     {
         _ = options;
         var collection = db.Get(name);
@@ -161,7 +142,7 @@ public static partial class QdrantApi
         {
             throw ApiException.WrongInput(e.Message);
         }
-        return QdrantResponse.Update(OperationId(collection));
+        return Update(request.HttpContext, collection);
     }
 
     /// <summary>As Qdrant, a payload change addressed to ids that do not exist is a 404 naming the first.</summary>

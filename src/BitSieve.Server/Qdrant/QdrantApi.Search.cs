@@ -1,4 +1,3 @@
-using System.Text.Json;
 using BitSieve.Server.Http;
 using BitSieve.Server.Metrics;
 using BitSieve.Server.Qdrant.Models;
@@ -28,8 +27,8 @@ public static partial class QdrantApi
             var search = QueryRequest.Parse(body.RootElement, "", options.MaxLimit);
             CheckBudget(collection, options, "this query", [search]);
             var found = Run(collection, search, metrics);
-            return QdrantResponse.Ok(w => WriteQueryResponse(w, found, search));
-        }).WithTags(SearchTag).WithSummary("Query points (nearest neighbours)").WithDescription(SearchDescription +
+            return Ok(request.HttpContext, QueryResponse(found, search));
+        }).WithTags(SearchTag).WithSummary("Query points (nearest neighbours)").WithMetadata(new RequestBody(typeof(Models.Requests.QueryRequest))).WithDescription(SearchDescription +
             " `query` is a vector or `{\"nearest\": vector}`; prefetch, fusion, recommend, discover, order_by, formula and point-id queries are refused with 400.")
             .WithMetadata(new ApiExample("""{"query":[0.2,0.1,0.9,0.7],"limit":3,"filter":{"must":[{"key":"topic","match":{"value":"storage"}}]},"params":{"quantization":{"rescore":true,"oversampling":2.0}},"with_payload":true}""",
                 $$"""{"result":{"points":{{hits}}},"status":"ok","time":0.002}"""));
@@ -41,13 +40,8 @@ public static partial class QdrantApi
             var searches = SearchBatch.Parse(body.RootElement, query: true, options.MaxBatchSearches, options.MaxLimit);
             CheckBudget(collection, options, $"this batch of {searches.Count} queries", searches);
             var results = searches.Select(s => Run(collection, s, metrics)).ToList();
-            return QdrantResponse.Ok(w =>
-            {
-                w.WriteStartArray();
-                for (int i = 0; i < results.Count; i++) WriteQueryResponse(w, results[i], searches[i]);
-                w.WriteEndArray();
-            });
-        }).WithTags(SearchTag).WithSummary("Query points in a batch")
+            return Ok(request.HttpContext, (IReadOnlyList<QueryResponse>)results.Select((hits, i) => QueryResponse(hits, searches[i])).ToList());
+        }).WithTags(SearchTag).WithSummary("Query points in a batch").WithMetadata(new RequestBody(typeof(Models.Requests.QueryRequestBatch)))
             .WithMetadata(new ApiExample("""{"searches":[{"query":[0.2,0.1,0.9,0.7],"limit":3},{"query":[0.5,0.3,0.1,0.2],"limit":3,"params":{"exact":true}}]}""",
                 $$"""{"result":[{"points":{{hits}}},{"points":[]}],"status":"ok","time":0.004}"""));
 
@@ -58,8 +52,8 @@ public static partial class QdrantApi
             var search = SearchRequest.Parse(body.RootElement, "", options.MaxLimit);
             CheckBudget(collection, options, "this search", [search]);
             var found = Run(collection, search, metrics);
-            return QdrantResponse.Ok(w => WriteScoredPoints(w, found, search));
-        }).WithTags(SearchTag).WithSummary("Search points (older API)").WithDescription(SearchDescription + " `vector` and `limit` are required.")
+            return Ok(request.HttpContext, ScoredPoints(found, search));
+        }).WithTags(SearchTag).WithSummary("Search points (older API)").WithMetadata(new RequestBody(typeof(Models.Requests.SearchRequest))).WithDescription(SearchDescription + " `vector` and `limit` are required.")
             .WithMetadata(new ApiExample("""{"vector":[0.2,0.1,0.9,0.7],"limit":3,"params":{"exact":true},"with_payload":["topic"]}""",
                 $$"""{"result":{{hits}},"status":"ok","time":0.002}"""));
 
@@ -70,13 +64,8 @@ public static partial class QdrantApi
             var searches = SearchBatch.Parse(body.RootElement, query: false, options.MaxBatchSearches, options.MaxLimit);
             CheckBudget(collection, options, $"this batch of {searches.Count} searches", searches);
             var results = searches.Select(s => Run(collection, s, metrics)).ToList();
-            return QdrantResponse.Ok(w =>
-            {
-                w.WriteStartArray();
-                for (int i = 0; i < results.Count; i++) WriteScoredPoints(w, results[i], searches[i]);
-                w.WriteEndArray();
-            });
-        }).WithTags(SearchTag).WithSummary("Search points in a batch (older API)")
+            return Ok(request.HttpContext, (IReadOnlyList<IReadOnlyList<Models.ScoredPoint>>)results.Select((hits, i) => ScoredPoints(hits, searches[i])).ToList());
+        }).WithTags(SearchTag).WithSummary("Search points in a batch (older API)").WithMetadata(new RequestBody(typeof(Models.Requests.SearchRequestBatch)))
             .WithMetadata(new ApiExample("""{"searches":[{"vector":[0.2,0.1,0.9,0.7],"limit":3}]}""", $$"""{"result":[{{hits}}],"status":"ok","time":0.002}"""));
     }
 
@@ -109,18 +98,8 @@ public static partial class QdrantApi
         return hits.ToList();
     }
 
-    private static void WriteQueryResponse(Utf8JsonWriter w, List<ScoredPoint> hits, VectorSearch search)
-    {
-        w.WriteStartObject();
-        w.WritePropertyName("points");
-        WriteScoredPoints(w, hits, search);
-        w.WriteEndObject();
-    }
+    private static QueryResponse QueryResponse(List<ScoredPoint> hits, VectorSearch search) => new(ScoredPoints(hits, search));
 
-    private static void WriteScoredPoints(Utf8JsonWriter w, List<ScoredPoint> hits, VectorSearch search)
-    {
-        w.WriteStartArray();
-        foreach (var hit in hits) QdrantResponse.WriteScoredPoint(w, hit, search.WithPayload);
-        w.WriteEndArray();
-    }
+    private static IReadOnlyList<Models.ScoredPoint> ScoredPoints(List<ScoredPoint> hits, VectorSearch search) =>
+        hits.Select(hit => Models.ScoredPoint.From(hit, search.WithPayload)).ToList();
 }

@@ -3,6 +3,7 @@ using BitSieve.Server.Http;
 using BitSieve.Server.Qdrant.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
 namespace BitSieve.Server.Qdrant;
@@ -34,12 +35,7 @@ public static partial class QdrantApi
         MapUnsupported(app);
     }
 
-    private static IResult Root() => Results.Json(new Dictionary<string, string?>
-    {
-        ["title"] = "bitsieve - vector search engine (Qdrant-compatible API)",
-        ["version"] = CompatibleVersion,
-        ["commit"] = null,
-    });
+    private static Ok<VersionInfo> Root() => TypedResults.Ok(new VersionInfo("bitsieve - vector search engine (Qdrant-compatible API)", CompatibleVersion, null));
 
     /// <summary>Qdrant endpoints that exist but that BitSieve does not implement: a 400 that says so, not a 404.</summary>
     private static void MapUnsupported(IEndpointRouteBuilder app)
@@ -82,6 +78,11 @@ public static partial class QdrantApi
     private static async Task<JsonDocument> Body(HttpRequest request, bool required = false) =>
         await JsonBody.ReadAsync(request, emptyIsEmptyObject: !required).ConfigureAwait(false);
 
-    /// <summary>The sequence number of a collection's last write, reported as Qdrant's <c>operation_id</c>.</summary>
-    private static long OperationId(Collection collection) => collection.Info().LogSequence;
+    /// <summary>A successful answer, <c>{"result":…,"status":"ok","time":…}</c>.</summary>
+    private static Ok<QdrantResponse<T>> Ok<T>(HttpContext context, T result)
+        where T : notnull => TypedResults.Ok(QdrantResponse<T>.Ok(result, RequestTiming.Seconds(context)));
+
+    /// <summary>Qdrant's <c>UpdateResult</c> after a write, with the collection's last log sequence as <c>operation_id</c>.</summary>
+    private static Ok<QdrantResponse<UpdateResult>> Update(HttpContext context, Collection collection) =>
+        Ok(context, UpdateResult.Completed(collection.Info().LogSequence));
 }

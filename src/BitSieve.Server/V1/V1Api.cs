@@ -13,6 +13,7 @@ using BitSieve.Search.Lexical;
 using BitSieve.Storage.Filters;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.AI;
 
@@ -34,37 +35,21 @@ public static class V1Api
         ArgumentNullException.ThrowIfNull(app);
         var v1 = app.MapGroup("/v1").WithTags(Tag);
 
-        v1.MapGet("/collections", (DatabaseService db) => Json(w =>
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("collections");
-            foreach (var collection in db.OpenCollections()) WriteInfo(w, collection);
-            w.WriteEndArray();
-            w.WriteEndObject();
-        })).WithSummary("List collections with their size and model")
+        v1.MapGet("/collections", (DatabaseService db) =>
+            TypedResults.Ok(new CollectionList(db.OpenCollections().Select(CollectionSummary.From).ToList()))).WithSummary("List collections with their size and model")
             .WithMetadata(new ApiExample(null, """{"collections":[{"name":"docs","count":1200,"dimension":384,"metric":"cosine","bits":4,"model":"minilm","text_index":true}]}"""));
 
         v1.MapGet("/collections/{collection}", (string collection, DatabaseService db) =>
         {
             var target = db.Get(collection);
-            return Json(w =>
-            {
-                w.WriteStartObject();
-                w.WritePropertyName("info");
-                using (var info = JsonDocument.Parse(target.Info().ToJson())) info.WriteTo(w);
-                w.WriteString("model", target.GetProperty(FolderIndexer.ModelProperty));
-                w.WriteEndObject();
-            });
+            using var info = JsonDocument.Parse(target.Info().ToJson());
+            return TypedResults.Ok(new CollectionDetail(info.RootElement.Clone(), target.GetProperty(FolderIndexer.ModelProperty)));
         }).WithSummary("Describe a collection: counts, bytes per tier, files, indexes, model");
 
-        v1.MapDelete("/collections/{collection}", (string collection, DatabaseService db) => Json(w =>
-        {
-            w.WriteStartObject();
-            w.WriteBoolean("deleted", Database.IsValidName(collection) && db.Database.DeleteCollection(collection));
-            w.WriteEndObject();
-        })).WithSummary("Delete a collection");
+        v1.MapDelete("/collections/{collection}", (string collection, DatabaseService db) =>
+            TypedResults.Ok(new CollectionDeleted(Database.IsValidName(collection) && db.Database.DeleteCollection(collection)))).WithSummary("Delete a collection");
 
-        v1.MapPost("/collections/{collection}/documents", AddDocuments).WithSummary("Add documents as text").WithDescription(
+        v1.MapPost("/collections/{collection}/documents", AddDocuments).WithSummary("Add documents as text").WithMetadata(new RequestBody(typeof(Requests.AddDocumentsRequest))).WithDescription(
             "Each document is chunked (headings, paragraphs and sentence ends, English and Japanese) and embedded with the collection's model " +
             "(new collections get the server's, `bitsieve serve --model`), replacing the chunks of the same source. " +
             "`format`: text (default), markdown or html. The collection is created when missing.")
@@ -88,21 +73,7 @@ public static class V1Api
                 offset = page.NextOffset;
             }
             while (offset is not null);
-            return Json(w =>
-            {
-                w.WriteStartObject();
-                w.WriteStartArray("documents");
-                foreach (var (source, (hash, chunks)) in documents)
-                {
-                    w.WriteStartObject();
-                    w.WriteString("source", source);
-                    w.WriteString("hash", hash);
-                    w.WriteNumber("chunks", chunks);
-                    w.WriteEndObject();
-                }
-                w.WriteEndArray();
-                w.WriteEndObject();
-            });
+            return TypedResults.Ok(new DocumentList(documents.Select(d => new DocumentSummary(d.Key, d.Value.Hash, d.Value.Chunks)).ToList()));
         }).WithSummary("List the documents (sources) of a collection, with their chunk counts");
 
         v1.MapDelete("/collections/{collection}/documents", (string collection, string? source, DatabaseService db) =>
@@ -110,24 +81,18 @@ public static class V1Api
             var target = db.Get(collection);
             if (string.IsNullOrEmpty(source)) throw ApiException.BadRequest("name the document to remove: ?source=…");
             int deleted = target.Delete(new Filter(Must: [new FieldCondition(PayloadPath.Parse("source"), new MatchKeyword(source))]));
-            return Json(w =>
-            {
-                w.WriteStartObject();
-                w.WriteString("source", source);
-                w.WriteNumber("chunks_deleted", deleted);
-                w.WriteEndObject();
-            });
+            return TypedResults.Ok(new DocumentDeleted(source, deleted));
         }).WithSummary("Remove a document's chunks (?source=…)");
 
-        v1.MapPost("/collections/{collection}/search", Search).WithSummary("Ask a question in words").WithDescription(
+        v1.MapPost("/collections/{collection}/search", Search).WithSummary("Ask a question in words").WithMetadata(new RequestBody(typeof(Requests.TextSearchRequest))).WithDescription(
             "`mode`: hybrid (default: vectors and BM25 fused by reciprocal rank), vector, or lexical. `quality`: \"exact\" or a recall target " +
             "(default 0.995). `filter`: Qdrant's filter language over the chunks' payloads (source, headings, page, …). " +
             "Each result has its source, UTF-16 offsets into the document's text, headings, page, text and score; `trace` says what each tier of the cascade did.")
             .WithMetadata(new ApiExample("""{"query":"how do I install it?","k":3,"mode":"hybrid"}""",
-                """{"query":"how do I install it?","mode":"hybrid","model":"minilm","results":[{"id":"0b6f…","score":0.0325,"source":"guide/install.md","start":0,"end":52,"page":null,"headings":["Install"],"text":"# Install\n\nRun `dotnet tool install -g bitsieve`."}],"trace":{"t1":{"seen":1200,"kept":37,"us":210},"t2":{"seen":37,"kept":12,"us":40},"t3":{"seen":14,"us":30}}}"""));
+                """{"query":"how do I install it?","mode":"hybrid","model":"minilm","results":[{"id":"0b6f3c2e-5d1a-4f7e-9c3b-2a8d4e6f1b7c","score":0.0325,"source":"guide/install.md","start":0,"end":52,"page":null,"headings":["Install"],"text":"# Install\n\nRun `dotnet tool install -g bitsieve`."}],"trace":{"t1":{"seen":1200,"kept":37,"us":210},"t2":{"seen":37,"kept":12,"us":40},"t3":{"seen":14,"us":30}}}"""));
     }
 
-    private static async Task<IResult> AddDocuments(string collection, HttpRequest request, DatabaseService db, Embedders embedders, ServerOptions options)
+    private static async Task<Ok<DocumentsAdded>> AddDocuments(string collection, HttpRequest request, DatabaseService db, Embedders embedders, ServerOptions options)
     {
         var clock = Stopwatch.StartNew();
         using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: false).ConfigureAwait(false);
@@ -158,27 +123,11 @@ public static class V1Api
             }
             counts.Add((source, chunks));
         }
-        return Json(w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("collection", collection);
-            w.WriteString("model", model);
-            w.WriteNumber("chunks", counts.Sum(c => c.Chunks));
-            w.WriteStartArray("documents");
-            foreach (var (source, chunks) in counts)
-            {
-                w.WriteStartObject();
-                w.WriteString("source", source);
-                w.WriteNumber("chunks", chunks);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteNumber("seconds", clock.Elapsed.TotalSeconds);
-            w.WriteEndObject();
-        });
+        return TypedResults.Ok(new DocumentsAdded(collection, model, counts.Sum(c => c.Chunks),
+            counts.Select(c => new DocumentChunks(c.Source, c.Chunks)).ToList(), clock.Elapsed.TotalSeconds));
     }
 
-    private static async Task<IResult> Search(string collection, HttpRequest request, DatabaseService db, Embedders embedders, ServerOptions options, ServerMetrics metrics)
+    private static async Task<Ok<TextSearchResponse>> Search(string collection, HttpRequest request, DatabaseService db, Embedders embedders, ServerOptions options, ServerMetrics metrics)
     {
         var target = db.Get(collection);
         using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: false).ConfigureAwait(false);
@@ -208,44 +157,9 @@ public static class V1Api
                     vectorWeight: ScriptDetector.HybridVectorWeight(search.Query, embedder.GetService<EmbeddingModelInfo>()?.Language));
         }
         metrics.Search(collection, "text-" + search.Mode.ToString().ToLowerInvariant(), result.Trace);
-        return Json(w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("query", search.Query);
-            w.WriteString("mode", search.Mode.ToString().ToLowerInvariant());
-            w.WriteString("model", search.Mode == TextSearchMode.Lexical ? null : model);
-            w.WriteStartArray("results");
-            foreach (var hit in result.Hits) WriteHit(w, hit);
-            w.WriteEndArray();
-            w.WritePropertyName("trace");
-            w.WriteRawValue(result.Trace.ToJson());
-            w.WriteEndObject();
-        });
-    }
-
-    /// <summary>A passage: the chunk fields the indexer stores, or the whole payload for points that are not chunks.</summary>
-    private static void WriteHit(Utf8JsonWriter w, ScoredPoint hit)
-    {
-        w.WriteStartObject();
-        w.WritePropertyName("id");
-        hit.Id.WriteTo(w);
-        w.WriteNumber("score", hit.Score);
-        var payload = hit.Payload ?? [];
-        if (payload.ContainsKey("source"))
-        {
-            foreach (string field in new[] { "source", "start", "end", "page", "headings", "text" })
-            {
-                w.WritePropertyName(field);
-                if (payload[field] is { } value) value.WriteTo(w);
-                else w.WriteNullValue();
-            }
-        }
-        else
-        {
-            w.WritePropertyName("payload");
-            payload.WriteTo(w);
-        }
-        w.WriteEndObject();
+        using var trace = JsonDocument.Parse(result.Trace.ToJson());
+        return TypedResults.Ok(new TextSearchResponse(search.Query, search.Mode.ToString().ToLowerInvariant(),
+            search.Mode == TextSearchMode.Lexical ? null : model, result.Hits.Select(Passage.From).ToList(), trace.RootElement.Clone()));
     }
 
     private static string ModelOf(Collection collection, Embedders embedders) =>
@@ -288,20 +202,4 @@ public static class V1Api
     private static int Dimensions(IEmbeddingGenerator<string, Embedding<float>> embedder) =>
         embedder.GetService<EmbeddingModelInfo>()?.Dimensions
         ?? embedder.GenerateAsync(["dimension probe"]).GetAwaiter().GetResult()[0].Vector.Length;
-
-    private static void WriteInfo(Utf8JsonWriter w, Collection collection)
-    {
-        var info = collection.Info();
-        w.WriteStartObject();
-        w.WriteString("name", info.Name);
-        w.WriteNumber("count", info.Count);
-        w.WriteNumber("dimension", info.Options.Dimension);
-        w.WriteString("metric", info.Options.Metric.ToString().ToLowerInvariant());
-        w.WriteNumber("bits", info.Options.Bits);
-        w.WriteString("model", collection.GetProperty(FolderIndexer.ModelProperty));
-        w.WriteBoolean("text_index", info.PayloadIndexes.Values.Contains("text"));
-        w.WriteEndObject();
-    }
-
-    private static QdrantResponse.Plain Json(Action<Utf8JsonWriter> write) => new(write);
 }

@@ -1,0 +1,31 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace BitSieve.Server.V1.Requests;
+
+// The /v1 request bodies as contracts, for the OpenAPI document's request schemas; the handlers read bodies with
+// AddDocumentsRequest.Parse and TextSearchRequest.Parse, which name the wrong field in their errors.
+
+/// <summary><c>POST /v1/collections/{collection}/documents</c>.</summary>
+internal sealed record AddDocumentsRequest(IReadOnlyList<DocumentText> Documents);
+
+/// <summary>One document: a path-like name, its text, and <c>format</c> text (default), markdown or html.</summary>
+internal sealed record DocumentText(string Source, string Text)
+{
+    public string? Format { get; init; }
+}
+
+/// <summary><c>POST /v1/collections/{collection}/search</c>.</summary>
+internal sealed record TextSearchRequest(string Query)
+{
+    /// <summary>How many passages (default 5).</summary>
+    public int? K { get; init; }
+
+    /// <summary>hybrid (default), vector or lexical.</summary>
+    public string? Mode { get; init; }
+
+    /// <summary>"exact" or a recall target such as 0.995.</summary>
+    public JsonElement? Quality { get; init; }
+
+    public JsonObject? Filter { get; init; }
+}
