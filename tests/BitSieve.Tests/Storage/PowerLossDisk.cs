@@ -28,7 +28,8 @@ internal enum TornWrites
 /// <see cref="StorageFiles.Current"/>), in the manner of SQLite's crash-testing VFS. Files live on the real disk, so
 /// everything reads them as usual; beside them the model keeps what a power loss would leave: for each file (an
 /// inode: names are only directory entries) its bytes as of its last fsync, and the directory entries as of each
-/// directory's last fsync (a file created, renamed or deleted is so durably only after that). Every step that changes
+/// directory's last fsync (a file created, renamed or deleted is so durably only after that; until then each such change
+/// may or may not survive). Every step that changes
 /// durability — create, fsync, rename, delete, directory fsync — is counted, and at step <see cref="CutAt"/> the power
 /// fails: that step and every later one throws <see cref="PowerCutException"/>. Once the caller has abandoned its
 /// objects, <see cref="RestoreDurableState"/> rewrites the files under the directory to what the disk would hold after
@@ -50,6 +51,12 @@ internal sealed class PowerLossDisk : StorageFiles
     private readonly Dictionary<string, Inode> _live = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Inode> _durable = new(StringComparer.Ordinal);
     private readonly Dictionary<FileStream, Inode> _open = [];
+
+    /// <summary>A change of directory entries not yet made durable: a name added, removed, or both at once (a rename).</summary>
+    private sealed record EntryChange(string? Removed, string? Added, Inode Inode);
+
+    /// <summary>The entry changes since their directory's last fsync, in the order they were made.</summary>
+    private readonly List<EntryChange> _pending = [];
 
     /// <summary>Models the files now under <paramref name="root"/> (except SQLite's and the lock's) as durable.</summary>
     public PowerLossDisk(string root)
@@ -87,7 +94,11 @@ internal sealed class PowerLossDisk : StorageFiles
             // Reading back at fsync needs a readable handle.
             var stream = new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, bufferSize);
             // Truncating an existing file keeps its inode; a new name gets a new, empty one.
-            if (!_live.TryGetValue(path, out var inode)) _live[path] = inode = new Inode([]);
+            if (!_live.TryGetValue(path, out var inode))
+            {
+                _live[path] = inode = new Inode([]);
+                _pending.Add(new EntryChange(null, path, inode));
+            }
             _open[stream] = inode;
             return stream;
         }
@@ -135,7 +146,11 @@ internal sealed class PowerLossDisk : StorageFiles
             {
                 source = Path.GetFullPath(source);
                 base.Replace(source, destination);
-                if (_live.Remove(source, out var inode)) _live[destination] = inode;
+                if (_live.Remove(source, out var inode))
+                {
+                    _live[destination] = inode;
+                    _pending.Add(new EntryChange(source, destination, inode));
+                }
             }
         }
     }
@@ -148,7 +163,7 @@ internal sealed class PowerLossDisk : StorageFiles
             lock (_gate)
             {
                 base.Delete(path);
-                _live.Remove(path);
+                if (_live.Remove(path, out var inode)) _pending.Add(new EntryChange(path, null, inode));
             }
         }
     }
@@ -173,20 +188,31 @@ internal sealed class PowerLossDisk : StorageFiles
             bool InDirectory(string p) => p.StartsWith(prefix, StringComparison.Ordinal) && p.IndexOf(Path.DirectorySeparatorChar, prefix.Length) < 0;
             foreach (string gone in _durable.Keys.Where(InDirectory).Where(p => !_live.ContainsKey(p)).ToList()) _durable.Remove(gone);
             foreach (var (p, inode) in _live.Where(e => InDirectory(e.Key))) _durable[p] = inode;
+            _pending.RemoveAll(c => (c.Removed is not null && InDirectory(c.Removed)) || (c.Added is not null && InDirectory(c.Added)));
         }
     }
 
     /// <summary>
     /// After the power cut (and after every object holding the files is disposed): makes the files under the directory
-    /// what the disk holds when the power comes back: the durable directory entries, each with its durable bytes and,
-    /// as <paramref name="torn"/> says, part of what was written after them. Returns what it did, for the test's log.
+    /// what the disk holds when the power comes back: the durable directory entries — and, with
+    /// <paramref name="someEntriesLand"/>, a random subset of the changes made since their directory's last fsync (a
+    /// file system may write any of them before it is asked to: a rename lands whole or not at all) — each file with its
+    /// durable bytes and, as <paramref name="torn"/> says, part of what was written after them. Returns what it did,
+    /// for the test's log.
     /// </summary>
-    public string RestoreDurableState(TornWrites torn, Random random)
+    public string RestoreDurableState(TornWrites torn, bool someEntriesLand, Random random)
     {
         lock (_gate)
         {
             IsCut = true;
             var report = new List<string>();
+            foreach (var change in _pending)
+            {
+                if (!someEntriesLand || random.Next(2) == 0) continue;
+                if (change.Removed is not null && _durable.GetValueOrDefault(change.Removed) == change.Inode) _durable.Remove(change.Removed);
+                if (change.Added is not null) _durable[change.Added] = change.Inode;
+                report.Add($"landed: {Path.GetFileName(change.Removed)} → {Path.GetFileName(change.Added)}");
+            }
             // What each live file holds now (the OS's cache, lost with the power but for the torn part).
             var current = new Dictionary<Inode, byte[]>();
             foreach (var (path, inode) in _live)
