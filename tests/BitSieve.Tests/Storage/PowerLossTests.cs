@@ -17,8 +17,15 @@ namespace BitSieve.Tests.Storage;
 /// agree with a rebuild from the surviving points. SQLite's files are not modelled: they keep every committed
 /// transaction (see docs/storage.md, "What the power-loss test covers").
 /// </summary>
+[Collection(Name)]
 public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
 {
+    /// <summary>
+    /// Run alone: the disk model is installed process-wide (<see cref="StorageFiles.Current"/>), and while other tests'
+    /// paths pass through it untouched, its work would compete with tests that count what they get done in a few seconds.
+    /// </summary>
+    public const string Name = "Power loss (alone)";
+
     private const int Dim = 8, Ids = 200;
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "bitsieve-powerloss-" + Guid.NewGuid().ToString("N"));
 
@@ -207,3 +214,7 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
         return $"{missing.Count} acknowledged points missing ({string.Join(",", missing.Take(10))}), {extra.Count} unexpected ({string.Join(",", extra.Take(10))}), {changed.Count} changed ({string.Join(",", changed.Take(10))})";
     }
 }
+
+/// <summary>Runs <see cref="PowerLossTests"/> after the parallel tests, alone.</summary>
+[CollectionDefinition(PowerLossTests.Name, DisableParallelization = true)]
+public sealed class PowerLossCollection;
