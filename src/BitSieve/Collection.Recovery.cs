@@ -8,11 +8,11 @@ public sealed partial class Collection
     /// <summary>Creates the files of a new, empty collection in <paramref name="directory"/>.</summary>
     internal static void Initialize(string directory, CollectionOptions options)
     {
-        Directory.CreateDirectory(directory);
+        StorageFiles.Current.CreateDirectory(directory);
         using (var index = VectorIndex.Create(options)) index.Save(Path.Combine(directory, IndexFolder), logSequence: 0);
         PointStore.Open(directory, readOnly: false).Dispose();
         WriteAheadLog.Open(directory, 0, 0, Durability.Always, out _).Dispose();
-        DurableDirectory.Sync(directory);
+        StorageFiles.Current.SyncDirectory(directory);
     }
 
     /// <summary>

@@ -32,14 +32,14 @@ public sealed partial class VectorIndex
             try
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                Directory.CreateDirectory(directory);
+                StorageFiles.Current.CreateDirectory(directory);
                 long generation = NextGeneration(directory);
                 var written = new List<string>();
                 Manifest manifest;
                 try
                 {
                     manifest = WriteColumns(directory, generation, logSequence, written);
-                    DurableDirectory.Sync(directory);
+                    StorageFiles.Current.SyncDirectory(directory);
                     manifest.Write(directory);
                 }
                 catch
@@ -47,7 +47,7 @@ public sealed partial class VectorIndex
                     foreach (string file in written) TryDelete(file);
                     throw;
                 }
-                DurableDirectory.Sync(directory);
+                StorageFiles.Current.SyncDirectory(directory);
                 DeleteUnreferenced(directory, manifest);
                 LogSequence = logSequence;
                 saved = manifest;
@@ -292,7 +292,7 @@ public sealed partial class VectorIndex
     {
         try
         {
-            File.Delete(path);
+            StorageFiles.Current.Delete(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

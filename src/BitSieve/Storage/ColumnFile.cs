@@ -280,7 +280,7 @@ internal sealed class ColumnWriter : IDisposable
         _tmp = path + ".tmp";
         _kind = kind;
         _elementSize = elementSize;
-        _stream = new FileStream(_tmp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        _stream = StorageFiles.Current.Create(_tmp, bufferSize: 1 << 16);
         Span<byte> placeholder = stackalloc byte[ColumnFile.HeaderSize];
         placeholder.Clear();
         _stream.Write(placeholder);
@@ -308,10 +308,10 @@ internal sealed class ColumnWriter : IDisposable
         ColumnFile.BuildHeader(header, _kind, _elementSize, count, checksum);
         _stream.Position = 0;
         _stream.Write(header);
-        _stream.Flush(flushToDisk: true);
+        StorageFiles.Current.Sync(_stream);
         _stream.Dispose();
         _done = true;
-        File.Move(_tmp, _path, overwrite: true);
+        StorageFiles.Current.Replace(_tmp, _path);
         return new ColumnInfo(count, checksum);
     }
 
@@ -322,7 +322,7 @@ internal sealed class ColumnWriter : IDisposable
         _stream.Dispose();
         try
         {
-            File.Delete(_tmp);
+            StorageFiles.Current.Delete(_tmp);
         }
         catch (IOException)
         {

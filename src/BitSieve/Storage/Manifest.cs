@@ -131,12 +131,12 @@ internal sealed class Manifest
         byte[] json = Seal(JsonSerializer.SerializeToUtf8Bytes(data, ManifestJsonContext.Default.ManifestData));
         string path = Path.Combine(directory, FileName);
         string tmp = path + ".tmp";
-        using (var stream = new FileStream(tmp, FileMode.Create, FileAccess.Write, FileShare.None))
+        using (var stream = StorageFiles.Current.Create(tmp))
         {
             stream.Write(json);
-            stream.Flush(flushToDisk: true);
+            StorageFiles.Current.Sync(stream);
         }
-        File.Move(tmp, path, overwrite: true);
+        StorageFiles.Current.Replace(tmp, path);
     }
 
     /// <summary>

@@ -106,7 +106,7 @@ internal sealed partial class WriteAheadLog : IDisposable
             if (indexSequence > 0 || appliedSequence > 0) throw Missing(path, indexSequence, appliedSequence);
             WriteLog(path, 0, []);
         }
-        var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        var stream = StorageFiles.Current.OpenForWriting(path);
         try
         {
             var contents = Read(path, stream);
@@ -116,12 +116,12 @@ internal sealed partial class WriteAheadLog : IDisposable
                 WriteLog(path + ".tmp", contents.BaseSequence, contents.Entries);
                 stream.Dispose();
                 Install(path + ".tmp", path);
-                stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+                stream = StorageFiles.Current.OpenForWriting(path);
             }
             else if (contents.ValidLength < stream.Length)
             {
                 stream.SetLength(contents.ValidLength);
-                stream.Flush(flushToDisk: true);
+                StorageFiles.Current.Sync(stream);
             }
             stream.Position = stream.Length;
             entries = contents.Entries;
@@ -182,7 +182,8 @@ internal sealed partial class WriteAheadLog : IDisposable
             _stream.Write(header);
             _stream.Write(payload);
             _stream.Write(trailer);
-            _stream.Flush(flushToDisk: _durability == Durability.Always);
+            if (_durability == Durability.Always) StorageFiles.Current.Sync(_stream);
+            else _stream.Flush();
         }
         catch
         {
@@ -202,7 +203,7 @@ internal sealed partial class WriteAheadLog : IDisposable
     }
 
     /// <summary>Fsyncs what was appended (for <see cref="Durability.OsBuffered"/> before a checkpoint).</summary>
-    public void Sync() => _stream.Flush(flushToDisk: true);
+    public void Sync() => StorageFiles.Current.Sync(_stream);
 
     /// <summary>
     /// Replaces the log by an empty one that starts after <see cref="LastSequence"/>: call only once every record is
@@ -214,7 +215,7 @@ internal sealed partial class WriteAheadLog : IDisposable
         WriteLog(tmp, LastSequence, []);
         _stream.Dispose();
         Install(tmp, _path);
-        _stream = new FileStream(_path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        _stream = StorageFiles.Current.OpenForWriting(_path);
         _stream.Position = _stream.Length;
     }
 
@@ -223,8 +224,8 @@ internal sealed partial class WriteAheadLog : IDisposable
     /// <summary>Renames a new, fsynced log over the file and makes the rename durable: a crash leaves one or the other.</summary>
     private static void Install(string tmp, string path)
     {
-        File.Move(tmp, path, overwrite: true);
-        DurableDirectory.Sync(Path.GetDirectoryName(path)!);
+        StorageFiles.Current.Replace(tmp, path);
+        StorageFiles.Current.SyncDirectory(Path.GetDirectoryName(path)!);
     }
 
     private static void WriteLog(string path, long baseSequence, List<LogEntry> entries)
@@ -235,7 +236,7 @@ internal sealed partial class WriteAheadLog : IDisposable
         BinaryPrimitives.WriteInt32LittleEndian(header[8..], FormatVersion);
         BinaryPrimitives.WriteInt64LittleEndian(header[16..], baseSequence);
         BinaryPrimitives.WriteUInt64LittleEndian(header[24..], XxHash3.HashToUInt64(header[..24]));
-        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None);
+        using var stream = StorageFiles.Current.Create(path);
         stream.Write(header);
         Span<byte> recordHeader = stackalloc byte[RecordHeaderSize];
         Span<byte> trailer = stackalloc byte[RecordTrailerSize];
@@ -246,7 +247,7 @@ internal sealed partial class WriteAheadLog : IDisposable
             stream.Write(entry.Payload.Span);
             stream.Write(trailer);
         }
-        stream.Flush(flushToDisk: true);
+        StorageFiles.Current.Sync(stream);
     }
 
     /// <summary>Fills a record's header and trailer (see the class remarks for the layout).</summary>

@@ -8,9 +8,12 @@ using Xunit.Abstractions;
 namespace BitSieve.Tests.Storage;
 
 /// <summary>
-/// The crash test: <c>bitsieve import</c> runs as a child process and is killed with SIGKILL at random moments, 20
-/// times on the same database. After each kill every point reported committed must be there with its exact vector
-/// and payload, no batch may be half there, and exact search must equal a fresh rebuild from the surviving points.
+/// The crash tests: <c>bitsieve import</c> runs as a child process and is killed with SIGKILL at random moments, 20
+/// times on the same database (mid-batch, mid-fsync, or during the closing checkpoint). After each kill every point
+/// reported committed must be there with its exact vector and payload, no batch may be half there, and exact search
+/// must equal a fresh rebuild from the surviving points. <c>bitsieve compact</c> is killed the same way, during its
+/// replay, its checkpoint and its compaction. (A power loss, which also loses what the OS had not written, is
+/// <see cref="PowerLossTests"/>.)
 /// </summary>
 public sealed class CrashTests(ITestOutputHelper output) : IDisposable
 {
@@ -58,6 +61,122 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
             Verify(db, vectors, ids, payloads, everCommitted, checkpointOnClose: attempt % 2 == 0, random);
         }
         Assert.Equal(Rows, everCommitted);
+    }
+
+    /// <summary>
+    /// <c>bitsieve compact</c> killed with SIGKILL at random moments — while it opens and replays the log, writes the
+    /// compacted columns, swaps the manifest, deletes the old files or empties the log — 12 times, with deletes and
+    /// replacements logged (and not checkpointed) before each run: after each kill the collection must open and hold
+    /// exactly the points written, with their vectors and payloads, and an exact search must equal a rebuild.
+    /// </summary>
+    [Fact]
+    public void Compaction_killed_12_times_loses_nothing_and_changes_nothing()
+    {
+        const int Points = 2000, Rounds = 12;
+        string db = Path.Combine(_dir, "db");
+        var random = new Random(1204);
+        var state = new Dictionary<ulong, (float[] Vector, string Payload)>();
+        using (var created = Database.Open(db))
+            created.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.Dot });
+        double fullRunMs = 0;
+        for (int round = 0; round <= Rounds; round++)
+        {
+            // Tombstones and a log to replay: replace a tenth of the ids, delete a fifth, close without a checkpoint.
+            var database = Database.Open(db);
+            try
+            {
+                var c = database.GetCollection("c");
+                var vectors = TestData.Gaussian(Points / 10, Dim, seed: random.Next());
+                var points = Enumerable.Range(0, Points / 10).Select(i => (ulong)random.Next(Points)).Distinct()
+                    .Select((id, i) => new Point(new PointId(id), vectors.AsMemory(i * Dim, Dim), new JsonObject { ["round"] = round, ["id"] = id }))
+                    .ToList();
+                if (round == 0)
+                {
+                    var all = TestData.Gaussian(Points, Dim, seed: 5);
+                    points = [.. Enumerable.Range(0, Points).Select(i => new Point(new PointId((ulong)i), all.AsMemory(i * Dim, Dim), new JsonObject { ["round"] = 0, ["id"] = i }))];
+                }
+                c.Upsert(points);
+                foreach (var p in points) state[p.Id.Number] = (p.Vector.ToArray(), p.Payload!.ToJsonString());
+                var doomed = Enumerable.Range(0, Points / 5).Select(_ => (ulong)random.Next(Points)).Distinct().ToList();
+                c.Delete(doomed.Select(id => new PointId(id)));
+                foreach (ulong id in doomed) state.Remove(id);
+            }
+            finally
+            {
+                database.Close(checkpoint: false);
+            }
+
+            // The first run completes and times a whole run; the others are killed at a random moment of one (odd
+            // rounds), or a few milliseconds after the compacted index has started to be saved (even rounds; most of a
+            // run is the process starting).
+            int? killAfterMs = round == 0 ? null : random.Next((int)(fullRunMs * 1.1) + 1);
+            bool duringSave = round > 0 && round % 2 == 0;
+            var watch = Stopwatch.StartNew();
+            bool completed = RunCompact(db, duringSave ? random.Next(40) : killAfterMs, duringSave);
+            if (round == 0) fullRunMs = watch.Elapsed.TotalMilliseconds;
+            output.WriteLine($"round {round}: {(completed ? "completed" : "killed")} after {watch.Elapsed.TotalMilliseconds:F0} ms{(duringSave ? ", once saving had started" : "")} (a whole run took {fullRunMs:F0} ms)");
+            VerifyState(db, state, random);
+        }
+    }
+
+    /// <summary>
+    /// Runs <c>bitsieve compact</c>; kills it after <paramref name="killAfterMs"/> ms if set (counted from the moment
+    /// a column file of the compacted index appears, with <paramref name="afterSaveStarts"/>); returns whether it completed.
+    /// </summary>
+    private static bool RunCompact(string db, int? killAfterMs, bool afterSaveStarts)
+    {
+        string index = Path.Combine(db, "collections", "c", "index");
+        var before = Directory.GetFiles(index).ToHashSet();
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "BitSieve.Cli.dll"), "compact", "--db", db, "--collection", "c" })
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        if (afterSaveStarts)
+        {
+            while (!process.HasExited && Directory.GetFiles(index).All(before.Contains)) Thread.Sleep(1);
+        }
+        if (killAfterMs is int ms && !process.WaitForExit(ms)) process.Kill(entireProcessTree: true); // SIGKILL on Unix
+        process.WaitForExit();
+        bool completed = process.ExitCode == 0 && output.Result.StartsWith("compacted c", StringComparison.Ordinal);
+        if (killAfterMs is null) Assert.True(completed, $"compact failed ({process.ExitCode}): {errors.Result}");
+        return completed;
+    }
+
+    private static void VerifyState(string dbPath, Dictionary<ulong, (float[] Vector, string Payload)> state, Random random)
+    {
+        var db = Database.Open(dbPath);
+        try
+        {
+            var c = db.GetCollection("c");
+            var found = c.Retrieve(state.Keys.Select(id => new PointId(id)), withPayload: true, withVector: true).ToDictionary(p => p.Id.Number);
+            foreach (var (id, (vector, payload)) in state)
+            {
+                Assert.True(found.TryGetValue(id, out var point), $"point {id} is missing");
+                Assert.Equal(vector, point.Vector!);
+                Assert.Equal(payload, point.Payload!.ToJsonString());
+            }
+            Assert.Equal(state.Count, c.Count);
+            using var rebuilt = VectorIndex.Create(new CollectionOptions { Dimension = Dim, Metric = Metric.Dot });
+            rebuilt.UpsertBatch([.. state.Keys], [.. state.Values.SelectMany(v => v.Vector)]);
+            for (int q = 0; q < 3; q++)
+            {
+                var query = TestData.Gaussian(1, Dim, seed: random.Next());
+                var expected = rebuilt.SearchExact(query, 10).Hits.Select(h => h.Id).ToList();
+                var actual = c.Search(query, new SearchOptions { K = 10, Quality = Quality.Exact }, withPayload: false).Hits.Select(h => h.Id.Number).ToList();
+                Assert.Equal(expected, actual);
+            }
+        }
+        finally
+        {
+            db.Close(checkpoint: false);
+        }
     }
 
     /// <summary>
