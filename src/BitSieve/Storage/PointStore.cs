@@ -188,8 +188,8 @@ internal sealed class PointStore : IDisposable
         Read(connection =>
         {
             using var command = Command(connection, withPayload
-                ? "SELECT key, num_id, uuid, payload FROM points WHERE key IN (SELECT value FROM json_each($keys))"
-                : "SELECT key, num_id, uuid, '' FROM points WHERE key IN (SELECT value FROM json_each($keys))");
+                ? "SELECT points.key, num_id, uuid, payload FROM json_each($keys) AS wanted CROSS JOIN points ON points.key = wanted.value"
+                : "SELECT points.key, num_id, uuid, '' FROM json_each($keys) AS wanted CROSS JOIN points ON points.key = wanted.value");
             var parameter = command.Parameters.Add("$keys", SqliteType.Text);
             foreach (var batch in keys.Chunk(GetBatch))
             {
