@@ -21,8 +21,8 @@ public sealed partial class Collection
     {
         var where = filter is null ? null : FilterSql.Translate(filter);
         using var scope = EnterRead();
-        var allowed = where is null ? null : _store.Keys(where);
-        var result = _index.Search(query, options, allowed);
+        var keys = FilterKeysOf(filter, where);
+        var result = _index.Search(query, options, keys?.Keys, keys?.Rejected ?? false);
         return ToScored(result, withPayload, withVector);
     }
 
@@ -71,8 +71,8 @@ public sealed partial class Collection
         int pool = Math.Max(options.K, candidates);
         var where = filter is null ? null : FilterSql.Translate(filter);
         using var scope = EnterRead();
-        var allowed = where is null ? null : _store.Keys(where);
-        var semantic = _index.Search(vector, options with { K = pool }, allowed);
+        var keys = FilterKeysOf(filter, where);
+        var semantic = _index.Search(vector, options with { K = pool }, keys?.Keys, keys?.Rejected ?? false);
         var lexical = _store.SearchText(query, pool, where);
         // Per point: (fused score, the vector list's own term). At weight 0 the vector term orders what the fused
         // score leaves tied, BM25's misses (the limit of a vanishing weight); otherwise ties go by id, as before.
@@ -136,6 +136,52 @@ public sealed partial class Collection
         var where = filter is null ? null : FilterSql.Translate(filter);
         return Read(() => _store.Count(where));
     }
+
+    /// <summary>
+    /// The keys a filtered search needs (null without a filter), from the cache when this state already read them:
+    /// the filter's cardinality is estimated first, and its plan reads the allowed keys, or, when nearly every point
+    /// is allowed, the rejected ones. The caller is inside <see cref="EnterRead"/>.
+    /// </summary>
+    private FilterKeys? FilterKeysOf(Filter? filter, FilterSqlClause? where)
+    {
+        if (filter is null || where is null) return null;
+        long sequence = DatabaseOptions.ReadOnly ? _readSequence : _store.AppliedSequence;
+        string cacheKey = where.CacheKey();
+        if (_filterKeys.TryGet(cacheKey, sequence, out var cached)) return cached;
+        var plan = PlanFilter(filter, where);
+        var keys = new FilterKeys(plan, _store.Keys(where, rejected: plan == FilterPlan.CascadeExceptRejected));
+        _filterKeys.Add(cacheKey, sequence, keys);
+        return keys;
+    }
+
+    /// <summary>The cache of the keys recent filters read (<see cref="FilterKeysOf"/>).</summary>
+    internal AllowedKeyCache FilterKeyCache => _filterKeys;
+
+    /// <summary>The plan of a filter on this collection's current state (see <see cref="FilterPlanner"/>).</summary>
+    internal FilterPlan PlanFilter(Filter filter, FilterSqlClause where)
+    {
+        long total = _index.Count;
+        Dictionary<string, PayloadSchemaType>? indexes = null;
+        long? CountIndexed(FieldCondition field, long cap)
+        {
+            indexes ??= _store.FilterIndexes();
+            if (!indexes.TryGetValue(field.Key.Text, out var schema) || !IndexServes(schema, field.Predicate)) return null;
+            return _store.CountUpTo(FilterSql.Translate(new Filter(Must: [field])), cap);
+        }
+        var estimate = FilterPlanner.Estimate(filter, total, CountIndexed);
+        return FilterPlanner.Choose(estimate, total, () => _store.SampleRejected(where, FilterPlanner.SampleSize));
+    }
+
+    /// <summary>Whether an expression index of this schema answers the predicate (so a capped count of it is cheap).</summary>
+    private static bool IndexServes(PayloadSchemaType schema, FieldPredicate predicate) => (schema, predicate) switch
+    {
+        (PayloadSchemaType.Keyword, MatchKeyword or MatchAnyKeyword) => true,
+        (PayloadSchemaType.Integer, MatchInteger or MatchAnyInteger or NumericRange) => true,
+        (PayloadSchemaType.Float, NumericRange) => true,
+        (PayloadSchemaType.Bool, MatchBool) => true,
+        (PayloadSchemaType.Datetime, DatetimeRange) => true,
+        _ => false,
+    };
 
     private PointSearchResult Resolve(List<(ulong Key, float Score)> hits, SearchTrace trace, bool withPayload, bool withVector)
     {

@@ -148,6 +148,7 @@ public sealed partial class Collection : IDisposable
     private readonly PointStore _store;
     private readonly WriteAheadLog? _log;
     private VectorIndex _index;
+    private readonly Storage.Filters.AllowedKeyCache _filterKeys = new();
     private long _snapshotBytes;
     private Exception? _failure;
     private bool _closed;

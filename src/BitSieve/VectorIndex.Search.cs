@@ -17,7 +17,7 @@ public sealed partial class VectorIndex
     /// Where a filter allows fewer than one point in this many, its points are scored exactly one by one instead of
     /// scanning every code: reading an original and a float32 dot cost about as much as scanning this many T1 codes.
     /// </summary>
-    private const int DirectScoringRatio = 32;
+    private const int DirectScoringRatio = Storage.Filters.FilterPlanner.DirectScoringRatio;
 
     /// <summary>
     /// Searches with the dynamic cascade (or, when options say so, the fixed-oversampling baseline or exhaustive float32 scoring).
@@ -28,7 +28,15 @@ public sealed partial class VectorIndex
     /// When not null, only points with these ids can be returned (a filter's result); ids that are not live are
     /// ignored. A very selective set is scored directly and exactly instead of through the cascade.
     /// </param>
-    public SearchResult Search(ReadOnlySpan<float> query, SearchOptions? options = null, IEnumerable<ulong>? allowedKeys = null)
+    public SearchResult Search(ReadOnlySpan<float> query, SearchOptions? options = null, IEnumerable<ulong>? allowedKeys = null) =>
+        Search(query, options, allowedKeys, rejected: false);
+
+    /// <summary>
+    /// <see cref="Search(ReadOnlySpan{float}, SearchOptions?, IEnumerable{ulong}?)"/> where, with
+    /// <paramref name="rejected"/>, <paramref name="keys"/> are the points a filter rejects: every other live point is
+    /// allowed (for a filter that allows nearly everything, the shorter list).
+    /// </summary>
+    internal SearchResult Search(ReadOnlySpan<float> query, SearchOptions? options, IEnumerable<ulong>? keys, bool rejected)
     {
         options ??= new SearchOptions();
         options.Validate();
@@ -40,15 +48,30 @@ public sealed partial class VectorIndex
             ObjectDisposedException.ThrowIf(_disposed, this);
             int count = _columns.Count;
             ulong[]? allowed = null;
-            if (allowedKeys is not null)
+            if (keys is not null)
             {
                 allowed = new ulong[(count + 63) >> 6];
                 int allowedCount = 0;
-                foreach (ulong key in allowedKeys)
+                if (rejected)
                 {
-                    if (!_ordinals.TryGetValue(key, out int ord) || (allowed[ord >> 6] & (1UL << (ord & 63))) != 0) continue;
-                    allowed[ord >> 6] |= 1UL << (ord & 63);
-                    allowedCount++;
+                    for (int ord = 0; ord < count; ord++)
+                        if (!_columns.IsDeleted(ord)) allowed[ord >> 6] |= 1UL << (ord & 63);
+                    allowedCount = _columns.LiveCount;
+                    foreach (ulong key in keys)
+                    {
+                        if (!_ordinals.TryGetValue(key, out int ord) || (allowed[ord >> 6] & (1UL << (ord & 63))) == 0) continue;
+                        allowed[ord >> 6] &= ~(1UL << (ord & 63));
+                        allowedCount--;
+                    }
+                }
+                else
+                {
+                    foreach (ulong key in keys)
+                    {
+                        if (!_ordinals.TryGetValue(key, out int ord) || (allowed[ord >> 6] & (1UL << (ord & 63))) != 0) continue;
+                        allowed[ord >> 6] |= 1UL << (ord & 63);
+                        allowedCount++;
+                    }
                 }
                 if (options.Exhaustive || (long)allowedCount * DirectScoringRatio < _columns.LiveCount) return ScoreDirectly(q, options.K, allowed);
             }

@@ -41,6 +41,9 @@ public sealed record BenchSettings
     /// <summary>Use only the first this many queries; null uses all.</summary>
     public int? MaxQueries { get; init; }
 
+    /// <summary>Measure filtered search instead (<see cref="FilteredBenchRunner"/>).</summary>
+    public bool Filtered { get; init; }
+
     /// <summary>Print one JSON object as the last line of stdout instead of the table.</summary>
     public bool Json { get; init; }
 

@@ -31,11 +31,12 @@ public static class BenchCommand
         var metric = new Option<string>("--metric") { Description = "cosine, dot or l2.", DefaultValueFactory = _ => "cosine", HelpName = "cosine|dot|l2" };
         var idsOut = new Option<string?>("--ids-out") { Description = "Write the cascade's top-k ordinals per query (ivecs; a row is shorter when fewer hits).", HelpName = "R.ivecs" };
         var maxQueries = new Option<int?>("--max-queries") { Description = "Use only the first N queries (default: all), to shorten runs on large bases.", HelpName = "N" };
+        var filtered = new Option<bool>("--filtered") { Description = "Measure filtered search instead: a durable collection whose point r has payload {\"bucket\": r mod 1000} (integer index), searched with filters that allow 0.1 %, 1 %, 10 % and 50 % of it; QPS and recall against exact filtered search. Prints a table (not JSON)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object as the last line of stdout (the table then goes to stderr)." };
 
         var command = new Command("bench", "Recall@k and QPS of exact search, the fixed-oversampling baseline (m = 1..64) and the dynamic cascade, single-query and batched, in one run.")
         {
-            basePath, queries, truth, k, threads, scaleTo, quality, bits, metric, idsOut, maxQueries, json,
+            basePath, queries, truth, k, threads, scaleTo, quality, bits, metric, idsOut, maxQueries, filtered, json,
         };
 
         command.SetAction(parseResult =>
@@ -58,6 +59,7 @@ public static class BenchCommand
                     Metric = BenchSettings.ParseMetric(parseResult.GetValue(metric)),
                     IdsOut = parseResult.GetValue(idsOut),
                     MaxQueries = parseResult.GetValue(maxQueries),
+                    Filtered = parseResult.GetValue(filtered),
                     Json = parseResult.GetValue(json),
                 };
             }
@@ -77,6 +79,7 @@ public static class BenchCommand
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
+        if (settings.Filtered) return ExecuteFiltered(settings, output, error);
         BenchReport report;
         try
         {
@@ -97,6 +100,22 @@ public static class BenchCommand
             report.WriteTable(output);
         }
 
+        output.Flush();
+        return ExitCodes.Ok;
+    }
+
+    private static int ExecuteFiltered(BenchSettings settings, TextWriter output, TextWriter error)
+    {
+        IReadOnlyList<FilteredResult> results;
+        try
+        {
+            results = FilteredBenchRunner.Run(settings, error);
+        }
+        catch (Exception e) when (e is UsageException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Fail(error, e.Message);
+        }
+        FilteredBenchRunner.WriteTable(results, output);
         output.Flush();
         return ExitCodes.Ok;
     }

@@ -173,38 +173,99 @@ internal sealed class PointStore : IDisposable
         return keys;
     }
 
-    /// <summary>Ids and payloads of these keys; keys with no point are left out.</summary>
+    /// <summary>Keys <see cref="Get"/> looks up with one statement (one JSON-array parameter read by <c>json_each</c>).</summary>
+    internal const int GetBatch = 1024;
+
+    /// <summary>Statements <see cref="Get"/> has run on this store (one per batch of <see cref="GetBatch"/> keys).</summary>
+    internal long GetStatements => Interlocked.Read(ref _getStatements);
+
+    private long _getStatements;
+
+    /// <summary>Ids and payloads of these keys; keys with no point are left out. One statement per <see cref="GetBatch"/> keys.</summary>
     public Dictionary<ulong, (PointId Id, string Payload)> Get(IEnumerable<ulong> keys, bool withPayload = true)
     {
         var found = new Dictionary<ulong, (PointId, string)>();
         Read(connection =>
         {
             using var command = Command(connection, withPayload
-                ? "SELECT num_id, uuid, payload FROM points WHERE key = $k"
-                : "SELECT num_id, uuid, '' FROM points WHERE key = $k");
-            var parameter = command.Parameters.Add("$k", SqliteType.Integer);
-            foreach (ulong key in keys)
+                ? "SELECT points.key, num_id, uuid, payload FROM json_each($keys) AS wanted CROSS JOIN points ON points.key = wanted.value"
+                : "SELECT points.key, num_id, uuid, '' FROM json_each($keys) AS wanted CROSS JOIN points ON points.key = wanted.value");
+            var parameter = command.Parameters.Add("$keys", SqliteType.Text);
+            foreach (var batch in keys.Chunk(GetBatch))
             {
-                parameter.Value = (long)key;
+                parameter.Value = JsonSerializer.Serialize(batch.Select(key => (long)key));
+                Interlocked.Increment(ref _getStatements);
                 using var reader = command.ExecuteReader();
-                if (reader.Read()) found[key] = (ReadId(reader, 0), reader.GetString(2));
+                while (reader.Read()) found[(ulong)reader.GetInt64(0)] = (ReadId(reader, 1), reader.GetString(3));
             }
         });
         return found;
     }
 
-    /// <summary>Keys of the points a filter selects (null: all).</summary>
-    public List<ulong> Keys(FilterSqlClause? filter)
+    /// <summary>Keys of the points a filter selects (null: all), or, with <paramref name="rejected"/>, of those it does not select.</summary>
+    public List<ulong> Keys(FilterSqlClause? filter, bool rejected = false)
     {
         var keys = new List<ulong>();
         Read(connection =>
         {
-            using var command = Command(connection, "SELECT key FROM points" + (filter is null ? "" : " WHERE " + filter.WhereClause));
+            string where = filter is null ? "" : rejected ? $" WHERE NOT ({filter.WhereClause})" : " WHERE " + filter.WhereClause;
+            using var command = Command(connection, "SELECT key FROM points" + where);
             filter?.AddParametersTo(command);
             using var reader = command.ExecuteReader();
             while (reader.Read()) keys.Add((ulong)reader.GetInt64(0));
         });
         return keys;
+    }
+
+    /// <summary>
+    /// Points a filter selects, counted only up to <paramref name="cap"/>: SQLite stops reading at the cap, so with an
+    /// index the cost follows the cap, not the count.
+    /// </summary>
+    public long CountUpTo(FilterSqlClause filter, long cap)
+    {
+        long count = 0;
+        Read(connection =>
+        {
+            using var command = Command(connection, $"SELECT count(*) FROM (SELECT 1 FROM points WHERE {filter.WhereClause} LIMIT $cap)");
+            filter.AddParametersTo(command);
+            command.Parameters.AddWithValue("$cap", cap);
+            count = (long)command.ExecuteScalar()!;
+        });
+        return count;
+    }
+
+    /// <summary>
+    /// The fraction of a sample of points that a filter rejects: the points at up to <paramref name="size"/> keys
+    /// spread evenly over the key range (0 when the sample holds none).
+    /// </summary>
+    public double SampleRejected(FilterSqlClause filter, int size)
+    {
+        double fraction = 0;
+        Read(connection =>
+        {
+            using var last = Command(connection, "SELECT coalesce(max(key), 0) FROM points");
+            long maxKey = (long)last.ExecuteScalar()!;
+            var sample = new List<long>(size);
+            for (int i = 0; i < size; i++) sample.Add(1 + (long)((double)(maxKey - 1) * i / Math.Max(1, size - 1)));
+            using var command = Command(connection,
+                $"SELECT count(*), coalesce(sum(NOT ({filter.WhereClause})), 0) FROM points WHERE key IN (SELECT value FROM json_each($sample))");
+            filter.AddParametersTo(command);
+            command.Parameters.AddWithValue("$sample", JsonSerializer.Serialize(sample.Distinct()));
+            using var reader = command.ExecuteReader();
+            reader.Read();
+            long seen = reader.GetInt64(0);
+            fraction = seen == 0 ? 0 : (double)reader.GetInt64(1) / seen;
+        });
+        return fraction;
+    }
+
+    /// <summary>The payload indexes that serve filters: key → schema (the lexical <c>text</c> index left out).</summary>
+    public Dictionary<string, PayloadSchemaType> FilterIndexes()
+    {
+        var indexes = new Dictionary<string, PayloadSchemaType>(StringComparer.Ordinal);
+        foreach (var (field, schema) in PayloadIndexes())
+            if (PayloadIndex.TryParseSchemaType(schema, out var type)) indexes[field] = type;
+        return indexes;
     }
 
     /// <summary>Points a filter selects (null: all), counted.</summary>

@@ -21,6 +21,13 @@ public sealed record FilterSqlClause(string WhereClause, IReadOnlyList<FilterSql
         ArgumentNullException.ThrowIfNull(command);
         foreach (FilterSqlParameter p in Parameters) command.Parameters.AddWithValue(p.Name, p.Value);
     }
+
+    /// <summary>
+    /// The clause and its values as one string: equal for two clauses exactly when they select the same rows by the
+    /// same SQL (values are written with their type, so 1 and 1.0 and "1" differ).
+    /// </summary>
+    internal string CacheKey() => JsonSerializer.Serialize(
+        Parameters.Select(p => new[] { p.Name, p.Value.GetType().Name, Convert.ToString(p.Value, System.Globalization.CultureInfo.InvariantCulture) }).Prepend([WhereClause]));
 }
 
 /// <summary>
@@ -173,13 +180,16 @@ public static class FilterSql
         /// </summary>
         private Func<string, string, bool, string> Leaf(FieldPredicate predicate)
         {
-            static string Numeric(string t) => $"({t} IS 'integer' OR {t} IS 'real')";
+            // The type tests of value predicates carry a unary + (a no-op on any value) so that SQLite cannot answer
+            // them from the json_type index: that index matches nearly every row, and without it the planner reads
+            // the value index's range or equality instead (0.1 % of 100,000 points: 0.5 ms instead of 220 ms).
+            static string Numeric(string t) => $"(+{t} IS 'integer' OR +{t} IS 'real')";
             switch (predicate)
             {
                 case MatchKeyword k:
                 {
                     string p = Param(k.Value);
-                    return (t, v, _) => $"({v} = {p} AND {t} IS 'text')";
+                    return (t, v, _) => $"({v} = {p} AND +{t} IS 'text')";
                 }
                 case MatchInteger n:
                 {
@@ -192,7 +202,7 @@ public static class FilterSql
                 {
                     if (any.Values.Count == 0) return (_, _, _) => "0";
                     string list = InList(any.Values);
-                    return (t, v, _) => $"({v} IN {list} AND {t} IS 'text')";
+                    return (t, v, _) => $"({v} IN {list} AND +{t} IS 'text')";
                 }
                 case MatchAnyInteger any:
                 {
@@ -228,7 +238,7 @@ public static class FilterSql
                     return (t, v, _) =>
                     {
                         string day = SqlJson.JulianDay(v);
-                        return $"({t} IS 'text' AND {day} IS NOT NULL{bounds.Replace("{0}", day, StringComparison.Ordinal)})";
+                        return $"(+{t} IS 'text' AND {day} IS NOT NULL{bounds.Replace("{0}", day, StringComparison.Ordinal)})";
                     };
                 }
                 default:
