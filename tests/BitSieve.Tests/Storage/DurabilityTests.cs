@@ -25,16 +25,8 @@ public sealed class DurabilityTests : IDisposable
         long logged = new FileInfo(wal).Length;
 
         // Another connection holds a read transaction on points.db: SQLite cannot truncate its WAL and says "busy".
-        using (var other = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(collection, PointStore.FileName), Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString()))
+        using (HoldReadTransaction(collection, expectedCount: 100))
         {
-            other.Open();
-            using var transaction = other.BeginTransaction();
-            using (var command = other.CreateCommand())
-            {
-                command.Transaction = transaction;
-                command.CommandText = "SELECT count(*) FROM points";
-                Assert.Equal(100L, command.ExecuteScalar());
-            }
             var e = Assert.ThrowsAny<IOException>(c.Checkpoint);
             Assert.Contains("busy", e.Message, StringComparison.Ordinal);
             Assert.Contains(PointStore.FileName, e.Message, StringComparison.Ordinal);
@@ -56,16 +48,8 @@ public sealed class DurabilityTests : IDisposable
         var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim });
         c.Upsert(DatabaseTests.Points(100, seed: 1));
 
-        using (var other = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(collection, PointStore.FileName), Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString()))
+        using (HoldReadTransaction(collection, expectedCount: 100))
         {
-            other.Open();
-            using var transaction = other.BeginTransaction();
-            using (var command = other.CreateCommand())
-            {
-                command.Transaction = transaction;
-                command.CommandText = "SELECT count(*) FROM points";
-                Assert.Equal(100L, command.ExecuteScalar());
-            }
             // The write is durable before its checkpoint is tried: SQLite's "busy" must not turn it into an error.
             long before = new FileInfo(wal).Length;
             c.Upsert(DatabaseTests.Points(1900, seed: 2, firstId: 100));
@@ -76,6 +60,19 @@ public sealed class DurabilityTests : IDisposable
         c.Upsert(DatabaseTests.Points(1, seed: 3, firstId: 2000));
         Assert.Equal(2001, c.Count);
         Assert.True(new FileInfo(wal).Length < 4096, "once the reader is gone, the next write's checkpoint empties the log");
+    }
+
+    /// <summary>Another connection's read transaction on a collection's points.db, open until disposed.</summary>
+    private static SqliteConnection HoldReadTransaction(string collection, long expectedCount)
+    {
+        var other = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(collection, PointStore.FileName), Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        other.Open();
+        var transaction = other.BeginTransaction(); // disposed with the connection
+        using var command = other.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT count(*) FROM points";
+        Assert.Equal(expectedCount, command.ExecuteScalar());
+        return other;
     }
 
     [Fact]
