@@ -88,22 +88,8 @@ public static class BenchServerCommand
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
         if (settings.Workload == ServerWorkload.Updates) return await ExecuteUpdatesAsync(settings, output, error, cancellationToken).ConfigureAwait(false);
-        ServerLoadReport report;
-        try
-        {
-            report = await ServerLoadRunner.RunAsync(settings, error, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is UsageException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
-        {
-            error.WriteLine($"bitsieve bench-server: error: {e.Message}");
-            return ExitCodes.Usage;
-        }
-        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or IOException or DatabaseLockedException or CorruptFileException
-                                      or System.ComponentModel.Win32Exception)
-        {
-            error.WriteLine($"bitsieve bench-server: error: {(e is OperationCanceledException ? "cancelled" : e.Message)}");
-            return ExitCodes.Failure;
-        }
+        var (report, code) = await RunAsync(() => ServerLoadRunner.RunAsync(settings, error, cancellationToken), error).ConfigureAwait(false);
+        if (report is null) return code;
 
         report.WriteTable(settings.Json ? error : output);
         if (settings.Json) output.WriteLine(report.ToJson());
@@ -117,22 +103,8 @@ public static class BenchServerCommand
 
     private static async Task<int> ExecuteUpdatesAsync(ServerLoadSettings settings, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
-        UpdateLoadReport report;
-        try
-        {
-            report = await UpdateLoadRunner.RunAsync(settings, error, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is UsageException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
-        {
-            error.WriteLine($"bitsieve bench-server: error: {e.Message}");
-            return ExitCodes.Usage;
-        }
-        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or IOException or DatabaseLockedException or CorruptFileException
-                                      or System.ComponentModel.Win32Exception)
-        {
-            error.WriteLine($"bitsieve bench-server: error: {(e is OperationCanceledException ? "cancelled" : e.Message)}");
-            return ExitCodes.Failure;
-        }
+        var (report, code) = await RunAsync(() => UpdateLoadRunner.RunAsync(settings, error, cancellationToken), error).ConfigureAwait(false);
+        if (report is null) return code;
 
         report.WriteTable(settings.Json ? error : output);
         if (settings.Json) output.WriteLine(report.ToJson());
@@ -146,4 +118,24 @@ public static class BenchServerCommand
 
     private static TimeSpan Seconds(string option, double value) =>
         double.IsFinite(value) && value is >= 0 and <= 86_400 ? TimeSpan.FromSeconds(value) : throw new UsageException($"{option} must be between 0 and 86400 seconds, not {value}.");
+
+    /// <summary>Runs a workload; a failure to start or finish it is one line on <paramref name="error"/> and an exit code.</summary>
+    private static async Task<(T? Report, int Code)> RunAsync<T>(Func<Task<T>> run, TextWriter error) where T : class
+    {
+        try
+        {
+            return (await run().ConfigureAwait(false), ExitCodes.Ok);
+        }
+        catch (Exception e) when (e is UsageException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            error.WriteLine($"bitsieve bench-server: error: {e.Message}");
+            return (null, ExitCodes.Usage);
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or IOException or DatabaseLockedException or CorruptFileException
+                                      or System.ComponentModel.Win32Exception)
+        {
+            error.WriteLine($"bitsieve bench-server: error: {(e is OperationCanceledException ? "cancelled" : e.Message)}");
+            return (null, ExitCodes.Failure);
+        }
+    }
 }
