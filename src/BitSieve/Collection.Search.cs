@@ -1,5 +1,5 @@
 using BitSieve.Search;
-using BitSieve.Storage.Filters;
+using BitSieve.Filters;
 
 namespace BitSieve;
 

@@ -6,10 +6,10 @@ namespace BitSieve;
 /// <param name="Id">The point id.</param>
 /// <param name="Ordinal">The row of the point in the column files.</param>
 /// <param name="Score">Cosine similarity, inner product, or Euclidean distance (lower is closer) for Euclidean.</param>
-public readonly record struct Hit(ulong Id, int Ordinal, float Score);
+internal readonly record struct Hit(ulong Id, int Ordinal, float Score);
 
 /// <summary>The answer to one query: hits best first, and the cascade's trace.</summary>
-public sealed class SearchResult
+internal sealed class SearchResult
 {
     internal SearchResult(Hit[] hits, SearchTrace trace)
     {
