@@ -30,6 +30,10 @@ internal sealed class SearchResult
 /// </summary>
 public sealed class SearchTrace
 {
+    internal SearchTrace()
+    {
+    }
+
     /// <summary>Vectors scored at 1 bit.</summary>
     public long T1Seen { get; internal set; }
 
@@ -55,7 +59,7 @@ public sealed class SearchTrace
     public double T3Micros { get; internal set; }
 
     /// <summary>Adds another trace (used to merge shards and threads).</summary>
-    public void Add(SearchTrace other)
+    internal void Add(SearchTrace other)
     {
         ArgumentNullException.ThrowIfNull(other);
         T1Seen += other.T1Seen; T1Kept += other.T1Kept; T1Micros += other.T1Micros;
