@@ -10,19 +10,19 @@ public sealed class EmbedCommandTests(ModelFixture models) : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static (int Code, string Output, string Error) Run(params string[] args)
+    private static async Task<(int Code, string Output, string Error)> Run(params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        int code = Program.Run(args, output, error);
+        int code = await Program.RunAsync(args, output, error);
         return (code, output.ToString(), error.ToString());
     }
 
     [Fact]
-    public void Json_prints_model_dimensions_and_a_round_trippable_vector_as_the_last_line()
+    public async Task Json_prints_model_dimensions_and_a_round_trippable_vector_as_the_last_line()
     {
         const string text = "How do I list the files of a Debian package?";
-        var (code, output, error) = Run("embed", "--json", "--", text);
+        var (code, output, error) = await Run("embed", "--json", "--", text);
 
         Assert.True(code == ExitCodes.Ok, error);
         string last = output.TrimEnd('\n', '\r').Split('\n')[^1];
@@ -37,11 +37,11 @@ public sealed class EmbedCommandTests(ModelFixture models) : IDisposable
     }
 
     [Fact]
-    public void Text_file_and_query_work_and_the_plain_form_prints_one_line_of_floats()
+    public async Task Text_file_and_query_work_and_the_plain_form_prints_one_line_of_floats()
     {
         string file = _dir.File("q.txt");
         File.WriteAllText(file, "how to open a file");
-        var (code, output, error) = Run("embed", "--model", "arctic-xs", "--query", "--text-file", file);
+        var (code, output, error) = await Run("embed", "--model", "arctic-xs", "--query", "--text-file", file);
 
         Assert.True(code == ExitCodes.Ok, error);
         var vector = output.Trim().Split(' ').Select(s => float.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
@@ -50,14 +50,14 @@ public sealed class EmbedCommandTests(ModelFixture models) : IDisposable
     }
 
     [Fact]
-    public void Jsonl_batch_mode_writes_fvecs_rows_in_line_order_and_reports_throughput()
+    public async Task Jsonl_batch_mode_writes_fvecs_rows_in_line_order_and_reports_throughput()
     {
         string input = _dir.File("in.jsonl");
         string fvecs = _dir.File("out.fvecs");
         string[] texts = ["first line of text", "a second, longer line of text about sockets", "third"];
         File.WriteAllLines(input, texts.Select(t => JsonSerializer.Serialize(new { source = "test", text = t })).Append("{\"text\":\"beyond the limit\"}"));
 
-        var (code, output, error) = Run("embed", "--jsonl", input, "--limit", "3", "--fvecs-out", fvecs, "--batch-size", "2", "--threads", "1");
+        var (code, output, error) = await Run("embed", "--jsonl", input, "--limit", "3", "--fvecs-out", fvecs, "--batch-size", "2", "--threads", "1");
 
         Assert.True(code == ExitCodes.Ok, error);
         Assert.Equal("", output);
@@ -81,9 +81,9 @@ public sealed class EmbedCommandTests(ModelFixture models) : IDisposable
     [InlineData("embed", "--model", "not-a-model", "text")]
     [InlineData("embed", "--max-tokens", "1", "text")]
     [InlineData("embed", "--unknown-option", "text")]
-    public void Usage_errors_exit_2_with_one_line(params string[] args)
+    public async Task Usage_errors_exit_2_with_one_line(params string[] args)
     {
-        var (code, output, error) = Run(args);
+        var (code, output, error) = await Run(args);
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Equal("", output);
         Assert.Single(error.TrimEnd().Split('\n'));
@@ -91,10 +91,10 @@ public sealed class EmbedCommandTests(ModelFixture models) : IDisposable
     }
 
     [Fact]
-    public void An_unreachable_endpoint_exits_1_naming_the_url()
+    public async Task An_unreachable_endpoint_exits_1_naming_the_url()
     {
         int port = LocalEmbeddingServer.FreePort();
-        var (code, _, error) = Run("embed", "--model", $"http://127.0.0.1:{port}/v1#m", "text");
+        var (code, _, error) = await Run("embed", "--model", $"http://127.0.0.1:{port}/v1#m", "text");
         Assert.Equal(ExitCodes.Failure, code);
         Assert.Contains($"http://127.0.0.1:{port}/v1/embeddings", error, StringComparison.Ordinal);
     }
