@@ -1,10 +1,13 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Numerics.Tensors;
 using System.Text.Json;
-using BitSieve.Cli;
+using BitSieve.Embeddings.Onnx;
 
-namespace BitSieve.Embeddings.Tests;
+namespace BitSieve.Cli.Tests;
 
-[Collection(ModelCollection.Name)]
-public sealed class EmbedCommandTests(ModelFixture models) : IDisposable
+/// <summary><c>bitsieve embed</c>: exactly the library's vectors, as JSON, plain floats or fvecs; one line per usage error.</summary>
+public sealed class EmbedCommandTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
@@ -33,7 +36,8 @@ public sealed class EmbedCommandTests(ModelFixture models) : IDisposable
         var vector = root.GetProperty("vector").EnumerateArray().Select(e => e.GetSingle()).ToArray();
         Assert.Equal(384, vector.Length);
         // Exactly the library's vector: the printed floats round-trip.
-        Assert.Equal(models.MiniLm.Embed([text], false, out _)[0], vector);
+        using var miniLm = OnnxEmbeddingGenerator.LoadBuiltIn(BuiltInModels.MiniLm);
+        Assert.Equal(miniLm.Embed([text], false, out _)[0], vector);
     }
 
     [Fact]
@@ -45,7 +49,8 @@ public sealed class EmbedCommandTests(ModelFixture models) : IDisposable
 
         Assert.True(code == ExitCodes.Ok, error);
         var vector = output.Trim().Split(' ').Select(s => float.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        Assert.Equal(models.ArcticXs.Embed(["how to open a file"], true, out _)[0], vector);
+        using var arcticXs = OnnxEmbeddingGenerator.LoadBuiltIn(BuiltInModels.ArcticXs);
+        Assert.Equal(arcticXs.Embed(["how to open a file"], true, out _)[0], vector);
         Assert.Contains("as a query", error, StringComparison.Ordinal);
     }
 
@@ -63,11 +68,12 @@ public sealed class EmbedCommandTests(ModelFixture models) : IDisposable
         Assert.Equal("", output);
         Assert.Contains("3 texts", error, StringComparison.Ordinal);
         Assert.Contains("texts/s", error, StringComparison.Ordinal);
-        var rows = BitSieve.Cli.Data.VecsFile.ReadFvecs(fvecs);
+        var rows = Data.VecsFile.ReadFvecs(fvecs);
         Assert.Equal(3, rows.Rows);
-        var expected = models.MiniLm.Embed(texts, false, out _);
+        using var miniLm = OnnxEmbeddingGenerator.LoadBuiltIn(BuiltInModels.MiniLm);
+        var expected = miniLm.Embed(texts, false, out _);
         for (int i = 0; i < texts.Length; i++)
-            Assert.True(Similarity.Cosine(expected[i], rows.Row(i)) > 0.99999, $"row {i}");
+            Assert.True(TensorPrimitives.CosineSimilarity(expected[i], rows.Row(i)) > 0.99999f, $"row {i}");
     }
 
     [Theory]
@@ -93,9 +99,17 @@ public sealed class EmbedCommandTests(ModelFixture models) : IDisposable
     [Fact]
     public async Task An_unreachable_endpoint_exits_1_naming_the_url()
     {
-        int port = LocalEmbeddingServer.FreePort();
+        int port = FreePort();
         var (code, _, error) = await Run("embed", "--model", $"http://127.0.0.1:{port}/v1#m", "text");
         Assert.Equal(ExitCodes.Failure, code);
         Assert.Contains($"http://127.0.0.1:{port}/v1/embeddings", error, StringComparison.Ordinal);
+    }
+
+    /// <summary>A loopback port nothing listens on (it was free a moment ago).</summary>
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,10 +1,12 @@
-using BitSieve.Cli;
-
-namespace BitSieve.Server.Tests;
+namespace BitSieve.Cli.Tests;
 
 /// <summary><c>bitsieve serve</c>'s failures: one line on stderr and the usual exit codes.</summary>
-public sealed class ServeCommandTests
+public sealed class ServeCommandTests : IDisposable
 {
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
     [Fact]
     public async Task A_bad_host_or_body_limit_is_a_usage_error()
     {
@@ -32,9 +34,9 @@ public sealed class ServeCommandTests
     [Fact]
     public async Task A_database_held_by_another_writer_fails_naming_the_holder()
     {
-        await using (var host = await ServerHost.StartAsync())
+        using (var holder = Database.Open(_dir.File("held")))
         {
-            var (code, _, error) = await Run("serve", "--db", host.Server.Database.Path, "--port", "0");
+            var (code, _, error) = await Run("serve", "--db", holder.Path, "--port", "0");
             Assert.Equal(ExitCodes.Failure, code);
             Assert.Contains("bitsieve serve: error:", error, StringComparison.Ordinal);
             Assert.Contains(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), error, StringComparison.Ordinal);
@@ -50,7 +52,8 @@ public sealed class ServeCommandTests
             Assert.Contains(option, output, StringComparison.Ordinal);
     }
 
-    private static string TempPath() => Path.Combine(Path.GetTempPath(), "bitsieve-serve-" + Guid.NewGuid().ToString("N"));
+    /// <summary>A database folder that does not exist yet (the usage errors are reported before anything is opened).</summary>
+    private string TempPath() => _dir.File("db-" + Guid.NewGuid().ToString("N"));
 
     private static async Task<(int Code, string Output, string Error)> Run(params string[] args)
     {
