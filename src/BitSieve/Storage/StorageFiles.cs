@@ -6,8 +6,9 @@ namespace BitSieve.Storage;
 /// another, deleting them, and fsyncing the directories that hold those names. Bytes are written to the returned
 /// <see cref="FileStream"/> directly; only the steps that decide what survives a power loss pass through here, so the
 /// tests can model a power loss (<c>PowerLossTests</c>: every write not yet fsynced, and every directory entry not yet
-/// made durable by a directory fsync, is lost). SQLite's files (<c>points.db</c> and its <c>-wal</c>, <c>-shm</c>) do
-/// not pass through here: SQLite makes its own transactions durable.
+/// made durable by a directory fsync, is lost). SQLite writes its files (<c>points.db</c> and its <c>-wal</c>, <c>-shm</c>)
+/// itself and makes its checkpoints durable itself; only the fsync of its WAL that a checkpoint makes when readers keep
+/// SQLite from emptying it (<see cref="SyncFile"/>) passes through here.
 /// <para>
 /// <see cref="Current"/> is the operating system's implementation, set once; a log append costs one virtual call for
 /// its fsync, beside the fsync itself.
@@ -28,6 +29,16 @@ internal class StorageFiles
 
     /// <summary>Writes what <paramref name="stream"/> buffers and fsyncs it: its bytes and length are then durable.</summary>
     public virtual void Sync(FileStream stream) => stream.Flush(flushToDisk: true);
+
+    /// <summary>
+    /// Fsyncs a file that another component writes (SQLite's <c>points.db-wal</c>): the bytes and length it has now are
+    /// then durable. Opened for writing only because some systems fsync nothing else; nothing is written.
+    /// </summary>
+    public virtual void SyncFile(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        stream.Flush(flushToDisk: true);
+    }
 
     /// <summary>
     /// Renames <paramref name="source"/> over <paramref name="destination"/> (atomically where the OS does). The new
