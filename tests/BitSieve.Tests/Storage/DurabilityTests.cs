@@ -113,6 +113,28 @@ public sealed class DurabilityTests : IDisposable
         Assert.Equal(2001, reopened.GetCollection("c").Count);
     }
 
+    [Fact]
+    public void A_created_collection_s_points_database_holds_its_tables_in_points_db_itself_not_only_in_SQLite_s_unsynced_WAL()
+    {
+        // points.db alone — what SQLite's checkpoint fsynced before the collection was renamed into place — is a whole
+        // points database (SQLite commits the new schema to its WAL without an fsync). Read before the database closes:
+        // closing checkpoints.
+        string alone = Path.Combine(_dir, "points-alone.db");
+        using (var db = Database.Open(_dir))
+        {
+            db.CreateCollection("c", new CollectionOptions { Dimension = Dim });
+            File.WriteAllBytes(alone, ReadShared(Path.Combine(_dir, "collections", "c", PointStore.FileName)));
+        }
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = alone, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT (SELECT application_id FROM pragma_application_id), (SELECT count(*) FROM sqlite_schema WHERE name = 'points')";
+        using var reader = command.ExecuteReader();
+        Assert.True(reader.Read());
+        Assert.Equal(0x42535650, reader.GetInt64(0));
+        Assert.Equal(1, reader.GetInt64(1));
+    }
+
     /// <summary>
     /// Records, under one collection, the fsyncs of SQLite's WAL and of directories and the renames (in order), and what the
     /// WAL held at its last fsync: what a power loss leaves of it.
