@@ -589,7 +589,7 @@ internal sealed class PointStore : IDisposable
     /// that keep using the WAL for longer than <see cref="CheckpointBusyMilliseconds"/> stop it short (SQLite answers
     /// "busy": what no reader still needs is copied, the rest stays in the WAL); the WAL file and its directory are
     /// then fsynced, so every commit is on disk in the WAL, which SQLite replays after a power loss, and the WAL is
-    /// emptied by a later checkpoint once the readers have moved on (docs/storage.md, "Checkpoints and compaction").
+    /// emptied by a later checkpoint once the readers have moved on (docs/storage.md, "Checkpoints that readers cannot starve").
     /// </summary>
     public void Checkpoint()
     {
