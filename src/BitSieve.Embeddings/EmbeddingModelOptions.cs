@@ -45,4 +45,10 @@ public sealed record EmbeddingModelOptions
 
     /// <summary>When set, the generator is wrapped in a <see cref="CachedEmbeddingGenerator"/> over this cache (not disposed with it).</summary>
     public EmbeddingCache? Cache { get; init; }
+
+    /// <summary>ONNX models: the layers that run in int8; <see langword="null"/>: float32 throughout.</summary>
+    internal Onnx.Quantization.QuantizationPlan? Quantization { get; init; }
+
+    /// <summary>ONNX models: where rewritten models are kept (see <see cref="OnnxEmbeddingOptions.RewrittenModelDirectory"/>).</summary>
+    internal string? RewrittenModelDirectory { get; init; }
 }

@@ -79,6 +79,8 @@ public static class EmbeddingModels
         Normalize = options.Normalize,
         BatchSize = options.BatchSize ?? 16,
         IntraOpThreads = options.IntraOpThreads,
+        Quantization = options.Quantization,
+        RewrittenModelDirectory = options.RewrittenModelDirectory,
     };
 
     private static OpenAiEmbeddingOptions HttpOptions(Uri endpoint, string model, EmbeddingModelOptions options) => new()

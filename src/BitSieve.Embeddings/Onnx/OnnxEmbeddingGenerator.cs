@@ -42,11 +42,14 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         IntraOpThreads = threads;
         var pooling = Pooling;
         bool normalize = Normalize;
-        _model = new Lazy<LoadedModel>(() => LoadedModel.Load(source, threads, maximumTokens, pooling, normalize), LazyThreadSafetyMode.ExecutionAndPublication);
+        var quantization = options.Quantization;
+        string? rewrittenModels = options.RewrittenModelDirectory;
+        _model = new Lazy<LoadedModel>(() => LoadedModel.Load(source, threads, maximumTokens, pooling, normalize, quantization, rewrittenModels), LazyThreadSafetyMode.ExecutionAndPublication);
 
         // Without a length known up front, the model is loaded now to learn it.
         int dimensions = source.Dimensions ?? _model.Value.Dimensions;
-        string identity = $"onnx:{source.ContentHash}:{(source.Lowercase ? "lower" : "cased")}:{Pooling.ToString().ToLowerInvariant()}:{maximumTokens}:{(Normalize ? "l2" : "raw")}";
+        string identity = $"onnx:{source.ContentHash}:{(source.Lowercase ? "lower" : "cased")}:{Pooling.ToString().ToLowerInvariant()}:{maximumTokens}:{(Normalize ? "l2" : "raw")}" +
+            (quantization is null ? "" : $":int8v{Quantization.Int8Rewriter.Version}-{quantization.Key}");
         Info = new EmbeddingModelInfo(source.Name, identity, dimensions,
             options.QueryPrefix ?? source.QueryPrefix, options.DocumentPrefix ?? source.DocumentPrefix)
         {
@@ -217,7 +220,8 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
         public int Dimensions { get; private set; }
 
         /// <summary>Reads the bytes (checking them against the source's content hash), builds the tokenizer, creates the session.</summary>
-        public static LoadedModel Load(OnnxModelSource source, int threads, int maximumTokens, Pooling pooling, bool normalize)
+        public static LoadedModel Load(OnnxModelSource source, int threads, int maximumTokens, Pooling pooling, bool normalize,
+            Quantization.QuantizationPlan? quantization, string? rewrittenModels)
         {
             var bytes = source.ReadBytes();
             string contentHash = bytes.ContentHash();
@@ -243,7 +247,10 @@ public sealed class OnnxEmbeddingGenerator : IEmbeddingGenerator<string, Embeddi
             {
                 try
                 {
-                    session = new InferenceSession(bytes.Model, sessionOptions);
+                    var model = quantization is null
+                        ? bytes.Model
+                        : Quantization.RewrittenModelCache.GetOrRewrite(bytes.Model, contentHash, quantization, rewrittenModels);
+                    session = new InferenceSession(model, sessionOptions);
                 }
                 catch (OnnxRuntimeException e)
                 {

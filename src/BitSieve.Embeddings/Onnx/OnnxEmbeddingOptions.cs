@@ -30,4 +30,13 @@ public sealed record OnnxEmbeddingOptions
 
     /// <summary>Threads ONNX Runtime uses inside one operator; <see langword="null"/> or 0: <see cref="Environment.ProcessorCount"/>.</summary>
     public int? IntraOpThreads { get; init; }
+
+    /// <summary>
+    /// The weight-constant matrix products that run in int8 (<c>--precision int8|auto</c>); <see langword="null"/>: every
+    /// layer in float32, the model's own bytes, today's vectors bit for bit.
+    /// </summary>
+    internal Quantization.QuantizationPlan? Quantization { get; init; }
+
+    /// <summary>Folder whose <c>models/</c> keeps rewritten models (the embedding cache's); <see langword="null"/>: rewrite in memory on each load.</summary>
+    internal string? RewrittenModelDirectory { get; init; }
 }

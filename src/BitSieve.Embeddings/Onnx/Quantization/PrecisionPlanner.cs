@@ -1,0 +1,194 @@
+using System.Text.Json;
+using Microsoft.ML.OnnxRuntime;
+
+namespace BitSieve.Embeddings.Onnx.Quantization;
+
+/// <summary>What quantizing one layer alone did to the final embeddings, and the layer's share of float32 time.</summary>
+/// <param name="Layer">The layer.</param>
+/// <param name="MeanError">Mean over the calibration texts of 1 − cosine to the float32 embedding.</param>
+/// <param name="WorstError">Largest 1 − cosine over the calibration texts.</param>
+/// <param name="TimeShare">
+/// The node's share of the summed kernel time of the float32 model, profiled by ONNX Runtime without graph optimizations
+/// (so every node keeps its own name and time).
+/// </param>
+/// <param name="Int8">Whether the plan puts it in int8.</param>
+internal sealed record LayerMeasurement(WeightLayer Layer, double MeanError, double WorstError, double TimeShare, bool Int8);
+
+/// <summary>The per-layer table, the plan chosen, and how the plan and the uniform int8 model held on the held-out text.</summary>
+internal sealed record PlanReport(IReadOnlyList<LayerMeasurement> Layers, PlanFile Plan, double UniformMeanCosine, double UniformWorstCosine, int CalibrationTexts, int HeldOutTexts);
+
+/// <summary>
+/// Measures each candidate layer of an ONNX sentence encoder alone in int8 on calibration text and picks, greedily, the
+/// layers that can be int8 together within a quality target.
+/// </summary>
+/// <remarks>
+/// The texts are split by position: even lines calibrate (every measurement the choice is made on), odd lines are held
+/// out and only report how the chosen plan generalizes. Greedy: layers in order of their error alone (then by name), each
+/// added to the plan when the plan with it still keeps the mean cosine to float32 on the calibration half ≥ target. Every
+/// step is a deterministic function of the model bytes and the texts (ties broken by name), so the plan is too.
+/// </remarks>
+internal static class PrecisionPlanner
+{
+    /// <summary>Default quality target: mean cosine to the float32 embeddings.</summary>
+    public const double DefaultTarget = 0.995;
+
+    /// <summary>
+    /// Measures <paramref name="model"/> (a built-in name or a local ONNX export) on <paramref name="texts"/> (at least 4);
+    /// <paramref name="candidates"/> limits the layers considered (the rest stay float32); <paramref name="progress"/> gets
+    /// a line per step.
+    /// </summary>
+    public static PlanReport Plan(string model, IReadOnlyList<string> texts, double target = DefaultTarget, int? threads = null,
+        Func<WeightLayer, bool>? candidates = null, TextWriter? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(texts);
+        if (texts.Count < 4) throw new ArgumentException($"Calibration needs at least 4 texts (half calibrate, half are held out); got {texts.Count}.", nameof(texts));
+        if (target is <= 0 or > 1 || double.IsNaN(target)) throw new ArgumentOutOfRangeException(nameof(target), target, "The target is a mean cosine in (0, 1].");
+
+        var source = BuiltInModels.IsBuiltIn(model) ? BuiltInModels.Load(model) : LocalModel.Load(model);
+        var bytes = source.ReadBytes();
+        // Every generator below reads these bytes instead of the DLL again; the content hash is still checked on load.
+        source = source with { ReadBytes = () => bytes };
+        var layers = Int8Rewriter.FindLayers(bytes.Model).Where(candidates ?? (_ => true)).ToList();
+        var fit = texts.Where((_, i) => i % 2 == 0).ToArray();
+        var heldOut = texts.Where((_, i) => i % 2 == 1).ToArray();
+
+        float[][] Embed(QuantizationPlan? plan, string[] batch)
+        {
+            using var generator = new OnnxEmbeddingGenerator(source, new OnnxEmbeddingOptions { Quantization = plan, IntraOpThreads = threads });
+            return generator.Embed(batch, isQuery: false, out _);
+        }
+
+        var referenceFit = Embed(null, fit);
+        var referenceHeldOut = Embed(null, heldOut);
+        var shares = TimeShares(source, bytes, fit, threads);
+
+        var alone = new List<(WeightLayer Layer, double Mean, double Worst)>(layers.Count);
+        foreach (var layer in layers)
+        {
+            var (mean, worst) = Errors(referenceFit, Embed(QuantizationPlan.Of([layer.Name]), fit));
+            alone.Add((layer, mean, worst));
+            progress?.WriteLine($"  {layer.Name}: 1 - cos mean {mean:E2}, worst {worst:E2}");
+        }
+
+        var chosen = new List<string>();
+        foreach (var (layer, _, _) in alone.OrderBy(a => a.Mean).ThenBy(a => a.Layer.Name, StringComparer.Ordinal))
+        {
+            var (mean, _) = Errors(referenceFit, Embed(QuantizationPlan.Of([.. chosen, layer.Name]), fit));
+            bool keep = 1 - mean >= target;
+            if (keep) chosen.Add(layer.Name);
+            progress?.WriteLine($"  + {layer.Name}: mean cosine {1 - mean:F5} {(keep ? "kept" : "left float32")}");
+        }
+
+        var plan = QuantizationPlan.Of(chosen);
+        var (planMean, planWorst) = Errors(referenceHeldOut, Embed(plan, heldOut));
+        var (uniformMean, uniformWorst) = Errors(referenceHeldOut, Embed(QuantizationPlan.Uniform, heldOut));
+        var file = new PlanFile
+        {
+            Model = source.Name,
+            SourceHash = source.ContentHash,
+            Target = target,
+            Int8Layers = plan.Layers,
+            HeldOutMeanCosine = 1 - planMean,
+            HeldOutWorstCosine = 1 - planWorst,
+        };
+        var chosenSet = chosen.ToHashSet(StringComparer.Ordinal);
+        var table = alone.Select(a => new LayerMeasurement(a.Layer, a.Mean, a.Worst, shares.GetValueOrDefault(a.Layer.Name), chosenSet.Contains(a.Layer.Name))).ToList();
+        return new PlanReport(table, file, 1 - uniformMean, 1 - uniformWorst, fit.Length, heldOut.Length);
+    }
+
+    /// <summary>Mean and largest 1 − cosine of <paramref name="vectors"/> to <paramref name="reference"/>, row by row.</summary>
+    internal static (double Mean, double Worst) Errors(float[][] reference, float[][] vectors)
+    {
+        double sum = 0, worst = 0;
+        for (int i = 0; i < reference.Length; i++)
+        {
+            double error = 1 - Cosine(reference[i], vectors[i]);
+            sum += error;
+            worst = Math.Max(worst, error);
+        }
+        return (sum / reference.Length, worst);
+    }
+
+    internal static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double dot = 0, aa = 0, bb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            dot += (double)a[i] * b[i];
+            aa += (double)a[i] * a[i];
+            bb += (double)b[i] * b[i];
+        }
+        return dot / Math.Sqrt(aa * bb);
+    }
+
+    /// <summary>
+    /// Each node's share of the float32 model's summed kernel time on <paramref name="texts"/> (batches of 16), from ONNX
+    /// Runtime's profiler with graph optimizations off: optimized graphs fuse and rename the nodes a plan names.
+    /// </summary>
+    private static Dictionary<string, double> TimeShares(OnnxModelSource source, OnnxModelBytes bytes, string[] texts, int? threads)
+    {
+        using var generator = new OnnxEmbeddingGenerator(source, new OnnxEmbeddingOptions { IntraOpThreads = threads });
+        var tokenizer = generator.Tokenizer;
+        string folder = Path.Combine(Path.GetTempPath(), $"bitsieve-profile-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(folder);
+        try
+        {
+            string profile;
+            using (var options = new SessionOptions
+            {
+                IntraOpNumThreads = generator.IntraOpThreads,
+                GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL,
+                // The prefix before the switch: turning profiling on takes the prefix set at that moment.
+                ProfileOutputPathPrefix = Path.Combine(folder, "profile"),
+                EnableProfiling = true,
+            })
+            using (var session = new InferenceSession(bytes.Model, options))
+            {
+                bool types = session.InputMetadata.ContainsKey("token_type_ids");
+                var tokenized = texts.Select(t => tokenizer.Encode(t, generator.MaximumTokens)).OrderBy(t => t.Length).ToArray();
+                foreach (var batch in tokenized.Chunk(16))
+                {
+                    int seq = batch.Max(t => t.Length);
+                    var ids = new long[batch.Length * seq];
+                    var mask = new long[batch.Length * seq];
+                    for (int r = 0; r < batch.Length; r++)
+                    {
+                        batch[r].CopyTo(ids, r * seq);
+                        mask.AsSpan(r * seq, batch[r].Length).Fill(1);
+                    }
+                    long[] shape = [batch.Length, seq];
+                    var inputs = new Dictionary<string, OrtValue>
+                    {
+                        ["input_ids"] = OrtValue.CreateTensorValueFromMemory(ids, shape),
+                        ["attention_mask"] = OrtValue.CreateTensorValueFromMemory(mask, shape),
+                    };
+                    if (types) inputs["token_type_ids"] = OrtValue.CreateTensorValueFromMemory(new long[batch.Length * seq], shape);
+                    using var runOptions = new RunOptions();
+                    using var outputs = session.Run(runOptions, inputs, session.OutputNames);
+                    foreach (var value in inputs.Values) value.Dispose();
+                }
+                profile = session.EndProfiling();
+            }
+
+            var times = new Dictionary<string, double>(StringComparer.Ordinal);
+            double total = 0;
+            using var document = JsonDocument.Parse(File.ReadAllText(profile));
+            foreach (var entry in document.RootElement.EnumerateArray())
+            {
+                if (!entry.TryGetProperty("cat", out var category) || category.GetString() != "Node") continue;
+                string name = entry.GetProperty("name").GetString() ?? "";
+                if (!name.EndsWith("_kernel_time", StringComparison.Ordinal)) continue;
+                double duration = entry.GetProperty("dur").GetDouble();
+                string node = name[..^"_kernel_time".Length];
+                times[node] = times.GetValueOrDefault(node) + duration;
+                total += duration;
+            }
+            return times.ToDictionary(t => t.Key, t => total > 0 ? t.Value / total : 0, StringComparer.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

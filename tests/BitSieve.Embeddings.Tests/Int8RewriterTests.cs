@@ -1,0 +1,177 @@
+using System.Runtime.InteropServices;
+using BitSieve.Embeddings.Onnx;
+using BitSieve.Embeddings.Onnx.Quantization;
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using Onnx;
+
+namespace BitSieve.Embeddings.Tests;
+
+/// <summary>
+/// The int8 rewriter on one-node graphs built here: the rewritten product runs in ONNX Runtime and stays within the error
+/// that int8 weights (per column) and uint8 activations (per tensor) allow, derived below, never fitted.
+/// </summary>
+public sealed class Int8RewriterTests
+{
+    private const int Rows = 24, Inner = 96, Outer = 40;
+
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, true)]
+    [InlineData(3, false)]
+    public void A_rewritten_product_matches_float_within_the_quantization_bound(int seed, bool gemm)
+    {
+        var random = new Random(seed);
+        // Activations with an offset (as after LayerNorm + bias), weights with columns of very different scales, so
+        // per-column scales matter.
+        var a = Enumerable.Range(0, Rows * Inner).Select(_ => (float)(random.NextDouble() * 3 - 1)).ToArray();
+        var w = new float[Inner * Outer];
+        for (int j = 0; j < Outer; j++)
+        {
+            double columnScale = Math.Pow(10, random.NextDouble() * 3 - 2);
+            for (int k = 0; k < Inner; k++) w[k * Outer + j] = (float)((random.NextDouble() * 2 - 1) * columnScale);
+        }
+        var bias = Enumerable.Range(0, Outer).Select(_ => (float)random.NextDouble()).ToArray();
+        byte[] model = gemm ? GemmModel(w, bias) : MatMulModel(w);
+
+        var layers = Int8Rewriter.FindLayers(model);
+        var layer = Assert.Single(layers);
+        Assert.Equal((Inner, Outer), (layer.Inner, layer.Outer));
+        byte[] rewritten = Int8Rewriter.Rewrite(model, [layer.Name]);
+
+        var expected = Run(model, a);
+        var actual = Run(rewritten, a);
+
+        // Bound, element (i, j). Activations: ORT's DynamicQuantizeLinear takes the range [min(0, min a), max(0, max a)],
+        // s_a = range / 255, zero point round(−min/s_a); every a_ik is then off by at most s_a/2. Weights: s_j = max_k
+        // |w_kj| / 127, ŵ_kj = s_j·round(w_kj/s_j), off by at most s_j/2. The integer product is exact, so
+        //   |â·ŵ − a·w| = |Σ_k (â_ik − a_ik)·ŵ_kj + a_ik·(ŵ_kj − w_kj)| ≤ Σ_k (s_a/2)·|ŵ_kj| + |a_ik|·s_j/2,
+        // plus float rounding: the float reference sums K products (≤ K·2⁻²⁴·Σ_k |a_ik·w_kj|), the int8 side scales
+        // the exact int32 sum by s_a·s_j in float (a few ulps). The bias is added exactly alike on both sides up to an ulp.
+        float min = Math.Min(0, a.Min()), max = Math.Max(0, a.Max());
+        double sa = (max - min) / 255.0;
+        int violations = 0, differing = 0;
+        for (int j = 0; j < Outer; j++)
+        {
+            double largest = 0;
+            for (int k = 0; k < Inner; k++) largest = Math.Max(largest, Math.Abs(w[k * Outer + j]));
+            double sj = largest / 127;
+            for (int i = 0; i < Rows; i++)
+            {
+                double bound = 0, magnitude = 0;
+                for (int k = 0; k < Inner; k++)
+                {
+                    double wq = sj * Math.Round(w[k * Outer + j] / sj, MidpointRounding.ToEven);
+                    bound += sa / 2 * Math.Abs(wq) + Math.Abs(a[i * Inner + k]) * sj / 2;
+                    magnitude += Math.Abs(a[i * Inner + k] * w[k * Outer + j]);
+                }
+                bound += (Inner + 8) * Math.Pow(2, -24) * (magnitude + (gemm ? bias[j] : 0)) + 1e-7;
+                double error = Math.Abs(actual[i * Outer + j] - expected[i * Outer + j]);
+                if (error > bound) violations++;
+                if (error > 0) differing++;
+            }
+        }
+        Assert.Equal(0, violations);
+        Assert.True(differing > Rows * Outer / 2, $"only {differing} of {Rows * Outer} outputs differ from float32: the int8 kernel did not run");
+    }
+
+    [Fact]
+    public void A_plan_naming_a_layer_the_model_lacks_is_refused()
+    {
+        byte[] model = MatMulModel(new float[Inner * Outer]);
+        var error = Assert.Throws<ArgumentException>(() => Int8Rewriter.Rewrite(model, ["MatMul_34"]));
+        Assert.Contains("another model", error.Message);
+    }
+
+    [Fact]
+    public void An_empty_plan_returns_the_model_bytes_unchanged()
+    {
+        byte[] model = MatMulModel(new float[Inner * Outer]);
+        Assert.Same(model, Int8Rewriter.Rewrite(model, []));
+    }
+
+    [Fact]
+    public void The_rewritten_model_is_cached_by_source_hash_and_plan()
+    {
+        string folder = Path.Combine(Path.GetTempPath(), "bitsieve-rewrite-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var random = new Random(7);
+            byte[] model = MatMulModel(Enumerable.Range(0, Inner * Outer).Select(_ => (float)random.NextDouble()).ToArray());
+            var first = RewrittenModelCache.GetOrRewrite(model, "abc", QuantizationPlan.Uniform, folder);
+            string file = Assert.Single(Directory.GetFiles(Path.Combine(folder, "models")));
+            Assert.Equal($"abc-int8v{Int8Rewriter.Version}-all.onnx", Path.GetFileName(file));
+
+            // A second load reads the file: prove it by changing the file and seeing the change come back.
+            File.WriteAllBytes(file, [1, 2, 3]);
+            Assert.Equal([1, 2, 3], RewrittenModelCache.GetOrRewrite(model, "abc", QuantizationPlan.Uniform, folder));
+            Assert.Equal(first, RewrittenModelCache.GetOrRewrite(model, "abc", QuantizationPlan.Of(["MatMul"]), null));
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>Y = A·W with A [Rows, Inner] a graph input, W [Inner, Outer] an initializer.</summary>
+    private static byte[] MatMulModel(float[] w)
+    {
+        var node = new NodeProto { Name = "MatMul", OpType = "MatMul" };
+        node.Input.Add(["A", "W"]);
+        node.Output.Add("Y");
+        return Model(node, Tensor("W", w, Inner, Outer));
+    }
+
+    /// <summary>Y = A·Wᵀ + C with W stored [Outer, Inner] (transB = 1), as exporters write Linear layers.</summary>
+    private static byte[] GemmModel(float[] w, float[] bias)
+    {
+        var transposed = new float[Outer * Inner];
+        for (int k = 0; k < Inner; k++)
+            for (int j = 0; j < Outer; j++) transposed[j * Inner + k] = w[k * Outer + j];
+        var node = new NodeProto { Name = "Gemm", OpType = "Gemm" };
+        node.Input.Add(["A", "W", "C"]);
+        node.Output.Add("Y");
+        node.Attribute.Add(new AttributeProto { Name = "transB", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
+        return Model(node, Tensor("W", transposed, Outer, Inner), Tensor("C", bias, Outer));
+    }
+
+    private static TensorProto Tensor(string name, float[] values, params long[] dims)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan())) };
+        tensor.Dims.Add(dims);
+        return tensor;
+    }
+
+    private static byte[] Model(NodeProto node, params TensorProto[] initializers)
+    {
+        var graph = new GraphProto { Name = "product" };
+        graph.Node.Add(node);
+        graph.Initializer.Add(initializers);
+        graph.Input.Add(Value("A", Rows, Inner));
+        graph.Output.Add(Value("Y", Rows, Outer));
+        var model = new ModelProto { IrVersion = 8, Graph = graph };
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
+        return model.ToByteArray();
+    }
+
+    private static ValueInfoProto Value(string name, long rows, long columns)
+    {
+        var shape = new TensorShapeProto();
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = rows });
+        shape.Dim.Add(new TensorShapeProto.Types.Dimension { DimValue = columns });
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
+        };
+    }
+
+    private static float[] Run(byte[] model, float[] a)
+    {
+        using var session = new InferenceSession(model);
+        using var input = OrtValue.CreateTensorValueFromMemory(a, [Rows, Inner]);
+        using var runOptions = new RunOptions();
+        using var outputs = session.Run(runOptions, ["A"], [input], ["Y"]);
+        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+}
