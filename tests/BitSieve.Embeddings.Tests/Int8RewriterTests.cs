@@ -43,34 +43,44 @@ public sealed class Int8RewriterTests
         var actual = Run(rewritten, a);
 
         // Bound, element (i, j). Activations: ORT's DynamicQuantizeLinear takes the range [min(0, min a), max(0, max a)],
-        // s_a = range / 255, zero point round(−min/s_a); every a_ik is then off by at most s_a/2. Weights: s_j = max_k
-        // |w_kj| / 127, ŵ_kj = s_j·round(w_kj/s_j), off by at most s_j/2. The integer product is exact, so
+        // s_a = range / 255, zero point z = round(−min/s_a); â_ik = s_a·(clamp(round(a_ik/s_a) + z, 0, 255) − z) is off
+        // by at most s_a/2. Weights: s_j = max_k |w_kj| / 127, ŵ_kj = s_j·round(w_kj/s_j), off by at most s_j/2. The
+        // integer product is exact, so
         //   |â·ŵ − a·w| = |Σ_k (â_ik − a_ik)·ŵ_kj + a_ik·(ŵ_kj − w_kj)| ≤ Σ_k (s_a/2)·|ŵ_kj| + |a_ik|·s_j/2,
         // plus float rounding: the float reference sums K products (≤ K·2⁻²⁴·Σ_k |a_ik·w_kj|), the int8 side scales
         // the exact int32 sum by s_a·s_j in float (a few ulps). The bias is added exactly alike on both sides up to an ulp.
+        // That worst case adds every error with the same sign, so it is loose; the second check is tight: the kernel must
+        // equal Σ_k â_ik·ŵ_kj computed here, up to float rounding and up to two activations landing on the other side
+        // of a rounding boundary (2·s_a·max_k |ŵ_kj|), far less than a wrong weight scale or zero point would move it.
         float min = Math.Min(0, a.Min()), max = Math.Max(0, a.Max());
-        double sa = (max - min) / 255.0;
-        int violations = 0, differing = 0;
+        float sa = (max - min) / 255f;
+        float zero = MathF.Round(Math.Clamp(-min / sa, 0, 255), MidpointRounding.AwayFromZero);
+        double Dequantized(float x) => sa * (Math.Clamp(MathF.Round(x / sa, MidpointRounding.ToEven) + zero, 0, 255) - zero);
+        int violations = 0, emulationMisses = 0, differing = 0;
         for (int j = 0; j < Outer; j++)
         {
             double largest = 0;
             for (int k = 0; k < Inner; k++) largest = Math.Max(largest, Math.Abs(w[k * Outer + j]));
-            double sj = largest / 127;
+            double sj = (float)(largest / 127);
             for (int i = 0; i < Rows; i++)
             {
-                double bound = 0, magnitude = 0;
+                double bound = 0, magnitude = 0, emulated = gemm ? bias[j] : 0, largestWeight = 0;
                 for (int k = 0; k < Inner; k++)
                 {
                     double wq = sj * Math.Round(w[k * Outer + j] / sj, MidpointRounding.ToEven);
-                    bound += sa / 2 * Math.Abs(wq) + Math.Abs(a[i * Inner + k]) * sj / 2;
+                    bound += sa / 2.0 * Math.Abs(wq) + Math.Abs(a[i * Inner + k]) * sj / 2;
                     magnitude += Math.Abs(a[i * Inner + k] * w[k * Outer + j]);
+                    emulated += Dequantized(a[i * Inner + k]) * wq;
+                    largestWeight = Math.Max(largestWeight, Math.Abs(wq));
                 }
-                bound += (Inner + 8) * Math.Pow(2, -24) * (magnitude + (gemm ? bias[j] : 0)) + 1e-7;
+                double rounding = (Inner + 8) * Math.Pow(2, -24) * (magnitude + (gemm ? bias[j] : 0)) + 1e-7;
                 double error = Math.Abs(actual[i * Outer + j] - expected[i * Outer + j]);
-                if (error > bound) violations++;
+                if (error > bound + rounding) violations++;
+                if (Math.Abs(actual[i * Outer + j] - emulated) > 2 * sa * largestWeight + rounding) emulationMisses++;
                 if (error > 0) differing++;
             }
         }
+        Assert.Equal(0, emulationMisses);
         Assert.Equal(0, violations);
         Assert.True(differing > Rows * Outer / 2, $"only {differing} of {Rows * Outer} outputs differ from float32: the int8 kernel did not run");
     }
