@@ -45,6 +45,7 @@ internal static class Program
             CompactCommand.Create(),
             CheckCommand.Create(),
             EmbedCommand.Create(),
+            ModelCommand.Create(),
             ServeCommand.Create(),
         };
 

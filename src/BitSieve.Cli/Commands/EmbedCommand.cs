@@ -40,11 +40,13 @@ internal static class EmbedCommand
         var jsonl = new Option<string?>("--jsonl") { Description = "Batch mode: embed the \"text\" field of every line of this JSON Lines file and print the throughput on stderr.", HelpName = "F.jsonl" };
         var limit = new Option<int?>("--limit") { Description = "Batch mode: only the first N lines.", HelpName = "N" };
         var fvecsOut = new Option<string?>("--fvecs-out") { Description = "Batch mode: write the vectors, one row per line, as TexMex fvecs.", HelpName = "OUT.fvecs" };
+        var precision = PrecisionChoice.CreateOption();
+        var plan = PrecisionChoice.CreatePlanOption();
         var text = new Argument<string?>("text") { Description = "The text to embed (put -- before it when it starts with '-').", Arity = ArgumentArity.ZeroOrOne };
 
         var command = new Command("embed", "Print the embedding of a text.")
         {
-            model, query, textFile, json, maxTokens, batchSize, threads, cache, jsonl, limit, fvecsOut, text,
+            model, query, textFile, json, maxTokens, batchSize, threads, cache, precision, plan, jsonl, limit, fvecsOut, text,
         };
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -56,7 +58,9 @@ internal static class EmbedCommand
                 parseResult.GetValue(maxTokens),
                 parseResult.GetValue(batchSize),
                 parseResult.GetValue(threads),
-                parseResult.GetValue(cache));
+                parseResult.GetValue(cache),
+                parseResult.GetValue(precision) ?? PrecisionChoice.Fp32,
+                parseResult.GetValue(plan));
             if (parseResult.GetValue(jsonl) is { } batchFile)
             {
                 bool singleTextOptions = parseResult.GetValue(text) is not null || parseResult.GetValue(textFile) is not null || parseResult.GetValue(json);
@@ -72,7 +76,7 @@ internal static class EmbedCommand
     }
 
     /// <summary>The model and how to run it, as the options give them.</summary>
-    private sealed record ModelSettings(string Name, bool IsQuery, int? MaxTokens, int? BatchSize, int? Threads, bool UseCache)
+    private sealed record ModelSettings(string Name, bool IsQuery, int? MaxTokens, int? BatchSize, int? Threads, bool UseCache, string Precision, string? PlanPath)
     {
         public void Validate()
         {
@@ -81,8 +85,16 @@ internal static class EmbedCommand
             if (Threads is < 1) throw new UsageException("--threads must be positive");
         }
 
-        public IEmbeddingGenerator<string, Embedding<float>> CreateGenerator(EmbeddingCache? cache) =>
-            EmbeddingModels.Create(Name, new EmbeddingModelOptions { MaximumTokens = MaxTokens, BatchSize = BatchSize, IntraOpThreads = Threads, Cache = cache });
+        /// <summary>The generator; an int8 model's rewritten bytes are kept beside the embedding cache (whether or not --cache is on).</summary>
+        public IEmbeddingGenerator<string, Embedding<float>> CreateGenerator(EmbeddingCache? cache)
+        {
+            var quantization = PrecisionChoice.Resolve(Precision, PlanPath, Name);
+            return EmbeddingModels.Create(Name, new EmbeddingModelOptions
+            {
+                MaximumTokens = MaxTokens, BatchSize = BatchSize, IntraOpThreads = Threads, Cache = cache,
+                Quantization = quantization, RewrittenModelDirectory = quantization is null ? null : EmbeddingCache.DefaultDirectory(),
+            });
+        }
 
         public EmbeddingGenerationOptions? GenerationOptions => IsQuery ? EmbeddingInput.ForQuery() : null;
     }

@@ -35,10 +35,10 @@ internal static class PrecisionPlanner
     /// <summary>
     /// Measures <paramref name="model"/> (a built-in name or a local ONNX export) on <paramref name="texts"/> (at least 4);
     /// <paramref name="candidates"/> limits the layers considered (the rest stay float32); <paramref name="progress"/> gets
-    /// a line per step.
+    /// a line per step; <paramref name="cancellationToken"/> stops it between batches.
     /// </summary>
     public static PlanReport Plan(string model, IReadOnlyList<string> texts, double target = DefaultTarget, int? threads = null,
-        Func<WeightLayer, bool>? candidates = null, TextWriter? progress = null)
+        Func<WeightLayer, bool>? candidates = null, TextWriter? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(texts);
@@ -56,7 +56,7 @@ internal static class PrecisionPlanner
         float[][] Embed(QuantizationPlan? plan, string[] batch)
         {
             using var generator = new OnnxEmbeddingGenerator(source, new OnnxEmbeddingOptions { Quantization = plan, IntraOpThreads = threads });
-            return generator.Embed(batch, isQuery: false, out _);
+            return generator.Embed(batch, isQuery: false, out _, cancellationToken);
         }
 
         var referenceFit = Embed(null, fit);
