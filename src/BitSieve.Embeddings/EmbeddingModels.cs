@@ -67,6 +67,12 @@ public static class EmbeddingModels
             generator = OnnxEmbeddingGenerator.LoadFromPath(spec, OnnxOptions(options));
         }
 
+        if (options.Quantization is not null && generator is not OnnxEmbeddingGenerator)
+        {
+            generator.Dispose();
+            throw new ArgumentException($"Int8 precision applies to ONNX models only, not {spec}.", nameof(options));
+        }
+
         return options.Cache is { } cache ? new CachedEmbeddingGenerator(generator, cache) : generator;
     }
 
