@@ -64,6 +64,14 @@ public sealed partial class VectorIndex : IDisposable
     /// <summary>The ids of the live points.</summary>
     internal HashSet<ulong> LiveKeys() => Read(() => _ordinals.Keys.ToHashSet());
 
+    /// <summary>The order-independent digest of the live keys (<see cref="PointSetDigest"/>; its pairs left at 0).</summary>
+    internal PointSetDigest KeyDigest() => Read(() =>
+    {
+        var digest = new PointSetDigest();
+        foreach (ulong key in _ordinals.Keys) digest = digest.AddKey(key);
+        return digest;
+    });
+
     /// <summary>Deleted points whose codes stay in the columns until the index is compacted.</summary>
     public int Tombstones => Read(() => _columns.DeletedCount);
 

@@ -14,6 +14,11 @@ namespace BitSieve.Storage;
 /// log record applied. Deleted points are removed here at once; the vector index keeps their tombstones until it is
 /// compacted. One writer connection; searches read through a pool of read-only connections, which SQLite's WAL mode
 /// lets run alongside the writer.
+/// <para>Every row of <c>points</c> carries a checksum of its key, id and payload (<see cref="PointRowChecksum"/>),
+/// written with the row and verified by every read that returns rows (<see cref="Get"/>, <see cref="Scroll"/>,
+/// <see cref="KeysOf"/>); <see cref="VerifyKeys"/> checks, when a collection opens, that the table, the indexes on
+/// point ids and the vector index hold the same points. SQLite keeps no checksums of its own pages: without these, a
+/// flipped bit could hide a point or change a payload silently.</para>
 /// </summary>
 internal sealed class PointStore : IDisposable
 {
@@ -21,7 +26,13 @@ internal sealed class PointStore : IDisposable
 
     /// <summary>SQLite's <c>application_id</c> of a BitSieve points database ("BSVP").</summary>
     private const int ApplicationId = 0x42535650;
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
+
+    /// <summary>The format before row checksums: read as found; a writer's open upgrades it to <see cref="FormatVersion"/>.</summary>
+    private const int UncheckedFormatVersion = 1;
+
+    /// <summary>The indexes SQLite made for <c>num_id UNIQUE</c> and <c>uuid UNIQUE</c> (named by their order in the table).</summary>
+    private const string NumberIndex = "sqlite_autoindex_points_1", UuidIndex = "sqlite_autoindex_points_2";
 
     private readonly string _path;
     private readonly SqliteConnection? _writer;
@@ -31,11 +42,15 @@ internal sealed class PointStore : IDisposable
     /// <summary>The connection of the read snapshot this flow of control is in (<see cref="BeginSnapshot"/>), if any.</summary>
     private readonly AsyncLocal<SqliteConnection?> _snapshot = new();
 
-    private PointStore(string path, SqliteConnection? writer, string readConnectionString)
+    /// <summary>Whether rows carry checksums (false only for a reader of a format-1 file).</summary>
+    private readonly bool _checksums;
+
+    private PointStore(string path, SqliteConnection? writer, string readConnectionString, bool checksums)
     {
         _path = path;
         _writer = writer;
         _readConnectionString = readConnectionString;
+        _checksums = checksums;
     }
 
     /// <summary>The file's path.</summary>
@@ -71,13 +86,22 @@ internal sealed class PointStore : IDisposable
                 if (result != SQLitePCL.raw.SQLITE_OK) throw new SqliteException($"sqlite3_db_config(NO_CKPT_ON_CLOSE) failed with code {result}.", result);
                 Initialize(writer, path);
             }
-            var store = new PointStore(path, writer, read);
+            long version;
+            using (var probe = writer is null ? new SqliteConnection(read) : null)
+            {
+                probe?.Open();
+                version = CheckFormat(writer ?? probe!, path);
+            }
+            var store = new PointStore(path, writer, read, checksums: version == FormatVersion);
             var connection = writer ?? store.Rent();
             try
             {
-                CheckFormat(connection, path);
                 store.AppliedSequence = store.ReadMeta(connection, "applied_sequence");
                 store.NextKey = (ulong)Math.Max(1, store.ReadMeta(connection, "next_key"));
+                // A next key at or below a stored one would make a new point replace an existing one.
+                long maxKey = Scalar(connection, "SELECT coalesce(max(key), 0) FROM points");
+                if (maxKey >= (long)store.NextKey)
+                    throw new CorruptFileException(path, $"its next internal key ({store.NextKey}) is not above its largest key ({maxKey}): new points would overwrite existing ones.", null);
                 store.TextField = store.ReadTextField(connection);
             }
             finally
@@ -116,33 +140,81 @@ internal sealed class PointStore : IDisposable
                   num_id  INTEGER UNIQUE,
                   uuid    TEXT UNIQUE,
                   payload TEXT NOT NULL DEFAULT '{"{}"}',
+                  checksum INTEGER,
                   CHECK ((num_id IS NULL) <> (uuid IS NULL)));
                 CREATE TABLE payload_indexes(field TEXT PRIMARY KEY, schema TEXT NOT NULL);
                 CREATE TABLE properties(name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
                 INSERT INTO meta VALUES ('applied_sequence', 0), ('next_key', 1);
                 """);
         }
-        CheckFormat(connection, path);
+        if (CheckFormat(connection, path) == UncheckedFormatVersion) AddChecksums(connection, path);
     }
 
-    private static void CheckFormat(SqliteConnection connection, string path)
+    /// <summary>Checks the file's identity and schema; returns its format version (<see cref="UncheckedFormatVersion"/> or <see cref="FormatVersion"/>).</summary>
+    private static long CheckFormat(SqliteConnection connection, string path)
     {
         long application = Scalar(connection, "PRAGMA application_id");
         if (application != ApplicationId)
             throw new CorruptFileException(path, "it is an SQLite database, but not a BitSieve points database (wrong application_id).", null);
         long version = Scalar(connection, "PRAGMA user_version");
-        if (version != FormatVersion)
-            throw new CorruptFileException(path, $"points database format version {version} is not supported (this build reads version {FormatVersion}).", null);
+        if (version is not (FormatVersion or UncheckedFormatVersion))
+            throw new CorruptFileException(path, $"points database format version {version} is not supported (this build reads versions {UncheckedFormatVersion} and {FormatVersion}).", null);
         // A damaged schema (its text lives in the first page) shows here, when the tables are compiled, not at the first query.
-        Execute(connection, """
-            SELECT key, num_id, uuid, payload FROM points LIMIT 0;
+        Execute(connection, $"""
+            SELECT key, num_id, uuid, payload{(version == FormatVersion ? ", checksum" : "")} FROM points LIMIT 0;
+            SELECT key FROM points INDEXED BY {NumberIndex} WHERE num_id IS NOT NULL LIMIT 0;
+            SELECT key FROM points INDEXED BY {UuidIndex} WHERE uuid IS NOT NULL LIMIT 0;
             SELECT name, value FROM meta LIMIT 0;
             SELECT field, schema FROM payload_indexes LIMIT 0;
             SELECT name, value FROM properties LIMIT 0;
             """);
+        return version;
     }
 
-    /// <summary>The internal keys of those ids that exist (one query per id kind, the ids passed as a JSON array).</summary>
+    /// <summary>
+    /// Upgrades a format-1 file (no row checksums) in one transaction: SQLite's <c>integrity_check</c> first (a damaged
+    /// file is reported, not blessed with checksums), then the <c>checksum</c> column, filled from every row as it is.
+    /// </summary>
+    private static void AddChecksums(SqliteConnection connection, string path)
+    {
+        var report = IntegrityCheck(connection);
+        if (report is not ["ok"])
+            throw new CorruptFileException(path, $"SQLite's integrity_check reports, before its rows get checksums: {string.Join("; ", report.Take(10))}", null);
+        using var transaction = connection.BeginTransaction();
+        Execute(connection, "ALTER TABLE points ADD COLUMN checksum INTEGER;", transaction);
+        using var select = Command(connection, "SELECT key, num_id, uuid, payload FROM points WHERE key > $after ORDER BY key LIMIT 4096", transaction);
+        var after = select.Parameters.Add("$after", SqliteType.Integer);
+        using var update = Command(connection, "UPDATE points SET checksum = $c WHERE key = $k", transaction);
+        var c = update.Parameters.Add("$c", SqliteType.Integer);
+        var k = update.Parameters.Add("$k", SqliteType.Integer);
+        var rows = new List<(long Key, long Checksum)>();
+        after.Value = long.MinValue;
+        do
+        {
+            rows.Clear();
+            using (var reader = select.ExecuteReader())
+                while (reader.Read())
+                {
+                    long key = reader.GetInt64(0);
+                    rows.Add((key, PointRowChecksum.Of(key, reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3))));
+                }
+            foreach (var (key, checksum) in rows)
+            {
+                k.Value = key;
+                c.Value = checksum;
+                update.ExecuteNonQuery();
+            }
+            if (rows.Count > 0) after.Value = rows[^1].Key;
+        }
+        while (rows.Count > 0);
+        Execute(connection, $"PRAGMA user_version = {FormatVersion};", transaction);
+        transaction.Commit();
+    }
+
+    /// <summary>
+    /// The internal keys of those ids that exist (one query per id kind, the ids passed as a JSON array). Each row found
+    /// must be one that was asked for and pass the key and id half of its checksum.
+    /// </summary>
     public Dictionary<PointId, ulong> KeysOf(IEnumerable<PointId> ids)
     {
         var numbers = new List<long>();
@@ -157,17 +229,29 @@ internal sealed class PointStore : IDisposable
         {
             if (numbers.Count > 0)
             {
-                using var command = Command(connection, "SELECT key, num_id FROM points WHERE num_id IN (SELECT value FROM json_each($ids))");
+                var asked = numbers.ToHashSet();
+                using var command = Command(connection, $"SELECT key, num_id, uuid, {ChecksumColumn} FROM points WHERE num_id IN (SELECT value FROM json_each($ids))");
                 command.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(numbers));
                 using var reader = command.ExecuteReader();
-                while (reader.Read()) keys[PointId.FromSql(reader.GetInt64(1), null)] = (ulong)reader.GetInt64(0);
+                while (reader.Read())
+                {
+                    var (key, id) = ReadKeyAndId(reader, withChecksum: 3);
+                    if (!asked.Contains(id.SqlNumber ?? 0) || id.IsUuid) throw RowDamaged(key, $"the index on point ids led to it for another id than its own ({id}).");
+                    keys[id] = key;
+                }
             }
             if (uuids.Count > 0)
             {
-                using var command = Command(connection, "SELECT key, uuid FROM points WHERE uuid IN (SELECT value FROM json_each($ids))");
+                var asked = uuids.ToHashSet(StringComparer.Ordinal);
+                using var command = Command(connection, $"SELECT key, num_id, uuid, {ChecksumColumn} FROM points WHERE uuid IN (SELECT value FROM json_each($ids))");
                 command.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(uuids));
                 using var reader = command.ExecuteReader();
-                while (reader.Read()) keys[PointId.FromSql(null, reader.GetString(1))] = (ulong)reader.GetInt64(0);
+                while (reader.Read())
+                {
+                    var (key, id) = ReadKeyAndId(reader, withChecksum: 3);
+                    if (!id.IsUuid || !asked.Contains(id.SqlUuid!)) throw RowDamaged(key, $"the index on point ids led to it for another id than its own ({id}).");
+                    keys[id] = key;
+                }
             }
         });
         return keys;
@@ -181,22 +265,34 @@ internal sealed class PointStore : IDisposable
 
     private long _getStatements;
 
-    /// <summary>Ids and payloads of these keys; keys with no point are left out. One statement per <see cref="GetBatch"/> keys.</summary>
+    /// <summary>
+    /// Ids and payloads of these keys, each row checked against its checksum (the payload half only when the payload
+    /// is read). Every key must have its row: callers pass keys of live points (from the vector index, the lexical
+    /// index or an id lookup, at the same state), so a missing row is damage, reported rather than dropped from an
+    /// answer. One statement per <see cref="GetBatch"/> keys.
+    /// </summary>
     public Dictionary<ulong, (PointId Id, string Payload)> Get(IEnumerable<ulong> keys, bool withPayload = true)
     {
         var found = new Dictionary<ulong, (PointId, string)>();
         Read(connection =>
         {
             using var command = Command(connection, withPayload
-                ? "SELECT points.key, num_id, uuid, payload FROM json_each($keys) AS wanted CROSS JOIN points ON points.key = wanted.value"
-                : "SELECT points.key, num_id, uuid, '' FROM json_each($keys) AS wanted CROSS JOIN points ON points.key = wanted.value");
+                ? $"SELECT points.key, num_id, uuid, {ChecksumColumn}, payload FROM json_each($keys) AS wanted CROSS JOIN points ON points.key = wanted.value"
+                : $"SELECT points.key, num_id, uuid, {ChecksumColumn} FROM json_each($keys) AS wanted CROSS JOIN points ON points.key = wanted.value");
             var parameter = command.Parameters.Add("$keys", SqliteType.Text);
             foreach (var batch in keys.Chunk(GetBatch))
             {
                 parameter.Value = JsonSerializer.Serialize(batch.Select(key => (long)key));
                 Interlocked.Increment(ref _getStatements);
-                using var reader = command.ExecuteReader();
-                while (reader.Read()) found[(ulong)reader.GetInt64(0)] = (ReadId(reader, 1), reader.GetString(3));
+                using (var reader = command.ExecuteReader())
+                    while (reader.Read())
+                    {
+                        var (key, id) = ReadKeyAndId(reader, withChecksum: 3);
+                        found[key] = (id, withPayload ? ReadPayload(reader, 4, key, checksum: 3) : "");
+                    }
+                foreach (ulong key in batch)
+                    if (!found.ContainsKey(key))
+                        throw new CorruptFileException(_path, $"it has no row for internal key {key}, which the collection holds live: the point's id and payload are lost or hidden by damage.", null);
             }
         });
         return found;
@@ -301,13 +397,17 @@ internal sealed class PointStore : IDisposable
         Read(connection =>
         {
             using var command = Command(connection,
-                $"SELECT key, num_id, uuid, payload FROM points WHERE {start}{(filter is null ? "" : $" AND ({filter.WhereClause})")} ORDER BY {order} LIMIT $limit");
+                $"SELECT key, num_id, uuid, {ChecksumColumn}, payload FROM points WHERE {start}{(filter is null ? "" : $" AND ({filter.WhereClause})")} ORDER BY {order} LIMIT $limit");
             filter?.AddParametersTo(command);
             if (from is { IsUuid: true }) command.Parameters.AddWithValue("$from_uuid", from.Value.SqlUuid);
             else if (from is not null) command.Parameters.AddWithValue("$from_num", from.Value.SqlNumber);
             command.Parameters.AddWithValue("$limit", limit);
             using var reader = command.ExecuteReader();
-            while (reader.Read()) points.Add(new StoredPoint((ulong)reader.GetInt64(0), ReadId(reader, 1), reader.GetString(3)));
+            while (reader.Read())
+            {
+                var (key, id) = ReadKeyAndId(reader, withChecksum: 3);
+                points.Add(new StoredPoint(key, id, ReadPayload(reader, 4, key, checksum: 3)));
+            }
         });
         return points;
     }
@@ -333,11 +433,12 @@ internal sealed class PointStore : IDisposable
     {
         // OR REPLACE also removes a row holding the same id under another key (never the case in normal operation,
         // where an id keeps its key while it lives).
-        using var insert = Command(connection, "INSERT OR REPLACE INTO points(key, num_id, uuid, payload) VALUES ($k, $n, $u, $p)", transaction);
+        using var insert = Command(connection, "INSERT OR REPLACE INTO points(key, num_id, uuid, payload, checksum) VALUES ($k, $n, $u, $p, $c)", transaction);
         var k = insert.Parameters.Add("$k", SqliteType.Integer);
         var n = insert.Parameters.Add("$n", SqliteType.Integer);
         var u = insert.Parameters.Add("$u", SqliteType.Text);
         var p = insert.Parameters.Add("$p", SqliteType.Text);
+        var c = insert.Parameters.Add("$c", SqliteType.Integer);
         ulong next = NextKey;
         foreach (var point in points)
         {
@@ -345,6 +446,7 @@ internal sealed class PointStore : IDisposable
             n.Value = (object?)point.Id.SqlNumber ?? DBNull.Value;
             u.Value = (object?)point.Id.SqlUuid ?? DBNull.Value;
             p.Value = point.Payload;
+            c.Value = PointRowChecksum.Of((long)point.Key, point.Id.SqlNumber, point.Id.SqlUuid, point.Payload);
             insert.ExecuteNonQuery();
             next = Math.Max(next, point.Key + 1);
         }
@@ -365,16 +467,30 @@ internal sealed class PointStore : IDisposable
         UpdateLexical(connection, transaction, keys.Select(key => (key, (string?)null)));
     }
 
-    /// <summary>Applies one payload record.</summary>
+    /// <summary>
+    /// Applies one payload record. The row's new checksum covers its id as stored, so that id is first checked against
+    /// the old checksum: a damaged id is reported, not sealed under a fresh checksum.
+    /// </summary>
     public void ApplyPayloads(long sequence, IReadOnlyList<(ulong Key, string Payload)> payloads) => Write(sequence, (connection, transaction) =>
     {
-        using var update = Command(connection, "UPDATE points SET payload = $p WHERE key = $k", transaction);
+        using var select = Command(connection, $"SELECT key, num_id, uuid, {ChecksumColumn} FROM points WHERE key = $k", transaction);
+        var sk = select.Parameters.Add("$k", SqliteType.Integer);
+        using var update = Command(connection, "UPDATE points SET payload = $p, checksum = $c WHERE key = $k", transaction);
         var k = update.Parameters.Add("$k", SqliteType.Integer);
         var p = update.Parameters.Add("$p", SqliteType.Text);
+        var c = update.Parameters.Add("$c", SqliteType.Integer);
         foreach (var (key, payload) in payloads)
         {
+            sk.Value = (long)key;
+            PointId id;
+            using (var reader = select.ExecuteReader())
+            {
+                if (!reader.Read()) continue; // deleted since (a replayed record): nothing to change
+                id = ReadKeyAndId(reader, withChecksum: 3).Id;
+            }
             k.Value = (long)key;
             p.Value = payload;
+            c.Value = PointRowChecksum.Of((long)key, id.SqlNumber, id.SqlUuid, payload);
             update.ExecuteNonQuery();
         }
         UpdateLexical(connection, transaction, payloads.Select(x => (x.Key, (string?)x.Payload)));
@@ -564,14 +680,81 @@ internal sealed class PointStore : IDisposable
     /// <summary>The rows of SQLite's <c>PRAGMA integrity_check</c>: one row "ok" when the file is sound.</summary>
     public List<string> IntegrityCheck()
     {
+        List<string> rows = [];
+        Read(connection => rows = IntegrityCheck(connection));
+        return rows;
+    }
+
+    private static List<string> IntegrityCheck(SqliteConnection connection)
+    {
         var rows = new List<string>();
+        using var command = Command(connection, "PRAGMA integrity_check");
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) rows.Add(reader.GetString(0));
+        return rows;
+    }
+
+    /// <summary>
+    /// Reads every row and checks it against its checksum (for <c>bitsieve check</c>): the internal keys of the rows
+    /// that fail (at most <paramref name="limit"/>) and how many fail. A format-1 file has no checksums: nothing fails.
+    /// </summary>
+    public (List<ulong> Keys, long Count) DamagedRows(int limit)
+    {
+        var damaged = new List<ulong>();
+        long count = 0;
+        if (!_checksums) return (damaged, count);
         Read(connection =>
         {
-            using var command = Command(connection, "PRAGMA integrity_check");
+            using var command = Command(connection, "SELECT key, num_id, uuid, checksum, payload FROM points");
             using var reader = command.ExecuteReader();
-            while (reader.Read()) rows.Add(reader.GetString(0));
+            while (reader.Read())
+            {
+                long key = reader.GetInt64(0);
+                long? number = reader.IsDBNull(1) ? null : reader.GetInt64(1);
+                string? uuid = reader.IsDBNull(2) ? null : reader.GetString(2);
+                bool sound = !reader.IsDBNull(3) && (number is null) != (uuid is null)
+                    && PointRowChecksum.IdHolds(reader.GetInt64(3), key, number, uuid) && PointRowChecksum.PayloadHolds(reader.GetInt64(3), reader.GetString(4));
+                if (sound) continue;
+                count++;
+                if (damaged.Count < limit) damaged.Add((ulong)key);
+            }
         });
-        return rows;
+        return (damaged, count);
+    }
+
+    /// <summary>
+    /// Checks, at the current state (a reader: inside its snapshot), that the table of points, each index on point ids,
+    /// and the vector index hold the same points: the same count and the same order-independent digest of keys (and,
+    /// between the table and the id indexes, of (key, id) pairs). A flipped bit in any of those b-trees that hides a
+    /// point, or points an id at another row, is reported here, when the collection opens, instead of leaving a point
+    /// unfindable or an answer short. Costs one pass over the table and the two id indexes.
+    /// </summary>
+    public void VerifyKeys(long indexCount, PointSetDigest indexKeys)
+    {
+        Read(connection =>
+        {
+            var rows = Digest(connection, "SELECT key, num_id, uuid FROM points NOT INDEXED");
+            var numbers = Digest(connection, $"SELECT key, num_id, NULL FROM points INDEXED BY {NumberIndex} WHERE num_id IS NOT NULL");
+            var uuids = Digest(connection, $"SELECT key, NULL, uuid FROM points INDEXED BY {UuidIndex} WHERE uuid IS NOT NULL");
+            if (rows.Count != indexCount || rows.Keys != indexKeys.Keys)
+                throw new CorruptFileException(_path, rows.Count != indexCount
+                    ? $"it holds {rows.Count} points where the vector index holds {indexCount}."
+                    : $"it holds {rows.Count} points, as many as the vector index, but under other internal keys.", null);
+            var ids = new PointSetDigest(numbers.Count + uuids.Count, numbers.Keys + uuids.Keys, numbers.Pairs + uuids.Pairs);
+            if (ids != rows)
+                throw new CorruptFileException(_path,
+                    $"its index on point ids disagrees with its rows ({ids.Count} ids indexed for {rows.Count} rows{(ids.Count == rows.Count ? ", some under another id or key" : "")}): a point could not be found by its id, or its id would name another point.", null);
+        });
+    }
+
+    private static PointSetDigest Digest(SqliteConnection connection, string sql)
+    {
+        var digest = new PointSetDigest();
+        using var command = Command(connection, sql);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            digest = digest.Add(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2));
+        return digest;
     }
 
     /// <summary>
@@ -672,21 +855,29 @@ internal sealed class PointStore : IDisposable
         }
     }
 
+    /// <summary>Runs a read (in this flow's snapshot, if any); SQLite finding its file malformed is reported as damage of it.</summary>
     private void Read(Action<SqliteConnection> read)
     {
-        if (_snapshot.Value is { } pinned)
-        {
-            read(pinned);
-            return;
-        }
-        var connection = Rent();
         try
         {
-            read(connection);
+            if (_snapshot.Value is { } pinned)
+            {
+                read(pinned);
+                return;
+            }
+            var connection = Rent();
+            try
+            {
+                read(connection);
+            }
+            finally
+            {
+                Return(connection);
+            }
         }
-        finally
+        catch (SqliteException e) when (e.SqliteErrorCode is SQLitePCL.raw.SQLITE_CORRUPT or SQLitePCL.raw.SQLITE_NOTADB)
         {
-            Return(connection);
+            throw new CorruptFileException(_path, $"SQLite finds it malformed ({e.Message}).", e);
         }
     }
 
@@ -717,8 +908,45 @@ internal sealed class PointStore : IDisposable
         command.ExecuteNonQuery();
     }
 
-    private static PointId ReadId(SqliteDataReader reader, int column) =>
-        PointId.FromSql(reader.IsDBNull(column) ? null : reader.GetInt64(column), reader.IsDBNull(column + 1) ? null : reader.GetString(column + 1));
+    /// <summary>The checksum column as reads select it: <c>NULL</c> in a format-1 file, which has none.</summary>
+    private string ChecksumColumn => _checksums ? "checksum" : "NULL";
+
+    /// <summary>
+    /// Columns 0..2 of a row (key, num_id, uuid), checked against the key and id half of its checksum (column
+    /// <paramref name="withChecksum"/>) before the id is parsed.
+    /// </summary>
+    private (ulong Key, PointId Id) ReadKeyAndId(SqliteDataReader reader, int withChecksum)
+    {
+        long key = reader.GetInt64(0);
+        long? number = reader.IsDBNull(1) ? null : reader.GetInt64(1);
+        string? uuid = reader.IsDBNull(2) ? null : reader.GetString(2);
+        if (_checksums)
+        {
+            if (reader.IsDBNull(withChecksum)) throw RowDamaged((ulong)key, "it has no checksum.");
+            if ((number is null) == (uuid is null) || !PointRowChecksum.IdHolds(reader.GetInt64(withChecksum), key, number, uuid))
+                throw RowDamaged((ulong)key, "its key or id does not match its checksum.");
+        }
+        try
+        {
+            return ((ulong)key, PointId.FromSql(number, uuid));
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException)
+        {
+            throw RowDamaged((ulong)key, $"its id cannot be read ({e.Message}).");
+        }
+    }
+
+    /// <summary>A row's payload (column <paramref name="column"/>), checked against the payload half of its checksum.</summary>
+    private string ReadPayload(SqliteDataReader reader, int column, ulong key, int checksum)
+    {
+        string payload = reader.GetString(column);
+        if (_checksums && !PointRowChecksum.PayloadHolds(reader.GetInt64(checksum), payload))
+            throw RowDamaged(key, "its payload does not match its checksum.");
+        return payload;
+    }
+
+    private CorruptFileException RowDamaged(ulong key, string problem) =>
+        new(_path, $"the row of internal key {key} is damaged: {problem} Nothing is returned from it; run `bitsieve check` to list every damaged row.", null);
 
     private static SqliteCommand Command(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
