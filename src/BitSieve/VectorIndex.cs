@@ -64,13 +64,8 @@ public sealed partial class VectorIndex : IDisposable
     /// <summary>The ids of the live points.</summary>
     internal HashSet<ulong> LiveKeys() => Read(() => _ordinals.Keys.ToHashSet());
 
-    /// <summary>The order-independent digest of the live keys (<see cref="PointSetDigest"/>; its pairs left at 0).</summary>
-    internal PointSetDigest KeyDigest() => Read(() =>
-    {
-        var digest = new PointSetDigest();
-        foreach (ulong key in _ordinals.Keys) digest = digest.AddKey(key);
-        return digest;
-    });
+    /// <summary>The count and key sums of the live keys (<see cref="PointSetSums"/>), to compare with the points database's.</summary>
+    internal PointSetSums KeySums() => Read(() => PointSetSums.OfKeys(_ordinals.Keys));
 
     /// <summary>Deleted points whose codes stay in the columns until the index is compacted.</summary>
     public int Tombstones => Read(() => _columns.DeletedCount);

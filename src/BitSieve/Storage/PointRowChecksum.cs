@@ -56,29 +56,43 @@ internal static class PointRowChecksum
 }
 
 /// <summary>
-/// An order-independent digest of a set of points: their count and the sum (mod 2^64) of a mix of each key, and of
-/// each (key, id) pair. Two b-trees that hold the same points give the same digest, in any order.
+/// Sums over a set of points that SQLite computes inside one pass over a b-tree (no row crosses into .NET): their count,
+/// and the sums of the low and high 32 bits of each key and each integer id, and of a 32-bit hash of each UUID
+/// (<see cref="UuidHashFunction"/>). Every term is below 2^32, so SQLite's integer sums are exact up to 2^31 points. Two b-trees
+/// that hold the same points give the same sums in any order; one entry hidden, added, or changed in its key or id
+/// changes them. (Not a cryptographic set hash: two damaged entries could cancel out.)
 /// </summary>
-internal readonly record struct PointSetDigest(long Count, ulong Keys, ulong Pairs)
+internal readonly record struct PointSetSums(long Count, long KeysLow, long KeysHigh, long NumbersLow, long NumbersHigh, long Uuids)
 {
-    /// <summary>The digest with one more point.</summary>
-    public PointSetDigest Add(long key, long? number, string? uuid)
+    /// <summary>The SQL function that hashes a UUID's text (registered on every connection of the points database).</summary>
+    public const string UuidHashFunction = "bitsieve_uuid_hash";
+
+    /// <summary>The select list that computes the sums over the rows of a query on <c>points</c>.</summary>
+    public const string SelectList =
+        "count(*), coalesce(sum(key & 4294967295), 0), coalesce(sum((key >> 32) & 4294967295), 0), coalesce(sum(num_id & 4294967295), 0), "
+        + "coalesce(sum((num_id >> 32) & 4294967295), 0), coalesce(sum(" + UuidHashFunction + "(uuid)), 0)";
+
+    /// <summary>Registers <see cref="UuidHashFunction"/> on a connection.</summary>
+    public static void Register(Microsoft.Data.Sqlite.SqliteConnection connection) =>
+        connection.CreateFunction<string?, long?>(UuidHashFunction, uuid => uuid is null ? null : (uint)XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(uuid)), isDeterministic: true);
+
+    /// <summary>The sums of a set of keys alone (their ids left at 0).</summary>
+    public static PointSetSums OfKeys(IEnumerable<ulong> keys)
     {
-        ulong keyMix = MixKey((ulong)key);
-        ulong idMix = uuid is null ? Mix((ulong)(number ?? 0)) : XxHash3.HashToUInt64(Encoding.UTF8.GetBytes(uuid), seed: 1);
-        return new PointSetDigest(Count + 1, Keys + keyMix, Pairs + Mix(keyMix ^ idMix));
+        long count = 0, low = 0, high = 0;
+        foreach (ulong key in keys)
+        {
+            count++;
+            low += (long)(key & 0xFFFFFFFF);
+            high += (long)(key >> 32);
+        }
+        return new PointSetSums(count, low, high, 0, 0, 0);
     }
 
-    /// <summary>The digest of a key set with one more key (only <see cref="Count"/> and <see cref="Keys"/> are set).</summary>
-    public PointSetDigest AddKey(ulong key) => this with { Count = Count + 1, Keys = Keys + MixKey(key) };
+    /// <summary>Both sets together.</summary>
+    public static PointSetSums operator +(PointSetSums a, PointSetSums b) =>
+        new(a.Count + b.Count, a.KeysLow + b.KeysLow, a.KeysHigh + b.KeysHigh, a.NumbersLow + b.NumbersLow, a.NumbersHigh + b.NumbersHigh, a.Uuids + b.Uuids);
 
-    private static ulong MixKey(ulong key) => Mix(key ^ 0x9E3779B97F4A7C15UL);
-
-    // SplitMix64's finalizer: every input bit reaches every output bit.
-    private static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
+    /// <summary>The same count and keys as another (their ids not compared).</summary>
+    public bool SameKeys(PointSetSums other) => Count == other.Count && KeysLow == other.KeysLow && KeysHigh == other.KeysHigh;
 }

@@ -84,6 +84,7 @@ internal sealed class PointStore : IDisposable
                 // SQLite checkpoints only when asked (Checkpoint): closing, even after a failed open, leaves points.db as it was.
                 int result = SQLitePCL.raw.sqlite3_db_config(writer.Handle, SQLitePCL.raw.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, out _);
                 if (result != SQLitePCL.raw.SQLITE_OK) throw new SqliteException($"sqlite3_db_config(NO_CKPT_ON_CLOSE) failed with code {result}.", result);
+                PointSetSums.Register(writer);
                 Initialize(writer, path);
             }
             long version;
@@ -724,37 +725,34 @@ internal sealed class PointStore : IDisposable
 
     /// <summary>
     /// Checks, at the current state (a reader: inside its snapshot), that the table of points, each index on point ids,
-    /// and the vector index hold the same points: the same count and the same order-independent digest of keys (and,
-    /// between the table and the id indexes, of (key, id) pairs). A flipped bit in any of those b-trees that hides a
-    /// point, or points an id at another row, is reported here, when the collection opens, instead of leaving a point
-    /// unfindable or an answer short. Costs one pass over the table and the two id indexes.
+    /// and the vector index hold the same points: the same count and key sums (<see cref="PointSetSums"/>), and, between
+    /// the table and the id indexes, the same id sums. A flipped bit in any of those b-trees that hides a point, or
+    /// changes an entry's key or id, is reported here, when the collection opens, instead of leaving a point unfindable
+    /// or an answer short. Costs one pass of SQLite over the table's leaf pages and over the two id indexes.
     /// </summary>
-    public void VerifyKeys(long indexCount, PointSetDigest indexKeys)
+    public void VerifyKeys(PointSetSums index)
     {
         Read(connection =>
         {
-            var rows = Digest(connection, "SELECT key, num_id, uuid FROM points NOT INDEXED");
-            var numbers = Digest(connection, $"SELECT key, num_id, NULL FROM points INDEXED BY {NumberIndex} WHERE num_id IS NOT NULL");
-            var uuids = Digest(connection, $"SELECT key, NULL, uuid FROM points INDEXED BY {UuidIndex} WHERE uuid IS NOT NULL");
-            if (rows.Count != indexCount || rows.Keys != indexKeys.Keys)
-                throw new CorruptFileException(_path, rows.Count != indexCount
-                    ? $"it holds {rows.Count} points where the vector index holds {indexCount}."
+            var rows = Sums(connection, "FROM points NOT INDEXED");
+            var ids = Sums(connection, $"FROM points INDEXED BY {NumberIndex} WHERE num_id IS NOT NULL")
+                + Sums(connection, $"FROM points INDEXED BY {UuidIndex} WHERE uuid IS NOT NULL");
+            if (!rows.SameKeys(index))
+                throw new CorruptFileException(_path, rows.Count != index.Count
+                    ? $"it holds {rows.Count} points where the vector index holds {index.Count}."
                     : $"it holds {rows.Count} points, as many as the vector index, but under other internal keys.", null);
-            var ids = new PointSetDigest(numbers.Count + uuids.Count, numbers.Keys + uuids.Keys, numbers.Pairs + uuids.Pairs);
             if (ids != rows)
                 throw new CorruptFileException(_path,
                     $"its index on point ids disagrees with its rows ({ids.Count} ids indexed for {rows.Count} rows{(ids.Count == rows.Count ? ", some under another id or key" : "")}): a point could not be found by its id, or its id would name another point.", null);
         });
     }
 
-    private static PointSetDigest Digest(SqliteConnection connection, string sql)
+    private static PointSetSums Sums(SqliteConnection connection, string from)
     {
-        var digest = new PointSetDigest();
-        using var command = Command(connection, sql);
+        using var command = Command(connection, $"SELECT {PointSetSums.SelectList} {from}");
         using var reader = command.ExecuteReader();
-        while (reader.Read())
-            digest = digest.Add(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2));
-        return digest;
+        reader.Read();
+        return new PointSetSums(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5));
     }
 
     /// <summary>
@@ -886,6 +884,7 @@ internal sealed class PointStore : IDisposable
         if (_readers.TryTake(out var connection)) return connection;
         connection = new SqliteConnection(_readConnectionString);
         connection.Open();
+        PointSetSums.Register(connection);
         Execute(connection, "PRAGMA busy_timeout=10000;");
         return connection;
     }
