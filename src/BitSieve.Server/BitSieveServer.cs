@@ -49,7 +49,7 @@ public sealed class BitSieveServer : IAsyncDisposable
         _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
 
     /// <summary>
-    /// Opens the database (throwing <see cref="Storage.DatabaseLockedException"/> when another process holds it) and
+    /// Opens the database (throwing <see cref="DatabaseLockedException"/> when another process holds it) and
     /// builds the application. Nothing listens until <see cref="StartAsync"/> or <see cref="RunAsync"/>.
     /// </summary>
     /// <param name="options">Where and how to serve.</param>

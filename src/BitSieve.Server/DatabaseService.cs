@@ -43,7 +43,7 @@ public sealed class DatabaseService : IDisposable
             {
                 collection = Database.GetCollection(name);
             }
-            catch (Exception e) when (e is KeyNotFoundException or IOException or InvalidDataException or ObjectDisposedException or Storage.CorruptFileException)
+            catch (Exception e) when (e is KeyNotFoundException or IOException or InvalidDataException or ObjectDisposedException or CorruptFileException)
             {
             }
             if (collection is not null) yield return collection;

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using BitSieve.Storage.Filters;
 using Microsoft.Extensions.VectorData;
 using Microsoft.Extensions.VectorData.ProviderServices;
 

@@ -159,7 +159,7 @@ public partial class BitSieveCollection<TKey, TRecord>
     }
 
     /// <summary>Matching records in key order, at most <paramref name="limit"/>, read a page at a time.</summary>
-    private IEnumerable<TRecord> Scroll(BitSieve.Storage.Filters.Filter filter, bool includeVectors, int limit, CancellationToken cancellationToken)
+    private IEnumerable<TRecord> Scroll(Filter filter, bool includeVectors, int limit, CancellationToken cancellationToken)
     {
         PointId? offset = null;
         int produced = 0;

@@ -2,7 +2,6 @@ using System.Collections;
 using System.Globalization;
 using System.Linq.Expressions;
 using System.Text.RegularExpressions;
-using BitSieve.Storage.Filters;
 using Microsoft.Extensions.VectorData.ProviderServices;
 using Microsoft.Extensions.VectorData.ProviderServices.Filter;
 

@@ -22,7 +22,7 @@ public sealed class BitSieveVectorStore : VectorStore
     private readonly VectorStoreMetadata _metadata;
 
     /// <summary>Opens (or creates) the database at <paramref name="path"/>; the store owns and disposes it.</summary>
-    /// <exception cref="BitSieve.Storage.DatabaseLockedException">Another process or store has the database open for writing.</exception>
+    /// <exception cref="DatabaseLockedException">Another process or store has the database open for writing.</exception>
     public BitSieveVectorStore(string path, BitSieveVectorStoreOptions? options = null, DatabaseOptions? databaseOptions = null)
         : this(Database.Open(path, databaseOptions), options, ownsDatabase: true)
     {

@@ -1,5 +1,6 @@
+using BitSieve.Filters;
 using BitSieve.Search;
-using BitSieve.Storage.Filters;
+using BitSieve.Text;
 
 namespace BitSieve;
 
@@ -91,6 +92,16 @@ public sealed partial class Collection
             .Take(options.K).Select(f => (f.Key, (float)f.Value.Score)).ToList();
         return Resolve(best, semantic.Trace, withPayload, withVector);
     }
+
+    /// <summary>
+    /// The <c>vectorWeight</c> for <see cref="SearchHybrid"/> that the CLI and the server's <c>/v1</c> routes use: 0 when
+    /// the embedding model was trained on one language other than Chinese, Japanese or Korean and the query holds any CJK
+    /// character (such a model cannot read it, so BM25 orders the hits and the vectors only fill up), otherwise 1.
+    /// </summary>
+    /// <param name="query">The query text.</param>
+    /// <param name="modelLanguage">The embedding model's language, a BCP 47 tag; null when the model does not say (as a
+    /// multilingual one may not), which gives 1.</param>
+    public static double HybridVectorWeight(string query, string? modelLanguage) => ScriptDetector.HybridVectorWeight(query, modelLanguage);
 
     /// <summary>A property set by <see cref="SetProperty"/>, or null.</summary>
     public string? GetProperty(string name) => Read(() => _store.GetProperty(name));

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BitSieve.Storage;
-using BitSieve.Storage.Filters;
+using BitSieve.Filters;
 
 namespace BitSieve;
 

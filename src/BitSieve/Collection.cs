@@ -11,7 +11,7 @@ public sealed record Point(PointId Id, ReadOnlyMemory<float> Vector, JsonObject?
 /// <summary>Which points a write addresses: listed ids, or those a filter selects.</summary>
 public sealed record PointSelector
 {
-    private PointSelector(IReadOnlyCollection<PointId>? ids, Storage.Filters.Filter? filter)
+    private PointSelector(IReadOnlyCollection<PointId>? ids, Filter? filter)
     {
         Ids = ids;
         Filter = filter;
@@ -21,13 +21,13 @@ public sealed record PointSelector
     public IReadOnlyCollection<PointId>? Ids { get; }
 
     /// <summary>The filter, or null when ids are listed.</summary>
-    public Storage.Filters.Filter? Filter { get; }
+    public Filter? Filter { get; }
 
     /// <summary>These ids (those that do not exist are ignored).</summary>
     public static PointSelector ByIds(IEnumerable<PointId> ids) => new([.. ids ?? throw new ArgumentNullException(nameof(ids))], null);
 
     /// <summary>The points a filter selects.</summary>
-    public static PointSelector ByFilter(Storage.Filters.Filter filter) => new(null, filter ?? throw new ArgumentNullException(nameof(filter)));
+    public static PointSelector ByFilter(Filter filter) => new(null, filter ?? throw new ArgumentNullException(nameof(filter)));
 
     /// <summary>Listed ids.</summary>
     public static implicit operator PointSelector(PointId[] ids) => ByIds(ids);
@@ -36,7 +36,7 @@ public sealed record PointSelector
     public static implicit operator PointSelector(List<PointId> ids) => ByIds(ids);
 
     /// <summary>The points a filter selects.</summary>
-    public static implicit operator PointSelector(Storage.Filters.Filter filter) => ByFilter(filter);
+    public static implicit operator PointSelector(Filter filter) => ByFilter(filter);
 }
 
 /// <summary>A stored point as read back.</summary>
@@ -148,7 +148,7 @@ public sealed partial class Collection : IDisposable
     private readonly PointStore _store;
     private readonly WriteAheadLog? _log;
     private VectorIndex _index;
-    private readonly Storage.Filters.AllowedKeyCache _filterKeys = new();
+    private readonly Filters.AllowedKeyCache _filterKeys = new();
     private long _snapshotBytes;
     private Exception? _failure;
     private bool _closed;

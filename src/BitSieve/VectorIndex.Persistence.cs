@@ -5,7 +5,7 @@ using BitSieve.Storage;
 
 namespace BitSieve;
 
-public sealed partial class VectorIndex
+internal sealed partial class VectorIndex
 {
     /// <summary>Serializes saves of this collection (a save holds only the read lock, so searches go on meanwhile).</summary>
     private readonly Lock _saveGate = new();

@@ -5,7 +5,7 @@ using BitSieve.Search;
 
 namespace BitSieve;
 
-public sealed partial class VectorIndex
+internal sealed partial class VectorIndex
 {
     /// <summary>Queries per group in a batch: each block of codes is scanned by the whole group while it is in cache.</summary>
     private const int BatchGroup = 16;
@@ -17,7 +17,7 @@ public sealed partial class VectorIndex
     /// Where a filter allows fewer than one point in this many, its points are scored exactly one by one instead of
     /// scanning every code: reading an original and a float32 dot cost about as much as scanning this many T1 codes.
     /// </summary>
-    private const int DirectScoringRatio = Storage.Filters.FilterPlanner.DirectScoringRatio;
+    private const int DirectScoringRatio = Filters.FilterPlanner.DirectScoringRatio;
 
     /// <summary>
     /// Searches with the dynamic cascade (or, when options say so, the fixed-oversampling baseline or exhaustive float32 scoring).

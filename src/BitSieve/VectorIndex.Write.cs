@@ -2,7 +2,7 @@ using BitSieve.Quantization;
 
 namespace BitSieve;
 
-public sealed partial class VectorIndex
+internal sealed partial class VectorIndex
 {
     /// <summary>
     /// The centroid is re-trained when the mean of the live data has moved more than this fraction of the data's
@@ -114,7 +114,7 @@ public sealed partial class VectorIndex
     /// A new index holding the live points only (tombstones dropped, ordinals renumbered in the same order), with a
     /// centroid trained on them: the points live when this is called. Searches and writes may go on meanwhile.
     /// </summary>
-    /// <exception cref="Storage.CorruptFileException">A saved segment of originals fails its checksum (nothing is built).</exception>
+    /// <exception cref="CorruptFileException">A saved segment of originals fails its checksum (nothing is built).</exception>
     public VectorIndex CompactedCopy()
     {
         var copy = CompactedCopy(CutLive(), CancellationToken.None);

@@ -20,7 +20,7 @@ public readonly record struct TierBytes(int T1, int T2, int Factors, int T3)
 /// A collection of vectors kept at several precisions, searched by the dynamic cascade.
 /// Thread-safety: any number of concurrent searches; writes are serialized and exclude searches while they run.
 /// </summary>
-public sealed partial class VectorIndex : IDisposable
+internal sealed partial class VectorIndex : IDisposable
 {
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly Dictionary<ulong, int> _ordinals = [];

@@ -268,7 +268,7 @@ public sealed class ConnectorTests : IDisposable
                 var collection = store.GetCollection<ulong, Hotel<ulong>>("hotels");
                 await collection.EnsureCollectionExistsAsync();
                 await collection.UpsertAsync(HotelData.Make<ulong, Hotel<ulong>>(5, i => (ulong)i));
-                Assert.Throws<BitSieve.Storage.DatabaseLockedException>(() => Database.Open(path));
+                Assert.Throws<DatabaseLockedException>(() => Database.Open(path));
             }
             using var reopened = new BitSieveVectorStore(path);
             Assert.Equal(["hotels"], await reopened.ListCollectionNamesAsync().ToListAsync());

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using BitSieve.Cli.Data;
-using BitSieve.Storage.Filters;
 
 namespace BitSieve.Cli.Bench;
 

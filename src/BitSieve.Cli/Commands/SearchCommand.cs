@@ -6,7 +6,7 @@ using BitSieve.Cli.Data;
 using BitSieve.Embeddings;
 using BitSieve.Embeddings.Caching;
 using BitSieve.Ingest.Pipeline;
-using BitSieve.Search.Lexical;
+using BitSieve.Text;
 using Microsoft.Extensions.AI;
 
 namespace BitSieve.Cli.Commands;

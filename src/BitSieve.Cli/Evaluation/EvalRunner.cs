@@ -8,7 +8,7 @@ using BitSieve.Embeddings;
 using BitSieve.Embeddings.Caching;
 using BitSieve.Ingest.Evaluation;
 using BitSieve.Ingest.Pipeline;
-using BitSieve.Search.Lexical;
+using BitSieve.Text;
 using Microsoft.Extensions.AI;
 
 namespace BitSieve.Cli.Evaluation;

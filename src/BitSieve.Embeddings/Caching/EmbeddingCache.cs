@@ -118,7 +118,7 @@ public sealed class EmbeddingCache : IDisposable
     }
 
     /// <summary>The 16-byte key of a text: XxHash128 of its UTF-8 bytes.</summary>
-    public static byte[] ContentHash(string text)
+    internal static byte[] ContentHash(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         return XxHash128.Hash(Encoding.UTF8.GetBytes(text));

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using BitSieve.Search.Lexical;
+using BitSieve.Text;
 
 namespace BitSieve.Ingest.Chunking;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using BitSieve.Search.Lexical;
+using BitSieve.Text;
 
 namespace BitSieve.Ingest.Chunking;
 

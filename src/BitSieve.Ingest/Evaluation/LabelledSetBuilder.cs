@@ -3,7 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using BitSieve.Ingest.Documents;
-using BitSieve.Search.Lexical;
+using BitSieve.Text;
 using BitSieve.Ingest.Loading;
 
 namespace BitSieve.Ingest.Evaluation;

@@ -1,6 +1,6 @@
 using System.Text;
 using BitSieve.Ingest.Documents;
-using BitSieve.Search.Lexical;
+using BitSieve.Text;
 using UglyToad.PdfPig;
 using UglyToad.PdfPig.Content;
 using UglyToad.PdfPig.Exceptions;

@@ -7,7 +7,6 @@ using BitSieve.Ingest.Chunking;
 using BitSieve.Ingest.Documents;
 using BitSieve.Ingest.Loading;
 using BitSieve.Ingest.Scanning;
-using BitSieve.Storage.Filters;
 using Microsoft.Extensions.AI;
 
 namespace BitSieve.Ingest.Pipeline;

@@ -3,7 +3,7 @@ namespace BitSieve.Ingest.Scanning;
 /// <summary>A file that moved: the same content, no longer at its old path, now at a new one.</summary>
 /// <param name="FromPath">The relative path it was indexed under.</param>
 /// <param name="To">The file at its new path.</param>
-public sealed record FileMove(string FromPath, ScannedFile To);
+internal sealed record FileMove(string FromPath, ScannedFile To);
 
 /// <summary>
 /// What re-indexing has to do, given what the index holds (relative path → content hash) and a fresh
@@ -15,7 +15,7 @@ public sealed record FileMove(string FromPath, ScannedFile To);
 /// <param name="Deleted">Known paths that are gone (and did not move): delete their chunks.</param>
 /// <param name="Moved">Known content that vanished from one path and appeared at another: re-point the chunks, no re-embedding.</param>
 /// <param name="Unreadable">Known paths the scan found but could not read: keep their chunks, neither deleted nor changed.</param>
-public sealed record ChangeSet(
+internal sealed record ChangeSet(
     IReadOnlyList<ScannedFile> Added,
     IReadOnlyList<ScannedFile> Changed,
     IReadOnlyList<ScannedFile> Unchanged,

@@ -4,7 +4,7 @@ using BitSieve.Ingest.Loading;
 namespace BitSieve.Ingest.Scanning;
 
 /// <summary>Which files a <see cref="FolderScanner"/> visits.</summary>
-public sealed record FolderScanOptions
+internal sealed record FolderScanOptions
 {
     /// <summary>The defaults: the loaders' extensions, hidden entries and <c>.bitsieve</c> skipped.</summary>
     public static FolderScanOptions Default { get; } = new();
@@ -26,7 +26,7 @@ public sealed record FolderScanOptions
 /// Lists the supported files under a folder with a content hash, size and modification time, for incremental
 /// re-indexing with <see cref="ChangeSet.Compute(IReadOnlyDictionary{string, string}, FolderScan)"/>.
 /// </summary>
-public sealed class FolderScanner
+internal sealed class FolderScanner
 {
     private readonly FolderScanOptions _options;
     private readonly HashSet<string> _extensions;

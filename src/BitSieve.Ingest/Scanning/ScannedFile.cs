@@ -4,7 +4,7 @@ namespace BitSieve.Ingest.Scanning;
 /// <param name="Size">Length in bytes.</param>
 /// <param name="LastWriteUtc">Last write time, UTC.</param>
 /// <param name="Hash">The content hash (<see cref="ScannedFile.Hash"/>).</param>
-public readonly record struct FileFingerprint(long Size, DateTime LastWriteUtc, string Hash);
+internal readonly record struct FileFingerprint(long Size, DateTime LastWriteUtc, string Hash);
 
 /// <summary>A supported file found under the scanned folder.</summary>
 /// <param name="RelativePath">Path relative to the scanned folder, with forward slashes.</param>
@@ -12,7 +12,7 @@ public readonly record struct FileFingerprint(long Size, DateTime LastWriteUtc, 
 /// <param name="Size">Length in bytes.</param>
 /// <param name="LastWriteUtc">Last write time, UTC.</param>
 /// <param name="Hash">XxHash128 of the content as 32 lower-case hex digits.</param>
-public sealed record ScannedFile(string RelativePath, string FullPath, long Size, DateTime LastWriteUtc, string Hash)
+internal sealed record ScannedFile(string RelativePath, string FullPath, long Size, DateTime LastWriteUtc, string Hash)
 {
     /// <summary>The file's fingerprint, to hand back to the next scan.</summary>
     public FileFingerprint Fingerprint => new(Size, LastWriteUtc, Hash);
@@ -21,11 +21,11 @@ public sealed record ScannedFile(string RelativePath, string FullPath, long Size
 /// <summary>A file or folder the scan could not read.</summary>
 /// <param name="RelativePath">Path relative to the scanned folder, with forward slashes.</param>
 /// <param name="Reason">What went wrong.</param>
-public sealed record ScanProblem(string RelativePath, string Reason);
+internal sealed record ScanProblem(string RelativePath, string Reason);
 
 /// <summary>The result of scanning a folder.</summary>
 /// <param name="Root">The scanned folder, absolute.</param>
 /// <param name="Files">Supported files, ordered by relative path (ordinal).</param>
 /// <param name="Problems">Files and folders that could not be read.</param>
 /// <param name="Rehashed">How many files were read and hashed (the rest reused a fingerprint with the same size and time).</param>
-public sealed record FolderScan(string Root, IReadOnlyList<ScannedFile> Files, IReadOnlyList<ScanProblem> Problems, int Rehashed);
+internal sealed record FolderScan(string Root, IReadOnlyList<ScannedFile> Files, IReadOnlyList<ScanProblem> Problems, int Rehashed);

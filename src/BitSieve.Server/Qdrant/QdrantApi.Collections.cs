@@ -1,6 +1,5 @@
 using BitSieve.Server.Http;
 using BitSieve.Server.Qdrant.Models;
-using BitSieve.Storage.Filters;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

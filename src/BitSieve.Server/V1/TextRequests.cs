@@ -1,7 +1,6 @@
 using System.Text.Json;
 using BitSieve.Ingest.Documents;
 using BitSieve.Server.Http;
-using BitSieve.Storage.Filters;
 
 namespace BitSieve.Server.V1;
 

@@ -9,8 +9,6 @@ using BitSieve.Ingest.Pipeline;
 using BitSieve.Server.Http;
 using BitSieve.Server.Metrics;
 using BitSieve.Server.Qdrant;
-using BitSieve.Search.Lexical;
-using BitSieve.Storage.Filters;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -154,7 +152,7 @@ public static class V1Api
             result = search.Mode == TextSearchMode.Vector
                 ? target.Search(vector.Span, searchOptions, search.Filter)
                 : target.SearchHybrid(vector.Span, search.Query, searchOptions, search.Filter,
-                    vectorWeight: ScriptDetector.HybridVectorWeight(search.Query, embedder.GetService<EmbeddingModelInfo>()?.Language));
+                    vectorWeight: Collection.HybridVectorWeight(search.Query, embedder.GetService<EmbeddingModelInfo>()?.Language));
         }
         metrics.Search(collection, "text-" + search.Mode.ToString().ToLowerInvariant(), result.Trace);
         using var trace = JsonDocument.Parse(result.Trace.ToJson());

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics;
 
 namespace BitSieve;
 
-public static partial class Kernels
+internal static partial class Kernels
 {
     /// <summary>
     /// Asymmetric product of a 1-bit code with a bit-plane query: ⟨b, q⟩ = Σ_k 2^k · popcount(b ∧ q_k), k &lt; <paramref name="queryBits"/>.

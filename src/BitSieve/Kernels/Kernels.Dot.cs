@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 
 namespace BitSieve;
 
-public static partial class Kernels
+internal static partial class Kernels
 {
     /// <summary>Inner product Σ a[i]·b[i] of two float32 vectors.</summary>
     /// <param name="a">First vector.</param>

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace BitSieve;
 
-public static partial class Kernels
+internal static partial class Kernels
 {
     /// <summary>Largest |qᵢ| <see cref="DotBytes"/> accepts: two products of 255·63 still fit a signed 16-bit sum.</summary>
     public const int DotBytesQueryLimit = 63;

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace BitSieve;
 
-public static partial class Kernels
+internal static partial class Kernels
 {
     /// <summary>
     /// Σᵢ cᵢ·qᵢ of 4-bit codes with a signed 8-bit query. The codes are packed two per byte, split in halves: byte j

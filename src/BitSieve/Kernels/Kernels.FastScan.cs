@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace BitSieve;
 
-public static partial class Kernels
+internal static partial class Kernels
 {
     /// <summary>Codes per FastScan block: one byte lane per code in a 512-bit register.</summary>
     public const int FastScanCodes = 64;

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics;
 
 namespace BitSieve;
 
-public static partial class Kernels
+internal static partial class Kernels
 {
     /// <summary>
     /// Product of a multi-bit code with a bit-plane query, both stored as bit planes:

@@ -6,7 +6,7 @@ using System.Runtime.Intrinsics;
 namespace BitSieve;
 
 /// <summary>Bit and float kernels behind every precision tier: popcounts, asymmetric bit-plane products, float dots.</summary>
-public static partial class Kernels
+internal static partial class Kernels
 {
     /// <summary>Number of set bits: Σ popcount(bits[i]).</summary>
     /// <param name="bits">Packed bits.</param>

@@ -12,7 +12,7 @@ namespace BitSieve;
 /// <param name="Offset">γ: added to every bound.</param>
 internal readonly record struct UpperBoundCoefficients(float Dot, float Balance, float Constant, float Width, float Offset);
 
-public static partial class Kernels
+internal static partial class Kernels
 {
     /// <summary>
     /// Which of 64 consecutive vectors have a T1 upper bound that reaches τ: bit v of the result is set when

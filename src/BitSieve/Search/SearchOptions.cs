@@ -18,7 +18,7 @@ public sealed record SearchOptions
 
     /// <summary>
     /// When true, every vector (every one a filter allows) is scored with its float32 original: the brute-force
-    /// baseline that the quantized methods are measured against (as <see cref="VectorIndex.SearchExact"/>), available
+    /// baseline that the quantized methods are measured against (as <c>bitsieve bench</c>'s exact search), available
     /// through every search entry point, hybrid search included. <see cref="Quality"/> is not used; <see cref="Oversampling"/>
     /// must be unset.
     /// </summary>

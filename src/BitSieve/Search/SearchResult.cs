@@ -6,10 +6,10 @@ namespace BitSieve;
 /// <param name="Id">The point id.</param>
 /// <param name="Ordinal">The row of the point in the column files.</param>
 /// <param name="Score">Cosine similarity, inner product, or Euclidean distance (lower is closer) for Euclidean.</param>
-public readonly record struct Hit(ulong Id, int Ordinal, float Score);
+internal readonly record struct Hit(ulong Id, int Ordinal, float Score);
 
 /// <summary>The answer to one query: hits best first, and the cascade's trace.</summary>
-public sealed class SearchResult
+internal sealed class SearchResult
 {
     internal SearchResult(Hit[] hits, SearchTrace trace)
     {
@@ -30,6 +30,10 @@ public sealed class SearchResult
 /// </summary>
 public sealed class SearchTrace
 {
+    internal SearchTrace()
+    {
+    }
+
     /// <summary>Vectors scored at 1 bit.</summary>
     public long T1Seen { get; internal set; }
 
@@ -55,7 +59,7 @@ public sealed class SearchTrace
     public double T3Micros { get; internal set; }
 
     /// <summary>Adds another trace (used to merge shards and threads).</summary>
-    public void Add(SearchTrace other)
+    internal void Add(SearchTrace other)
     {
         ArgumentNullException.ThrowIfNull(other);
         T1Seen += other.T1Seen; T1Kept += other.T1Kept; T1Micros += other.T1Micros;

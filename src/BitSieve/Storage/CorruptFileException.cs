@@ -1,4 +1,4 @@
-namespace BitSieve.Storage;
+namespace BitSieve;
 
 /// <summary>
 /// A file of a saved collection is damaged, truncated, of another kind, or written by a newer BitSieve: the reader

@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using BitSieve.Search.Lexical;
-using BitSieve.Storage.Filters;
+using BitSieve.Text;
+using BitSieve.Filters;
 using Microsoft.Data.Sqlite;
 
 namespace BitSieve.Storage;

@@ -3,19 +3,6 @@ using System.IO.Hashing;
 
 namespace BitSieve.Storage;
 
-/// <summary>When a write is made durable (fsync of the log) before it is acknowledged.</summary>
-public enum Durability
-{
-    /// <summary>Every write is fsynced before it returns: an acknowledged write survives a crash or power loss.</summary>
-    Always,
-
-    /// <summary>
-    /// Writes reach the operating system before they return but are fsynced only at checkpoints: they survive a
-    /// process crash (kill -9), not a power loss.
-    /// </summary>
-    OsBuffered,
-}
-
 /// <summary>One record read back from the log.</summary>
 /// <param name="Sequence">Its log sequence number (consecutive from 1).</param>
 /// <param name="Type">What kind of write it is.</param>

@@ -140,7 +140,7 @@ public sealed class IndexSearchTests : IDisposable
     [InlineData(null, "パッケージ管理", 1)] // a model that does not say: it may be multilingual
     public void Hybrid_search_lets_a_one_language_model_vote_only_on_questions_it_can_read(string? language, string question, double weight)
     {
-        Assert.Equal(weight, BitSieve.Search.Lexical.ScriptDetector.HybridVectorWeight(question, language), 12);
+        Assert.Equal(weight, BitSieve.Text.ScriptDetector.HybridVectorWeight(question, language), 12);
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using BitSieve.Storage.Filters;
+using BitSieve.Filters;
 using BitSieve.Tests.Engine;
 
 namespace BitSieve.Tests.Storage;

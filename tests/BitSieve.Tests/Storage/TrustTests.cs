@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using BitSieve.Storage;
-using BitSieve.Storage.Filters;
+using BitSieve.Filters;
 using BitSieve.Tests.Engine;
 
 namespace BitSieve.Tests.Storage;

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BitSieve.Server.Http;
-using BitSieve.Storage.Filters;
 
 namespace BitSieve.Server.Qdrant.Models;
 

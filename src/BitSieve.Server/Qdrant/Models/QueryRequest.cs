@@ -1,6 +1,5 @@
 using System.Text.Json;
 using BitSieve.Server.Http;
-using BitSieve.Storage.Filters;
 
 namespace BitSieve.Server.Qdrant.Models;
 

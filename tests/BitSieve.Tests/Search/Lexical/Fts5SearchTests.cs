@@ -1,4 +1,4 @@
-using BitSieve.Search.Lexical;
+using BitSieve.Text;
 using CsCheck;
 using Microsoft.Data.Sqlite;
 

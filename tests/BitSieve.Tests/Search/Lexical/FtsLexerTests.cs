@@ -1,4 +1,4 @@
-using BitSieve.Search.Lexical;
+using BitSieve.Text;
 
 namespace BitSieve.Tests.Search.Lexical;
 

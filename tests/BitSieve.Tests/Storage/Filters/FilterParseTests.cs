@@ -1,5 +1,5 @@
 using System.Text;
-using BitSieve.Storage.Filters;
+using BitSieve.Filters;
 
 namespace BitSieve.Tests.Storage.Filters;
 

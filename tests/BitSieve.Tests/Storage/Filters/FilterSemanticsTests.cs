@@ -1,4 +1,4 @@
-using BitSieve.Storage.Filters;
+using BitSieve.Filters;
 
 namespace BitSieve.Tests.Storage.Filters;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using BitSieve.Storage.Filters;
+using BitSieve.Filters;
 using Microsoft.Data.Sqlite;
 
 namespace BitSieve.Tests.Storage.Filters;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using BitSieve.Storage.Filters;
+using BitSieve.Filters;
 using Microsoft.Data.Sqlite;
 
 namespace BitSieve.Tests.Storage.Filters;
@@ -42,18 +42,18 @@ public sealed class PayloadIndexTests : IDisposable
     }
 
     [Theory]
-    [InlineData("city", PayloadSchemaType.Keyword, """{"must":[{"key":"city","match":{"value":"c7"}}]}""")]
-    [InlineData("city", PayloadSchemaType.Keyword, """{"must":[{"key":"city","match":{"any":["c7","c9"]}}]}""")]
-    [InlineData("n", PayloadSchemaType.Integer, """{"must":[{"key":"n","match":{"value":42}}]}""")]
-    [InlineData("n", PayloadSchemaType.Float, """{"must":[{"key":"n","range":{"gte":10,"lt":12}}]}""")]
-    [InlineData("ok", PayloadSchemaType.Bool, """{"must":[{"key":"ok","match":{"value":true}}]}""")]
-    [InlineData("d", PayloadSchemaType.Datetime, """{"must":[{"key":"d","range":{"gte":"2020-01-02T00:00:00+09:00","lt":"2020-01-02"}}]}""")]
-    [InlineData("\"it's\"", PayloadSchemaType.Keyword, """{"must":[{"key":"\"it's\"","match":{"value":"x1"}}]}""")]
-    public void The_planner_uses_the_payload_index(string key, PayloadSchemaType schema, string filter)
+    [InlineData("city", nameof(PayloadSchemaType.Keyword), """{"must":[{"key":"city","match":{"value":"c7"}}]}""")]
+    [InlineData("city", nameof(PayloadSchemaType.Keyword), """{"must":[{"key":"city","match":{"any":["c7","c9"]}}]}""")]
+    [InlineData("n", nameof(PayloadSchemaType.Integer), """{"must":[{"key":"n","match":{"value":42}}]}""")]
+    [InlineData("n", nameof(PayloadSchemaType.Float), """{"must":[{"key":"n","range":{"gte":10,"lt":12}}]}""")]
+    [InlineData("ok", nameof(PayloadSchemaType.Bool), """{"must":[{"key":"ok","match":{"value":true}}]}""")]
+    [InlineData("d", nameof(PayloadSchemaType.Datetime), """{"must":[{"key":"d","range":{"gte":"2020-01-02T00:00:00+09:00","lt":"2020-01-02"}}]}""")]
+    [InlineData("\"it's\"", nameof(PayloadSchemaType.Keyword), """{"must":[{"key":"\"it's\"","match":{"value":"x1"}}]}""")]
+    public void The_planner_uses_the_payload_index(string key, string schema, string filter)
     {
         SortedSet<long> before = _db.Keys(filter);
         Assert.Contains("SCAN points", Plan(filter), StringComparison.Ordinal);
-        CreateIndex(key, schema);
+        CreateIndex(key, Enum.Parse<PayloadSchemaType>(schema));
         string plan = Plan(filter);
         Assert.DoesNotContain("SCAN points", plan, StringComparison.Ordinal);
         Assert.Contains("USING INDEX bs_payload_", plan, StringComparison.Ordinal);
@@ -62,17 +62,17 @@ public sealed class PayloadIndexTests : IDisposable
     }
 
     [Theory]
-    [InlineData("city", PayloadSchemaType.Keyword, """{"must":[{"key":"city","match":{"value":"c7"}}]}""", "bs_payload_value_")]
-    [InlineData("city", PayloadSchemaType.Keyword, """{"must":[{"key":"city","match":{"any":["c7","c9"]}}]}""", "bs_payload_value_")]
-    [InlineData("n", PayloadSchemaType.Integer, """{"must":[{"key":"n","match":{"value":42}}]}""", "bs_payload_value_")]
-    [InlineData("n", PayloadSchemaType.Integer, """{"must":[{"key":"n","range":{"gte":10,"lt":12}}]}""", "bs_payload_value_")]
-    [InlineData("n", PayloadSchemaType.Float, """{"must":[{"key":"n","range":{"gte":10,"lt":12}}]}""", "bs_payload_value_")]
-    [InlineData("d", PayloadSchemaType.Datetime, """{"must":[{"key":"d","range":{"gte":"2020-01-02T00:00:00+09:00","lt":"2020-01-02"}}]}""", "bs_payload_datetime_")]
-    public void A_value_condition_reads_the_value_index_not_every_row_of_its_type(string key, PayloadSchemaType schema, string filter, string valueIndex)
+    [InlineData("city", nameof(PayloadSchemaType.Keyword), """{"must":[{"key":"city","match":{"value":"c7"}}]}""", "bs_payload_value_")]
+    [InlineData("city", nameof(PayloadSchemaType.Keyword), """{"must":[{"key":"city","match":{"any":["c7","c9"]}}]}""", "bs_payload_value_")]
+    [InlineData("n", nameof(PayloadSchemaType.Integer), """{"must":[{"key":"n","match":{"value":42}}]}""", "bs_payload_value_")]
+    [InlineData("n", nameof(PayloadSchemaType.Integer), """{"must":[{"key":"n","range":{"gte":10,"lt":12}}]}""", "bs_payload_value_")]
+    [InlineData("n", nameof(PayloadSchemaType.Float), """{"must":[{"key":"n","range":{"gte":10,"lt":12}}]}""", "bs_payload_value_")]
+    [InlineData("d", nameof(PayloadSchemaType.Datetime), """{"must":[{"key":"d","range":{"gte":"2020-01-02T00:00:00+09:00","lt":"2020-01-02"}}]}""", "bs_payload_datetime_")]
+    public void A_value_condition_reads_the_value_index_not_every_row_of_its_type(string key, string schema, string filter, string valueIndex)
     {
         // The json_type index matches nearly every row (all integers, all strings): searched for the scalar branch,
         // it made SQLite read every point's payload, so a 0.1 % filter cost as much as a 100 % one.
-        CreateIndex(key, schema);
+        CreateIndex(key, Enum.Parse<PayloadSchemaType>(schema));
         string plan = Plan(filter);
         // The scalar branch comes first: its search must be the value index's equality or range.
         string first = plan.Split('\n').First(line => line.Contains("USING INDEX", StringComparison.Ordinal));

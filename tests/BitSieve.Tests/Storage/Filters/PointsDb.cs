@@ -1,5 +1,5 @@
 using System.Text.Json;
-using BitSieve.Storage.Filters;
+using BitSieve.Filters;
 using Microsoft.Data.Sqlite;
 
 namespace BitSieve.Tests.Storage.Filters;

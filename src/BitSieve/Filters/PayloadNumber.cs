@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace BitSieve.Storage.Filters;
+namespace BitSieve.Filters;
 
 /// <summary>
 /// A JSON number as SQLite's JSON functions read it: an integer literal that fits in 64 bits is an integer, any

@@ -1,6 +1,7 @@
 using System.Text.Json;
+using BitSieve.Filters;
 
-namespace BitSieve.Storage.Filters;
+namespace BitSieve;
 
 /// <summary>
 /// A Qdrant-style payload filter: <c>{"must":[…],"should":[…],"must_not":[…],"min_should":{…}}</c>.
@@ -11,13 +12,15 @@ namespace BitSieve.Storage.Filters;
 /// holds). <c>should</c>: at least one holds, so an empty list matches nothing (Qdrant issue #554).
 /// <c>must_not</c>: none holds. <c>min_should</c>: at least <c>min_count</c> of its conditions hold. An absent
 /// clause (or JSON <c>null</c>) is no constraint, so <c>{}</c> matches every point.</para>
-/// <para>Parse with <see cref="Parse(string)"/>, evaluate in memory with <see cref="Matches"/> (the reference
-/// semantics), or translate to SQLite with <see cref="FilterSql.Translate"/>.</para>
+/// <para>Parse with <see cref="Parse(string)"/>, or build one from <see cref="FieldCondition"/>s and the other
+/// conditions; pass it to <see cref="Collection.Search"/>, <see cref="Collection.Scroll"/>, <see cref="Collection.CountPoints"/>
+/// and the other filtered calls, or evaluate it in memory with <see cref="Matches"/> (the reference semantics, which
+/// the collection's SQLite translation follows).</para>
 /// </remarks>
 /// <param name="Must">All of these must hold; null when absent.</param>
 /// <param name="Should">At least one of these must hold; null when absent.</param>
 /// <param name="MustNot">None of these may hold; null when absent.</param>
-/// <param name="MinShould">At least <see cref="Filters.MinShould.MinCount"/> of its conditions must hold; null when absent.</param>
+/// <param name="MinShould">At least <see cref="BitSieve.MinShould.MinCount"/> of its conditions must hold; null when absent.</param>
 public sealed partial record Filter(
     IReadOnlyList<Condition>? Must = null,
     IReadOnlyList<Condition>? Should = null,

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace BitSieve.Storage.Filters;
+namespace BitSieve;
 
 /// <summary>
 /// An instant parsed from a payload or filter datetime string, at millisecond precision.

@@ -1,4 +1,4 @@
-namespace BitSieve.Storage.Filters;
+namespace BitSieve.Filters;
 
 /// <summary>
 /// The keys a filter's plan read: the allowed keys, or, under <see cref="FilterPlan.CascadeExceptRejected"/>, the

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace BitSieve.Storage.Filters;
+namespace BitSieve.Filters;
 
 /// <summary>
 /// The SQL fragments that both <see cref="FilterSql"/> and <see cref="PayloadIndex"/> emit. Expression indexes are

@@ -1,6 +1,7 @@
 using System.Text.Json;
+using BitSieve.Filters;
 
-namespace BitSieve.Storage.Filters;
+namespace BitSieve;
 
 public sealed partial record Filter
 {

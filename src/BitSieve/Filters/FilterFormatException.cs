@@ -1,4 +1,4 @@
-namespace BitSieve.Storage.Filters;
+namespace BitSieve;
 
 /// <summary>A filter's JSON is malformed or not a valid filter. <see cref="JsonPath"/> names the offending part.</summary>
 public class FilterFormatException : FormatException

@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text;
 
-namespace BitSieve.Search.Lexical;
+namespace BitSieve.Text;
 
 /// <summary>How <see cref="FtsLexer.ToMatchQuery"/> combines a query's terms.</summary>
-public enum FtsMatchMode
+internal enum FtsMatchMode
 {
     /// <summary>Any term may match (<c>OR</c>): recall first, bm25 ranks rows with more and rarer terms higher.</summary>
     Any,
@@ -33,7 +33,7 @@ public enum FtsMatchMode
 /// with <see cref="RecommendedTokenizer"/>: <c>remove_diacritics 2</c> folds Latin accents (café = cafe) and leaves kana
 /// alone (が ≠ か, tested); <c>porter</c> stems English words (packages = package) and passes CJK tokens through.</para>
 /// </remarks>
-public static class FtsLexer
+internal static class FtsLexer
 {
     /// <summary>The FTS5 <c>tokenize</c> option to create the table with: <c>porter unicode61 remove_diacritics 2</c>.</summary>
     public const string RecommendedTokenizer = "porter unicode61 remove_diacritics 2";
@@ -194,7 +194,7 @@ public static class FtsLexer
 /// <summary>One term of a lexical query.</summary>
 /// <param name="Text">The token as indexed (lower case, folded).</param>
 /// <param name="Prefix">Match every token that starts with <paramref name="Text"/> (used for single CJK characters).</param>
-public readonly record struct FtsTerm(string Text, bool Prefix)
+internal readonly record struct FtsTerm(string Text, bool Prefix)
 {
     /// <summary>The term as an FTS5 string, quoted, with <c>*</c> for a prefix.</summary>
     public string ToFts5() => "\"" + Text.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" + (Prefix ? "*" : "");

@@ -2,18 +2,18 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 
-namespace BitSieve.Storage.Filters;
+namespace BitSieve.Filters;
 
 /// <summary>One bound value of a translated filter.</summary>
 /// <param name="Name">The parameter name, including its <c>@</c>.</param>
 /// <param name="Value">A <see cref="long"/>, <see cref="double"/> or <see cref="string"/>.</param>
-public readonly record struct FilterSqlParameter(string Name, object Value);
+internal readonly record struct FilterSqlParameter(string Name, object Value);
 
 /// <summary>A filter translated to SQLite: a boolean expression over the <c>points</c> table and its parameters.</summary>
 /// <param name="WhereClause">Use as <c>SELECT key FROM points WHERE {WhereClause}</c>. Every sub-expression is 0 or 1,
 /// never NULL, so the clause may also be negated or combined.</param>
 /// <param name="Parameters">The values to bind; no user value is spliced into the SQL text.</param>
-public sealed record FilterSqlClause(string WhereClause, IReadOnlyList<FilterSqlParameter> Parameters)
+internal sealed record FilterSqlClause(string WhereClause, IReadOnlyList<FilterSqlParameter> Parameters)
 {
     /// <summary>Adds <see cref="Parameters"/> to <paramref name="command"/>.</summary>
     public void AddParametersTo(SqliteCommand command)
@@ -44,7 +44,7 @@ public sealed record FilterSqlClause(string WhereClause, IReadOnlyList<FilterSql
 /// with <c>[]</c> and <c>nested</c> conditions iterate arrays with chained <c>json_each</c>, building each element's
 /// path from its index.</para>
 /// </remarks>
-public static class FilterSql
+internal static class FilterSql
 {
     /// <summary>Translates <paramref name="filter"/>.</summary>
     public static FilterSqlClause Translate(Filter filter)

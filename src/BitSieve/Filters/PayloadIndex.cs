@@ -1,10 +1,10 @@
 using System.IO.Hashing;
 using System.Text;
 
-namespace BitSieve.Storage.Filters;
+namespace BitSieve.Filters;
 
 /// <summary>The payload index types, named as Qdrant's <c>field_schema</c>.</summary>
-public enum PayloadSchemaType
+internal enum PayloadSchemaType
 {
     /// <summary><c>keyword</c>: string equality, <c>match.value</c>/<c>any</c>/<c>except</c>.</summary>
     Keyword,
@@ -37,7 +37,7 @@ public enum PayloadSchemaType
 /// <c>match.text</c> and <c>match.except</c> (not sargable), and a condition under <c>must_not</c> or inside
 /// <c>should</c>/<c>min_should</c> unless every alternative is indexable too.</para>
 /// </remarks>
-public static class PayloadIndex
+internal static class PayloadIndex
 {
     /// <summary>Reads Qdrant's schema name (<c>keyword</c>, <c>integer</c>, <c>float</c>, <c>bool</c>, <c>datetime</c>).</summary>
     public static bool TryParseSchemaType(string name, out PayloadSchemaType type)

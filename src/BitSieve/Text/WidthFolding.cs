@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace BitSieve.Search.Lexical;
+namespace BitSieve.Text;
 
 /// <summary>
 /// The part of NFKC that matters for search in Japanese and English text, done in managed code: full-width ASCII to

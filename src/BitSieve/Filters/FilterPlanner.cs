@@ -1,4 +1,4 @@
-namespace BitSieve.Storage.Filters;
+namespace BitSieve.Filters;
 
 /// <summary>
 /// How many points a filter selects, estimated before any key is read: at least <see cref="Min"/>, at most

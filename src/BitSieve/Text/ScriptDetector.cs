@@ -1,12 +1,12 @@
 using System.Text;
 
-namespace BitSieve.Search.Lexical;
+namespace BitSieve.Text;
 
 /// <summary>
 /// Which characters are CJK (Han, Hiragana, Katakana, Hangul, Bopomofo): the scripts written without spaces between
 /// words, which the lexical index splits into character bigrams and for which an English-trained embedder is weak.
 /// </summary>
-public static class ScriptDetector
+internal static class ScriptDetector
 {
     /// <summary>Whether a code point is CJK: an ideograph, a kana, a Hangul letter or jamo, or an iteration/prolonged-sound mark.</summary>
     public static bool IsCjk(Rune rune)

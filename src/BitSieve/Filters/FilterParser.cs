@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace BitSieve.Storage.Filters;
+namespace BitSieve.Filters;
 
 /// <summary>Reads Qdrant filter JSON into <see cref="Filter"/> records, naming the JSON path of every error.</summary>
 internal sealed class FilterParser

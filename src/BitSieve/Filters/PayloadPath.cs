@@ -1,9 +1,9 @@
 using System.Text;
 
-namespace BitSieve.Storage.Filters;
+namespace BitSieve;
 
 /// <summary>What one step of a <see cref="PayloadPath"/> does.</summary>
-public enum PathSegmentKind
+internal enum PathSegmentKind
 {
     /// <summary>Member of an object: <c>.name</c> or <c>."quoted name"</c>.</summary>
     Key,
@@ -19,7 +19,7 @@ public enum PathSegmentKind
 /// <param name="Kind">What the step does.</param>
 /// <param name="Key">The member name for <see cref="PathSegmentKind.Key"/>, otherwise null.</param>
 /// <param name="Index">The element index for <see cref="PathSegmentKind.Index"/>, otherwise 0.</param>
-public readonly record struct PathSegment(PathSegmentKind Kind, string? Key, int Index);
+internal readonly record struct PathSegment(PathSegmentKind Kind, string? Key, int Index);
 
 /// <summary>
 /// A payload key in Qdrant's syntax: <c>a.b.c</c>, <c>a[].b</c>, <c>a[2]</c>, <c>"weird key".b</c>.
@@ -42,7 +42,7 @@ public sealed class PayloadPath : IEquatable<PayloadPath>
     }
 
     /// <summary>The steps, the first always a <see cref="PathSegmentKind.Key"/>.</summary>
-    public IReadOnlyList<PathSegment> Segments => _segments;
+    internal IReadOnlyList<PathSegment> Segments => _segments;
 
     internal ReadOnlySpan<PathSegment> Span => _segments;
 
