@@ -173,7 +173,7 @@ public sealed partial class Collection
                     Damaged(path, new CorruptFileException(path, $"SQLite's integrity_check reports: {string.Join("; ", report.Take(10))}", null), lost);
                     return false;
                 }
-                var (keys, count) = store.DamagedRows(limit: 5);
+                var (keys, count) = store.Rows.DamagedRows(limit: 5);
                 if (count == 0) return true;
                 Damaged(path, new CorruptFileException(path,
                     $"{count} rows fail their checksum (internal keys {string.Join(", ", keys)}{(count > keys.Count ? ", …" : "")}).", null),
@@ -207,7 +207,7 @@ public sealed partial class Collection
             try
             {
                 using var scope = reader.EnterRead();
-                var stored = reader._store.Keys(null).ToHashSet();
+                var stored = reader._store.Rows.Keys(null).ToHashSet();
                 var indexed = reader._index.LiveKeys();
                 var onlyStored = stored.Where(k => !indexed.Contains(k)).Order().ToList();
                 var onlyIndexed = indexed.Where(k => !stored.Contains(k)).Order().ToList();

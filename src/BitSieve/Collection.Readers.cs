@@ -53,7 +53,7 @@ public sealed partial class Collection
             // Catch up now, and check the points database against the index at that state: damage is reported by the
             // open, not by the first search.
             using var scope = collection.EnterRead();
-            store.VerifyKeys(collection._index.KeySums());
+            store.Rows.VerifyKeys(collection._index.KeySums());
         }
         catch
         {

@@ -51,7 +51,7 @@ public sealed partial class Collection
                 collection.Apply(entry.Sequence, write, replay: true);
             }
             collection._snapshotBytes = collection.FileBytes().Where(f => f.Key is "index" or "originals").Sum(f => f.Value);
-            store.VerifyKeys(index.KeySums());
+            store.Rows.VerifyKeys(index.KeySums());
             return collection;
         }
         catch

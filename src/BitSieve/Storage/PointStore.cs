@@ -1,24 +1,17 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using BitSieve.Text;
-using BitSieve.Filters;
 using Microsoft.Data.Sqlite;
 
 namespace BitSieve.Storage;
 
 /// <summary>
-/// The points database of a collection (SQLite, <c>points.db</c>): point ids (integers and UUIDs) mapped to stable
-/// internal keys (what the vector index stores), JSON payloads, payload indexes, and the sequence number of the last
-/// log record applied. Deleted points are removed here at once; the vector index keeps their tombstones until it is
-/// compacted. One writer connection; searches read through a pool of read-only connections, which SQLite's WAL mode
-/// lets run alongside the writer.
-/// <para>Every row of <c>points</c> carries a checksum of its key, id and payload (<see cref="PointRowChecksum"/>),
-/// written with the row and verified by every read that returns rows (<see cref="Get"/>, <see cref="Scroll"/>,
-/// <see cref="KeysOf"/>); <see cref="VerifyKeys"/> checks, when a collection opens, that the table, the indexes on
-/// point ids and the vector index hold the same points. SQLite keeps no checksums of its own pages: without these, a
-/// flipped bit could hide a point or change a payload silently.</para>
+/// The points database of a collection (SQLite, <c>points.db</c>): owns its connections (one writer; searches read
+/// through a pool of read-only connections, which SQLite's WAL mode lets run alongside the writer, and read snapshots),
+/// its schema and format upgrades, the transaction of each applied log record (with the sequence number of the last
+/// one), SQLite's checkpoint, and the collection's properties. What the database holds has a type each:
+/// <see cref="Rows"/> (ids ↔ internal keys, payloads, row checksums), <see cref="Lexical"/> (the FTS5 index) and
+/// <see cref="PayloadIndexes"/>. Deleted points are removed here at once; the vector index keeps their tombstones until
+/// it is compacted.
 /// </summary>
 internal sealed class PointStore : IDisposable
 {
@@ -32,7 +25,7 @@ internal sealed class PointStore : IDisposable
     private const int UncheckedFormatVersion = 1;
 
     /// <summary>The indexes SQLite made for <c>num_id UNIQUE</c> and <c>uuid UNIQUE</c> (named by their order in the table).</summary>
-    private const string NumberIndex = "sqlite_autoindex_points_1", UuidIndex = "sqlite_autoindex_points_2";
+    internal const string NumberIndex = "sqlite_autoindex_points_1", UuidIndex = "sqlite_autoindex_points_2";
 
     private readonly string _path;
     private readonly SqliteConnection? _writer;
@@ -42,31 +35,30 @@ internal sealed class PointStore : IDisposable
     /// <summary>The connection of the read snapshot this flow of control is in (<see cref="BeginSnapshot"/>), if any.</summary>
     private readonly AsyncLocal<SqliteConnection?> _snapshot = new();
 
-    /// <summary>Whether rows carry checksums (false only for a reader of a format-1 file).</summary>
-    private readonly bool _checksums;
-
     private PointStore(string path, SqliteConnection? writer, string readConnectionString, bool checksums)
     {
         _path = path;
         _writer = writer;
         _readConnectionString = readConnectionString;
-        _checksums = checksums;
+        Rows = new PointRows(this, checksums);
+        Lexical = new LexicalIndex(this);
+        PayloadIndexes = new PayloadIndexes(this);
     }
+
+    /// <summary>Point ids ↔ internal keys, payloads, and their checksums.</summary>
+    public PointRows Rows { get; }
+
+    /// <summary>The lexical (FTS5) index of one payload field.</summary>
+    public LexicalIndex Lexical { get; }
+
+    /// <summary>The payload indexes that serve filters.</summary>
+    public PayloadIndexes PayloadIndexes { get; }
 
     /// <summary>The file's path.</summary>
     public string Path => _path;
 
     /// <summary>The sequence number of the last log record applied here.</summary>
     public long AppliedSequence { get; private set; }
-
-    /// <summary>
-    /// The payload key whose text the lexical index (FTS5 table <c>lexical</c>, rowid = point key) holds, or null when the
-    /// collection has no text index. Set by a payload index of schema <c>text</c>.
-    /// </summary>
-    public PayloadPath? TextField { get; private set; }
-
-    /// <summary>The next internal key to assign.</summary>
-    public ulong NextKey { get; private set; } = 1;
 
     /// <summary>Opens or (for writing) creates the points database of a collection directory.</summary>
     public static PointStore Open(string directory, bool readOnly)
@@ -98,12 +90,13 @@ internal sealed class PointStore : IDisposable
             try
             {
                 store.AppliedSequence = store.ReadMeta(connection, "applied_sequence");
-                store.NextKey = (ulong)Math.Max(1, store.ReadMeta(connection, "next_key"));
+                ulong nextKey = (ulong)Math.Max(1, store.ReadMeta(connection, "next_key"));
                 // A next key at or below a stored one would make a new point replace an existing one.
                 long maxKey = Scalar(connection, "SELECT coalesce(max(key), 0) FROM points");
-                if (maxKey >= (long)store.NextKey)
-                    throw new CorruptFileException(path, $"its next internal key ({store.NextKey}) is not above its largest key ({maxKey}): new points would overwrite existing ones.", null);
-                store.TextField = store.ReadTextField(connection);
+                if (maxKey >= (long)nextKey)
+                    throw new CorruptFileException(path, $"its next internal key ({nextKey}) is not above its largest key ({maxKey}): new points would overwrite existing ones.", null);
+                store.Rows.NextKey = nextKey;
+                store.Lexical.Load(connection);
             }
             finally
             {
@@ -212,212 +205,7 @@ internal sealed class PointStore : IDisposable
         transaction.Commit();
     }
 
-    /// <summary>
-    /// The internal keys of those ids that exist (one query per id kind, the ids passed as a JSON array). Each row found
-    /// must be one that was asked for and pass the key and id half of its checksum.
-    /// </summary>
-    public Dictionary<PointId, ulong> KeysOf(IEnumerable<PointId> ids)
-    {
-        var numbers = new List<long>();
-        var uuids = new List<string>();
-        foreach (var id in ids)
-        {
-            if (id.IsUuid) uuids.Add(id.SqlUuid!);
-            else numbers.Add(id.SqlNumber!.Value);
-        }
-        var keys = new Dictionary<PointId, ulong>(numbers.Count + uuids.Count);
-        Read(connection =>
-        {
-            if (numbers.Count > 0)
-            {
-                var asked = numbers.ToHashSet();
-                using var command = Command(connection, $"SELECT key, num_id, uuid, {ChecksumColumn} FROM points WHERE num_id IN (SELECT value FROM json_each($ids))");
-                command.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(numbers));
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
-                {
-                    var (key, id) = ReadKeyAndId(reader, withChecksum: 3);
-                    if (!asked.Contains(id.SqlNumber ?? 0) || id.IsUuid) throw RowDamaged(key, $"the index on point ids led to it for another id than its own ({id}).");
-                    keys[id] = key;
-                }
-            }
-            if (uuids.Count > 0)
-            {
-                var asked = uuids.ToHashSet(StringComparer.Ordinal);
-                using var command = Command(connection, $"SELECT key, num_id, uuid, {ChecksumColumn} FROM points WHERE uuid IN (SELECT value FROM json_each($ids))");
-                command.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(uuids));
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
-                {
-                    var (key, id) = ReadKeyAndId(reader, withChecksum: 3);
-                    if (!id.IsUuid || !asked.Contains(id.SqlUuid!)) throw RowDamaged(key, $"the index on point ids led to it for another id than its own ({id}).");
-                    keys[id] = key;
-                }
-            }
-        });
-        return keys;
-    }
-
-    /// <summary>Keys <see cref="Get"/> looks up with one statement (one JSON-array parameter read by <c>json_each</c>).</summary>
-    internal const int GetBatch = 1024;
-
-    /// <summary>Statements <see cref="Get"/> has run on this store (one per batch of <see cref="GetBatch"/> keys).</summary>
-    internal long GetStatements => Interlocked.Read(ref _getStatements);
-
-    private long _getStatements;
-
-    /// <summary>
-    /// Ids and payloads of these keys, each row checked against its checksum (the payload half only when the payload
-    /// is read). Every key must have its row: callers pass keys of live points (from the vector index, the lexical
-    /// index or an id lookup, at the same state), so a missing row is damage, reported rather than dropped from an
-    /// answer. One statement per <see cref="GetBatch"/> keys.
-    /// </summary>
-    public Dictionary<ulong, (PointId Id, string Payload)> Get(IEnumerable<ulong> keys, bool withPayload = true)
-    {
-        var found = new Dictionary<ulong, (PointId, string)>();
-        Read(connection =>
-        {
-            using var command = Command(connection, withPayload
-                ? $"SELECT points.key, num_id, uuid, {ChecksumColumn}, payload FROM json_each($keys) AS wanted CROSS JOIN points ON points.key = wanted.value"
-                : $"SELECT points.key, num_id, uuid, {ChecksumColumn} FROM json_each($keys) AS wanted CROSS JOIN points ON points.key = wanted.value");
-            var parameter = command.Parameters.Add("$keys", SqliteType.Text);
-            foreach (var batch in keys.Chunk(GetBatch))
-            {
-                parameter.Value = JsonSerializer.Serialize(batch.Select(key => (long)key));
-                Interlocked.Increment(ref _getStatements);
-                using (var reader = command.ExecuteReader())
-                    while (reader.Read())
-                    {
-                        var (key, id) = ReadKeyAndId(reader, withChecksum: 3);
-                        found[key] = (id, withPayload ? ReadPayload(reader, 4, key, checksum: 3) : "");
-                    }
-                foreach (ulong key in batch)
-                    if (!found.ContainsKey(key))
-                        throw new CorruptFileException(_path, $"it has no row for internal key {key}, which the collection holds live: the point's id and payload are lost or hidden by damage.", null);
-            }
-        });
-        return found;
-    }
-
-    /// <summary>Keys of the points a filter selects (null: all), or, with <paramref name="rejected"/>, of those it does not select.</summary>
-    public List<ulong> Keys(FilterSqlClause? filter, bool rejected = false)
-    {
-        var keys = new List<ulong>();
-        Read(connection =>
-        {
-            string where = filter is null ? "" : rejected ? $" WHERE NOT ({filter.WhereClause})" : " WHERE " + filter.WhereClause;
-            using var command = Command(connection, "SELECT key FROM points" + where);
-            filter?.AddParametersTo(command);
-            using var reader = command.ExecuteReader();
-            while (reader.Read()) keys.Add((ulong)reader.GetInt64(0));
-        });
-        return keys;
-    }
-
-    /// <summary>
-    /// Points a filter selects, counted only up to <paramref name="cap"/>: SQLite stops reading at the cap, so with an
-    /// index the cost follows the cap, not the count.
-    /// </summary>
-    public long CountUpTo(FilterSqlClause filter, long cap)
-    {
-        long count = 0;
-        Read(connection =>
-        {
-            using var command = Command(connection, $"SELECT count(*) FROM (SELECT 1 FROM points WHERE {filter.WhereClause} LIMIT $cap)");
-            filter.AddParametersTo(command);
-            command.Parameters.AddWithValue("$cap", cap);
-            count = (long)command.ExecuteScalar()!;
-        });
-        return count;
-    }
-
-    /// <summary>
-    /// The fraction of a sample of points that a filter rejects: the points at up to <paramref name="size"/> keys
-    /// spread evenly over the key range (0 when the sample holds none).
-    /// </summary>
-    public double SampleRejected(FilterSqlClause filter, int size)
-    {
-        double fraction = 0;
-        Read(connection =>
-        {
-            using var last = Command(connection, "SELECT coalesce(max(key), 0) FROM points");
-            long maxKey = (long)last.ExecuteScalar()!;
-            var sample = new List<long>(size);
-            for (int i = 0; i < size; i++) sample.Add(1 + (long)((double)(maxKey - 1) * i / Math.Max(1, size - 1)));
-            using var command = Command(connection,
-                $"SELECT count(*), coalesce(sum(NOT ({filter.WhereClause})), 0) FROM points WHERE key IN (SELECT value FROM json_each($sample))");
-            filter.AddParametersTo(command);
-            command.Parameters.AddWithValue("$sample", JsonSerializer.Serialize(sample.Distinct()));
-            using var reader = command.ExecuteReader();
-            reader.Read();
-            long seen = reader.GetInt64(0);
-            fraction = seen == 0 ? 0 : (double)reader.GetInt64(1) / seen;
-        });
-        return fraction;
-    }
-
-    /// <summary>The payload indexes that serve filters: key → schema (the lexical <c>text</c> index left out).</summary>
-    public Dictionary<string, PayloadSchemaType> FilterIndexes()
-    {
-        var indexes = new Dictionary<string, PayloadSchemaType>(StringComparer.Ordinal);
-        foreach (var (field, schema) in PayloadIndexes())
-            if (PayloadIndex.TryParseSchemaType(schema, out var type)) indexes[field] = type;
-        return indexes;
-    }
-
-    /// <summary>Points a filter selects (null: all), counted.</summary>
-    public long Count(FilterSqlClause? filter)
-    {
-        long count = 0;
-        Read(connection =>
-        {
-            using var command = Command(connection, "SELECT count(*) FROM points" + (filter is null ? "" : " WHERE " + filter.WhereClause));
-            filter?.AddParametersTo(command);
-            count = (long)command.ExecuteScalar()!;
-        });
-        return count;
-    }
-
-    /// <summary>
-    /// Points in id order (integers ascending, then UUIDs), starting at <paramref name="from"/> (inclusive), at most
-    /// <paramref name="limit"/>, among those a filter selects.
-    /// </summary>
-    public List<StoredPoint> Scroll(PointId? from, int limit, FilterSqlClause? filter)
-    {
-        // Integer ids are stored as signed 64-bit: those ≥ 2^63 come out negative and must sort after the others.
-        const string order = "(uuid IS NOT NULL), (num_id < 0), num_id, uuid";
-        string start = from switch
-        {
-            null => "1",
-            { IsUuid: true } => "(uuid >= $from_uuid)",
-            _ => from.Value.Number >= 1UL << 63
-                ? "(uuid IS NOT NULL OR (num_id < 0 AND num_id >= $from_num))"
-                : "(uuid IS NOT NULL OR num_id < 0 OR num_id >= $from_num)",
-        };
-        var points = new List<StoredPoint>();
-        Read(connection =>
-        {
-            using var command = Command(connection,
-                $"SELECT key, num_id, uuid, {ChecksumColumn}, payload FROM points WHERE {start}{(filter is null ? "" : $" AND ({filter.WhereClause})")} ORDER BY {order} LIMIT $limit");
-            filter?.AddParametersTo(command);
-            if (from is { IsUuid: true }) command.Parameters.AddWithValue("$from_uuid", from.Value.SqlUuid);
-            else if (from is not null) command.Parameters.AddWithValue("$from_num", from.Value.SqlNumber);
-            command.Parameters.AddWithValue("$limit", limit);
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                var (key, id) = ReadKeyAndId(reader, withChecksum: 3);
-                points.Add(new StoredPoint(key, id, ReadPayload(reader, 4, key, checksum: 3)));
-            }
-        });
-        return points;
-    }
-
-    /// <summary>Payloads by key, for writes that change payloads.</summary>
-    public Dictionary<ulong, string> Payloads(IEnumerable<ulong> keys) =>
-        Get(keys).ToDictionary(p => p.Key, p => p.Value.Payload);
-
-    /// <summary>Applies one upsert record (in one transaction, with its sequence number).</summary>
+    /// <summary>Applies one upsert record (in one transaction, with its sequence number): rows, then the lexical index.</summary>
     public void ApplyUpsert(long sequence, IReadOnlyList<StoredPoint> points) => Write(sequence, (connection, transaction) => Upsert(connection, transaction, points));
 
     /// <summary>Applies one delete record.</summary>
@@ -430,217 +218,23 @@ internal sealed class PointStore : IDisposable
         Upsert(connection, transaction, points);
     });
 
+    /// <summary>Applies one payload record.</summary>
+    public void ApplyPayloads(long sequence, IReadOnlyList<(ulong Key, string Payload)> payloads) => Write(sequence, (connection, transaction) =>
+    {
+        Rows.UpdatePayloads(connection, transaction, payloads);
+        Lexical.Update(connection, transaction, payloads.Select(x => (x.Key, (string?)x.Payload)));
+    });
+
     private void Upsert(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<StoredPoint> points)
     {
-        // OR REPLACE also removes a row holding the same id under another key (never the case in normal operation,
-        // where an id keeps its key while it lives).
-        using var insert = Command(connection, "INSERT OR REPLACE INTO points(key, num_id, uuid, payload, checksum) VALUES ($k, $n, $u, $p, $c)", transaction);
-        var k = insert.Parameters.Add("$k", SqliteType.Integer);
-        var n = insert.Parameters.Add("$n", SqliteType.Integer);
-        var u = insert.Parameters.Add("$u", SqliteType.Text);
-        var p = insert.Parameters.Add("$p", SqliteType.Text);
-        var c = insert.Parameters.Add("$c", SqliteType.Integer);
-        ulong next = NextKey;
-        foreach (var point in points)
-        {
-            k.Value = (long)point.Key;
-            n.Value = (object?)point.Id.SqlNumber ?? DBNull.Value;
-            u.Value = (object?)point.Id.SqlUuid ?? DBNull.Value;
-            p.Value = point.Payload;
-            c.Value = PointRowChecksum.Of((long)point.Key, point.Id.SqlNumber, point.Id.SqlUuid, point.Payload);
-            insert.ExecuteNonQuery();
-            next = Math.Max(next, point.Key + 1);
-        }
-        UpdateLexical(connection, transaction, points.Select(point => (point.Key, (string?)point.Payload)));
-        SetMeta(connection, transaction, "next_key", (long)next);
-        NextKey = next;
+        Rows.Upsert(connection, transaction, points);
+        Lexical.Update(connection, transaction, points.Select(point => (point.Key, (string?)point.Payload)));
     }
 
     private void Delete(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<ulong> keys)
     {
-        using var delete = Command(connection, "DELETE FROM points WHERE key = $k", transaction);
-        var k = delete.Parameters.Add("$k", SqliteType.Integer);
-        foreach (ulong key in keys)
-        {
-            k.Value = (long)key;
-            delete.ExecuteNonQuery();
-        }
-        UpdateLexical(connection, transaction, keys.Select(key => (key, (string?)null)));
-    }
-
-    /// <summary>
-    /// Applies one payload record. The row's new checksum covers its id as stored, so that id is first checked against
-    /// the old checksum: a damaged id is reported, not sealed under a fresh checksum.
-    /// </summary>
-    public void ApplyPayloads(long sequence, IReadOnlyList<(ulong Key, string Payload)> payloads) => Write(sequence, (connection, transaction) =>
-    {
-        using var select = Command(connection, $"SELECT key, num_id, uuid, {ChecksumColumn} FROM points WHERE key = $k", transaction);
-        var sk = select.Parameters.Add("$k", SqliteType.Integer);
-        using var update = Command(connection, "UPDATE points SET payload = $p, checksum = $c WHERE key = $k", transaction);
-        var k = update.Parameters.Add("$k", SqliteType.Integer);
-        var p = update.Parameters.Add("$p", SqliteType.Text);
-        var c = update.Parameters.Add("$c", SqliteType.Integer);
-        foreach (var (key, payload) in payloads)
-        {
-            sk.Value = (long)key;
-            PointId id;
-            using (var reader = select.ExecuteReader())
-            {
-                if (!reader.Read()) continue; // deleted since (a replayed record): nothing to change
-                id = ReadKeyAndId(reader, withChecksum: 3).Id;
-            }
-            k.Value = (long)key;
-            p.Value = payload;
-            c.Value = PointRowChecksum.Of((long)key, id.SqlNumber, id.SqlUuid, payload);
-            update.ExecuteNonQuery();
-        }
-        UpdateLexical(connection, transaction, payloads.Select(x => (x.Key, (string?)x.Payload)));
-    });
-
-    /// <summary>Reserves internal keys for new points (they become durable with the record that uses them).</summary>
-    public ulong ReserveKeys(int count)
-    {
-        ulong first = NextKey;
-        NextKey += (ulong)count;
-        return first;
-    }
-
-    /// <summary>Creates (or, when the schema changes, replaces) the payload index of a key.</summary>
-    public void CreatePayloadIndex(PayloadPath key, PayloadSchemaType schema, string schemaName)
-    {
-        var writer = Writer();
-        using var transaction = writer.BeginTransaction();
-        using (var existing = Command(writer, "SELECT schema FROM payload_indexes WHERE field = $f", transaction))
-        {
-            existing.Parameters.AddWithValue("$f", key.Text);
-            if (existing.ExecuteScalar() is string old && PayloadIndex.TryParseSchemaType(old, out var oldSchema))
-                foreach (string sql in PayloadIndex.DropStatements(key, oldSchema, includeTypeIndex: true)) Execute(writer, sql, transaction);
-        }
-        foreach (string sql in PayloadIndex.CreateStatements(key, schema)) Execute(writer, sql, transaction);
-        using (var record = Command(writer, "INSERT OR REPLACE INTO payload_indexes(field, schema) VALUES ($f, $s)", transaction))
-        {
-            record.Parameters.AddWithValue("$f", key.Text);
-            record.Parameters.AddWithValue("$s", schemaName);
-            record.ExecuteNonQuery();
-        }
-        transaction.Commit();
-    }
-
-    /// <summary>
-    /// Makes <paramref name="key"/> the text field of the lexical index: creates the FTS5 table and fills it from every
-    /// point's payload (a collection has one text field; naming another one replaces it).
-    /// </summary>
-    public void CreateTextIndex(PayloadPath key)
-    {
-        var writer = Writer();
-        using var transaction = writer.BeginTransaction();
-        Execute(writer, "DROP TABLE IF EXISTS lexical; DELETE FROM payload_indexes WHERE schema = 'text';", transaction);
-        Execute(writer, $"CREATE VIRTUAL TABLE lexical USING fts5(body, tokenize = '{FtsLexer.RecommendedTokenizer}');", transaction);
-        using (var record = Command(writer, "INSERT OR REPLACE INTO payload_indexes(field, schema) VALUES ($f, 'text')", transaction))
-        {
-            record.Parameters.AddWithValue("$f", key.Text);
-            record.ExecuteNonQuery();
-        }
-        TextField = key;
-        var rows = new List<(ulong, string?)>();
-        using (var all = Command(writer, "SELECT key, payload FROM points", transaction))
-        using (var reader = all.ExecuteReader())
-            while (reader.Read()) rows.Add(((ulong)reader.GetInt64(0), reader.GetString(1)));
-        UpdateLexical(writer, transaction, rows);
-        transaction.Commit();
-    }
-
-    /// <summary>
-    /// BM25 over the lexical index: the best <paramref name="limit"/> points for a query (English words stemmed, CJK
-    /// text as character bigrams; see <see cref="FtsLexer"/>), among those a filter selects. Scores are −bm25 (higher
-    /// is better).
-    /// </summary>
-    public List<(ulong Key, float Score)> SearchText(string query, int limit, FilterSqlClause? filter)
-    {
-        if (TextField is null) throw new InvalidOperationException("The collection has no text index: create a payload index of schema \"text\" on the field that holds the text.");
-        string match = FtsLexer.ToMatchQuery(query);
-        var hits = new List<(ulong, float)>();
-        if (match.Length == 0) return hits;
-        Read(connection =>
-        {
-            using var command = Command(connection,
-                "SELECT lexical.rowid, bm25(lexical) FROM lexical" + (filter is null ? "" : " JOIN points ON points.key = lexical.rowid") +
-                " WHERE lexical MATCH $match" + (filter is null ? "" : $" AND ({filter.WhereClause})") + " ORDER BY bm25(lexical) LIMIT $limit");
-            command.Parameters.AddWithValue("$match", match);
-            command.Parameters.AddWithValue("$limit", limit);
-            filter?.AddParametersTo(command);
-            using var reader = command.ExecuteReader();
-            while (reader.Read()) hits.Add(((ulong)reader.GetInt64(0), (float)-reader.GetDouble(1)));
-        });
-        return hits;
-    }
-
-    /// <summary>Keeps the lexical index in step with payloads (in the write's transaction); a null payload removes the row.</summary>
-    private void UpdateLexical(SqliteConnection connection, SqliteTransaction transaction, IEnumerable<(ulong Key, string? Payload)> rows)
-    {
-        if (TextField is null) return;
-        using var delete = Command(connection, "DELETE FROM lexical WHERE rowid = $k", transaction);
-        using var insert = Command(connection, "INSERT INTO lexical(rowid, body) VALUES ($k, $b)", transaction);
-        var dk = delete.Parameters.Add("$k", SqliteType.Integer);
-        var ik = insert.Parameters.Add("$k", SqliteType.Integer);
-        var ib = insert.Parameters.Add("$b", SqliteType.Text);
-        foreach (var (key, payload) in rows)
-        {
-            dk.Value = (long)key;
-            delete.ExecuteNonQuery();
-            string? text = payload is null ? null : TextOf(payload, TextField);
-            if (string.IsNullOrWhiteSpace(text)) continue;
-            ik.Value = (long)key;
-            ib.Value = FtsLexer.ToIndexText(text);
-            insert.ExecuteNonQuery();
-        }
-    }
-
-    /// <summary>The text at a payload key: a string, or the strings of an array joined by line breaks.</summary>
-    internal static string? TextOf(string payload, PayloadPath field)
-    {
-        using var document = JsonDocument.Parse(payload);
-        var element = document.RootElement;
-        foreach (var segment in field.Segments)
-        {
-            if (segment.Kind == PathSegmentKind.Key && element.ValueKind == JsonValueKind.Object && element.TryGetProperty(segment.Key!, out var child)) element = child;
-            else if (segment.Kind == PathSegmentKind.Index && element.ValueKind == JsonValueKind.Array && segment.Index < element.GetArrayLength()) element = element[segment.Index];
-            else return null;
-        }
-        if (element.ValueKind == JsonValueKind.String) return element.GetString();
-        if (element.ValueKind != JsonValueKind.Array) return null;
-        var text = new StringBuilder();
-        foreach (var item in element.EnumerateArray())
-            if (item.ValueKind == JsonValueKind.String) text.Append(item.GetString()).Append('\n');
-        return text.ToString();
-    }
-
-    private PayloadPath? ReadTextField(SqliteConnection connection)
-    {
-        using var command = Command(connection, "SELECT field FROM payload_indexes WHERE schema = 'text'");
-        return command.ExecuteScalar() is string field ? PayloadPath.Parse(field) : null;
-    }
-
-    /// <summary>Drops the payload index of a key; false when there is none.</summary>
-    public bool DeletePayloadIndex(PayloadPath key)
-    {
-        var writer = Writer();
-        using var transaction = writer.BeginTransaction();
-        using var existing = Command(writer, "SELECT schema FROM payload_indexes WHERE field = $f", transaction);
-        existing.Parameters.AddWithValue("$f", key.Text);
-        if (existing.ExecuteScalar() is not string old) return false;
-        if (old == "text")
-        {
-            Execute(writer, "DROP TABLE IF EXISTS lexical;", transaction);
-            TextField = null;
-        }
-        else if (PayloadIndex.TryParseSchemaType(old, out var schema))
-            foreach (string sql in PayloadIndex.DropStatements(key, schema, includeTypeIndex: true)) Execute(writer, sql, transaction);
-        using var delete = Command(writer, "DELETE FROM payload_indexes WHERE field = $f", transaction);
-        delete.Parameters.AddWithValue("$f", key.Text);
-        delete.ExecuteNonQuery();
-        transaction.Commit();
-        return true;
+        Rows.Delete(connection, transaction, keys);
+        Lexical.Update(connection, transaction, keys.Select(key => (key, (string?)null)));
     }
 
     /// <summary>A collection property (for example the embedding model that made its vectors), or null.</summary>
@@ -665,19 +259,6 @@ internal sealed class PointStore : IDisposable
         command.ExecuteNonQuery();
     }
 
-    /// <summary>The payload indexes: field → schema.</summary>
-    public Dictionary<string, string> PayloadIndexes()
-    {
-        var indexes = new Dictionary<string, string>(StringComparer.Ordinal);
-        Read(connection =>
-        {
-            using var command = Command(connection, "SELECT field, schema FROM payload_indexes ORDER BY field");
-            using var reader = command.ExecuteReader();
-            while (reader.Read()) indexes[reader.GetString(0)] = reader.GetString(1);
-        });
-        return indexes;
-    }
-
     /// <summary>The rows of SQLite's <c>PRAGMA integrity_check</c>: one row "ok" when the file is sound.</summary>
     public List<string> IntegrityCheck()
     {
@@ -693,66 +274,6 @@ internal sealed class PointStore : IDisposable
         using var reader = command.ExecuteReader();
         while (reader.Read()) rows.Add(reader.GetString(0));
         return rows;
-    }
-
-    /// <summary>
-    /// Reads every row and checks it against its checksum (for <c>bitsieve check</c>): the internal keys of the rows
-    /// that fail (at most <paramref name="limit"/>) and how many fail. A format-1 file has no checksums: nothing fails.
-    /// </summary>
-    public (List<ulong> Keys, long Count) DamagedRows(int limit)
-    {
-        var damaged = new List<ulong>();
-        long count = 0;
-        if (!_checksums) return (damaged, count);
-        Read(connection =>
-        {
-            using var command = Command(connection, "SELECT key, num_id, uuid, checksum, payload FROM points");
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-            {
-                long key = reader.GetInt64(0);
-                long? number = reader.IsDBNull(1) ? null : reader.GetInt64(1);
-                string? uuid = reader.IsDBNull(2) ? null : reader.GetString(2);
-                bool sound = !reader.IsDBNull(3) && (number is null) != (uuid is null)
-                    && PointRowChecksum.IdHolds(reader.GetInt64(3), key, number, uuid) && PointRowChecksum.PayloadHolds(reader.GetInt64(3), reader.GetString(4));
-                if (sound) continue;
-                count++;
-                if (damaged.Count < limit) damaged.Add((ulong)key);
-            }
-        });
-        return (damaged, count);
-    }
-
-    /// <summary>
-    /// Checks, at the current state (a reader: inside its snapshot), that the table of points, each index on point ids,
-    /// and the vector index hold the same points: the same count and key sums (<see cref="PointSetSums"/>), and, between
-    /// the table and the id indexes, the same id sums. A flipped bit in any of those b-trees that hides a point, or
-    /// changes an entry's key or id, is reported here, when the collection opens, instead of leaving a point unfindable
-    /// or an answer short. Costs one pass of SQLite over the table's leaf pages and over the two id indexes.
-    /// </summary>
-    public void VerifyKeys(PointSetSums index)
-    {
-        Read(connection =>
-        {
-            var rows = Sums(connection, "FROM points NOT INDEXED");
-            var ids = Sums(connection, $"FROM points INDEXED BY {NumberIndex} WHERE num_id IS NOT NULL")
-                + Sums(connection, $"FROM points INDEXED BY {UuidIndex} WHERE uuid IS NOT NULL");
-            if (!rows.SameKeys(index))
-                throw new CorruptFileException(_path, rows.Count != index.Count
-                    ? $"it holds {rows.Count} points where the vector index holds {index.Count}."
-                    : $"it holds {rows.Count} points, as many as the vector index, but under other internal keys.", null);
-            if (ids != rows)
-                throw new CorruptFileException(_path,
-                    $"its index on point ids disagrees with its rows ({ids.Count} ids indexed for {rows.Count} rows{(ids.Count == rows.Count ? ", some under another id or key" : "")}): a point could not be found by its id, or its id would name another point.", null);
-        });
-    }
-
-    private static PointSetSums Sums(SqliteConnection connection, string from)
-    {
-        using var command = Command(connection, $"SELECT {PointSetSums.SelectList} {from}");
-        using var reader = command.ExecuteReader();
-        reader.Read();
-        return new PointSetSums(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5));
     }
 
     /// <summary>
@@ -787,7 +308,7 @@ internal sealed class PointStore : IDisposable
         AppliedSequence = sequence;
     }
 
-    private SqliteConnection Writer() => _writer ?? throw new InvalidOperationException("The collection is open read-only.");
+    internal SqliteConnection Writer() => _writer ?? throw new InvalidOperationException("The collection is open read-only.");
 
     /// <summary>
     /// Starts a read transaction and reads <c>applied_sequence</c> in it: until the snapshot is disposed, every read of
@@ -854,7 +375,7 @@ internal sealed class PointStore : IDisposable
     }
 
     /// <summary>Runs a read (in this flow's snapshot, if any); SQLite finding its file malformed is reported as damage of it.</summary>
-    private void Read(Action<SqliteConnection> read)
+    internal void Read(Action<SqliteConnection> read)
     {
         try
         {
@@ -899,7 +420,7 @@ internal sealed class PointStore : IDisposable
             : throw new CorruptFileException(_path, $"its meta table lacks \"{name}\".", null);
     }
 
-    private static void SetMeta(SqliteConnection connection, SqliteTransaction transaction, string name, long value)
+    internal static void SetMeta(SqliteConnection connection, SqliteTransaction transaction, string name, long value)
     {
         using var command = Command(connection, "UPDATE meta SET value = $v WHERE name = $n", transaction);
         command.Parameters.AddWithValue("$n", name);
@@ -907,47 +428,7 @@ internal sealed class PointStore : IDisposable
         command.ExecuteNonQuery();
     }
 
-    /// <summary>The checksum column as reads select it: <c>NULL</c> in a format-1 file, which has none.</summary>
-    private string ChecksumColumn => _checksums ? "checksum" : "NULL";
-
-    /// <summary>
-    /// Columns 0..2 of a row (key, num_id, uuid), checked against the key and id half of its checksum (column
-    /// <paramref name="withChecksum"/>) before the id is parsed.
-    /// </summary>
-    private (ulong Key, PointId Id) ReadKeyAndId(SqliteDataReader reader, int withChecksum)
-    {
-        long key = reader.GetInt64(0);
-        long? number = reader.IsDBNull(1) ? null : reader.GetInt64(1);
-        string? uuid = reader.IsDBNull(2) ? null : reader.GetString(2);
-        if (_checksums)
-        {
-            if (reader.IsDBNull(withChecksum)) throw RowDamaged((ulong)key, "it has no checksum.");
-            if ((number is null) == (uuid is null) || !PointRowChecksum.IdHolds(reader.GetInt64(withChecksum), key, number, uuid))
-                throw RowDamaged((ulong)key, "its key or id does not match its checksum.");
-        }
-        try
-        {
-            return ((ulong)key, PointId.FromSql(number, uuid));
-        }
-        catch (Exception e) when (e is FormatException or InvalidOperationException)
-        {
-            throw RowDamaged((ulong)key, $"its id cannot be read ({e.Message}).");
-        }
-    }
-
-    /// <summary>A row's payload (column <paramref name="column"/>), checked against the payload half of its checksum.</summary>
-    private string ReadPayload(SqliteDataReader reader, int column, ulong key, int checksum)
-    {
-        string payload = reader.GetString(column);
-        if (_checksums && !PointRowChecksum.PayloadHolds(reader.GetInt64(checksum), payload))
-            throw RowDamaged(key, "its payload does not match its checksum.");
-        return payload;
-    }
-
-    private CorruptFileException RowDamaged(ulong key, string problem) =>
-        new(_path, $"the row of internal key {key} is damaged: {problem} Nothing is returned from it; run `bitsieve check` to list every damaged row.", null);
-
-    private static SqliteCommand Command(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    internal static SqliteCommand Command(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -955,13 +436,13 @@ internal sealed class PointStore : IDisposable
         return command;
     }
 
-    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    internal static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
         using var command = Command(connection, sql, transaction);
         command.ExecuteNonQuery();
     }
 
-    private static long Scalar(SqliteConnection connection, string sql)
+    internal static long Scalar(SqliteConnection connection, string sql)
     {
         using var command = Command(connection, sql);
         return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);

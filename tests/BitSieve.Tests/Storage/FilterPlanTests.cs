@@ -6,7 +6,7 @@ namespace BitSieve.Tests.Storage;
 
 /// <summary>
 /// The filtered-search planner (cardinality estimate → plan), the per-(filter, log sequence) cache of allowed keys,
-/// and <see cref="PointStore.Get"/> in batches.
+/// and <see cref="PointRows.Get"/> in batches.
 /// </summary>
 public sealed class FilterPlanTests : IDisposable
 {
@@ -147,12 +147,12 @@ public sealed class FilterPlanTests : IDisposable
     {
         Directory.CreateDirectory(_dir);
         using var store = PointStore.Open(_dir, readOnly: false);
-        int n = 2 * PointStore.GetBatch + 10;
+        int n = 2 * PointRows.GetBatch + 10;
         store.ApplyUpsert(1, [.. Enumerable.Range(1, n).Select(k => new StoredPoint((ulong)k, k % 3 == 0 ? new PointId(new Guid(k, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)) : new PointId((ulong)k * 10), $$"""{"k":{{k}}}"""))]);
         var asked = Enumerable.Range(1, n).Select(k => (ulong)k).Reverse().ToList();
-        long before = store.GetStatements;
-        var rows = store.Get(asked);
-        Assert.Equal(3, store.GetStatements - before); // ⌈n / GetBatch⌉
+        long before = store.Rows.GetStatements;
+        var rows = store.Rows.Get(asked);
+        Assert.Equal(3, store.Rows.GetStatements - before); // ⌈n / GetBatch⌉
         Assert.Equal(n, rows.Count);
         for (int k = 1; k <= n; k++)
         {
@@ -160,10 +160,10 @@ public sealed class FilterPlanTests : IDisposable
             Assert.Equal(k % 3 == 0 ? new PointId(new Guid(k, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)) : new PointId((ulong)k * 10), id);
             Assert.Equal($$"""{"k":{{k}}}""", payload);
         }
-        Assert.All(store.Get(asked.Take(10), withPayload: false).Values, row => Assert.Equal("", row.Payload));
-        Assert.Empty(store.Get([]));
+        Assert.All(store.Rows.Get(asked.Take(10), withPayload: false).Values, row => Assert.Equal("", row.Payload));
+        Assert.Empty(store.Rows.Get([]));
         // Callers ask for keys of live points: a key without a row is damage, reported rather than left out.
-        var e = Assert.Throws<CorruptFileException>(() => store.Get([1UL, (ulong)n + 1]));
+        var e = Assert.Throws<CorruptFileException>(() => store.Rows.Get([1UL, (ulong)n + 1]));
         Assert.Equal(store.Path, e.FilePath);
     }
 }
