@@ -4,18 +4,17 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using BitSieve.Cli.Data;
 
-namespace BitSieve.Cli.Bench;
+namespace BitSieve.LoadBench.Server;
 
 /// <summary>
-/// The update workload of <c>bitsieve bench-server --workload updates</c>: against a served collection of N points, one
+/// The update workload of <c>BitSieve.LoadBench server --workload updates</c>: against a served collection of N points, one
 /// writer replaces existing ids with new vectors (upserts) and deletes some (each deleted id comes back with the next
 /// upsert, so the collection stays near N), at a fixed rate of points per second, while searchers query back to back.
 /// It samples the server's resident memory and the collection's file sizes, and watches the collection's status
 /// (<c>yellow</c> while it compacts in the background) to split search latency into during and outside compaction.
 /// </summary>
-public static class UpdateLoadRunner
+internal static class UpdateLoadRunner
 {
     private const double StatusPollSeconds = 0.2;
 
