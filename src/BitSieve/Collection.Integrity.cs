@@ -9,8 +9,8 @@ public sealed partial class Collection
     /// Reads every file of a collection and reports each damaged one with what its damage costs, without changing
     /// anything (it may run beside the writer): the manifest (checksum and values), every column file and segment of
     /// originals (header and payload checksum: the originals are read in full, which opening never does), the index's
-    /// own cross-checks, every log record (checksum and decoding), the points database (SQLite's
-    /// <c>integrity_check</c> and its format), and whether the ids of the points database and the live points of the
+    /// own cross-checks, every log record (checksum and decoding), the points database (its format, SQLite's
+    /// <c>integrity_check</c> and every row's checksum), and whether the ids of the points database and the live points of the
     /// index agree at one consistent state. When the writer saves a checkpoint meanwhile, the check starts again on it.
     /// </summary>
     internal static CollectionIntegrity Check(string name, string directory, string databaseDirectory)
@@ -168,8 +168,16 @@ public sealed partial class Collection
             {
                 using var store = PointStore.Open(directory, readOnly: true);
                 var report = store.IntegrityCheck();
-                if (report.Count == 1 && report[0] == "ok") return true;
-                Damaged(path, new CorruptFileException(path, $"SQLite's integrity_check reports: {string.Join("; ", report.Take(10))}", null), lost);
+                if (report is not ["ok"])
+                {
+                    Damaged(path, new CorruptFileException(path, $"SQLite's integrity_check reports: {string.Join("; ", report.Take(10))}", null), lost);
+                    return false;
+                }
+                var (keys, count) = store.Rows.DamagedRows(limit: 5);
+                if (count == 0) return true;
+                Damaged(path, new CorruptFileException(path,
+                    $"{count} rows fail their checksum (internal keys {string.Join(", ", keys)}{(count > keys.Count ? ", …" : "")}).", null),
+                    $"the ids or payloads of those {count} points: reads that reach them fail rather than return them");
             }
             catch (Exception e) when (e is CorruptFileException or FileNotFoundException)
             {
@@ -199,7 +207,7 @@ public sealed partial class Collection
             try
             {
                 using var scope = reader.EnterRead();
-                var stored = reader._store.Keys(null).ToHashSet();
+                var stored = reader._store.Rows.Keys(null).ToHashSet();
                 var indexed = reader._index.LiveKeys();
                 var onlyStored = stored.Where(k => !indexed.Contains(k)).Order().ToList();
                 var onlyIndexed = indexed.Where(k => !stored.Contains(k)).Order().ToList();

@@ -50,7 +50,10 @@ public sealed partial class Collection
         };
         try
         {
-            collection.EnterRead().Dispose(); // catch up now: damage is reported by the open, not by the first search
+            // Catch up now, and check the points database against the index at that state: damage is reported by the
+            // open, not by the first search.
+            using var scope = collection.EnterRead();
+            store.Rows.VerifyKeys(collection._index.KeySums());
         }
         catch
         {

@@ -53,9 +53,7 @@ public sealed partial class Collection
                 collection.Apply(entry.Sequence, write, replay: true);
             }
             collection._snapshotBytes = collection.FileBytes().Where(f => f.Key is "index" or "originals").Sum(f => f.Value);
-            if (store.Count(null) != index.Count)
-                throw new CorruptFileException(store.Path,
-                    $"it holds {store.Count(null)} points where the vector index holds {index.Count}.", null);
+            store.Rows.VerifyKeys(index.KeySums());
             return collection;
         }
         catch

@@ -41,7 +41,7 @@ public sealed partial class Collection
         var where = filter is null ? null : FilterSql.Translate(filter);
         using var scope = EnterRead();
         // No vector tier runs: the trace stays empty.
-        return Resolve(_store.SearchText(query, k, where), new SearchTrace(), withPayload, withVector);
+        return Resolve(_store.Lexical.Search(query, k, where), new SearchTrace(), withPayload, withVector);
     }
 
     /// <summary>
@@ -74,7 +74,7 @@ public sealed partial class Collection
         using var scope = EnterRead();
         var keys = FilterKeysOf(filter, where);
         var semantic = _index.Search(vector, options with { K = pool }, keys?.Keys, keys?.Rejected ?? false);
-        var lexical = _store.SearchText(query, pool, where);
+        var lexical = _store.Lexical.Search(query, pool, where);
         // Per point: (fused score, the vector list's own term). At weight 0 the vector term orders what the fused
         // score leaves tied, BM25's misses (the limit of a vanishing weight); otherwise ties go by id, as before.
         var fused = new Dictionary<ulong, (double Score, double Vector)>();
@@ -114,8 +114,8 @@ public sealed partial class Collection
         if (wanted.Count > MaxPage) throw new ArgumentException($"At most {MaxPage} ids per retrieval; got {wanted.Count}.", nameof(ids));
         return Read(() =>
         {
-            var keys = _store.KeysOf(wanted);
-            var rows = _store.Get(keys.Values, withPayload);
+            var keys = _store.Rows.KeysOf(wanted);
+            var rows = _store.Rows.Get(keys.Values, withPayload);
             var found = new List<PointRecord>(keys.Count);
             foreach (var id in wanted)
             {
@@ -133,7 +133,7 @@ public sealed partial class Collection
         var where = filter is null ? null : FilterSql.Translate(filter);
         return Read(() =>
         {
-            var page = _store.Scroll(offset, limit + 1, where);
+            var page = _store.Rows.Scroll(offset, limit + 1, where);
             var points = page.Take(limit)
                 .Select(p => new PointRecord(p.Id, withPayload ? ParsePayload(p.Payload) : null, withVector ? _index.GetVector(p.Key) : null))
                 .ToList();
@@ -145,7 +145,7 @@ public sealed partial class Collection
     public long CountPoints(Filter? filter = null)
     {
         var where = filter is null ? null : FilterSql.Translate(filter);
-        return Read(() => _store.Count(where));
+        return Read(() => _store.Rows.Count(where));
     }
 
     /// <summary>
@@ -160,7 +160,7 @@ public sealed partial class Collection
         string cacheKey = where.CacheKey();
         if (_filterKeys.TryGet(cacheKey, sequence, out var cached)) return cached;
         var plan = PlanFilter(filter, where);
-        var keys = new FilterKeys(plan, _store.Keys(where, rejected: plan == FilterPlan.CascadeExceptRejected));
+        var keys = new FilterKeys(plan, _store.Rows.Keys(where, rejected: plan == FilterPlan.CascadeExceptRejected));
         _filterKeys.Add(cacheKey, sequence, keys);
         return keys;
     }
@@ -175,12 +175,12 @@ public sealed partial class Collection
         Dictionary<string, PayloadSchemaType>? indexes = null;
         long? CountIndexed(FieldCondition field, long cap)
         {
-            indexes ??= _store.FilterIndexes();
+            indexes ??= _store.PayloadIndexes.FilterIndexes();
             if (!indexes.TryGetValue(field.Key.Text, out var schema) || !IndexServes(schema, field.Predicate)) return null;
-            return _store.CountUpTo(FilterSql.Translate(new Filter(Must: [field])), cap);
+            return _store.Rows.CountUpTo(FilterSql.Translate(new Filter(Must: [field])), cap);
         }
         var estimate = FilterPlanner.Estimate(filter, total, CountIndexed);
-        return FilterPlanner.Choose(estimate, total, () => _store.SampleRejected(where, FilterPlanner.SampleSize));
+        return FilterPlanner.Choose(estimate, total, () => _store.Rows.SampleRejected(where, FilterPlanner.SampleSize));
     }
 
     /// <summary>Whether an expression index of this schema answers the predicate (so a capped count of it is cheap).</summary>
@@ -196,7 +196,7 @@ public sealed partial class Collection
 
     private PointSearchResult Resolve(List<(ulong Key, float Score)> hits, SearchTrace trace, bool withPayload, bool withVector)
     {
-        var rows = _store.Get(hits.Select(h => h.Key), withPayload);
+        var rows = _store.Rows.Get(hits.Select(h => h.Key), withPayload);
         var scored = new List<ScoredPoint>(hits.Count);
         foreach (var (key, score) in hits)
         {
@@ -208,7 +208,7 @@ public sealed partial class Collection
 
     private PointSearchResult ToScored(SearchResult result, bool withPayload, bool withVector)
     {
-        var rows = _store.Get(result.Hits.Select(h => h.Id), withPayload);
+        var rows = _store.Rows.Get(result.Hits.Select(h => h.Id), withPayload);
         var hits = new List<ScoredPoint>(result.Hits.Count);
         foreach (var hit in result.Hits)
         {

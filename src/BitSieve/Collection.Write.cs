@@ -47,8 +47,8 @@ public sealed partial class Collection
         lock (_writeGate)
         {
             CheckWritable();
-            var kept = _store.KeysOf(last.Keys).Values.ToHashSet();
-            var deleted = _store.Keys(where).Where(key => !kept.Contains(key)).ToArray();
+            var kept = _store.Rows.KeysOf(last.Keys).Values.ToHashSet();
+            var deleted = _store.Rows.Keys(where).Where(key => !kept.Contains(key)).ToArray();
             var (stored, vectors) = AssignKeys(points, last, payloads);
             Log(new LoggedWrite(LogRecords.Replace, Points: stored, Vectors: vectors, Keys: deleted), LogRecords.EncodeReplace(deleted, stored, vectors, Dimension));
             return deleted.Length;
@@ -76,12 +76,12 @@ public sealed partial class Collection
     /// <summary>The stored form of a checked batch: existing ids keep their keys, new ones get fresh keys. Called with the write gate held.</summary>
     private (StoredPoint[] Points, float[] Vectors) AssignKeys(IReadOnlyList<Point> points, Dictionary<PointId, int> last, string[] payloads)
     {
-        var existing = _store.KeysOf(last.Keys);
+        var existing = _store.Rows.KeysOf(last.Keys);
         var stored = new List<StoredPoint>(last.Count);
         var vectors = new float[last.Count * Dimension];
         foreach (var (id, i) in last.OrderBy(p => p.Value))
         {
-            ulong key = existing.TryGetValue(id, out ulong k) ? k : _store.ReserveKeys(1);
+            ulong key = existing.TryGetValue(id, out ulong k) ? k : _store.Rows.ReserveKeys(1);
             points[i].Vector.Span.CopyTo(vectors.AsSpan(stored.Count * Dimension, Dimension));
             stored.Add(new StoredPoint(key, id, payloads[i]));
         }
@@ -96,7 +96,7 @@ public sealed partial class Collection
         lock (_writeGate)
         {
             CheckWritable();
-            var keys = _store.KeysOf(distinct).Values.ToList();
+            var keys = _store.Rows.KeysOf(distinct).Values.ToList();
             if (keys.Count > 0) Log(new LoggedWrite(LogRecords.Delete, Keys: [.. keys]), LogRecords.EncodeDelete(keys));
             return keys.Count;
         }
@@ -110,7 +110,7 @@ public sealed partial class Collection
         lock (_writeGate)
         {
             CheckWritable();
-            var keys = _store.Keys(where);
+            var keys = _store.Rows.Keys(where);
             if (keys.Count > 0) Log(new LoggedWrite(LogRecords.Delete, Keys: [.. keys]), LogRecords.EncodeDelete(keys));
             return keys.Count;
         }
@@ -171,11 +171,11 @@ public sealed partial class Collection
             _state.EnterWriteLock();
             try
             {
-                if (text) _store.CreateTextIndex(path);
+                if (text) _store.Lexical.Create(path);
                 else
                 {
-                    if (path.Equals(_store.TextField)) _store.DeletePayloadIndex(path);
-                    _store.CreatePayloadIndex(path, type, schema.ToLowerInvariant());
+                    if (path.Equals(_store.Lexical.TextField)) _store.PayloadIndexes.Delete(path);
+                    _store.PayloadIndexes.Create(path, type, schema.ToLowerInvariant());
                 }
             }
             finally
@@ -213,7 +213,7 @@ public sealed partial class Collection
             bool dropped;
             try
             {
-                dropped = _store.DeletePayloadIndex(path);
+                dropped = _store.PayloadIndexes.Delete(path);
             }
             finally
             {
@@ -249,8 +249,8 @@ public sealed partial class Collection
         lock (_writeGate)
         {
             CheckWritable();
-            var keys = where is null ? _store.KeysOf(points.Ids!.ToHashSet()).Values.ToList() : _store.Keys(where);
-            var current = _store.Get(keys);
+            var keys = where is null ? _store.Rows.KeysOf(points.Ids!.ToHashSet()).Values.ToList() : _store.Rows.Keys(where);
+            var current = _store.Rows.Get(keys);
             var changed = new List<(ulong, string)>(keys.Count);
             foreach (var (key, (id, payload)) in current) changed.Add((key, SerializePayload(change(ParsePayload(payload)), id)));
             if (changed.Count > 0) Log(new LoggedWrite(LogRecords.Payloads, Payloads: [.. changed]), LogRecords.EncodePayloads(changed));

@@ -189,7 +189,7 @@ public sealed partial class Collection : IDisposable
         Tombstones = _index.Tombstones,
         Compacting = IsCompacting,
         LogSequence = _log?.LastSequence ?? _readSequence,
-        PayloadIndexes = _store.PayloadIndexes(),
+        PayloadIndexes = _store.PayloadIndexes.All(),
         FileBytes = FileBytes(),
     });
 

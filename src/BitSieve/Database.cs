@@ -153,7 +153,7 @@ public sealed partial class Database : IDisposable
     /// Reads every file of every collection (or of <paramref name="collection"/> only) and reports each damaged file
     /// and what its damage costs, like SQLite's <c>integrity_check</c>: manifests (checksum and values), column files
     /// and segments of originals (payload checksums, the originals read in full), every log record, the points
-    /// databases (<c>PRAGMA integrity_check</c>), and whether ids and the index agree. Changes nothing, so it may run
+    /// databases (<c>PRAGMA integrity_check</c> and every row's checksum), and whether ids and the index agree. Changes nothing, so it may run
     /// on a read-only open beside the writer; its open collections are not used.
     /// </summary>
     /// <exception cref="KeyNotFoundException">No collection is named <paramref name="collection"/>.</exception>

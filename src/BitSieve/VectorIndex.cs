@@ -64,6 +64,9 @@ internal sealed partial class VectorIndex : IDisposable
     /// <summary>The ids of the live points.</summary>
     internal HashSet<ulong> LiveKeys() => Read(() => _ordinals.Keys.ToHashSet());
 
+    /// <summary>The count and key sums of the live keys (<see cref="PointSetSums"/>), to compare with the points database's.</summary>
+    internal PointSetSums KeySums() => Read(() => PointSetSums.OfKeys(_ordinals.Keys));
+
     /// <summary>Deleted points whose codes stay in the columns until the index is compacted.</summary>
     public int Tombstones => Read(() => _columns.DeletedCount);
 

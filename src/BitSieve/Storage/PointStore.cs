@@ -1,19 +1,17 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text;
-using System.Text.Json;
-using BitSieve.Text;
-using BitSieve.Filters;
 using Microsoft.Data.Sqlite;
 
 namespace BitSieve.Storage;
 
 /// <summary>
-/// The points database of a collection (SQLite, <c>points.db</c>): point ids (integers and UUIDs) mapped to stable
-/// internal keys (what the vector index stores), JSON payloads, payload indexes, and the sequence number of the last
-/// log record applied. Deleted points are removed here at once; the vector index keeps their tombstones until it is
-/// compacted. One writer connection; searches read through a pool of read-only connections, which SQLite's WAL mode
-/// lets run alongside the writer.
+/// The points database of a collection (SQLite, <c>points.db</c>): owns its connections (one writer; searches read
+/// through a pool of read-only connections, which SQLite's WAL mode lets run alongside the writer, and read snapshots),
+/// its schema and format upgrades, the transaction of each applied log record (with the sequence number of the last
+/// one), SQLite's checkpoint, and the collection's properties. What the database holds has a type each:
+/// <see cref="Rows"/> (ids ↔ internal keys, payloads, row checksums), <see cref="Lexical"/> (the FTS5 index) and
+/// <see cref="PayloadIndexes"/>. Deleted points are removed here at once; the vector index keeps their tombstones until
+/// it is compacted.
 /// </summary>
 internal sealed class PointStore : IDisposable
 {
@@ -21,7 +19,13 @@ internal sealed class PointStore : IDisposable
 
     /// <summary>SQLite's <c>application_id</c> of a BitSieve points database ("BSVP").</summary>
     private const int ApplicationId = 0x42535650;
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
+
+    /// <summary>The format before row checksums: read as found; a writer's open upgrades it to <see cref="FormatVersion"/>.</summary>
+    private const int UncheckedFormatVersion = 1;
+
+    /// <summary>The indexes SQLite made for <c>num_id UNIQUE</c> and <c>uuid UNIQUE</c> (named by their order in the table).</summary>
+    internal const string NumberIndex = "sqlite_autoindex_points_1", UuidIndex = "sqlite_autoindex_points_2";
 
     private readonly string _path;
     private readonly SqliteConnection? _writer;
@@ -31,27 +35,30 @@ internal sealed class PointStore : IDisposable
     /// <summary>The connection of the read snapshot this flow of control is in (<see cref="BeginSnapshot"/>), if any.</summary>
     private readonly AsyncLocal<SqliteConnection?> _snapshot = new();
 
-    private PointStore(string path, SqliteConnection? writer, string readConnectionString)
+    private PointStore(string path, SqliteConnection? writer, string readConnectionString, bool checksums)
     {
         _path = path;
         _writer = writer;
         _readConnectionString = readConnectionString;
+        Rows = new PointRows(this, checksums);
+        Lexical = new LexicalIndex(this);
+        PayloadIndexes = new PayloadIndexes(this);
     }
+
+    /// <summary>Point ids ↔ internal keys, payloads, and their checksums.</summary>
+    public PointRows Rows { get; }
+
+    /// <summary>The lexical (FTS5) index of one payload field.</summary>
+    public LexicalIndex Lexical { get; }
+
+    /// <summary>The payload indexes that serve filters.</summary>
+    public PayloadIndexes PayloadIndexes { get; }
 
     /// <summary>The file's path.</summary>
     public string Path => _path;
 
     /// <summary>The sequence number of the last log record applied here.</summary>
     public long AppliedSequence { get; private set; }
-
-    /// <summary>
-    /// The payload key whose text the lexical index (FTS5 table <c>lexical</c>, rowid = point key) holds, or null when the
-    /// collection has no text index. Set by a payload index of schema <c>text</c>.
-    /// </summary>
-    public PayloadPath? TextField { get; private set; }
-
-    /// <summary>The next internal key to assign.</summary>
-    public ulong NextKey { get; private set; } = 1;
 
     /// <summary>Opens or (for writing) creates the points database of a collection directory.</summary>
     public static PointStore Open(string directory, bool readOnly)
@@ -69,16 +76,27 @@ internal sealed class PointStore : IDisposable
                 // SQLite checkpoints only when asked (Checkpoint): closing, even after a failed open, leaves points.db as it was.
                 int result = SQLitePCL.raw.sqlite3_db_config(writer.Handle, SQLitePCL.raw.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, out _);
                 if (result != SQLitePCL.raw.SQLITE_OK) throw new SqliteException($"sqlite3_db_config(NO_CKPT_ON_CLOSE) failed with code {result}.", result);
+                PointSetSums.Register(writer);
                 Initialize(writer, path);
             }
-            var store = new PointStore(path, writer, read);
+            long version;
+            using (var probe = writer is null ? new SqliteConnection(read) : null)
+            {
+                probe?.Open();
+                version = CheckFormat(writer ?? probe!, path);
+            }
+            var store = new PointStore(path, writer, read, checksums: version == FormatVersion);
             var connection = writer ?? store.Rent();
             try
             {
-                CheckFormat(connection, path);
                 store.AppliedSequence = store.ReadMeta(connection, "applied_sequence");
-                store.NextKey = (ulong)Math.Max(1, store.ReadMeta(connection, "next_key"));
-                store.TextField = store.ReadTextField(connection);
+                ulong nextKey = (ulong)Math.Max(1, store.ReadMeta(connection, "next_key"));
+                // A next key at or below a stored one would make a new point replace an existing one.
+                long maxKey = Scalar(connection, "SELECT coalesce(max(key), 0) FROM points");
+                if (maxKey >= (long)nextKey)
+                    throw new CorruptFileException(path, $"its next internal key ({nextKey}) is not above its largest key ({maxKey}): new points would overwrite existing ones.", null);
+                store.Rows.NextKey = nextKey;
+                store.Lexical.Load(connection);
             }
             finally
             {
@@ -116,207 +134,78 @@ internal sealed class PointStore : IDisposable
                   num_id  INTEGER UNIQUE,
                   uuid    TEXT UNIQUE,
                   payload TEXT NOT NULL DEFAULT '{"{}"}',
+                  checksum INTEGER,
                   CHECK ((num_id IS NULL) <> (uuid IS NULL)));
                 CREATE TABLE payload_indexes(field TEXT PRIMARY KEY, schema TEXT NOT NULL);
                 CREATE TABLE properties(name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
                 INSERT INTO meta VALUES ('applied_sequence', 0), ('next_key', 1);
                 """);
         }
-        CheckFormat(connection, path);
+        if (CheckFormat(connection, path) == UncheckedFormatVersion) AddChecksums(connection, path);
     }
 
-    private static void CheckFormat(SqliteConnection connection, string path)
+    /// <summary>Checks the file's identity and schema; returns its format version (<see cref="UncheckedFormatVersion"/> or <see cref="FormatVersion"/>).</summary>
+    private static long CheckFormat(SqliteConnection connection, string path)
     {
         long application = Scalar(connection, "PRAGMA application_id");
         if (application != ApplicationId)
             throw new CorruptFileException(path, "it is an SQLite database, but not a BitSieve points database (wrong application_id).", null);
         long version = Scalar(connection, "PRAGMA user_version");
-        if (version != FormatVersion)
-            throw new CorruptFileException(path, $"points database format version {version} is not supported (this build reads version {FormatVersion}).", null);
+        if (version is not (FormatVersion or UncheckedFormatVersion))
+            throw new CorruptFileException(path, $"points database format version {version} is not supported (this build reads versions {UncheckedFormatVersion} and {FormatVersion}).", null);
         // A damaged schema (its text lives in the first page) shows here, when the tables are compiled, not at the first query.
-        Execute(connection, """
-            SELECT key, num_id, uuid, payload FROM points LIMIT 0;
+        Execute(connection, $"""
+            SELECT key, num_id, uuid, payload{(version == FormatVersion ? ", checksum" : "")} FROM points LIMIT 0;
+            SELECT key FROM points INDEXED BY {NumberIndex} WHERE num_id IS NOT NULL LIMIT 0;
+            SELECT key FROM points INDEXED BY {UuidIndex} WHERE uuid IS NOT NULL LIMIT 0;
             SELECT name, value FROM meta LIMIT 0;
             SELECT field, schema FROM payload_indexes LIMIT 0;
             SELECT name, value FROM properties LIMIT 0;
             """);
+        return version;
     }
 
-    /// <summary>The internal keys of those ids that exist (one query per id kind, the ids passed as a JSON array).</summary>
-    public Dictionary<PointId, ulong> KeysOf(IEnumerable<PointId> ids)
+    /// <summary>
+    /// Upgrades a format-1 file (no row checksums) in one transaction: SQLite's <c>integrity_check</c> first (a damaged
+    /// file is reported, not blessed with checksums), then the <c>checksum</c> column, filled from every row as it is.
+    /// </summary>
+    private static void AddChecksums(SqliteConnection connection, string path)
     {
-        var numbers = new List<long>();
-        var uuids = new List<string>();
-        foreach (var id in ids)
+        var report = IntegrityCheck(connection);
+        if (report is not ["ok"])
+            throw new CorruptFileException(path, $"SQLite's integrity_check reports, before its rows get checksums: {string.Join("; ", report.Take(10))}", null);
+        using var transaction = connection.BeginTransaction();
+        Execute(connection, "ALTER TABLE points ADD COLUMN checksum INTEGER;", transaction);
+        using var select = Command(connection, "SELECT key, num_id, uuid, payload FROM points WHERE key > $after ORDER BY key LIMIT 4096", transaction);
+        var after = select.Parameters.Add("$after", SqliteType.Integer);
+        using var update = Command(connection, "UPDATE points SET checksum = $c WHERE key = $k", transaction);
+        var c = update.Parameters.Add("$c", SqliteType.Integer);
+        var k = update.Parameters.Add("$k", SqliteType.Integer);
+        var rows = new List<(long Key, long Checksum)>();
+        after.Value = long.MinValue;
+        do
         {
-            if (id.IsUuid) uuids.Add(id.SqlUuid!);
-            else numbers.Add(id.SqlNumber!.Value);
+            rows.Clear();
+            using (var reader = select.ExecuteReader())
+                while (reader.Read())
+                {
+                    long key = reader.GetInt64(0);
+                    rows.Add((key, PointRowChecksum.Of(key, reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetString(3))));
+                }
+            foreach (var (key, checksum) in rows)
+            {
+                k.Value = key;
+                c.Value = checksum;
+                update.ExecuteNonQuery();
+            }
+            if (rows.Count > 0) after.Value = rows[^1].Key;
         }
-        var keys = new Dictionary<PointId, ulong>(numbers.Count + uuids.Count);
-        Read(connection =>
-        {
-            if (numbers.Count > 0)
-            {
-                using var command = Command(connection, "SELECT key, num_id FROM points WHERE num_id IN (SELECT value FROM json_each($ids))");
-                command.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(numbers));
-                using var reader = command.ExecuteReader();
-                while (reader.Read()) keys[PointId.FromSql(reader.GetInt64(1), null)] = (ulong)reader.GetInt64(0);
-            }
-            if (uuids.Count > 0)
-            {
-                using var command = Command(connection, "SELECT key, uuid FROM points WHERE uuid IN (SELECT value FROM json_each($ids))");
-                command.Parameters.AddWithValue("$ids", System.Text.Json.JsonSerializer.Serialize(uuids));
-                using var reader = command.ExecuteReader();
-                while (reader.Read()) keys[PointId.FromSql(null, reader.GetString(1))] = (ulong)reader.GetInt64(0);
-            }
-        });
-        return keys;
+        while (rows.Count > 0);
+        Execute(connection, $"PRAGMA user_version = {FormatVersion};", transaction);
+        transaction.Commit();
     }
 
-    /// <summary>Keys <see cref="Get"/> looks up with one statement (one JSON-array parameter read by <c>json_each</c>).</summary>
-    internal const int GetBatch = 1024;
-
-    /// <summary>Statements <see cref="Get"/> has run on this store (one per batch of <see cref="GetBatch"/> keys).</summary>
-    internal long GetStatements => Interlocked.Read(ref _getStatements);
-
-    private long _getStatements;
-
-    /// <summary>Ids and payloads of these keys; keys with no point are left out. One statement per <see cref="GetBatch"/> keys.</summary>
-    public Dictionary<ulong, (PointId Id, string Payload)> Get(IEnumerable<ulong> keys, bool withPayload = true)
-    {
-        var found = new Dictionary<ulong, (PointId, string)>();
-        Read(connection =>
-        {
-            using var command = Command(connection, withPayload
-                ? "SELECT points.key, num_id, uuid, payload FROM json_each($keys) AS wanted CROSS JOIN points ON points.key = wanted.value"
-                : "SELECT points.key, num_id, uuid, '' FROM json_each($keys) AS wanted CROSS JOIN points ON points.key = wanted.value");
-            var parameter = command.Parameters.Add("$keys", SqliteType.Text);
-            foreach (var batch in keys.Chunk(GetBatch))
-            {
-                parameter.Value = JsonSerializer.Serialize(batch.Select(key => (long)key));
-                Interlocked.Increment(ref _getStatements);
-                using var reader = command.ExecuteReader();
-                while (reader.Read()) found[(ulong)reader.GetInt64(0)] = (ReadId(reader, 1), reader.GetString(3));
-            }
-        });
-        return found;
-    }
-
-    /// <summary>Keys of the points a filter selects (null: all), or, with <paramref name="rejected"/>, of those it does not select.</summary>
-    public List<ulong> Keys(FilterSqlClause? filter, bool rejected = false)
-    {
-        var keys = new List<ulong>();
-        Read(connection =>
-        {
-            string where = filter is null ? "" : rejected ? $" WHERE NOT ({filter.WhereClause})" : " WHERE " + filter.WhereClause;
-            using var command = Command(connection, "SELECT key FROM points" + where);
-            filter?.AddParametersTo(command);
-            using var reader = command.ExecuteReader();
-            while (reader.Read()) keys.Add((ulong)reader.GetInt64(0));
-        });
-        return keys;
-    }
-
-    /// <summary>
-    /// Points a filter selects, counted only up to <paramref name="cap"/>: SQLite stops reading at the cap, so with an
-    /// index the cost follows the cap, not the count.
-    /// </summary>
-    public long CountUpTo(FilterSqlClause filter, long cap)
-    {
-        long count = 0;
-        Read(connection =>
-        {
-            using var command = Command(connection, $"SELECT count(*) FROM (SELECT 1 FROM points WHERE {filter.WhereClause} LIMIT $cap)");
-            filter.AddParametersTo(command);
-            command.Parameters.AddWithValue("$cap", cap);
-            count = (long)command.ExecuteScalar()!;
-        });
-        return count;
-    }
-
-    /// <summary>
-    /// The fraction of a sample of points that a filter rejects: the points at up to <paramref name="size"/> keys
-    /// spread evenly over the key range (0 when the sample holds none).
-    /// </summary>
-    public double SampleRejected(FilterSqlClause filter, int size)
-    {
-        double fraction = 0;
-        Read(connection =>
-        {
-            using var last = Command(connection, "SELECT coalesce(max(key), 0) FROM points");
-            long maxKey = (long)last.ExecuteScalar()!;
-            var sample = new List<long>(size);
-            for (int i = 0; i < size; i++) sample.Add(1 + (long)((double)(maxKey - 1) * i / Math.Max(1, size - 1)));
-            using var command = Command(connection,
-                $"SELECT count(*), coalesce(sum(NOT ({filter.WhereClause})), 0) FROM points WHERE key IN (SELECT value FROM json_each($sample))");
-            filter.AddParametersTo(command);
-            command.Parameters.AddWithValue("$sample", JsonSerializer.Serialize(sample.Distinct()));
-            using var reader = command.ExecuteReader();
-            reader.Read();
-            long seen = reader.GetInt64(0);
-            fraction = seen == 0 ? 0 : (double)reader.GetInt64(1) / seen;
-        });
-        return fraction;
-    }
-
-    /// <summary>The payload indexes that serve filters: key → schema (the lexical <c>text</c> index left out).</summary>
-    public Dictionary<string, PayloadSchemaType> FilterIndexes()
-    {
-        var indexes = new Dictionary<string, PayloadSchemaType>(StringComparer.Ordinal);
-        foreach (var (field, schema) in PayloadIndexes())
-            if (PayloadIndex.TryParseSchemaType(schema, out var type)) indexes[field] = type;
-        return indexes;
-    }
-
-    /// <summary>Points a filter selects (null: all), counted.</summary>
-    public long Count(FilterSqlClause? filter)
-    {
-        long count = 0;
-        Read(connection =>
-        {
-            using var command = Command(connection, "SELECT count(*) FROM points" + (filter is null ? "" : " WHERE " + filter.WhereClause));
-            filter?.AddParametersTo(command);
-            count = (long)command.ExecuteScalar()!;
-        });
-        return count;
-    }
-
-    /// <summary>
-    /// Points in id order (integers ascending, then UUIDs), starting at <paramref name="from"/> (inclusive), at most
-    /// <paramref name="limit"/>, among those a filter selects.
-    /// </summary>
-    public List<StoredPoint> Scroll(PointId? from, int limit, FilterSqlClause? filter)
-    {
-        // Integer ids are stored as signed 64-bit: those ≥ 2^63 come out negative and must sort after the others.
-        const string order = "(uuid IS NOT NULL), (num_id < 0), num_id, uuid";
-        string start = from switch
-        {
-            null => "1",
-            { IsUuid: true } => "(uuid >= $from_uuid)",
-            _ => from.Value.Number >= 1UL << 63
-                ? "(uuid IS NOT NULL OR (num_id < 0 AND num_id >= $from_num))"
-                : "(uuid IS NOT NULL OR num_id < 0 OR num_id >= $from_num)",
-        };
-        var points = new List<StoredPoint>();
-        Read(connection =>
-        {
-            using var command = Command(connection,
-                $"SELECT key, num_id, uuid, payload FROM points WHERE {start}{(filter is null ? "" : $" AND ({filter.WhereClause})")} ORDER BY {order} LIMIT $limit");
-            filter?.AddParametersTo(command);
-            if (from is { IsUuid: true }) command.Parameters.AddWithValue("$from_uuid", from.Value.SqlUuid);
-            else if (from is not null) command.Parameters.AddWithValue("$from_num", from.Value.SqlNumber);
-            command.Parameters.AddWithValue("$limit", limit);
-            using var reader = command.ExecuteReader();
-            while (reader.Read()) points.Add(new StoredPoint((ulong)reader.GetInt64(0), ReadId(reader, 1), reader.GetString(3)));
-        });
-        return points;
-    }
-
-    /// <summary>Payloads by key, for writes that change payloads.</summary>
-    public Dictionary<ulong, string> Payloads(IEnumerable<ulong> keys) =>
-        Get(keys).ToDictionary(p => p.Key, p => p.Value.Payload);
-
-    /// <summary>Applies one upsert record (in one transaction, with its sequence number).</summary>
+    /// <summary>Applies one upsert record (in one transaction, with its sequence number): rows, then the lexical index.</summary>
     public void ApplyUpsert(long sequence, IReadOnlyList<StoredPoint> points) => Write(sequence, (connection, transaction) => Upsert(connection, transaction, points));
 
     /// <summary>Applies one delete record.</summary>
@@ -329,201 +218,23 @@ internal sealed class PointStore : IDisposable
         Upsert(connection, transaction, points);
     });
 
+    /// <summary>Applies one payload record.</summary>
+    public void ApplyPayloads(long sequence, IReadOnlyList<(ulong Key, string Payload)> payloads) => Write(sequence, (connection, transaction) =>
+    {
+        Rows.UpdatePayloads(connection, transaction, payloads);
+        Lexical.Update(connection, transaction, payloads.Select(x => (x.Key, (string?)x.Payload)));
+    });
+
     private void Upsert(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<StoredPoint> points)
     {
-        // OR REPLACE also removes a row holding the same id under another key (never the case in normal operation,
-        // where an id keeps its key while it lives).
-        using var insert = Command(connection, "INSERT OR REPLACE INTO points(key, num_id, uuid, payload) VALUES ($k, $n, $u, $p)", transaction);
-        var k = insert.Parameters.Add("$k", SqliteType.Integer);
-        var n = insert.Parameters.Add("$n", SqliteType.Integer);
-        var u = insert.Parameters.Add("$u", SqliteType.Text);
-        var p = insert.Parameters.Add("$p", SqliteType.Text);
-        ulong next = NextKey;
-        foreach (var point in points)
-        {
-            k.Value = (long)point.Key;
-            n.Value = (object?)point.Id.SqlNumber ?? DBNull.Value;
-            u.Value = (object?)point.Id.SqlUuid ?? DBNull.Value;
-            p.Value = point.Payload;
-            insert.ExecuteNonQuery();
-            next = Math.Max(next, point.Key + 1);
-        }
-        UpdateLexical(connection, transaction, points.Select(point => (point.Key, (string?)point.Payload)));
-        SetMeta(connection, transaction, "next_key", (long)next);
-        NextKey = next;
+        Rows.Upsert(connection, transaction, points);
+        Lexical.Update(connection, transaction, points.Select(point => (point.Key, (string?)point.Payload)));
     }
 
     private void Delete(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<ulong> keys)
     {
-        using var delete = Command(connection, "DELETE FROM points WHERE key = $k", transaction);
-        var k = delete.Parameters.Add("$k", SqliteType.Integer);
-        foreach (ulong key in keys)
-        {
-            k.Value = (long)key;
-            delete.ExecuteNonQuery();
-        }
-        UpdateLexical(connection, transaction, keys.Select(key => (key, (string?)null)));
-    }
-
-    /// <summary>Applies one payload record.</summary>
-    public void ApplyPayloads(long sequence, IReadOnlyList<(ulong Key, string Payload)> payloads) => Write(sequence, (connection, transaction) =>
-    {
-        using var update = Command(connection, "UPDATE points SET payload = $p WHERE key = $k", transaction);
-        var k = update.Parameters.Add("$k", SqliteType.Integer);
-        var p = update.Parameters.Add("$p", SqliteType.Text);
-        foreach (var (key, payload) in payloads)
-        {
-            k.Value = (long)key;
-            p.Value = payload;
-            update.ExecuteNonQuery();
-        }
-        UpdateLexical(connection, transaction, payloads.Select(x => (x.Key, (string?)x.Payload)));
-    });
-
-    /// <summary>Reserves internal keys for new points (they become durable with the record that uses them).</summary>
-    public ulong ReserveKeys(int count)
-    {
-        ulong first = NextKey;
-        NextKey += (ulong)count;
-        return first;
-    }
-
-    /// <summary>Creates (or, when the schema changes, replaces) the payload index of a key.</summary>
-    public void CreatePayloadIndex(PayloadPath key, PayloadSchemaType schema, string schemaName)
-    {
-        var writer = Writer();
-        using var transaction = writer.BeginTransaction();
-        using (var existing = Command(writer, "SELECT schema FROM payload_indexes WHERE field = $f", transaction))
-        {
-            existing.Parameters.AddWithValue("$f", key.Text);
-            if (existing.ExecuteScalar() is string old && PayloadIndex.TryParseSchemaType(old, out var oldSchema))
-                foreach (string sql in PayloadIndex.DropStatements(key, oldSchema, includeTypeIndex: true)) Execute(writer, sql, transaction);
-        }
-        foreach (string sql in PayloadIndex.CreateStatements(key, schema)) Execute(writer, sql, transaction);
-        using (var record = Command(writer, "INSERT OR REPLACE INTO payload_indexes(field, schema) VALUES ($f, $s)", transaction))
-        {
-            record.Parameters.AddWithValue("$f", key.Text);
-            record.Parameters.AddWithValue("$s", schemaName);
-            record.ExecuteNonQuery();
-        }
-        transaction.Commit();
-    }
-
-    /// <summary>
-    /// Makes <paramref name="key"/> the text field of the lexical index: creates the FTS5 table and fills it from every
-    /// point's payload (a collection has one text field; naming another one replaces it).
-    /// </summary>
-    public void CreateTextIndex(PayloadPath key)
-    {
-        var writer = Writer();
-        using var transaction = writer.BeginTransaction();
-        Execute(writer, "DROP TABLE IF EXISTS lexical; DELETE FROM payload_indexes WHERE schema = 'text';", transaction);
-        Execute(writer, $"CREATE VIRTUAL TABLE lexical USING fts5(body, tokenize = '{FtsLexer.RecommendedTokenizer}');", transaction);
-        using (var record = Command(writer, "INSERT OR REPLACE INTO payload_indexes(field, schema) VALUES ($f, 'text')", transaction))
-        {
-            record.Parameters.AddWithValue("$f", key.Text);
-            record.ExecuteNonQuery();
-        }
-        TextField = key;
-        var rows = new List<(ulong, string?)>();
-        using (var all = Command(writer, "SELECT key, payload FROM points", transaction))
-        using (var reader = all.ExecuteReader())
-            while (reader.Read()) rows.Add(((ulong)reader.GetInt64(0), reader.GetString(1)));
-        UpdateLexical(writer, transaction, rows);
-        transaction.Commit();
-    }
-
-    /// <summary>
-    /// BM25 over the lexical index: the best <paramref name="limit"/> points for a query (English words stemmed, CJK
-    /// text as character bigrams; see <see cref="FtsLexer"/>), among those a filter selects. Scores are −bm25 (higher
-    /// is better).
-    /// </summary>
-    public List<(ulong Key, float Score)> SearchText(string query, int limit, FilterSqlClause? filter)
-    {
-        if (TextField is null) throw new InvalidOperationException("The collection has no text index: create a payload index of schema \"text\" on the field that holds the text.");
-        string match = FtsLexer.ToMatchQuery(query);
-        var hits = new List<(ulong, float)>();
-        if (match.Length == 0) return hits;
-        Read(connection =>
-        {
-            using var command = Command(connection,
-                "SELECT lexical.rowid, bm25(lexical) FROM lexical" + (filter is null ? "" : " JOIN points ON points.key = lexical.rowid") +
-                " WHERE lexical MATCH $match" + (filter is null ? "" : $" AND ({filter.WhereClause})") + " ORDER BY bm25(lexical) LIMIT $limit");
-            command.Parameters.AddWithValue("$match", match);
-            command.Parameters.AddWithValue("$limit", limit);
-            filter?.AddParametersTo(command);
-            using var reader = command.ExecuteReader();
-            while (reader.Read()) hits.Add(((ulong)reader.GetInt64(0), (float)-reader.GetDouble(1)));
-        });
-        return hits;
-    }
-
-    /// <summary>Keeps the lexical index in step with payloads (in the write's transaction); a null payload removes the row.</summary>
-    private void UpdateLexical(SqliteConnection connection, SqliteTransaction transaction, IEnumerable<(ulong Key, string? Payload)> rows)
-    {
-        if (TextField is null) return;
-        using var delete = Command(connection, "DELETE FROM lexical WHERE rowid = $k", transaction);
-        using var insert = Command(connection, "INSERT INTO lexical(rowid, body) VALUES ($k, $b)", transaction);
-        var dk = delete.Parameters.Add("$k", SqliteType.Integer);
-        var ik = insert.Parameters.Add("$k", SqliteType.Integer);
-        var ib = insert.Parameters.Add("$b", SqliteType.Text);
-        foreach (var (key, payload) in rows)
-        {
-            dk.Value = (long)key;
-            delete.ExecuteNonQuery();
-            string? text = payload is null ? null : TextOf(payload, TextField);
-            if (string.IsNullOrWhiteSpace(text)) continue;
-            ik.Value = (long)key;
-            ib.Value = FtsLexer.ToIndexText(text);
-            insert.ExecuteNonQuery();
-        }
-    }
-
-    /// <summary>The text at a payload key: a string, or the strings of an array joined by line breaks.</summary>
-    internal static string? TextOf(string payload, PayloadPath field)
-    {
-        using var document = JsonDocument.Parse(payload);
-        var element = document.RootElement;
-        foreach (var segment in field.Segments)
-        {
-            if (segment.Kind == PathSegmentKind.Key && element.ValueKind == JsonValueKind.Object && element.TryGetProperty(segment.Key!, out var child)) element = child;
-            else if (segment.Kind == PathSegmentKind.Index && element.ValueKind == JsonValueKind.Array && segment.Index < element.GetArrayLength()) element = element[segment.Index];
-            else return null;
-        }
-        if (element.ValueKind == JsonValueKind.String) return element.GetString();
-        if (element.ValueKind != JsonValueKind.Array) return null;
-        var text = new StringBuilder();
-        foreach (var item in element.EnumerateArray())
-            if (item.ValueKind == JsonValueKind.String) text.Append(item.GetString()).Append('\n');
-        return text.ToString();
-    }
-
-    private PayloadPath? ReadTextField(SqliteConnection connection)
-    {
-        using var command = Command(connection, "SELECT field FROM payload_indexes WHERE schema = 'text'");
-        return command.ExecuteScalar() is string field ? PayloadPath.Parse(field) : null;
-    }
-
-    /// <summary>Drops the payload index of a key; false when there is none.</summary>
-    public bool DeletePayloadIndex(PayloadPath key)
-    {
-        var writer = Writer();
-        using var transaction = writer.BeginTransaction();
-        using var existing = Command(writer, "SELECT schema FROM payload_indexes WHERE field = $f", transaction);
-        existing.Parameters.AddWithValue("$f", key.Text);
-        if (existing.ExecuteScalar() is not string old) return false;
-        if (old == "text")
-        {
-            Execute(writer, "DROP TABLE IF EXISTS lexical;", transaction);
-            TextField = null;
-        }
-        else if (PayloadIndex.TryParseSchemaType(old, out var schema))
-            foreach (string sql in PayloadIndex.DropStatements(key, schema, includeTypeIndex: true)) Execute(writer, sql, transaction);
-        using var delete = Command(writer, "DELETE FROM payload_indexes WHERE field = $f", transaction);
-        delete.Parameters.AddWithValue("$f", key.Text);
-        delete.ExecuteNonQuery();
-        transaction.Commit();
-        return true;
+        Rows.Delete(connection, transaction, keys);
+        Lexical.Update(connection, transaction, keys.Select(key => (key, (string?)null)));
     }
 
     /// <summary>A collection property (for example the embedding model that made its vectors), or null.</summary>
@@ -548,29 +259,20 @@ internal sealed class PointStore : IDisposable
         command.ExecuteNonQuery();
     }
 
-    /// <summary>The payload indexes: field → schema.</summary>
-    public Dictionary<string, string> PayloadIndexes()
-    {
-        var indexes = new Dictionary<string, string>(StringComparer.Ordinal);
-        Read(connection =>
-        {
-            using var command = Command(connection, "SELECT field, schema FROM payload_indexes ORDER BY field");
-            using var reader = command.ExecuteReader();
-            while (reader.Read()) indexes[reader.GetString(0)] = reader.GetString(1);
-        });
-        return indexes;
-    }
-
     /// <summary>The rows of SQLite's <c>PRAGMA integrity_check</c>: one row "ok" when the file is sound.</summary>
     public List<string> IntegrityCheck()
     {
+        List<string> rows = [];
+        Read(connection => rows = IntegrityCheck(connection));
+        return rows;
+    }
+
+    private static List<string> IntegrityCheck(SqliteConnection connection)
+    {
         var rows = new List<string>();
-        Read(connection =>
-        {
-            using var command = Command(connection, "PRAGMA integrity_check");
-            using var reader = command.ExecuteReader();
-            while (reader.Read()) rows.Add(reader.GetString(0));
-        });
+        using var command = Command(connection, "PRAGMA integrity_check");
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) rows.Add(reader.GetString(0));
         return rows;
     }
 
@@ -630,7 +332,7 @@ internal sealed class PointStore : IDisposable
         AppliedSequence = sequence;
     }
 
-    private SqliteConnection Writer() => _writer ?? throw new InvalidOperationException("The collection is open read-only.");
+    internal SqliteConnection Writer() => _writer ?? throw new InvalidOperationException("The collection is open read-only.");
 
     /// <summary>
     /// Starts a read transaction and reads <c>applied_sequence</c> in it: until the snapshot is disposed, every read of
@@ -696,21 +398,29 @@ internal sealed class PointStore : IDisposable
         }
     }
 
-    private void Read(Action<SqliteConnection> read)
+    /// <summary>Runs a read (in this flow's snapshot, if any); SQLite finding its file malformed is reported as damage of it.</summary>
+    internal void Read(Action<SqliteConnection> read)
     {
-        if (_snapshot.Value is { } pinned)
-        {
-            read(pinned);
-            return;
-        }
-        var connection = Rent();
         try
         {
-            read(connection);
+            if (_snapshot.Value is { } pinned)
+            {
+                read(pinned);
+                return;
+            }
+            var connection = Rent();
+            try
+            {
+                read(connection);
+            }
+            finally
+            {
+                Return(connection);
+            }
         }
-        finally
+        catch (SqliteException e) when (e.SqliteErrorCode is SQLitePCL.raw.SQLITE_CORRUPT or SQLitePCL.raw.SQLITE_NOTADB)
         {
-            Return(connection);
+            throw new CorruptFileException(_path, $"SQLite finds it malformed ({e.Message}).", e);
         }
     }
 
@@ -719,6 +429,7 @@ internal sealed class PointStore : IDisposable
         if (_readers.TryTake(out var connection)) return connection;
         connection = new SqliteConnection(_readConnectionString);
         connection.Open();
+        PointSetSums.Register(connection);
         Execute(connection, $"PRAGMA busy_timeout={BusyMilliseconds};");
         return connection;
     }
@@ -733,7 +444,7 @@ internal sealed class PointStore : IDisposable
             : throw new CorruptFileException(_path, $"its meta table lacks \"{name}\".", null);
     }
 
-    private static void SetMeta(SqliteConnection connection, SqliteTransaction transaction, string name, long value)
+    internal static void SetMeta(SqliteConnection connection, SqliteTransaction transaction, string name, long value)
     {
         using var command = Command(connection, "UPDATE meta SET value = $v WHERE name = $n", transaction);
         command.Parameters.AddWithValue("$n", name);
@@ -741,10 +452,7 @@ internal sealed class PointStore : IDisposable
         command.ExecuteNonQuery();
     }
 
-    private static PointId ReadId(SqliteDataReader reader, int column) =>
-        PointId.FromSql(reader.IsDBNull(column) ? null : reader.GetInt64(column), reader.IsDBNull(column + 1) ? null : reader.GetString(column + 1));
-
-    private static SqliteCommand Command(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    internal static SqliteCommand Command(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
@@ -752,13 +460,13 @@ internal sealed class PointStore : IDisposable
         return command;
     }
 
-    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    internal static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
     {
         using var command = Command(connection, sql, transaction);
         command.ExecuteNonQuery();
     }
 
-    private static long Scalar(SqliteConnection connection, string sql)
+    internal static long Scalar(SqliteConnection connection, string sql)
     {
         using var command = Command(connection, sql);
         return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);

@@ -6,7 +6,7 @@ namespace BitSieve.Tests.Storage;
 
 /// <summary>
 /// The filtered-search planner (cardinality estimate → plan), the per-(filter, log sequence) cache of allowed keys,
-/// and <see cref="PointStore.Get"/> in batches.
+/// and <see cref="PointRows.Get"/> in batches.
 /// </summary>
 public sealed class FilterPlanTests : IDisposable
 {
@@ -143,16 +143,16 @@ public sealed class FilterPlanTests : IDisposable
     }
 
     [Fact]
-    public void Get_reads_a_batch_of_keys_with_one_statement_and_leaves_out_missing_keys()
+    public void Get_reads_a_batch_of_keys_with_one_statement_and_reports_a_key_without_a_row()
     {
         Directory.CreateDirectory(_dir);
         using var store = PointStore.Open(_dir, readOnly: false);
-        int n = 2 * PointStore.GetBatch + 10;
+        int n = 2 * PointRows.GetBatch + 10;
         store.ApplyUpsert(1, [.. Enumerable.Range(1, n).Select(k => new StoredPoint((ulong)k, k % 3 == 0 ? new PointId(new Guid(k, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)) : new PointId((ulong)k * 10), $$"""{"k":{{k}}}"""))]);
-        var asked = Enumerable.Range(1, n + 5).Select(k => (ulong)k).Reverse().ToList(); // 5 keys with no point
-        long before = store.GetStatements;
-        var rows = store.Get(asked);
-        Assert.Equal(3, store.GetStatements - before); // ⌈(n + 5) / GetBatch⌉
+        var asked = Enumerable.Range(1, n).Select(k => (ulong)k).Reverse().ToList();
+        long before = store.Rows.GetStatements;
+        var rows = store.Rows.Get(asked);
+        Assert.Equal(3, store.Rows.GetStatements - before); // ⌈n / GetBatch⌉
         Assert.Equal(n, rows.Count);
         for (int k = 1; k <= n; k++)
         {
@@ -160,7 +160,10 @@ public sealed class FilterPlanTests : IDisposable
             Assert.Equal(k % 3 == 0 ? new PointId(new Guid(k, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)) : new PointId((ulong)k * 10), id);
             Assert.Equal($$"""{"k":{{k}}}""", payload);
         }
-        Assert.All(store.Get(asked.Take(10), withPayload: false).Values, row => Assert.Equal("", row.Payload));
-        Assert.Empty(store.Get([]));
+        Assert.All(store.Rows.Get(asked.Take(10), withPayload: false).Values, row => Assert.Equal("", row.Payload));
+        Assert.Empty(store.Rows.Get([]));
+        // Callers ask for keys of live points: a key without a row is damage, reported rather than left out.
+        var e = Assert.Throws<CorruptFileException>(() => store.Rows.Get([1UL, (ulong)n + 1]));
+        Assert.Equal(store.Path, e.FilePath);
     }
 }
