@@ -61,12 +61,13 @@ internal static class ModelCommand
             error.WriteLine($"bitsieve model plan: {model}, {texts.Count} texts, target {target.ToString(CultureInfo.InvariantCulture)}");
             var report = PrecisionPlanner.Plan(model, texts, target, threads, progress: error, cancellationToken: cancellationToken);
             var inv = CultureInfo.InvariantCulture;
-            stdout.WriteLine("  # layer          op      shape       alone: mean 1-cos  worst 1-cos  fp32 time  bits");
+            int width = Math.Max("layer".Length, report.Layers.Max(l => l.Layer.Name.Length));
+            stdout.WriteLine($"  # {"layer".PadRight(width)} op      shape       alone: mean 1-cos  worst 1-cos  fp32 time  bits");
             for (int i = 0; i < report.Layers.Count; i++)
             {
                 var row = report.Layers[i];
                 stdout.WriteLine(string.Create(inv,
-                    $"{i + 1,3} {row.Layer.Name,-14} {row.Layer.OpType,-7} {row.Layer.Shape,-11} {row.MeanError,18:0.00E+00}  {row.WorstError,11:0.00E+00}  {row.TimeShare,9:P1}  {(row.Int8 ? "8" : "32")}"));
+                    $"{i + 1,3} {row.Layer.Name.PadRight(width)} {row.Layer.OpType,-7} {row.Layer.Shape,-11} {row.MeanError,18:0.00E+00}  {row.WorstError,11:0.00E+00}  {row.TimeShare,9:P1}  {(row.Int8 ? "8" : "32")}"));
             }
             var file = report.Plan;
             double int8Time = report.Layers.Where(l => l.Int8).Sum(l => l.TimeShare);
