@@ -23,6 +23,7 @@ internal sealed partial class GraphIndex
         int n = graph.Count;
         int threads = Math.Max(1, Math.Min(options.Threads, n / 1024 + 1));
         graph.FillRows(threads);
+        graph.Restride(SlackDegree(options.MaxDegree));
         if (n == 0) return graph;
         graph.Entry = graph.Medoid();
         var order = new int[n - 1];
@@ -36,7 +37,10 @@ internal sealed partial class GraphIndex
             for (int i = Interlocked.Increment(ref next); i < order.Length; i = Interlocked.Increment(ref next))
                 inserter.Insert(order[i]);
         });
-        graph.Connect(new Inserter(graph, options));
+        var finisher = new Inserter(graph, options);
+        for (int node = 0; node < n; node++) finisher.Trim(node);
+        graph.Restride(options.MaxDegree);
+        graph.Connect(finisher);
         return graph;
     }
 
@@ -73,6 +77,9 @@ internal sealed partial class GraphIndex
                 if (!reached[node]) inserter.LinkFromReachable(node);
         }
     }
+
+    /// <summary>Room for neighbours during the build: 30 % over R (DiskANN's slack), pruned to R when it fills and at the end.</summary>
+    private static int SlackDegree(int maxDegree) => maxDegree * 13 / 10;
 
     /// <summary>The live point nearest the mean of the live points.</summary>
     private int Medoid()
@@ -121,7 +128,7 @@ internal sealed partial class GraphIndex
             _graph = graph;
             _options = options;
             _stamps = new int[graph.Count];
-            _neighbors = new int[graph.MaxDegree];
+            _neighbors = new int[SlackDegree(graph.MaxDegree)];
             _kept = new int[graph.MaxDegree];
             _rekept = new int[graph.MaxDegree];
         }
@@ -194,6 +201,20 @@ internal sealed partial class GraphIndex
             return count;
         }
 
+        /// <summary>Prunes a node's list to R when the build's slack left it longer.</summary>
+        public void Trim(int node)
+        {
+            var g = _graph;
+            int at = node * g.LinkStride;
+            int degree = g._links[at];
+            if (degree <= g.MaxDegree) return;
+            _pool.Clear();
+            foreach (int neighbor in g._links.AsSpan(at + 1, degree)) _pool.Add((Distance(node, neighbor), neighbor));
+            int kept = Prune(node, _rekept);
+            g._links[at] = kept;
+            _rekept.AsSpan(0, kept).CopyTo(g._links.AsSpan(at + 1));
+        }
+
         /// <summary>Gives a node that the entry does not reach an incoming edge from the reachable nodes nearest it.</summary>
         public void LinkFromReachable(int point)
         {
@@ -224,7 +245,7 @@ internal sealed partial class GraphIndex
                 int degree = g._links[at];
                 var list = g._links.AsSpan(at + 1, degree);
                 if (list.Contains(point)) return;
-                if (degree < g.MaxDegree)
+                if (degree < g.LinkStride - 1)
                 {
                     g._links[at + 1 + degree] = point;
                     g._links[at] = degree + 1;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using BitSieve.Quantization;
@@ -21,7 +22,10 @@ internal sealed partial class GraphIndex
 
     private readonly ulong[] _rows;
     private readonly int _rowBase;
-    private readonly int[] _links;
+    // Adjacency rows of _stride ints: the degree, then the neighbours. During the build a row has room for
+    // SlackDegree neighbours, so that reverse edges are pruned once per several additions, not at every one.
+    private int[] _links;
+    private int _stride;
     private readonly object[] _locks;
 
     private GraphIndex(VectorColumns columns, Quantizer quantizer, int maxDegree)
@@ -36,7 +40,8 @@ internal sealed partial class GraphIndex
         // Pinned so that rows can be aligned to cache lines and prefetched by address.
         _rows = GC.AllocateArray<ulong>(Count * RowWords + 8, pinned: true);
         _rowBase = (int)((64 - (Marshal.UnsafeAddrOfPinnedArrayElement(_rows, 0) & 63)) & 63) / sizeof(ulong);
-        _links = new int[Count * LinkStride];
+        _stride = maxDegree + 1;
+        _links = new int[Count * _stride];
         _locks = new object[LockStripes];
         for (int i = 0; i < _locks.Length; i++) _locks[i] = new object();
     }
@@ -64,10 +69,10 @@ internal sealed partial class GraphIndex
 
     private int RowWords { get; }
 
-    private int LinkStride => MaxDegree + 1;
+    private int LinkStride => _stride;
 
-    /// <summary>Resident bytes per vector the graph adds to the columns: its node row and its adjacency row.</summary>
-    public int BytesPerVector => RowWords * sizeof(ulong) + LinkStride * sizeof(int);
+    /// <summary>Resident bytes per vector the graph adds to the columns: its node row and its adjacency row (once built).</summary>
+    public int BytesPerVector => RowWords * sizeof(ulong) + (MaxDegree + 1) * sizeof(int);
 
     /// <summary>The neighbours of a node (a copy, taken under the node's lock).</summary>
     public int[] Neighbors(int node)
@@ -75,6 +80,20 @@ internal sealed partial class GraphIndex
         var buffer = new int[MaxDegree];
         int degree = CopyNeighbors(node, buffer);
         return buffer[..degree];
+    }
+
+    /// <summary>Gives every adjacency row room for <paramref name="degree"/> neighbours (or takes it back), keeping the lists.</summary>
+    private void Restride(int degree)
+    {
+        int stride = degree + 1;
+        var links = new int[Count * stride];
+        for (int node = 0; node < Count; node++)
+        {
+            int from = node * _stride;
+            Debug.Assert(_links[from] <= degree);
+            _links.AsSpan(from, _links[from] + 1).CopyTo(links.AsSpan(node * stride));
+        }
+        (_links, _stride) = (links, stride);
     }
 
     /// <summary>Copies a node's neighbour list into <paramref name="destination"/>; returns the degree.</summary>
