@@ -6,13 +6,24 @@ using BitSieve.Cli.Commands;
 namespace BitSieve.Cli;
 
 /// <summary>The <c>bitsieve</c> command: wires the subcommands to the root.</summary>
-public static class Program
+internal static class Program
 {
-    /// <summary>Process entry point.</summary>
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    /// <summary>
+    /// How long a command gets, after Ctrl+C (SIGINT) or SIGTERM cancelled its token, to stop at its next safe point
+    /// (a batch boundary, the server's closing checkpoint) before the process exits anyway. The database is crash-safe,
+    /// so even that exit loses nothing a command reported committed.
+    /// </summary>
+    internal static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>Parses and runs a command line, writing to the given writers; returns the exit code.</summary>
-    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    /// <summary>Process entry point: Ctrl+C and SIGTERM cancel the running command's token.</summary>
+    public static Task<int> Main(string[] args) => RunAsync(args, Console.Out, Console.Error, StopTimeout, CancellationToken.None);
+
+    /// <summary>
+    /// Parses and runs a command line, writing to the given writers; returns the exit code. Cancelling
+    /// <paramref name="cancellationToken"/> stops the command as Ctrl+C does (exit code <see cref="ExitCodes.Cancelled"/>).
+    /// With <paramref name="stopTimeout"/> set, SIGINT and SIGTERM cancel it too.
+    /// </summary>
+    public static Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error, TimeSpan? stopTimeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
@@ -33,8 +44,6 @@ public static class Program
             InfoCommand.Create(),
             CompactCommand.Create(),
             CheckCommand.Create(),
-            BenchStorageCommand.Create(),
-            BenchServerCommand.Create(),
             EmbedCommand.Create(),
             ServeCommand.Create(),
         };
@@ -47,9 +56,9 @@ public static class Program
         {
             // One line, and the usage exit code, instead of the parser's default of 1 plus the whole help text.
             error.WriteLine($"bitsieve: error: {parsed.Errors[0].Message} (see --help)");
-            return ExitCodes.Usage;
+            return Task.FromResult(ExitCodes.Usage);
         }
 
-        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+        return parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = stopTimeout }, cancellationToken);
     }
 }

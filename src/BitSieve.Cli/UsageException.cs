@@ -1,7 +1,7 @@
 namespace BitSieve.Cli;
 
 /// <summary>A mistake in the command line or its input files: reported as one line on stderr, exit code 2.</summary>
-public sealed class UsageException : Exception
+internal sealed class UsageException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public UsageException()
@@ -22,7 +22,7 @@ public sealed class UsageException : Exception
 }
 
 /// <summary>Process exit codes of the <c>bitsieve</c> command.</summary>
-public static class ExitCodes
+internal static class ExitCodes
 {
     /// <summary>Success.</summary>
     public const int Ok = 0;
@@ -32,4 +32,7 @@ public static class ExitCodes
 
     /// <summary>Bad command line or bad input files.</summary>
     public const int Usage = 2;
+
+    /// <summary>Stopped by Ctrl+C (SIGINT) or SIGTERM, as shells report a command killed by SIGINT; what it reported committed stays.</summary>
+    public const int Cancelled = 130;
 }

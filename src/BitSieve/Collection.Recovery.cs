@@ -10,7 +10,9 @@ public sealed partial class Collection
     {
         StorageFiles.Current.CreateDirectory(directory);
         using (var index = VectorIndex.Create(options)) index.Save(Path.Combine(directory, IndexFolder), logSequence: 0);
-        PointStore.Open(directory, readOnly: false).Dispose();
+        // SQLite commits its new schema to its WAL unsynced: checkpointed (points.db fsynced, WAL emptied) before the
+        // collection is renamed into place, so that a power loss never leaves a collection without its tables.
+        using (var store = PointStore.Open(directory, readOnly: false)) store.Checkpoint();
         WriteAheadLog.Open(directory, 0, 0, Durability.Always, out _).Dispose();
         StorageFiles.Current.SyncDirectory(directory);
     }

@@ -278,24 +278,8 @@ public sealed partial class Collection
         // A background compaction saves the next generation itself; until it is swapped in, the log only grows.
         FinishCompaction();
         if (_compaction is not null) return;
-        if (_log.Length > Math.Max(DatabaseOptions.CheckpointFloorBytes, _snapshotBytes)) CheckpointAfterWrite();
+        if (_log.Length > Math.Max(DatabaseOptions.CheckpointFloorBytes, _snapshotBytes)) CheckpointLocked(compact: false);
         CompactInBackgroundIfDue();
-    }
-
-    /// <summary>
-    /// The checkpoint a write makes due. The write is durable and applied already, so a checkpoint that SQLite cannot
-    /// run now (a reader holds a snapshot of the points database past the busy timeout; nothing was changed) does not
-    /// fail it: the log keeps its records, and the next write tries again.
-    /// </summary>
-    private void CheckpointAfterWrite()
-    {
-        try
-        {
-            CheckpointLocked(compact: false);
-        }
-        catch (PointsDatabaseBusyException)
-        {
-        }
     }
 
     private void CheckWritable()

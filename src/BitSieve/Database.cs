@@ -68,8 +68,18 @@ public sealed partial class Database : IDisposable
             if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"No BitSieve database at '{path}'.");
             return new Database(path, options, null);
         }
-        Directory.CreateDirectory(System.IO.Path.Combine(path, CollectionsFolder));
-        return new Database(path, options, DatabaseLock.Acquire(path));
+        string collections = System.IO.Path.Combine(path, CollectionsFolder);
+        if (!Directory.Exists(collections))
+        {
+            // Made durable before any collection is created in it: a power loss must not take collections/ away.
+            bool newDatabase = !Directory.Exists(path);
+            StorageFiles.Current.CreateDirectory(collections);
+            StorageFiles.Current.SyncDirectory(path);
+            if (newDatabase && System.IO.Path.GetDirectoryName(path) is { } parent) StorageFiles.Current.SyncDirectory(parent);
+        }
+        var database = new Database(path, options, DatabaseLock.Acquire(path));
+        database.RemoveStagingFolders();
+        return database;
     }
 
     /// <summary>The names of the collections, in ordinal order.</summary>
@@ -101,8 +111,8 @@ public sealed partial class Database : IDisposable
             try
             {
                 Collection.Initialize(staging, options);
-                Directory.Move(staging, CollectionPath(name));
-                DurableDirectory.Sync(System.IO.Path.Combine(Path, CollectionsFolder));
+                StorageFiles.Current.MoveDirectory(staging, CollectionPath(name));
+                StorageFiles.Current.SyncDirectory(System.IO.Path.Combine(Path, CollectionsFolder));
             }
             catch (PathTooLongException e)
             {
@@ -168,8 +178,8 @@ public sealed partial class Database : IDisposable
             if (_open.Remove(name, out var collection)) collection.Close(checkpoint: false);
             // Renamed away first, so the name is free at once even if removing the files takes a while or fails.
             string doomed = StagingPath("deleting");
-            Directory.Move(path, doomed);
-            DurableDirectory.Sync(System.IO.Path.Combine(Path, CollectionsFolder));
+            StorageFiles.Current.MoveDirectory(path, doomed);
+            StorageFiles.Current.SyncDirectory(System.IO.Path.Combine(Path, CollectionsFolder));
             TryDeleteDirectory(doomed);
             return true;
         }
@@ -236,6 +246,19 @@ public sealed partial class Database : IDisposable
                 $"(at most {name.Length - (bytes - MaxSqlitePathBytes)} characters here) or a database folder with a shorter path.", nameof(name));
     }
 
+    /// <summary>
+    /// Deletes what a crash or power loss left of collections being created or deleted (<see cref="StagingPath"/>): a
+    /// staging folder is never a collection, and only the writer, which holds the lock now, makes them.
+    /// </summary>
+    private void RemoveStagingFolders()
+    {
+        foreach (string folder in Directory.EnumerateDirectories(System.IO.Path.Combine(Path, CollectionsFolder), ".*"))
+        {
+            string name = System.IO.Path.GetFileName(folder);
+            if (name.StartsWith(".creating-", StringComparison.Ordinal) || name.StartsWith(".deleting-", StringComparison.Ordinal)) TryDeleteDirectory(folder);
+        }
+    }
+
     /// <summary>A hidden folder beside the collections (<c>.creating-GUID</c>, <c>.deleting-GUID</c>: 42 characters), never listed as a collection.</summary>
     private string StagingPath(string purpose) => System.IO.Path.Combine(Path, CollectionsFolder, $".{purpose}-{Guid.NewGuid():N}");
 
@@ -255,7 +278,7 @@ public sealed partial class Database : IDisposable
     {
         try
         {
-            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+            StorageFiles.Current.DeleteDirectory(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -12,7 +12,7 @@ namespace BitSieve.Cli.Bench;
 /// <param name="T1KeptPerQuery">Mean <see cref="SearchTrace.T1Kept"/>.</param>
 /// <param name="T2PerQuery">Mean <see cref="SearchTrace.T2Seen"/>.</param>
 /// <param name="T3PerQuery">Mean <see cref="SearchTrace.T3Seen"/>.</param>
-public sealed record MethodResult(string Name, int? Oversampling, double Recall, double Qps, double T1KeptPerQuery, double T2PerQuery, double T3PerQuery);
+internal sealed record MethodResult(string Name, int? Oversampling, double Recall, double Qps, double T1KeptPerQuery, double T2PerQuery, double T3PerQuery);
 
 /// <summary>The three methods with all queries passed in one call.</summary>
 /// <param name="ExactQps">Exact float32 (<see cref="VectorIndex.SearchExactBatch"/>).</param>
@@ -22,10 +22,10 @@ public sealed record MethodResult(string Name, int? Oversampling, double Recall,
 /// <param name="FixedOversampling">The smallest m whose single-query recall reached the cascade's (64 if none).</param>
 /// <param name="CascadeQps">The cascade.</param>
 /// <param name="CascadeRecall">Its recall@k.</param>
-public sealed record BatchResult(double ExactQps, double ExactRecall, double FixedQps, double FixedRecall, int FixedOversampling, double CascadeQps, double CascadeRecall);
+internal sealed record BatchResult(double ExactQps, double ExactRecall, double FixedQps, double FixedRecall, int FixedOversampling, double CascadeQps, double CascadeRecall);
 
 /// <summary>Everything one bench run measured; writes the table and the JSON line.</summary>
-public sealed record BenchReport
+internal sealed record BenchReport
 {
     /// <summary>Points in the collection.</summary>
     public required int N { get; init; }

@@ -4,11 +4,11 @@ using BitSieve.Search.Graph;
 
 namespace BitSieve.Cli.Bench;
 
-public static partial class BenchRunner
+internal static partial class BenchRunner
 {
     // Builds the graph over the whole collection (no size threshold) and measures the default beam width and the sweep,
     // one query per call, with the same protocol and thread count as the other rows.
-    private static GraphReport MeasureGraph(BenchSettings settings, VectorIndex collection, float[] queryData, int[][] truth, TextWriter log)
+    private static GraphReport MeasureGraph(BenchSettings settings, VectorIndex collection, float[] queryData, int[][] truth, TextWriter log, CancellationToken cancellationToken)
     {
         int k = settings.K;
         int dim = collection.Dimension;
@@ -22,6 +22,7 @@ public static partial class BenchRunner
 
         GraphMethodResult Measure(int ef)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             int efUsed = Math.Max(ef, k);
             var traces = new GraphTrace[queryCount];
             string name = string.Create(CultureInfo.InvariantCulture, $"graph ef={efUsed}");

@@ -8,7 +8,7 @@ namespace BitSieve.Cli.Bench;
 /// Runs one benchmark: builds a collection from the base, then measures recall@k and QPS of exact float32 search,
 /// the fixed-oversampling baseline and the dynamic cascade, in the same process and with the same thread count.
 /// </summary>
-public static partial class BenchRunner
+internal static partial class BenchRunner
 {
     /// <summary>Rows handed to one <see cref="VectorIndex.UpsertBatch"/> call, bounding temporary memory.</summary>
     public const int InsertChunkRows = 100_000;
@@ -20,10 +20,10 @@ public static partial class BenchRunner
     // new method has been compiled for 100 ms, so a pass that takes 50 ms would still be timing the first tier.
     private static readonly TimeSpan MinimumWarmup = TimeSpan.FromSeconds(1);
 
-    /// <summary>Runs the benchmark; progress and notes go to <paramref name="log"/>.</summary>
+    /// <summary>Runs the benchmark; progress and notes go to <paramref name="log"/>. Cancelling stops it between methods.</summary>
     /// <exception cref="UsageException">The inputs do not fit together.</exception>
     /// <exception cref="InvalidDataException">An input file is malformed.</exception>
-    public static BenchReport Run(BenchSettings settings, TextWriter log)
+    public static BenchReport Run(BenchSettings settings, TextWriter log, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(log);
@@ -71,24 +71,28 @@ public static partial class BenchRunner
         var cascadeOptions = new SearchOptions { K = k, Quality = settings.Quality, Threads = threads };
         string cascadeName = $"cascade q={settings.Quality}";
 
+        cancellationToken.ThrowIfCancellationRequested();
         var exactResults = MeasureSingle(log, "exact float32", queryCount, i => collection.SearchExact(queryData.AsSpan(i * dim, dim), k, threads), out double exactQps);
         var exact = Summarize("exact float32", null, exactResults, truth, k, exactQps);
 
         var fixedResults = new List<MethodResult>(BenchSettings.FixedOversampling.Count);
         foreach (int m in BenchSettings.FixedOversampling)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var options = new SearchOptions { K = k, Oversampling = m, Threads = threads };
             string name = string.Create(CultureInfo.InvariantCulture, $"fixed m={m}");
             var results = MeasureSingle(log, name, queryCount, i => collection.Search(queryData.AsSpan(i * dim, dim), options), out double qps);
             fixedResults.Add(Summarize(name, m, results, truth, k, qps));
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         var cascadeResults = MeasureSingle(log, cascadeName, queryCount, i => collection.Search(queryData.AsSpan(i * dim, dim), cascadeOptions), out double cascadeQps);
         var cascade = Summarize(cascadeName, null, cascadeResults, truth, k, cascadeQps);
 
         // The batched baseline runs at the cheapest m that matched the cascade's recall one query at a time.
         int batchM = fixedResults.FirstOrDefault(f => f.Recall >= cascade.Recall)?.Oversampling ?? BenchSettings.FixedOversampling[^1];
         var batchFixedOptions = new SearchOptions { K = k, Oversampling = batchM, Threads = threads };
+        cancellationToken.ThrowIfCancellationRequested();
         var batchExact = MeasureBatch(log, "batch exact float32", queryCount, () => collection.SearchExactBatch(queryData, k, threads), out double batchExactQps);
         var batchFixed = MeasureBatch(log, $"batch fixed m={batchM}", queryCount, () => collection.SearchBatch(queryData, batchFixedOptions), out double batchFixedQps);
         var batchCascade = MeasureBatch(log, $"batch {cascadeName}", queryCount, () => collection.SearchBatch(queryData, cascadeOptions), out double batchCascadeQps);
@@ -97,7 +101,7 @@ public static partial class BenchRunner
             batchFixedQps, Recall(ToIds(batchFixed), truth, k), batchM,
             batchCascadeQps, Recall(ToIds(batchCascade), truth, k));
 
-        var graph = settings.Graph ? MeasureGraph(settings, collection, queryData, truth, log) : null;
+        var graph = settings.Graph ? MeasureGraph(settings, collection, queryData, truth, log, cancellationToken) : null;
 
         if (settings.IdsOut is not null)
         {

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace BitSieve.Cli.Bench;
 
 /// <summary>The validated settings of one <c>bitsieve bench</c> run.</summary>
-public sealed record BenchSettings
+internal sealed record BenchSettings
 {
     /// <summary>The oversampling factors of the fixed baseline, each measured in every run.</summary>
     public static IReadOnlyList<int> FixedOversampling { get; } = [1, 2, 4, 8, 16, 32, 64];

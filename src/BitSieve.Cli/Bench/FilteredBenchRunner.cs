@@ -11,7 +11,7 @@ namespace BitSieve.Cli.Bench;
 /// <param name="RepeatedRecall">Recall@k of those searches against exact filtered search.</param>
 /// <param name="DistinctQps">QPS when each search carries a filter of the same selectivity not used before in the run (<c>s ≤ bucket &lt; s + w</c>).</param>
 /// <param name="DistinctRecall">Recall@k of those searches against exact filtered search.</param>
-public sealed record FilteredResult(double Selectivity, double RepeatedQps, double RepeatedRecall, double DistinctQps, double DistinctRecall);
+internal sealed record FilteredResult(double Selectivity, double RepeatedQps, double RepeatedRecall, double DistinctQps, double DistinctRecall);
 
 /// <summary>
 /// <c>bitsieve bench --filtered</c>: a durable collection (in a temporary folder) of the base, grown as
@@ -20,7 +20,7 @@ public sealed record FilteredResult(double Selectivity, double RepeatedQps, doub
 /// the median of three timed passes) and their recall@k against exact filtered search (<see cref="SearchOptions.Exhaustive"/>),
 /// with the same filter for every search, and with a filter never used before for each (no cached keys can serve it).
 /// </summary>
-public static class FilteredBenchRunner
+internal static class FilteredBenchRunner
 {
     /// <summary>Distinct payload values: row r has bucket r mod Buckets.</summary>
     public const int Buckets = 1000;
@@ -31,8 +31,8 @@ public static class FilteredBenchRunner
     private const int UpsertChunk = 10_000;
     private const int TimedPasses = 3;
 
-    /// <summary>Runs the filtered benchmark; progress goes to <paramref name="log"/>.</summary>
-    public static IReadOnlyList<FilteredResult> Run(BenchSettings settings, TextWriter log)
+    /// <summary>Runs the filtered benchmark; progress goes to <paramref name="log"/>. Cancelling stops it between selectivities (the scratch database is deleted).</summary>
+    public static IReadOnlyList<FilteredResult> Run(BenchSettings settings, TextWriter log, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(log);
@@ -55,6 +55,7 @@ public static class FilteredBenchRunner
             var exact = new SearchOptions { K = settings.K, Exhaustive = true, Threads = settings.Threads };
             foreach (int width in Widths)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var (repeatedQps, repeatedRecall) = Measure(collection, queries.Data, dim, options, exact, (_, _) => Range(0, width));
                 // A new filter for every search of the run: the allowed-key cache cannot serve it.
                 var (distinctQps, distinctRecall) = Measure(collection, queries.Data, dim, options, exact,

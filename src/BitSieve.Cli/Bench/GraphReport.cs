@@ -9,10 +9,10 @@ namespace BitSieve.Cli.Bench;
 /// <param name="T3PerQuery">Float32 originals read per query.</param>
 /// <param name="VisitedPerQuery">Distinct nodes reached per query.</param>
 /// <param name="HopsPerQuery">Nodes expanded (adjacency read) per query.</param>
-public sealed record GraphMethodResult(int Ef, double Recall, double Qps, double T1PerQuery, double T2PerQuery, double T3PerQuery, double VisitedPerQuery, double HopsPerQuery);
+internal sealed record GraphMethodResult(int Ef, double Recall, double Qps, double T1PerQuery, double T2PerQuery, double T3PerQuery, double VisitedPerQuery, double HopsPerQuery);
 
 /// <summary>The graph index of one bench run (<c>--index graph</c>).</summary>
-public sealed record GraphReport
+internal sealed record GraphReport
 {
     /// <summary>Seconds to build the graph over the collection (the collection's own build is not included).</summary>
     public required double BuildSeconds { get; init; }

@@ -15,7 +15,7 @@ namespace BitSieve.Cli.Bench;
 /// (y is kept unnormalized when ‖y‖ = 0).</item>
 /// </list>
 /// </summary>
-public sealed class ScaledBase
+internal sealed class ScaledBase
 {
     /// <summary>The seed of the one <see cref="Random"/> of a run.</summary>
     public const int Seed = 42;

@@ -6,7 +6,7 @@ namespace BitSieve.Cli.Commands;
 /// <c>bitsieve ask &lt;folder&gt; "&lt;question&gt;"</c>: the main job in one command — index the folder (incrementally;
 /// only new or changed files are embedded) and answer the question with hybrid search.
 /// </summary>
-public static class AskCommand
+internal static class AskCommand
 {
     /// <summary>Creates the command.</summary>
     public static Command Create()
@@ -20,14 +20,14 @@ public static class AskCommand
         var folder = new Argument<string>("folder") { Description = "The folder of documents." };
         var question = new Argument<string>("question") { Description = "The question." };
         var command = new Command("ask", "Index a folder (incrementally) and answer a question from it.") { db, collection, model, k, mode, json, folder, question };
-        command.SetAction(parse => DatabaseArguments.Run("ask", parse.InvocationConfiguration.Error, () =>
+        command.SetAction((parse, cancellationToken) => DatabaseArguments.RunAsync("bitsieve ask", parse.InvocationConfiguration.Error, async token =>
         {
             using var database = Database.Open(parse.GetValue(db)!);
-            var report = IndexCommand.Execute(database, parse.GetValue(collection)!, parse.GetValue(model), parse.GetValue(folder)!, parse.InvocationConfiguration.Error);
+            var report = await IndexCommand.ExecuteAsync(database, parse.GetValue(collection)!, parse.GetValue(model), parse.GetValue(folder)!, parse.InvocationConfiguration.Error, token).ConfigureAwait(false);
             IndexCommand.WriteReport(report, parse.InvocationConfiguration.Error);
             return SearchCommand.Execute(database, parse.GetValue(collection)!, parse.GetValue(model), [parse.GetValue(question)!], parse.GetValue(k),
-                parse.GetValue(mode), parse.GetValue(json), parse.InvocationConfiguration.Output);
-        }));
+                parse.GetValue(mode), parse.GetValue(json), parse.InvocationConfiguration.Output, token);
+        }, cancellationToken));
         return command;
     }
 }

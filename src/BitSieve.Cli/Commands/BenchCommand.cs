@@ -7,7 +7,7 @@ namespace BitSieve.Cli.Commands;
 /// <c>bitsieve bench</c>: recall@k and QPS of exact float32 search, the fixed-oversampling baseline and the dynamic
 /// cascade on TexMex files, all measured in one run.
 /// </summary>
-public static class BenchCommand
+internal static class BenchCommand
 {
     /// <summary>How <c>--scale-to</c> grows the base, for the help text (the code is <see cref="ScaledBase"/>).</summary>
     public const string ScaleToHelp =
@@ -41,7 +41,7 @@ public static class BenchCommand
             basePath, queries, truth, k, threads, scaleTo, quality, bits, metric, idsOut, maxQueries, filtered, index, graphBuildThreads, json,
         };
 
-        command.SetAction(parseResult =>
+        command.SetAction(async (parseResult, cancellationToken) =>
         {
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
@@ -72,22 +72,22 @@ public static class BenchCommand
                 return Fail(error, e.Message);
             }
 
-            return Execute(settings, output, error);
+            return await DatabaseArguments.RunAsync("bitsieve bench", error, token => Execute(settings, output, error, token), cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
 
-    /// <summary>Runs a bench with settings already parsed; returns the exit code.</summary>
-    public static int Execute(BenchSettings settings, TextWriter output, TextWriter error)
+    /// <summary>Runs a bench with settings already parsed; returns the exit code. Cancelling stops it between methods (<see cref="OperationCanceledException"/>).</summary>
+    public static int Execute(BenchSettings settings, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
-        if (settings.Filtered) return ExecuteFiltered(settings, output, error);
+        if (settings.Filtered) return ExecuteFiltered(settings, output, error, cancellationToken);
         BenchReport report;
         try
         {
-            report = BenchRunner.Run(settings, error);
+            report = BenchRunner.Run(settings, error, cancellationToken);
         }
         catch (Exception e) when (e is UsageException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
@@ -108,12 +108,12 @@ public static class BenchCommand
         return ExitCodes.Ok;
     }
 
-    private static int ExecuteFiltered(BenchSettings settings, TextWriter output, TextWriter error)
+    private static int ExecuteFiltered(BenchSettings settings, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         IReadOnlyList<FilteredResult> results;
         try
         {
-            results = FilteredBenchRunner.Run(settings, error);
+            results = FilteredBenchRunner.Run(settings, error, cancellationToken);
         }
         catch (Exception e) when (e is UsageException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {

@@ -8,7 +8,7 @@ namespace BitSieve.Cli.Commands;
 /// lost, like SQLite's <c>integrity_check</c>. Read-only: it may run beside a running writer. Exit code 0 when sound,
 /// 1 when anything is damaged, 2 for a bad command line or a missing database or collection.
 /// </summary>
-public static class CheckCommand
+internal static class CheckCommand
 {
     /// <summary>Creates the command.</summary>
     public static Command Create()
@@ -20,10 +20,10 @@ public static class CheckCommand
         {
             db, collection, json,
         };
-        command.SetAction(parse =>
+        command.SetAction((parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
-            return DatabaseArguments.Run("check", parse.InvocationConfiguration.Error, () =>
+            return DatabaseArguments.RunAsync("bitsieve check", parse.InvocationConfiguration.Error, _ =>
             {
                 using var database = Database.Open(parse.GetValue(db)!, new DatabaseOptions { ReadOnly = true });
                 var report = database.Check(parse.GetValue(collection));
@@ -31,7 +31,7 @@ public static class CheckCommand
                 else Print(report, output);
                 output.Flush();
                 return report.IsSound ? ExitCodes.Ok : ExitCodes.Failure;
-            });
+            }, cancellationToken);
         });
         return command;
     }

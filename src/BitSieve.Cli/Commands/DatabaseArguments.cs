@@ -25,24 +25,35 @@ internal static class DatabaseArguments
     };
 
     /// <summary>
-    /// Runs a command body, turning expected failures into one clear line on stderr: bad input and usage errors exit
-    /// 2; a locked or damaged database exits 1.
+    /// Runs a command body off the caller's thread, turning expected failures into one clear line on stderr, after
+    /// <paramref name="command"/> (<c>bitsieve index</c>): bad input and usage errors exit 2; a locked or damaged
+    /// database exits 1; a cancelled <paramref name="cancellationToken"/> (Ctrl+C, SIGTERM), once the body stops at
+    /// its next check of it, exits 130.
     /// </summary>
-    public static int Run(string command, TextWriter error, Func<int> body)
+    public static Task<int> RunAsync(string command, TextWriter error, Func<CancellationToken, int> body, CancellationToken cancellationToken) =>
+        RunAsync(command, error, token => Task.Run(() => body(token), token), cancellationToken);
+
+    /// <inheritdoc cref="RunAsync(string, TextWriter, Func{CancellationToken, int}, CancellationToken)"/>
+    public static async Task<int> RunAsync(string command, TextWriter error, Func<CancellationToken, Task<int>> body, CancellationToken cancellationToken)
     {
         try
         {
-            return body();
+            return await body(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            error.WriteLine($"{command}: cancelled");
+            return ExitCodes.Cancelled;
         }
         catch (Exception e) when (e is UsageException or ArgumentException or InvalidDataException or JsonException or FileNotFoundException
                                       or DirectoryNotFoundException or KeyNotFoundException or FormatException)
         {
-            error.WriteLine($"bitsieve {command}: error: {e.Message}");
+            error.WriteLine($"{command}: error: {e.Message}");
             return ExitCodes.Usage;
         }
         catch (Exception e) when (e is DatabaseLockedException or CorruptFileException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
-            error.WriteLine($"bitsieve {command}: error: {e.Message}");
+            error.WriteLine($"{command}: error: {e.Message}");
             return ExitCodes.Failure;
         }
     }

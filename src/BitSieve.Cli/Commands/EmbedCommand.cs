@@ -17,7 +17,7 @@ namespace BitSieve.Cli.Commands;
 /// the vector on stdout (one line of floats, or with <c>--json</c> one JSON object) and a summary on stderr. With
 /// <c>--jsonl</c> it embeds every line of a file instead (optionally into fvecs) and reports the throughput.
 /// </summary>
-public static class EmbedCommand
+internal static class EmbedCommand
 {
     /// <summary>Creates the command; it writes to the invocation's output and error writers.</summary>
     public static Command Create()
@@ -47,7 +47,7 @@ public static class EmbedCommand
             model, query, textFile, json, maxTokens, batchSize, threads, cache, jsonl, limit, fvecsOut, text,
         };
 
-        command.SetAction(parseResult =>
+        command.SetAction(async (parseResult, cancellationToken) =>
         {
             var error = parseResult.InvocationConfiguration.Error;
             var settings = new ModelSettings(
@@ -60,13 +60,13 @@ public static class EmbedCommand
             if (parseResult.GetValue(jsonl) is { } batchFile)
             {
                 bool singleTextOptions = parseResult.GetValue(text) is not null || parseResult.GetValue(textFile) is not null || parseResult.GetValue(json);
-                return ExecuteBatch(settings, batchFile, parseResult.GetValue(limit), parseResult.GetValue(fvecsOut), singleTextOptions, error);
+                return await ExecuteBatchAsync(settings, batchFile, parseResult.GetValue(limit), parseResult.GetValue(fvecsOut), singleTextOptions, error, cancellationToken).ConfigureAwait(false);
             }
 
             if (parseResult.GetValue(limit) is not null || parseResult.GetValue(fvecsOut) is not null)
                 return Fail(error, "--limit and --fvecs-out need --jsonl");
-            return Execute(settings, parseResult.GetValue(text), parseResult.GetValue(textFile), parseResult.GetValue(json),
-                parseResult.InvocationConfiguration.Output, error);
+            return await ExecuteAsync(settings, parseResult.GetValue(text), parseResult.GetValue(textFile), parseResult.GetValue(json),
+                parseResult.InvocationConfiguration.Output, error, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
@@ -87,7 +87,7 @@ public static class EmbedCommand
         public EmbeddingGenerationOptions? GenerationOptions => IsQuery ? EmbeddingInput.ForQuery() : null;
     }
 
-    private static int Execute(ModelSettings settings, string? text, string? textFile, bool json, TextWriter output, TextWriter error)
+    private static async Task<int> ExecuteAsync(ModelSettings settings, string? text, string? textFile, bool json, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         try
         {
@@ -103,7 +103,7 @@ public static class EmbedCommand
             var stopwatch = Stopwatch.StartNew();
             using var embeddingCache = settings.UseCache ? EmbeddingCache.Open() : null;
             using var generator = settings.CreateGenerator(embeddingCache);
-            var embedding = generator.GenerateAsync([text], settings.GenerationOptions).GetAwaiter().GetResult()[0];
+            var embedding = (await generator.GenerateAsync([text], settings.GenerationOptions, cancellationToken).ConfigureAwait(false))[0];
             var vector = embedding.Vector.Span;
 
             if (json)
@@ -135,13 +135,18 @@ public static class EmbedCommand
             error.WriteLine($"bitsieve embed: error: {e.Message}");
             return ExitCodes.Failure;
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            error.WriteLine("bitsieve embed: cancelled");
+            return ExitCodes.Cancelled;
+        }
     }
 
     /// <summary>
     /// Batch mode: embeds the <c>text</c> of each JSON line, optionally writes fvecs, and reports texts/s and word
     /// pieces/s (the model load is timed apart).
     /// </summary>
-    private static int ExecuteBatch(ModelSettings settings, string file, int? limit, string? fvecsOut, bool singleTextOptions, TextWriter error)
+    private static async Task<int> ExecuteBatchAsync(ModelSettings settings, string file, int? limit, string? fvecsOut, bool singleTextOptions, TextWriter error, CancellationToken cancellationToken)
     {
         try
         {
@@ -174,7 +179,7 @@ public static class EmbedCommand
             load.Stop();
 
             var run = Stopwatch.StartNew();
-            var generated = generator.GenerateAsync(texts, settings.GenerationOptions).GetAwaiter().GetResult();
+            var generated = await generator.GenerateAsync(texts, settings.GenerationOptions, cancellationToken).ConfigureAwait(false);
             run.Stop();
 
             int dimensions = generated.Count > 0 ? generated[0].Vector.Length : 0;
@@ -200,6 +205,11 @@ public static class EmbedCommand
         {
             error.WriteLine($"bitsieve embed: error: {e.Message}");
             return ExitCodes.Failure;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            error.WriteLine("bitsieve embed: cancelled");
+            return ExitCodes.Cancelled;
         }
     }
 

@@ -8,7 +8,7 @@ namespace BitSieve.Cli.Commands;
 /// its section headings (or reads one), and reports Recall@1/5/10, MRR@10 and nDCG@10 of vector, lexical and hybrid
 /// search under each vector-search setting, with the float32 exhaustive search as the baseline.
 /// </summary>
-public static class EvalCommand
+internal static class EvalCommand
 {
     /// <summary>The relevance rule and the metrics, printed after the options by <c>eval --help</c> (the code is <see cref="RetrievalMetrics"/>).</summary>
     public const string MetricsHelp = """
@@ -46,7 +46,7 @@ public static class EvalCommand
         {
             folder, lang, set, saveSet, db, collection, model, oversampling, json,
         };
-        command.SetAction(parse => DatabaseArguments.Run("eval", parse.InvocationConfiguration.Error, () =>
+        command.SetAction((parse, cancellationToken) => DatabaseArguments.RunAsync("bitsieve eval", parse.InvocationConfiguration.Error, async token =>
         {
             string language = parse.GetValue(lang)!.Trim();
             if (language.Length == 0 || !language.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
@@ -64,7 +64,7 @@ public static class EvalCommand
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             using var database = Database.Open(parse.GetValue(db)!);
-            var report = EvalRunner.Run(database, settings, error);
+            var report = await EvalRunner.RunAsync(database, settings, error, token).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
                 EvalRunner.WriteTable(report, error);
@@ -76,7 +76,7 @@ public static class EvalCommand
                 EvalRunner.WriteTable(report, output);
             }
             return ExitCodes.Ok;
-        }));
+        }, cancellationToken));
         return command;
     }
 }

@@ -12,7 +12,7 @@ namespace BitSieve.Cli.Commands;
 /// Stdout carries only <c>committed N</c> lines, one per durable batch, so a caller (or a crash test) knows exactly
 /// which points are safe; progress goes to stderr. Re-running the same import upserts, completing what a crash cut off.
 /// </summary>
-public static class ImportCommand
+internal static class ImportCommand
 {
     /// <summary>Creates the command.</summary>
     public static Command Create()
@@ -28,19 +28,23 @@ public static class ImportCommand
         {
             db, collection, vectors, payloads, batch, metric, bits,
         };
-        command.SetAction(parse =>
+        command.SetAction((parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
-            return DatabaseArguments.Run("import", error, () => Execute(
+            return DatabaseArguments.RunAsync("bitsieve import", error, token => Execute(
                 parse.GetValue(db)!, parse.GetValue(collection)!, parse.GetValue(vectors)!, parse.GetValue(payloads), parse.GetValue(batch),
-                BenchSettings.ParseMetric(parse.GetValue(metric)), parse.GetValue(bits), output, error));
+                BenchSettings.ParseMetric(parse.GetValue(metric)), parse.GetValue(bits), output, error, token), cancellationToken);
         });
         return command;
     }
 
+    /// <summary>
+    /// Imports in durable batches, printing <c>committed N</c> after each. Cancelling stops it between batches: the
+    /// database is closed (checkpointed) with every batch it reported, and <see cref="OperationCanceledException"/> follows.
+    /// </summary>
     internal static int Execute(string dbPath, string name, string vectorsPath, string? payloadsPath, int batch, Metric metric, int bits,
-        TextWriter output, TextWriter error)
+        TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         if (batch is < 1 or > BitSieve.Collection.MaxBatch) throw new UsageException($"--batch must lie in 1..{BitSieve.Collection.MaxBatch}; got {batch}.");
         if (bits is not (4 or 8)) throw new UsageException($"--bits must be 4 or 8; got {bits}.");
@@ -52,6 +56,7 @@ public static class ImportCommand
         var lastReport = TimeSpan.Zero;
         foreach (var (firstRow, rows, dimension, data) in VecsFile.ReadFvecsBatches(vectorsPath, batch))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             target ??= Open(database, name, dimension, metric, bits);
             if (target.Dimension != dimension)
                 throw new UsageException($"{vectorsPath} holds vectors of dimension {dimension}, but collection '{name}' has dimension {target.Dimension}.");

@@ -12,7 +12,7 @@ namespace BitSieve.Cli.Commands;
 /// <c>bitsieve index &lt;folder&gt;</c>: indexes a folder of documents into a collection (incrementally: only new or
 /// changed files are embedded), with a progress bar on a terminal and plain lines otherwise.
 /// </summary>
-public static class IndexCommand
+internal static class IndexCommand
 {
     /// <summary>Creates the command.</summary>
     public static Command Create()
@@ -22,13 +22,13 @@ public static class IndexCommand
         var model = ModelOption();
         var folder = new Argument<string>("folder") { Description = "The folder to index (.txt, .md, .html, .pdf; hidden folders are skipped)." };
         var command = new Command("index", "Index a folder of documents (incrementally) for search.") { db, collection, model, folder };
-        command.SetAction(parse => DatabaseArguments.Run("index", parse.InvocationConfiguration.Error, () =>
+        command.SetAction((parse, cancellationToken) => DatabaseArguments.RunAsync("bitsieve index", parse.InvocationConfiguration.Error, async token =>
         {
             using var database = Database.Open(parse.GetValue(db)!);
-            var report = Execute(database, parse.GetValue(collection)!, parse.GetValue(model), parse.GetValue(folder)!, parse.InvocationConfiguration.Error);
+            var report = await ExecuteAsync(database, parse.GetValue(collection)!, parse.GetValue(model), parse.GetValue(folder)!, parse.InvocationConfiguration.Error, token).ConfigureAwait(false);
             WriteReport(report, parse.InvocationConfiguration.Output);
             return ExitCodes.Ok;
-        }));
+        }, cancellationToken));
         return command;
     }
 
@@ -38,8 +38,11 @@ public static class IndexCommand
         HelpName = "NAME|PATH",
     };
 
-    /// <summary>Indexes a folder into a collection (created for the model when missing); progress to <paramref name="log"/>.</summary>
-    internal static IndexReport Execute(Database database, string name, string? model, string folder, TextWriter log)
+    /// <summary>
+    /// Indexes a folder into a collection (created for the model when missing); progress to <paramref name="log"/>.
+    /// Cancelling stops it between documents: every document indexed so far stays, and the next run resumes.
+    /// </summary>
+    internal static async Task<IndexReport> ExecuteAsync(Database database, string name, string? model, string folder, TextWriter log, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(folder)) throw new UsageException($"the folder '{folder}' does not exist.");
         var existing = database.CollectionExists(name) ? database.GetCollection(name) : null;
@@ -50,10 +53,10 @@ public static class IndexCommand
         int dimensions = embedder.GetService<EmbeddingModelInfo>()?.Dimensions ?? 0;
         if (existing is not null && dimensions != 0 && existing.Dimension != dimensions)
             throw new UsageException($"model '{modelName}' makes {dimensions}-dimensional vectors, but collection '{name}' holds {existing.Dimension}-dimensional ones; index into another --collection.");
-        var target = existing ?? database.CreateCollection(name, new CollectionOptions { Dimension = dimensions > 0 ? dimensions : Probe(embedder) });
+        var target = existing ?? database.CreateCollection(name, new CollectionOptions { Dimension = dimensions > 0 ? dimensions : await ProbeAsync(embedder, cancellationToken).ConfigureAwait(false) });
         target.SetProperty(FolderIndexer.ModelProperty, modelName);
         var progress = new ProgressDisplay(log);
-        var report = new FolderIndexer(target, embedder, extractions: extractions).IndexAsync(folder, progress).GetAwaiter().GetResult();
+        var report = await new FolderIndexer(target, embedder, extractions: extractions).IndexAsync(folder, progress, cancellationToken).ConfigureAwait(false);
         progress.Finish();
         foreach (string skipped in report.Skipped) log.WriteLine($"warning: skipped {skipped}");
         return report;
@@ -66,8 +69,8 @@ public static class IndexCommand
         output.Flush();
     }
 
-    private static int Probe(IEmbeddingGenerator<string, Embedding<float>> embedder) =>
-        embedder.GenerateAsync(["dimension probe"]).GetAwaiter().GetResult()[0].Vector.Length;
+    private static async Task<int> ProbeAsync(IEmbeddingGenerator<string, Embedding<float>> embedder, CancellationToken cancellationToken) =>
+        (await embedder.GenerateAsync(["dimension probe"], cancellationToken: cancellationToken).ConfigureAwait(false))[0].Vector.Length;
 
     /// <summary>A one-line progress bar on a terminal; a plain line every few seconds otherwise.</summary>
     private sealed class ProgressDisplay(TextWriter log) : IProgress<IndexProgress>

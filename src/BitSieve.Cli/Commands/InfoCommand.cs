@@ -4,7 +4,7 @@ using System.Globalization;
 namespace BitSieve.Cli.Commands;
 
 /// <summary><c>bitsieve info</c>: a collection's counts, bytes per tier and file sizes (read-only: works beside a writer).</summary>
-public static class InfoCommand
+internal static class InfoCommand
 {
     /// <summary>Creates the command.</summary>
     public static Command Create()
@@ -13,10 +13,10 @@ public static class InfoCommand
         var collection = DatabaseArguments.Collection();
         var json = new Option<bool>("--json") { Description = "Print one JSON object as the last line of stdout." };
         var command = new Command("info", "Describe a collection: count, dimension, metric, bytes per tier, file sizes.") { db, collection, json };
-        command.SetAction(parse =>
+        command.SetAction((parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
-            return DatabaseArguments.Run("info", parse.InvocationConfiguration.Error, () =>
+            return DatabaseArguments.RunAsync("bitsieve info", parse.InvocationConfiguration.Error, _ =>
             {
                 using var database = Database.Open(parse.GetValue(db)!, new DatabaseOptions { ReadOnly = true });
                 var info = database.GetCollection(parse.GetValue(collection)!).Info();
@@ -32,7 +32,7 @@ public static class InfoCommand
                 }
                 output.Flush();
                 return ExitCodes.Ok;
-            });
+            }, cancellationToken);
         });
         return command;
     }

@@ -12,7 +12,7 @@ using Microsoft.Extensions.AI;
 namespace BitSieve.Cli.Commands;
 
 /// <summary>How a question is matched.</summary>
-public enum SearchMode
+internal enum SearchMode
 {
     /// <summary>Vectors only (the embedding model's notion of meaning).</summary>
     Vector,
@@ -31,7 +31,7 @@ public enum SearchMode
 /// <c>bitsieve search</c>: answers a question (or each line of a file) with the best passages: source, location, a
 /// snippet with the matched words marked, the score and the cascade's trace; <c>--json</c> prints one JSON line per question.
 /// </summary>
-public static class SearchCommand
+internal static class SearchCommand
 {
     /// <summary>Creates the command.</summary>
     public static Command Create()
@@ -51,26 +51,28 @@ public static class SearchCommand
         };
         var question = new Argument<string?>("question") { Description = "The question (put -- before it when it starts with '-').", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("search", "Find the passages that answer a question.") { db, collection, model, k, mode, json, queries, vectors, question };
-        command.SetAction(parse => DatabaseArguments.Run("search", parse.InvocationConfiguration.Error, () =>
+        command.SetAction((parse, cancellationToken) => DatabaseArguments.RunAsync("bitsieve search", parse.InvocationConfiguration.Error, token =>
         {
             if (parse.GetValue(vectors) is { } vectorsPath)
             {
                 if (parse.GetValue(queries) is not null || parse.GetValue(question) is not null) throw new UsageException("--vectors replaces the question: give one or the other");
                 var rows = VecsFile.ReadFvecs(vectorsPath);
                 using var readOnly = Database.Open(parse.GetValue(db)!, new DatabaseOptions { ReadOnly = true });
-                return ExecuteVectors(readOnly, parse.GetValue(collection)!, rows, parse.GetValue(k), parse.GetValue(json), parse.InvocationConfiguration.Output);
+                return ExecuteVectors(readOnly, parse.GetValue(collection)!, rows, parse.GetValue(k), parse.GetValue(json), parse.InvocationConfiguration.Output, token);
             }
             var questions = parse.GetValue(queries) is { } file
                 ? File.ReadLines(file).Where(l => l.Trim().Length > 0).ToList()
                 : parse.GetValue(question) is { } q ? [q] : throw new UsageException("no question: give it as the argument or with --queries FILE");
             using var database = Database.Open(parse.GetValue(db)!, new DatabaseOptions { ReadOnly = true });
             return Execute(database, parse.GetValue(collection)!, parse.GetValue(model), questions, parse.GetValue(k), parse.GetValue(mode),
-                parse.GetValue(json), parse.InvocationConfiguration.Output);
-        }));
+                parse.GetValue(json), parse.InvocationConfiguration.Output, token);
+        }, cancellationToken));
         return command;
     }
 
-    internal static int Execute(Database database, string name, string? model, IReadOnlyList<string> questions, int k, SearchMode mode, bool json, TextWriter output)
+    /// <summary>Answers each question in turn; cancelling stops it between questions.</summary>
+    internal static int Execute(Database database, string name, string? model, IReadOnlyList<string> questions, int k, SearchMode mode, bool json, TextWriter output,
+        CancellationToken cancellationToken)
     {
         if (k is < 1 or > 1000) throw new UsageException($"--k must lie in 1..1000; got {k}.");
         if (!database.CollectionExists(name)) throw new UsageException($"collection '{name}' does not exist in '{database.Path}'; run 'bitsieve index <folder>' first.");
@@ -80,6 +82,7 @@ public static class SearchCommand
         using var embedder = mode == SearchMode.Lexical ? null : EmbeddingModels.Create(modelName, new EmbeddingModelOptions { Cache = cache });
         foreach (string question in questions)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var result = Answer(collection, embedder, question, k, mode);
             if (json) output.WriteLine(ToJson(question, mode, result));
             else Print(question, result, output);
@@ -88,8 +91,8 @@ public static class SearchCommand
         return ExitCodes.Ok;
     }
 
-    /// <summary>Searches with each row of <paramref name="rows"/>, printing the hits' ids and scores.</summary>
-    internal static int ExecuteVectors(Database database, string name, VecsMatrix<float> rows, int k, bool json, TextWriter output)
+    /// <summary>Searches with each row of <paramref name="rows"/>, printing the hits' ids and scores; cancelling stops it between rows.</summary>
+    internal static int ExecuteVectors(Database database, string name, VecsMatrix<float> rows, int k, bool json, TextWriter output, CancellationToken cancellationToken)
     {
         if (k is < 1 or > 1000) throw new UsageException($"--k must lie in 1..1000; got {k}.");
         if (!database.CollectionExists(name)) throw new UsageException($"collection '{name}' does not exist in '{database.Path}'.");
@@ -98,6 +101,7 @@ public static class SearchCommand
             throw new UsageException($"the query vectors have dimension {rows.Dimension}, but collection '{name}' holds {collection.Dimension}-dimensional ones.");
         for (int row = 0; row < rows.Rows; row++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var result = collection.Search(rows.Row(row), new SearchOptions { K = k }, withPayload: false);
             if (json) output.WriteLine(ToJson(row, result));
             else

@@ -4,7 +4,7 @@ using BitSieve.Server;
 namespace BitSieve.Cli.Commands;
 
 /// <summary><c>bitsieve serve</c>: the HTTP server (Qdrant-compatible REST API, BitSieve's /v1 API, /metrics, /docs).</summary>
-public static class ServeCommand
+internal static class ServeCommand
 {
     /// <summary>The environment variable read for the API key when <c>--api-key</c> is not given.</summary>
     public const string ApiKeyVariable = "BITSIEVE_API_KEY";
@@ -52,7 +52,7 @@ public static class ServeCommand
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             BitSieveServer? server = null;
-            int code = DatabaseArguments.Run("serve", error, () =>
+            int code = await DatabaseArguments.RunAsync("bitsieve serve", error, _ =>
             {
                 int mib = parse.GetValue(maxBody);
                 if (mib is < 1 or > 4096) throw new UsageException("--max-body-mb must be between 1 and 4096.");
@@ -78,7 +78,7 @@ public static class ServeCommand
                     EmbeddingModel = parse.GetValue(model),
                 });
                 return ExitCodes.Ok;
-            });
+            }, cancellationToken).ConfigureAwait(false);
             if (server is null) return code;
             await using (server.ConfigureAwait(false))
             {

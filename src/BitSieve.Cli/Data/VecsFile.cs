@@ -5,7 +5,7 @@ namespace BitSieve.Cli.Data;
 
 /// <summary>A dense row-major table read from or written to a TexMex file.</summary>
 /// <typeparam name="T"><see cref="float"/> for fvecs, <see cref="int"/> for ivecs.</typeparam>
-public sealed class VecsMatrix<T>
+internal sealed class VecsMatrix<T>
     where T : unmanaged
 {
     /// <summary>Wraps <paramref name="data"/>, which must hold exactly rows × dimension values.</summary>
@@ -46,7 +46,7 @@ public sealed class VecsMatrix<T>
 /// TexMex <c>fvecs</c> / <c>ivecs</c> files: per row a little-endian int32 dimension, then that many float32 (fvecs)
 /// or int32 (ivecs) values. Every row of a file must declare the same dimension.
 /// </summary>
-public static class VecsFile
+internal static class VecsFile
 {
     /// <summary>The largest per-row dimension a reader accepts; a larger header means the file is not vecs data.</summary>
     public const int MaxDimension = 65536;

@@ -14,7 +14,7 @@ using Microsoft.Extensions.AI;
 namespace BitSieve.Cli.Evaluation;
 
 /// <summary>What <c>bitsieve eval</c> runs.</summary>
-public sealed record EvalSettings
+internal sealed record EvalSettings
 {
     /// <summary>The folder to index and (without <see cref="SetPath"/>) to build the labelled set from.</summary>
     public required string Folder { get; init; }
@@ -45,10 +45,10 @@ public sealed record EvalSettings
 /// <param name="NdcgVsFloat32">nDCG@10 divided by the same method's with float32 exact vector search; null for lexical.</param>
 /// <param name="OverlapVsFloat32">Mean |top 10 ∩ float32 top 10| / |float32 top 10|; null for lexical.</param>
 /// <param name="MillisPerQuery">Mean search time per query (payloads included; noisy on a shared machine).</param>
-public sealed record EvalRow(string Method, string Setting, MetricTotals Metrics, double? NdcgVsFloat32, double? OverlapVsFloat32, double MillisPerQuery);
+internal sealed record EvalRow(string Method, string Setting, MetricTotals Metrics, double? NdcgVsFloat32, double? OverlapVsFloat32, double MillisPerQuery);
 
 /// <summary>The result of an evaluation run.</summary>
-public sealed record EvalReport
+internal sealed record EvalReport
 {
     /// <summary>The settings it ran with.</summary>
     public required EvalSettings Settings { get; init; }
@@ -79,7 +79,7 @@ public sealed record EvalReport
 /// Runs <c>bitsieve eval</c>: indexes the folder (incrementally), takes the labelled set, and scores every query with
 /// vector, lexical and hybrid search under each vector-search setting, against the float32 exhaustive baseline.
 /// </summary>
-public static class EvalRunner
+internal static class EvalRunner
 {
     /// <summary>The results per query that are scored (metrics are cut at 10).</summary>
     public const int K = RetrievalMetrics.Depth;
@@ -90,8 +90,11 @@ public static class EvalRunner
     /// <summary>The default cascade's setting name (<c>cascade 0.995</c>).</summary>
     public static string CascadeDefault { get; } = "cascade " + Quality.Default;
 
-    /// <summary>Indexes, builds or reads the set, searches, and scores; progress goes to <paramref name="log"/>.</summary>
-    public static EvalReport Run(Database database, EvalSettings settings, TextWriter log)
+    /// <summary>
+    /// Indexes, builds or reads the set, searches, and scores; progress goes to <paramref name="log"/>. Cancelling
+    /// stops it between documents, embedding batches or search settings.
+    /// </summary>
+    public static async Task<EvalReport> RunAsync(Database database, EvalSettings settings, TextWriter log, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(settings);
@@ -102,7 +105,7 @@ public static class EvalRunner
         if (!Directory.Exists(settings.Folder)) throw new UsageException($"the folder '{settings.Folder}' does not exist.");
         var labels = LoadSet(settings, log);
         if (settings.SaveSetPath is { } save) LabelledSetBuilder.WriteJsonl(labels, save);
-        var index = IndexCommand.Execute(database, settings.Collection, settings.Model, settings.Folder, log);
+        var index = await IndexCommand.ExecuteAsync(database, settings.Collection, settings.Model, settings.Folder, log, cancellationToken).ConfigureAwait(false);
         IndexCommand.WriteReport(index, log);
 
         var collection = database.GetCollection(settings.Collection);
@@ -127,7 +130,7 @@ public static class EvalRunner
         if (unanswerable > 5) log.WriteLine($"warning: {unanswerable} labelled queries in all have no overlapping chunk; left out");
 
         string model = collection.GetProperty(FolderIndexer.ModelProperty) ?? settings.Model ?? EmbeddingModels.Default;
-        var vectors = EmbedQueries(model, queries.Select(q => q.Label.Query).ToList(), collection.Dimension, log, out var modelInfo);
+        var vectors = EmbedQueries(model, queries.Select(q => q.Label.Query).ToList(), collection.Dimension, log, cancellationToken, out var modelInfo);
         // The hybrid rows weigh the vector list per query exactly as search and ask do.
         var weights = queries.Select(q => ScriptDetector.HybridVectorWeight(q.Label.Query, modelInfo?.Language)).ToArray();
         int lexicalFirst = weights.Count(w => w == 0);
@@ -147,6 +150,7 @@ public static class EvalRunner
             MetricTotals? baselineMetrics = null;
             foreach (var (name, options) in method == "lexical" ? [(Bm25, new SearchOptions { K = K })] : vectorSettings)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 Func<int, PointSearchResult> search = method switch
                 {
                     "vector" => i => collection.Search(vectors[i], options),
@@ -231,7 +235,7 @@ public static class EvalRunner
         return spans;
     }
 
-    private static float[][] EmbedQueries(string model, List<string> queries, int dimension, TextWriter log, out EmbeddingModelInfo? info)
+    private static float[][] EmbedQueries(string model, List<string> queries, int dimension, TextWriter log, CancellationToken cancellationToken, out EmbeddingModelInfo? info)
     {
         using var cache = EmbeddingCache.Open();
         using var embedder = EmbeddingModels.Create(model, new EmbeddingModelOptions { Cache = cache });
@@ -242,7 +246,7 @@ public static class EvalRunner
         for (int start = 0; start < queries.Count; start += batch)
         {
             var part = queries.GetRange(start, Math.Min(batch, queries.Count - start));
-            var embeddings = embedder.GenerateAsync(part, EmbeddingInput.ForQuery()).GetAwaiter().GetResult();
+            var embeddings = embedder.GenerateAsync(part, EmbeddingInput.ForQuery(), cancellationToken).GetAwaiter().GetResult();
             for (int i = 0; i < part.Count; i++)
             {
                 var v = embeddings[i].Vector;

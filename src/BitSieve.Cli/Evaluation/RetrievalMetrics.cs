@@ -6,7 +6,7 @@ namespace BitSieve.Cli.Evaluation;
 /// Rank metrics with binary gains for one query: the ranking is given as one flag per retrieved item, best first
 /// (true: relevant), and the number of relevant items in the whole collection.
 /// </summary>
-public static class RetrievalMetrics
+internal static class RetrievalMetrics
 {
     /// <summary>The deepest cut-off the evaluation reports (MRR@10, nDCG@10).</summary>
     public const int Depth = 10;
@@ -63,7 +63,7 @@ public static class RetrievalMetrics
 }
 
 /// <summary>The metrics of one method, averaged over the queries.</summary>
-public sealed class MetricTotals
+internal sealed class MetricTotals
 {
     private double _r1, _r5, _r10, _mrr, _ndcg;
 

@@ -101,8 +101,8 @@ internal sealed class PointStore : IDisposable
     private static void Initialize(SqliteConnection connection, string path)
     {
         // WAL: readers never block the writer. synchronous=NORMAL: commits are not fsynced one by one; the collection's
-        // own log holds every acknowledged write until a checkpoint fsyncs this file (see Checkpoint).
-        Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;");
+        // own log holds every acknowledged write until a checkpoint fsyncs this file or its WAL (see Checkpoint).
+        Execute(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout={BusyMilliseconds};");
         long application = Scalar(connection, "PRAGMA application_id");
         long tables = Scalar(connection, "SELECT count(*) FROM sqlite_schema");
         if (application == 0 && tables == 0)
@@ -575,15 +575,39 @@ internal sealed class PointStore : IDisposable
     }
 
     /// <summary>
-    /// Makes everything applied so far durable (SQLite's own checkpoint, fsynced): the collection's log may then be
-    /// reset. When another connection keeps SQLite from finishing it (a reader holding a snapshot longer than the busy
-    /// timeout), it fails with an <see cref="IOException"/>, and the log must be kept.
+    /// How long a checkpoint waits for readers to leave SQLite's WAL before it makes the WAL durable instead of emptying
+    /// it: long enough for searches (milliseconds each) to end, short enough that writes, which wait meanwhile, barely notice.
+    /// </summary>
+    private const int CheckpointBusyMilliseconds = 1000;
+
+    /// <summary>How long any other statement waits for a lock SQLite's other connections hold.</summary>
+    private const int BusyMilliseconds = 10_000;
+
+    /// <summary>
+    /// Makes everything applied so far durable, so that the collection's log may be reset. SQLite's own checkpoint
+    /// (<c>wal_checkpoint(TRUNCATE)</c>) copies its WAL into <c>points.db</c>, fsyncs it and empties the WAL. Readers
+    /// that keep using the WAL for longer than <see cref="CheckpointBusyMilliseconds"/> stop it short (SQLite answers
+    /// "busy": what no reader still needs is copied, the rest stays in the WAL); the WAL file and its directory are
+    /// then fsynced, so every commit is on disk in the WAL, which SQLite replays after a power loss, and the WAL is
+    /// emptied by a later checkpoint once the readers have moved on (docs/storage.md, "Checkpoints that readers cannot starve").
     /// </summary>
     public void Checkpoint()
     {
-        // The first column is SQLite's "busy" flag: 1 when the checkpoint could not copy and truncate the whole WAL.
-        if (Scalar(Writer(), "PRAGMA wal_checkpoint(TRUNCATE);") != 0)
-            throw new PointsDatabaseBusyException($"The points database '{_path}' is busy: another connection holds a read transaction, so SQLite could not checkpoint it. The checkpoint failed and the collection's log is kept; try again once the reader has finished.");
+        var writer = Writer();
+        Execute(writer, $"PRAGMA busy_timeout={CheckpointBusyMilliseconds};");
+        bool busy;
+        try
+        {
+            // The first column is SQLite's "busy" flag: 1 when the checkpoint could not copy and truncate the whole WAL.
+            busy = Scalar(writer, "PRAGMA wal_checkpoint(TRUNCATE);") != 0;
+        }
+        finally
+        {
+            Execute(writer, $"PRAGMA busy_timeout={BusyMilliseconds};");
+        }
+        if (!busy) return;
+        StorageFiles.Current.SyncFile(_path + "-wal");
+        StorageFiles.Current.SyncDirectory(System.IO.Path.GetDirectoryName(_path)!);
     }
 
     /// <summary>Bytes of the database file and its SQLite WAL.</summary>
@@ -695,7 +719,7 @@ internal sealed class PointStore : IDisposable
         if (_readers.TryTake(out var connection)) return connection;
         connection = new SqliteConnection(_readConnectionString);
         connection.Open();
-        Execute(connection, "PRAGMA busy_timeout=10000;");
+        Execute(connection, $"PRAGMA busy_timeout={BusyMilliseconds};");
         return connection;
     }
 
@@ -740,6 +764,3 @@ internal sealed class PointStore : IDisposable
         return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 }
-
-/// <summary>SQLite could not checkpoint the points database because another connection holds a read transaction: nothing changed.</summary>
-internal sealed class PointsDatabaseBusyException(string message) : IOException(message);

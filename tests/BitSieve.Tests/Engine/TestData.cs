@@ -3,20 +3,10 @@ namespace BitSieve.Tests.Engine;
 /// <summary>Seeded random vectors and recall (the real MiniLM vectors are <see cref="MiniLmFixture"/>).</summary>
 internal static class TestData
 {
-    /// <summary>Rows of independent N(0, σ²) components, row-major.</summary>
-    public static float[] Gaussian(int rows, int dim, int seed, double sigma = 1)
-    {
-        var random = new Random(seed);
-        var data = new float[rows * dim];
-        for (int i = 0; i < data.Length; i++) data[i] = (float)(sigma * Normal(random));
-        return data;
-    }
+    /// <summary>Rows of independent N(0, σ²) components, row-major (<see cref="RandomVectors.Gaussian"/>).</summary>
+    public static float[] Gaussian(int rows, int dim, int seed, double sigma = 1) => RandomVectors.Gaussian(rows, dim, seed, sigma);
 
-    public static double Normal(Random random)
-    {
-        double u1 = 1 - random.NextDouble(), u2 = random.NextDouble();
-        return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
-    }
+    public static double Normal(Random random) => RandomVectors.Normal(random);
 
     /// <summary>A random unit vector.</summary>
     public static float[] UnitVector(int dim, int seed)

@@ -1,5 +1,4 @@
 using BitSieve.Storage;
-using BitSieve.Tests.Cli;
 using CsCheck;
 
 namespace BitSieve.Tests.Storage;

@@ -1,5 +1,4 @@
 using BitSieve.Storage;
-using BitSieve.Tests.Cli;
 using BitSieve.Tests.Engine;
 
 namespace BitSieve.Tests.Storage;

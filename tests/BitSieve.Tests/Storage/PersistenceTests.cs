@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using BitSieve.Storage;
-using BitSieve.Tests.Cli;
 
 namespace BitSieve.Tests.Storage;
 

@@ -127,6 +127,115 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
         Assert.True(cutsInFlight > rounds / 2, $"only {cutsInFlight} of {rounds} cuts landed during an operation");
     }
 
+    [Fact]
+    public void Power_cut_at_every_step_of_creating_or_deleting_a_collection_leaves_the_old_or_the_new_state()
+    {
+        var random = new Random(20261205);
+        int cases = 0, acknowledgedCases = 0;
+        foreach (bool create in new[] { true, false })
+        {
+            // The steps the operation takes without a cut; then a cut at each of them, and one after the last.
+            long steps = CreateOrDelete(create, cutAt: 0, TornWrites.None, someEntriesLand: false, random, out _);
+            Assert.True(steps >= 3, $"{(create ? "creating" : "deleting")} a collection took only {steps} steps through StorageFiles");
+            for (long cut = 1; cut <= steps + 1; cut++)
+            {
+                // Each model of the disk at every cut in the long run; two of them, in turn, in the default run.
+                foreach (int model in LongRun ? Enumerable.Range(0, 6) : [(int)(cut % 3), 3 + (int)((cut + 1) % 3)])
+                {
+                    CreateOrDelete(create, cut, (TornWrites)(model % 3), someEntriesLand: model >= 3, random, out bool acknowledged);
+                    cases++;
+                    if (acknowledged) acknowledgedCases++;
+                }
+            }
+            output.WriteLine($"{(create ? "create" : "delete")}: {steps} steps");
+        }
+        output.WriteLine($"{cases} cuts, {acknowledgedCases} after the operation returned");
+        Assert.True(acknowledgedCases > 0 && acknowledgedCases < cases, $"{acknowledgedCases} of {cases} cuts came after the operation returned");
+    }
+
+    /// <summary>
+    /// In a fresh database holding "keep" (and "doomed", to delete): creates "fresh" or deletes "doomed" with the power cut at
+    /// step <paramref name="cutAt"/> (never when 0), then reopens and checks the state is the old or the new one —
+    /// the new one when the operation returned — and that any collection there is whole. Returns the steps taken.
+    /// </summary>
+    private long CreateOrDelete(bool create, long cutAt, TornWrites torn, bool someEntriesLand, Random random, out bool acknowledged)
+    {
+        string dir = Path.Combine(_dir, Guid.NewGuid().ToString("N"));
+        var options = new CollectionOptions { Dimension = Dim, Metric = Metric.Dot };
+        var keep = NewPoints(random, round: 0);
+        var doomed = NewPoints(random, round: 1);
+        using (var setup = Database.Open(dir))
+        {
+            setup.CreateCollection("keep", options).Upsert(keep);
+            if (!create) setup.CreateCollection("doomed", options).Upsert(doomed);
+        }
+
+        var disk = new PowerLossDisk(dir) { CutAt = cutAt };
+        var previous = StorageFiles.Current;
+        StorageFiles.Current = disk;
+        acknowledged = false;
+        Database? db = null;
+        try
+        {
+            db = Database.Open(dir);
+            if (create) db.CreateCollection("fresh", options);
+            else Assert.True(db.DeleteCollection("doomed"));
+            acknowledged = true;
+            disk.Cut();
+        }
+        catch (Exception e) when (IsPowerCut(e))
+        {
+            Assert.True(disk.IsCut, e.ToString());
+        }
+        finally
+        {
+            db?.Close(checkpoint: false);
+            StorageFiles.Current = previous;
+        }
+        string restored = disk.RestoreDurableState(torn, someEntriesLand, random);
+        string what = $"{(create ? "create" : "delete")}, cut at step {cutAt} of {disk.Steps} ({torn}{(someEntriesLand ? ", unsynced entries may land" : "")}): {restored}";
+
+        using var reopened = Database.Open(dir);
+        var names = reopened.CollectionNames();
+        AssertWhole(reopened, "keep", keep, what);
+        if (create)
+        {
+            Assert.True(!acknowledged || names.Contains("fresh"), $"{what}: the created collection is gone");
+            if (names.Contains("fresh")) AssertWhole(reopened, "fresh", [], what);
+        }
+        else
+        {
+            Assert.True(!acknowledged || !names.Contains("doomed"), $"{what}: the deleted collection is back");
+            if (names.Contains("doomed")) AssertWhole(reopened, "doomed", doomed, what);
+        }
+        string[] allowed = ["keep", create ? "fresh" : "doomed"];
+        Assert.True(names.All(allowed.Contains), $"{what}: collections [{string.Join(", ", names)}]");
+        var leftovers = Directory.EnumerateDirectories(Path.Combine(dir, "collections"), ".*").Select(Path.GetFileName).ToList();
+        Assert.True(leftovers.Count == 0, $"{what}: staging folders left after a writer open: {string.Join(", ", leftovers)}");
+        return disk.Steps;
+    }
+
+    /// <summary>The collection opens, holds exactly these points (vectors and payloads), and <c>Check</c> finds it sound.</summary>
+    private static void AssertWhole(Database db, string name, List<Point> points, string what)
+    {
+        Collection c;
+        try
+        {
+            c = db.GetCollection(name);
+        }
+        catch (Exception e) when (e is CorruptFileException or IOException or KeyNotFoundException)
+        {
+            Assert.Fail($"{what}: collection '{name}' is listed but does not open: {e.Message}");
+            throw;
+        }
+        Assert.True(c.Count == points.Count, $"{what}: collection '{name}' holds {c.Count} points, not {points.Count}");
+        var found = c.Retrieve(points.Select(p => p.Id), withPayload: true, withVector: true).ToDictionary(p => p.Id);
+        Assert.All(points, p => Assert.True(found.TryGetValue(p.Id, out var f) && f.Vector!.AsSpan().SequenceEqual(p.Vector.Span)
+            && f.Payload!.ToJsonString() == p.Payload!.ToJsonString(), $"{what}: point {p.Id} of '{name}' differs"));
+        var report = db.Check(name);
+        Assert.True(report.IsSound, $"{what}: {report.ToJson()}");
+    }
+
     /// <summary>Reopens with the OS's files and checks the state is the acknowledged one, or it with the write in flight applied whole.</summary>
     private Dictionary<ulong, (float[] Vector, string Payload)> Verify(int round, Dictionary<ulong, (float[] Vector, string Payload)> acknowledged,
         Func<Dictionary<ulong, (float[], string)>, Dictionary<ulong, (float[], string)>>? inFlight, Random random)

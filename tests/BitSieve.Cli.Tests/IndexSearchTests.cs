@@ -1,7 +1,7 @@
 using System.Text.Json;
 using BitSieve.Cli;
 
-namespace BitSieve.Tests.Cli;
+namespace BitSieve.Cli.Tests;
 
 /// <summary><c>bitsieve index</c>, <c>search</c> and <c>ask</c> with the built-in model on a small folder: incremental runs, bad files, output shapes.</summary>
 [Collection(CacheDirectoryCollection.Name)]
@@ -35,18 +35,18 @@ public sealed class IndexSearchTests : IDisposable
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = Program.Run(args, output, error);
+        int code = await Program.RunAsync(args, output, error);
         return (code, output.ToString(), error.ToString());
     }
 
     [Fact]
-    public void Index_then_search_answers_in_english_and_japanese_with_exact_offsets()
+    public async Task Index_then_search_answers_in_english_and_japanese_with_exact_offsets()
     {
-        var (code, output, error) = Run("index", "--db", Db, Docs);
+        var (code, output, error) = await Run("index", "--db", Db, Docs);
         Assert.True(code == 0, error);
         Assert.Contains("indexed 2 files", output, StringComparison.Ordinal);
         Assert.Contains("skipped 2", output, StringComparison.Ordinal);
@@ -61,7 +61,7 @@ public sealed class IndexSearchTests : IDisposable
                      ("what happens to acknowledged writes after a crash", "storage.md", "vector"),
                  })
         {
-            (code, output, error) = Run("search", "--db", Db, "--json", "--k", "3", "--mode", mode, "--", question);
+            (code, output, error) = await Run("search", "--db", Db, "--json", "--k", "3", "--mode", mode, "--", question);
             Assert.True(code == 0, error);
             using var json = JsonDocument.Parse(output.TrimEnd().Split('\n')[^1]);
             var root = json.RootElement;
@@ -78,52 +78,52 @@ public sealed class IndexSearchTests : IDisposable
     }
 
     [Fact]
-    public void Reindexing_touches_only_what_changed()
+    public async Task Reindexing_touches_only_what_changed()
     {
-        Assert.Equal(0, Run("index", "--db", Db, Docs).Code);
-        var (_, output, _) = Run("index", "--db", Db, Docs);
+        Assert.Equal(0, (await Run("index", "--db", Db, Docs)).Code);
+        var (_, output, _) = await Run("index", "--db", Db, Docs);
         Assert.Contains("indexed 0 files (0 chunks)", output, StringComparison.Ordinal);
         Assert.Contains("unchanged 2", output, StringComparison.Ordinal);
 
         File.AppendAllText(Path.Combine(Docs, "storage.md"), "\n\nRecovery replays the log and discards a torn tail.\n");
         File.Delete(Path.Combine(Docs, "sub", "japanese.txt"));
-        (_, output, _) = Run("index", "--db", Db, Docs);
+        (_, output, _) = await Run("index", "--db", Db, Docs);
         Assert.Contains("indexed 1 files", output, StringComparison.Ordinal);
         Assert.Contains("removed 1", output, StringComparison.Ordinal);
 
-        var (code, answer, error) = Run("search", "--db", Db, "--json", "--mode", "lexical", "--", "東京");
+        var (code, answer, error) = await Run("search", "--db", Db, "--json", "--mode", "lexical", "--", "東京");
         Assert.True(code == 0, error);
         Assert.Equal(0, JsonDocument.Parse(answer.TrimEnd().Split('\n')[^1]).RootElement.GetProperty("results").GetArrayLength());
     }
 
     [Fact]
-    public void A_second_database_reuses_the_shared_caches_and_answers_the_same()
+    public async Task A_second_database_reuses_the_shared_caches_and_answers_the_same()
     {
-        Assert.Equal(0, Run("index", "--db", Db, Docs).Code);
+        Assert.Equal(0, (await Run("index", "--db", Db, Docs)).Code);
         string cache = Path.Combine(_root, "cache");
         Assert.True(File.Exists(Path.Combine(cache, "embeddings.sqlite")));
         Assert.True(File.Exists(Path.Combine(cache, "extractions.sqlite")));
         string other = Path.Combine(_root, "db2");
-        var (code, output, error) = Run("index", "--db", other, Docs);
+        var (code, output, error) = await Run("index", "--db", other, Docs);
         Assert.True(code == 0, error);
         Assert.Contains("indexed 2 files", output, StringComparison.Ordinal);
 
-        string Answer(string db) => Run("search", "--db", db, "--json", "--k", "3", "--", "How does compaction swap the manifest?").Out.TrimEnd().Split('\n')[^1];
+        async Task<string> Answer(string db) => (await Run("search", "--db", db, "--json", "--k", "3", "--", "How does compaction swap the manifest?")).Out.TrimEnd().Split('\n')[^1];
         static string Results(string line) => JsonDocument.Parse(line).RootElement.GetProperty("results").GetRawText();
-        Assert.Equal(Results(Answer(Db)), Results(Answer(other)));
+        Assert.Equal(Results(await Answer(Db)), Results(await Answer(other)));
     }
 
     [Fact]
-    public void Search_answers_every_line_of_a_queries_file_and_ask_does_both_steps()
+    public async Task Search_answers_every_line_of_a_queries_file_and_ask_does_both_steps()
     {
-        var (code, output, error) = Run("ask", "--db", Db, Docs, "What does the write-ahead log do?");
+        var (code, output, error) = await Run("ask", "--db", Db, Docs, "What does the write-ahead log do?");
         Assert.True(code == 0, error);
         Assert.Contains("storage.md", output, StringComparison.Ordinal);
         Assert.Contains("trace {\"t1\"", output, StringComparison.Ordinal);
 
         string queries = Path.Combine(_root, "q.txt");
         File.WriteAllLines(queries, ["compaction", "", "京都のお寺"]);
-        (code, output, error) = Run("search", "--db", Db, "--json", "--queries", queries);
+        (code, output, error) = await Run("search", "--db", Db, "--json", "--queries", queries);
         Assert.True(code == 0, error);
         var lines = output.TrimEnd().Split('\n');
         Assert.Equal(2, lines.Length);
@@ -144,17 +144,17 @@ public sealed class IndexSearchTests : IDisposable
     }
 
     [Fact]
-    public void Bad_input_gives_clear_errors()
+    public async Task Bad_input_gives_clear_errors()
     {
-        var (code, _, error) = Run("index", "--db", Db, Path.Combine(_root, "missing"));
+        var (code, _, error) = await Run("index", "--db", Db, Path.Combine(_root, "missing"));
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("does not exist", error, StringComparison.Ordinal);
 
-        (code, _, error) = Run("index", "--db", Db, "--model", Path.Combine(_root, "no-model-here"), Docs);
+        (code, _, error) = await Run("index", "--db", Db, "--model", Path.Combine(_root, "no-model-here"), Docs);
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("no-model-here", error, StringComparison.Ordinal);
 
-        (code, _, error) = Run("search", "--db", Db, "anything");
+        (code, _, error) = await Run("search", "--db", Db, "anything");
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("bitsieve index", error, StringComparison.Ordinal);
     }

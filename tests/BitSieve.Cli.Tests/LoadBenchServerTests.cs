@@ -2,14 +2,14 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using BitSieve.Cli;
-using BitSieve.Cli.Bench;
+using BitSieve.LoadBench.Server;
 using BitSieve.Cli.Data;
 using Xunit.Abstractions;
 
-namespace BitSieve.Tests.Cli;
+namespace BitSieve.Cli.Tests;
 
-/// <summary><c>bitsieve bench-server</c>: a tiny run against a real server process, the answer check, the memory verdict.</summary>
-public sealed class BenchServerCommandTests(ITestOutputHelper output) : IDisposable
+/// <summary><c>BitSieve.LoadBench server</c>: a tiny run against a real server process, the answer check, the memory verdict.</summary>
+public sealed class LoadBenchServerTests(ITestOutputHelper output) : IDisposable
 {
     private const int Dimension = 32;
 
@@ -22,8 +22,8 @@ public sealed class BenchServerCommandTests(ITestOutputHelper output) : IDisposa
     {
         // 1,500 base rows grown to 2,000 points: the ScaledBase path is taken too.
         string basePath = _dir.File("base.fvecs"), queriesPath = _dir.File("query.fvecs"), db = _dir.File("db");
-        VecsFile.WriteFvecs(basePath, RandomVectors(1500, seed: 1), Dimension);
-        VecsFile.WriteFvecs(queriesPath, RandomVectors(50, seed: 2), Dimension);
+        VecsFile.WriteFvecs(basePath, RandomVectors.Uniform(1500, Dimension, seed: 1), Dimension);
+        VecsFile.WriteFvecs(queriesPath, RandomVectors.Uniform(50, Dimension, seed: 2), Dimension);
         var settings = new ServerLoadSettings
         {
             BasePath = basePath,
@@ -81,8 +81,8 @@ public sealed class BenchServerCommandTests(ITestOutputHelper output) : IDisposa
     public async Task A_tiny_update_run_replaces_and_deletes_points_and_the_server_compacts_them_away()
     {
         string basePath = _dir.File("base.fvecs"), queriesPath = _dir.File("query.fvecs"), db = _dir.File("db");
-        VecsFile.WriteFvecs(basePath, RandomVectors(1500, seed: 1), Dimension);
-        VecsFile.WriteFvecs(queriesPath, RandomVectors(50, seed: 2), Dimension);
+        VecsFile.WriteFvecs(basePath, RandomVectors.Uniform(1500, Dimension, seed: 1), Dimension);
+        VecsFile.WriteFvecs(queriesPath, RandomVectors.Uniform(50, Dimension, seed: 2), Dimension);
         var settings = new ServerLoadSettings
         {
             BasePath = basePath,
@@ -162,15 +162,15 @@ public sealed class BenchServerCommandTests(ITestOutputHelper output) : IDisposa
 
     [Theory]
     [MemberData(nameof(BadOptions))]
-    public void Bad_values_exit_with_2_and_one_line(string[] extra)
+    public async Task Bad_values_exit_with_2_and_one_line(string[] extra)
     {
         string basePath = _dir.File("base.fvecs");
-        VecsFile.WriteFvecs(basePath, RandomVectors(20, seed: 3), Dimension);
+        VecsFile.WriteFvecs(basePath, RandomVectors.Uniform(20, Dimension, seed: 3), Dimension);
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        int code = Program.Run(["bench-server", "--base", basePath, "--queries", basePath, .. extra], stdout, stderr);
+        int code = await LoadBench.Program.RunAsync(["server", "--base", basePath, "--queries", basePath, .. extra], stdout, stderr);
         Assert.Equal(ExitCodes.Usage, code);
-        Assert.StartsWith("bitsieve bench-server: error:", stderr.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("BitSieve.LoadBench server: error:", stderr.ToString(), StringComparison.Ordinal);
         Assert.Single(stderr.ToString().Trim().Split('\n'));
     }
 
@@ -228,13 +228,5 @@ public sealed class BenchServerCommandTests(ITestOutputHelper output) : IDisposa
         var shortRun = MemoryGrowth.From(Series(_ => 200 * MiB, 120), TimeSpan.FromSeconds(120));
         Assert.False(shortRun.Judged);
         Assert.False(shortRun.Stable);
-    }
-
-    private static float[] RandomVectors(int rows, int seed)
-    {
-        var random = new Random(seed);
-        var data = new float[rows * Dimension];
-        for (int i = 0; i < data.Length; i++) data[i] = (float)(random.NextDouble() * 2 - 1);
-        return data;
     }
 }

@@ -1,10 +1,10 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using BitSieve.Cli;
 using BitSieve.Storage;
-using BitSieve.Tests.Storage;
 using Microsoft.Data.Sqlite;
 
-namespace BitSieve.Tests.Cli;
+namespace BitSieve.Cli.Tests;
 
 /// <summary><c>bitsieve check</c>: a sound database exits 0; each kind of damage exits 1 naming the file and what is lost.</summary>
 public sealed class CheckCommandTests : IDisposable
@@ -25,20 +25,27 @@ public sealed class CheckCommandTests : IDisposable
     {
         var db = Database.Open(Db);
         var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim, TrainingSize = 100 });
-        c.Upsert(DatabaseTests.Points(300, seed: 1));
+        c.Upsert(Points(300, seed: 1));
         c.Checkpoint();
-        for (int b = 0; b < 3; b++) c.Upsert(DatabaseTests.Points(50, seed: 2 + b, firstId: 1000 + (ulong)b * 100));
+        for (int b = 0; b < 3; b++) c.Upsert(Points(50, seed: 2 + b, firstId: 1000 + (ulong)b * 100));
         var d = db.CreateCollection("d", new CollectionOptions { Dimension = Dim });
-        d.Upsert(DatabaseTests.Points(40, seed: 9));
+        d.Upsert(Points(40, seed: 9));
         d.Checkpoint();
         db.Close(checkpoint: false);
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
+    private static List<Point> Points(int count, int seed, ulong firstId = 0)
+    {
+        var vectors = RandomVectors.Gaussian(count, Dim, seed);
+        return Enumerable.Range(0, count).Select(i => new Point(firstId + (ulong)i, vectors.AsMemory(i * Dim, Dim),
+            new JsonObject { ["n"] = (long)firstId + i, ["tag"] = i % 3 == 0 ? "a" : "b" })).ToList();
+    }
+
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = Program.Run(args, output, error);
+        int code = await Program.RunAsync(args, output, error);
         return (code, output.ToString(), error.ToString());
     }
 
@@ -52,15 +59,15 @@ public sealed class CheckCommandTests : IDisposable
     }
 
     [Fact]
-    public void A_sound_database_exits_0_and_reports_every_file_it_read()
+    public async Task A_sound_database_exits_0_and_reports_every_file_it_read()
     {
         Build();
-        var (code, output, error) = Run("check", "--db", Db);
+        var (code, output, error) = await Run("check", "--db", Db);
         Assert.True(code == 0, output + error);
         Assert.Contains("collection c: sound", output, StringComparison.Ordinal);
         Assert.Contains("collection d: sound", output, StringComparison.Ordinal);
 
-        (code, output, _) = Run("check", "--db", Db, "--json");
+        (code, output, _) = await Run("check", "--db", Db, "--json");
         Assert.Equal(0, code);
         using var report = JsonDocument.Parse(output);
         Assert.True(report.RootElement.GetProperty("sound").GetBoolean());
@@ -75,12 +82,12 @@ public sealed class CheckCommandTests : IDisposable
     }
 
     [Fact]
-    public void It_runs_beside_the_writer_and_sees_its_logged_writes()
+    public async Task It_runs_beside_the_writer_and_sees_its_logged_writes()
     {
         Build();
         using var writer = Database.Open(Db);
-        writer.GetCollection("c").Upsert(DatabaseTests.Points(25, seed: 30, firstId: 5000));
-        var (code, output, error) = Run("check", "--db", Db, "--collection", "c", "--json");
+        writer.GetCollection("c").Upsert(Points(25, seed: 30, firstId: 5000));
+        var (code, output, error) = await Run("check", "--db", Db, "--collection", "c", "--json");
         Assert.True(code == 0, output + error);
         using var report = JsonDocument.Parse(output);
         var collections = report.RootElement.GetProperty("collections");
@@ -92,18 +99,18 @@ public sealed class CheckCommandTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Damages))]
-    public void Each_kind_of_damage_exits_1_naming_the_file_and_what_is_lost(string damage)
+    public async Task Each_kind_of_damage_exits_1_naming_the_file_and_what_is_lost(string damage)
     {
         Build();
         string file = Damage(damage);
 
-        var (code, output, error) = Run("check", "--db", Db);
+        var (code, output, error) = await Run("check", "--db", Db);
         Assert.True(code == 1, $"{damage}: exit {code}\n{output}{error}");
         Assert.Contains("collection c: DAMAGED", output, StringComparison.Ordinal);
         Assert.Contains("collection d: sound", output, StringComparison.Ordinal);
         Assert.Contains(file, output, StringComparison.Ordinal);
 
-        (code, output, _) = Run("check", "--db", Db, "--json");
+        (code, output, _) = await Run("check", "--db", Db, "--json");
         Assert.Equal(1, code);
         using var report = JsonDocument.Parse(output);
         Assert.False(report.RootElement.GetProperty("sound").GetBoolean());
@@ -112,8 +119,8 @@ public sealed class CheckCommandTests : IDisposable
         Assert.Equal(0, report.RootElement.GetProperty("collections")[1].GetProperty("problems").GetArrayLength());
 
         // The check changed nothing: "d" stays sound, and checking again finds the same.
-        Assert.Equal(0, Run("check", "--db", Db, "--collection", "d").Code);
-        Assert.Equal(1, Run("check", "--db", Db, "--collection", "c").Code);
+        Assert.Equal(0, (await Run("check", "--db", Db, "--collection", "d")).Code);
+        Assert.Equal(1, (await Run("check", "--db", Db, "--collection", "c")).Code);
     }
 
     /// <summary>Damages one file of collection "c"; returns its path relative to the database, as check names it.</summary>
@@ -193,11 +200,11 @@ public sealed class CheckCommandTests : IDisposable
     }
 
     [Fact]
-    public void A_missing_collection_or_database_is_a_usage_error()
+    public async Task A_missing_collection_or_database_is_a_usage_error()
     {
         Build();
-        Assert.Equal(2, Run("check", "--db", Db, "--collection", "nope").Code);
-        Assert.Equal(2, Run("check", "--db", Path.Combine(Db, "nowhere")).Code);
-        Assert.Equal(0, Run("check", "--db", Db, "--collection", "d").Code);
+        Assert.Equal(2, (await Run("check", "--db", Db, "--collection", "nope")).Code);
+        Assert.Equal(2, (await Run("check", "--db", Path.Combine(Db, "nowhere"))).Code);
+        Assert.Equal(0, (await Run("check", "--db", Db, "--collection", "d")).Code);
     }
 }

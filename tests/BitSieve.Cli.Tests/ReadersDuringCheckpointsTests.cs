@@ -2,10 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using BitSieve.Cli.Data;
-using BitSieve.Tests.Engine;
 using Xunit.Abstractions;
 
-namespace BitSieve.Tests.Storage;
+namespace BitSieve.Cli.Tests;
 
 /// <summary>
 /// Readers during checkpoints: <c>bitsieve search --vectors</c> runs again and again as a separate read-only process
@@ -31,13 +30,13 @@ public sealed class ReadersDuringCheckpointsTests(ITestOutputHelper output) : ID
         int seconds = int.TryParse(Environment.GetEnvironmentVariable("BITSIEVE_READER_SECONDS"), CultureInfo.InvariantCulture, out int s) ? s : 12;
         Directory.CreateDirectory(_dir);
         string db = Path.Combine(_dir, "db"), queriesPath = Path.Combine(_dir, "q.fvecs");
-        var queries = TestData.Gaussian(Queries, Dim, seed: 11);
+        var queries = RandomVectors.Gaussian(Queries, Dim, seed: 11);
         // Each reader process searches the queries over and over, so one open lives through several checkpoints.
         VecsFile.WriteFvecs(queriesPath, Enumerable.Range(0, RowsPerReader).SelectMany(r => queries.AsSpan(r % Queries * Dim, Dim).ToArray()).ToArray(), Dim);
 
         using var database = Database.Open(db);
         var collection = database.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.Cosine, TrainingSize = 200 });
-        var far = TestData.Gaussian(BaseCount, Dim, seed: 12);
+        var far = RandomVectors.Gaussian(BaseCount, Dim, seed: 12);
         collection.Upsert([.. Enumerable.Range(0, BaseCount).Select(i => new Point((ulong)i, far.AsMemory(i * Dim, Dim)))]);
         collection.Upsert(Round(queries, 1));
         collection.Checkpoint();
@@ -86,7 +85,7 @@ public sealed class ReadersDuringCheckpointsTests(ITestOutputHelper output) : ID
     /// <summary>Round r: for each query, K points very near it (ids r × 1000 + query × K + i).</summary>
     private static List<Point> Round(float[] queries, long round)
     {
-        var noise = TestData.Gaussian(Queries * K, Dim, seed: (int)round);
+        var noise = RandomVectors.Gaussian(Queries * K, Dim, seed: (int)round);
         var points = new List<Point>(Queries * K);
         for (int j = 0; j < Queries * K; j++)
         {

@@ -3,13 +3,13 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace BitSieve.Cli.Bench;
+namespace BitSieve.LoadBench.Server;
 
 /// <summary>
 /// A <c>bitsieve serve</c> child process on a free loopback port (<c>--port 0</c>; the address is read from the line
 /// it prints once listening), so a load test measures the server's memory apart from the client's. Disposing kills it.
 /// </summary>
-public sealed partial class ServerProcess : IDisposable
+internal sealed partial class ServerProcess : IDisposable
 {
     private const int KeptLines = 20;
 
@@ -41,7 +41,7 @@ public sealed partial class ServerProcess : IDisposable
     public static async Task<ServerProcess> StartAsync(string database, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(database);
-        var start = CliProcess.StartInfo(["serve", "--db", database, "--host", "127.0.0.1", "--port", "0"]);
+        var start = ToolProcess.Cli(["serve", "--db", database, "--host", "127.0.0.1", "--port", "0"]);
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -121,7 +121,7 @@ public sealed partial class ServerProcess : IDisposable
 /// <param name="RssAnon">RssAnon: anonymous pages (the managed heap, native allocations, stacks).</param>
 /// <param name="RssFile">RssFile: file-backed pages (code, and the memory-mapped float32 originals that searches touched).</param>
 /// <param name="Peak">VmHWM: the peak of VmRSS so far.</param>
-public readonly record struct ProcessMemory(long Rss, long RssAnon, long RssFile, long Peak)
+internal readonly record struct ProcessMemory(long Rss, long RssAnon, long RssFile, long Peak)
 {
     /// <summary>Reads the fields of process <paramref name="processId"/>; zeros where <c>/proc</c> is missing or the process is gone.</summary>
     public static ProcessMemory Read(int processId)

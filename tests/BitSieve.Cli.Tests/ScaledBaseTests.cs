@@ -1,6 +1,6 @@
 using BitSieve.Cli.Bench;
 
-namespace BitSieve.Tests.Cli;
+namespace BitSieve.Cli.Tests;
 
 public sealed class ScaledBaseTests
 {

@@ -4,9 +4,8 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using BitSieve.Cli.Data;
 
-namespace BitSieve.Cli.Bench;
+namespace BitSieve.LoadBench.Server;
 
 /// <summary>
 /// The update workload of <c>bitsieve bench-server --workload updates</c>: against a served collection of N points, one
@@ -15,7 +14,7 @@ namespace BitSieve.Cli.Bench;
 /// It samples the server's resident memory and the collection's file sizes, and watches the collection's status
 /// (<c>yellow</c> while it compacts in the background) to split search latency into during and outside compaction.
 /// </summary>
-public static class UpdateLoadRunner
+internal static class UpdateLoadRunner
 {
     private const double StatusPollSeconds = 0.2;
 

@@ -3,7 +3,7 @@ using BitSieve.Cli;
 using BitSieve.Cli.Bench;
 using BitSieve.Cli.Data;
 
-namespace BitSieve.Tests.Cli;
+namespace BitSieve.Cli.Tests;
 
 public sealed class BenchCommandTests : IDisposable
 {
@@ -19,8 +19,8 @@ public sealed class BenchCommandTests : IDisposable
     {
         _base = _dir.File("base.fvecs");
         _queries = _dir.File("query.fvecs");
-        VecsFile.WriteFvecs(_base, RandomVectors(BaseRows, Dimension, seed: 1), Dimension);
-        VecsFile.WriteFvecs(_queries, RandomVectors(QueryRows, Dimension, seed: 2), Dimension);
+        VecsFile.WriteFvecs(_base, RandomVectors.Uniform(BaseRows, Dimension, seed: 1), Dimension);
+        VecsFile.WriteFvecs(_queries, RandomVectors.Uniform(QueryRows, Dimension, seed: 2), Dimension);
     }
 
     public void Dispose() => _dir.Dispose();
@@ -50,53 +50,53 @@ public sealed class BenchCommandTests : IDisposable
 
     [Theory]
     [MemberData(nameof(BadOptions))]
-    public void Bad_values_exit_with_2_and_one_line(string[] extra)
+    public Task Bad_values_exit_with_2_and_one_line(string[] extra)
         => AssertUsageError(["bench", "--base", _base, "--queries", _queries, .. extra]);
 
     [Fact]
-    public void Missing_required_option_exits_with_2()
+    public async Task Missing_required_option_exits_with_2()
     {
-        AssertUsageError(["bench", "--queries", _queries]);
-        AssertUsageError(["bench", "--base", _base]);
+        await AssertUsageError(["bench", "--queries", _queries]);
+        await AssertUsageError(["bench", "--base", _base]);
     }
 
     [Fact]
-    public void Missing_file_exits_with_2_naming_it()
+    public async Task Missing_file_exits_with_2_naming_it()
     {
-        string error = AssertUsageError(["bench", "--base", _dir.File("nope.fvecs"), "--queries", _queries]);
+        string error = await AssertUsageError(["bench", "--base", _dir.File("nope.fvecs"), "--queries", _queries]);
         Assert.Contains("nope.fvecs", error, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Dimension_mismatch_exits_with_2()
+    public async Task Dimension_mismatch_exits_with_2()
     {
         string queries = _dir.File("q16.fvecs");
-        VecsFile.WriteFvecs(queries, RandomVectors(5, 16, seed: 3), 16);
-        string error = AssertUsageError(["bench", "--base", _base, "--queries", queries]);
+        VecsFile.WriteFvecs(queries, RandomVectors.Uniform(5, 16, seed: 3), 16);
+        string error = await AssertUsageError(["bench", "--base", _base, "--queries", queries]);
         Assert.Contains("dimension", error, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Malformed_input_exits_with_2_naming_the_file()
+    public async Task Malformed_input_exits_with_2_naming_the_file()
     {
         string broken = _dir.File("broken.fvecs");
         File.WriteAllBytes(broken, File.ReadAllBytes(_queries)[..^3]);
-        string error = AssertUsageError(["bench", "--base", _base, "--queries", broken]);
+        string error = await AssertUsageError(["bench", "--base", _base, "--queries", broken]);
         Assert.Contains(broken, error, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Truth_with_fewer_than_k_ids_exits_with_2()
+    public async Task Truth_with_fewer_than_k_ids_exits_with_2()
     {
         string truth = _dir.File("gt5.ivecs");
         VecsFile.WriteIvecs(truth, new int[QueryRows * 5], 5);
-        AssertUsageError(["bench", "--base", _base, "--queries", _queries, "--truth", truth, "--k", "10"]);
+        await AssertUsageError(["bench", "--base", _base, "--queries", _queries, "--truth", truth, "--k", "10"]);
     }
 
     [Fact]
-    public void Help_exits_with_0_and_documents_scale_to_and_max_queries()
+    public async Task Help_exits_with_0_and_documents_scale_to_and_max_queries()
     {
-        var (code, output, _) = Run(["bench", "--help"]);
+        var (code, output, _) = await Run(["bench", "--help"]);
         Assert.Equal(0, code);
         Assert.Contains("--max-queries", output, StringComparison.Ordinal);
         Assert.Contains("Random(42)", output, StringComparison.Ordinal);
@@ -126,10 +126,10 @@ public sealed class BenchCommandTests : IDisposable
 
     // Needs the engine: passes once VectorIndex is implemented.
     [Fact]
-    public void End_to_end_json_has_the_contract_fields()
+    public async Task End_to_end_json_has_the_contract_fields()
     {
         string idsOut = _dir.File("cascade.ivecs");
-        var (code, output, error) = Run(["bench", "--base", _base, "--queries", _queries, "--k", "10", "--json", "--ids-out", idsOut]);
+        var (code, output, error) = await Run(["bench", "--base", _base, "--queries", _queries, "--k", "10", "--json", "--ids-out", idsOut]);
         Assert.True(code == 0, error);
 
         string last = output.TrimEnd('\n', '\r').Split('\n')[^1];
@@ -173,9 +173,9 @@ public sealed class BenchCommandTests : IDisposable
     }
 
     [Fact]
-    public void Index_graph_adds_the_graph_object_with_its_default_and_sweep()
+    public async Task Index_graph_adds_the_graph_object_with_its_default_and_sweep()
     {
-        var (code, output, error) = Run(["bench", "--base", _base, "--queries", _queries, "--k", "10", "--json", "--index", "graph", "--graph-build-threads", "2"]);
+        var (code, output, error) = await Run(["bench", "--base", _base, "--queries", _queries, "--k", "10", "--json", "--index", "graph", "--graph-build-threads", "2"]);
         Assert.True(code == 0, error);
         Assert.Contains("graph default ef=64", error, StringComparison.Ordinal);
 
@@ -219,11 +219,11 @@ public sealed class BenchCommandTests : IDisposable
 
     // Needs the engine: passes once VectorIndex is implemented.
     [Fact]
-    public void End_to_end_scale_to_grows_the_base_and_ignores_truth()
+    public async Task End_to_end_scale_to_grows_the_base_and_ignores_truth()
     {
         string truth = _dir.File("gt.ivecs");
         VecsFile.WriteIvecs(truth, new int[QueryRows * 10], 10);
-        var (code, output, error) = Run(["bench", "--base", _base, "--queries", _queries, "--truth", truth, "--scale-to", "3000", "--max-queries", "5", "--metric", "dot", "--bits", "8", "--json"]);
+        var (code, output, error) = await Run(["bench", "--base", _base, "--queries", _queries, "--truth", truth, "--scale-to", "3000", "--max-queries", "5", "--metric", "dot", "--bits", "8", "--json"]);
         Assert.True(code == 0, error);
         Assert.Contains("--truth is ignored", error, StringComparison.Ordinal);
         using var json = JsonDocument.Parse(output.TrimEnd().Split('\n')[^1]);
@@ -231,9 +231,9 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal(5, json.RootElement.GetProperty("queries").GetInt32());
     }
 
-    private static string AssertUsageError(string[] args)
+    private static async Task<string> AssertUsageError(string[] args)
     {
-        var (code, output, error) = Run(args);
+        var (code, output, error) = await Run(args);
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Equal(string.Empty, output);
         string[] lines = error.TrimEnd().Split('\n').Where(l => !l.StartsWith("reading ", StringComparison.Ordinal)).ToArray();
@@ -243,19 +243,11 @@ public sealed class BenchCommandTests : IDisposable
         return lines[0];
     }
 
-    private static (int Code, string Output, string Error) Run(string[] args)
+    private static async Task<(int Code, string Output, string Error)> Run(string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = Program.Run(args, output, error);
+        int code = await Program.RunAsync(args, output, error);
         return (code, output.ToString(), error.ToString());
-    }
-
-    private static float[] RandomVectors(int rows, int dimension, int seed)
-    {
-        var random = new Random(seed);
-        var values = new float[rows * dimension];
-        for (int i = 0; i < values.Length; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
-        return values;
     }
 }

@@ -1,16 +1,15 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using BitSieve.Cli.Data;
 
-namespace BitSieve.Cli.Bench;
+namespace BitSieve.LoadBench.Server;
 
 /// <summary>
 /// Runs a bounded loopback load test: builds a collection of real embeddings grown to N points, serves it from a
 /// separate <c>bitsieve serve</c> process, drives it with Qdrant query requests at each concurrency level, then
 /// sustains a load while sampling the server's resident memory.
 /// </summary>
-public static class ServerLoadRunner
+internal static class ServerLoadRunner
 {
     /// <summary>The collection the run creates and queries.</summary>
     public const string CollectionName = "bench";

@@ -1,28 +1,31 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Numerics.Tensors;
 using System.Text.Json;
-using BitSieve.Cli;
+using BitSieve.Embeddings.Onnx;
 
-namespace BitSieve.Embeddings.Tests;
+namespace BitSieve.Cli.Tests;
 
-[Collection(ModelCollection.Name)]
-public sealed class EmbedCommandTests(ModelFixture models) : IDisposable
+/// <summary><c>bitsieve embed</c>: exactly the library's vectors, as JSON, plain floats or fvecs; one line per usage error.</summary>
+public sealed class EmbedCommandTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
 
-    private static (int Code, string Output, string Error) Run(params string[] args)
+    private static async Task<(int Code, string Output, string Error)> Run(params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        int code = Program.Run(args, output, error);
+        int code = await Program.RunAsync(args, output, error);
         return (code, output.ToString(), error.ToString());
     }
 
     [Fact]
-    public void Json_prints_model_dimensions_and_a_round_trippable_vector_as_the_last_line()
+    public async Task Json_prints_model_dimensions_and_a_round_trippable_vector_as_the_last_line()
     {
         const string text = "How do I list the files of a Debian package?";
-        var (code, output, error) = Run("embed", "--json", "--", text);
+        var (code, output, error) = await Run("embed", "--json", "--", text);
 
         Assert.True(code == ExitCodes.Ok, error);
         string last = output.TrimEnd('\n', '\r').Split('\n')[^1];
@@ -33,41 +36,44 @@ public sealed class EmbedCommandTests(ModelFixture models) : IDisposable
         var vector = root.GetProperty("vector").EnumerateArray().Select(e => e.GetSingle()).ToArray();
         Assert.Equal(384, vector.Length);
         // Exactly the library's vector: the printed floats round-trip.
-        Assert.Equal(models.MiniLm.Embed([text], false, out _)[0], vector);
+        using var miniLm = OnnxEmbeddingGenerator.LoadBuiltIn(BuiltInModels.MiniLm);
+        Assert.Equal(miniLm.Embed([text], false, out _)[0], vector);
     }
 
     [Fact]
-    public void Text_file_and_query_work_and_the_plain_form_prints_one_line_of_floats()
+    public async Task Text_file_and_query_work_and_the_plain_form_prints_one_line_of_floats()
     {
         string file = _dir.File("q.txt");
         File.WriteAllText(file, "how to open a file");
-        var (code, output, error) = Run("embed", "--model", "arctic-xs", "--query", "--text-file", file);
+        var (code, output, error) = await Run("embed", "--model", "arctic-xs", "--query", "--text-file", file);
 
         Assert.True(code == ExitCodes.Ok, error);
         var vector = output.Trim().Split(' ').Select(s => float.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        Assert.Equal(models.ArcticXs.Embed(["how to open a file"], true, out _)[0], vector);
+        using var arcticXs = OnnxEmbeddingGenerator.LoadBuiltIn(BuiltInModels.ArcticXs);
+        Assert.Equal(arcticXs.Embed(["how to open a file"], true, out _)[0], vector);
         Assert.Contains("as a query", error, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Jsonl_batch_mode_writes_fvecs_rows_in_line_order_and_reports_throughput()
+    public async Task Jsonl_batch_mode_writes_fvecs_rows_in_line_order_and_reports_throughput()
     {
         string input = _dir.File("in.jsonl");
         string fvecs = _dir.File("out.fvecs");
         string[] texts = ["first line of text", "a second, longer line of text about sockets", "third"];
         File.WriteAllLines(input, texts.Select(t => JsonSerializer.Serialize(new { source = "test", text = t })).Append("{\"text\":\"beyond the limit\"}"));
 
-        var (code, output, error) = Run("embed", "--jsonl", input, "--limit", "3", "--fvecs-out", fvecs, "--batch-size", "2", "--threads", "1");
+        var (code, output, error) = await Run("embed", "--jsonl", input, "--limit", "3", "--fvecs-out", fvecs, "--batch-size", "2", "--threads", "1");
 
         Assert.True(code == ExitCodes.Ok, error);
         Assert.Equal("", output);
         Assert.Contains("3 texts", error, StringComparison.Ordinal);
         Assert.Contains("texts/s", error, StringComparison.Ordinal);
-        var rows = BitSieve.Cli.Data.VecsFile.ReadFvecs(fvecs);
+        var rows = Data.VecsFile.ReadFvecs(fvecs);
         Assert.Equal(3, rows.Rows);
-        var expected = models.MiniLm.Embed(texts, false, out _);
+        using var miniLm = OnnxEmbeddingGenerator.LoadBuiltIn(BuiltInModels.MiniLm);
+        var expected = miniLm.Embed(texts, false, out _);
         for (int i = 0; i < texts.Length; i++)
-            Assert.True(Similarity.Cosine(expected[i], rows.Row(i)) > 0.99999, $"row {i}");
+            Assert.True(TensorPrimitives.CosineSimilarity(expected[i], rows.Row(i)) > 0.99999f, $"row {i}");
     }
 
     [Theory]
@@ -81,9 +87,9 @@ public sealed class EmbedCommandTests(ModelFixture models) : IDisposable
     [InlineData("embed", "--model", "not-a-model", "text")]
     [InlineData("embed", "--max-tokens", "1", "text")]
     [InlineData("embed", "--unknown-option", "text")]
-    public void Usage_errors_exit_2_with_one_line(params string[] args)
+    public async Task Usage_errors_exit_2_with_one_line(params string[] args)
     {
-        var (code, output, error) = Run(args);
+        var (code, output, error) = await Run(args);
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Equal("", output);
         Assert.Single(error.TrimEnd().Split('\n'));
@@ -91,11 +97,19 @@ public sealed class EmbedCommandTests(ModelFixture models) : IDisposable
     }
 
     [Fact]
-    public void An_unreachable_endpoint_exits_1_naming_the_url()
+    public async Task An_unreachable_endpoint_exits_1_naming_the_url()
     {
-        int port = LocalEmbeddingServer.FreePort();
-        var (code, _, error) = Run("embed", "--model", $"http://127.0.0.1:{port}/v1#m", "text");
+        int port = FreePort();
+        var (code, _, error) = await Run("embed", "--model", $"http://127.0.0.1:{port}/v1#m", "text");
         Assert.Equal(ExitCodes.Failure, code);
         Assert.Contains($"http://127.0.0.1:{port}/v1/embeddings", error, StringComparison.Ordinal);
+    }
+
+    /// <summary>A loopback port nothing listens on (it was free a moment ago).</summary>
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -2,10 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using BitSieve.Cli.Data;
-using BitSieve.Tests.Engine;
 using Xunit.Abstractions;
 
-namespace BitSieve.Tests.Storage;
+namespace BitSieve.Cli.Tests;
 
 /// <summary>
 /// The crash tests: <c>bitsieve import</c> runs as a child process and is killed with SIGKILL at random moments, 20
@@ -30,7 +29,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
     {
         Directory.CreateDirectory(_dir);
         string vectorsPath = Path.Combine(_dir, "v.fvecs"), payloadsPath = Path.Combine(_dir, "p.jsonl"), db = Path.Combine(_dir, "db");
-        var vectors = TestData.Gaussian(Rows, Dim, seed: 77);
+        var vectors = RandomVectors.Gaussian(Rows, Dim, seed: 77);
         VecsFile.WriteFvecs(vectorsPath, vectors, Dim);
         // Every fifth row names a UUID id; the rest take their row number.
         var ids = new PointId[Rows];
@@ -86,13 +85,13 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
             try
             {
                 var c = database.GetCollection("c");
-                var vectors = TestData.Gaussian(Points / 10, Dim, seed: random.Next());
+                var vectors = RandomVectors.Gaussian(Points / 10, Dim, seed: random.Next());
                 var points = Enumerable.Range(0, Points / 10).Select(i => (ulong)random.Next(Points)).Distinct()
                     .Select((id, i) => new Point(new PointId(id), vectors.AsMemory(i * Dim, Dim), new JsonObject { ["round"] = round, ["id"] = id }))
                     .ToList();
                 if (round == 0)
                 {
-                    var all = TestData.Gaussian(Points, Dim, seed: 5);
+                    var all = RandomVectors.Gaussian(Points, Dim, seed: 5);
                     points = [.. Enumerable.Range(0, Points).Select(i => new Point(new PointId((ulong)i), all.AsMemory(i * Dim, Dim), new JsonObject { ["round"] = 0, ["id"] = i }))];
                 }
                 c.Upsert(points);
@@ -167,7 +166,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
             rebuilt.UpsertBatch([.. state.Keys], [.. state.Values.SelectMany(v => v.Vector)]);
             for (int q = 0; q < 3; q++)
             {
-                var query = TestData.Gaussian(1, Dim, seed: random.Next());
+                var query = RandomVectors.Gaussian(1, Dim, seed: random.Next());
                 var expected = rebuilt.SearchExact(query, 10).Hits.Select(h => h.Id).ToList();
                 var actual = c.Search(query, new SearchOptions { K = 10, Quality = Quality.Exact }, withPayload: false).Hits.Select(h => h.Id.Number).ToList();
                 Assert.Equal(expected, actual);
@@ -246,7 +245,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         var passes = new float[Passes + 1][];
         string VectorsOf(int pass)
         {
-            passes[pass] = TestData.Gaussian(Rows, Dim, seed: 500 + pass);
+            passes[pass] = RandomVectors.Gaussian(Rows, Dim, seed: 500 + pass);
             string path = Path.Combine(_dir, $"v{pass}.fvecs");
             VecsFile.WriteFvecs(path, passes[pass], Dim);
             return path;
@@ -304,7 +303,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
             rebuilt.UpsertBatch(Enumerable.Range(0, Rows).Select(r => (ulong)r).ToArray(), flat);
             for (int q = 0; q < 5; q++)
             {
-                var query = TestData.Gaussian(1, Dim, seed: random.Next());
+                var query = RandomVectors.Gaussian(1, Dim, seed: random.Next());
                 var expected = rebuilt.SearchExact(query, 10).Hits.Select(h => ids[h.Id]).ToList();
                 Assert.Equal(expected, c.Search(query, new SearchOptions { K = 10, Quality = Quality.Exact }, withPayload: false).Hits.Select(h => h.Id).ToList());
             }
@@ -355,7 +354,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
             if (rows.Length > 0) rebuilt.UpsertBatch(rows.Select(r => (ulong)r).ToArray(), flat);
             for (int q = 0; q < 5; q++)
             {
-                var query = TestData.Gaussian(1, Dim, seed: random.Next());
+                var query = RandomVectors.Gaussian(1, Dim, seed: random.Next());
                 var expected = rebuilt.SearchExact(query, 10).Hits.Select(h => ids[h.Id]).ToList();
                 var actual = c.Search(query, new SearchOptions { K = 10, Quality = Quality.Exact }, withPayload: false).Hits.Select(h => h.Id).ToList();
                 Assert.Equal(expected, actual);

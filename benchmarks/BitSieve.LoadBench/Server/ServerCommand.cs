@@ -1,18 +1,19 @@
 using System.CommandLine;
-using System.Runtime.InteropServices;
-using BitSieve.Cli.Bench;
 using BitSieve.Storage;
 
-namespace BitSieve.Cli.Commands;
+namespace BitSieve.LoadBench.Server;
 
 /// <summary>
-/// <c>bitsieve bench-server</c>: a bounded loopback load test of <c>bitsieve serve</c>. Builds a collection of the base
+/// <c>BitSieve.LoadBench server</c> (formerly <c>bitsieve bench-server</c>): a bounded loopback load test of
+/// <c>bitsieve serve</c>. Builds a collection of the base
 /// grown to N points (as <c>bench --scale-to</c>), serves it from a separate process on a free 127.0.0.1 port, and
 /// reports queries/s and p50/p99/max latency of Qdrant query requests at each concurrency level, then the server's
 /// resident memory over a sustained run. Exits 1 when any request failed or memory grew beyond the stated bound.
 /// </summary>
-public static class BenchServerCommand
+internal static class ServerCommand
 {
+    private const string Prefix = Program.Name + " server";
+
     /// <summary>Creates the command.</summary>
     public static Command Create()
     {
@@ -31,7 +32,7 @@ public static class BenchServerCommand
         var workload = new Option<string>("--workload") { Description = "queries: the concurrency levels, then the sustained run. updates: for --soak-seconds, upserts replacing existing ids and deletes at --update-rate while --soak-concurrency searchers query; samples server memory and file sizes, and p99 latency during background compaction and outside it.", DefaultValueFactory = _ => "queries", HelpName = "queries|updates" };
         var updateRate = new Option<int>("--update-rate") { Description = "Points upserted per second by the update workload.", DefaultValueFactory = _ => 1000, HelpName = "N" };
         var updateBatch = new Option<int>("--update-batch") { Description = "Points per upsert of the update workload (a tenth as many are deleted after each).", DefaultValueFactory = _ => 100, HelpName = "N" };
-        var command = new Command("bench-server", "Loopback load test of bitsieve serve: queries/s and p50/p99 latency per concurrency level, then server memory over a sustained run.")
+        var command = new Command("server", "Loopback load test of bitsieve serve: queries/s and p50/p99 latency per concurrency level, then server memory over a sustained run.")
         {
             basePath, queries, points, concurrency, seconds, warmup, soak, soakConcurrency, sample, limit, db, json, workload, updateRate, updateBatch,
         };
@@ -63,20 +64,12 @@ public static class BenchServerCommand
             }
             catch (UsageException e)
             {
-                error.WriteLine($"bitsieve bench-server: error: {e.Message}");
+                error.WriteLine($"{Prefix}: error: {e.Message}");
                 return ExitCodes.Usage;
             }
-            // Ctrl+C and SIGTERM cancel the run, so that the server process is killed and the temporary database deleted
-            // (the command line's token alone does not fire for them here).
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            void Cancel(PosixSignalContext context)
-            {
-                context.Cancel = true;
-                stop.Cancel();
-            }
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
-            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
-            return await ExecuteAsync(settings, parse.InvocationConfiguration.Output, error, stop.Token).ConfigureAwait(false);
+            // Ctrl+C and SIGTERM cancel the token (Program), so that the server process is killed and the temporary
+            // database deleted.
+            return await ExecuteAsync(settings, parse.InvocationConfiguration.Output, error, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
@@ -96,8 +89,8 @@ public static class BenchServerCommand
         output.Flush();
         if (report.Passed) return ExitCodes.Ok;
         error.WriteLine(report.Errors > 0 || !report.ServerAlive
-            ? $"bitsieve bench-server: failed: {report.Errors} requests failed{(report.ServerAlive ? "" : " and the server process exited")}"
-            : "bitsieve bench-server: failed: the server's memory grew beyond the bound");
+            ? $"{Prefix}: failed: {report.Errors} requests failed{(report.ServerAlive ? "" : " and the server process exited")}"
+            : $"{Prefix}: failed: the server's memory grew beyond the bound");
         return ExitCodes.Failure;
     }
 
@@ -111,8 +104,8 @@ public static class BenchServerCommand
         output.Flush();
         if (report.Passed) return ExitCodes.Ok;
         error.WriteLine(report.Errors > 0 || report.UpdateErrors > 0 || !report.ServerAlive
-            ? $"bitsieve bench-server: failed: {report.Errors} searches and {report.UpdateErrors} updates failed{(report.ServerAlive ? "" : " and the server process exited")}"
-            : $"bitsieve bench-server: failed: the server's memory or files grew beyond {UpdateLoadReport.Bound}x their level after the first minute");
+            ? $"{Prefix}: failed: {report.Errors} searches and {report.UpdateErrors} updates failed{(report.ServerAlive ? "" : " and the server process exited")}"
+            : $"{Prefix}: failed: the server's memory or files grew beyond {UpdateLoadReport.Bound}x their level after the first minute");
         return ExitCodes.Failure;
     }
 
@@ -128,13 +121,13 @@ public static class BenchServerCommand
         }
         catch (Exception e) when (e is UsageException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
-            error.WriteLine($"bitsieve bench-server: error: {e.Message}");
+            error.WriteLine($"{Prefix}: error: {e.Message}");
             return (null, ExitCodes.Usage);
         }
         catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or IOException or DatabaseLockedException or CorruptFileException
                                       or System.ComponentModel.Win32Exception)
         {
-            error.WriteLine($"bitsieve bench-server: error: {(e is OperationCanceledException ? "cancelled" : e.Message)}");
+            error.WriteLine($"{Prefix}: error: {(e is OperationCanceledException ? "cancelled" : e.Message)}");
             return (null, ExitCodes.Failure);
         }
     }

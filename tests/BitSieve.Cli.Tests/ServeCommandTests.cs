@@ -1,30 +1,32 @@
-using BitSieve.Cli;
-
-namespace BitSieve.Server.Tests;
+namespace BitSieve.Cli.Tests;
 
 /// <summary><c>bitsieve serve</c>'s failures: one line on stderr and the usual exit codes.</summary>
-public sealed class ServeCommandTests
+public sealed class ServeCommandTests : IDisposable
 {
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
     [Fact]
-    public void A_bad_host_or_body_limit_is_a_usage_error()
+    public async Task A_bad_host_or_body_limit_is_a_usage_error()
     {
-        var (code, _, error) = Run("serve", "--db", TempPath(), "--host", "example.com", "--port", "0");
+        var (code, _, error) = await Run("serve", "--db", TempPath(), "--host", "example.com", "--port", "0");
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("bitsieve serve: error: The host must be an IP address", error, StringComparison.Ordinal);
 
-        (code, _, error) = Run("serve", "--db", TempPath(), "--max-body-mb", "0");
+        (code, _, error) = await Run("serve", "--db", TempPath(), "--max-body-mb", "0");
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("--max-body-mb must be between 1 and 4096", error, StringComparison.Ordinal);
 
-        (code, _, error) = Run("serve", "--db", TempPath(), "--cors-origin", "app.example");
+        (code, _, error) = await Run("serve", "--db", TempPath(), "--cors-origin", "app.example");
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("--cors-origin must be a web origin", error, StringComparison.Ordinal);
 
-        (code, _, error) = Run("serve", "--db", TempPath(), "--max-response-bytes", "10");
+        (code, _, error) = await Run("serve", "--db", TempPath(), "--max-response-bytes", "10");
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("--max-response-bytes must be at least 1024", error, StringComparison.Ordinal);
 
-        (code, _, error) = Run("serve", "--db", TempPath(), "--allowed-hosts", " , ");
+        (code, _, error) = await Run("serve", "--db", TempPath(), "--allowed-hosts", " , ");
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("--allowed-hosts needs at least one host name", error, StringComparison.Ordinal);
     }
@@ -32,9 +34,9 @@ public sealed class ServeCommandTests
     [Fact]
     public async Task A_database_held_by_another_writer_fails_naming_the_holder()
     {
-        await using (var host = await ServerHost.StartAsync())
+        using (var holder = Database.Open(_dir.File("held")))
         {
-            var (code, _, error) = Run("serve", "--db", host.Server.Database.Path, "--port", "0");
+            var (code, _, error) = await Run("serve", "--db", holder.Path, "--port", "0");
             Assert.Equal(ExitCodes.Failure, code);
             Assert.Contains("bitsieve serve: error:", error, StringComparison.Ordinal);
             Assert.Contains(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), error, StringComparison.Ordinal);
@@ -42,21 +44,22 @@ public sealed class ServeCommandTests
     }
 
     [Fact]
-    public void Help_lists_the_options()
+    public async Task Help_lists_the_options()
     {
-        var (code, output, _) = Run("serve", "--help");
+        var (code, output, _) = await Run("serve", "--help");
         Assert.Equal(ExitCodes.Ok, code);
         foreach (string option in new[] { "--db", "--port", "--host", "--api-key", "--max-body-mb", "--max-response-bytes", "--allowed-hosts", "--cors-origin", "--model" })
             Assert.Contains(option, output, StringComparison.Ordinal);
     }
 
-    private static string TempPath() => Path.Combine(Path.GetTempPath(), "bitsieve-serve-" + Guid.NewGuid().ToString("N"));
+    /// <summary>A database folder that does not exist yet (the usage errors are reported before anything is opened).</summary>
+    private string TempPath() => _dir.File("db-" + Guid.NewGuid().ToString("N"));
 
-    private static (int Code, string Output, string Error) Run(params string[] args)
+    private static async Task<(int Code, string Output, string Error)> Run(params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        int code = Program.Run(args, output, error);
+        int code = await Program.RunAsync(args, output, error);
         return (code, output.ToString(), error.ToString());
     }
 }

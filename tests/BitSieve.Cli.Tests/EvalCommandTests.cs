@@ -3,7 +3,7 @@ using BitSieve.Cli;
 using BitSieve.Cli.Evaluation;
 using BitSieve.Ingest.Evaluation;
 
-namespace BitSieve.Tests.Cli;
+namespace BitSieve.Cli.Tests;
 
 /// <summary>The rank metrics on hand-made rankings, and <c>bitsieve eval</c> end to end on a tiny folder with the built-in model.</summary>
 [Collection(CacheDirectoryCollection.Name)]
@@ -26,11 +26,11 @@ public sealed class EvalCommandTests : IDisposable
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
+    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        int code = Program.Run(args, output, error);
+        int code = await Program.RunAsync(args, output, error);
         return (code, output.ToString(), error.ToString());
     }
 
@@ -123,11 +123,11 @@ public sealed class EvalCommandTests : IDisposable
     }
 
     [Fact]
-    public void Eval_builds_the_set_indexes_and_reports_every_method_and_setting()
+    public async Task Eval_builds_the_set_indexes_and_reports_every_method_and_setting()
     {
         WriteBook();
         string saved = Path.Combine(_root, "set.jsonl");
-        var (code, output, error) = Run("eval", "--folder", Docs, "--lang", "en", "--db", Db, "--json", "--save-set", saved);
+        var (code, output, error) = await Run("eval", "--folder", Docs, "--lang", "en", "--db", Db, "--json", "--save-set", saved);
         Assert.True(code == 0, error);
         Assert.Contains("indexed 1 files", error, StringComparison.Ordinal);
         Assert.Contains("| hybrid | cascade 0.995 |", error, StringComparison.Ordinal); // the table goes to stderr with --json
@@ -165,7 +165,7 @@ public sealed class EvalCommandTests : IDisposable
         Assert.Equal(1, lexical.GetProperty("recall@1").GetDouble()); // each heading's words are in its own section's chunk
 
         // Again: nothing is re-embedded, and the table goes to stdout.
-        (code, output, error) = Run("eval", "--folder", Docs, "--lang", "en", "--db", Db);
+        (code, output, error) = await Run("eval", "--folder", Docs, "--lang", "en", "--db", Db);
         Assert.True(code == 0, error);
         Assert.Contains("indexed 0 files (0 chunks)", error, StringComparison.Ordinal);
         Assert.Contains("unchanged 1", error, StringComparison.Ordinal);
@@ -175,7 +175,7 @@ public sealed class EvalCommandTests : IDisposable
     }
 
     [Fact]
-    public void A_hand_made_set_is_scored_against_its_spans_and_unanswerable_queries_are_left_out()
+    public async Task A_hand_made_set_is_scored_against_its_spans_and_unanswerable_queries_are_left_out()
     {
         // Plain text: the extracted text is the file itself, so spans are offsets into it.
         string text = string.Join("\n\n", Bodies);
@@ -191,7 +191,7 @@ public sealed class EvalCommandTests : IDisposable
         labels.Add(new LabelledQuery("パッケージ", "admin.txt", 0, 50, "ja")); // another language: not used
         LabelledSetBuilder.WriteJsonl(labels, set);
 
-        var (code, output, error) = Run("eval", "--folder", Docs, "--lang", "en", "--set", set, "--db", Db, "--collection", "hand", "--json");
+        var (code, output, error) = await Run("eval", "--folder", Docs, "--lang", "en", "--set", set, "--db", Db, "--collection", "hand", "--json");
         Assert.True(code == 0, error);
         Assert.Contains("no chunk overlaps the labelled span of \"a file that is not there\"", error, StringComparison.Ordinal);
         var root = JsonDocument.Parse(output.TrimEnd().Split('\n')[^1]).RootElement;
@@ -206,24 +206,24 @@ public sealed class EvalCommandTests : IDisposable
     }
 
     [Fact]
-    public void Bad_input_gives_clear_errors()
+    public async Task Bad_input_gives_clear_errors()
     {
         WriteBook();
-        var (code, _, error) = Run("eval", "--folder", Docs, "--lang", "en", "--db", Db, "--set", Path.Combine(_root, "nope.jsonl"));
+        var (code, _, error) = await Run("eval", "--folder", Docs, "--lang", "en", "--db", Db, "--set", Path.Combine(_root, "nope.jsonl"));
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("does not exist", error, StringComparison.Ordinal);
 
-        (code, _, error) = Run("eval", "--folder", Docs, "--lang", "ja", "--db", Db);
+        (code, _, error) = await Run("eval", "--folder", Docs, "--lang", "ja", "--db", Db);
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("no labelled queries for language 'ja'", error, StringComparison.Ordinal);
 
         string set = Path.Combine(_root, "elsewhere.jsonl");
         LabelledSetBuilder.WriteJsonl([new LabelledQuery("apt", "other/book.en.html", 0, 100, "en")], set);
-        (code, _, error) = Run("eval", "--folder", Docs, "--lang", "en", "--db", Db, "--set", set);
+        (code, _, error) = await Run("eval", "--folder", Docs, "--lang", "en", "--db", Db, "--set", set);
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("overlaps a chunk", error, StringComparison.Ordinal);
 
-        (code, _, error) = Run("eval", "--folder", Docs, "--lang", "e n", "--db", Db);
+        (code, _, error) = await Run("eval", "--folder", Docs, "--lang", "e n", "--db", Db);
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("--lang", error, StringComparison.Ordinal);
     }

@@ -2,14 +2,14 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace BitSieve.Cli.Bench;
+namespace BitSieve.LoadBench.Server;
 
 /// <summary>One sample of the sustained run: the server's memory and the requests completed so far.</summary>
 /// <param name="Seconds">Seconds since the sustained run started.</param>
 /// <param name="Requests">Requests completed since it started.</param>
 /// <param name="Errors">Failed requests since it started.</param>
 /// <param name="Memory">The server process's resident memory.</param>
-public sealed record MemorySample(double Seconds, long Requests, long Errors, ProcessMemory Memory);
+internal sealed record MemorySample(double Seconds, long Requests, long Errors, ProcessMemory Memory);
 
 /// <summary>
 /// Whether the server's resident memory grew over the sustained run: the mean VmRSS of the last window against the
@@ -21,7 +21,7 @@ public sealed record MemorySample(double Seconds, long Requests, long Errors, Pr
 /// <param name="FinalBytes">Mean VmRSS of the samples in (T − w, T].</param>
 /// <param name="SlopeBytesPerMinute">Least-squares slope of VmRSS over the samples after the first window.</param>
 /// <param name="Judged">Whether the run was long enough (three whole minutes) to call memory stable or not.</param>
-public sealed record MemoryGrowth(double WindowSeconds, double BaselineBytes, double FinalBytes, double SlopeBytesPerMinute, bool Judged)
+internal sealed record MemoryGrowth(double WindowSeconds, double BaselineBytes, double FinalBytes, double SlopeBytesPerMinute, bool Judged)
 {
     /// <summary>The bound, fixed before any run: memory is stable when the final mean exceeds the baseline mean by at most this many percent.</summary>
     public const double BoundPercent = 5.0;
@@ -69,7 +69,7 @@ public sealed record MemoryGrowth(double WindowSeconds, double BaselineBytes, do
 }
 
 /// <summary>Everything one <c>bitsieve bench-server</c> run measured; writes the tables and the JSON line.</summary>
-public sealed record ServerLoadReport
+internal sealed record ServerLoadReport
 {
     /// <summary>Points in the served collection.</summary>
     public required int Points { get; init; }

@@ -4,16 +4,15 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using BitSieve.Cli.Data;
 
-namespace BitSieve.Cli.Bench;
+namespace BitSieve.LoadBench.Server;
 
 /// <summary>
 /// Drives a server with Qdrant <c>POST /collections/{name}/points/query</c> requests from N workers back to back,
 /// through one <see cref="HttpClient"/> with a connection per worker. The query vectors are cycled; every answer is
 /// checked (<see cref="QueryResponseCheck"/>), and a request that fails, throws or answers wrongly is an error.
 /// </summary>
-public sealed class QueryLoad : IDisposable
+internal sealed class QueryLoad : IDisposable
 {
     private const int KeptErrors = 5;
 
@@ -186,14 +185,14 @@ public sealed class QueryLoad : IDisposable
 /// <param name="P50Ms">Median latency of the requests that got an answer, in milliseconds.</param>
 /// <param name="P99Ms">99th percentile latency (nearest rank), in milliseconds.</param>
 /// <param name="MaxMs">Slowest request, in milliseconds.</param>
-public sealed record LoadResult(int Concurrency, long Requests, long Errors, long Validated, double Seconds, double P50Ms, double P99Ms, double MaxMs)
+internal sealed record LoadResult(int Concurrency, long Requests, long Errors, long Validated, double Seconds, double P50Ms, double P99Ms, double MaxMs)
 {
     /// <summary>Requests per second over the run.</summary>
     public double Qps => Seconds > 0 ? Requests / Seconds : 0;
 }
 
 /// <summary>Checks a Qdrant query answer: <c>status</c> "ok", exactly <c>limit</c> points, integer ids of the collection, no id twice, scores best first.</summary>
-public static class QueryResponseCheck
+internal static class QueryResponseCheck
 {
     /// <summary>Returns null when <paramref name="json"/> is a correct answer, else why it is not.</summary>
     /// <param name="json">The response body.</param>

@@ -1,9 +1,9 @@
 using System.Globalization;
 
-namespace BitSieve.Cli.Bench;
+namespace BitSieve.LoadBench.Server;
 
 /// <summary>The validated settings of one <c>bitsieve bench-server</c> run.</summary>
-public sealed record ServerLoadSettings
+internal sealed record ServerLoadSettings
 {
     /// <summary>Base vectors (fvecs), grown to <see cref="Points"/> as <c>bench --scale-to</c> does (<see cref="ScaledBase"/>).</summary>
     public required string BasePath { get; init; }
@@ -113,7 +113,7 @@ public sealed record ServerLoadSettings
 }
 
 /// <summary>What <c>bitsieve bench-server</c> drives the server with.</summary>
-public enum ServerWorkload
+internal enum ServerWorkload
 {
     /// <summary>Queries only: the concurrency levels, then the sustained run.</summary>
     Queries,

@@ -1,4 +1,4 @@
-namespace BitSieve.Tests.Cli;
+namespace BitSieve.Cli.Tests;
 
 /// <summary>
 /// Test classes that point <c>BITSIEVE_CACHE_DIR</c> (a process-wide variable) at their own temp folder run one after

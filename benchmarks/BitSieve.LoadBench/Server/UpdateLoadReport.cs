@@ -2,14 +2,14 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace BitSieve.Cli.Bench;
+namespace BitSieve.LoadBench.Server;
 
 /// <summary>The bytes of a collection's files by group, as <c>bitsieve info</c> groups them.</summary>
 /// <param name="Index">Column files other than originals (codes, factors, ids, tombstones) and the manifest.</param>
 /// <param name="Originals">Segments of float32 originals.</param>
 /// <param name="PointsDb">The points database (SQLite) with its own log files.</param>
 /// <param name="Wal">The write-ahead log.</param>
-public readonly record struct CollectionFiles(long Index, long Originals, long PointsDb, long Wal)
+internal readonly record struct CollectionFiles(long Index, long Originals, long PointsDb, long Wal)
 {
     /// <summary>All of them.</summary>
     public long Total => Index + Originals + PointsDb + Wal;
@@ -45,10 +45,10 @@ public readonly record struct CollectionFiles(long Index, long Originals, long P
 /// <param name="Compactions">Background compactions seen so far (the one running included).</param>
 /// <param name="Memory">The server process's resident memory.</param>
 /// <param name="Files">The collection's files.</param>
-public sealed record UpdateSample(double Seconds, long PointsWritten, long Searches, int Compactions, ProcessMemory Memory, CollectionFiles Files);
+internal sealed record UpdateSample(double Seconds, long PointsWritten, long Searches, int Compactions, ProcessMemory Memory, CollectionFiles Files);
 
 /// <summary>What one update workload measured; writes the table and the JSON line.</summary>
-public sealed record UpdateLoadReport
+internal sealed record UpdateLoadReport
 {
     /// <summary>The level of memory and files that each sample is compared with: that of the first sample after the first minute (a third of a shorter run).</summary>
     public const double BaselineSeconds = 60;

@@ -1,18 +1,17 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using BitSieve.Cli.Bench;
-using BitSieve.Cli.Data;
+using BitSieve.Cli.Commands;
 
-namespace BitSieve.Cli.Commands;
+namespace BitSieve.LoadBench.Storage;
 
 /// <summary>
-/// <c>bitsieve bench-storage</c>: the durable path at scale. Writes a base grown to N vectors (as <c>bench --scale-to</c>)
+/// <c>BitSieve.LoadBench storage</c> (formerly <c>bitsieve bench-storage</c>): the durable path at scale. Writes a base grown to N vectors (as <c>bench --scale-to</c>)
 /// to an fvecs file (not timed), imports it with <c>bitsieve import</c>'s code in durable batches (timed, points/s),
 /// closes, then re-opens the collection (timed) and reports the bytes the re-open read (/proc/self/io rchar: the
 /// originals are memory-mapped, not read) and resident memory by tier.
 /// </summary>
-public static class BenchStorageCommand
+internal static class StorageCommand
 {
     /// <summary>Creates the command.</summary>
     public static Command Create()
@@ -22,13 +21,16 @@ public static class BenchStorageCommand
         var batch = new Option<int>("--batch") { Description = "Points per durable batch.", DefaultValueFactory = _ => 1000, HelpName = "N" };
         var measureReopen = new Option<string?>("--measure-reopen") { Description = "Internal: open this database in a fresh process and print the re-open measurements as one JSON line.", Hidden = true };
         var work = new Option<string>("--work") { Description = "Scratch folder for the fvecs file and the database (deleted afterwards).", DefaultValueFactory = _ => Path.Combine(Path.GetTempPath(), "bitsieve-bench-storage"), HelpName = "DIR" };
-        var command = new Command("bench-storage", "Import throughput in durable batches, re-open time and resident memory by tier.") { basePath, scaleTo, batch, work, measureReopen };
-        command.SetAction(parse => DatabaseArguments.Run("bench-storage", parse.InvocationConfiguration.Error, () =>
-            parse.GetValue(measureReopen) is { } reopenDb ? MeasureReopen(reopenDb, parse.GetValue(basePath)!, parse.InvocationConfiguration.Output) : Execute(parse.GetValue(basePath)!, parse.GetValue(scaleTo), parse.GetValue(batch), parse.GetValue(work)!, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error)));
+        var command = new Command("storage", "Import throughput in durable batches, re-open time and resident memory by tier.") { basePath, scaleTo, batch, work, measureReopen };
+        command.SetAction((parse, cancellationToken) => DatabaseArguments.RunAsync(Program.Name + " storage", parse.InvocationConfiguration.Error, token =>
+            parse.GetValue(measureReopen) is { } reopenDb
+                ? MeasureReopen(reopenDb, parse.GetValue(basePath)!, parse.InvocationConfiguration.Output)
+                : Execute(parse.GetValue(basePath)!, parse.GetValue(scaleTo), parse.GetValue(batch), parse.GetValue(work)!, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error, token),
+            cancellationToken));
         return command;
     }
 
-    private static int Execute(string basePath, int scaleTo, int batch, string work, TextWriter output, TextWriter log)
+    private static int Execute(string basePath, int scaleTo, int batch, string work, TextWriter output, TextWriter log, CancellationToken cancellationToken)
     {
         if (Directory.Exists(work)) Directory.Delete(work, recursive: true);
         Directory.CreateDirectory(work);
@@ -42,12 +44,12 @@ public static class BenchStorageCommand
 
             log.WriteLine($"importing in durable batches of {batch} (fsync per batch)");
             var clock = Stopwatch.StartNew();
-            int code = ImportCommand.Execute(db, "bench", vectors, null, batch, Metric.Cosine, 4, TextWriter.Null, log);
+            int code = ImportCommand.Execute(db, "bench", vectors, null, batch, Metric.Cosine, 4, TextWriter.Null, log, cancellationToken);
             if (code != ExitCodes.Ok) return code;
             double importSeconds = clock.Elapsed.TotalSeconds;
 
             // The re-open is measured in a fresh process: nothing of the import is in its memory or its JIT.
-            var child = CliProcess.StartInfo(["bench-storage", "--base", basePath, "--measure-reopen", db]);
+            var child = ToolProcess.Self(["storage", "--base", basePath, "--measure-reopen", db]);
             child.RedirectStandardOutput = true;
             using var process = Process.Start(child)!;
             string line = process.StandardOutput.ReadToEnd().Trim().Split('\n')[^1];

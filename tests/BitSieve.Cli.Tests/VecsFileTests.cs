@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using BitSieve.Cli.Data;
 using CsCheck;
 
-namespace BitSieve.Tests.Cli;
+namespace BitSieve.Cli.Tests;
 
 public sealed class VecsFileTests : IDisposable
 {
