@@ -36,6 +36,8 @@ internal sealed partial class GraphIndex
     {
         private readonly int[] _stamps = new int[graph.Count];
         private readonly int[] _fresh = new int[graph.MaxDegree];
+        private readonly float[] _lo = new float[graph.MaxDegree];
+        private readonly float[] _hi = new float[graph.MaxDegree];
         private readonly Beam _beam = new();
         private int _stamp;
 
@@ -79,11 +81,20 @@ internal sealed partial class GraphIndex
                     g.PrefetchRow(next);
                 }
                 visited += fresh;
+                estimates += fresh;
+                // All T1 intervals first (their rows were prefetched together), then the T2 rows of those that straddle
+                // the boundary as it stands are requested, then the decisions are taken in order against the boundary
+                // as insertions raise it: the same decisions as one neighbour at a time, with the T2 misses overlapped.
+                float initial = _beam.Boundary;
+                for (int j = 0; j < fresh; j++)
+                {
+                    (_lo[j], _hi[j]) = Estimate(cascade, planes, _fresh[j]);
+                    if (_lo[j] <= initial && _hi[j] >= initial) cascade.PrefetchT2(_fresh[j]);
+                }
                 for (int j = 0; j < fresh; j++)
                 {
                     int next = _fresh[j];
-                    estimates++;
-                    var (lo, hi) = Estimate(cascade, planes, next);
+                    float lo = _lo[j], hi = _hi[j];
                     float boundary = _beam.Boundary;
                     if (hi < boundary) continue;
                     if (lo <= boundary)
