@@ -4,7 +4,7 @@ using BitSieve.Storage;
 namespace BitSieve.LoadBench.Server;
 
 /// <summary>
-/// <c>BitSieve.LoadBench server</c> (formerly <c>bitsieve bench-server</c>): a bounded loopback load test of
+/// <c>BitSieve.LoadBench server</c> (formerly <c>BitSieve.LoadBench server</c>): a bounded loopback load test of
 /// <c>bitsieve serve</c>. Builds a collection of the base
 /// grown to N points (as <c>bench --scale-to</c>), serves it from a separate process on a free 127.0.0.1 port, and
 /// reports queries/s and p50/p99/max latency of Qdrant query requests at each concurrency level, then the server's

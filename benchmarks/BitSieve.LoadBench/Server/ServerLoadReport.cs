@@ -68,7 +68,7 @@ internal sealed record MemoryGrowth(double WindowSeconds, double BaselineBytes, 
     }
 }
 
-/// <summary>Everything one <c>bitsieve bench-server</c> run measured; writes the tables and the JSON line.</summary>
+/// <summary>Everything one <c>BitSieve.LoadBench server</c> run measured; writes the tables and the JSON line.</summary>
 internal sealed record ServerLoadReport
 {
     /// <summary>Points in the served collection.</summary>

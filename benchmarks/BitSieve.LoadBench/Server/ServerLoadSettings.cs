@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace BitSieve.LoadBench.Server;
 
-/// <summary>The validated settings of one <c>bitsieve bench-server</c> run.</summary>
+/// <summary>The validated settings of one <c>BitSieve.LoadBench server</c> run.</summary>
 internal sealed record ServerLoadSettings
 {
     /// <summary>Base vectors (fvecs), grown to <see cref="Points"/> as <c>bench --scale-to</c> does (<see cref="ScaledBase"/>).</summary>
@@ -112,7 +112,7 @@ internal sealed record ServerLoadSettings
     }
 }
 
-/// <summary>What <c>bitsieve bench-server</c> drives the server with.</summary>
+/// <summary>What <c>BitSieve.LoadBench server</c> drives the server with.</summary>
 internal enum ServerWorkload
 {
     /// <summary>Queries only: the concurrency levels, then the sustained run.</summary>

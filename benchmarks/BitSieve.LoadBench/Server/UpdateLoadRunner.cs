@@ -8,7 +8,7 @@ using System.Text.Json;
 namespace BitSieve.LoadBench.Server;
 
 /// <summary>
-/// The update workload of <c>bitsieve bench-server --workload updates</c>: against a served collection of N points, one
+/// The update workload of <c>BitSieve.LoadBench server --workload updates</c>: against a served collection of N points, one
 /// writer replaces existing ids with new vectors (upserts) and deletes some (each deleted id comes back with the next
 /// upsert, so the collection stays near N), at a fixed rate of points per second, while searchers query back to back.
 /// It samples the server's resident memory and the collection's file sizes, and watches the collection's status

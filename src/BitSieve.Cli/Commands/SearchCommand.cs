@@ -124,7 +124,7 @@ internal static class SearchCommand
         var options = new SearchOptions { K = k };
         return mode == SearchMode.Vector
             ? collection.Search(vector.Span, options)
-            : collection.SearchHybrid(vector.Span, question, options, vectorWeight: ScriptDetector.HybridVectorWeight(question, embedder.GetService<EmbeddingModelInfo>()?.Language));
+            : collection.SearchHybrid(vector.Span, question, options, vectorWeight: Collection.HybridVectorWeight(question, embedder.GetService<EmbeddingModelInfo>()?.Language));
     }
 
     private static void Print(string question, PointSearchResult result, TextWriter output)

@@ -8,7 +8,6 @@ using BitSieve.Embeddings;
 using BitSieve.Embeddings.Caching;
 using BitSieve.Ingest.Evaluation;
 using BitSieve.Ingest.Pipeline;
-using BitSieve.Text;
 using Microsoft.Extensions.AI;
 
 namespace BitSieve.Cli.Evaluation;
@@ -132,7 +131,7 @@ internal static class EvalRunner
         string model = collection.GetProperty(FolderIndexer.ModelProperty) ?? settings.Model ?? EmbeddingModels.Default;
         var vectors = EmbedQueries(model, queries.Select(q => q.Label.Query).ToList(), collection.Dimension, log, cancellationToken, out var modelInfo);
         // The hybrid rows weigh the vector list per query exactly as search and ask do.
-        var weights = queries.Select(q => ScriptDetector.HybridVectorWeight(q.Label.Query, modelInfo?.Language)).ToArray();
+        var weights = queries.Select(q => Collection.HybridVectorWeight(q.Label.Query, modelInfo?.Language)).ToArray();
         int lexicalFirst = weights.Count(w => w == 0);
         if (lexicalFirst > 0) log.WriteLine($"hybrid: {lexicalFirst} of {queries.Count} queries contain CJK and model {model} is {modelInfo?.Language}-only: its vectors only fill up BM25's list for them");
 
