@@ -101,6 +101,20 @@ public sealed class GraphIndexTests
     }
 
     [Fact]
+    public void Exact_quality_returns_the_exact_top_k_even_from_a_narrow_beam()
+    {
+        using var index = Fixture();
+        var graph = index.BuildGraph(new GraphBuildOptions { Threads = 2 });
+        for (int q = 0; q < 40; q++)
+        {
+            var query = MiniLmFixture.Queries.AsSpan(q * Dim, Dim);
+            var expected = index.SearchExact(query, K).Hits.Select(h => h.Id);
+            var found = index.SearchGraph(graph, query, K, K, Quality.Exact);
+            Assert.Equal(expected, found.Result.Hits.Select(h => h.Id));
+        }
+    }
+
+    [Fact]
     public void A_graph_built_before_a_write_is_refused()
     {
         using var index = Fixture();
