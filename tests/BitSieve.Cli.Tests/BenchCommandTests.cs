@@ -43,6 +43,9 @@ public sealed class BenchCommandTests : IDisposable
         new[] { "--no-such-option" },
         new[] { "--truth", "missing.ivecs" },
         new[] { "--ids-out", "/no/such/dir/r.ivecs" },
+        new[] { "--index", "hnsw" },
+        new[] { "--graph-build-threads", "0" },
+        new[] { "--index", "graph", "--filtered" },
     };
 
     [Theory]
@@ -167,6 +170,35 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal(QueryRows, ids.Rows);
         Assert.Equal(10, ids.Dimension);
         Assert.All(ids.Data, id => Assert.InRange(id, 0, BaseRows - 1));
+    }
+
+    [Fact]
+    public async Task Index_graph_adds_the_graph_object_with_its_default_and_sweep()
+    {
+        var (code, output, error) = await Run(["bench", "--base", _base, "--queries", _queries, "--k", "10", "--json", "--index", "graph", "--graph-build-threads", "2"]);
+        Assert.True(code == 0, error);
+        Assert.Contains("graph default ef=64", error, StringComparison.Ordinal);
+
+        using var json = JsonDocument.Parse(output.TrimEnd('\n', '\r').Split('\n')[^1]);
+        var root = json.RootElement;
+        Assert.True(root.GetProperty("cascade").GetProperty("qps").GetDouble() > 0);
+        var graph = root.GetProperty("graph");
+        Assert.True(graph.GetProperty("build_s").GetDouble() > 0);
+        // 272 B of columns + a 64-byte node row (32 dimensions: 8 B of code + 16 B of factors, padded to whole words: 24 B) + 33 ints.
+        int columns = root.GetProperty("cascade").GetProperty("resident_bytes_per_vector").GetInt32();
+        Assert.Equal(columns + 24 + 33 * 4, graph.GetProperty("resident_bytes_per_vector").GetInt32());
+        var preset = graph.GetProperty("default");
+        Assert.Equal("graph", preset.GetProperty("path").GetString());
+        Assert.Equal("0.995", preset.GetProperty("quality").GetString());
+        Assert.InRange(preset.GetProperty("recall").GetDouble(), 0.9, 1);
+        Assert.True(preset.GetProperty("qps").GetDouble() > 0);
+        Assert.True(preset.GetProperty("t1_per_query").GetDouble() >= preset.GetProperty("visited_per_query").GetDouble());
+        Assert.True(preset.GetProperty("t3_per_query").GetDouble() >= 10);
+        Assert.True(preset.GetProperty("t2_per_query").GetDouble() > 0);
+        var sweep = graph.GetProperty("sweep").EnumerateArray().ToList();
+        Assert.Equal(BenchSettings.GraphSweep, sweep.Select(p => p.GetProperty("ef").GetInt32()));
+        Assert.All(sweep, p => Assert.InRange(p.GetProperty("recall").GetDouble(), 0, 1));
+        Assert.True(sweep[^1].GetProperty("recall").GetDouble() >= sweep[0].GetProperty("recall").GetDouble());
     }
 
     // Needs the engine: passes once VectorIndex is implemented.

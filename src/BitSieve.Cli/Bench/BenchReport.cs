@@ -75,6 +75,9 @@ internal sealed record BenchReport
     /// <summary>Seconds spent building the collection (including generation under --scale-to).</summary>
     public double BuildSeconds { get; init; }
 
+    /// <summary>The graph index, when the run measured one (<c>--index graph</c>).</summary>
+    public GraphReport? Graph { get; init; }
+
     /// <summary>Cascade QPS over exact QPS, one query per call.</summary>
     public double SpeedupVsExact => Exact.Qps > 0 ? Cascade.Qps / Exact.Qps : 0;
 
@@ -124,11 +127,42 @@ internal sealed record BenchReport
             json.WriteNumber("cascade_qps", RoundQps(Batch.CascadeQps));
             json.WriteEndObject();
 
+            if (Graph is { } graph) WriteGraph(json, graph);
+
             json.WriteNumber("speedup_vs_exact", Math.Round(SpeedupVsExact, 3));
             json.WriteEndObject();
         }
 
         return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
+    }
+
+    // "default" names its path: always "graph" until calibration can choose the flat cascade instead.
+    private void WriteGraph(Utf8JsonWriter json, GraphReport graph)
+    {
+        json.WriteStartObject("graph");
+        json.WriteNumber("build_s", Math.Round(graph.BuildSeconds, 3));
+        json.WriteNumber("resident_bytes_per_vector", graph.ResidentBytesPerVector);
+        json.WriteStartObject("default");
+        json.WriteString("path", "graph");
+        json.WriteString("quality", Quality.ToString());
+        json.WriteNumber("recall", RoundRecall(graph.Default.Recall));
+        json.WriteNumber("qps", RoundQps(graph.Default.Qps));
+        json.WriteNumber("t1_per_query", Math.Round(graph.Default.T1PerQuery, 2));
+        json.WriteNumber("t2_per_query", Math.Round(graph.Default.T2PerQuery, 2));
+        json.WriteNumber("t3_per_query", Math.Round(graph.Default.T3PerQuery, 2));
+        json.WriteNumber("visited_per_query", Math.Round(graph.Default.VisitedPerQuery, 2));
+        json.WriteEndObject();
+        json.WriteStartArray("sweep");
+        foreach (var point in graph.Sweep)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("ef", point.Ef);
+            json.WriteNumber("recall", RoundRecall(point.Recall));
+            json.WriteNumber("qps", RoundQps(point.Qps));
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 
     /// <summary>Writes the aligned, human-readable table.</summary>
@@ -153,6 +187,26 @@ internal sealed record BenchReport
         output.WriteLine(string.Create(c, $"memory: resident {b.Resident} B/vector (T1 {b.T1} + T2 {b.T2} + factors {b.Factors}); float32 originals {b.T3} B/vector"));
         output.WriteLine(string.Create(c, $"peak RSS: {(PeakRssBytes > 0 ? $"{PeakRssBytes / (1024.0 * 1024.0):F1} MiB" : "unavailable")}; build {BuildSeconds:F1} s"));
         output.WriteLine(string.Create(c, $"cascade speedup vs exact (single query): {SpeedupVsExact:F2}×"));
+        if (Graph is { } graph) WriteGraphTable(output, graph);
+    }
+
+    private void WriteGraphTable(TextWriter output, GraphReport graph)
+    {
+        var c = CultureInfo.InvariantCulture;
+        output.WriteLine();
+        output.WriteLine(string.Create(c,
+            $"graph (Vamana R={graph.MaxDegree} L={graph.BuildBeam} α={graph.Alpha}): built in {graph.BuildSeconds:F1} s on {graph.BuildThreads} threads; resident {graph.ResidentBytesPerVector} B/vector ({BytesPerVector.Resident} + graph {graph.GraphBytesPerVector})"));
+        string recallHeader = string.Create(c, $"recall@{K}");
+        output.WriteLine(string.Create(c, $"{"method",-22} {recallHeader,9} {"QPS",11} {"×exact",8} {"t1/q",9} {"t2/q",9} {"t3/q",9} {"visited/q",10} {"hops/q",9}"));
+        WriteGraphRow(output, string.Create(c, $"graph default ef={graph.Default.Ef}"), graph.Default);
+        foreach (var point in graph.Sweep) WriteGraphRow(output, string.Create(c, $"graph ef={point.Ef}"), point);
+    }
+
+    private void WriteGraphRow(TextWriter output, string name, GraphMethodResult point)
+    {
+        double ratio = Exact.Qps > 0 ? point.Qps / Exact.Qps : 0;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name,-22} {point.Recall,9:F4} {point.Qps,11:F1} {ratio,8:F2} {point.T1PerQuery,9:F1} {point.T2PerQuery,9:F1} {point.T3PerQuery,9:F1} {point.VisitedPerQuery,10:F1} {point.HopsPerQuery,9:F1}"));
     }
 
     private void WriteRow(TextWriter output, MethodResult method)

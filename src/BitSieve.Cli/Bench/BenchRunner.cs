@@ -8,7 +8,7 @@ namespace BitSieve.Cli.Bench;
 /// Runs one benchmark: builds a collection from the base, then measures recall@k and QPS of exact float32 search,
 /// the fixed-oversampling baseline and the dynamic cascade, in the same process and with the same thread count.
 /// </summary>
-internal static class BenchRunner
+internal static partial class BenchRunner
 {
     /// <summary>Rows handed to one <see cref="VectorIndex.UpsertBatch"/> call, bounding temporary memory.</summary>
     public const int InsertChunkRows = 100_000;
@@ -101,6 +101,8 @@ internal static class BenchRunner
             batchFixedQps, Recall(ToIds(batchFixed), truth, k), batchM,
             batchCascadeQps, Recall(ToIds(batchCascade), truth, k));
 
+        var graph = settings.Graph ? MeasureGraph(settings, collection, queryData, truth, log, cancellationToken) : null;
+
         if (settings.IdsOut is not null)
         {
             VecsFile.WriteIvecs(settings.IdsOut, ToIds(cascadeResults));
@@ -126,6 +128,7 @@ internal static class BenchRunner
             BytesPerVector = collection.BytesPerVector,
             PeakRssBytes = PeakRssBytes(),
             BuildSeconds = buildSeconds,
+            Graph = graph,
         };
     }
 

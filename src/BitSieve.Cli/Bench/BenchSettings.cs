@@ -44,6 +44,29 @@ internal sealed record BenchSettings
     /// <summary>Measure filtered search instead (<see cref="FilteredBenchRunner"/>).</summary>
     public bool Filtered { get; init; }
 
+    /// <summary>The beam widths of the graph's sweep (<c>--index graph</c>).</summary>
+    public static IReadOnlyList<int> GraphSweep { get; } = [16, 24, 32, 48, 64, 96, 128, 192, 256];
+
+    /// <summary>
+    /// The graph's default effort: a fixed beam width until per-query calibration maps the quality target to an
+    /// effort (a later increment of issue 14).
+    /// </summary>
+    public const int GraphDefaultEf = 64;
+
+    /// <summary>Also build a proximity graph over the collection and measure it (<c>--index graph</c>).</summary>
+    public bool Graph { get; init; }
+
+    /// <summary>Threads that build the graph (bulk insertion); searches use <see cref="Threads"/>.</summary>
+    public int GraphBuildThreads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>Parses <c>--index</c>: flat (the cascade only) or graph (the cascade and the graph).</summary>
+    public static bool ParseIndex(string? text) => text?.ToUpperInvariant() switch
+    {
+        "FLAT" => false,
+        "GRAPH" => true,
+        _ => throw new UsageException($"--index must be flat or graph, not '{text}'."),
+    };
+
     /// <summary>Print one JSON object as the last line of stdout instead of the table.</summary>
     public bool Json { get; init; }
 
@@ -88,6 +111,8 @@ internal sealed record BenchSettings
         if (Threads is < 1 or > 1024) throw new UsageException($"--threads must lie in 1..1024, not {Threads}.");
         if (Bits is not (4 or 8)) throw new UsageException($"--bits must be 4 or 8, not {Bits}.");
         if (ScaleTo is < 1) throw new UsageException($"--scale-to must be a positive number of vectors, not {ScaleTo}.");
+        if (GraphBuildThreads is < 1 or > 1024) throw new UsageException($"--graph-build-threads must lie in 1..1024, not {GraphBuildThreads}.");
+        if (Graph && Filtered) throw new UsageException("--index graph measures unfiltered search; filtered graph traversal is not built yet (drop --filtered).");
         if (MaxQueries is < 1) throw new UsageException($"--max-queries must be at least 1, not {MaxQueries}.");
         if (!Enum.IsDefined(Metric)) throw new UsageException($"Unknown metric {Metric}.");
         if (IdsOut is not null)

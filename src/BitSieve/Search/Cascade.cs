@@ -293,15 +293,37 @@ internal sealed class Cascade
         Sse.Prefetch0(Unsafe.AsPointer(ref c.Beta[ord]));
     }
 
+    /// <summary>
+    /// The T1 interval of one vector from ⟨b, q⟩ (its sign code with the 4-bit query) and its T1 factors, as the T1 pass
+    /// computes it; for callers that keep codes and factors of their own (a graph's node rows).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal (float Lo, float Hi) Interval1(long dot, float balance, float rinv1, float e1, float beta)
+    {
+        float raw = _a1 * dot + _lo1 * balance + _c01;
+        float est = rinv1 * raw + beta + _query.Gamma;
+        float w = e1 * _c1 + rinv1 * _c2;
+        return (est - w, est + w);
+    }
+
+    /// <summary>The T2 interval of one vector (its extended code with the byte query), as the T2 pass computes it.</summary>
+    internal (float Lo, float Hi) Interval2(int ord)
+    {
+        var c = _columns;
+        float raw = Raw2(ord, _query.T2.Values, _quantizer.Bits == 4);
+        float est = c.RInv2[ord] * raw + c.Beta[ord] + _query.Gamma;
+        float w = c.E2[ord] * _c1 + c.RInv2[ord] * c.YNorm[ord] * _c3;
+        return (est - w, est + w);
+    }
+
+    /// <summary>Asks for a vector's T2 row and factors ahead of <see cref="Interval2"/>.</summary>
+    internal void PrefetchT2(int ord) => Prefetch2(ord);
+
     private List<Candidate> RefineT2(List<Candidate> survivors, SearchTrace trace)
     {
         using var order = new UpperBoundOrder(CollectionsMarshal.AsSpan(survivors));
         var lower = new TopK(_k);
         var kept = new List<Candidate>();
-        var c = _columns;
-        var query = _query.T2.Values;
-        bool nibbles = _quantizer.Bits == 4;
-        float gamma = _query.Gamma;
         for (int i = 0; i < order.Count; i++)
         {
             var cand = order[i];
@@ -310,10 +332,7 @@ internal sealed class Cascade
             int ord = cand.Ordinal;
             if (i + PrefetchDistance < order.Count) Prefetch2(order[i + PrefetchDistance].Ordinal);
             trace.T2Seen++;
-            float raw = Raw2(ord, query, nibbles);
-            float est = c.RInv2[ord] * raw + c.Beta[ord] + gamma;
-            float w = c.E2[ord] * _c1 + c.RInv2[ord] * c.YNorm[ord] * _c3;
-            float lo = est - w, hi = est + w;
+            var (lo, hi) = Interval2(ord);
             // Both intervals hold (deterministically, or with high probability): keep their intersection.
             if (MathF.Max(lo, cand.Lo) <= MathF.Min(hi, cand.Hi)) (lo, hi) = (MathF.Max(lo, cand.Lo), MathF.Min(hi, cand.Hi));
             if (hi < tau) continue;

@@ -68,6 +68,18 @@ internal sealed class VectorColumns : IDisposable
             for (int b = 0; b < 8; b++) Signs[baseIndex + ((w * 8 + b) << 6)] = (byte)(code[w] >> (8 * b));
     }
 
+    /// <summary>Gathers the sign code of one vector from its block (the inverse of <see cref="WriteSignRow"/>).</summary>
+    public void ReadSignRow(int ordinal, Span<ulong> code)
+    {
+        int baseIndex = (ordinal >> 6) * SignBlockBytes + (ordinal & 63);
+        for (int w = 0; w < Words; w++)
+        {
+            ulong word = 0;
+            for (int b = 0; b < 8; b++) word |= (ulong)Signs[baseIndex + ((w * 8 + b) << 6)] << (8 * b);
+            code[w] = word;
+        }
+    }
+
     public Span<byte> RefineRow(int ordinal) => Refine.AsSpan(ordinal * RefineBytes, RefineBytes);
 
     /// <summary>Appends a point (its original and id); the caller encodes it with <see cref="SetEncoded"/>.</summary>

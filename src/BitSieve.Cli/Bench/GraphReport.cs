@@ -1,0 +1,46 @@
+namespace BitSieve.Cli.Bench;
+
+/// <summary>The graph searched at one beam width, one query per call.</summary>
+/// <param name="Ef">The beam width.</param>
+/// <param name="Recall">Mean recall@k against the ground truth.</param>
+/// <param name="Qps">Queries per second (the protocol of <see cref="MethodResult.Qps"/>).</param>
+/// <param name="T1PerQuery">T1 estimates per query (steering and settling).</param>
+/// <param name="T2PerQuery">T2 refinements per query (steering and settling).</param>
+/// <param name="T3PerQuery">Float32 originals read per query.</param>
+/// <param name="VisitedPerQuery">Distinct nodes reached per query.</param>
+/// <param name="HopsPerQuery">Nodes expanded (adjacency read) per query.</param>
+internal sealed record GraphMethodResult(int Ef, double Recall, double Qps, double T1PerQuery, double T2PerQuery, double T3PerQuery, double VisitedPerQuery, double HopsPerQuery);
+
+/// <summary>The graph index of one bench run (<c>--index graph</c>).</summary>
+internal sealed record GraphReport
+{
+    /// <summary>Seconds to build the graph over the collection (the collection's own build is not included).</summary>
+    public required double BuildSeconds { get; init; }
+
+    /// <summary>Threads that built it.</summary>
+    public required int BuildThreads { get; init; }
+
+    /// <summary>R: the most neighbours per node.</summary>
+    public required int MaxDegree { get; init; }
+
+    /// <summary>L: the build's search beam.</summary>
+    public required int BuildBeam { get; init; }
+
+    /// <summary>α of the neighbour pruning.</summary>
+    public required float Alpha { get; init; }
+
+    /// <summary>Bytes per vector the graph adds (node row + adjacency row).</summary>
+    public required int GraphBytesPerVector { get; init; }
+
+    /// <summary>Everything resident per vector for a graph search: the collection's T1 + T2 + factors and the graph's bytes.</summary>
+    public required int ResidentBytesPerVector { get; init; }
+
+    /// <summary>
+    /// The default effort: today a fixed beam width (<see cref="BenchSettings.GraphDefaultEf"/>), always by the graph
+    /// path; the quality target only sets the interval widths. Calibration and the flat fallback come later.
+    /// </summary>
+    public required GraphMethodResult Default { get; init; }
+
+    /// <summary>The sweep of fixed beam widths.</summary>
+    public required IReadOnlyList<GraphMethodResult> Sweep { get; init; }
+}

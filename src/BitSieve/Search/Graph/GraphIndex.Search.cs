@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Runtime.Intrinsics.X86;
+using BitSieve.Quantization;
+
+namespace BitSieve.Search.Graph;
+
+internal sealed partial class GraphIndex
+{
+    [ThreadStatic]
+    private static Searcher? t_searcher;
+
+    /// <summary>
+    /// Searches the graph on the precision ladder with a fixed beam width <paramref name="ef"/>: best-first from the
+    /// entry, each new neighbour scored by its T1 estimate and interval (from its node row); a neighbour whose interval
+    /// lies below the beam's worst estimate is dropped, one above it enters, and one that straddles it is refined at T2
+    /// first. The final beam is settled as the flat cascade settles its T1 survivors (<see cref="Cascade.Finish"/>):
+    /// T2 where intervals still reach the k-th lower bound, T3 until no interval can reach the k-th exact score.
+    /// The effort is this fixed <paramref name="ef"/> (no per-query calibration yet).
+    /// </summary>
+    /// <param name="cascade">The query's cascade (its estimator coefficients and its settling), built on <see cref="Columns"/>.</param>
+    /// <param name="query">The same query, encoded.</param>
+    /// <param name="k">Results.</param>
+    /// <param name="ef">Beam width, at least <paramref name="k"/>.</param>
+    public GraphSearchResult Search(Cascade cascade, EncodedQuery query, int k, int ef)
+    {
+        ArgumentNullException.ThrowIfNull(cascade);
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ef, k);
+        var searcher = t_searcher is { } cached && cached.Fits(this) ? cached : t_searcher = new Searcher(this);
+        return searcher.Run(cascade, query, k, ef);
+    }
+
+    /// <summary>One thread's search scratch: visit stamps over the nodes, the beam, a neighbour buffer.</summary>
+    private sealed class Searcher(GraphIndex graph)
+    {
+        private readonly int[] _stamps = new int[graph.Count];
+        private readonly int[] _fresh = new int[graph.MaxDegree];
+        private readonly float[] _lo = new float[graph.MaxDegree];
+        private readonly float[] _hi = new float[graph.MaxDegree];
+        private readonly Beam _beam = new();
+        private int _stamp;
+
+        public bool Fits(GraphIndex other) => other.Count <= _stamps.Length && other.MaxDegree <= _fresh.Length;
+
+        public GraphSearchResult Run(Cascade cascade, EncodedQuery query, int k, int ef)
+        {
+            var g = graph;
+            long started = Stopwatch.GetTimestamp();
+            if (++_stamp == int.MaxValue)
+            {
+                Array.Clear(_stamps);
+                _stamp = 1;
+            }
+            var planes = query.T1.Planes;
+            int hops = 0, visited = 0, estimates = 0, refined = 0;
+            _beam.Reset(ef);
+            if (g.Count > 0)
+            {
+                _stamps[g.Entry] = _stamp;
+                visited++;
+                estimates++;
+                var (lo0, hi0) = Estimate(cascade, planes, g.Entry);
+                _beam.Insert(g.Entry, (lo0 + hi0) / 2, lo0, hi0);
+            }
+            var links = g._links;
+            for (int i = _beam.NextToExpand(); i >= 0; i = _beam.NextToExpand())
+            {
+                int node = _beam[i].Ordinal;
+                hops++;
+                // Searches run on a finished graph: its lists no longer change, so they are read without the build's locks.
+                int at = node * g.LinkStride;
+                int degree = links[at];
+                int fresh = 0;
+                for (int j = 0; j < degree; j++)
+                {
+                    int next = links[at + 1 + j];
+                    if (_stamps[next] == _stamp) continue;
+                    _stamps[next] = _stamp;
+                    _fresh[fresh++] = next;
+                    g.PrefetchRow(next);
+                }
+                visited += fresh;
+                estimates += fresh;
+                // All T1 intervals first (their rows were prefetched together), then the T2 rows of those that straddle
+                // the boundary as it stands are requested, then the decisions are taken in order against the boundary
+                // as insertions raise it: the same decisions as one neighbour at a time, with the T2 misses overlapped.
+                float initial = _beam.Boundary;
+                for (int j = 0; j < fresh; j++)
+                {
+                    (_lo[j], _hi[j]) = Estimate(cascade, planes, _fresh[j]);
+                    if (_lo[j] <= initial && _hi[j] >= initial) cascade.PrefetchT2(_fresh[j]);
+                }
+                for (int j = 0; j < fresh; j++)
+                {
+                    int next = _fresh[j];
+                    float lo = _lo[j], hi = _hi[j];
+                    float boundary = _beam.Boundary;
+                    if (hi < boundary) continue;
+                    if (lo <= boundary)
+                    {
+                        // The interval straddles the beam's worst estimate: T2 decides.
+                        refined++;
+                        var (lo2, hi2) = cascade.Interval2(next);
+                        if (MathF.Max(lo, lo2) <= MathF.Min(hi, hi2)) (lo, hi) = (MathF.Max(lo, lo2), MathF.Min(hi, hi2));
+                        else (lo, hi) = (lo2, hi2);
+                    }
+                    _beam.Insert(next, (lo + hi) / 2, lo, hi);
+                }
+            }
+
+            var state = new T1State(k) { Seen = estimates };
+            var columns = g.Columns;
+            for (int i = 0; i < _beam.Count; i++)
+            {
+                ref var entry = ref _beam[i];
+                if (columns.DeletedCount > 0 && columns.IsDeleted(entry.Ordinal)) continue;
+                if (entry.Lo > state.Lower.Threshold) state.Lower.Add(entry.Lo, entry.Ordinal);
+                state.Candidates.Add(new Candidate(entry.Ordinal, entry.Lo, entry.Hi));
+            }
+            state.Ticks = Stopwatch.GetTimestamp() - started;
+            var result = cascade.Finish([state]);
+            result.Trace.T2Seen += refined;
+            var trace = new GraphTrace(hops, visited, estimates, result.Trace.T1Seen, result.Trace.T2Seen, result.Trace.T3Seen);
+            return new GraphSearchResult(result, trace);
+        }
+
+        private (float Lo, float Hi) Estimate(Cascade cascade, ulong[] planes, int node)
+        {
+            var f = graph.Factors(node);
+            long dot = Kernels.AsymmetricDot(graph.Code(node), planes, EncodedQuery.T1Bits);
+            return cascade.Interval1(dot, f[0], f[1], f[2], f[3]);
+        }
+    }
+
+    /// <summary>Asks for a node row (one cache line at 384 dimensions) ahead of its estimate.</summary>
+    private unsafe void PrefetchRow(int node)
+    {
+        if (!Sse.IsSupported) return;
+        // The rows array is pinned: the address stays valid.
+        fixed (ulong* row = &_rows[_rowBase + node * RowWords])
+        {
+            Sse.Prefetch0(row);
+            if (RowWords > 8) Sse.Prefetch0(row + 8);
+        }
+    }
+}
