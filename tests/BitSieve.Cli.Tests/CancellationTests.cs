@@ -63,12 +63,17 @@ public sealed class CancellationTests : IDisposable
         using var process = StartCli("import", "--db", db, "--collection", "c", "--vectors", vectors, "--batch", "100");
         var errors = process.StandardError.ReadToEndAsync();
 
-        string? first = await process.StandardOutput.ReadLineAsync();
+        string? first = await Within(process, "report its first batch", token => process.StandardOutput.ReadLineAsync(token).AsTask());
         Assert.True(first is not null && first.StartsWith("committed ", StringComparison.Ordinal), $"first line '{first}'; stderr: {(process.HasExited ? await errors : "")}");
         Interrupt(process);
         var lines = new List<string> { first };
-        while (await process.StandardOutput.ReadLineAsync() is { } line) lines.Add(line);
-        await process.WaitForExitAsync();
+        string rest = await Within(process, "stop after Ctrl+C", async token =>
+        {
+            string output = await process.StandardOutput.ReadToEndAsync(token);
+            await process.WaitForExitAsync(token);
+            return output;
+        });
+        lines.AddRange(rest.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
         Assert.Equal(ExitCodes.Cancelled, process.ExitCode);
         Assert.EndsWith("bitsieve import: cancelled", (await errors).TrimEnd(), StringComparison.Ordinal);
@@ -86,29 +91,58 @@ public sealed class CancellationTests : IDisposable
         using var process = StartCli("serve", "--db", _dir.File("db"), "--port", "0");
         var errors = process.StandardError.ReadToEndAsync();
 
-        string? listening = await process.StandardOutput.ReadLineAsync();
+        string? listening = await Within(process, "start listening", token => process.StandardOutput.ReadLineAsync(token).AsTask());
         Assert.True(listening is not null && listening.StartsWith("bitsieve serve: listening on http://127.0.0.1:", StringComparison.Ordinal),
             $"first line '{listening}'; stderr: {(process.HasExited ? await errors : "")}");
         Interrupt(process);
-        string rest = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
+        string rest = await Within(process, "stop after Ctrl+C", async token =>
+        {
+            string output = await process.StandardOutput.ReadToEndAsync(token);
+            await process.WaitForExitAsync(token);
+            return output;
+        });
 
         Assert.True(process.ExitCode == ExitCodes.Ok, $"exit code {process.ExitCode}; stderr: {await errors}");
         Assert.Contains("bitsieve serve: stopped; database checkpointed", rest, StringComparison.Ordinal);
     }
 
-    /// <summary><c>dotnet BitSieve.Cli.dll <paramref name="arguments"/></c>, stdout and stderr redirected.</summary>
+    /// <summary>
+    /// <c>dotnet BitSieve.Cli.dll <paramref name="arguments"/></c>, stdout and stderr redirected. A process started in
+    /// the background by a non-interactive shell (as a CI runner may start the tests) inherits SIGINT ignored, and a
+    /// program rightly keeps an ignored SIGINT ignored; so the command runs through <c>env --default-signal=INT</c>,
+    /// which gives it the terminal's default, as Ctrl+C in a terminal meets it.
+    /// </summary>
     private static Process StartCli(params string[] arguments)
     {
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        start.ArgumentList.Add("--default-signal=INT");
+        start.ArgumentList.Add(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet");
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "BitSieve.Cli.dll"));
         foreach (string argument in arguments) start.ArgumentList.Add(argument);
         return Process.Start(start)!;
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="step"/> of <paramref name="process"/>; a process that has not got there within two
+    /// minutes is killed and the test fails, instead of hanging the test run.
+    /// </summary>
+    private static async Task<T> Within<T>(Process process, string what, Func<CancellationToken, Task<T>> step)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            return await step(limit.Token);
+        }
+        catch (OperationCanceledException) when (limit.IsCancellationRequested)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new Xunit.Sdk.XunitException($"the process did not {what} within two minutes; killed");
+        }
     }
 
     /// <summary>Sends SIGINT, as Ctrl+C in a terminal does.</summary>
