@@ -33,6 +33,9 @@ internal sealed record EvalSettings
     /// <summary>The embedding model; null: the collection's, else the default.</summary>
     public string? Model { get; init; }
 
+    /// <summary>The precision asked for (see <see cref="PrecisionChoice"/>); not given: the collection's, fp32 for a new one.</summary>
+    public PrecisionRequest Precision { get; init; } = PrecisionRequest.Stored;
+
     /// <summary>m of the fixed-oversampling rows (top 10·m by the 1-bit estimate, rescored with float32).</summary>
     public int Oversampling { get; init; } = 4;
 }
@@ -104,7 +107,7 @@ internal static class EvalRunner
         if (!Directory.Exists(settings.Folder)) throw new UsageException($"the folder '{settings.Folder}' does not exist.");
         var labels = LoadSet(settings, log);
         if (settings.SaveSetPath is { } save) LabelledSetBuilder.WriteJsonl(labels, save);
-        var index = await IndexCommand.ExecuteAsync(database, settings.Collection, settings.Model, settings.Folder, log, cancellationToken).ConfigureAwait(false);
+        var index = await IndexCommand.ExecuteAsync(database, settings.Collection, settings.Model, settings.Precision, settings.Folder, log, cancellationToken).ConfigureAwait(false);
         IndexCommand.WriteReport(index, log);
 
         var collection = database.GetCollection(settings.Collection);
@@ -129,7 +132,8 @@ internal static class EvalRunner
         if (unanswerable > 5) log.WriteLine($"warning: {unanswerable} labelled queries in all have no overlapping chunk; left out");
 
         string model = collection.GetProperty(FolderIndexer.ModelProperty) ?? settings.Model ?? EmbeddingModels.Default;
-        var vectors = EmbedQueries(model, queries.Select(q => q.Label.Query).ToList(), collection.Dimension, log, cancellationToken, out var modelInfo);
+        var precision = PrecisionChoice.ForCollection(collection, PrecisionRequest.Stored, model);
+        var vectors = EmbedQueries(model, precision, queries.Select(q => q.Label.Query).ToList(), collection.Dimension, log, cancellationToken, out var modelInfo);
         // The hybrid rows weigh the vector list per query exactly as search and ask do.
         var weights = queries.Select(q => Collection.HybridVectorWeight(q.Label.Query, modelInfo?.Language)).ToArray();
         int lexicalFirst = weights.Count(w => w == 0);
@@ -234,10 +238,10 @@ internal static class EvalRunner
         return spans;
     }
 
-    private static float[][] EmbedQueries(string model, List<string> queries, int dimension, TextWriter log, CancellationToken cancellationToken, out EmbeddingModelInfo? info)
+    private static float[][] EmbedQueries(string model, CollectionPrecision precision, List<string> queries, int dimension, TextWriter log, CancellationToken cancellationToken, out EmbeddingModelInfo? info)
     {
         using var cache = EmbeddingCache.Open();
-        using var embedder = EmbeddingModels.Create(model, new EmbeddingModelOptions { Cache = cache });
+        using var embedder = EmbeddingModels.Create(model, PrecisionChoice.ModelOptions(precision, cache));
         info = embedder.GetService<EmbeddingModelInfo>();
         var vectors = new float[queries.Count][];
         const int batch = 64;
