@@ -126,4 +126,21 @@ public sealed class IndexPrecisionTests : IDisposable
         Assert.Contains("holds fp32 vectors, not int8", Assert.Single(error.TrimEnd().Split('\n')), StringComparison.Ordinal);
         Assert.Null(StoredPrecision());
     }
+
+    [Theory]
+    [InlineData("index", "--precision", "auto")]
+    [InlineData("index", "--plan", "/no/such/plan.json")]
+    [InlineData("ask", "--precision", "int4")]
+    [InlineData("eval", "--lang", "en", "--precision", "auto")]
+    [InlineData("serve", "--port", "0", "--precision", "auto")]
+    public async Task Precision_usage_errors_exit_2_with_one_line_before_any_model_is_rewritten(params string[] args)
+    {
+        File.WriteAllText(_dir.File("set.jsonl"), """{"query":"installed packages","source":"packages.txt","start":0,"end":20,"lang":"en"}""" + "\n");
+        string[] tail = args[0] switch { "index" => [Docs], "ask" => [Docs, Question], "eval" => ["--folder", Docs, "--set", _dir.File("set.jsonl")], _ => [] };
+        var (code, output, error) = await Run([.. args, "--db", Db, .. tail]);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("", output);
+        Assert.Contains("--p", Assert.Single(error.TrimEnd().Split('\n')), StringComparison.Ordinal); // --precision or --plan
+        Assert.False(Directory.Exists(_dir.File("cache/models")));
+    }
 }

@@ -88,12 +88,14 @@ internal static class PrecisionChoice
         {
             if (request.PlanPath is not null) throw new UsageException("--plan needs --precision auto");
             stored ??= Fp32;
-            return new CollectionPrecision(stored, Decode(stored, collection));
+            if (!StoredPrecision.TryDecode(stored, out var storedPlan))
+                throw new UsageException($"collection '{collection!.Name}' stores an unknown precision '{StoredPrecision.Describe(stored)}'");
+            return new CollectionPrecision(stored, storedPlan);
         }
         var plan = Resolve(request.Precision, request.PlanPath, model);
-        string chosen = plan is { AllLayers: false } ? AutoPrefix + string.Join('\n', plan.Layers) : request.Precision;
+        string chosen = StoredPrecision.Encode(plan);
         if (stored is not null && stored != chosen)
-            throw new UsageException($"collection '{collection!.Name}' holds {Describe(stored)} vectors, not {Describe(chosen)}: leave out --precision or use another --collection");
+            throw new UsageException($"collection '{collection!.Name}' holds {StoredPrecision.Describe(stored)} vectors, not {StoredPrecision.Describe(chosen)}: leave out --precision or use another --collection");
         return new CollectionPrecision(chosen, plan);
     }
 
@@ -104,17 +106,6 @@ internal static class PrecisionChoice
         Quantization = precision.Plan,
         RewrittenModelDirectory = precision.Plan is null ? null : EmbeddingCache.DefaultDirectory(),
     };
-
-    private static QuantizationPlan? Decode(string stored, Collection? collection) => stored switch
-    {
-        Fp32 => null,
-        Int8 => QuantizationPlan.Uniform,
-        _ when stored.StartsWith(AutoPrefix, StringComparison.Ordinal) => QuantizationPlan.Of(stored[AutoPrefix.Length..].Split('\n')),
-        _ => throw new UsageException($"collection '{collection?.Name}' stores an unknown precision '{stored.ReplaceLineEndings(" ")}'"),
-    };
-
-    private static string Describe(string stored) =>
-        stored.StartsWith(AutoPrefix, StringComparison.Ordinal) ? $"auto (plan {Decode(stored, null)!.Key})" : stored;
 }
 
 /// <summary><c>--precision</c> and <c>--plan</c> as given; null precision: not given.</summary>
