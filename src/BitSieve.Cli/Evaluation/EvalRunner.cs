@@ -6,6 +6,7 @@ using System.Text.Json;
 using BitSieve.Cli.Commands;
 using BitSieve.Embeddings;
 using BitSieve.Embeddings.Caching;
+using BitSieve.Embeddings.Onnx.Quantization;
 using BitSieve.Ingest.Evaluation;
 using BitSieve.Ingest.Pipeline;
 using Microsoft.Extensions.AI;
@@ -57,6 +58,9 @@ internal sealed record EvalReport
 
     /// <summary>The embedding model of the collection.</summary>
     public required string Model { get; init; }
+
+    /// <summary>The precision its model ran at (<c>fp32</c>, <c>int8</c> or <c>auto (plan KEY)</c>).</summary>
+    public required string Precision { get; init; }
 
     /// <summary>What indexing the folder did in this run.</summary>
     public required IndexReport Index { get; init; }
@@ -193,6 +197,7 @@ internal static class EvalRunner
         {
             Settings = settings,
             Model = model,
+            Precision = StoredPrecision.Describe(precision.Stored),
             Index = index,
             Chunks = chunks,
             Labelled = labels.Count,
@@ -270,7 +275,7 @@ internal static class EvalRunner
         var s = report.Settings;
         int answered = report.Labelled - report.Unanswerable;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"bitsieve eval: {answered} queries ({s.Language}; {report.Unanswerable} of {report.Labelled} labelled left out, no overlapping chunk), {report.Chunks} chunks in collection '{s.Collection}', model {report.Model}"));
+            $"bitsieve eval: {answered} queries ({s.Language}; {report.Unanswerable} of {report.Labelled} labelled left out, no overlapping chunk), {report.Chunks} chunks in collection '{s.Collection}', model {report.Model}, precision {report.Precision}"));
         output.WriteLine();
         output.WriteLine("| method | vector search | Recall@1 | Recall@5 | Recall@10 | MRR@10 | nDCG@10 | nDCG@10 / float32 | top-10 overlap with float32 | ms/query |");
         output.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
@@ -307,6 +312,7 @@ internal static class EvalRunner
             w.WriteString("lang", s.Language);
             w.WriteString("collection", s.Collection);
             w.WriteString("model", report.Model);
+            w.WriteString("precision", report.Precision);
             w.WriteNumber("chunks", report.Chunks);
             w.WriteNumber("labelled", report.Labelled);
             w.WriteNumber("unanswerable", report.Unanswerable);
