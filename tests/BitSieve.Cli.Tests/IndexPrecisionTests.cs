@@ -77,8 +77,10 @@ public sealed class IndexPrecisionTests : IDisposable
         var (text, score) = await TopHit();
         var document = Library(QuantizationPlan.Uniform, text, isQuery: false);
         float int8 = Dot(document, Library(QuantizationPlan.Uniform, Question, isQuery: true));
-        float fp32 = Dot(document, Library(null, Question, isQuery: true));
-        Assert.True(Math.Abs(int8 - fp32) > 1e-3, $"int8 {int8} and fp32 {fp32} questions score alike: the test would not tell them apart");
+        // What a search blind to the stored precision would score: int8 chunks and an fp32 question; or all fp32.
+        var question = Library(null, Question, isQuery: true);
+        float mixed = Dot(document, question), fp32 = Dot(Library(null, text, isQuery: false), question);
+        Assert.True(Math.Abs(int8 - mixed) > 1e-4 && Math.Abs(int8 - fp32) > 1e-4, $"int8 {int8}, mixed {mixed} and fp32 {fp32} score alike: the test would not tell them apart");
         Assert.Equal(int8, score, 1e-5f);
 
         // Indexing again without --precision keeps the collection's own.
@@ -125,6 +127,35 @@ public sealed class IndexPrecisionTests : IDisposable
         Assert.Equal("", output);
         Assert.Contains("holds fp32 vectors, not int8", Assert.Single(error.TrimEnd().Split('\n')), StringComparison.Ordinal);
         Assert.Null(StoredPrecision());
+    }
+
+    [Fact]
+    public async Task Auto_stores_the_plans_layers_and_refuses_int8_naming_the_plan()
+    {
+        var layers = Int8Rewriter.FindLayers(BuiltInModels.Load(BuiltInModels.MiniLm).ReadBytes().Model).Skip(2).Select(l => l.Name).ToArray();
+        string path = _dir.File("plan.json");
+        new PlanFile
+        {
+            Model = "minilm", SourceHash = BuiltInModels.Load(BuiltInModels.MiniLm).ContentHash, Target = 0.995,
+            Int8Layers = layers, HeldOutMeanCosine = 1, HeldOutWorstCosine = 1,
+        }.Write(path);
+        var (code, _, error) = await Run("index", "--db", Db, "--precision", "auto", "--plan", path, Docs);
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Equal("auto\n" + string.Join('\n', layers.Order(StringComparer.Ordinal)), StoredPrecision());
+
+        // The stored layers alone run the search: no plan file needed.
+        File.Delete(path);
+        var (text, score) = await TopHit();
+        var plan = QuantizationPlan.Of(layers);
+        var document = Library(plan, text, isQuery: false);
+        float auto = Dot(document, Library(plan, Question, isQuery: true)), mixed = Dot(document, Library(null, Question, isQuery: true));
+        Assert.True(Math.Abs(auto - mixed) > 1e-4, $"plan {auto} and fp32 {mixed} questions score alike: the test would not tell them apart");
+        Assert.Equal(auto, score, 1e-5f);
+
+        (code, var output, error) = await Run("index", "--db", Db, "--precision", "int8", Docs);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("", output);
+        Assert.Contains($"holds auto (plan {plan.Key}) vectors, not int8", Assert.Single(error.TrimEnd().Split('\n')), StringComparison.Ordinal);
     }
 
     [Theory]
