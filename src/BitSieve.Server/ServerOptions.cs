@@ -58,6 +58,13 @@ public sealed record ServerOptions
     /// <summary>The embedding model of the <c>/v1</c> text API (a name or path for <c>EmbeddingModels.Create</c>; default MiniLM).</summary>
     public string? EmbeddingModel { get; init; }
 
+    /// <summary>
+    /// The precision new collections are embedded at, in the form the collection stores it
+    /// (<c>FolderIndexer.PrecisionProperty</c>): <c>fp32</c> (default), <c>int8</c>, or <c>auto</c> followed by the
+    /// plan's int8 layers, one a line. An existing collection is always embedded at its own stored precision.
+    /// </summary>
+    public string? EmbeddingPrecision { get; init; }
+
     /// <summary>The embedding cache's folder (default: the one every command shares, see <c>EmbeddingCache.DefaultDirectory</c>).</summary>
     public string? EmbeddingCacheDirectory { get; init; }
 

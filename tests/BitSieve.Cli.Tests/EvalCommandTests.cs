@@ -135,6 +135,7 @@ public sealed class EvalCommandTests : IDisposable
         using var json = JsonDocument.Parse(output.TrimEnd().Split('\n')[^1]);
         var root = json.RootElement;
         Assert.Equal("eval-en", root.GetProperty("collection").GetString());
+        Assert.Equal("fp32", root.GetProperty("precision").GetString());
         Assert.Equal(Sections.Length, root.GetProperty("queries").GetInt32());
         Assert.Equal(0, root.GetProperty("unanswerable").GetInt32());
         Assert.Equal(Sections, LabelledSetBuilder.ReadJsonl(saved).Select(q => q.Query));
@@ -191,8 +192,9 @@ public sealed class EvalCommandTests : IDisposable
         labels.Add(new LabelledQuery("パッケージ", "admin.txt", 0, 50, "ja")); // another language: not used
         LabelledSetBuilder.WriteJsonl(labels, set);
 
-        var (code, output, error) = await Run("eval", "--folder", Docs, "--lang", "en", "--set", set, "--db", Db, "--collection", "hand", "--json");
+        var (code, output, error) = await Run("eval", "--folder", Docs, "--lang", "en", "--set", set, "--db", Db, "--collection", "hand", "--precision", "int8", "--json");
         Assert.True(code == 0, error);
+        Assert.Contains("model minilm, precision int8", error, StringComparison.Ordinal);
         Assert.Contains("no chunk overlaps the labelled span of \"a file that is not there\"", error, StringComparison.Ordinal);
         var root = JsonDocument.Parse(output.TrimEnd().Split('\n')[^1]).RootElement;
         Assert.Equal(4, root.GetProperty("labelled").GetInt32());

@@ -40,11 +40,13 @@ internal static class EvalCommand
         var db = DatabaseArguments.Db();
         var collection = new Option<string?>("--collection") { Description = "Collection to index into (default eval-LANG; it mirrors the folder, so do not share it with another folder).", HelpName = "NAME" };
         var model = IndexCommand.ModelOption();
+        var precision = PrecisionChoice.CreateOption();
+        var plan = PrecisionChoice.CreatePlanOption();
         var oversampling = new Option<int>("--oversampling") { Description = "m of the fixed-oversampling rows.", DefaultValueFactory = _ => 4, HelpName = "M" };
         var json = new Option<bool>("--json") { Description = "Print one JSON line on stdout (the table then goes to stderr)." };
         var command = new Command("eval", "Retrieval quality on a labelled set: Recall@1/5/10, MRR@10, nDCG@10 of vector, lexical and hybrid search under each vector setting, against float32 exact.")
         {
-            folder, lang, set, saveSet, db, collection, model, oversampling, json,
+            folder, lang, set, saveSet, db, collection, model, precision, plan, oversampling, json,
         };
         command.SetAction((parse, cancellationToken) => DatabaseArguments.RunAsync("bitsieve eval", parse.InvocationConfiguration.Error, async token =>
         {
@@ -59,6 +61,7 @@ internal static class EvalCommand
                 SaveSetPath = parse.GetValue(saveSet),
                 Collection = parse.GetValue(collection) ?? "eval-" + language.ToLowerInvariant(),
                 Model = parse.GetValue(model),
+                Precision = PrecisionChoice.Read(parse, precision, plan),
                 Oversampling = parse.GetValue(oversampling),
             };
             var output = parse.InvocationConfiguration.Output;

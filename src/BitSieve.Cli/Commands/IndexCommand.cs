@@ -20,12 +20,14 @@ internal static class IndexCommand
         var db = DatabaseArguments.Db();
         var collection = DatabaseArguments.Collection();
         var model = ModelOption();
+        var precision = PrecisionChoice.CreateOption();
+        var plan = PrecisionChoice.CreatePlanOption();
         var folder = new Argument<string>("folder") { Description = "The folder to index (.txt, .md, .html, .pdf; hidden folders are skipped)." };
-        var command = new Command("index", "Index a folder of documents (incrementally) for search.") { db, collection, model, folder };
+        var command = new Command("index", "Index a folder of documents (incrementally) for search.") { db, collection, model, precision, plan, folder };
         command.SetAction((parse, cancellationToken) => DatabaseArguments.RunAsync("bitsieve index", parse.InvocationConfiguration.Error, async token =>
         {
             using var database = Database.Open(parse.GetValue(db)!);
-            var report = await ExecuteAsync(database, parse.GetValue(collection)!, parse.GetValue(model), parse.GetValue(folder)!, parse.InvocationConfiguration.Error, token).ConfigureAwait(false);
+            var report = await ExecuteAsync(database, parse.GetValue(collection)!, parse.GetValue(model), PrecisionChoice.Read(parse, precision, plan), parse.GetValue(folder)!, parse.InvocationConfiguration.Error, token).ConfigureAwait(false);
             WriteReport(report, parse.InvocationConfiguration.Output);
             return ExitCodes.Ok;
         }, cancellationToken));
@@ -39,22 +41,26 @@ internal static class IndexCommand
     };
 
     /// <summary>
-    /// Indexes a folder into a collection (created for the model when missing); progress to <paramref name="log"/>.
+    /// Indexes a folder into a collection (created for the model and <paramref name="precision"/> when missing; an
+    /// existing one keeps its own); progress to <paramref name="log"/>.
     /// Cancelling stops it between documents: every document indexed so far stays, and the next run resumes.
     /// </summary>
-    internal static async Task<IndexReport> ExecuteAsync(Database database, string name, string? model, string folder, TextWriter log, CancellationToken cancellationToken)
+    internal static async Task<IndexReport> ExecuteAsync(Database database, string name, string? model, PrecisionRequest precision, string folder, TextWriter log,
+        CancellationToken cancellationToken)
     {
         if (!Directory.Exists(folder)) throw new UsageException($"the folder '{folder}' does not exist.");
         var existing = database.CollectionExists(name) ? database.GetCollection(name) : null;
         string modelName = model ?? existing?.GetProperty(FolderIndexer.ModelProperty) ?? EmbeddingModels.Default;
+        var chosen = PrecisionChoice.ForCollection(existing, precision, modelName);
         using var cache = EmbeddingCache.Open();
         using var extractions = ExtractionCache.Open(EmbeddingCache.DefaultDirectory());
-        using var embedder = EmbeddingModels.Create(modelName, new EmbeddingModelOptions { Cache = cache });
+        using var embedder = EmbeddingModels.Create(modelName, PrecisionChoice.ModelOptions(chosen, cache));
         int dimensions = embedder.GetService<EmbeddingModelInfo>()?.Dimensions ?? 0;
         if (existing is not null && dimensions != 0 && existing.Dimension != dimensions)
             throw new UsageException($"model '{modelName}' makes {dimensions}-dimensional vectors, but collection '{name}' holds {existing.Dimension}-dimensional ones; index into another --collection.");
         var target = existing ?? database.CreateCollection(name, new CollectionOptions { Dimension = dimensions > 0 ? dimensions : await ProbeAsync(embedder, cancellationToken).ConfigureAwait(false) });
         target.SetProperty(FolderIndexer.ModelProperty, modelName);
+        target.SetProperty(FolderIndexer.PrecisionProperty, chosen.Stored);
         var progress = new ProgressDisplay(log);
         var report = await new FolderIndexer(target, embedder, extractions: extractions).IndexAsync(folder, progress, cancellationToken).ConfigureAwait(false);
         progress.Finish();

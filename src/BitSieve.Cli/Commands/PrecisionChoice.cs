@@ -1,16 +1,22 @@
 using System.CommandLine;
+using BitSieve.Embeddings;
+using BitSieve.Embeddings.Caching;
 using BitSieve.Embeddings.Onnx;
 using BitSieve.Embeddings.Onnx.Quantization;
+using BitSieve.Ingest.Pipeline;
 
 namespace BitSieve.Cli.Commands;
 
 /// <summary>
 /// <c>--precision fp32|int8|auto</c> and <c>--plan FILE</c>: which layers of an ONNX model run in int8. fp32 (the default
 /// for now) is the model's own bytes; int8 puts every weight-constant MatMul/Gemm in int8; auto runs a plan measured by
-/// <c>bitsieve model plan</c>.
+/// <c>bitsieve model plan</c>. A collection stores the precision of its vectors beside its model
+/// (<see cref="FolderIndexer.PrecisionProperty"/>), and every later query is embedded with it.
 /// </summary>
 internal static class PrecisionChoice
 {
+    private const string AutoPrefix = Auto + "\n";
+
     public const string Fp32 = "fp32", Int8 = "int8", Auto = "auto";
 
     public static Option<string> CreateOption()
@@ -64,4 +70,50 @@ internal static class PrecisionChoice
             throw new UsageException($"the plan {planPath} was measured on model {plan.Model} ({plan.SourceHash}), not on {model} ({hash})");
         return plan.ToPlan();
     }
+
+    /// <summary>What the options asked for: the precision only when given on the command line (null: the collection's, fp32 for a new one).</summary>
+    public static PrecisionRequest Read(ParseResult parse, Option<string> precision, Option<string?> plan) =>
+        new(parse.GetResult(precision) is { Implicit: false } ? parse.GetValue(precision) : null, parse.GetValue(plan));
+
+    /// <summary>
+    /// The precision of <paramref name="collection"/>'s vectors (null: a new one) with <paramref name="model"/>: the
+    /// stored one (fp32 for a collection made before precisions were stored), or the requested one for a new collection
+    /// (fp32 when none is). A request that disagrees with the stored precision throws <see cref="UsageException"/>
+    /// naming both, so one collection never mixes vectors of two precisions.
+    /// </summary>
+    public static CollectionPrecision ForCollection(Collection? collection, PrecisionRequest request, string model)
+    {
+        string? stored = collection is null ? null : collection.GetProperty(FolderIndexer.PrecisionProperty) ?? Fp32;
+        if (request.Precision is null)
+        {
+            if (request.PlanPath is not null) throw new UsageException("--plan needs --precision auto");
+            stored ??= Fp32;
+            if (!StoredPrecision.TryDecode(stored, out var storedPlan))
+                throw new UsageException($"collection '{collection!.Name}' stores an unknown precision '{StoredPrecision.Describe(stored)}'");
+            return new CollectionPrecision(stored, storedPlan);
+        }
+        var plan = Resolve(request.Precision, request.PlanPath, model);
+        string chosen = StoredPrecision.Encode(plan);
+        if (stored is not null && stored != chosen)
+            throw new UsageException($"collection '{collection!.Name}' holds {StoredPrecision.Describe(stored)} vectors, not {StoredPrecision.Describe(chosen)}: leave out --precision or use another --collection");
+        return new CollectionPrecision(chosen, plan);
+    }
+
+    /// <summary>The generator options that run <paramref name="precision"/>, with <paramref name="cache"/> in front (rewritten models are kept beside the embedding cache).</summary>
+    public static EmbeddingModelOptions ModelOptions(CollectionPrecision precision, EmbeddingCache? cache) => new()
+    {
+        Cache = cache,
+        Quantization = precision.Plan,
+        RewrittenModelDirectory = precision.Plan is null ? null : EmbeddingCache.DefaultDirectory(),
+    };
 }
+
+/// <summary><c>--precision</c> and <c>--plan</c> as given; null precision: not given.</summary>
+internal sealed record PrecisionRequest(string? Precision, string? PlanPath)
+{
+    /// <summary>Nothing given: the collection's precision.</summary>
+    public static PrecisionRequest Stored { get; } = new(null, null);
+}
+
+/// <summary>The precision of a collection's vectors: its stored form and the int8 layers it runs (null: fp32).</summary>
+internal sealed record CollectionPrecision(string Stored, QuantizationPlan? Plan);

@@ -79,7 +79,8 @@ internal static class SearchCommand
         var collection = database.GetCollection(name);
         string modelName = model ?? collection.GetProperty(FolderIndexer.ModelProperty) ?? EmbeddingModels.Default;
         using var cache = mode == SearchMode.Lexical ? null : EmbeddingCache.Open();
-        using var embedder = mode == SearchMode.Lexical ? null : EmbeddingModels.Create(modelName, new EmbeddingModelOptions { Cache = cache });
+        using var embedder = mode == SearchMode.Lexical ? null
+            : EmbeddingModels.Create(modelName, PrecisionChoice.ModelOptions(PrecisionChoice.ForCollection(collection, PrecisionRequest.Stored, modelName), cache));
         foreach (string question in questions)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using BitSieve.Embeddings;
+using BitSieve.Embeddings.Onnx.Quantization;
 using BitSieve.Server;
 
 namespace BitSieve.Cli.Commands;
@@ -43,9 +45,11 @@ internal static class ServeCommand
             HelpName = "ORIGIN",
         };
         var model = new Option<string?>("--model") { Description = "Embedding model of the /v1 text API (default minilm; see bitsieve embed --help).", HelpName = "MODEL" };
+        var precision = PrecisionChoice.CreateOption();
+        var plan = PrecisionChoice.CreatePlanOption();
         var command = new Command("serve", "Serve the database over HTTP: a Qdrant-compatible REST API, BitSieve's /v1 text API, OpenAPI at /openapi/v1.json, a reference page at /docs, Prometheus metrics at /metrics.")
         {
-            db, port, host, apiKey, maxBody, maxResponse, allowedHosts, corsOrigin, model,
+            db, port, host, apiKey, maxBody, maxResponse, allowedHosts, corsOrigin, model, precision, plan,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -76,6 +80,8 @@ internal static class ServeCommand
                     AllowedHosts = hostList,
                     CorsOrigin = origin,
                     EmbeddingModel = parse.GetValue(model),
+                    EmbeddingPrecision = StoredPrecision.Encode(
+                        PrecisionChoice.Resolve(parse.GetValue(precision)!, parse.GetValue(plan), parse.GetValue(model) ?? EmbeddingModels.Default)),
                 });
                 return ExitCodes.Ok;
             }, cancellationToken).ConfigureAwait(false);

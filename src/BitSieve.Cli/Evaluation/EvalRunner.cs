@@ -6,6 +6,7 @@ using System.Text.Json;
 using BitSieve.Cli.Commands;
 using BitSieve.Embeddings;
 using BitSieve.Embeddings.Caching;
+using BitSieve.Embeddings.Onnx.Quantization;
 using BitSieve.Ingest.Evaluation;
 using BitSieve.Ingest.Pipeline;
 using Microsoft.Extensions.AI;
@@ -33,6 +34,9 @@ internal sealed record EvalSettings
     /// <summary>The embedding model; null: the collection's, else the default.</summary>
     public string? Model { get; init; }
 
+    /// <summary>The precision asked for (see <see cref="PrecisionChoice"/>); not given: the collection's, fp32 for a new one.</summary>
+    public PrecisionRequest Precision { get; init; } = PrecisionRequest.Stored;
+
     /// <summary>m of the fixed-oversampling rows (top 10·m by the 1-bit estimate, rescored with float32).</summary>
     public int Oversampling { get; init; } = 4;
 }
@@ -54,6 +58,9 @@ internal sealed record EvalReport
 
     /// <summary>The embedding model of the collection.</summary>
     public required string Model { get; init; }
+
+    /// <summary>The precision its model ran at (<c>fp32</c>, <c>int8</c> or <c>auto (plan KEY)</c>).</summary>
+    public required string Precision { get; init; }
 
     /// <summary>What indexing the folder did in this run.</summary>
     public required IndexReport Index { get; init; }
@@ -104,7 +111,7 @@ internal static class EvalRunner
         if (!Directory.Exists(settings.Folder)) throw new UsageException($"the folder '{settings.Folder}' does not exist.");
         var labels = LoadSet(settings, log);
         if (settings.SaveSetPath is { } save) LabelledSetBuilder.WriteJsonl(labels, save);
-        var index = await IndexCommand.ExecuteAsync(database, settings.Collection, settings.Model, settings.Folder, log, cancellationToken).ConfigureAwait(false);
+        var index = await IndexCommand.ExecuteAsync(database, settings.Collection, settings.Model, settings.Precision, settings.Folder, log, cancellationToken).ConfigureAwait(false);
         IndexCommand.WriteReport(index, log);
 
         var collection = database.GetCollection(settings.Collection);
@@ -129,7 +136,8 @@ internal static class EvalRunner
         if (unanswerable > 5) log.WriteLine($"warning: {unanswerable} labelled queries in all have no overlapping chunk; left out");
 
         string model = collection.GetProperty(FolderIndexer.ModelProperty) ?? settings.Model ?? EmbeddingModels.Default;
-        var vectors = EmbedQueries(model, queries.Select(q => q.Label.Query).ToList(), collection.Dimension, log, cancellationToken, out var modelInfo);
+        var precision = PrecisionChoice.ForCollection(collection, PrecisionRequest.Stored, model);
+        var vectors = EmbedQueries(model, precision, queries.Select(q => q.Label.Query).ToList(), collection.Dimension, log, cancellationToken, out var modelInfo);
         // The hybrid rows weigh the vector list per query exactly as search and ask do.
         var weights = queries.Select(q => Collection.HybridVectorWeight(q.Label.Query, modelInfo?.Language)).ToArray();
         int lexicalFirst = weights.Count(w => w == 0);
@@ -189,6 +197,7 @@ internal static class EvalRunner
         {
             Settings = settings,
             Model = model,
+            Precision = StoredPrecision.Describe(precision.Stored),
             Index = index,
             Chunks = chunks,
             Labelled = labels.Count,
@@ -234,10 +243,10 @@ internal static class EvalRunner
         return spans;
     }
 
-    private static float[][] EmbedQueries(string model, List<string> queries, int dimension, TextWriter log, CancellationToken cancellationToken, out EmbeddingModelInfo? info)
+    private static float[][] EmbedQueries(string model, CollectionPrecision precision, List<string> queries, int dimension, TextWriter log, CancellationToken cancellationToken, out EmbeddingModelInfo? info)
     {
         using var cache = EmbeddingCache.Open();
-        using var embedder = EmbeddingModels.Create(model, new EmbeddingModelOptions { Cache = cache });
+        using var embedder = EmbeddingModels.Create(model, PrecisionChoice.ModelOptions(precision, cache));
         info = embedder.GetService<EmbeddingModelInfo>();
         var vectors = new float[queries.Count][];
         const int batch = 64;
@@ -266,7 +275,7 @@ internal static class EvalRunner
         var s = report.Settings;
         int answered = report.Labelled - report.Unanswerable;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"bitsieve eval: {answered} queries ({s.Language}; {report.Unanswerable} of {report.Labelled} labelled left out, no overlapping chunk), {report.Chunks} chunks in collection '{s.Collection}', model {report.Model}"));
+            $"bitsieve eval: {answered} queries ({s.Language}; {report.Unanswerable} of {report.Labelled} labelled left out, no overlapping chunk), {report.Chunks} chunks in collection '{s.Collection}', model {report.Model}, precision {report.Precision}"));
         output.WriteLine();
         output.WriteLine("| method | vector search | Recall@1 | Recall@5 | Recall@10 | MRR@10 | nDCG@10 | nDCG@10 / float32 | top-10 overlap with float32 | ms/query |");
         output.WriteLine("|---|---|---|---|---|---|---|---|---|---|");
@@ -303,6 +312,7 @@ internal static class EvalRunner
             w.WriteString("lang", s.Language);
             w.WriteString("collection", s.Collection);
             w.WriteString("model", report.Model);
+            w.WriteString("precision", report.Precision);
             w.WriteNumber("chunks", report.Chunks);
             w.WriteNumber("labelled", report.Labelled);
             w.WriteNumber("unanswerable", report.Unanswerable);

@@ -65,6 +65,12 @@ public sealed class FolderIndexer
     /// <summary>The collection property naming the embedding model of its vectors.</summary>
     public const string ModelProperty = "embedding_model";
 
+    /// <summary>
+    /// The collection property naming the precision its embedding model ran at: <c>fp32</c>, <c>int8</c>, or <c>auto</c>
+    /// followed by the plan's int8 layers, one a line. A collection without it (made before precisions were stored) is fp32.
+    /// </summary>
+    public const string PrecisionProperty = "embedding_precision";
+
     private readonly Collection _collection;
     private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
     private readonly TextChunker _chunker;

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using BitSieve.Embeddings;
+using BitSieve.Embeddings.Onnx.Quantization;
 using BitSieve.Ingest.Loading;
 using BitSieve.Ingest.Pipeline;
 using BitSieve.Server.Http;
@@ -105,8 +106,8 @@ public static class V1Api
                 throw ApiException.WrongInput($"the document \"{document.Source}\" has no text to index{(result.Skip is { } skip ? $": {skip}" : "")}");
             loaded.Add((document.Source, result.Document, Convert.ToHexStringLower(XxHash128.Hash(bytes))));
         }
-        var target = OpenOrCreate(collection, db, embedders, out string model);
-        var indexer = new FolderIndexer(target, embedders.Get(model));
+        var target = OpenOrCreate(collection, db, embedders, out string model, out string precision);
+        var indexer = new FolderIndexer(target, embedders.Get(model, precision));
         var counts = new List<(string Source, int Chunks)>();
         foreach (var (source, document, hash) in loaded)
         {
@@ -144,7 +145,7 @@ public static class V1Api
         }
         else
         {
-            var embedder = embedders.Get(model);
+            var embedder = embedders.Get(model, PrecisionOf(target, embedders));
             var vector = (await embedder.GenerateAsync([search.Query], EmbeddingInput.ForQuery(), request.HttpContext.RequestAborted).ConfigureAwait(false))[0].Vector;
             if (vector.Length != target.Dimension)
                 throw ApiException.WrongInput($"the model `{model}` makes {vector.Length}-dimensional vectors, but collection `{collection}` holds {target.Dimension}-dimensional ones");
@@ -163,23 +164,34 @@ public static class V1Api
     private static string ModelOf(Collection collection, Embedders embedders) =>
         collection.GetProperty(FolderIndexer.ModelProperty) ?? embedders.DefaultModel;
 
-    private static Collection OpenOrCreate(string name, DatabaseService db, Embedders embedders, out string model)
+    /// <summary>
+    /// The stored precision; a collection with a model but none (indexed before precisions were stored) is fp32, one
+    /// with neither (made by the Qdrant API) gets the server's, as it gets the server's model.
+    /// </summary>
+    private static string PrecisionOf(Collection collection, Embedders embedders) =>
+        collection.GetProperty(FolderIndexer.PrecisionProperty)
+        ?? (collection.GetProperty(FolderIndexer.ModelProperty) is null ? embedders.DefaultPrecision : StoredPrecision.Fp32);
+
+    private static Collection OpenOrCreate(string name, DatabaseService db, Embedders embedders, out string model, out string precision)
     {
         if (db.Database.CollectionExists(name))
         {
             var existing = db.Get(name);
             model = ModelOf(existing, embedders);
-            int made = Dimensions(embedders.Get(model));
+            precision = PrecisionOf(existing, embedders);
+            int made = Dimensions(embedders.Get(model, precision));
             if (made != existing.Dimension)
                 throw ApiException.WrongInput($"collection `{name}` holds {existing.Dimension}-dimensional vectors, but the model `{model}` makes {made}-dimensional ones: " +
                     "add documents to a collection created by /v1 or bitsieve index (or to a new one)");
             if (existing.GetProperty(FolderIndexer.ModelProperty) is null) existing.SetProperty(FolderIndexer.ModelProperty, model);
+            if (existing.GetProperty(FolderIndexer.PrecisionProperty) is null) existing.SetProperty(FolderIndexer.PrecisionProperty, precision);
             return existing;
         }
         if (!Database.IsValidName(name))
             throw new ApiException(StatusCodes.Status422UnprocessableEntity, $"Validation error in path parameters: [collection: `{name}` is not a valid collection name]");
         model = embedders.DefaultModel;
-        int dimensions = Dimensions(embedders.Get(model));
+        precision = embedders.DefaultPrecision;
+        int dimensions = Dimensions(embedders.Get(model, precision));
         Collection created;
         try
         {
@@ -194,6 +206,7 @@ public static class V1Api
             throw ApiException.BadRequest(e.Message);
         }
         created.SetProperty(FolderIndexer.ModelProperty, model);
+        created.SetProperty(FolderIndexer.PrecisionProperty, precision);
         return created;
     }
 

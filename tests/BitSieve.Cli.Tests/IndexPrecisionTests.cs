@@ -1,0 +1,177 @@
+using System.Text.Json;
+using BitSieve.Cli.Commands;
+using BitSieve.Embeddings;
+using BitSieve.Embeddings.Onnx;
+using BitSieve.Embeddings.Onnx.Quantization;
+using BitSieve.Ingest.Pipeline;
+
+namespace BitSieve.Cli.Tests;
+
+/// <summary>
+/// <c>--precision</c> on <c>index</c> and <c>ask</c>: a new collection stores the precision beside its model, every
+/// later query is embedded with it, a request that disagrees is refused, and a collection made before precisions were
+/// stored is fp32 as it always was.
+/// </summary>
+[Collection(CacheDirectoryCollection.Name)]
+public sealed class IndexPrecisionTests : IDisposable
+{
+    private const string Question = "Which file lists the installed packages?";
+    private readonly TempDirectory _dir = new();
+
+    public IndexPrecisionTests()
+    {
+        Environment.SetEnvironmentVariable("BITSIEVE_CACHE_DIR", _dir.File("cache"));
+        Directory.CreateDirectory(_dir.File("docs"));
+        File.WriteAllText(_dir.File("docs/packages.txt"), "The dpkg status file records every installed package, its version and its state.");
+    }
+
+    private string Db => _dir.File("db");
+
+    private string Docs => _dir.File("docs");
+
+    public void Dispose()
+    {
+        Environment.SetEnvironmentVariable("BITSIEVE_CACHE_DIR", null);
+        _dir.Dispose();
+    }
+
+    private static async Task<(int Code, string Output, string Error)> Run(params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int code = await Program.RunAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>The top vector hit of the question: its text and score.</summary>
+    private async Task<(string Text, float Score)> TopHit()
+    {
+        var (code, output, error) = await Run("search", "--db", Db, "--mode", "vector", "--json", "--", Question);
+        Assert.True(code == ExitCodes.Ok, error);
+        using var json = JsonDocument.Parse(output);
+        var hit = json.RootElement.GetProperty("results")[0];
+        return (hit.GetProperty("text").GetString()!, hit.GetProperty("score").GetSingle());
+    }
+
+    private static float[] Library(QuantizationPlan? plan, string text, bool isQuery)
+    {
+        using var generator = OnnxEmbeddingGenerator.LoadBuiltIn(BuiltInModels.MiniLm, new OnnxEmbeddingOptions { Quantization = plan });
+        return generator.Embed([text], isQuery, out _)[0];
+    }
+
+    private static float Dot(float[] a, float[] b) => a.Zip(b).Sum(p => p.First * p.Second);
+
+    private string? StoredPrecision()
+    {
+        using var database = Database.Open(Db, new DatabaseOptions { ReadOnly = true });
+        return database.GetCollection(DatabaseArguments.DefaultCollection).GetProperty(FolderIndexer.PrecisionProperty);
+    }
+
+    [Fact]
+    public async Task Index_with_int8_stores_it_and_search_embeds_the_question_with_int8()
+    {
+        var (code, _, error) = await Run("index", "--db", Db, "--precision", "int8", Docs);
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Equal("int8", StoredPrecision());
+
+        var (text, score) = await TopHit();
+        var document = Library(QuantizationPlan.Uniform, text, isQuery: false);
+        float int8 = Dot(document, Library(QuantizationPlan.Uniform, Question, isQuery: true));
+        // What a search blind to the stored precision would score: int8 chunks and an fp32 question; or all fp32.
+        var question = Library(null, Question, isQuery: true);
+        float mixed = Dot(document, question), fp32 = Dot(Library(null, text, isQuery: false), question);
+        Assert.True(Math.Abs(int8 - mixed) > 1e-4 && Math.Abs(int8 - fp32) > 1e-4, $"int8 {int8}, mixed {mixed} and fp32 {fp32} score alike: the test would not tell them apart");
+        Assert.Equal(int8, score, 1e-5f);
+
+        // Indexing again without --precision keeps the collection's own.
+        (code, _, error) = await Run("index", "--db", Db, Docs);
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Equal("int8", StoredPrecision());
+    }
+
+    [Theory]
+    [InlineData("index")]
+    [InlineData("ask")]
+    public async Task A_precision_other_than_the_collections_is_refused_with_one_line(string command)
+    {
+        var (code, _, error) = await Run("index", "--db", Db, "--precision", "int8", Docs);
+        Assert.True(code == ExitCodes.Ok, error);
+
+        string[] args = command == "ask" ? ["ask", "--db", Db, "--precision", "fp32", Docs, Question] : ["index", "--db", Db, "--precision", "fp32", Docs];
+        (code, var output, error) = await Run(args);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("", output);
+        string line = Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.Contains("holds int8 vectors, not fp32", line, StringComparison.Ordinal);
+        Assert.Equal("int8", StoredPrecision());
+    }
+
+    [Fact]
+    public async Task A_collection_without_a_stored_precision_is_fp32_and_refuses_int8()
+    {
+        // A collection as bitsieve index made it before precisions were stored: the model property only.
+        using (var database = Database.Open(Db))
+        {
+            using var embedder = EmbeddingModels.Create(BuiltInModels.MiniLm, new EmbeddingModelOptions());
+            var collection = database.CreateCollection(DatabaseArguments.DefaultCollection, new CollectionOptions { Dimension = 384 });
+            collection.SetProperty(FolderIndexer.ModelProperty, BuiltInModels.MiniLm);
+            await new FolderIndexer(collection, embedder).IndexAsync(Docs);
+        }
+
+        var (text, score) = await TopHit();
+        Assert.Null(StoredPrecision());
+        Assert.Equal(Dot(Library(null, text, isQuery: false), Library(null, Question, isQuery: true)), score, 1e-5f);
+
+        var (code, output, error) = await Run("index", "--db", Db, "--precision", "int8", Docs);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("", output);
+        Assert.Contains("holds fp32 vectors, not int8", Assert.Single(error.TrimEnd().Split('\n')), StringComparison.Ordinal);
+        Assert.Null(StoredPrecision());
+    }
+
+    [Fact]
+    public async Task Auto_stores_the_plans_layers_and_refuses_int8_naming_the_plan()
+    {
+        var layers = Int8Rewriter.FindLayers(BuiltInModels.Load(BuiltInModels.MiniLm).ReadBytes().Model).Skip(2).Select(l => l.Name).ToArray();
+        string path = _dir.File("plan.json");
+        new PlanFile
+        {
+            Model = "minilm", SourceHash = BuiltInModels.Load(BuiltInModels.MiniLm).ContentHash, Target = 0.995,
+            Int8Layers = layers, HeldOutMeanCosine = 1, HeldOutWorstCosine = 1,
+        }.Write(path);
+        var (code, _, error) = await Run("index", "--db", Db, "--precision", "auto", "--plan", path, Docs);
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Equal("auto\n" + string.Join('\n', layers.Order(StringComparer.Ordinal)), StoredPrecision());
+
+        // The stored layers alone run the search: no plan file needed.
+        File.Delete(path);
+        var (text, score) = await TopHit();
+        var plan = QuantizationPlan.Of(layers);
+        var document = Library(plan, text, isQuery: false);
+        float auto = Dot(document, Library(plan, Question, isQuery: true)), mixed = Dot(document, Library(null, Question, isQuery: true));
+        Assert.True(Math.Abs(auto - mixed) > 1e-4, $"plan {auto} and fp32 {mixed} questions score alike: the test would not tell them apart");
+        Assert.Equal(auto, score, 1e-5f);
+
+        (code, var output, error) = await Run("index", "--db", Db, "--precision", "int8", Docs);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("", output);
+        Assert.Contains($"holds auto (plan {plan.Key}) vectors, not int8", Assert.Single(error.TrimEnd().Split('\n')), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("index", "--precision", "auto")]
+    [InlineData("index", "--plan", "/no/such/plan.json")]
+    [InlineData("ask", "--precision", "int4")]
+    [InlineData("eval", "--lang", "en", "--precision", "auto")]
+    [InlineData("serve", "--port", "0", "--precision", "auto")]
+    public async Task Precision_usage_errors_exit_2_with_one_line_before_any_model_is_rewritten(params string[] args)
+    {
+        File.WriteAllText(_dir.File("set.jsonl"), """{"query":"installed packages","source":"packages.txt","start":0,"end":20,"lang":"en"}""" + "\n");
+        string[] tail = args[0] switch { "index" => [Docs], "ask" => [Docs, Question], "eval" => ["--folder", Docs, "--set", _dir.File("set.jsonl")], _ => [] };
+        var (code, output, error) = await Run([.. args, "--db", Db, .. tail]);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Equal("", output);
+        Assert.Contains("--p", Assert.Single(error.TrimEnd().Split('\n')), StringComparison.Ordinal); // --precision or --plan
+        Assert.False(Directory.Exists(_dir.File("cache/models")));
+    }
+}
