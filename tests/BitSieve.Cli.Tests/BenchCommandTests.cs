@@ -2,6 +2,7 @@ using System.Text.Json;
 using BitSieve.Cli;
 using BitSieve.Cli.Bench;
 using BitSieve.Cli.Data;
+using static BitSieve.Cli.Tests.CliRun;
 
 namespace BitSieve.Cli.Tests;
 
@@ -241,13 +242,5 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Contains("error", lines[0], StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
         return lines[0];
-    }
-
-    private static async Task<(int Code, string Output, string Error)> Run(string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = await Program.RunAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
     }
 }

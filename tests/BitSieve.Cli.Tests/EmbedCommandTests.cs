@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Numerics.Tensors;
 using System.Text.Json;
 using BitSieve.Embeddings.Onnx;
+using static BitSieve.Cli.Tests.CliRun;
 
 namespace BitSieve.Cli.Tests;
 
@@ -12,14 +13,6 @@ public sealed class EmbedCommandTests : IDisposable
     private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
-
-    private static async Task<(int Code, string Output, string Error)> Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int code = await Program.RunAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public async Task Json_prints_model_dimensions_and_a_round_trippable_vector_as_the_last_line()

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BitSieve.Embeddings.Onnx;
 using BitSieve.Embeddings.Onnx.Quantization;
+using static BitSieve.Cli.Tests.CliRun;
 
 namespace BitSieve.Cli.Tests;
 
@@ -20,14 +21,6 @@ public sealed class EmbedPrecisionTests : IDisposable
     {
         Environment.SetEnvironmentVariable("BITSIEVE_CACHE_DIR", null);
         _dir.Dispose();
-    }
-
-    private static async Task<(int Code, string Output, string Error)> Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int code = await Program.RunAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
     }
 
     private static float[] Vector(string output)

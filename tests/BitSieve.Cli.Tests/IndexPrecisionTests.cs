@@ -4,6 +4,7 @@ using BitSieve.Embeddings;
 using BitSieve.Embeddings.Onnx;
 using BitSieve.Embeddings.Onnx.Quantization;
 using BitSieve.Ingest.Pipeline;
+using static BitSieve.Cli.Tests.CliRun;
 
 namespace BitSieve.Cli.Tests;
 
@@ -33,14 +34,6 @@ public sealed class IndexPrecisionTests : IDisposable
     {
         Environment.SetEnvironmentVariable("BITSIEVE_CACHE_DIR", null);
         _dir.Dispose();
-    }
-
-    private static async Task<(int Code, string Output, string Error)> Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int code = await Program.RunAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
     }
 
     /// <summary>The top vector hit of the question: its text and score.</summary>

@@ -1,3 +1,5 @@
+using static BitSieve.Cli.Tests.CliRun;
+
 namespace BitSieve.Cli.Tests;
 
 /// <summary><c>bitsieve serve</c>'s failures: one line on stderr and the usual exit codes.</summary>
@@ -54,12 +56,4 @@ public sealed class ServeCommandTests : IDisposable
 
     /// <summary>A database folder that does not exist yet (the usage errors are reported before anything is opened).</summary>
     private string TempPath() => _dir.File("db-" + Guid.NewGuid().ToString("N"));
-
-    private static async Task<(int Code, string Output, string Error)> Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int code = await Program.RunAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 }

@@ -87,6 +87,9 @@ internal sealed class PointStore : IDisposable
             }
             var store = new PointStore(path, writer, read, checksums: version == FormatVersion);
             var connection = writer ?? store.Rent();
+            // A reader reads these in one snapshot: as separate statements, a commit of the writer between them would
+            // pair an older next key with a newer largest key and look like damage.
+            if (writer is null) Execute(connection, "BEGIN DEFERRED;");
             try
             {
                 store.AppliedSequence = store.ReadMeta(connection, "applied_sequence");
@@ -100,7 +103,7 @@ internal sealed class PointStore : IDisposable
             }
             finally
             {
-                if (writer is null) store.Return(connection);
+                if (writer is null) store.EndRead(connection);
             }
             return store;
         }
@@ -370,6 +373,12 @@ internal sealed class PointStore : IDisposable
     private void EndSnapshot(SqliteConnection connection)
     {
         _snapshot.Value = null;
+        EndRead(connection);
+    }
+
+    /// <summary>Ends the read transaction of a rented connection and returns it to the pool.</summary>
+    private void EndRead(SqliteConnection connection)
+    {
         try
         {
             Execute(connection, "COMMIT;");
