@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using BitSieve.Cli;
 using BitSieve.Storage;
 using Microsoft.Data.Sqlite;
+using static BitSieve.Cli.Tests.CliRun;
 
 namespace BitSieve.Cli.Tests;
 
@@ -39,14 +40,6 @@ public sealed class CheckCommandTests : IDisposable
         var vectors = RandomVectors.Gaussian(count, Dim, seed);
         return Enumerable.Range(0, count).Select(i => new Point(firstId + (ulong)i, vectors.AsMemory(i * Dim, Dim),
             new JsonObject { ["n"] = (long)firstId + i, ["tag"] = i % 3 == 0 ? "a" : "b" })).ToList();
-    }
-
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = await Program.RunAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
     }
 
     private static void FlipByte(string path, long offset)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using BitSieve.Cli;
 using BitSieve.Cli.Evaluation;
 using BitSieve.Ingest.Evaluation;
+using static BitSieve.Cli.Tests.CliRun;
 
 namespace BitSieve.Cli.Tests;
 
@@ -24,14 +25,6 @@ public sealed class EvalCommandTests : IDisposable
     {
         Environment.SetEnvironmentVariable("BITSIEVE_CACHE_DIR", null);
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
-    }
-
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = await Program.RunAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
     }
 
     private static double D(int rank) => 1 / Math.Log2(rank + 1);

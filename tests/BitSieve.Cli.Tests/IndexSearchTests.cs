@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BitSieve.Cli;
+using static BitSieve.Cli.Tests.CliRun;
 
 namespace BitSieve.Cli.Tests;
 
@@ -33,14 +34,6 @@ public sealed class IndexSearchTests : IDisposable
     {
         Environment.SetEnvironmentVariable("BITSIEVE_CACHE_DIR", null);
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
-    }
-
-    private static async Task<(int Code, string Out, string Err)> Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = await Program.RunAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
     }
 
     [Fact]
@@ -108,7 +101,7 @@ public sealed class IndexSearchTests : IDisposable
         Assert.True(code == 0, error);
         Assert.Contains("indexed 2 files", output, StringComparison.Ordinal);
 
-        async Task<string> Answer(string db) => (await Run("search", "--db", db, "--json", "--k", "3", "--", "How does compaction swap the manifest?")).Out.TrimEnd().Split('\n')[^1];
+        async Task<string> Answer(string db) => (await Run("search", "--db", db, "--json", "--k", "3", "--", "How does compaction swap the manifest?")).Output.TrimEnd().Split('\n')[^1];
         static string Results(string line) => JsonDocument.Parse(line).RootElement.GetProperty("results").GetRawText();
         Assert.Equal(Results(await Answer(Db)), Results(await Answer(other)));
     }
