@@ -23,11 +23,19 @@ public class DotTests
     public void Dot_property() =>
         Gen.Float[-100f, 100f].Array[0, 300].SelectMany(a => Gen.Float[-100f, 100f].Array[a.Length].Select(b => (a, b)))
             .Sample(t =>
-            {
-                double scale = Scale(t.a, t.b);
-                return Math.Abs(Kernels.Dot(t.a, t.b) - Reference.Dot(t.a, t.b)) <= 1e-5 * scale
-                    && Math.Abs(Kernels.SquaredDistance(t.a, t.b) - Reference.SquaredDistance(t.a, t.b)) <= 1e-5 * (scale + Reference.SquaredDistance(t.a, t.b));
-            });
+                Close(Reference.Dot(t.a, t.b), Kernels.Dot(t.a, t.b), Scale(t.a, t.b))
+                && Close(Reference.SquaredDistance(t.a, t.b), Kernels.SquaredDistance(t.a, t.b), Scale(t.a, t.b) + Reference.SquaredDistance(t.a, t.b)));
+
+    [Fact]
+    public void Products_that_underflow_float_count_as_zero()
+    {
+        // CI's seed 1baIylxbJQB1: (-5.733e-27)² underflows float to 0 while the double reference keeps 3.3e-53; a purely
+        // relative tolerance rejected that.
+        float[] a = [-5733E-30f];
+        float[] b = [0f];
+        Assert.Equal(0f, Kernels.SquaredDistance(a, b));
+        Assert.True(Close(Reference.SquaredDistance(a, b), Kernels.SquaredDistance(a, b), Scale(a, b)));
+    }
 
     [Fact]
     public void Validation()
@@ -59,9 +67,10 @@ public class DotTests
         return s;
     }
 
-    private static void AssertClose(double expected, float actual, float[] a, float[] b)
-    {
-        double tolerance = 1e-5 * (Scale(a, b) + 1e-30);
-        Assert.True(Math.Abs(expected - actual) <= tolerance, $"length {a.Length}: expected {expected}, got {actual}");
-    }
+    // Relative error 1e-5 of the scale, plus an absolute floor far above what float underflow can lose (products below
+    // float's smallest normal, 1.2e-38, round to zero or to a subnormal) and far below any value a vector search tells apart.
+    private static bool Close(double expected, float actual, double scale) => Math.Abs(expected - actual) <= 1e-5 * (scale + 1e-30);
+
+    private static void AssertClose(double expected, float actual, float[] a, float[] b) =>
+        Assert.True(Close(expected, actual, Scale(a, b)), $"length {a.Length}: expected {expected}, got {actual}");
 }
