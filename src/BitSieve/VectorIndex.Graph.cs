@@ -35,9 +35,7 @@ internal sealed partial class VectorIndex
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!ReferenceEquals(graph.Columns, _columns) || !ReferenceEquals(graph.Quantizer, _quantizer) || graph.Count != _columns.Count
-                || graph.Deleted != _columns.DeletedCount)
-                throw new InvalidOperationException("The graph was built over an earlier state of this index; rebuild it after writes.");
+            ThrowIfStale(graph);
             var encoded = _quantizer.Prepare(q);
             var cascade = new Cascade(_columns, _quantizer, encoded, k, quality);
             return graph.Search(cascade, encoded, k, ef);
@@ -46,5 +44,33 @@ internal sealed partial class VectorIndex
         {
             _lock.ExitReadLock();
         }
+    }
+
+    /// <summary>
+    /// Calibrates a graph built by <see cref="BuildGraph"/> for a quality target on this index's own points
+    /// (<see cref="GraphCalibration.Run"/>), under the read lock.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The index was written to (or retrained) since the graph was built.</exception>
+    internal GraphCalibration CalibrateGraph(GraphIndex graph, Quality quality, GraphCalibrationOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        _lock.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            ThrowIfStale(graph);
+            return GraphCalibration.Run(graph, quality, options);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    private void ThrowIfStale(GraphIndex graph)
+    {
+        if (!ReferenceEquals(graph.Columns, _columns) || !ReferenceEquals(graph.Quantizer, _quantizer) || graph.Count != _columns.Count
+            || graph.Deleted != _columns.DeletedCount)
+            throw new InvalidOperationException("The graph was built over an earlier state of this index; rebuild it after writes.");
     }
 }

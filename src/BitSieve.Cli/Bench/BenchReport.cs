@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
+using BitSieve.Search.Graph;
+
 namespace BitSieve.Cli.Bench;
 
 /// <summary>One search method measured one query per call.</summary>
@@ -136,21 +138,32 @@ internal sealed record BenchReport
         return Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length);
     }
 
-    // "default" names its path: always "graph" until calibration can choose the flat cascade instead.
+    // "default" names its path: "graph" (at the calibrated "ef") or "flat" (the cascade's row, "ef" 0).
     private void WriteGraph(Utf8JsonWriter json, GraphReport graph)
     {
         json.WriteStartObject("graph");
         json.WriteNumber("build_s", Math.Round(graph.BuildSeconds, 3));
         json.WriteNumber("resident_bytes_per_vector", graph.ResidentBytesPerVector);
         json.WriteStartObject("default");
-        json.WriteString("path", "graph");
+        json.WriteString("path", PathName(graph.Calibration.Path));
         json.WriteString("quality", Quality.ToString());
+        json.WriteNumber("ef", graph.Default.Ef);
         json.WriteNumber("recall", RoundRecall(graph.Default.Recall));
         json.WriteNumber("qps", RoundQps(graph.Default.Qps));
         json.WriteNumber("t1_per_query", Math.Round(graph.Default.T1PerQuery, 2));
         json.WriteNumber("t2_per_query", Math.Round(graph.Default.T2PerQuery, 2));
         json.WriteNumber("t3_per_query", Math.Round(graph.Default.T3PerQuery, 2));
         json.WriteNumber("visited_per_query", Math.Round(graph.Default.VisitedPerQuery, 2));
+        json.WriteEndObject();
+        var calibration = graph.Calibration;
+        json.WriteStartObject("calibration");
+        json.WriteNumber("s", Math.Round(graph.CalibrationSeconds, 3));
+        json.WriteNumber("queries", calibration.Queries);
+        json.WriteNumber("floor", calibration.Floor);
+        json.WriteNumber("ef", calibration.Ef);
+        json.WriteNumber("sample_recall", RoundRecall(calibration.Recall));
+        json.WriteNumber("graph_cost", double.IsFinite(calibration.GraphCost) ? Math.Round(calibration.GraphCost, 1) : -1);
+        json.WriteNumber("flat_cost", Math.Round(calibration.FlatCost, 1));
         json.WriteEndObject();
         json.WriteStartArray("sweep");
         foreach (var point in graph.Sweep)
@@ -198,9 +211,14 @@ internal sealed record BenchReport
             $"graph (Vamana R={graph.MaxDegree} L={graph.BuildBeam} α={graph.Alpha}): built in {graph.BuildSeconds:F1} s on {graph.BuildThreads} threads; resident {graph.ResidentBytesPerVector} B/vector ({BytesPerVector.Resident} + graph {graph.GraphBytesPerVector})"));
         string recallHeader = string.Create(c, $"recall@{K}");
         output.WriteLine(string.Create(c, $"{"method",-22} {recallHeader,9} {"QPS",11} {"×exact",8} {"t1/q",9} {"t2/q",9} {"t3/q",9} {"visited/q",10} {"hops/q",9}"));
-        WriteGraphRow(output, string.Create(c, $"graph default ef={graph.Default.Ef}"), graph.Default);
+        var calibration = graph.Calibration;
+        output.WriteLine(string.Create(c,
+            $"calibration ({graph.CalibrationSeconds:F2} s, {calibration.Queries} stored points as queries, floor {calibration.Floor}): {PathName(calibration.Path)}; ef {calibration.Ef}, sample recall {calibration.Recall:F4}, cost/query {calibration.GraphCost:F0} against flat {calibration.FlatCost:F0}"));
+        WriteGraphRow(output, calibration.Path == GraphPath.Graph ? string.Create(c, $"graph default ef={graph.Default.Ef}") : "graph default = flat", graph.Default);
         foreach (var point in graph.Sweep) WriteGraphRow(output, string.Create(c, $"graph ef={point.Ef}"), point);
     }
+
+    private static string PathName(GraphPath path) => path == GraphPath.Graph ? "graph" : "flat";
 
     private void WriteGraphRow(TextWriter output, string name, GraphMethodResult point)
     {

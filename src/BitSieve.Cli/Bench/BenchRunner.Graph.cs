@@ -6,9 +6,10 @@ namespace BitSieve.Cli.Bench;
 
 internal static partial class BenchRunner
 {
-    // Builds the graph over the whole collection (no size threshold) and measures the default beam width and the sweep,
-    // one query per call, with the same protocol and thread count as the other rows.
-    private static GraphReport MeasureGraph(BenchSettings settings, VectorIndex collection, float[] queryData, int[][] truth, TextWriter log, CancellationToken cancellationToken)
+    // Builds the graph over the whole collection (no size threshold), calibrates it for the run's quality, and measures
+    // the default (the graph at the calibrated beam width, or the flat cascade's row when calibration chose flat) and the
+    // sweep, one query per call, with the same protocol and thread count as the other rows.
+    private static GraphReport MeasureGraph(BenchSettings settings, VectorIndex collection, float[] queryData, int[][] truth, MethodResult cascade, TextWriter log, CancellationToken cancellationToken)
     {
         int k = settings.K;
         int dim = collection.Dimension;
@@ -18,6 +19,11 @@ internal static partial class BenchRunner
         var graph = collection.BuildGraph(options);
         double buildSeconds = build.Elapsed.TotalSeconds;
         Log(log, $"graph built over {graph.Count} points in {buildSeconds:F1} s on {options.Threads} threads ({graph.Count / Math.Max(buildSeconds, 1e-9):F0} points/s)");
+        var calibrating = Stopwatch.StartNew();
+        var calibration = collection.CalibrateGraph(graph, settings.Quality);
+        double calibrationSeconds = calibrating.Elapsed.TotalSeconds;
+        Log(log,
+            $"graph calibrated in {calibrationSeconds:F2} s on {calibration.Queries} stored points: {(calibration.Path == GraphPath.Graph ? "graph" : "flat")}, ef {calibration.Ef}, sample recall {calibration.Recall:F4} (floor {calibration.Floor}), cost {calibration.GraphCost:F0} against flat {calibration.FlatCost:F0}");
         GC.Collect();
 
         GraphMethodResult Measure(int ef)
@@ -45,7 +51,10 @@ internal static partial class BenchRunner
             return new GraphMethodResult(efUsed, Recall(ToIds(results), truth, k), qps, t1 / n, t2 / n, t3 / n, visited / n, hops / n);
         }
 
-        var defaultResult = Measure(BenchSettings.GraphDefaultEf);
+        // The flat path's default is the run's own cascade row: T1 estimates every live point, no graph visits.
+        var defaultResult = calibration.Path == GraphPath.Graph
+            ? Measure(calibration.Ef)
+            : new GraphMethodResult(0, cascade.Recall, cascade.Qps, collection.Count, cascade.T2PerQuery, cascade.T3PerQuery, 0, 0);
         var sweep = new List<GraphMethodResult>(BenchSettings.GraphSweep.Count);
         foreach (int ef in BenchSettings.GraphSweep) sweep.Add(ef == defaultResult.Ef ? defaultResult : Measure(ef));
         return new GraphReport
@@ -57,6 +66,8 @@ internal static partial class BenchRunner
             Alpha = options.Alpha,
             GraphBytesPerVector = graph.BytesPerVector,
             ResidentBytesPerVector = collection.BytesPerVector.Resident + graph.BytesPerVector,
+            Calibration = calibration,
+            CalibrationSeconds = calibrationSeconds,
             Default = defaultResult,
             Sweep = sweep,
         };

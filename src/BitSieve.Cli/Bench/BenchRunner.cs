@@ -101,7 +101,7 @@ internal static partial class BenchRunner
             batchFixedQps, Recall(ToIds(batchFixed), truth, k), batchM,
             batchCascadeQps, Recall(ToIds(batchCascade), truth, k));
 
-        var graph = settings.Graph ? MeasureGraph(settings, collection, queryData, truth, log, cancellationToken) : null;
+        var graph = settings.Graph ? MeasureGraph(settings, collection, queryData, truth, cascade, log, cancellationToken) : null;
 
         if (settings.IdsOut is not null)
         {

@@ -47,12 +47,6 @@ internal sealed record BenchSettings
     /// <summary>The beam widths of the graph's sweep (<c>--index graph</c>).</summary>
     public static IReadOnlyList<int> GraphSweep { get; } = [16, 24, 32, 48, 64, 96, 128, 192, 256];
 
-    /// <summary>
-    /// The graph's default effort: a fixed beam width until per-query calibration maps the quality target to an
-    /// effort (a later increment of issue 14).
-    /// </summary>
-    public const int GraphDefaultEf = 64;
-
     /// <summary>Also build a proximity graph over the collection and measure it (<c>--index graph</c>).</summary>
     public bool Graph { get; init; }
 

@@ -1,3 +1,5 @@
+using BitSieve.Search.Graph;
+
 namespace BitSieve.Cli.Bench;
 
 /// <summary>The graph searched at one beam width, one query per call.</summary>
@@ -35,9 +37,15 @@ internal sealed record GraphReport
     /// <summary>Everything resident per vector for a graph search: the collection's T1 + T2 + factors and the graph's bytes.</summary>
     public required int ResidentBytesPerVector { get; init; }
 
+    /// <summary>The calibration of the graph for the run's quality target (<see cref="GraphCalibration"/>).</summary>
+    public required GraphCalibration Calibration { get; init; }
+
+    /// <summary>Seconds the calibration took.</summary>
+    public required double CalibrationSeconds { get; init; }
+
     /// <summary>
-    /// The default effort: today a fixed beam width (<see cref="BenchSettings.GraphDefaultEf"/>), always by the graph
-    /// path; the quality target only sets the interval widths. Calibration and the flat fallback come later.
+    /// The default: the graph at the calibrated beam width when <see cref="Calibration"/> chose the graph; the run's flat
+    /// cascade row (beam width 0, no visits) when it chose the flat cascade.
     /// </summary>
     public required GraphMethodResult Default { get; init; }
 

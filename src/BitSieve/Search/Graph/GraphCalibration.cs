@@ -1,0 +1,147 @@
+using BitSieve.Quantization;
+
+namespace BitSieve.Search.Graph;
+
+/// <summary>Which search answers a collection's queries at a quality target.</summary>
+internal enum GraphPath
+{
+    /// <summary>The graph traversal at the calibrated beam width.</summary>
+    Graph,
+
+    /// <summary>The flat cascade (every T1 code): the graph cannot hold the recall floor, or not more cheaply.</summary>
+    Flat,
+}
+
+/// <summary>How a calibration samples and which beam widths it tries.</summary>
+internal sealed record GraphCalibrationOptions
+{
+    /// <summary>Stored points used as queries (fewer when the collection holds fewer live points).</summary>
+    public int Queries { get; init; } = 200;
+
+    /// <summary>Results per query; recall is measured at this k.</summary>
+    public int K { get; init; } = 10;
+
+    /// <summary>Seeds the choice of the sample.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>The beam widths tried, in increasing order; the first that meets the floor is chosen.</summary>
+    public IReadOnlyList<int> Efforts { get; init; } = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512];
+
+    /// <summary>
+    /// What one graph visit costs in units of one flat T1 estimate. A visit is a scattered node row, an adjacency row
+    /// and, for about 4 in 10, a T2 row; the flat scan reads its codes in FastScan blocks. Measured on docs-minilm
+    /// (one thread, CPU time): ≈ 116 ns per visit against ≈ 6.3 ns per vector of the flat cascade, so 18.
+    /// </summary>
+    public double VisitCost { get; init; } = 18;
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for values outside their ranges.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Queries, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(K, 1);
+        ArgumentNullException.ThrowIfNull(Efforts);
+        if (Efforts.Count == 0) throw new ArgumentOutOfRangeException(nameof(Efforts), "At least one beam width is needed.");
+        for (int i = 0; i < Efforts.Count; i++)
+            if (Efforts[i] < 1 || (i > 0 && Efforts[i] <= Efforts[i - 1]))
+                throw new ArgumentOutOfRangeException(nameof(Efforts), "Beam widths must be positive and increasing.");
+        if (!(VisitCost > 0)) throw new ArgumentOutOfRangeException(nameof(VisitCost), VisitCost, "A visit must cost something.");
+    }
+}
+
+/// <summary>
+/// The effort a quality target needs on one graph, measured on the collection's own points: a seeded sample of stored
+/// vectors is searched as queries, the flat cascade's answers (each query's own point left out) are the truth, and
+/// beam widths are tried in increasing order until the sample's recall@k, less its one-sided 95 % sampling margin,
+/// reaches the floor. The graph is chosen when that beam width costs less than the flat cascade
+/// (<see cref="GraphCost"/> against <see cref="FlatCost"/>, in flat T1 estimates per query); otherwise the flat
+/// cascade answers. The quality target maps to the floor as <see cref="FloorOf"/> says.
+/// </summary>
+/// <param name="Path">The search that answers at this quality: the graph when it met the floor at a cost below the flat cascade's.</param>
+/// <param name="Ef">The smallest beam width whose sample recall met the floor; 0 when none of the tried widths did.</param>
+/// <param name="Floor">The recall floor the quality target asks for.</param>
+/// <param name="Recall">The sample's recall@k at <paramref name="Ef"/> (at the last width tried when none met the floor).</param>
+/// <param name="GraphCost">Per query at that width: visited nodes × <see cref="GraphCalibrationOptions.VisitCost"/>.</param>
+/// <param name="FlatCost">Per query: the live points the flat cascade estimates.</param>
+/// <param name="Queries">Sample size.</param>
+/// <param name="Nodes">The graph's nodes when calibrated: calibrate again when the collection has grown well beyond it.</param>
+internal sealed record GraphCalibration(GraphPath Path, int Ef, double Floor, double Recall, double GraphCost, double FlatCost, int Queries, int Nodes)
+{
+    /// <summary>
+    /// The recall floor of a quality target: its recall target (0.995 by default). <see cref="Quality.Exact"/> has
+    /// floor 1: only the flat certification proves it, so it always takes the flat path.
+    /// </summary>
+    public static double FloorOf(Quality quality) => quality.IsExact ? 1.0 : quality.RecallTarget;
+
+    /// <summary>Calibrates <paramref name="graph"/> for <paramref name="quality"/> (see the type's summary).</summary>
+    public static GraphCalibration Run(GraphIndex graph, Quality quality, GraphCalibrationOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        options ??= new GraphCalibrationOptions();
+        options.Validate();
+        var columns = graph.Columns;
+        double floor = FloorOf(quality);
+        var sample = Sample(graph, options);
+        long live = graph.Count - graph.Deleted;
+        if (quality.IsExact || sample.Length == 0)
+            return new GraphCalibration(GraphPath.Flat, 0, floor, 0, double.PositiveInfinity, live, sample.Length, graph.Count);
+
+        int k = options.K;
+        var queries = new EncodedQuery[sample.Length];
+        var truth = new int[sample.Length][];
+        for (int i = 0; i < sample.Length; i++)
+        {
+            queries[i] = graph.Quantizer.Prepare(columns.Originals.Row(sample[i]));
+            // One more than k: the query's own point is found too, and left out of both answers.
+            var cascade = new Cascade(columns, graph.Quantizer, queries[i], k + 1, quality);
+            var state = new T1State(k + 1);
+            cascade.ScanT1(0, columns.Count, state);
+            truth[i] = Others(cascade.Finish([state]), sample[i], k);
+        }
+
+        double recall = 0, cost = double.PositiveInfinity;
+        foreach (int effort in options.Efforts)
+        {
+            int ef = Math.Max(effort, k + 1);
+            long found = 0, expected = 0, visited = 0;
+            for (int i = 0; i < sample.Length; i++)
+            {
+                var cascade = new Cascade(columns, graph.Quantizer, queries[i], k + 1, quality);
+                var result = graph.Search(cascade, queries[i], k + 1, ef);
+                visited += result.Graph.Visited;
+                var answer = Others(result.Result, sample[i], k);
+                foreach (int ord in truth[i])
+                    if (Array.IndexOf(answer, ord) >= 0) found++;
+                expected += truth[i].Length;
+            }
+            recall = expected == 0 ? 1 : found / (double)expected;
+            cost = options.VisitCost * visited / sample.Length;
+            double margin = 1.645 * Math.Sqrt(recall * (1 - recall) / Math.Max(1, expected));
+            if (recall - margin >= floor)
+                return new GraphCalibration(cost < live ? GraphPath.Graph : GraphPath.Flat, ef, floor, recall, cost, live, sample.Length, graph.Count);
+            // The graph already costs more than scanning everything: a wider beam only costs more.
+            if (cost >= live) break;
+        }
+        return new GraphCalibration(GraphPath.Flat, 0, floor, recall, cost, live, sample.Length, graph.Count);
+    }
+
+    /// <summary>The seeded sample: distinct live ordinals, in random order.</summary>
+    private static int[] Sample(GraphIndex graph, GraphCalibrationOptions options)
+    {
+        var columns = graph.Columns;
+        var ordinals = new List<int>(graph.Count - graph.Deleted);
+        for (int ord = 0; ord < graph.Count; ord++)
+            if (columns.DeletedCount == 0 || !columns.IsDeleted(ord)) ordinals.Add(ord);
+        var all = ordinals.ToArray();
+        new Random(options.Seed).Shuffle(all);
+        return all[..Math.Min(options.Queries, all.Length)];
+    }
+
+    /// <summary>The ordinals of an answer other than the query's own point, at most k of them.</summary>
+    private static int[] Others(SearchResult result, int self, int k)
+    {
+        var others = new List<int>(k);
+        foreach (var hit in result.Hits)
+            if (hit.Ordinal != self && others.Count < k) others.Add(hit.Ordinal);
+        return [.. others];
+    }
+}
