@@ -25,7 +25,16 @@ internal sealed partial class VectorIndex
 
     /// <summary>Searches a graph built by <see cref="BuildGraph"/> with a fixed beam width (see <see cref="GraphIndex.Search"/>).</summary>
     /// <exception cref="InvalidOperationException">The index was written to (or retrained) since the graph was built.</exception>
-    internal GraphSearchResult SearchGraph(GraphIndex graph, ReadOnlySpan<float> query, int k, int ef, Quality quality)
+    /// <param name="graph">The graph.</param>
+    /// <param name="query">The query vector.</param>
+    /// <param name="k">Results.</param>
+    /// <param name="ef">Beam width.</param>
+    /// <param name="quality">The quality target (interval widths; <see cref="Quality.Exact"/> certifies).</param>
+    /// <param name="allowed">
+    /// A filter's allowed ordinals (one bit each, as <see cref="Search(ReadOnlySpan{float}, SearchOptions?, IEnumerable{ulong}?, bool)"/>
+    /// builds them), or null: a filtered traversal returns only allowed points (see <see cref="GraphIndex.Search"/>).
+    /// </param>
+    internal GraphSearchResult SearchGraph(GraphIndex graph, ReadOnlySpan<float> query, int k, int ef, Quality quality, ulong[]? allowed = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         new SearchOptions { K = k, Quality = quality }.Validate();
@@ -37,7 +46,9 @@ internal sealed partial class VectorIndex
             ObjectDisposedException.ThrowIf(_disposed, this);
             ThrowIfStale(graph);
             var encoded = _quantizer.Prepare(q);
-            var cascade = new Cascade(_columns, _quantizer, encoded, k, quality);
+            if (allowed is not null && allowed.Length < (_columns.Count + 63) >> 6)
+                throw new ArgumentException($"The allowed set has {allowed.Length} words; {_columns.Count} points need {(_columns.Count + 63) >> 6}.", nameof(allowed));
+            var cascade = new Cascade(_columns, _quantizer, encoded, k, quality, allowed);
             return graph.Search(cascade, encoded, k, ef);
         }
         finally

@@ -55,6 +55,9 @@ internal sealed class Cascade
     // A filter's allowed ordinals (one bit each), or null for all.
     private readonly ulong[]? _allowed;
 
+    /// <summary>A filter's allowed ordinals (one bit each) this query is limited to, or null for all.</summary>
+    internal ulong[]? Allowed => _allowed;
+
     public Cascade(VectorColumns columns, Quantizer quantizer, EncodedQuery query, int k, Quality quality, ulong[]? allowed = null)
     {
         _columns = columns;

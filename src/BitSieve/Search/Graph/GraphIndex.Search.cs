@@ -16,9 +16,18 @@ internal sealed partial class GraphIndex
     /// lies below the beam's worst estimate is dropped, one above it enters, and one that straddles it is refined at T2
     /// first. The final beam is settled as the flat cascade settles its T1 survivors (<see cref="Cascade.Finish"/>):
     /// T2 where intervals still reach the k-th lower bound, T3 until no interval can reach the k-th exact score.
-    /// The effort is this fixed <paramref name="ef"/> (no per-query calibration yet).
+    /// The effort is this fixed <paramref name="ef"/>; <see cref="GraphCalibration"/> finds the one a quality target needs.
+    /// <para>
+    /// A cascade built with an allowed set (a filter's bitmap) makes the traversal filtered: only allowed nodes are
+    /// estimated, enter the beam and are returned; a disallowed neighbour is crossed instead (two-hop expansion: its
+    /// allowed neighbours become candidates in its place), so that a selective filter does not strand the search among
+    /// nodes it may not return. <see cref="GraphPlanner"/> says when this path beats scoring the allowed points or the
+    /// flat cascade.
+    /// </para>
     /// </summary>
-    /// <param name="cascade">The query's cascade (its estimator coefficients and its settling), built on <see cref="Columns"/>.</param>
+    /// <param name="cascade">
+    /// The query's cascade (its estimator coefficients, its allowed set and its settling), built on <see cref="Columns"/>.
+    /// </param>
     /// <param name="query">The same query, encoded.</param>
     /// <param name="k">Results.</param>
     /// <param name="ef">Beam width, at least <paramref name="k"/>.</param>
@@ -36,13 +45,14 @@ internal sealed partial class GraphIndex
     private sealed class Searcher(GraphIndex graph)
     {
         private readonly int[] _stamps = new int[graph.Count];
-        private readonly int[] _fresh = new int[graph.MaxDegree];
-        private readonly float[] _lo = new float[graph.MaxDegree];
-        private readonly float[] _hi = new float[graph.MaxDegree];
+        // Room for a node's neighbours and, under a filter, the neighbours of each one it crosses.
+        private readonly int[] _fresh = new int[graph.MaxDegree * (graph.MaxDegree + 1)];
+        private readonly float[] _lo = new float[graph.MaxDegree * (graph.MaxDegree + 1)];
+        private readonly float[] _hi = new float[graph.MaxDegree * (graph.MaxDegree + 1)];
         private readonly Beam _beam = new();
         private int _stamp;
 
-        public bool Fits(GraphIndex other) => other.Count <= _stamps.Length && other.MaxDegree <= _fresh.Length;
+        public bool Fits(GraphIndex other) => other.Count <= _stamps.Length && other.MaxDegree * (other.MaxDegree + 1) <= _fresh.Length;
 
         public GraphSearchResult Run(Cascade cascade, EncodedQuery query, int k, int ef)
         {
@@ -54,6 +64,7 @@ internal sealed partial class GraphIndex
                 _stamp = 1;
             }
             var planes = query.T1.Planes;
+            var allowed = cascade.Allowed;
             int hops = 0, visited = 0, estimates = 0, refined = 0;
             _beam.Reset(ef);
             if (g.Count > 0)
@@ -73,15 +84,31 @@ internal sealed partial class GraphIndex
                 int at = node * g.LinkStride;
                 int degree = links[at];
                 int fresh = 0;
+                int crossed = 0;
                 for (int j = 0; j < degree; j++)
                 {
                     int next = links[at + 1 + j];
                     if (_stamps[next] == _stamp) continue;
                     _stamps[next] = _stamp;
-                    _fresh[fresh++] = next;
-                    g.PrefetchRow(next);
+                    if (allowed is null || IsAllowed(allowed, next))
+                    {
+                        _fresh[fresh++] = next;
+                        g.PrefetchRow(next);
+                        continue;
+                    }
+                    // Crossed, not estimated: its allowed neighbours not yet reached are candidates in its place.
+                    crossed++;
+                    int across = next * g.LinkStride;
+                    for (int m = 0, reach = links[across]; m < reach; m++)
+                    {
+                        int second = links[across + 1 + m];
+                        if (_stamps[second] == _stamp || !IsAllowed(allowed, second)) continue;
+                        _stamps[second] = _stamp;
+                        _fresh[fresh++] = second;
+                        g.PrefetchRow(second);
+                    }
                 }
-                visited += fresh;
+                visited += fresh + crossed;
                 estimates += fresh;
                 // All T1 intervals first (their rows were prefetched together), then the T2 rows of those that straddle
                 // the boundary as it stands are requested, then the decisions are taken in order against the boundary
@@ -116,7 +143,7 @@ internal sealed partial class GraphIndex
             for (int i = 0; i < _beam.Count; i++)
             {
                 ref var entry = ref _beam[i];
-                if (columns.DeletedCount > 0 && columns.IsDeleted(entry.Ordinal)) continue;
+                if ((columns.DeletedCount > 0 && columns.IsDeleted(entry.Ordinal)) || (allowed is not null && !IsAllowed(allowed, entry.Ordinal))) continue;
                 if (entry.Lo > state.Lower.Threshold) state.Lower.Add(entry.Lo, entry.Ordinal);
                 state.Candidates.Add(new Candidate(entry.Ordinal, entry.Lo, entry.Hi));
             }
@@ -126,6 +153,9 @@ internal sealed partial class GraphIndex
             var trace = new GraphTrace(hops, visited, estimates, result.Trace.T1Seen, result.Trace.T2Seen, result.Trace.T3Seen);
             return new GraphSearchResult(result, trace);
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static bool IsAllowed(ulong[] allowed, int node) => (allowed[node >> 6] & (1UL << (node & 63))) != 0;
 
         private (float Lo, float Hi) Estimate(Cascade cascade, ulong[] planes, int node)
         {

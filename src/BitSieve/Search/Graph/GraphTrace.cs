@@ -2,9 +2,9 @@ namespace BitSieve.Search.Graph;
 
 /// <summary>
 /// What one graph search did. <see cref="Hops"/> counts nodes expanded (their adjacency read), <see cref="Visited"/>
-/// the distinct nodes reached, <see cref="Estimates"/> the T1 estimates computed (one per reached node today; they
-/// part once filtered traversal scores two-hop neighbours). T2 counts the steering refinements and the final
-/// settling together; T3 counts float32 originals read.
+/// the distinct nodes reached, <see cref="Estimates"/> the T1 estimates computed: one per reached node without a
+/// filter; under a filter, disallowed nodes are crossed (counted in <see cref="Visited"/>) but not estimated.
+/// T2 counts the steering refinements and the final settling together; T3 counts float32 originals read.
 /// </summary>
 internal readonly record struct GraphTrace(int Hops, int Visited, int Estimates, long T1, long T2, long T3);
 
