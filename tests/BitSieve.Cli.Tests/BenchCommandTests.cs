@@ -125,6 +125,40 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Equal(0, BenchRunner.Recall([], [], 10));
     }
 
+    [Fact]
+    public async Task Filter_selectivity_adds_a_row_per_fraction_with_each_path_and_the_plan()
+    {
+        var (code, output, error) = await Run(["bench", "--base", _base, "--queries", _queries, "--k", "10", "--json", "--index", "graph",
+            "--graph-build-threads", "2", "--filter-selectivity", "0.01,0.5,1"]);
+        Assert.True(code == 0, error);
+        Assert.Contains("filtered search", error, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(output.TrimEnd('\n', '\r').Split('\n')[^1]);
+        var rows = json.RootElement.GetProperty("graph").GetProperty("filtered").EnumerateArray().ToList();
+        Assert.Equal([0.01, 0.5, 1.0], rows.Select(r => r.GetProperty("selectivity").GetDouble()));
+        Assert.Equal(BaseRows, rows[2].GetProperty("allowed").GetInt32());
+        Assert.InRange(rows[0].GetProperty("allowed").GetInt32(), 1, BaseRows / 20);
+        // One point in 100 is below the one-in-32 rule: scored directly, and exactly.
+        Assert.Equal("direct", rows[0].GetProperty("plan").GetString());
+        Assert.All(rows, r =>
+        {
+            Assert.Equal(1.0, r.GetProperty("direct").GetProperty("recall").GetDouble());
+            Assert.InRange(r.GetProperty("flat").GetProperty("recall").GetDouble(), 0.9, 1);
+            Assert.InRange(r.GetProperty("graph").GetProperty("recall").GetDouble(), 0, 1);
+            Assert.True(r.GetProperty("graph").GetProperty("qps").GetDouble() > 0);
+        });
+    }
+
+    [Fact]
+    public async Task Filter_selectivity_without_the_graph_or_outside_0_1_is_a_usage_error()
+    {
+        var (code, _, error) = await Run(["bench", "--base", _base, "--queries", _queries, "--filter-selectivity", "0.5"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("--index graph", error, StringComparison.Ordinal);
+        (code, _, error) = await Run(["bench", "--base", _base, "--queries", _queries, "--index", "graph", "--filter-selectivity", "0.5,1.5"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("'1.5'", error, StringComparison.Ordinal);
+    }
+
     // Needs the engine: passes once VectorIndex is implemented.
     [Fact]
     public async Task End_to_end_json_has_the_contract_fields()

@@ -175,8 +175,40 @@ internal sealed record BenchReport
             json.WriteEndObject();
         }
         json.WriteEndArray();
+        if (graph.Filtered.Count > 0)
+        {
+            json.WriteStartArray("filtered");
+            foreach (var row in graph.Filtered)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("selectivity", row.Selectivity);
+                json.WriteNumber("allowed", row.Allowed);
+                json.WriteString("plan", PlanName(row.Plan));
+                WritePath(json, "direct", row.DirectRecall, row.DirectQps);
+                WritePath(json, "flat", row.FlatRecall, row.FlatQps);
+                WritePath(json, "graph", row.GraphRecall, row.GraphQps);
+                json.WriteNumber("graph_ef", row.Ef);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+        }
         json.WriteEndObject();
     }
+
+    private static void WritePath(Utf8JsonWriter json, string name, double recall, double qps)
+    {
+        json.WriteStartObject(name);
+        json.WriteNumber("recall", RoundRecall(recall));
+        json.WriteNumber("qps", RoundQps(qps));
+        json.WriteEndObject();
+    }
+
+    private static string PlanName(GraphSearchPlan plan) => plan switch
+    {
+        GraphSearchPlan.ScoreAllowed => "direct",
+        GraphSearchPlan.Graph => "graph",
+        _ => "flat",
+    };
 
     /// <summary>Writes the aligned, human-readable table.</summary>
     public void WriteTable(TextWriter output)
@@ -216,6 +248,13 @@ internal sealed record BenchReport
             $"calibration ({graph.CalibrationSeconds:F2} s, {calibration.Queries} stored points as queries, floor {calibration.Floor}): {PathName(calibration.Path)}; ef {calibration.Ef}, sample recall {calibration.Recall:F4}, cost/query {calibration.GraphCost:F0} against flat {calibration.FlatCost:F0}"));
         WriteGraphRow(output, calibration.Path == GraphPath.Graph ? string.Create(c, $"graph default ef={graph.Default.Ef}") : "graph default = flat", graph.Default);
         foreach (var point in graph.Sweep) WriteGraphRow(output, string.Create(c, $"graph ef={point.Ef}"), point);
+        if (graph.Filtered.Count == 0) return;
+        output.WriteLine();
+        output.WriteLine(string.Create(c, $"filtered search (seeded random allowed sets; recall@{K} against exact filtered search; QPS one query per call):"));
+        output.WriteLine(string.Create(c, $"{"selectivity",11} {"allowed",9} {"plan",7} {"direct",9} {"QPS",9} {"flat",9} {"QPS",9} {"graph ef",8} {"graph",9} {"QPS",9}"));
+        foreach (var row in graph.Filtered)
+            output.WriteLine(string.Create(c,
+                $"{row.Selectivity,11} {row.Allowed,9} {PlanName(row.Plan),7} {row.DirectRecall,9:F4} {row.DirectQps,9:F0} {row.FlatRecall,9:F4} {row.FlatQps,9:F0} {row.Ef,8} {row.GraphRecall,9:F4} {row.GraphQps,9:F0}"));
     }
 
     private static string PathName(GraphPath path) => path == GraphPath.Graph ? "graph" : "flat";

@@ -57,8 +57,10 @@ internal static partial class BenchRunner
             : new GraphMethodResult(0, cascade.Recall, cascade.Qps, collection.Count, cascade.T2PerQuery, cascade.T3PerQuery, 0, 0);
         var sweep = new List<GraphMethodResult>(BenchSettings.GraphSweep.Count);
         foreach (int ef in BenchSettings.GraphSweep) sweep.Add(ef == defaultResult.Ef ? defaultResult : Measure(ef));
+        var filtered = settings.FilterSelectivities.Count == 0 ? [] : MeasureGraphFilters(settings, collection, graph, calibration, sweep, queryData, queryCount, log, cancellationToken);
         return new GraphReport
         {
+            Filtered = filtered,
             BuildSeconds = buildSeconds,
             BuildThreads = options.Threads,
             MaxDegree = options.MaxDegree,

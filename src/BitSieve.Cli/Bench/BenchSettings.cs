@@ -47,6 +47,23 @@ internal sealed record BenchSettings
     /// <summary>The beam widths of the graph's sweep (<c>--index graph</c>).</summary>
     public static IReadOnlyList<int> GraphSweep { get; } = [16, 24, 32, 48, 64, 96, 128, 192, 256];
 
+    /// <summary>Allowed fractions at which filtered graph search is measured (<c>--filter-selectivity</c>); empty for none.</summary>
+    public IReadOnlyList<double> FilterSelectivities { get; init; } = [];
+
+    /// <summary>Parses <c>--filter-selectivity</c>: comma-separated fractions in (0, 1]; null or empty for none.</summary>
+    public static IReadOnlyList<double> ParseSelectivities(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return [];
+        var values = new List<double>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value > 0 && value <= 1))
+                throw new UsageException($"--filter-selectivity takes fractions in (0, 1] separated by commas, not '{part}'.");
+            values.Add(value);
+        }
+        return values;
+    }
+
     /// <summary>Also build a proximity graph over the collection and measure it (<c>--index graph</c>).</summary>
     public bool Graph { get; init; }
 
@@ -106,7 +123,8 @@ internal sealed record BenchSettings
         if (Bits is not (4 or 8)) throw new UsageException($"--bits must be 4 or 8, not {Bits}.");
         if (ScaleTo is < 1) throw new UsageException($"--scale-to must be a positive number of vectors, not {ScaleTo}.");
         if (GraphBuildThreads is < 1 or > 1024) throw new UsageException($"--graph-build-threads must lie in 1..1024, not {GraphBuildThreads}.");
-        if (Graph && Filtered) throw new UsageException("--index graph measures unfiltered search; filtered graph traversal is not built yet (drop --filtered).");
+        if (Graph && Filtered) throw new UsageException("--index graph measures filtered search with --filter-selectivity, not --filtered.");
+        if (FilterSelectivities.Count > 0 && !Graph) throw new UsageException("--filter-selectivity needs --index graph.");
         if (MaxQueries is < 1) throw new UsageException($"--max-queries must be at least 1, not {MaxQueries}.");
         if (!Enum.IsDefined(Metric)) throw new UsageException($"Unknown metric {Metric}.");
         if (IdsOut is not null)

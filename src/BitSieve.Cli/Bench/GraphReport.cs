@@ -13,6 +13,20 @@ namespace BitSieve.Cli.Bench;
 /// <param name="HopsPerQuery">Nodes expanded (adjacency read) per query.</param>
 internal sealed record GraphMethodResult(int Ef, double Recall, double Qps, double T1PerQuery, double T2PerQuery, double T3PerQuery, double VisitedPerQuery, double HopsPerQuery);
 
+/// <summary>Filtered search at one allowed fraction (<c>--filter-selectivity</c>): each path's recall against the exact filtered top k and its QPS.</summary>
+/// <param name="Selectivity">The fraction asked for.</param>
+/// <param name="Allowed">Points in the seeded random allowed set.</param>
+/// <param name="Plan">What <see cref="GraphPlanner"/> chooses for it.</param>
+/// <param name="DirectRecall">Direct scoring (every allowed point in float32): recall.</param>
+/// <param name="DirectQps">Its QPS.</param>
+/// <param name="FlatRecall">The flat cascade over the allowed set: recall.</param>
+/// <param name="FlatQps">Its QPS.</param>
+/// <param name="Ef">The filtered traversal's beam width.</param>
+/// <param name="GraphRecall">The filtered traversal: recall.</param>
+/// <param name="GraphQps">Its QPS.</param>
+internal sealed record GraphFilterResult(double Selectivity, int Allowed, GraphSearchPlan Plan, double DirectRecall, double DirectQps, double FlatRecall, double FlatQps,
+    int Ef, double GraphRecall, double GraphQps);
+
 /// <summary>The graph index of one bench run (<c>--index graph</c>).</summary>
 internal sealed record GraphReport
 {
@@ -48,6 +62,9 @@ internal sealed record GraphReport
     /// cascade row (beam width 0, no visits) when it chose the flat cascade.
     /// </summary>
     public required GraphMethodResult Default { get; init; }
+
+    /// <summary>Filtered search at each <c>--filter-selectivity</c> (empty without it).</summary>
+    public required IReadOnlyList<GraphFilterResult> Filtered { get; init; }
 
     /// <summary>The sweep of fixed beam widths.</summary>
     public required IReadOnlyList<GraphMethodResult> Sweep { get; init; }

@@ -32,13 +32,14 @@ internal static class BenchCommand
         var idsOut = new Option<string?>("--ids-out") { Description = "Write the cascade's top-k ordinals per query (ivecs; a row is shorter when fewer hits).", HelpName = "R.ivecs" };
         var maxQueries = new Option<int?>("--max-queries") { Description = "Use only the first N queries (default: all), to shorten runs on large bases.", HelpName = "N" };
         var filtered = new Option<bool>("--filtered") { Description = "Measure filtered search instead: a durable collection whose point r has payload {\"bucket\": r mod 1000} (integer index), searched with filters that allow 0.1 %, 1 %, 10 % and 50 % of it; QPS and recall against exact filtered search. Prints a table (not JSON)." };
-        var index = new Option<string>("--index") { Description = "flat: the rows above; graph: also build a proximity graph (Vamana, R = 32) over the collection at any size and add its rows: a fixed default beam width and a sweep of widths.", DefaultValueFactory = _ => "flat", HelpName = "flat|graph" };
+        var index = new Option<string>("--index") { Description = "flat: the rows above; graph: also build a proximity graph (Vamana, R = 32) over the collection at any size and add its rows: the default (the graph at the beam width calibrated for --quality, or the flat cascade when calibration chooses it) and a sweep of widths.", DefaultValueFactory = _ => "flat", HelpName = "flat|graph" };
         var graphBuildThreads = new Option<int>("--graph-build-threads") { Description = "Threads that build the graph (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "N" };
+        var filterSelectivity = new Option<string?>("--filter-selectivity") { Description = "With --index graph: also measure filtered search at these allowed fractions (comma-separated, in (0, 1]): per fraction a seeded random allowed set with its own exact truth, and rows for direct scoring, the flat cascade and the filtered graph traversal, with the planner's choice.", HelpName = "0.001,0.01,0.1,0.5,1" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object as the last line of stdout (the table then goes to stderr)." };
 
         var command = new Command("bench", "Recall@k and QPS of exact search, the fixed-oversampling baseline (m = 1..64) and the dynamic cascade, single-query and batched, in one run.")
         {
-            basePath, queries, truth, k, threads, scaleTo, quality, bits, metric, idsOut, maxQueries, filtered, index, graphBuildThreads, json,
+            basePath, queries, truth, k, threads, scaleTo, quality, bits, metric, idsOut, maxQueries, filtered, index, graphBuildThreads, filterSelectivity, json,
         };
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -64,6 +65,7 @@ internal static class BenchCommand
                     Filtered = parseResult.GetValue(filtered),
                     Graph = BenchSettings.ParseIndex(parseResult.GetValue(index)),
                     GraphBuildThreads = parseResult.GetValue(graphBuildThreads),
+                    FilterSelectivities = BenchSettings.ParseSelectivities(parseResult.GetValue(filterSelectivity)),
                     Json = parseResult.GetValue(json),
                 };
             }
