@@ -165,7 +165,7 @@ internal sealed partial class GraphIndex
         }
     }
 
-    /// <summary>Asks for a node's adjacency row (degree and up to 32 ids: 132 B, two or three cache lines).</summary>
+    /// <summary>Asks for a node's adjacency row: its degree and up to R ids (132 B at R = 32, two or three cache lines).</summary>
     private unsafe void PrefetchLinks(int node)
     {
         if (!Sse.IsSupported) return;
