@@ -31,7 +31,7 @@ public sealed class ModelInfoTests : IDisposable
         var lines = output.TrimEnd().Split('\n');
         Assert.Equal("model: minilm (built in)", lines[0]);
         Assert.Equal($"hash: {source.ContentHash}", lines[1]);
-        Assert.StartsWith($"precision: auto (plan {committed.ToPlan().Key}), from the default, auto; auto: the plan committed for minilm, {committed.Int8Layers.Count} of 37 layers int8", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith($"precision: auto (plan {committed.ToPlan().Key}) (from the default): the plan committed for minilm, {committed.Int8Layers.Count} of 37 layers int8", lines[2], StringComparison.Ordinal);
         // The per-layer table as `model plan` printed it: a header and a row per layer, its bits last.
         Assert.Contains("alone: mean 1-cos", lines[4], StringComparison.Ordinal);
         var rows = lines[5..^1];
@@ -51,12 +51,12 @@ public sealed class ModelInfoTests : IDisposable
     {
         var (code, output, error) = await Run("model", "info", "--precision", "fp32");
         Assert.True(code == ExitCodes.Ok, error);
-        Assert.Contains("precision: fp32, from --precision fp32: the model as published, all 37 weight-constant MatMul/Gemm layers in float32", output, StringComparison.Ordinal);
+        Assert.Contains("precision: fp32 (from --precision fp32): the model as published, all 37 weight-constant MatMul/Gemm layers in float32", output, StringComparison.Ordinal);
         Assert.DoesNotContain("rewritten model", output, StringComparison.Ordinal);
 
         (code, output, error) = await Run("model", "info", "--model", "arctic-xs", "--precision", "int8");
         Assert.True(code == ExitCodes.Ok, error);
-        Assert.Contains("precision: int8, from --precision int8; int8: every layer, 36 of 36 layers int8", output, StringComparison.Ordinal);
+        Assert.Contains("precision: int8 (from --precision int8): every layer, 36 of 36 layers int8", output, StringComparison.Ordinal);
         Assert.Contains($"-int8v{Int8Rewriter.Version}-all.onnx (not written yet", output, StringComparison.Ordinal);
     }
 
@@ -74,12 +74,12 @@ public sealed class ModelInfoTests : IDisposable
 
         var (code, output, error) = await Run("model", "info", "--db", db, "--collection", "old");
         Assert.True(code == ExitCodes.Ok, error);
-        Assert.Contains("precision: fp32, from collection 'old' (no precision stored: made before precisions were, so fp32)", output, StringComparison.Ordinal);
+        Assert.Contains("precision: fp32 (from collection 'old', which stores none: made before precisions were stored)", output, StringComparison.Ordinal);
 
         (code, output, error) = await Run("model", "info", "--db", db, "--collection", "fast");
         Assert.True(code == ExitCodes.Ok, error);
         Assert.StartsWith("model: arctic-xs (built in)", output, StringComparison.Ordinal);
-        Assert.Contains("precision: int8, from collection 'fast'", output, StringComparison.Ordinal);
+        Assert.Contains("precision: int8 (from collection 'fast'): every layer, 36 of 36 layers int8", output, StringComparison.Ordinal);
 
         (code, output, error) = await Run("model", "info", "--db", db, "--collection", "fast", "--precision", "fp32");
         Assert.Equal(ExitCodes.Usage, code);

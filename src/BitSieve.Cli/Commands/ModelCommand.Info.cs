@@ -49,14 +49,14 @@ internal static partial class ModelCommand
                 name = stored.GetProperty(FolderIndexer.ModelProperty) ?? EmbeddingModels.Default;
                 chosen = PrecisionChoice.ForCollection(stored, PrecisionRequest.Stored, name);
                 origin = stored.GetProperty(FolderIndexer.PrecisionProperty) is null
-                    ? $"collection '{collectionName}' (no precision stored: made before precisions were, so fp32)"
+                    ? $"collection '{collectionName}', which stores none: made before precisions were stored"
                     : $"collection '{collectionName}'";
             }
             else
             {
                 name = parse.GetValue(model) ?? EmbeddingModels.Default;
                 chosen = PrecisionChoice.ForCollection(null, request, name);
-                origin = request.Precision is null ? "the default, auto" : $"--precision {request.Precision}";
+                origin = request.Precision is null ? "the default" : $"--precision {request.Precision}";
             }
             WriteInfo(name, chosen, origin, parse.InvocationConfiguration.Output);
             return ExitCodes.Ok;
@@ -71,7 +71,7 @@ internal static partial class ModelCommand
         output.WriteLine($"model: {name}{(BuiltInModels.IsBuiltIn(name) ? " (built in)" : http ? " (HTTP)" : " (local ONNX export)")}");
         if (http)
         {
-            output.WriteLine($"precision: fp32, from {origin} (an HTTP model runs as its server runs it)");
+            output.WriteLine($"precision: fp32 (from {origin}): an HTTP model runs as its server runs it");
             return;
         }
 
@@ -80,15 +80,15 @@ internal static partial class ModelCommand
         var layers = Int8Rewriter.FindLayers(source.ReadBytes().Model);
         if (precision.Plan is null)
         {
-            output.WriteLine($"precision: fp32, from {origin}: the model as published, all {layers.Count} weight-constant MatMul/Gemm layers in float32, nothing rewritten");
+            output.WriteLine($"precision: fp32 (from {origin}): the model as published, all {layers.Count} weight-constant MatMul/Gemm layers in float32, nothing rewritten");
             return;
         }
 
         var int8 = precision.Plan.Resolve(layers).ToHashSet(StringComparer.Ordinal);
         var committed = BuiltInPlans.For(source.ContentHash);
         bool isCommitted = committed is not null && !precision.Plan.AllLayers && committed.ToPlan().Key == precision.Plan.Key;
-        string what = precision.Plan.AllLayers ? "int8: every layer" : isCommitted ? $"auto: the plan committed for {committed!.Model}" : "auto: a plan from `bitsieve model plan`";
-        output.WriteLine($"precision: {StoredPrecision.Describe(precision.Stored)}, from {origin}; {what}, {int8.Count} of {layers.Count} layers int8");
+        string what = precision.Plan.AllLayers ? "every layer" : isCommitted ? $"the plan committed for {committed!.Model}" : "a plan from `bitsieve model plan`";
+        output.WriteLine($"precision: {StoredPrecision.Describe(precision.Stored)} (from {origin}): {what}, {int8.Count} of {layers.Count} layers int8");
         if (isCommitted)
         {
             output.WriteLine(string.Create(inv,
