@@ -7,7 +7,11 @@ using static BitSieve.Cli.Tests.CliRun;
 
 namespace BitSieve.Cli.Tests;
 
-/// <summary><c>bitsieve embed</c>: exactly the library's vectors, as JSON, plain floats or fvecs; one line per usage error.</summary>
+/// <summary>
+/// <c>bitsieve embed</c>: exactly the library's vectors, as JSON, plain floats or fvecs; one line per usage error. The
+/// vectors are compared with the float32 model's, so these runs ask for <c>--precision fp32</c> (the default, auto, is
+/// EmbedPrecisionTests's).
+/// </summary>
 public sealed class EmbedCommandTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
@@ -18,7 +22,7 @@ public sealed class EmbedCommandTests : IDisposable
     public async Task Json_prints_model_dimensions_and_a_round_trippable_vector_as_the_last_line()
     {
         const string text = "How do I list the files of a Debian package?";
-        var (code, output, error) = await Run("embed", "--json", "--", text);
+        var (code, output, error) = await Run("embed", "--precision", "fp32", "--json", "--", text);
 
         Assert.True(code == ExitCodes.Ok, error);
         string last = output.TrimEnd('\n', '\r').Split('\n')[^1];
@@ -38,7 +42,7 @@ public sealed class EmbedCommandTests : IDisposable
     {
         string file = _dir.File("q.txt");
         File.WriteAllText(file, "how to open a file");
-        var (code, output, error) = await Run("embed", "--model", "arctic-xs", "--query", "--text-file", file);
+        var (code, output, error) = await Run("embed", "--model", "arctic-xs", "--precision", "fp32", "--query", "--text-file", file);
 
         Assert.True(code == ExitCodes.Ok, error);
         var vector = output.Trim().Split(' ').Select(s => float.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
@@ -55,7 +59,7 @@ public sealed class EmbedCommandTests : IDisposable
         string[] texts = ["first line of text", "a second, longer line of text about sockets", "third"];
         File.WriteAllLines(input, texts.Select(t => JsonSerializer.Serialize(new { source = "test", text = t })).Append("{\"text\":\"beyond the limit\"}"));
 
-        var (code, output, error) = await Run("embed", "--jsonl", input, "--limit", "3", "--fvecs-out", fvecs, "--batch-size", "2", "--threads", "1");
+        var (code, output, error) = await Run("embed", "--jsonl", input, "--limit", "3", "--fvecs-out", fvecs, "--batch-size", "2", "--threads", "1", "--precision", "fp32");
 
         Assert.True(code == ExitCodes.Ok, error);
         Assert.Equal("", output);

@@ -75,8 +75,46 @@ public sealed class EmbedPrecisionTests : IDisposable
         Assert.Contains("was measured on model minilm (00000000000000000000000000000000)", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_default_is_auto_the_plan_committed_for_the_built_in_model()
+    {
+        var committed = BuiltInPlans.For(BuiltInModels.Load(BuiltInModels.MiniLm).ContentHash)!.ToPlan();
+        var (code, output, error) = await Run("embed", "--json", "--", Text);
+        Assert.True(code == ExitCodes.Ok, error);
+        var byDefault = Vector(output);
+        Assert.Equal(Library(committed), byDefault);
+        Assert.NotEqual(Library(null), byDefault);
+        Assert.NotEqual(Library(QuantizationPlan.Uniform), byDefault);
+        // The committed plan is only rewritten (once, kept beside the cache), never measured again.
+        string file = Assert.Single(Directory.GetFiles(_dir.File("cache/models")));
+        Assert.EndsWith($"-int8v{Int8Rewriter.Version}-{committed.Key}.onnx", file, StringComparison.Ordinal);
+
+        (code, output, error) = await Run("embed", "--precision", "auto", "--json", "--", Text);
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Equal(byDefault, Vector(output));
+    }
+
+    [Fact]
+    public async Task Auto_is_fp32_for_a_model_without_a_committed_plan()
+    {
+        // MiniLM's bytes with one more word piece at the end of the vocabulary: the same vectors, other bytes, so no plan.
+        var bytes = BuiltInModels.Load(BuiltInModels.MiniLm).ReadBytes();
+        string folder = _dir.File("local");
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, "model.onnx"), bytes.Model);
+        File.WriteAllText(Path.Combine(folder, "vocab.txt"), System.Text.Encoding.UTF8.GetString(bytes.Tokenizer).TrimEnd('\n') + "\n[unused_extra]\n");
+
+        var (code, output, error) = await Run("embed", "--model", folder, "--json", "--", Text);
+        Assert.True(code == ExitCodes.Ok, error);
+        var byDefault = Vector(output);
+        Assert.False(Directory.Exists(_dir.File("cache/models")));
+        (code, output, error) = await Run("embed", "--model", folder, "--precision", "fp32", "--json", "--", Text);
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Equal(Vector(output), byDefault);
+    }
+
     [Theory]
-    [InlineData("embed", "--precision", "auto", "text")]
+    [InlineData("embed", "--precision", "auto", "--plan", "plan.json", "--model", "openai:text-embedding-3-small", "text")]
     [InlineData("embed", "--precision", "int4", "text")]
     [InlineData("embed", "--precision", "int8", "--model", "openai:text-embedding-3-small", "text")]
     [InlineData("embed", "--plan", "/no/such/plan.json", "text")]

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using BitSieve.Cli;
 using BitSieve.Cli.Evaluation;
+using BitSieve.Embeddings.Onnx;
+using BitSieve.Embeddings.Onnx.Quantization;
 using BitSieve.Ingest.Evaluation;
 using static BitSieve.Cli.Tests.CliRun;
 
@@ -128,7 +130,9 @@ public sealed class EvalCommandTests : IDisposable
         using var json = JsonDocument.Parse(output.TrimEnd().Split('\n')[^1]);
         var root = json.RootElement;
         Assert.Equal("eval-en", root.GetProperty("collection").GetString());
-        Assert.Equal("fp32", root.GetProperty("precision").GetString());
+        // The default precision of a new collection: the plan committed for minilm.
+        var committed = BuiltInPlans.For(BuiltInModels.Load(BuiltInModels.MiniLm).ContentHash)!.ToPlan();
+        Assert.Equal($"auto (plan {committed.Key})", root.GetProperty("precision").GetString());
         Assert.Equal(Sections.Length, root.GetProperty("queries").GetInt32());
         Assert.Equal(0, root.GetProperty("unanswerable").GetInt32());
         Assert.Equal(Sections, LabelledSetBuilder.ReadJsonl(saved).Select(q => q.Query));

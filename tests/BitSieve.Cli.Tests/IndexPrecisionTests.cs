@@ -120,6 +120,25 @@ public sealed class IndexPrecisionTests : IDisposable
         Assert.Equal("", output);
         Assert.Contains("holds fp32 vectors, not int8", Assert.Single(error.TrimEnd().Split('\n')), StringComparison.Ordinal);
         Assert.Null(StoredPrecision());
+
+        // Indexing into it without --precision keeps fp32 (the default, auto, is for new collections only).
+        (code, _, error) = await Run("index", "--db", Db, Docs);
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Equal("fp32", StoredPrecision());
+        Assert.Equal(score, (await TopHit()).Score);
+    }
+
+    [Fact]
+    public async Task A_new_collection_gets_the_committed_plan_by_default_and_search_embeds_with_it()
+    {
+        var committed = BuiltInPlans.For(BuiltInModels.Load(BuiltInModels.MiniLm).ContentHash)!.ToPlan();
+        var (code, _, error) = await Run("index", "--db", Db, Docs);
+        Assert.True(code == ExitCodes.Ok, error);
+        Assert.Equal("auto\n" + string.Join('\n', committed.Layers), StoredPrecision());
+
+        var (text, score) = await TopHit();
+        Assert.Equal(Dot(Library(committed, text, isQuery: false), Library(committed, Question, isQuery: true)), score, 1e-5f);
+        Assert.NotEqual(Dot(Library(null, text, isQuery: false), Library(null, Question, isQuery: true)), score, 1e-5f);
     }
 
     [Fact]
@@ -152,11 +171,11 @@ public sealed class IndexPrecisionTests : IDisposable
     }
 
     [Theory]
-    [InlineData("index", "--precision", "auto")]
+    [InlineData("index", "--precision", "fp32", "--plan", "/no/such/plan.json")]
     [InlineData("index", "--plan", "/no/such/plan.json")]
     [InlineData("ask", "--precision", "int4")]
-    [InlineData("eval", "--lang", "en", "--precision", "auto")]
-    [InlineData("serve", "--port", "0", "--precision", "auto")]
+    [InlineData("eval", "--lang", "en", "--precision", "int4")]
+    [InlineData("serve", "--port", "0", "--precision", "auto", "--plan", "/no/such/plan.json")]
     public async Task Precision_usage_errors_exit_2_with_one_line_before_any_model_is_rewritten(params string[] args)
     {
         File.WriteAllText(_dir.File("set.jsonl"), """{"query":"installed packages","source":"packages.txt","start":0,"end":20,"lang":"en"}""" + "\n");

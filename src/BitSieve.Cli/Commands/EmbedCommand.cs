@@ -59,7 +59,7 @@ internal static class EmbedCommand
                 parseResult.GetValue(batchSize),
                 parseResult.GetValue(threads),
                 parseResult.GetValue(cache),
-                parseResult.GetValue(precision) ?? PrecisionChoice.Fp32,
+                parseResult.GetValue(precision) ?? PrecisionChoice.Auto,
                 parseResult.GetValue(plan));
             if (parseResult.GetValue(jsonl) is { } batchFile)
             {

@@ -8,9 +8,10 @@ namespace BitSieve.Cli.Commands;
 /// <summary>
 /// <c>bitsieve model plan</c>: measures, on calibration text, what putting each weight-constant matrix product of an
 /// ONNX model in int8 costs the final embeddings, picks the layers that can be int8 together within a target, prints
-/// the per-layer table and writes the plan (JSON) for <c>--precision auto --plan FILE</c>.
+/// the per-layer table and writes the plan (JSON) for <c>--precision auto --plan FILE</c>. <c>bitsieve model info</c>
+/// (ModelCommand.Info.cs) shows the plan a model or a collection runs.
 /// </summary>
-internal static class ModelCommand
+internal static partial class ModelCommand
 {
     public static Command Create()
     {
@@ -43,7 +44,20 @@ internal static class ModelCommand
             parseResult.GetValue(output), parseResult.GetValue(threads),
             parseResult.InvocationConfiguration.Output, parseResult.InvocationConfiguration.Error, cancellationToken)));
 
-        return new Command("model", "Precision inside the embedding model.") { plan };
+        return new Command("model", "Precision inside the embedding model.") { plan, CreateInfo() };
+    }
+
+    /// <summary>The per-layer table: layer, op, shape, error alone (mean, worst), share of multiply-adds, profiled float32 time, bits.</summary>
+    private static void WriteTable(TextWriter stdout, IReadOnlyList<LayerMeasurement> layers)
+    {
+        int width = Math.Max("layer".Length, layers.Max(l => l.Layer.Name.Length));
+        stdout.WriteLine($"  # {"layer".PadRight(width)} op      shape       alone: mean 1-cos  worst 1-cos   work  fp32 time  bits");
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var row = layers[i];
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{i + 1,3} {row.Layer.Name.PadRight(width)} {row.Layer.OpType,-7} {row.Layer.Shape,-11} {row.MeanError,18:0.00E+00}  {row.WorstError,11:0.00E+00}  {row.WorkShare,5:P1}  {row.TimeShare,9:P1}  {(row.Int8 ? "8" : "32")}"));
+        }
     }
 
     private static int Plan(string model, double target, string? calibration, string? output, int? threads, TextWriter stdout, TextWriter error, CancellationToken cancellationToken)
@@ -61,19 +75,13 @@ internal static class ModelCommand
             error.WriteLine($"bitsieve model plan: {model}, {texts.Count} texts, target {target.ToString(CultureInfo.InvariantCulture)}");
             var report = PrecisionPlanner.Plan(model, texts, target, threads, progress: error, cancellationToken: cancellationToken);
             var inv = CultureInfo.InvariantCulture;
-            int width = Math.Max("layer".Length, report.Layers.Max(l => l.Layer.Name.Length));
-            stdout.WriteLine($"  # {"layer".PadRight(width)} op      shape       alone: mean 1-cos  worst 1-cos  fp32 time  bits");
-            for (int i = 0; i < report.Layers.Count; i++)
-            {
-                var row = report.Layers[i];
-                stdout.WriteLine(string.Create(inv,
-                    $"{i + 1,3} {row.Layer.Name.PadRight(width)} {row.Layer.OpType,-7} {row.Layer.Shape,-11} {row.MeanError,18:0.00E+00}  {row.WorstError,11:0.00E+00}  {row.TimeShare,9:P1}  {(row.Int8 ? "8" : "32")}"));
-            }
+            WriteTable(stdout, report.Layers);
             var file = report.Plan;
+            double int8Work = report.Layers.Where(l => l.Int8).Sum(l => l.WorkShare);
             double int8Time = report.Layers.Where(l => l.Int8).Sum(l => l.TimeShare);
             double allTime = report.Layers.Sum(l => l.TimeShare);
             stdout.WriteLine(string.Create(inv,
-                $"plan: {file.Int8Layers.Count} of {report.Layers.Count} layers int8 ({int8Time:P1} of float32 kernel time; all candidates {allTime:P1}); " +
+                $"plan: {file.Int8Layers.Count} of {report.Layers.Count} layers int8 ({int8Work:P1} of their multiply-adds; {int8Time:P1} of float32 kernel time, all candidates {allTime:P1}); " +
                 $"held-out mean cosine {file.HeldOutMeanCosine:F5}, worst {file.HeldOutWorstCosine:F5} (target {target}; {report.CalibrationTexts} calibration, {report.HeldOutTexts} held-out texts)"));
             stdout.WriteLine(string.Create(inv,
                 $"uniform int8: held-out mean cosine {report.UniformMeanCosine:F5}, worst {report.UniformWorstCosine:F5}"));

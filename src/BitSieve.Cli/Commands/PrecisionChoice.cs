@@ -8,10 +8,11 @@ using BitSieve.Ingest.Pipeline;
 namespace BitSieve.Cli.Commands;
 
 /// <summary>
-/// <c>--precision fp32|int8|auto</c> and <c>--plan FILE</c>: which layers of an ONNX model run in int8. fp32 (the default
-/// for now) is the model's own bytes; int8 puts every weight-constant MatMul/Gemm in int8; auto runs a plan measured by
-/// <c>bitsieve model plan</c>. A collection stores the precision of its vectors beside its model
-/// (<see cref="FolderIndexer.PrecisionProperty"/>), and every later query is embedded with it.
+/// <c>--precision auto|fp32|int8</c> and <c>--plan FILE</c>: which layers of an ONNX model run in int8. auto (the default)
+/// runs a plan measured by <c>bitsieve model plan</c>: the one committed with the code for a built-in model, or the
+/// <c>--plan</c> file; a model with neither (a local export, an HTTP model) runs in fp32. fp32 is the model's own bytes;
+/// int8 puts every weight-constant MatMul/Gemm in int8. A collection stores the precision of its vectors beside its model
+/// (<see cref="FolderIndexer.PrecisionProperty"/>) as it ran, and every later query is embedded with it.
 /// </summary>
 internal static class PrecisionChoice
 {
@@ -23,10 +24,11 @@ internal static class PrecisionChoice
     {
         var option = new Option<string>("--precision")
         {
-            Description = "ONNX models: fp32 (default, the model as published), int8 (every weight-constant MatMul/Gemm in int8, " +
-                          "activations quantized per batch) or auto (the layers a plan from `bitsieve model plan` chose; needs --plan).",
-            DefaultValueFactory = _ => Fp32,
-            HelpName = "fp32|int8|auto",
+            Description = "ONNX models: auto (default: the layers a measured plan puts in int8 — the plan committed for minilm and arctic-xs, " +
+                          "or --plan; fp32 for a model with neither), fp32 (the model as published) or int8 (every weight-constant MatMul/Gemm " +
+                          "in int8, activations quantized per batch).",
+            DefaultValueFactory = _ => Auto,
+            HelpName = "auto|fp32|int8",
         };
         // A validator rather than AcceptOnlyFromAmong, whose message spans several lines (errors here are one line).
         option.Validators.Add(result =>
@@ -39,13 +41,14 @@ internal static class PrecisionChoice
 
     public static Option<string?> CreatePlanOption() => new("--plan")
     {
-        Description = "With --precision auto: the plan file `bitsieve model plan` wrote.",
+        Description = "With --precision auto: the plan file `bitsieve model plan` wrote, instead of the committed one.",
         HelpName = "PLAN.json",
     };
 
     /// <summary>
-    /// The int8 layers for <paramref name="precision"/> on <paramref name="model"/>, null for fp32; a plan measured on
-    /// other model bytes, a missing plan, or int8 for a model that is not ONNX throws <see cref="UsageException"/>.
+    /// The int8 layers for <paramref name="precision"/> on <paramref name="model"/>, null for fp32 (auto on a model without
+    /// a committed plan and without <paramref name="planPath"/> is fp32); a plan measured on other model bytes, a missing
+    /// plan file, or int8 or a plan file for a model that is not ONNX throws <see cref="UsageException"/>.
     /// </summary>
     public static QuantizationPlan? Resolve(string precision, string? planPath, string model)
     {
@@ -55,44 +58,50 @@ internal static class PrecisionChoice
             return null;
         }
         if (model.StartsWith("openai:", StringComparison.OrdinalIgnoreCase) || model.Contains("://", StringComparison.Ordinal))
-            throw new UsageException($"--precision {precision} applies to ONNX models only, not {model}");
+        {
+            if (precision == Auto && planPath is null) return null; // the default: an HTTP model has no layers to plan
+            throw new UsageException($"--precision {precision}{(planPath is null ? "" : " --plan")} applies to ONNX models only, not {model}");
+        }
         if (precision == Int8)
         {
             if (planPath is not null) throw new UsageException("--plan needs --precision auto");
             return QuantizationPlan.Uniform;
         }
 
-        // Built-in plans measured and committed with the code come in the next increment; until then auto needs a file.
-        if (planPath is null) throw new UsageException("--precision auto needs --plan FILE (written by `bitsieve model plan`)");
+        if (planPath is null) return BuiltInPlans.For(ContentHash(model))?.ToPlan(); // by the bytes: a local copy of minilm gets its plan
+        if (!File.Exists(planPath)) throw new UsageException($"--plan {planPath}: no such file");
         var plan = PlanFile.Read(planPath);
-        string hash = BuiltInModels.IsBuiltIn(model) ? BuiltInModels.Load(model).ContentHash : LocalModel.Load(model).ContentHash;
+        string hash = ContentHash(model);
         if (plan.SourceHash != hash)
             throw new UsageException($"the plan {planPath} was measured on model {plan.Model} ({plan.SourceHash}), not on {model} ({hash})");
         return plan.ToPlan();
     }
 
-    /// <summary>What the options asked for: the precision only when given on the command line (null: the collection's, fp32 for a new one).</summary>
+    private static string ContentHash(string model) =>
+        BuiltInModels.IsBuiltIn(model) ? BuiltInModels.Load(model).ContentHash : LocalModel.Load(model).ContentHash;
+
+    /// <summary>What the options asked for: the precision only when given on the command line (null: the collection's, auto for a new one).</summary>
     public static PrecisionRequest Read(ParseResult parse, Option<string> precision, Option<string?> plan) =>
         new(parse.GetResult(precision) is { Implicit: false } ? parse.GetValue(precision) : null, parse.GetValue(plan));
 
     /// <summary>
     /// The precision of <paramref name="collection"/>'s vectors (null: a new one) with <paramref name="model"/>: the
     /// stored one (fp32 for a collection made before precisions were stored), or the requested one for a new collection
-    /// (fp32 when none is). A request that disagrees with the stored precision throws <see cref="UsageException"/>
+    /// (auto when none is). A request that disagrees with the stored precision throws <see cref="UsageException"/>
     /// naming both, so one collection never mixes vectors of two precisions.
     /// </summary>
     public static CollectionPrecision ForCollection(Collection? collection, PrecisionRequest request, string model)
     {
         string? stored = collection is null ? null : collection.GetProperty(FolderIndexer.PrecisionProperty) ?? Fp32;
-        if (request.Precision is null)
+        if (request.Precision is null && stored is not null)
         {
             if (request.PlanPath is not null) throw new UsageException("--plan needs --precision auto");
-            stored ??= Fp32;
             if (!StoredPrecision.TryDecode(stored, out var storedPlan))
                 throw new UsageException($"collection '{collection!.Name}' stores an unknown precision '{StoredPrecision.Describe(stored)}'");
             return new CollectionPrecision(stored, storedPlan);
         }
-        var plan = Resolve(request.Precision, request.PlanPath, model);
+        // A new collection: auto unless asked otherwise (a --plan alone is auto with that plan).
+        var plan = Resolve(request.Precision ?? Auto, request.PlanPath, model);
         string chosen = StoredPrecision.Encode(plan);
         if (stored is not null && stored != chosen)
             throw new UsageException($"collection '{collection!.Name}' holds {StoredPrecision.Describe(stored)} vectors, not {StoredPrecision.Describe(chosen)}: leave out --precision or use another --collection");

@@ -3,29 +3,39 @@ using Microsoft.ML.OnnxRuntime;
 
 namespace BitSieve.Embeddings.Onnx.Quantization;
 
-/// <summary>What quantizing one layer alone did to the final embeddings, and the layer's share of float32 time.</summary>
+/// <summary>What quantizing one layer alone did to the final embeddings, and the layer's share of the work and of float32 time.</summary>
 /// <param name="Layer">The layer.</param>
 /// <param name="MeanError">Mean over the calibration texts of 1 − cosine to the float32 embedding.</param>
 /// <param name="WorstError">Largest 1 − cosine over the calibration texts.</param>
+/// <param name="WorkShare">
+/// The layer's share of the candidate layers' multiply-adds (<see cref="WeightLayer.MultiplyAdds"/>): the weight the plan
+/// is chosen by.
+/// </param>
 /// <param name="TimeShare">
 /// The node's share of the summed kernel time of the float32 model, profiled by ONNX Runtime without graph optimizations
-/// (so every node keeps its own name and time).
+/// (so every node keeps its own name and time); printed as a check on <paramref name="WorkShare"/>, never chosen by.
 /// </param>
 /// <param name="Int8">Whether the plan puts it in int8.</param>
-internal sealed record LayerMeasurement(WeightLayer Layer, double MeanError, double WorstError, double TimeShare, bool Int8);
+internal sealed record LayerMeasurement(WeightLayer Layer, double MeanError, double WorstError, double WorkShare, double TimeShare, bool Int8);
 
 /// <summary>The per-layer table, the plan chosen, and how the plan and the uniform int8 model held on the held-out text.</summary>
 internal sealed record PlanReport(IReadOnlyList<LayerMeasurement> Layers, PlanFile Plan, double UniformMeanCosine, double UniformWorstCosine, int CalibrationTexts, int HeldOutTexts);
 
 /// <summary>
 /// Measures each candidate layer of an ONNX sentence encoder alone in int8 on calibration text and picks, greedily, the
-/// layers that can be int8 together within a quality target.
+/// layers that can be int8 together within a quality target, spending the error where it buys the most work.
 /// </summary>
 /// <remarks>
 /// The texts are split by position: even lines calibrate (every measurement the choice is made on), odd lines are held
-/// out and only report how the chosen plan generalizes. Greedy: layers in order of their error alone (then by name), each
-/// added to the plan when the plan with it still keeps the mean cosine to float32 on the calibration half ≥ target. Every
-/// step is a deterministic function of the model bytes and the texts (ties broken by name), so the plan is too.
+/// out and only report how the chosen plan generalizes. Greedy knapsack: the errors of layers quantized together add up
+/// nearly linearly, and what a layer in int8 saves is proportional to its multiply-adds, so layers are taken in order of
+/// error alone per multiply-add (then by name), each added to the plan when the plan with it still keeps the mean cosine
+/// to float32 on the calibration half ≥ target. The layers left in float32 are then the ones whose error is dearest per
+/// unit of work: a cheap 384×384 product with a large error goes back to float32 before an expensive one with a slightly
+/// larger error. The work (the shape) weighs the choice, not the profiled time: the shape is exact and the same on every
+/// machine, while profiled shares moved by several points between runs on a loaded machine and would make the plan depend
+/// on the load. Every step is a deterministic function of the model bytes and the texts (ties broken by name), so the
+/// plan is too.
 /// </remarks>
 internal static class PrecisionPlanner
 {
@@ -71,18 +81,16 @@ internal static class PrecisionPlanner
             progress?.WriteLine($"  {layer.Name}: 1 - cos mean {mean:E2}, worst {worst:E2}");
         }
 
-        var chosen = new List<string>();
-        foreach (var (layer, _, _) in alone.OrderBy(a => a.Mean).ThenBy(a => a.Layer.Name, StringComparer.Ordinal))
-        {
-            var (mean, _) = Errors(referenceFit, Embed(QuantizationPlan.Of([.. chosen, layer.Name]), fit));
-            bool keep = 1 - mean >= target;
-            if (keep) chosen.Add(layer.Name);
-            progress?.WriteLine($"  + {layer.Name}: mean cosine {1 - mean:F5} {(keep ? "kept" : "left float32")}");
-        }
+        var chosen = Choose(alone.Select(a => (a.Layer, a.Mean)).ToList(),
+            plan => 1 - Errors(referenceFit, Embed(QuantizationPlan.Of(plan), fit)).Mean, target, progress);
 
         var plan = QuantizationPlan.Of(chosen);
         var (planMean, planWorst) = Errors(referenceHeldOut, Embed(plan, heldOut));
         var (uniformMean, uniformWorst) = Errors(referenceHeldOut, Embed(QuantizationPlan.Uniform, heldOut));
+        var chosenSet = chosen.ToHashSet(StringComparer.Ordinal);
+        double work = layers.Sum(l => (double)l.MultiplyAdds);
+        var table = alone.Select(a => new LayerMeasurement(a.Layer, a.Mean, a.Worst, a.Layer.MultiplyAdds / work,
+            shares.GetValueOrDefault(a.Layer.Name), chosenSet.Contains(a.Layer.Name))).ToList();
         var file = new PlanFile
         {
             Model = source.Name,
@@ -91,10 +99,28 @@ internal static class PrecisionPlanner
             Int8Layers = plan.Layers,
             HeldOutMeanCosine = 1 - planMean,
             HeldOutWorstCosine = 1 - planWorst,
+            Measurements = table,
         };
-        var chosenSet = chosen.ToHashSet(StringComparer.Ordinal);
-        var table = alone.Select(a => new LayerMeasurement(a.Layer, a.Mean, a.Worst, shares.GetValueOrDefault(a.Layer.Name), chosenSet.Contains(a.Layer.Name))).ToList();
         return new PlanReport(table, file, 1 - uniformMean, 1 - uniformWorst, fit.Length, heldOut.Length);
+    }
+
+    /// <summary>
+    /// The greedy choice: <paramref name="alone"/> (each layer with its mean error alone) in order of error per
+    /// multiply-add, then by name; each layer joins the plan when <paramref name="meanCosine"/> of the plan with it is
+    /// still ≥ <paramref name="target"/>. Returns the layers chosen, in the order they joined.
+    /// </summary>
+    internal static List<string> Choose(IReadOnlyList<(WeightLayer Layer, double MeanError)> alone, Func<IReadOnlyList<string>, double> meanCosine,
+        double target, TextWriter? progress = null)
+    {
+        var chosen = new List<string>();
+        foreach (var (layer, _) in alone.OrderBy(a => a.MeanError / a.Layer.MultiplyAdds).ThenBy(a => a.Layer.Name, StringComparer.Ordinal))
+        {
+            double cosine = meanCosine([.. chosen, layer.Name]);
+            bool keep = cosine >= target;
+            if (keep) chosen.Add(layer.Name);
+            progress?.WriteLine($"  + {layer.Name}: mean cosine {cosine:F5} {(keep ? "kept" : "left float32")}");
+        }
+        return chosen;
     }
 
     /// <summary>Mean and largest 1 − cosine of <paramref name="vectors"/> to <paramref name="reference"/>, row by row.</summary>

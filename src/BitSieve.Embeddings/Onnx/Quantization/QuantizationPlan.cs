@@ -55,21 +55,30 @@ internal sealed record PlanFile
     /// <summary>Lowest cosine to float32 of the whole plan on the held-out text.</summary>
     public required double HeldOutWorstCosine { get; init; }
 
+    /// <summary>
+    /// The per-layer table the plan was chosen on, in graph order (what <c>bitsieve model plan</c> printed); absent in
+    /// plan files written before it was kept.
+    /// </summary>
+    public IReadOnlyList<LayerMeasurement>? Measurements { get; init; }
+
     /// <summary>The plan it describes.</summary>
     public QuantizationPlan ToPlan() => QuantizationPlan.Of(Int8Layers);
 
     /// <summary>Reads a plan file; a file that is not one throws <see cref="InvalidDataException"/> naming it.</summary>
-    public static PlanFile Read(string path)
+    public static PlanFile Read(string path) =>
+        File.Exists(path) ? Parse(File.ReadAllText(path), path) : throw new FileNotFoundException($"Plan file not found: {Path.GetFullPath(path)}", path);
+
+    /// <summary>A plan from its JSON; <paramref name="origin"/> names it in the error when it is not one.</summary>
+    public static PlanFile Parse(string json, string origin)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Plan file not found: {Path.GetFullPath(path)}", path);
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllText(path), PlanJsonContext.Default.PlanFile)
-                ?? throw new InvalidDataException($"{path} holds no plan.");
+            return JsonSerializer.Deserialize(json, PlanJsonContext.Default.PlanFile)
+                ?? throw new InvalidDataException($"{origin} holds no plan.");
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"{path} is not a plan file ({e.Message}).", e);
+            throw new InvalidDataException($"{origin} is not a plan file ({e.Message}).", e);
         }
     }
 

@@ -14,17 +14,20 @@ internal static class RewrittenModelCache
     public static byte[] GetOrRewrite(byte[] model, string sourceHash, QuantizationPlan plan, string? directory)
     {
         if (directory is null) return Rewrite(model, plan);
-        string folder = Path.Combine(directory, "models");
-        string path = Path.Combine(folder, $"{sourceHash}-int8v{Int8Rewriter.Version}-{plan.Key}.onnx");
+        string path = PathFor(directory, sourceHash, plan);
         if (File.Exists(path)) return File.ReadAllBytes(path);
 
         var rewritten = Rewrite(model, plan);
-        Directory.CreateDirectory(folder);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         string temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         File.WriteAllBytes(temporary, rewritten);
         File.Move(temporary, path, overwrite: true);
         return rewritten;
     }
+
+    /// <summary>Where the model hashing to <paramref name="sourceHash"/>, rewritten by <paramref name="plan"/>, is kept in <paramref name="directory"/>.</summary>
+    public static string PathFor(string directory, string sourceHash, QuantizationPlan plan) =>
+        Path.Combine(directory, "models", $"{sourceHash}-int8v{Int8Rewriter.Version}-{plan.Key}.onnx");
 
     private static byte[] Rewrite(byte[] model, QuantizationPlan plan) =>
         Int8Rewriter.Rewrite(model, plan.Resolve(Int8Rewriter.FindLayers(model)));

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace BitSieve.Embeddings.Onnx.Quantization;
 
 /// <summary>
@@ -11,5 +13,13 @@ namespace BitSieve.Embeddings.Onnx.Quantization;
 internal sealed record WeightLayer(string Name, string OpType, int Inner, int Outer)
 {
     /// <summary><c>K×N</c>, as the per-layer table prints it.</summary>
+    [JsonIgnore]
     public string Shape => $"{Inner}x{Outer}";
+
+    /// <summary>
+    /// K·N: multiply-adds per token (every candidate layer of an encoder runs once per token, so this is the layer's
+    /// work, and the time int8 can save on it, up to one common factor).
+    /// </summary>
+    [JsonIgnore]
+    public long MultiplyAdds => (long)Inner * Outer;
 }
