@@ -71,6 +71,39 @@ internal sealed class LexicalIndex(PointStore database)
         return hits;
     }
 
+    /// <summary>FTS5's bm25() term-frequency saturation (its default, which <see cref="Search"/> uses).</summary>
+    public const double K1 = 1.2;
+
+    /// <summary>
+    /// The largest score (−bm25) a row could reach for a query: Σ over the query's terms that some row holds of
+    /// idf(t) · (k1 + 1), the limit of a term's part as its frequency grows, with FTS5's idf(t) = ln((N − n + 0.5) /
+    /// (n + 0.5)) (at least 10⁻⁶), N the rows and n those holding t. A hit's score divided by it is the share of the
+    /// query that the hit matches, on a scale that does not depend on the query's length (hybrid search's confidence in
+    /// BM25). 0 when no row holds any term. Costs a count per term.
+    /// </summary>
+    public double AttainableScore(string query)
+    {
+        if (TextField is null) throw new InvalidOperationException("The collection has no text index: create a payload index of schema \"text\" on the field that holds the text.");
+        IReadOnlyList<FtsTerm> terms = FtsLexer.QueryTerms(query);
+        double total = 0;
+        if (terms.Count == 0) return total;
+        _database.Read(connection =>
+        {
+            using var size = Command(connection, "SELECT count(*) FROM lexical_docsize");
+            double rows = Convert.ToDouble(size.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            using var count = Command(connection, "SELECT count(*) FROM lexical WHERE lexical MATCH $match");
+            var match = count.Parameters.Add("$match", SqliteType.Text);
+            foreach (FtsTerm term in terms)
+            {
+                match.Value = term.ToFts5();
+                double holding = Convert.ToDouble(count.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+                if (holding == 0) continue;
+                total += Math.Max(Math.Log((rows - holding + 0.5) / (holding + 0.5)), 1e-6) * (K1 + 1);
+            }
+        });
+        return total;
+    }
+
     /// <summary>Keeps the lexical index in step with payloads (in the write's transaction); a null payload removes the row.</summary>
     internal void Update(SqliteConnection connection, SqliteTransaction transaction, IEnumerable<(ulong Key, string? Payload)> rows)
     {
