@@ -102,10 +102,10 @@ public sealed class LexicalSearchTests : IDisposable
         using var db = Database.Open(_dir);
         var c = Build(db);
         var v = c.Retrieve([0UL], withVector: true)[0].Vector!;
-        // "京都" is one bigram, held by point 3 alone of 6: FTS5's idf = ln((6 − 1 + 0.5) / (1 + 0.5)); the attainable
+        // "京都" is one bigram, held by point 3 alone of 6: idf = ln(1 + (6 − 1 + 0.5) / (1 + 0.5)); the attainable
         // score is idf · (k1 + 1). At vector weight 0 the top hit's fused score is BM25's confidence times its
-        // min-max part, 1: its −bm25 divided by the attainable score.
-        double attainable = Math.Log(5.5 / 1.5) * 2.2;
+        // min-max part, 1: its BM25 score divided by the attainable score.
+        double attainable = Math.Log(1 + 5.5 / 1.5) * 2.2;
         double bm25 = c.SearchText("京都", k: 1).Hits[0].Score;
         var top = c.SearchHybrid(v, "京都", new SearchOptions { K = 6, Exhaustive = true }, vectorWeight: 0).Hits[0];
         Assert.Equal(3UL, top.Id.Number);
@@ -143,6 +143,26 @@ public sealed class LexicalSearchTests : IDisposable
         Assert.Equal([3UL, 0UL], equal.Take(2).Select(h => h.Id.Number));
         Assert.Throws<ArgumentOutOfRangeException>(() => c.SearchHybrid(v, "京都", vectorWeight: -1));
         Assert.Throws<ArgumentOutOfRangeException>(() => c.SearchHybrid(v, "京都", vectorWeight: double.NaN));
+    }
+
+    [Fact]
+    public void Text_search_scores_textbook_bm25_with_the_non_negative_idf()
+    {
+        using var db = Database.Open(_dir);
+        var c = db.CreateCollection("bm25", new CollectionOptions { Dimension = Dim });
+        // "apt" is in 4 of 5 rows: FTS5's own idf, ln((5 − 4 + 0.5) / (4 + 0.5)), is negative and floored at 10⁻⁶, so
+        // its bm25() gives every row nearly 0; the textbook idf is ln(1 + 1.5 / 4.5).
+        string[] texts = ["apt apt", "apt", "apt tools and more words", "apt", "nothing here"];
+        var vectors = TestData.Gaussian(texts.Length, Dim, seed: 6);
+        c.Upsert(texts.Select((t, i) => new Point((ulong)i, vectors.AsMemory(i * Dim, Dim), new JsonObject { ["text"] = t })).ToList());
+        c.CreatePayloadIndex("text", "text");
+        double idf = Math.Log(1 + 1.5 / 4.5), average = (2 + 1 + 5 + 1 + 2) / 5.0;
+        double Part(int tf, int length) => idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * length / average));
+        var hits = c.SearchText("apt", k: 5).Hits;
+        Assert.Equal([0UL, 1UL, 3UL, 2UL], hits.Select(h => h.Id.Number)); // 1 and 3 tie: the smaller key first
+        Assert.Equal(Part(2, 2), hits[0].Score, 5);
+        Assert.Equal(Part(1, 1), hits[1].Score, 5);
+        Assert.Equal(Part(1, 5), hits[3].Score, 5);
     }
 
     [Fact]
