@@ -3,19 +3,24 @@
 # OUT_DIR/debian-reference/en/ and OUT_DIR/debian-reference/ja/ (default OUT_DIR ./.eval-data/, git-ignored), one folder
 # per language so that each can be indexed on its own (`bitsieve eval --folder OUT_DIR/debian-reference/en --lang en`).
 # The pages are the source of the labelled retrieval set that BitSieve.Ingest's LabelledSetBuilder builds: one query
-# per section heading, the section's text as the answer.
+# per section heading, the section's text as the answer; eval-sets/debian-reference.ja.jsonl holds real questions for
+# their sections.
+# It also fetches the Python 3.11 FAQ (Debian's python3.11-doc) and writes each FAQ answer, without its question, to
+# OUT_DIR/python-faq/PAGE/ANCHOR.txt (scripts/split-python-faq.py, needs python3): the documents of
+# eval-sets/python-faq.en.jsonl.
 #
 #   scripts/fetch-eval-data.sh [OUT_DIR]
 #
 # Needs apt-get and dpkg-deb (Debian/Ubuntu), no root: `apt-get download` fetches into the current folder. If apt-get
 # cannot locate the packages, its package lists are missing: run `apt-get update` (as root) once.
-# The Debian Reference is GPL-2+ (see OUT_DIR/debian-reference/copyright); the pages are not committed.
+# The Debian Reference is GPL-2+ (see OUT_DIR/debian-reference/copyright), the Python documentation under the PSF
+# licence (OUT_DIR/python-faq/copyright); neither is committed.
 set -euo pipefail
 
 out="${1:-./.eval-data}"
-packages=(debian-reference-en debian-reference-ja)
+packages=(debian-reference-en debian-reference-ja python3.11-doc)
 
-for tool in apt-get dpkg-deb; do
+for tool in apt-get dpkg-deb python3; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "fetch-eval-data: '$tool' is required (a Debian or Ubuntu system)." >&2
     exit 1
@@ -48,6 +53,12 @@ cp "$src"/*.en.html "$dest/en/"
 cp "$src"/*.ja.html "$dest/ja/"
 cp "$work/root/usr/share/doc/debian-reference-en/copyright" "$dest/copyright"
 dpkg-deb -f "$work"/debian-reference-en_*.deb Version > "$dest/VERSION"
+
+faq="$out/python-faq"
+rm -rf "$faq"
+python3 "$(dirname "$0")/split-python-faq.py" "$work/root/usr/share/doc/python3.11/html/faq" "$faq"
+cp "$work/root/usr/share/doc/python3.11-doc/copyright" "$faq/copyright" 2>/dev/null || cp "$work/root/usr/share/doc/python3.11/copyright" "$faq/copyright" 2>/dev/null || true
+dpkg-deb -f "$work"/python3.11-doc_*.deb Version > "$faq/VERSION"
 
 en=$(find "$dest/en" -name '*.en.html' | wc -l)
 ja=$(find "$dest/ja" -name '*.ja.html' | wc -l)

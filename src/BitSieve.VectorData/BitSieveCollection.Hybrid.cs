@@ -8,8 +8,8 @@ public partial class BitSieveCollection<TKey, TRecord>
 {
     /// <summary>
     /// Hybrid search: the vector search and a BM25 keyword search over the full-text property each rank their best
-    /// candidates, fused by reciprocal rank fusion (a hit at rank r from 1 scores Σ 1/(60 + r)); scores are the fused
-    /// scores, higher is better. The keywords are joined into one query (English words stemmed, CJK text as bigrams).
+    /// candidates, fused by each list's confidence in the query (as <c>Collection.SearchHybrid</c>);
+    /// scores are the fused scores, higher is better. The keywords are joined into one query (English words stemmed, CJK text as bigrams).
     /// </summary>
     public async IAsyncEnumerable<VectorSearchResult<TRecord>> HybridSearchAsync<TInput>(TInput searchValue, ICollection<string> keywords, int top,
         HybridSearchOptions<TRecord>? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)

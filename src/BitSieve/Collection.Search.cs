@@ -46,8 +46,12 @@ public sealed partial class Collection
 
     /// <summary>
     /// Hybrid search: the vector cascade and BM25 each rank their best candidates (<paramref name="candidates"/>
-    /// each, at least k), fused by reciprocal rank fusion; scores are the fused scores. Use it where neither
-    /// method alone serves every language (the built-in models do not understand Japanese; BM25 on bigrams does).
+    /// each, at least k), fused by each list's confidence in this query (<c>Fusion</c>): each list's scores are
+    /// min-max normalized over its candidates, and the two are added with weights on an absolute scale of [0, 1], the
+    /// vector list's the cosine similarity of its top hit (1 for a metric other than cosine), BM25's the share of the
+    /// query's attainable BM25 score that its top hit reaches. Scores are the fused scores. Use it where neither method
+    /// alone serves every question: on real questions the vectors lead, on exact terms and headings BM25 does, and the
+    /// built-in models do not understand Japanese (BM25 on bigrams does).
     /// </summary>
     /// <param name="vector">The query vector.</param>
     /// <param name="query">The query text, for BM25.</param>
@@ -57,11 +61,16 @@ public sealed partial class Collection
     /// <param name="withVector">Return stored vectors.</param>
     /// <param name="candidates">Candidates each list contributes (at least k).</param>
     /// <param name="vectorWeight">
-    /// The vector list's weight in the fusion, BM25's being 1: a point scores vectorWeight / (RrfK + vector rank) +
-    /// 1 / (RrfK + BM25 rank), ties going to the smaller id. 0 ranks BM25's hits first, in BM25's order, and fills up
-    /// with the vector list's other hits in its order: for a query the embedding model cannot read.
+    /// A factor on the vector list's weight (see <see cref="HybridVectorWeight"/>), BM25's being 1; ties go to the
+    /// smaller id. 0 ranks BM25's hits first, in BM25's order, and fills up with the vector list's other hits in its
+    /// order: for a query the embedding model cannot read.
     /// </param>
     public PointSearchResult SearchHybrid(ReadOnlySpan<float> vector, string query, SearchOptions? options = null, Filter? filter = null,
+        bool withPayload = true, bool withVector = false, int candidates = 50, double vectorWeight = 1)
+        => SearchHybrid(vector, query, Fusion.Default, options, filter, withPayload, withVector, candidates, vectorWeight);
+
+    /// <summary><see cref="SearchHybrid(ReadOnlySpan{float}, string, SearchOptions?, Filter?, bool, bool, int, double)"/> under a given fusion rule (for <c>bitsieve eval</c>'s comparison of rules).</summary>
+    internal PointSearchResult SearchHybrid(ReadOnlySpan<float> vector, string query, FusionRule rule, SearchOptions? options = null, Filter? filter = null,
         bool withPayload = true, bool withVector = false, int candidates = 50, double vectorWeight = 1)
     {
         ArgumentNullException.ThrowIfNull(query);
@@ -75,26 +84,24 @@ public sealed partial class Collection
         var keys = FilterKeysOf(filter, where);
         var semantic = _index.Search(vector, options with { K = pool }, keys?.Keys, keys?.Rejected ?? false);
         var lexical = _store.Lexical.Search(query, pool, where);
-        // Per point: (fused score, the vector list's own term). At weight 0 the vector term orders what the fused
-        // score leaves tied, BM25's misses (the limit of a vanishing weight); otherwise ties go by id, as before.
-        var fused = new Dictionary<ulong, (double Score, double Vector)>();
-        for (int r = 0; r < semantic.Hits.Count; r++)
+        // Fusion wants higher-is-better scores: a Euclidean distance is negated.
+        double sign = Options.Metric == Metric.Euclidean ? -1 : 1;
+        double vectorConfidence = 1, lexicalConfidence = 1;
+        if (rule == FusionRule.Confidence)
         {
-            double term = 1.0 / (RrfK + r + 1);
-            fused[semantic.Hits[r].Id] = (vectorWeight * term, term);
+            // Each list's confidence on an absolute scale: the top hit's cosine similarity (a metric without a bounded
+            // similarity counts as sure, 1), and the share of the query's attainable BM25 score its top hit reaches.
+            vectorConfidence = Options.Metric == Metric.Cosine ? (semantic.Hits.Count > 0 ? semantic.Hits[0].Score : 0) : 1;
+            double attainable = lexical.Count > 0 ? _store.Lexical.AttainableScore(query) : 0;
+            lexicalConfidence = attainable > 0 ? lexical[0].Score / attainable : 0;
         }
-        for (int r = 0; r < lexical.Count; r++)
-        {
-            var (score, term) = fused.GetValueOrDefault(lexical[r].Key);
-            fused[lexical[r].Key] = (score + 1.0 / (RrfK + r + 1), term);
-        }
-        var best = fused.OrderByDescending(f => f.Value.Score).ThenByDescending(f => vectorWeight == 0 ? f.Value.Vector : 0).ThenBy(f => f.Key)
-            .Take(options.K).Select(f => (f.Key, (float)f.Value.Score)).ToList();
+        var best = Fusion.Fuse([.. semantic.Hits.Select(h => (h.Id, sign * h.Score))], [.. lexical.Select(h => (h.Key, (double)h.Score))],
+            vectorWeight, options.K, rule, vectorConfidence, lexicalConfidence);
         return Resolve(best, semantic.Trace, withPayload, withVector);
     }
 
     /// <summary>
-    /// The <c>vectorWeight</c> for <see cref="SearchHybrid"/> that the CLI and the server's <c>/v1</c> routes use: 0 when
+    /// The <c>vectorWeight</c> for <see cref="SearchHybrid(ReadOnlySpan{float}, string, SearchOptions?, Filter?, bool, bool, int, double)"/> that the CLI and the server's <c>/v1</c> routes use: 0 when
     /// the embedding model was trained on one language other than Chinese, Japanese or Korean and the query holds any CJK
     /// character (such a model cannot read it, so BM25 orders the hits and the vectors only fill up), otherwise 1.
     /// </summary>

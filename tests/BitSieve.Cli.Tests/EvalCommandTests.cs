@@ -205,6 +205,44 @@ public sealed class EvalCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_set_may_label_whole_documents_and_sections_by_heading_and_fusions_add_a_row_per_rule()
+    {
+        WriteBook();
+        File.WriteAllText(Path.Combine(Docs, "cron.txt"), Bodies[2]);
+        string set = Path.Combine(_root, "real.jsonl");
+        File.WriteAllLines(set,
+        [
+            """{"query":"run a command every night at a fixed time","source":"cron.txt","lang":"en"}""",
+            """{"query":"how do I add software","source":"book.en.html","section":"Installing packages with apt","lang":"en"}""",
+        ]);
+        var (code, output, error) = await Run("eval", "--folder", Docs, "--lang", "en", "--set", set, "--db", Db, "--collection", "real", "--fusions", "--json");
+        Assert.True(code == 0, error);
+        var root = JsonDocument.Parse(output.TrimEnd().Split('\n')[^1]).RootElement;
+        Assert.Equal(2, root.GetProperty("queries").GetInt32());
+        var rows = root.GetProperty("rows").EnumerateArray().ToList();
+        Assert.Equal(["reciprocal-rank", "min-max", "z-score", "confidence-rrf", "confidence"],
+            rows.Where(r => r.GetProperty("method").GetString() == "fusion").Select(r => r.GetProperty("setting").GetString()));
+        // The default hybrid row is the confidence rule's.
+        var hybrid = rows.Single(r => r.GetProperty("method").GetString() == "hybrid" && r.GetProperty("setting").GetString() == "cascade 0.995");
+        var confidence = rows.Single(r => r.GetProperty("setting").GetString() == "confidence");
+        Assert.Equal(hybrid.GetProperty("ndcg@10").GetDouble(), confidence.GetProperty("ndcg@10").GetDouble(), Tolerance);
+        // Any chunk of cron.txt answers the first, the apt section of the book the second (its heading resolved to
+        // its span): BM25 finds an answer to both in its top 5.
+        var lexical = rows.Single(r => r.GetProperty("method").GetString() == "lexical");
+        Assert.Equal(1, lexical.GetProperty("recall@5").GetDouble());
+
+        File.WriteAllLines(set, ["""{"query":"q","source":"book.en.html","section":"No such heading","lang":"en"}"""]);
+        (code, _, error) = await Run("eval", "--folder", Docs, "--lang", "en", "--set", set, "--db", Db, "--collection", "real");
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("the section \"No such heading\" of 'book.en.html'", error, StringComparison.Ordinal);
+
+        File.WriteAllLines(set, ["""{"query":"q","source":"cron.txt","start":4,"lang":"en"}"""]);
+        (code, _, error) = await Run("eval", "--folder", Docs, "--lang", "en", "--set", set, "--db", Db, "--collection", "real");
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("real.jsonl:1", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Bad_input_gives_clear_errors()
     {
         WriteBook();

@@ -45,14 +45,31 @@ public static class Reference
         return page.ToList();
     }
 
-    /// <summary>Reciprocal rank fusion of rankings (ids best first), as the engine fuses: Σ 1/(60 + rank), rank from 1.</summary>
-    public static List<(TId Id, double Score)> Fuse<TId>(params IReadOnlyList<TId>[] rankings)
+    /// <summary>
+    /// The engine's fusion, written out: each list's scores (higher is better) min-max normalized over the list (a
+    /// point missing from a list gets its 0), added with weights: the vector list's <paramref name="vectorConfidence"/>,
+    /// BM25's <paramref name="lexicalConfidence"/>.
+    /// </summary>
+    public static List<(TId Id, double Score)> Fuse<TId>(IReadOnlyList<(TId Id, double Score)> vector, double vectorConfidence,
+        IReadOnlyList<(TId Id, double Score)> lexical, double lexicalConfidence)
         where TId : notnull
     {
         var fused = new Dictionary<TId, double>();
-        foreach (var ranking in rankings)
-            for (int r = 0; r < ranking.Count; r++) fused[ranking[r]] = fused.GetValueOrDefault(ranking[r]) + 1.0 / (60 + r + 1);
+        foreach (var (list, weight) in new[] { (vector, vectorConfidence), (lexical, lexicalConfidence) })
+        {
+            if (list.Count == 0) continue;
+            double max = list.Max(h => h.Score), min = list.Min(h => h.Score);
+            foreach (var (id, score) in list)
+                fused[id] = fused.GetValueOrDefault(id) + weight * (max > min ? (score - min) / (max - min) : 1);
+        }
         return [.. fused.OrderByDescending(f => f.Value).Select(f => (f.Key, f.Value))];
+    }
+
+    /// <summary>BM25's confidence: its top score over Σ idf · (k1 + 1), idf = ln(1 + (N − n + 0.5) / (n + 0.5)), over the terms some of the N rows hold.</summary>
+    public static double LexicalConfidence(double topScore, int rows, IEnumerable<int> holding)
+    {
+        double attainable = holding.Where(n => n > 0).Sum(n => Math.Log(1 + (rows - n + 0.5) / (n + 0.5)) * 2.2);
+        return attainable > 0 ? topScore / attainable : 0;
     }
 
     public static float[] Normalized(ReadOnlySpan<float> x)

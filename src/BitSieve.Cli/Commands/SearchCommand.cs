@@ -21,7 +21,8 @@ internal enum SearchMode
     Lexical,
 
     /// <summary>
-    /// Both, fused by reciprocal rank fusion: the default, as neither alone serves English and Japanese. For a mostly
+    /// Both, fused by each list's confidence in the question (<see cref="Collection.SearchHybrid(ReadOnlySpan{float}, string, SearchOptions?, Filter?, bool, bool, int, double)"/>):
+    /// the default, as neither alone serves real questions, exact terms and Japanese. For a
     /// CJK question and a model trained on English only, the vector hits only fill up BM25's (<see cref="SearchCommand.VectorWeight"/>).
     /// </summary>
     Hybrid,

@@ -9,6 +9,7 @@ using BitSieve.Embeddings.Caching;
 using BitSieve.Embeddings.Onnx.Quantization;
 using BitSieve.Ingest.Evaluation;
 using BitSieve.Ingest.Pipeline;
+using BitSieve.Search;
 using Microsoft.Extensions.AI;
 
 namespace BitSieve.Cli.Evaluation;
@@ -39,11 +40,14 @@ internal sealed record EvalSettings
 
     /// <summary>m of the fixed-oversampling rows (top 10·m by the 1-bit estimate, rescored with float32).</summary>
     public int Oversampling { get; init; } = 4;
+
+    /// <summary>Add a <c>fusion</c> row per fusion rule (<see cref="FusionRule"/>), the vector side under the default cascade.</summary>
+    public bool Fusions { get; init; }
 }
 
 /// <summary>One row of the evaluation: a retrieval method under one vector-search setting.</summary>
-/// <param name="Method">vector, lexical or hybrid.</param>
-/// <param name="Setting">The vector search used (float32 exact, cascade 0.995, cascade exact, fixed m=4), or BM25 for lexical.</param>
+/// <param name="Method">vector, lexical, hybrid, or fusion (hybrid under each fusion rule).</param>
+/// <param name="Setting">The vector search used (float32 exact, cascade 0.995, cascade exact, fixed m=4), BM25 for lexical, the rule for fusion.</param>
 /// <param name="Metrics">The metrics averaged over the answerable queries.</param>
 /// <param name="NdcgVsFloat32">nDCG@10 divided by the same method's with float32 exact vector search; null for lexical.</param>
 /// <param name="OverlapVsFloat32">Mean |top 10 ∩ float32 top 10| / |float32 top 10|; null for lexical.</param>
@@ -164,20 +168,7 @@ internal static class EvalRunner
                     "lexical" => i => collection.SearchText(queries[i].Label.Query, K),
                     _ => i => collection.SearchHybrid(vectors[i], queries[i].Label.Query, options, vectorWeight: weights[i]),
                 };
-                var metrics = new MetricTotals();
-                var tops = new List<PointId[]>(queries.Count);
-                var clock = Stopwatch.StartNew();
-                var results = new PointSearchResult[queries.Count];
-                for (int i = 0; i < queries.Count; i++) results[i] = search(i);
-                double millis = clock.Elapsed.TotalMilliseconds / queries.Count;
-                for (int i = 0; i < queries.Count; i++)
-                {
-                    var label = queries[i].Label;
-                    var ranking = results[i].Hits.Select(h => RetrievalMetrics.IsRelevant(label, h.Payload?["source"]?.GetValue<string>(),
-                        h.Payload?["start"]?.GetValue<int>() ?? 0, h.Payload?["end"]?.GetValue<int>() ?? 0)).ToList();
-                    metrics.Add(ranking, queries[i].Relevant);
-                    tops.Add([.. results[i].Hits.Select(h => h.Id)]);
-                }
+                var (metrics, tops, millis) = Score(queries, search);
                 double? ratio = null, overlap = null;
                 if (method != "lexical")
                 {
@@ -193,6 +184,17 @@ internal static class EvalRunner
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{method} / {name}: nDCG@10 {metrics.Ndcg:F4} ({millis:F2} ms/query)"));
             }
         }
+        if (settings.Fusions)
+        {
+            var cascade = new SearchOptions { K = K, Quality = Quality.Default };
+            foreach (var rule in Enum.GetValues<FusionRule>())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var (metrics, _, millis) = Score(queries, i => collection.SearchHybrid(vectors[i], queries[i].Label.Query, rule, cascade, vectorWeight: weights[i]));
+                rows.Add(new EvalRow("fusion", FusionName(rule), metrics, null, null, millis));
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fusion / {FusionName(rule)}: nDCG@10 {metrics.Ndcg:F4}"));
+            }
+        }
         return new EvalReport
         {
             Settings = settings,
@@ -206,19 +208,77 @@ internal static class EvalRunner
         };
     }
 
-    private static IReadOnlyList<LabelledQuery> LoadSet(EvalSettings settings, TextWriter log)
+    /// <summary>The name of a fusion rule in the rows (<c>ReciprocalRank</c> → <c>reciprocal-rank</c>).</summary>
+    public static string FusionName(FusionRule rule) => string.Concat(rule.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+
+    /// <summary>Runs a search for every query and scores the rankings; also the top ids and the mean time per query.</summary>
+    private static (MetricTotals Metrics, List<PointId[]> Tops, double Millis) Score(List<(LabelledQuery Label, int Relevant)> queries, Func<int, PointSearchResult> search)
+    {
+        var metrics = new MetricTotals();
+        var tops = new List<PointId[]>(queries.Count);
+        var clock = Stopwatch.StartNew();
+        var results = new PointSearchResult[queries.Count];
+        for (int i = 0; i < queries.Count; i++) results[i] = search(i);
+        double millis = clock.Elapsed.TotalMilliseconds / queries.Count;
+        for (int i = 0; i < queries.Count; i++)
+        {
+            var label = queries[i].Label;
+            var ranking = results[i].Hits.Select(h => RetrievalMetrics.IsRelevant(label, h.Payload?["source"]?.GetValue<string>(),
+                h.Payload?["start"]?.GetValue<int>() ?? 0, h.Payload?["end"]?.GetValue<int>() ?? 0)).ToList();
+            metrics.Add(ranking, queries[i].Relevant);
+            tops.Add([.. results[i].Hits.Select(h => h.Id)]);
+        }
+        return (metrics, tops, millis);
+    }
+
+    /// <summary>The labelled set of a run: read from <see cref="EvalSettings.SetPath"/> (its sections found), or built from the folder's headings.</summary>
+    internal static IReadOnlyList<LabelledQuery> LoadSet(EvalSettings settings, TextWriter log)
     {
         if (settings.SetPath is { } path)
         {
             // A set may hold several languages; take this one's (and untagged lines).
-            return [.. LabelledSetBuilder.ReadJsonl(path)
-                .Where(q => q.Language.Length == 0 || q.Language.Equals(settings.Language, StringComparison.OrdinalIgnoreCase))];
+            List<LabelledQuery> read;
+            try
+            {
+                read = [.. LabelledSetBuilder.ReadJsonl(path)
+                    .Where(q => q.Language.Length == 0 || q.Language.Equals(settings.Language, StringComparison.OrdinalIgnoreCase))];
+            }
+            catch (Exception e) when (e is InvalidDataException or JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                throw new UsageException($"the labelled set '{path}' cannot be read: {e.Message}");
+            }
+            return read.Any(q => q.Section is not null) ? FindSections(read, settings, log) : read;
         }
         var built = new LabelledSetBuilder().BuildFromFolder(settings.Folder, settings.Language, out var skipped);
         foreach (var s in skipped) log.WriteLine($"warning: labelled set: skipped {s.Source}: {s.Skip}");
         if (built.Count == 0)
             throw new UsageException($"no labelled queries for language '{settings.Language}' in '{settings.Folder}': the set is built from HTML files named *.{settings.Language}.html with headings; or give one with --set.");
         return built;
+    }
+
+    /// <summary>
+    /// Gives each label that names a section (<see cref="LabelledQuery.Section"/>) that section's span in the folder's
+    /// documents as they are extracted now: the heading set of the folder (<see cref="LabelledSetBuilder"/>) maps
+    /// (source, heading) to a span. A section the folder does not have is an error that names it.
+    /// </summary>
+    private static List<LabelledQuery> FindSections(List<LabelledQuery> labels, EvalSettings settings, TextWriter log)
+    {
+        var headings = new LabelledSetBuilder().BuildFromFolder(settings.Folder, settings.Language, out var skipped);
+        foreach (var s in skipped) log.WriteLine($"warning: sections: skipped {s.Source}: {s.Skip}");
+        var spans = headings.ToDictionary(h => (h.Source, h.Query), h => (h.Start, h.End));
+        var found = new List<LabelledQuery>(labels.Count);
+        foreach (var label in labels)
+        {
+            if (label.Section is not { } section)
+            {
+                found.Add(label);
+                continue;
+            }
+            if (!spans.TryGetValue((label.Source, section), out var span))
+                throw new UsageException($"the section \"{section}\" of '{label.Source}' (for \"{label.Query}\") is not a heading of '{settings.Folder}' (or it is too short or not unique).");
+            found.Add(label with { Start = span.Start, End = span.End, Section = null });
+        }
+        return found;
     }
 
     /// <summary>Every chunk's span in the collection, by source.</summary>

@@ -17,7 +17,21 @@ namespace BitSieve.Ingest.Evaluation;
 /// <param name="Start">Start of the relevant span in the document's extracted text.</param>
 /// <param name="End">End of the relevant span.</param>
 /// <param name="Language">The language tag the example was built for (<c>en</c>, <c>ja</c>).</param>
-public sealed record LabelledQuery(string Query, string Source, int Start, int End, string Language);
+public sealed record LabelledQuery(string Query, string Source, int Start, int End, string Language)
+{
+    /// <summary>The <see cref="End"/> of a label that names a whole document: any chunk of <see cref="Source"/> answers it.</summary>
+    public const int DocumentEnd = int.MaxValue;
+
+    /// <summary>Whether any chunk of the source answers the query (a set line without <c>start</c> and <c>end</c>).</summary>
+    public bool IsWholeDocument => Start == 0 && End == DocumentEnd;
+
+    /// <summary>
+    /// The section that answers the query, named by its heading as <see cref="LabelledSetBuilder.QueryFromHeading"/> gives it (a set line
+    /// with <c>section</c>), or null. Its span is found when the set is used, in the document as it is extracted then;
+    /// until then the label names the whole document.
+    /// </summary>
+    public string? Section { get; init; }
+}
 
 /// <summary>Filters for <see cref="LabelledSetBuilder"/>.</summary>
 public sealed record LabelledSetOptions
@@ -168,7 +182,11 @@ public sealed partial class LabelledSetBuilder
     [GeneratedRegex(@"^(?:\d+|[A-Z](?=\.\d))(?:\.\d+)*\.?(?:\s+|$)")]
     private static partial Regex SectionNumberRegex();
 
-    /// <summary>Writes one JSON object a line: <c>{"query":…,"source":…,"start":…,"end":…,"lang":…}</c>, UTF-8, CJK unescaped.</summary>
+    /// <summary>
+    /// Writes one JSON object a line: <c>{"query":…,"source":…,"start":…,"end":…,"lang":…}</c>, UTF-8, CJK unescaped;
+    /// a whole-document label (<see cref="LabelledQuery.IsWholeDocument"/>) has no <c>start</c> and <c>end</c>, and a
+    /// label of a section not yet found has its <c>section</c> instead.
+    /// </summary>
     public static void WriteJsonl(IEnumerable<LabelledQuery> items, Stream output)
     {
         ArgumentNullException.ThrowIfNull(items);
@@ -181,8 +199,15 @@ public sealed partial class LabelledSetBuilder
                 writer.WriteStartObject();
                 writer.WriteString("query", item.Query);
                 writer.WriteString("source", item.Source);
-                writer.WriteNumber("start", item.Start);
-                writer.WriteNumber("end", item.End);
+                if (!item.IsWholeDocument)
+                {
+                    writer.WriteNumber("start", item.Start);
+                    writer.WriteNumber("end", item.End);
+                }
+                else if (item.Section is { } section)
+                {
+                    writer.WriteString("section", section);
+                }
                 writer.WriteString("lang", item.Language);
                 writer.WriteEndObject();
             }
@@ -197,22 +222,37 @@ public sealed partial class LabelledSetBuilder
         WriteJsonl(items, stream);
     }
 
-    /// <summary>Reads a set written by <see cref="WriteJsonl(IEnumerable{LabelledQuery}, Stream)"/>; <c>lang</c> may be missing.</summary>
+    /// <summary>
+    /// Reads a set written by <see cref="WriteJsonl(IEnumerable{LabelledQuery}, Stream)"/>, or by hand: <c>lang</c> may
+    /// be missing; a line has <c>start</c> and <c>end</c> (a span), or <c>section</c> (a heading, see
+    /// <see cref="LabelledQuery.Section"/>), or neither (the whole document). A line that breaks these rules is an
+    /// error that names it.
+    /// </summary>
     public static IReadOnlyList<LabelledQuery> ReadJsonl(string path)
     {
         var items = new List<LabelledQuery>();
+        int number = 0;
         foreach (string line in File.ReadLines(path))
         {
+            number++;
             if (string.IsNullOrWhiteSpace(line))
                 continue;
             using var json = JsonDocument.Parse(line);
             JsonElement e = json.RootElement;
+            bool hasStart = e.TryGetProperty("start", out JsonElement start);
+            bool hasEnd = e.TryGetProperty("end", out JsonElement end);
+            bool hasSection = e.TryGetProperty("section", out JsonElement section);
+            if (hasStart != hasEnd || (hasStart && hasSection))
+                throw new InvalidDataException($"{path}:{number}: a label has both start and end, or a section, or neither.");
             items.Add(new LabelledQuery(
                 e.GetProperty("query").GetString() ?? "",
                 e.GetProperty("source").GetString() ?? "",
-                e.GetProperty("start").GetInt32(),
-                e.GetProperty("end").GetInt32(),
-                e.TryGetProperty("lang", out JsonElement lang) ? lang.GetString() ?? "" : ""));
+                hasStart ? start.GetInt32() : 0,
+                hasEnd ? end.GetInt32() : LabelledQuery.DocumentEnd,
+                e.TryGetProperty("lang", out JsonElement lang) ? lang.GetString() ?? "" : "")
+            {
+                Section = hasSection ? section.GetString() : null,
+            });
         }
         return items;
     }

@@ -49,7 +49,7 @@ public enum TextSearchMode
     /// <summary>BM25 over the chunks' text.</summary>
     Lexical,
 
-    /// <summary>Both, fused by reciprocal rank fusion (the default).</summary>
+    /// <summary>Both, fused by each list's confidence in the query (the default; <c>Collection.SearchHybrid</c>).</summary>
     Hybrid,
 }
 

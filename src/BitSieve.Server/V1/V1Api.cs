@@ -84,7 +84,7 @@ public static class V1Api
         }).WithSummary("Remove a document's chunks (?source=…)");
 
         v1.MapPost("/collections/{collection}/search", Search).WithSummary("Ask a question in words").WithMetadata(new RequestBody(typeof(Requests.TextSearchRequest))).WithDescription(
-            "`mode`: hybrid (default: vectors and BM25 fused by reciprocal rank), vector, or lexical. `quality`: \"exact\" or a recall target " +
+            "`mode`: hybrid (default: vectors and BM25 fused by each list's confidence), vector, or lexical. `quality`: \"exact\" or a recall target " +
             "(default 0.995). `filter`: Qdrant's filter language over the chunks' payloads (source, headings, page, …). " +
             "Each result has its source, UTF-16 offsets into the document's text, headings, page, text and score; `trace` says what each tier of the cascade did.")
             .WithMetadata(new ApiExample("""{"query":"how do I install it?","k":3,"mode":"hybrid"}""",

@@ -93,6 +93,41 @@ public class LabelledSetBuilderTests
     }
 
     [Fact]
+    public void A_line_without_a_span_labels_the_whole_document_or_names_a_section()
+    {
+        using var dir = new TempDirectory();
+        string path = Path.Combine(dir.Path, "set.jsonl");
+        File.WriteAllLines(path,
+        [
+            """{"query":"how do I copy a dict","source":"programming/copy.txt","lang":"en"}""",
+            """{"query":"sudo を使いたい","source":"ch01.ja.html","section":"sudo の設定","lang":"ja"}""",
+        ]);
+        var read = LabelledSetBuilder.ReadJsonl(path);
+        Assert.True(read[0].IsWholeDocument);
+        Assert.Equal((0, LabelledQuery.DocumentEnd), (read[0].Start, read[0].End));
+        Assert.Null(read[0].Section);
+        Assert.Equal("sudo の設定", read[1].Section);
+
+        // Written back, both keep their form: no span for the whole document, the section for the section.
+        string again = Path.Combine(dir.Path, "again.jsonl");
+        LabelledSetBuilder.WriteJsonl(read, again);
+        Assert.Equal("""{"query":"how do I copy a dict","source":"programming/copy.txt","lang":"en"}""", File.ReadAllLines(again)[0]);
+        Assert.Equal(read, LabelledSetBuilder.ReadJsonl(again));
+    }
+
+    [Theory]
+    [InlineData("""{"query":"q","source":"a.txt","start":3}""")]
+    [InlineData("""{"query":"q","source":"a.txt","start":3,"end":9,"section":"S"}""")]
+    public void A_line_with_half_a_span_or_a_span_and_a_section_is_an_error_that_names_it(string line)
+    {
+        using var dir = new TempDirectory();
+        string path = Path.Combine(dir.Path, "set.jsonl");
+        File.WriteAllLines(path, ["""{"query":"fine","source":"a.txt"}""", line]);
+        var e = Assert.Throws<InvalidDataException>(() => LabelledSetBuilder.ReadJsonl(path));
+        Assert.Contains("set.jsonl:2", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Build_from_folder_picks_the_language_by_file_name()
     {
         using var dir = new TempDirectory();

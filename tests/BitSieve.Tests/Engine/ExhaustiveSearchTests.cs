@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using BitSieve.Search;
 
 namespace BitSieve.Tests.Engine;
 
@@ -73,7 +74,7 @@ public sealed class ExhaustiveSearchTests
             Assert.Equal(Points, found.Trace.T3Seen);
 
             // Hybrid: the vector side ranks 50 candidates exhaustively; "zebra" ranks point 5 first lexically.
-            var hybrid = c.SearchHybrid(q, "zebra", new SearchOptions { K = 10, Exhaustive = true });
+            var hybrid = c.SearchHybrid(q, "zebra", FusionRule.ReciprocalRank, new SearchOptions { K = 10, Exhaustive = true });
             Assert.Equal(Points, hybrid.Trace.T3Seen);
             var expected = new Dictionary<ulong, double>();
             for (int r = 0; r < 50; r++) expected[brute[r]] = 1.0 / (Collection.RrfK + r + 1);

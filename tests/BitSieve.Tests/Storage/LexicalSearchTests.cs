@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using BitSieve.Filters;
+using BitSieve.Search;
 using BitSieve.Tests.Engine;
 
 namespace BitSieve.Tests.Storage;
@@ -89,10 +90,33 @@ public sealed class LexicalSearchTests : IDisposable
         var c = Build(db);
         // The query vector is point 0's own vector: rank 1 in the vector list; "京都" puts point 3 first lexically.
         var v = c.Retrieve([0UL], withVector: true)[0].Vector!;
-        var hits = c.SearchHybrid(v, "京都", new SearchOptions { K = 6 }).Hits;
+        var hits = c.SearchHybrid(v, "京都", FusionRule.ReciprocalRank, new SearchOptions { K = 6 }).Hits;
         Assert.Contains(hits.Take(2), h => h.Id.Number == 0);
         Assert.Contains(hits.Take(2), h => h.Id.Number == 3);
         Assert.True(hits[0].Score <= 2.0 / (Collection.RrfK + 1));
+    }
+
+    [Fact]
+    public void Hybrid_weighs_bm25_by_the_share_of_the_attainable_score_its_top_hit_reaches()
+    {
+        using var db = Database.Open(_dir);
+        var c = Build(db);
+        var v = c.Retrieve([0UL], withVector: true)[0].Vector!;
+        // "京都" is one bigram, held by point 3 alone of 6: idf = ln(1 + (6 − 1 + 0.5) / (1 + 0.5)); the attainable
+        // score is idf · (k1 + 1). At vector weight 0 the top hit's fused score is BM25's confidence times its
+        // min-max part, 1: its BM25 score divided by the attainable score.
+        double attainable = Math.Log(1 + 5.5 / 1.5) * 2.2;
+        double bm25 = c.SearchText("京都", k: 1).Hits[0].Score;
+        var top = c.SearchHybrid(v, "京都", new SearchOptions { K = 6, Exhaustive = true }, vectorWeight: 0).Hits[0];
+        Assert.Equal(3UL, top.Id.Number);
+        Assert.Equal(bm25 / attainable, top.Score, 5);
+        Assert.InRange(top.Score, 0.01, 1);
+
+        // Weight 1: the query vector is point 0's own (cosine 1, the vector list sure of its top hit), and point 0
+        // holds no 京都: it scores 1 · 1 + BM25's 0; point 3 scores its vector part (in [0, 1)) + BM25's confidence.
+        var both = c.SearchHybrid(v, "京都", new SearchOptions { K = 6, Exhaustive = true }).Hits;
+        Assert.Equal(1, both.Single(h => h.Id.Number == 0).Score, 5);
+        Assert.InRange(both.Single(h => h.Id.Number == 3).Score, top.Score - 1e-5, top.Score + 1);
     }
 
     [Fact]
@@ -105,16 +129,40 @@ public sealed class LexicalSearchTests : IDisposable
         Assert.Equal(0UL, vectorOrder[0]);
 
         // "京都" matches point 3 only: it comes first, then every other point in vector order.
-        var hits = c.SearchHybrid(v, "京都", new SearchOptions { K = 6, Exhaustive = true }, vectorWeight: 0).Hits;
-        Assert.Equal([3UL, .. vectorOrder.Where(id => id != 3)], hits.Select(h => h.Id.Number));
-        Assert.Equal(1.0 / (Collection.RrfK + 1), hits[0].Score, 6);
-        Assert.All(hits.Skip(1), h => Assert.Equal(0, h.Score));
+        foreach (var rule in Enum.GetValues<FusionRule>())
+        {
+            var hits = c.SearchHybrid(v, "京都", rule, new SearchOptions { K = 6, Exhaustive = true }, vectorWeight: 0).Hits;
+            Assert.Equal([3UL, .. vectorOrder.Where(id => id != 3)], hits.Select(h => h.Id.Number));
+        }
+        var rrf = c.SearchHybrid(v, "京都", FusionRule.ReciprocalRank, new SearchOptions { K = 6, Exhaustive = true }, vectorWeight: 0).Hits;
+        Assert.Equal(1.0 / (Collection.RrfK + 1), rrf[0].Score, 6);
+        Assert.All(rrf.Skip(1), h => Assert.Equal(0, h.Score));
 
-        // Weight 1: every point is in the vector list; point 3 adds BM25's first place to its vector term, then point 0.
-        var equal = c.SearchHybrid(v, "京都", new SearchOptions { K = 6, Exhaustive = true }).Hits;
+        // Weight 1 under equal-vote RRF: every point is in the vector list; point 3 adds BM25's first place to its vector term, then point 0.
+        var equal = c.SearchHybrid(v, "京都", FusionRule.ReciprocalRank, new SearchOptions { K = 6, Exhaustive = true }).Hits;
         Assert.Equal([3UL, 0UL], equal.Take(2).Select(h => h.Id.Number));
         Assert.Throws<ArgumentOutOfRangeException>(() => c.SearchHybrid(v, "京都", vectorWeight: -1));
         Assert.Throws<ArgumentOutOfRangeException>(() => c.SearchHybrid(v, "京都", vectorWeight: double.NaN));
+    }
+
+    [Fact]
+    public void Text_search_scores_textbook_bm25_with_the_non_negative_idf()
+    {
+        using var db = Database.Open(_dir);
+        var c = db.CreateCollection("bm25", new CollectionOptions { Dimension = Dim });
+        // "apt" is in 4 of 5 rows: FTS5's own idf, ln((5 − 4 + 0.5) / (4 + 0.5)), is negative and floored at 10⁻⁶, so
+        // its bm25() gives every row nearly 0; the textbook idf is ln(1 + 1.5 / 4.5).
+        string[] texts = ["apt apt", "apt", "apt tools and more words", "apt", "nothing here"];
+        var vectors = TestData.Gaussian(texts.Length, Dim, seed: 6);
+        c.Upsert(texts.Select((t, i) => new Point((ulong)i, vectors.AsMemory(i * Dim, Dim), new JsonObject { ["text"] = t })).ToList());
+        c.CreatePayloadIndex("text", "text");
+        double idf = Math.Log(1 + 1.5 / 4.5), average = (2 + 1 + 5 + 1 + 2) / 5.0;
+        double Part(int tf, int length) => idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * length / average));
+        var hits = c.SearchText("apt", k: 5).Hits;
+        Assert.Equal([0UL, 1UL, 3UL, 2UL], hits.Select(h => h.Id.Number)); // 1 and 3 tie: the smaller key first
+        Assert.Equal(Part(2, 2), hits[0].Score, 5);
+        Assert.Equal(Part(1, 1), hits[1].Score, 5);
+        Assert.Equal(Part(1, 5), hits[3].Score, 5);
     }
 
     [Fact]

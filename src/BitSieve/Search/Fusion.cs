@@ -1,0 +1,143 @@
+namespace BitSieve.Search;
+
+/// <summary>How <see cref="Fusion"/> combines the vector list and the lexical (BM25) list of a hybrid search.</summary>
+internal enum FusionRule
+{
+    /// <summary>
+    /// Reciprocal rank fusion (Cormack et al., 2009): a hit at rank r (from 1) of a list adds that list's weight /
+    /// (<see cref="Collection.RrfK"/> + r). Uses ranks only.
+    /// </summary>
+    ReciprocalRank,
+
+    /// <summary>
+    /// A convex combination of min-max normalized scores: each list's scores mapped to [0, 1] over its own candidates,
+    /// a hit missing from a list scoring that list's 0.
+    /// </summary>
+    MinMax,
+
+    /// <summary>
+    /// A sum of standardized scores (CombSUM of z-scores): each list's scores as (s − mean) / standard deviation over its
+    /// own candidates, a hit missing from a list scoring that list's minimum.
+    /// </summary>
+    ZScore,
+
+    /// <summary>
+    /// Reciprocal rank fusion with query-dependent weights, each list's from its own confidence: the standardized score
+    /// of its top hit over its candidates (how far it stands out), floored at 0.
+    /// </summary>
+    ConfidenceRrf,
+
+    /// <summary>
+    /// A convex combination of min-max normalized scores (as <see cref="MinMax"/>) whose weights are each list's own
+    /// confidence in this query, both on an absolute scale of [0, 1]: the vector list's is its top hit's cosine
+    /// similarity, BM25's the share of the query's attainable BM25 score that its top hit reaches (see
+    /// <see cref="Fusion.Fuse"/>). A list that found nothing close weighs little, whatever its ranks.
+    /// </summary>
+    Confidence,
+}
+
+/// <summary>
+/// The fusion of hybrid search, in one place: the vector list and BM25's, each best first, become one ranking.
+/// </summary>
+internal static class Fusion
+{
+    /// <summary>The rule <see cref="Collection.SearchHybrid(ReadOnlySpan{float}, string, SearchOptions?, Filter?, bool, bool, int, double)"/> uses.</summary>
+    public const FusionRule Default = FusionRule.Confidence;
+
+    /// <summary>
+    /// Fuses the two lists and returns the best <paramref name="k"/> with their fused scores. <paramref name="vector"/>
+    /// and <paramref name="lexical"/> are best first; their scores are higher-is-better. The vector list's part is
+    /// multiplied by <paramref name="vectorWeight"/>; at 0 the lexical list orders the hits and the vector list only
+    /// fills up, in its own order. Remaining ties go to the smaller key.
+    /// </summary>
+    /// <param name="vector">The vector list, best first.</param>
+    /// <param name="lexical">BM25's list, best first (scores −bm25).</param>
+    /// <param name="vectorWeight">The vector list's weight (see <see cref="Collection.HybridVectorWeight"/>).</param>
+    /// <param name="k">How many to return.</param>
+    /// <param name="rule">The rule.</param>
+    /// <param name="vectorConfidence">For <see cref="FusionRule.Confidence"/>: the vector list's confidence in [0, 1].</param>
+    /// <param name="lexicalConfidence">For <see cref="FusionRule.Confidence"/>: BM25's confidence in [0, 1].</param>
+    public static List<(ulong Key, float Score)> Fuse(IReadOnlyList<(ulong Key, double Score)> vector, IReadOnlyList<(ulong Key, double Score)> lexical,
+        double vectorWeight, int k, FusionRule rule, double vectorConfidence = 1, double lexicalConfidence = 1)
+    {
+        double[] vectorParts = Parts(vector, rule, out double vectorMissing);
+        double[] lexicalParts = Parts(lexical, rule, out double lexicalMissing);
+        double vectorScale = vectorWeight, lexicalScale = 1;
+        if (rule == FusionRule.ConfidenceRrf)
+        {
+            vectorScale *= StandardizedTop(vector);
+            lexicalScale *= StandardizedTop(lexical);
+        }
+        else if (rule == FusionRule.Confidence)
+        {
+            vectorScale *= Math.Clamp(vectorConfidence, 0, 1);
+            lexicalScale *= Math.Clamp(lexicalConfidence, 0, 1);
+        }
+        // Per point: (vector part, lexical part, seen in the vector list, seen in the lexical list).
+        var parts = new Dictionary<ulong, (double Vector, double Lexical, bool InVector, bool InLexical)>();
+        for (int r = 0; r < vector.Count; r++)
+            parts[vector[r].Key] = (vectorParts[r], 0, true, false);
+        for (int r = 0; r < lexical.Count; r++)
+        {
+            parts.TryGetValue(lexical[r].Key, out var p);
+            parts[lexical[r].Key] = (p.Vector, lexicalParts[r], p.InVector, true);
+        }
+        var fused = new List<(ulong Key, double Score, bool InLexical, double Vector)>(parts.Count);
+        foreach (var (key, p) in parts)
+        {
+            double v = p.InVector ? p.Vector : vectorMissing;
+            double l = p.InLexical ? p.Lexical : lexicalMissing;
+            fused.Add((key, vectorScale * v + lexicalScale * l, p.InLexical, v));
+        }
+        // At weight 0, what the fused score leaves tied goes to BM25's hits, then by the vector part (the limit of a
+        // vanishing weight): the vector list only fills up.
+        bool fillUp = vectorWeight == 0;
+        return [.. fused.OrderByDescending(f => f.Score).ThenByDescending(f => fillUp && f.InLexical).ThenByDescending(f => fillUp ? f.Vector : 0)
+            .ThenBy(f => f.Key).Take(k).Select(f => (f.Key, (float)f.Score))];
+    }
+
+    /// <summary>Each hit's part under the rule, and the part of a hit the list does not hold.</summary>
+    private static double[] Parts(IReadOnlyList<(ulong Key, double Score)> list, FusionRule rule, out double missing)
+    {
+        var parts = new double[list.Count];
+        missing = 0;
+        if (list.Count == 0) return parts;
+        switch (rule)
+        {
+            case FusionRule.ReciprocalRank:
+            case FusionRule.ConfidenceRrf:
+                for (int r = 0; r < list.Count; r++) parts[r] = 1.0 / (Collection.RrfK + r + 1);
+                break;
+            case FusionRule.MinMax:
+            case FusionRule.Confidence:
+            {
+                double max = list.Max(h => h.Score), min = list.Min(h => h.Score);
+                for (int r = 0; r < list.Count; r++) parts[r] = max > min ? (list[r].Score - min) / (max - min) : 1;
+                break;
+            }
+            case FusionRule.ZScore:
+            {
+                var (mean, deviation) = Moments(list);
+                for (int r = 0; r < list.Count; r++) parts[r] = deviation > 0 ? (list[r].Score - mean) / deviation : 0;
+                missing = parts.Min();
+                break;
+            }
+        }
+        return parts;
+    }
+
+    /// <summary>The standardized score of a list's top hit over its candidates, at least 0 (0 for fewer than two).</summary>
+    private static double StandardizedTop(IReadOnlyList<(ulong Key, double Score)> list)
+    {
+        if (list.Count < 2) return 0;
+        var (mean, deviation) = Moments(list);
+        return deviation > 0 ? Math.Max(0, (list[0].Score - mean) / deviation) : 0;
+    }
+
+    private static (double Mean, double Deviation) Moments(IReadOnlyList<(ulong Key, double Score)> list)
+    {
+        double mean = list.Average(h => h.Score);
+        double variance = list.Sum(h => (h.Score - mean) * (h.Score - mean)) / list.Count;
+        return (mean, Math.Sqrt(variance));
+    }
+}
