@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace BitSieve.Ingest.Answering;
 
 /// <summary>
@@ -16,4 +18,24 @@ public sealed record AnswerPassage(string Source, IReadOnlyList<string> Headings
     /// headings.
     /// </summary>
     public string Location => Headings.Count == 0 ? Source : $"{Source} § {string.Join(" > ", Headings)}";
+
+    /// <summary>
+    /// The passage of a search hit over chunks written by the indexer (payload <c>source</c>, <c>headings</c>,
+    /// <c>text</c>); a field the payload lacks, or holds with another type, reads as the point's id (source), no
+    /// headings, or empty text.
+    /// </summary>
+    public static AnswerPassage FromHit(ScoredPoint hit)
+    {
+        ArgumentNullException.ThrowIfNull(hit);
+        var payload = hit.Payload;
+        string source = payload?["source"] is JsonValue s && s.TryGetValue(out string? name) ? name : hit.Id.ToString();
+        var headings = new List<string>();
+        if (payload?["headings"] is JsonArray array)
+        {
+            foreach (var heading in array)
+                if (heading is JsonValue value && value.TryGetValue(out string? title)) headings.Add(title);
+        }
+        string text = payload?["text"] is JsonValue t && t.TryGetValue(out string? chunk) ? chunk : "";
+        return new AnswerPassage(source, headings, text, hit.Score);
+    }
 }
