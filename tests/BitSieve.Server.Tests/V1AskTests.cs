@@ -115,6 +115,8 @@ public sealed class V1AskTests : IAsyncLifetime
         Assert.Equal(["Install it ", "with dotnet tool install ", "[1]."], events.Where(e => e.Name == "delta").Select(e => e.Data.GetProperty("text").GetString()));
         var answer = events[^1].Data;
         Assert.Equal("Install it with dotnet tool install [1].", answer.GetProperty("text").GetString());
+        // No model was named: the first the endpoint lists is used, and named in the answer.
+        Assert.Equal(chat.Model, answer.GetProperty("chat_model").GetString());
         Assert.Equal("guide/install.md", answer.GetProperty("citations")[0].GetProperty("source").GetString());
         Assert.True(Assert.Single(chat.Requests).GetProperty("stream").GetBoolean());
     }

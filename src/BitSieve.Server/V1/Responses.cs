@@ -135,10 +135,10 @@ internal sealed record AnswerResult(string Kind, string Text, string? ChatModel,
             }).ToList())).ToList(),
             answer.Sentences.Select(s => s.Passage).Distinct().Order().Select(n => CitationResult.From(n, passages[n - 1])).ToList(), null);
 
-    public static AnswerResult Generated(string reply, Ingest.Answering.AnswerPrompt prompt, Ingest.Answering.ChatEndpoint endpoint)
+    public static AnswerResult Generated(string reply, Ingest.Answering.AnswerPrompt prompt, string chatModel)
     {
         var citations = Ingest.Answering.CitationList.FromReply(reply, prompt);
-        return new("generated", reply, endpoint.Model ?? "(the endpoint's first)", null,
+        return new("generated", reply, chatModel, null,
             citations.Citations.Select(c => CitationResult.From(c.Number, c.Passage)).ToList(), citations.CitedByReply);
     }
 }

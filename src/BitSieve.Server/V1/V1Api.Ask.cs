@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.AI;
 
 namespace BitSieve.Server.V1;
 
@@ -64,7 +65,10 @@ public static partial class V1Api
         }
         // The first piece is awaited before the answer starts, so that an endpoint that cannot be reached or refuses is a
         // 502 in the error shape, not a stream that breaks off.
-        var pieces = new ChatAnswerer(await Connect(chat.Endpoint, cancellationToken).ConfigureAwait(false)).StreamAsync(prompt, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var client = await Connect(chat.Endpoint, cancellationToken).ConfigureAwait(false);
+        // The model the client was made for: the one asked for, or the first the endpoint listed.
+        string chatModel = client.GetService<ChatClientMetadata>()?.DefaultModelId ?? chat.Endpoint.Model ?? "";
+        var pieces = new ChatAnswerer(client).StreamAsync(prompt, cancellationToken).GetAsyncEnumerator(cancellationToken);
         await using (pieces.ConfigureAwait(false))
         {
             bool more = await NextPiece(pieces).ConfigureAwait(false);
@@ -72,7 +76,7 @@ public static partial class V1Api
             if (!stream)
             {
                 for (; more; more = await NextPiece(pieces).ConfigureAwait(false)) reply.Append(pieces.Current);
-                return TypedResults.Ok(found.With(AnswerResult.Generated(reply.ToString(), prompt, chat.Endpoint)));
+                return TypedResults.Ok(found.With(AnswerResult.Generated(reply.ToString(), prompt, chatModel)));
             }
             var events = await ServerSentEvents.StartAsync(request.HttpContext).ConfigureAwait(false);
             await events.SendAsync("passages", found, cancellationToken).ConfigureAwait(false);
@@ -89,12 +93,12 @@ public static partial class V1Api
                 await events.SendAsync("error", new ErrorResponse(new ErrorStatus(e.Message), RequestTiming.Seconds(request.HttpContext)), cancellationToken).ConfigureAwait(false);
                 return TypedResults.Empty;
             }
-            await events.SendAsync("answer", AnswerResult.Generated(reply.ToString(), prompt, chat.Endpoint), cancellationToken).ConfigureAwait(false);
+            await events.SendAsync("answer", AnswerResult.Generated(reply.ToString(), prompt, chatModel), cancellationToken).ConfigureAwait(false);
             return TypedResults.Empty;
         }
     }
 
-    private static async Task<Microsoft.Extensions.AI.IChatClient> Connect(ChatEndpoint endpoint, CancellationToken cancellationToken)
+    private static async Task<IChatClient> Connect(ChatEndpoint endpoint, CancellationToken cancellationToken)
     {
         try
         {
