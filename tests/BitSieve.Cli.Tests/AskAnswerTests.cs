@@ -99,5 +99,13 @@ public sealed class AskAnswerTests : IDisposable
         Assert.Equal(1, code);
         last = error.TrimEnd().Split('\n')[^1];
         Assert.StartsWith($"bitsieve ask: error: the chat endpoint at {server.Url}/ answered HTTP 404: model \"llama9\" not found", last, StringComparison.Ordinal);
+
+        // A model without an endpoint, or an endpoint that is not a URL, is a usage error before anything is indexed.
+        (code, _, error) = await Run("ask", "--db", Db, "--llm-model", "llama9", Docs, "q");
+        Assert.Equal(2, code);
+        Assert.Equal("bitsieve ask: error: --llm-model needs --llm URL (the chat endpoint).", error.TrimEnd());
+        (code, _, error) = await Run("ask", "--db", Db, "--llm", "localhost-11434", Docs, "q");
+        Assert.Equal(2, code);
+        Assert.StartsWith("bitsieve ask: error: --llm: 'localhost-11434' is not an absolute URL", error.TrimEnd(), StringComparison.Ordinal);
     }
 }

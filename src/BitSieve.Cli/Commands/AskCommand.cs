@@ -37,6 +37,7 @@ internal static class AskCommand
         command.SetAction((parse, cancellationToken) => DatabaseArguments.RunAsync("bitsieve ask", parse.InvocationConfiguration.Error, async token =>
         {
             var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(llm) is null && parse.GetValue(llmModel) is not null) throw new UsageException("--llm-model needs --llm URL (the chat endpoint).");
             var endpoint = parse.GetValue(llm) is { } url
                 ? new ChatEndpoint(Uri.TryCreate(url, UriKind.Absolute, out var parsed) ? parsed : throw new UsageException($"--llm: '{url}' is not an absolute URL (such as http://localhost:11434/v1)."),
                     parse.GetValue(llmModel), ChatEndpoint.ApiKeyFromEnvironment())

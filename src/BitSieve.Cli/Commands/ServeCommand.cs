@@ -77,6 +77,7 @@ internal static class ServeCommand
                 if (origin is not null && !ServerOptions.IsOrigin(origin))
                     throw new UsageException($"--cors-origin must be a web origin such as https://app.example:8080 (scheme, host, optional port), not '{origin}'.");
                 string? key = parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable(ApiKeyVariable);
+                if (parse.GetValue(llm) is null && parse.GetValue(llmModel) is not null) throw new UsageException("--llm-model needs --llm URL (the chat endpoint).");
                 Uri? llmUrl = parse.GetValue(llm) is { } url
                     ? Uri.TryCreate(url, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https" ? parsed
                         : throw new UsageException($"--llm must be an absolute http(s) URL such as http://localhost:11434/v1, not '{url}'.")
