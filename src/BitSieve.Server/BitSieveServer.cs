@@ -1,3 +1,4 @@
+using BitSieve.Ingest.Answering;
 using System.Net;
 using BitSieve.Server.Http;
 using BitSieve.Server.Metrics;
@@ -78,6 +79,7 @@ public sealed class BitSieveServer : IAsyncDisposable
             builder.Services.AddSingleton(database);
             builder.Services.AddSingleton<ServerMetrics>();
             builder.Services.AddSingleton<V1.Embedders>();
+            builder.Services.AddSingleton(new V1.ChatModel(options.LlmEndpoint is { } llm ? new ChatEndpoint(llm, options.LlmModel, options.LlmApiKey) : null));
             builder.Services.ConfigureHttpJsonOptions(ServerJsonContext.Configure);
             builder.Services.AddOpenApi(OpenApiDocs.Configure);
             builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics

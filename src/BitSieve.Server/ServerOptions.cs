@@ -68,6 +68,22 @@ public sealed record ServerOptions
     /// <summary>The embedding cache's folder (default: the one every command shares, see <c>EmbeddingCache.DefaultDirectory</c>).</summary>
     public string? EmbeddingCacheDirectory { get; init; }
 
+    /// <summary>
+    /// The OpenAI-compatible chat endpoint that answers <c>POST /v1/collections/{name}/ask</c> (its base URL, such as
+    /// <c>http://localhost:11434/v1</c>; see <c>BitSieve.Ingest.Answering.ChatEndpoint</c>). Without one, <c>/ask</c>
+    /// answers with the extractive answer.
+    /// </summary>
+    public Uri? LlmEndpoint { get; init; }
+
+    /// <summary>The chat model of <see cref="LlmEndpoint"/> (default: the first the endpoint lists).</summary>
+    public string? LlmModel { get; init; }
+
+    /// <summary>The API key sent to <see cref="LlmEndpoint"/> as a bearer token (none by default).</summary>
+    public string? LlmApiKey { get; init; }
+
+    /// <summary>The token budget of <c>/ask</c>'s prompt (default 3,000): passages are cut to fit, the question never.</summary>
+    public int LlmPromptTokens { get; init; } = 3000;
+
     /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
     public void Validate()
     {
@@ -84,5 +100,8 @@ public sealed record ServerOptions
         if (CorsOrigin is not null && !IsOrigin(CorsOrigin))
             throw new ArgumentException($"The CORS origin must be a web origin such as https://app.example:8080 (scheme, host, optional port, no path), not '{CorsOrigin}'.", nameof(CorsOrigin));
         if (MaxBatchSearches < 1) throw new ArgumentOutOfRangeException(nameof(MaxBatchSearches), MaxBatchSearches, "MaxBatchSearches must be at least 1.");
+        if (LlmEndpoint is not null && (!LlmEndpoint.IsAbsoluteUri || LlmEndpoint.Scheme is not ("http" or "https")))
+            throw new ArgumentException($"The chat endpoint must be an absolute http(s) URL such as http://localhost:11434/v1, not '{LlmEndpoint}'.", nameof(LlmEndpoint));
+        if (LlmPromptTokens < 1) throw new ArgumentOutOfRangeException(nameof(LlmPromptTokens), LlmPromptTokens, "The prompt budget must be positive.");
     }
 }

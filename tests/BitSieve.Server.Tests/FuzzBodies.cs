@@ -17,7 +17,7 @@ internal sealed class FuzzBodies(Random random)
         "points", "id", "vector", "vectors", "payload", "payloads", "batch", "ids", "filter", "must", "should", "must_not",
         "min_should", "conditions", "min_count", "key", "match", "value", "any", "except", "text", "range", "gt", "gte", "lt",
         "lte", "values_count", "is_empty", "is_null", "has_id", "nested", "limit", "offset", "with_payload", "with_vector",
-        "include", "exclude", "params", "exact", "quantization", "ignore", "rescore", "oversampling", "hnsw_ef", "searches",
+        "include", "exclude", "params", "exact", "quantization", "ignore", "rescore", "oversampling", "hnsw_ef", "searches", "question", "stream",
         "query", "nearest", "using", "prefetch", "score_threshold", "keys", "field_name", "field_schema", "type", "size",
         "distance", "quantization_config", "scalar", "binary", "documents", "source", "format", "k", "mode", "quality",
         "order_by", "shard_key", "lookup_from", "datetime_range", "geo_radius", "exact", "wait", "on_disk", "sparse_vectors",
@@ -54,6 +54,11 @@ internal sealed class FuzzBodies(Random random)
         [
             """{"query":"how do I install it?","k":3,"mode":"vector","quality":"exact","filter":{"must":[{"key":"source","match":{"value":"a"}}]}}""",
             """{"query":"install","k":2,"mode":"lexical","quality":0.9}""",
+        ],
+        ["POST /v1/collections/{collection}/ask"] =
+        [
+            """{"question":"how do I install it?","limit":3,"mode":"hybrid","quality":"exact","filter":{"must":[{"key":"source","match":{"value":"a"}}]}}""",
+            """{"question":"install","limit":2,"mode":"lexical","stream":true}""",
         ],
     };
 

@@ -27,7 +27,7 @@ internal static class DatabaseArguments
     /// <summary>
     /// Runs a command body off the caller's thread, turning expected failures into one clear line on stderr, after
     /// <paramref name="command"/> (<c>bitsieve index</c>): bad input and usage errors exit 2; a locked or damaged
-    /// database exits 1; a cancelled <paramref name="cancellationToken"/> (Ctrl+C, SIGTERM), once the body stops at
+    /// database, or a chat endpoint that cannot be reached or refuses, exits 1; a cancelled <paramref name="cancellationToken"/> (Ctrl+C, SIGTERM), once the body stops at
     /// its next check of it, exits 130.
     /// </summary>
     public static Task<int> RunAsync(string command, TextWriter error, Func<CancellationToken, int> body, CancellationToken cancellationToken) =>
@@ -51,7 +51,8 @@ internal static class DatabaseArguments
             error.WriteLine($"{command}: error: {e.Message}");
             return ExitCodes.Usage;
         }
-        catch (Exception e) when (e is DatabaseLockedException or CorruptFileException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e) when (e is DatabaseLockedException or CorruptFileException or IOException or UnauthorizedAccessException or InvalidOperationException
+                                      or Ingest.Answering.AnswerServiceException)
         {
             error.WriteLine($"{command}: error: {e.Message}");
             return ExitCodes.Failure;

@@ -75,13 +75,9 @@ internal static class SearchCommand
     internal static int Execute(Database database, string name, string? model, IReadOnlyList<string> questions, int k, SearchMode mode, bool json, TextWriter output,
         CancellationToken cancellationToken)
     {
-        if (k is < 1 or > 1000) throw new UsageException($"--k must lie in 1..1000; got {k}.");
-        if (!database.CollectionExists(name)) throw new UsageException($"collection '{name}' does not exist in '{database.Path}'; run 'bitsieve index <folder>' first.");
-        var collection = database.GetCollection(name);
-        string modelName = model ?? collection.GetProperty(FolderIndexer.ModelProperty) ?? EmbeddingModels.Default;
+        var collection = OpenCollection(database, name, k);
         using var cache = mode == SearchMode.Lexical ? null : EmbeddingCache.Open();
-        using var embedder = mode == SearchMode.Lexical ? null
-            : EmbeddingModels.Create(modelName, PrecisionChoice.ModelOptions(PrecisionChoice.ForCollection(collection, PrecisionRequest.Stored, modelName), cache));
+        using var embedder = CreateEmbedder(collection, model, mode, cache);
         foreach (string question in questions)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -91,6 +87,22 @@ internal static class SearchCommand
             output.Flush();
         }
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The collection to search, after checking <paramref name="k"/> and that the collection exists.</summary>
+    internal static Collection OpenCollection(Database database, string name, int k)
+    {
+        if (k is < 1 or > 1000) throw new UsageException($"--k must lie in 1..1000; got {k}.");
+        if (!database.CollectionExists(name)) throw new UsageException($"collection '{name}' does not exist in '{database.Path}'; run 'bitsieve index <folder>' first.");
+        return database.GetCollection(name);
+    }
+
+    /// <summary>The embedder of the collection's model and precision (or <paramref name="model"/>); null for a lexical search, which needs none.</summary>
+    internal static IEmbeddingGenerator<string, Embedding<float>>? CreateEmbedder(Collection collection, string? model, SearchMode mode, EmbeddingCache? cache)
+    {
+        if (mode == SearchMode.Lexical) return null;
+        string modelName = model ?? collection.GetProperty(FolderIndexer.ModelProperty) ?? EmbeddingModels.Default;
+        return EmbeddingModels.Create(modelName, PrecisionChoice.ModelOptions(PrecisionChoice.ForCollection(collection, PrecisionRequest.Stored, modelName), cache));
     }
 
     /// <summary>Searches with each row of <paramref name="rows"/>, printing the hits' ids and scores; cancelling stops it between rows.</summary>
@@ -129,7 +141,7 @@ internal static class SearchCommand
             : collection.SearchHybrid(vector.Span, question, options, vectorWeight: Collection.HybridVectorWeight(question, embedder.GetService<EmbeddingModelInfo>()?.Language));
     }
 
-    private static void Print(string question, PointSearchResult result, TextWriter output)
+    internal static void Print(string question, PointSearchResult result, TextWriter output)
     {
         output.WriteLine($"Q: {question}");
         if (result.Hits.Count == 0) output.WriteLine("  (no passages)");

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using BitSieve.Embeddings;
 using BitSieve.Embeddings.Onnx.Quantization;
+using BitSieve.Ingest.Answering;
 using BitSieve.Server;
 
 namespace BitSieve.Cli.Commands;
@@ -47,9 +48,16 @@ internal static class ServeCommand
         var model = new Option<string?>("--model") { Description = "Embedding model of the /v1 text API (default minilm; see bitsieve embed --help).", HelpName = "MODEL" };
         var precision = PrecisionChoice.CreateOption();
         var plan = PrecisionChoice.CreatePlanOption();
+        var llm = new Option<string?>("--llm")
+        {
+            Description = "Answer /v1/collections/{name}/ask with a chat model: the base URL of an OpenAI-compatible endpoint (http://localhost:11434/v1 for Ollama). "
+                + $"API key from {ChatEndpoint.ApiKeyVariable} or {ChatEndpoint.OpenAiApiKeyVariable}. Without it, /ask answers extractively.",
+            HelpName = "URL",
+        };
+        var llmModel = new Option<string?>("--llm-model") { Description = "The chat model (default: the first the endpoint lists).", HelpName = "NAME" };
         var command = new Command("serve", "Serve the database over HTTP: a Qdrant-compatible REST API, BitSieve's /v1 text API, OpenAPI at /openapi/v1.json, a reference page at /docs, Prometheus metrics at /metrics.")
         {
-            db, port, host, apiKey, maxBody, maxResponse, allowedHosts, corsOrigin, model, precision, plan,
+            db, port, host, apiKey, maxBody, maxResponse, allowedHosts, corsOrigin, model, precision, plan, llm, llmModel,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -69,6 +77,11 @@ internal static class ServeCommand
                 if (origin is not null && !ServerOptions.IsOrigin(origin))
                     throw new UsageException($"--cors-origin must be a web origin such as https://app.example:8080 (scheme, host, optional port), not '{origin}'.");
                 string? key = parse.GetValue(apiKey) ?? Environment.GetEnvironmentVariable(ApiKeyVariable);
+                if (parse.GetValue(llm) is null && parse.GetValue(llmModel) is not null) throw new UsageException("--llm-model needs --llm URL (the chat endpoint).");
+                Uri? llmUrl = parse.GetValue(llm) is { } url
+                    ? Uri.TryCreate(url, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https" ? parsed
+                        : throw new UsageException($"--llm must be an absolute http(s) URL such as http://localhost:11434/v1, not '{url}'.")
+                    : null;
                 server = BitSieveServer.Create(new ServerOptions
                 {
                     DatabasePath = parse.GetValue(db)!,
@@ -80,6 +93,9 @@ internal static class ServeCommand
                     AllowedHosts = hostList,
                     CorsOrigin = origin,
                     EmbeddingModel = parse.GetValue(model),
+                    LlmEndpoint = llmUrl,
+                    LlmModel = parse.GetValue(llmModel),
+                    LlmApiKey = llmUrl is null ? null : ChatEndpoint.ApiKeyFromEnvironment(),
                     EmbeddingPrecision = StoredPrecision.Encode(
                         PrecisionChoice.Resolve(parse.GetValue(precision)!, parse.GetValue(plan), parse.GetValue(model) ?? EmbeddingModels.Default)),
                 });

@@ -40,6 +40,10 @@ namespace BitSieve.Server.Http;
 [JsonSerializable(typeof(DocumentList))]
 [JsonSerializable(typeof(DocumentDeleted))]
 [JsonSerializable(typeof(TextSearchResponse))]
+[JsonSerializable(typeof(AskResponse))]
+[JsonSerializable(typeof(AskFound))]
+[JsonSerializable(typeof(AnswerResult))]
+[JsonSerializable(typeof(AnswerDelta))]
 [JsonSerializable(typeof(Qdrant.Models.Requests.CreateCollection))]
 [JsonSerializable(typeof(Qdrant.Models.Requests.CreateFieldIndex))]
 [JsonSerializable(typeof(Qdrant.Models.Requests.PointInsertOperations))]
@@ -53,6 +57,7 @@ namespace BitSieve.Server.Http;
 [JsonSerializable(typeof(Qdrant.Models.Requests.SearchRequestBatch))]
 [JsonSerializable(typeof(V1.Requests.AddDocumentsRequest))]
 [JsonSerializable(typeof(V1.Requests.TextSearchRequest))]
+[JsonSerializable(typeof(V1.Requests.AskRequest))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext
 {
     /// <summary>

@@ -29,3 +29,21 @@ internal sealed record TextSearchRequest(string Query)
 
     public JsonObject? Filter { get; init; }
 }
+
+/// <summary><c>POST /v1/collections/{collection}/ask</c>.</summary>
+internal sealed record AskRequest(string Question)
+{
+    /// <summary>How many passages to find and answer from (default 5, at most 50).</summary>
+    public int? Limit { get; init; }
+
+    /// <summary>hybrid (default), vector or lexical.</summary>
+    public string? Mode { get; init; }
+
+    /// <summary>"exact" or a recall target such as 0.995.</summary>
+    public JsonElement? Quality { get; init; }
+
+    public JsonObject? Filter { get; init; }
+
+    /// <summary>Answer with server-sent events (as <c>Accept: text/event-stream</c> does).</summary>
+    public bool? Stream { get; init; }
+}

@@ -99,3 +99,58 @@ internal sealed record ChunkPassage(
 
 /// <summary>A point that is not a chunk: its whole payload.</summary>
 internal sealed record PayloadPassage(PointId Id, float Score, JsonObject Payload) : Passage(Id, Score);
+
+/// <summary>
+/// What <c>/ask</c> found before answering: the question, the search mode, the embedding model (null for a lexical
+/// search) and the passages, best first; the first server-sent event (<c>passages</c>) of a streamed answer.
+/// </summary>
+internal sealed record AskFound(string Question, string Mode, string? Model, IReadOnlyList<Passage> Passages)
+{
+    public AskResponse With(AnswerResult answer) => new(Question, Mode, Model, answer, Passages);
+}
+
+/// <summary><c>POST /v1/collections/{collection}/ask</c>: the answer and the passages it was drawn from.</summary>
+/// <param name="Question">The question.</param>
+/// <param name="Mode">hybrid, vector or lexical.</param>
+/// <param name="Model">The embedding model, or null for a lexical search.</param>
+/// <param name="Answer">The answer.</param>
+/// <param name="Passages">The passages found, best first; citation <c>n</c> is <c>passages[n - 1]</c>.</param>
+internal sealed record AskResponse(string Question, string Mode, string? Model, AnswerResult Answer, IReadOnlyList<Passage> Passages);
+
+/// <summary>
+/// An answer: <c>generated</c> (a chat model's reply, <c>chat_model</c> naming it; <c>citations</c> the passages it
+/// cites, or every passage sent when it cites none, which <c>cited_by_reply: false</c> says) or <c>extractive</c>
+/// (the best-matching sentences, <c>text</c> with matched words in <c>**…**</c>, each sentence's <c>matches</c> as
+/// [start, end) UTF-16 offsets into its text; <c>citations</c> the passages they come from).
+/// </summary>
+internal sealed record AnswerResult(string Kind, string Text, string? ChatModel, IReadOnlyList<AnswerSentenceResult>? Sentences,
+    IReadOnlyList<CitationResult> Citations, bool? CitedByReply)
+{
+    public static AnswerResult Extractive(Ingest.Answering.ExtractiveAnswer answer, IReadOnlyList<Ingest.Answering.AnswerPassage> passages) =>
+        new("extractive", answer.Format(Ingest.Answering.HighlightStyle.Markdown), null,
+            answer.Sentences.Select(s => new AnswerSentenceResult(s.Text, s.Passage, s.Matches.Select(m =>
+            {
+                var (start, length) = m.GetOffsetAndLength(s.Text.Length);
+                return (IReadOnlyList<int>)[start, start + length];
+            }).ToList())).ToList(),
+            answer.Sentences.Select(s => s.Passage).Distinct().Order().Select(n => CitationResult.From(n, passages[n - 1])).ToList(), null);
+
+    public static AnswerResult Generated(string reply, Ingest.Answering.AnswerPrompt prompt, string chatModel)
+    {
+        var citations = Ingest.Answering.CitationList.FromReply(reply, prompt);
+        return new("generated", reply, chatModel, null,
+            citations.Citations.Select(c => CitationResult.From(c.Number, c.Passage)).ToList(), citations.CitedByReply);
+    }
+}
+
+/// <summary>A sentence of an extractive answer: its text, the number of its passage, and the matched spans as [start, end).</summary>
+internal sealed record AnswerSentenceResult(string Text, int Passage, IReadOnlyList<IReadOnlyList<int>> Matches);
+
+/// <summary>A citation: the passage's number, its source and heading path.</summary>
+internal sealed record CitationResult(int Number, string Source, IReadOnlyList<string> Headings)
+{
+    public static CitationResult From(int number, Ingest.Answering.AnswerPassage passage) => new(number, passage.Source, passage.Headings);
+}
+
+/// <summary>A piece of a streamed answer (the <c>delta</c> event).</summary>
+internal sealed record AnswerDelta(string Text);

@@ -64,23 +64,48 @@ public sealed record TextSearchRequest(string Query, int K, TextSearchMode Mode,
         int k = body.Count("k") ?? 5;
         if (k < 1) throw ApiException.Validation("k", "value 0 invalid, must be 1 or larger");
         if (k > maxK) throw ApiException.Limit($"`k` {k} is larger than this server's maximum of {maxK}");
-        var mode = (body.String("mode") ?? "hybrid") switch
+        return new TextSearchRequest(query, k, ParseMode(body), ParseQuality(body), body.Filter("filter"));
+    }
+
+    /// <summary><c>mode</c>: hybrid (default), vector or lexical.</summary>
+    internal static TextSearchMode ParseMode(JsonFields body) => (body.String("mode") ?? "hybrid") switch
+    {
+        "vector" => TextSearchMode.Vector,
+        "lexical" => TextSearchMode.Lexical,
+        "hybrid" => TextSearchMode.Hybrid,
+        var other => throw ApiException.Format($"`mode`: unknown mode `{other}`, expected `vector`, `lexical` or `hybrid`"),
+    };
+
+    /// <summary><c>quality</c>: "exact" or a recall target in (0, 1); the default when absent.</summary>
+    internal static Quality ParseQuality(JsonFields body)
+    {
+        if (!body.TryGet("quality", out var q)) return Quality.Default;
+        return q.ValueKind switch
         {
-            "vector" => TextSearchMode.Vector,
-            "lexical" => TextSearchMode.Lexical,
-            "hybrid" => TextSearchMode.Hybrid,
-            var other => throw ApiException.Format($"`mode`: unknown mode `{other}`, expected `vector`, `lexical` or `hybrid`"),
+            JsonValueKind.String when q.GetString() == "exact" => Quality.Exact,
+            JsonValueKind.Number when q.TryGetDouble(out double target) && target is > 0 and < 1 => Quality.Recall(target),
+            _ => throw ApiException.Format($"`quality`: expected \"exact\" or a recall target in (0, 1) such as 0.995, got {JsonValues.Describe(q)}"),
         };
-        var quality = Quality.Default;
-        if (body.TryGet("quality", out var q))
-        {
-            quality = q.ValueKind switch
-            {
-                JsonValueKind.String when q.GetString() == "exact" => Quality.Exact,
-                JsonValueKind.Number when q.TryGetDouble(out double target) && target is > 0 and < 1 => Quality.Recall(target),
-                _ => throw ApiException.Format($"`quality`: expected \"exact\" or a recall target in (0, 1) such as 0.995, got {JsonValues.Describe(q)}"),
-            };
-        }
-        return new TextSearchRequest(query, k, mode, quality, body.Filter("filter"));
+    }
+}
+
+/// <summary>
+/// <c>POST /v1/collections/{collection}/ask</c>: <c>{"question","limit","mode","quality","filter","stream"}</c>;
+/// <c>limit</c> is the passages searched for and given to the answerer (default 5, at most 50).
+/// </summary>
+public sealed record AskRequest(string Question, int Limit, TextSearchMode Mode, Quality Quality, Filter? Filter, bool Stream)
+{
+    /// <summary>The most passages one question may be answered from.</summary>
+    public const int MaxLimit = 50;
+
+    internal static AskRequest Parse(JsonElement root)
+    {
+        var body = new JsonFields(root, "");
+        string question = body.String("question") ?? throw ApiException.Format("missing field `question`");
+        if (question.Trim().Length == 0) throw ApiException.WrongInput("`question` is empty");
+        int limit = body.Count("limit") ?? 5;
+        if (limit < 1) throw ApiException.Validation("limit", "value 0 invalid, must be 1 or larger");
+        if (limit > MaxLimit) throw ApiException.Limit($"`limit` {limit} is larger than the maximum of {MaxLimit} passages per question");
+        return new AskRequest(question, limit, TextSearchRequest.ParseMode(body), TextSearchRequest.ParseQuality(body), body.Filter("filter"), body.Bool("stream") ?? false);
     }
 }

@@ -24,7 +24,7 @@ namespace BitSieve.Server.V1;
 /// passages with their source, offsets, headings, score and the cascade's trace. Answers are plain JSON objects;
 /// errors have the Qdrant API's shape, <c>{"status":{"error":"…"},"time":…}</c>.
 /// </summary>
-public static class V1Api
+public static partial class V1Api
 {
     private const string Tag = "BitSieve /v1 text API";
 
@@ -89,6 +89,8 @@ public static class V1Api
             "Each result has its source, UTF-16 offsets into the document's text, headings, page, text and score; `trace` says what each tier of the cascade did.")
             .WithMetadata(new ApiExample("""{"query":"how do I install it?","k":3,"mode":"hybrid"}""",
                 """{"query":"how do I install it?","mode":"hybrid","model":"minilm","results":[{"id":"0b6f3c2e-5d1a-4f7e-9c3b-2a8d4e6f1b7c","score":0.0325,"source":"guide/install.md","start":0,"end":52,"page":null,"headings":["Install"],"text":"# Install\n\nRun `dotnet tool install -g bitsieve`."}],"trace":{"t1":{"seen":1200,"kept":37,"us":210},"t2":{"seen":37,"kept":12,"us":40},"t3":{"seen":14,"us":30}}}"""));
+
+        MapAsk(v1);
     }
 
     private static async Task<Ok<DocumentsAdded>> AddDocuments(string collection, HttpRequest request, DatabaseService db, Embedders embedders, ServerOptions options)
@@ -131,34 +133,45 @@ public static class V1Api
         var target = db.Get(collection);
         using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: false).ConfigureAwait(false);
         var search = TextSearchRequest.Parse(body.RootElement, options.MaxLimit);
-        var budget = new ResponseBudget(target, options, "this search");
-        budget.Add(search.K, withPayload: true, withVector: false);
+        var (result, model) = await FindAsync(target, search.Query, search.K, search.Mode, search.Quality, search.Filter, embedders, options, metrics, "this search",
+            request.HttpContext.RequestAborted).ConfigureAwait(false);
+        using var trace = JsonDocument.Parse(result.Trace.ToJson());
+        return TypedResults.Ok(new TextSearchResponse(search.Query, search.Mode.ToString().ToLowerInvariant(), model, result.Hits.Select(Passage.From).ToList(), trace.RootElement.Clone()));
+    }
+
+    /// <summary>
+    /// The passages for a question in words, as <c>/search</c> and <c>/ask</c> find them (the response budget checked
+    /// first), and the embedding model used (null for a lexical search).
+    /// </summary>
+    private static async Task<(PointSearchResult Result, string? Model)> FindAsync(Collection target, string query, int k, TextSearchMode mode, Quality quality, Filter? filter,
+        Embedders embedders, ServerOptions options, ServerMetrics metrics, string what, CancellationToken cancellationToken)
+    {
+        var budget = new ResponseBudget(target, options, what);
+        budget.Add(k, withPayload: true, withVector: false);
         budget.Check();
         string model = ModelOf(target, embedders);
-        if (search.Mode != TextSearchMode.Vector && !target.Info().PayloadIndexes.Values.Contains("text"))
-            throw ApiException.BadRequest($"collection `{collection}` has no text index (it was not filled by /v1 documents or bitsieve index): search it with \"mode\":\"vector\"");
+        if (mode != TextSearchMode.Vector && !target.Info().PayloadIndexes.Values.Contains("text"))
+            throw ApiException.BadRequest($"collection `{target.Name}` has no text index (it was not filled by /v1 documents or bitsieve index): search it with \"mode\":\"vector\"");
 
         PointSearchResult result;
-        if (search.Mode == TextSearchMode.Lexical)
+        if (mode == TextSearchMode.Lexical)
         {
-            result = target.SearchText(search.Query, search.K, search.Filter);
+            result = target.SearchText(query, k, filter);
         }
         else
         {
             var embedder = embedders.Get(model, PrecisionOf(target, embedders));
-            var vector = (await embedder.GenerateAsync([search.Query], EmbeddingInput.ForQuery(), request.HttpContext.RequestAborted).ConfigureAwait(false))[0].Vector;
+            var vector = (await embedder.GenerateAsync([query], EmbeddingInput.ForQuery(), cancellationToken).ConfigureAwait(false))[0].Vector;
             if (vector.Length != target.Dimension)
-                throw ApiException.WrongInput($"the model `{model}` makes {vector.Length}-dimensional vectors, but collection `{collection}` holds {target.Dimension}-dimensional ones");
-            var searchOptions = new SearchOptions { K = search.K, Quality = search.Quality };
-            result = search.Mode == TextSearchMode.Vector
-                ? target.Search(vector.Span, searchOptions, search.Filter)
-                : target.SearchHybrid(vector.Span, search.Query, searchOptions, search.Filter,
-                    vectorWeight: Collection.HybridVectorWeight(search.Query, embedder.GetService<EmbeddingModelInfo>()?.Language));
+                throw ApiException.WrongInput($"the model `{model}` makes {vector.Length}-dimensional vectors, but collection `{target.Name}` holds {target.Dimension}-dimensional ones");
+            var searchOptions = new SearchOptions { K = k, Quality = quality };
+            result = mode == TextSearchMode.Vector
+                ? target.Search(vector.Span, searchOptions, filter)
+                : target.SearchHybrid(vector.Span, query, searchOptions, filter,
+                    vectorWeight: Collection.HybridVectorWeight(query, embedder.GetService<EmbeddingModelInfo>()?.Language));
         }
-        metrics.Search(collection, "text-" + search.Mode.ToString().ToLowerInvariant(), result.Trace);
-        using var trace = JsonDocument.Parse(result.Trace.ToJson());
-        return TypedResults.Ok(new TextSearchResponse(search.Query, search.Mode.ToString().ToLowerInvariant(),
-            search.Mode == TextSearchMode.Lexical ? null : model, result.Hits.Select(Passage.From).ToList(), trace.RootElement.Clone()));
+        metrics.Search(target.Name, "text-" + mode.ToString().ToLowerInvariant(), result.Trace);
+        return (result, mode == TextSearchMode.Lexical ? null : model);
     }
 
     private static string ModelOf(Collection collection, Embedders embedders) =>
