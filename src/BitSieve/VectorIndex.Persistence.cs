@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Text.RegularExpressions;
 using BitSieve.Quantization;
+using BitSieve.Search.Graph;
 using BitSieve.Storage;
 
 namespace BitSieve;
@@ -101,14 +102,14 @@ internal sealed partial class VectorIndex
     /// <summary>Opens the save that <paramref name="manifest"/>, already read from <paramref name="directory"/>, describes.</summary>
     internal static VectorIndex Open(string directory, Manifest manifest, bool verifyOriginals)
     {
-        var options = new CollectionOptions
+        var options = manifest.Index.ApplyTo(new CollectionOptions
         {
             Dimension = manifest.Dimension,
             Metric = manifest.Metric,
             Bits = manifest.Bits,
             RotationSeed = manifest.RotationSeed,
             TrainingSize = manifest.TrainingSize,
-        };
+        });
         options.Validate();
         var quantizer = new Quantizer(options.Dimension, options.Metric, options.Bits, options.RotationSeed, manifest.Centroid);
         int count = manifest.Count;
@@ -134,6 +135,11 @@ internal sealed partial class VectorIndex
             // The drift check's sums come from the manifest: opening never reads the originals.
             collection._sum = (double[])manifest.LiveSum.Clone();
             collection._sumSquares = manifest.LiveSumSquares;
+            // The saved graph, checked; a save without one (older, or taken below the threshold) builds it if wanted now.
+            if (manifest.Graph is { } graph)
+                collection._graph = GraphIndex.Load(Path.Combine(directory, graph.File), graph, columns, quantizer, Environment.ProcessorCount);
+            else if (options.WantsGraph(columns.LiveCount))
+                collection._graph = GraphIndex.Build(columns, quantizer, collection.GraphOptions);
             return collection;
         }
         catch
@@ -192,6 +198,15 @@ internal sealed partial class VectorIndex
             segments.Add(new ColumnEntry(Path.GetFileName(path), info.Count, info.Checksum));
         }
 
+        ColumnEntry? graph = null;
+        if (_graph is not null)
+        {
+            path = Path.Combine(directory, Manifest.ColumnFileName(Manifest.GraphName, generation));
+            written.Add(path);
+            var info = _graph.Save(path);
+            graph = new ColumnEntry(Path.GetFileName(path), info.Count, info.Checksum);
+        }
+
         return new Manifest
         {
             Generation = generation,
@@ -210,6 +225,8 @@ internal sealed partial class VectorIndex
             DeletedCount = c.DeletedCount,
             Columns = files,
             Originals = segments,
+            Index = IndexSettings.Of(Options),
+            Graph = graph,
         };
     }
 
@@ -276,6 +293,7 @@ internal sealed partial class VectorIndex
     private static void DeleteUnreferenced(string directory, Manifest manifest)
     {
         var keep = manifest.Columns.Values.Concat(manifest.Originals).Select(c => c.File).ToHashSet(StringComparer.Ordinal);
+        if (manifest.Graph is { } graph) keep.Add(graph.File);
         foreach (string file in Directory.EnumerateFiles(directory))
         {
             string name = Path.GetFileName(file);
@@ -304,7 +322,7 @@ internal sealed partial class VectorIndex
     {
         var match = ColumnFilePattern().Match(fileName);
         string name = match.Groups[1].Value;
-        if (!match.Success || (name != Manifest.OriginalsName && !Manifest.ColumnNames.Any(c => c.Name == name))) return null;
+        if (!match.Success || (name is not (Manifest.OriginalsName or Manifest.GraphName) && !Manifest.ColumnNames.Any(c => c.Name == name))) return null;
         return long.TryParse(match.Groups[2].ValueSpan, out long g) ? g : null;
     }
 

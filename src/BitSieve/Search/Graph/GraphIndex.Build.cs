@@ -127,11 +127,14 @@ internal sealed partial class GraphIndex
         {
             _graph = graph;
             _options = options;
-            _stamps = new int[graph.Count];
+            _stamps = new int[graph.NodeCapacity];
             _neighbors = new int[SlackDegree(graph.MaxDegree)];
             _kept = new int[graph.MaxDegree];
             _rekept = new int[graph.MaxDegree];
         }
+
+        /// <summary>Whether the visit stamps cover every node of <paramref name="graph"/> (online inserts grow it).</summary>
+        public bool Fits(GraphIndex graph) => ReferenceEquals(graph, _graph) && graph.NodeCapacity <= _stamps.Length;
 
         private float Distance(int a, int b) => Kernels.SquaredDistance(_graph.Columns.Originals.Row(a), _graph.Columns.Originals.Row(b));
 
