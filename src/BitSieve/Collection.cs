@@ -207,6 +207,12 @@ public sealed partial class Collection : IDisposable
         FileBytes = FileBytes(),
     });
 
+    /// <summary>What is inconsistent between the graph and the points (tests and crash checks; empty when nothing).</summary>
+    internal List<string> GraphProblems() => Read(() => _index.GraphProblems());
+
+    /// <summary>Which index answers unfiltered searches now.</summary>
+    internal IndexType AnsweringIndex => Read(() => _index.AnsweringIndex);
+
     /// <summary>Checkpoints (unless read-only) and closes; the <see cref="Database"/> owns this.</summary>
     void IDisposable.Dispose() => Close(checkpoint: !DatabaseOptions.ReadOnly);
 

@@ -82,6 +82,45 @@ internal sealed partial class VectorIndex
 
     /// <summary>The owned graph (tests: its nodes and links).</summary>
     internal GraphIndex? Graph => Read(() => _graph);
+
+    /// <summary>
+    /// What is inconsistent between the graph and the points (empty when nothing): a graph missing where the options
+    /// want one, nodes that are not the ordinals, a deleted entry while points live, links out of range, live points the
+    /// entry does not reach.
+    /// </summary>
+    internal List<string> GraphProblems() => Read(() =>
+    {
+        var problems = new List<string>();
+        if (_graph is not { } g)
+        {
+            if (Options.WantsGraph(_columns.LiveCount) && !_graphDeferred) problems.Add($"no graph at {_columns.LiveCount} live points");
+            return problems;
+        }
+        if (g.Count != _columns.Count) problems.Add($"the graph has {g.Count} nodes for {_columns.Count} ordinals");
+        if (_columns.LiveCount == 0) return problems;
+        if (g.Entry >= g.Count || _columns.IsDeleted(g.Entry)) problems.Add($"the entry {g.Entry} is not a live node");
+        if (problems.Count > 0) return problems;
+        var reached = new bool[g.Count];
+        var queue = new Queue<int>([g.Entry]);
+        reached[g.Entry] = true;
+        while (queue.TryDequeue(out int node))
+        {
+            foreach (int next in g.Neighbors(node))
+            {
+                if (next < 0 || next >= g.Count || next == node) problems.Add($"node {node} links to {next}");
+                else if (!reached[next])
+                {
+                    reached[next] = true;
+                    queue.Enqueue(next);
+                }
+            }
+        }
+        int stranded = 0;
+        for (int ord = 0; ord < g.Count; ord++) if (!reached[ord] && !_columns.IsDeleted(ord)) stranded++;
+        if (stranded > 0) problems.Add($"{stranded} live points are not reached from the entry");
+        return problems;
+    });
+
     /// <summary>
     /// Builds a proximity graph over the points as they are now (<see cref="GraphIndex.Build"/>), under the read lock:
     /// writes wait for the build. The graph is a snapshot: after a write, <see cref="SearchGraph"/> refuses it.

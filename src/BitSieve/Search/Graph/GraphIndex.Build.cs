@@ -23,8 +23,8 @@ internal sealed partial class GraphIndex
         int n = graph.Count;
         int threads = Math.Max(1, Math.Min(options.Threads, n / 1024 + 1));
         graph.FillRows(threads);
+        if (n == 0) return graph; // an empty graph grows by online inserts, at degree R
         graph.Restride(SlackDegree(options.MaxDegree));
-        if (n == 0) return graph;
         graph.Entry = graph.Medoid();
         var order = new int[n - 1];
         for (int i = 0, at = 0; i < n; i++)
