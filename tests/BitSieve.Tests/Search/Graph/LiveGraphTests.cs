@@ -194,8 +194,13 @@ public sealed class LiveGraphTests
         Assert.Equal(1000, copy.Graph!.Count);
         Assert.Equal(0, copy.Tombstones);
         Assert.Empty(copy.GraphProblems());
+        // One thread searches the old graph, then the new one (a thread's search scratch must follow the graph).
         for (int q = 0; q < 50; q++)
-            Assert.All(copy.Search(MiniLmFixture.Queries.AsSpan(q * Dim, Dim)).Hits, h => Assert.Equal(1UL, h.Id % 2));
+        {
+            var query = MiniLmFixture.Queries.AsSpan(q * Dim, Dim);
+            Assert.All(index.Search(query).Hits, h => Assert.Equal(1UL, h.Id % 2));
+            Assert.Equal(copy.SearchExact(query, K).Hits.Select(h => h.Id), copy.Search(query, new SearchOptions { Effort = 500 }).Hits.Select(h => h.Id));
+        }
     }
 
     [Fact]
