@@ -11,7 +11,8 @@ namespace BitSieve.Cli.Tests;
 /// times on the same database (mid-batch, mid-fsync, or during the closing checkpoint). After each kill every point
 /// reported committed must be there with its exact vector and payload, no batch may be half there, and exact search
 /// must equal a fresh rebuild from the surviving points. <c>bitsieve compact</c> is killed the same way, during its
-/// replay, its checkpoint and its compaction. (A power loss, which also loses what the OS had not written, is
+/// replay, its checkpoint and its compaction. Both run on graph collections: after each kill the graph must hold exactly
+/// the surviving points (every ordinal a node, a live entry reaching every live point) and answer with them only. (A power loss, which also loses what the OS had not written, is
 /// <see cref="PowerLossTests"/>.)
 /// </summary>
 public sealed class CrashTests(ITestOutputHelper output) : IDisposable
@@ -46,6 +47,9 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
             }
         }
 
+        // The collection keeps a graph from its first point: after each kill it must cover exactly the surviving points.
+        using (var created = Database.Open(db))
+            created.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.Dot, Index = IndexType.Graph });
         var random = new Random(2026);
         long everCommitted = 0;
         for (int attempt = 0; attempt <= Kills; attempt++)
@@ -76,7 +80,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         var random = new Random(1204);
         var state = new Dictionary<ulong, (float[] Vector, string Payload)>();
         using (var created = Database.Open(db))
-            created.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.Dot });
+            created.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.Dot, Index = IndexType.Graph });
         double fullRunMs = 0;
         for (int round = 0; round <= Rounds; round++)
         {
@@ -170,7 +174,9 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
                 var expected = rebuilt.SearchExact(query, 10).Hits.Select(h => h.Id).ToList();
                 var actual = c.Search(query, new SearchOptions { K = 10, Quality = Quality.Exact }, withPayload: false).Hits.Select(h => h.Id.Number).ToList();
                 Assert.Equal(expected, actual);
+                Assert.All(c.Search(query, withPayload: false).Hits, h => Assert.True(state.ContainsKey(h.Id.Number), $"deleted point {h.Id} returned"));
             }
+            Assert.Empty(c.GraphProblems());
         }
         finally
         {
@@ -358,7 +364,12 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
                 var expected = rebuilt.SearchExact(query, 10).Hits.Select(h => ids[h.Id]).ToList();
                 var actual = c.Search(query, new SearchOptions { K = 10, Quality = Quality.Exact }, withPayload: false).Hits.Select(h => h.Id).ToList();
                 Assert.Equal(expected, actual);
+                // The graph answers the default search: only surviving points, the full k.
+                var graphHits = c.Search(query, withPayload: false).Hits;
+                Assert.Equal(Math.Min(10, rows.Length), graphHits.Count);
+                Assert.All(graphHits, h => Assert.Contains(h.Id, found.Keys));
             }
+            Assert.Empty(c.GraphProblems());
         }
         finally
         {
