@@ -72,6 +72,24 @@ internal sealed partial class VectorIndex
         }
     }
 
+    /// <summary>
+    /// Links the nodes that online inserts left unreached from the entry (<see cref="GraphIndex.Reconnect"/>), under the
+    /// write lock (one pass over the links): before each save, and after recovery has replayed the log.
+    /// </summary>
+    internal void ReconnectGraph()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _graph?.Reconnect(GraphOptions);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
     /// <summary>An unfiltered search through the owned graph; the caller holds the read lock and checked the options.</summary>
     private SearchResult SearchOwnedGraph(float[] query, SearchOptions options)
     {

@@ -17,7 +17,7 @@ internal sealed partial class VectorIndex
     /// manifest swap is the commit point: a crash before it leaves the previous save intact. Column files of earlier
     /// saves are deleted afterwards. Saving into the directory the collection was opened from (or last saved to) is
     /// supported, and there only the originals appended since are written, as a new segment.
-    /// Searches may run during a save; writes wait for it.
+    /// Searches may run during a save (they wait only while a graph is reconnected first: one pass over its links); writes wait for it.
     /// </summary>
     /// <param name="directory">The collection directory; one collection per directory.</param>
     /// <exception cref="IOException">A file could not be written.</exception>
@@ -28,6 +28,7 @@ internal sealed partial class VectorIndex
         ArgumentException.ThrowIfNullOrEmpty(directory);
         lock (_saveGate)
         {
+            ReconnectGraph(); // a saved graph reaches every node
             Manifest saved;
             _lock.EnterReadLock();
             try

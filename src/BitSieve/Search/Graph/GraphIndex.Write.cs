@@ -8,6 +8,9 @@ internal sealed partial class GraphIndex
     // The inserter of online writes, kept between them (its visit stamps are sized to the node capacity).
     private Inserter? _writer;
 
+    // Online inserts since the last reconnection (see Reconnect).
+    private int _insertsSinceReconnect;
+
     /// <summary>
     /// Adds the ordinal just appended to the columns (<see cref="Count"/>) as a node: its node row is copied from the
     /// columns and, unless it is already deleted (a row replaced later in its own batch), it is linked by the build's
@@ -20,15 +23,31 @@ internal sealed partial class GraphIndex
         Count++;
         FillRow(ordinal);
         if (Columns.IsDeleted(ordinal)) return;
-        if (!HasLiveEntry())
+        if (!HasLiveEntry(Count - 1))
         {
             // The first live node (or the first since every other was deleted) is where searches start.
             Entry = ordinal;
             return;
         }
-        if (_writer is null || !_writer.Fits(this)) _writer = new Inserter(this, options);
+        _writer = WriterFor(options);
         _writer.Insert(ordinal);
+        // Reverse-edge pruning can take a node's last incoming edge, as in the bulk build: reconnect now and then, so
+        // stranded nodes stay few between saves (amortized: one pass over the links per Count / 8 inserts).
+        if (++_insertsSinceReconnect >= Math.Max(1024, Count / 8)) Reconnect(options);
     }
+
+    /// <summary>
+    /// Gives every node the entry no longer reaches an incoming edge from a reachable node near it (the bulk build's
+    /// final pass). The owner calls it before each save and after recovery, so a saved or reopened graph reaches every node.
+    /// </summary>
+    public void Reconnect(GraphBuildOptions options)
+    {
+        _insertsSinceReconnect = 0;
+        if (!HasLiveEntry(Count)) return;
+        Connect(_writer = WriterFor(options));
+    }
+
+    private Inserter WriterFor(GraphBuildOptions options) => _writer is { } writer && writer.Fits(this) ? writer : new Inserter(this, options);
 
     /// <summary>
     /// Called once the columns mark <paramref name="ordinal"/> deleted. The node stays in the graph (searches pass
@@ -60,8 +79,8 @@ internal sealed partial class GraphIndex
         FillRows(Math.Max(1, Math.Min(threads, Count / 1024 + 1)));
     }
 
-    /// <summary>Whether a node other than the one being added is a live entry (the new node is the last).</summary>
-    private bool HasLiveEntry() => Count > 1 && !Columns.IsDeleted(Entry);
+    /// <summary>Whether the entry is a live node among the first <paramref name="nodes"/>.</summary>
+    private bool HasLiveEntry(int nodes) => Entry < nodes && !Columns.IsDeleted(Entry);
 
     /// <summary>Adds the edge from → to, replacing from's farthest neighbour when its list is full.</summary>
     private void LinkTo(int from, int to)
