@@ -109,8 +109,7 @@ internal sealed partial class GraphIndex
     /// <summary>Reallocates the node rows and adjacency rows for <paramref name="capacity"/> nodes, keeping them.</summary>
     private void Grow(int capacity)
     {
-        var rows = GC.AllocateArray<ulong>(capacity * RowWords + 8, pinned: true);
-        int rowBase = (int)((64 - (System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(rows, 0) & 63)) & 63) / sizeof(ulong);
+        var (rows, rowBase) = AllocateRows(capacity * RowWords);
         _rows.AsSpan(_rowBase, Count * RowWords).CopyTo(rows.AsSpan(rowBase));
         var links = new int[capacity * LinkStride];
         _links.AsSpan(0, Count * LinkStride).CopyTo(links);

@@ -40,8 +40,7 @@ internal sealed partial class GraphIndex
         MaxDegree = maxDegree;
         RowWords = Words + FactorWords;
         // Pinned so that rows can be aligned to cache lines and prefetched by address.
-        _rows = GC.AllocateArray<ulong>(Count * RowWords + 8, pinned: true);
-        _rowBase = (int)((64 - (Marshal.UnsafeAddrOfPinnedArrayElement(_rows, 0) & 63)) & 63) / sizeof(ulong);
+        (_rows, _rowBase) = AllocateRows(Count * RowWords);
         _stride = maxDegree + 1;
         _links = new int[Count * _stride];
         NodeCapacity = Count;
@@ -122,6 +121,13 @@ internal sealed partial class GraphIndex
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ReadOnlySpan<float> Factors(int node) =>
         MemoryMarshal.Cast<ulong, float>(new ReadOnlySpan<ulong>(_rows, _rowBase + node * RowWords + Words, FactorWords));
+
+    /// <summary>A pinned array for <paramref name="words"/> words of node rows and the index where its first 64-byte-aligned row starts.</summary>
+    private static (ulong[] Rows, int Base) AllocateRows(int words)
+    {
+        var rows = GC.AllocateArray<ulong>(words + 8, pinned: true);
+        return (rows, (int)((64 - (Marshal.UnsafeAddrOfPinnedArrayElement(rows, 0) & 63)) & 63) / sizeof(ulong));
+    }
 
     /// <summary>Copies every node's code and T1 factors out of the columns into node rows.</summary>
     private void FillRows(int threads)
