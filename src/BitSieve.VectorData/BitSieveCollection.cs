@@ -84,6 +84,7 @@ public partial class BitSieveCollection<TKey, TRecord> : VectorStoreCollection<T
         Dimension = _mapper.Vector.Dimensions,
         Metric = VectorSettings.MetricOf(_mapper.Vector),
         Bits = _options.Bits,
+        Index = VectorSettings.IndexTypeOf(_mapper.Vector),
     };
 
     /// <inheritdoc />

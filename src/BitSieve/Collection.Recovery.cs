@@ -52,6 +52,7 @@ public sealed partial class Collection
                 }
                 collection.Apply(entry.Sequence, write, replay: true);
             }
+            index.ReconnectGraph(); // the points replayed into the saved graph are reached too
             collection._snapshotBytes = collection.FileBytes().Where(f => f.Key is "index" or "originals").Sum(f => f.Value);
             store.Rows.VerifyKeys(index.KeySums());
             return collection;

@@ -79,6 +79,12 @@ public sealed record CollectionInfo
     /// <summary>Whether a background compaction is running (<see cref="DatabaseOptions.Compaction"/>).</summary>
     public bool Compacting { get; init; }
 
+    /// <summary>
+    /// Which index answers unfiltered searches now: <see cref="IndexType.Graph"/> or <see cref="IndexType.Flat"/> (never
+    /// <see cref="IndexType.Auto"/>; <see cref="CollectionOptions.Index"/> holds what was asked for).
+    /// </summary>
+    public IndexType AnsweringIndex { get; init; } = IndexType.Flat;
+
     /// <summary>Sequence number of the last write.</summary>
     public required long LogSequence { get; init; }
 
@@ -102,6 +108,13 @@ public sealed record CollectionInfo
             w.WriteNumber("bits", Options.Bits);
             w.WriteNumber("tombstones", Tombstones);
             w.WriteBoolean("compacting", Compacting);
+            w.WriteString("index", AnsweringIndex.ToString().ToLowerInvariant());
+            w.WriteStartObject("index_options");
+            w.WriteString("type", Options.Index.ToString().ToLowerInvariant());
+            w.WriteNumber("graph_degree", Options.GraphDegree);
+            w.WriteNumber("graph_build_beam", Options.GraphBuildBeam);
+            w.WriteNumber("graph_threshold", Options.GraphThreshold);
+            w.WriteEndObject();
             w.WriteNumber("log_sequence", LogSequence);
             w.WriteStartObject("bytes_per_vector");
             w.WriteNumber("t1", BytesPerVector.T1);
@@ -188,10 +201,17 @@ public sealed partial class Collection : IDisposable
         BytesPerVector = _index.BytesPerVector,
         Tombstones = _index.Tombstones,
         Compacting = IsCompacting,
+        AnsweringIndex = _index.AnsweringIndex,
         LogSequence = _log?.LastSequence ?? _readSequence,
         PayloadIndexes = _store.PayloadIndexes.All(),
         FileBytes = FileBytes(),
     });
+
+    /// <summary>What is inconsistent between the graph and the points (tests and crash checks; empty when nothing).</summary>
+    internal List<string> GraphProblems() => Read(() => _index.GraphProblems());
+
+    /// <summary>Which index answers unfiltered searches now.</summary>
+    internal IndexType AnsweringIndex => Read(() => _index.AnsweringIndex);
 
     /// <summary>Checkpoints (unless read-only) and closes; the <see cref="Database"/> owns this.</summary>
     void IDisposable.Dispose() => Close(checkpoint: !DatabaseOptions.ReadOnly);

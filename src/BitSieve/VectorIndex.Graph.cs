@@ -6,6 +6,140 @@ namespace BitSieve;
 internal sealed partial class VectorIndex
 {
     /// <summary>
+    /// The beam width of a graph search that names none (<see cref="SearchOptions.Effort"/>). A fixed constant for now:
+    /// the calibration of issue 14 (held-out points against the flat cascade) replaces it by the effort that holds the
+    /// quality target on the collection's own data, in <see cref="GraphEffort"/>, its one call site.
+    /// </summary>
+    private const int DefaultGraphEffort = 64;
+
+    // The graph this index owns (null: flat only). Changed only under the write lock: searches never see it change.
+    private GraphIndex? _graph;
+
+    // Set while a compacted copy is filled chunk by chunk: its graph is built once at the end (CompactedCopy).
+    private bool _graphDeferred;
+
+    /// <summary>Which index answers an unfiltered search now: the graph when there is one and the options want it at this size.</summary>
+    internal IndexType AnsweringIndex => Read(() => GraphAnswers ? IndexType.Graph : IndexType.Flat);
+
+    /// <summary>Whether the index holds a graph (it may answer from the flat cascade while below the threshold).</summary>
+    internal bool HasGraph => Read(() => _graph is not null);
+
+    private bool GraphAnswers => _graph is not null && Options.WantsGraph(_columns.LiveCount);
+
+    /// <summary>How the graph is built and grown: the collection's degree and build beam, on every core.</summary>
+    private GraphBuildOptions GraphOptions => new()
+    {
+        MaxDegree = Options.GraphDegree,
+        BuildBeam = Options.GraphBuildBeam,
+        Threads = Environment.ProcessorCount,
+    };
+
+    /// <summary>The beam width of one graph search: the caller's, else the default; never below k.</summary>
+    private static int GraphEffort(SearchOptions options) => Math.Max(options.K, options.Effort ?? DefaultGraphEffort);
+
+    /// <summary>
+    /// Under the write lock, after rows were appended and encoded: adds them to the graph one by one (the build's
+    /// insertion routine), or, when there is no graph yet and the options want one at this size, builds it in bulk
+    /// over every point (multi-threaded). Searches wait meanwhile.
+    /// </summary>
+    private void AddToGraph()
+    {
+        if (_graphDeferred) return;
+        if (_graph is null)
+        {
+            if (Options.WantsGraph(_columns.LiveCount)) _graph = GraphIndex.Build(_columns, _quantizer, GraphOptions);
+            return;
+        }
+        var options = GraphOptions;
+        for (int ord = _graph.Count; ord < _columns.Count; ord++) _graph.Add(ord, options);
+    }
+
+    /// <summary>
+    /// Builds the graph anew over the columns as they are (tombstones are nodes no search returns; a compacted copy
+    /// has none), when the options want one at this size; otherwise drops it.
+    /// </summary>
+    private void RebuildGraph()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _graph = Options.WantsGraph(_columns.LiveCount) ? GraphIndex.Build(_columns, _quantizer, GraphOptions) : null;
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
+    /// Links the nodes that online inserts left unreached from the entry (<see cref="GraphIndex.Reconnect"/>), under the
+    /// write lock (one pass over the links): before each save, and after recovery has replayed the log.
+    /// </summary>
+    internal void ReconnectGraph()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _graph?.Reconnect(GraphOptions);
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>An unfiltered search through the owned graph; the caller holds the read lock and checked the options.</summary>
+    private SearchResult SearchOwnedGraph(float[] query, SearchOptions options)
+    {
+        var encoded = _quantizer.Prepare(query);
+        var cascade = new Cascade(_columns, _quantizer, encoded, options.K, options.Quality);
+        return _graph!.Search(cascade, encoded, options.K, GraphEffort(options)).Result;
+    }
+
+    /// <summary>The owned graph (tests: its nodes and links).</summary>
+    internal GraphIndex? Graph => Read(() => _graph);
+
+    /// <summary>
+    /// What is inconsistent between the graph and the points (empty when nothing): a graph missing where the options
+    /// want one, nodes that are not the ordinals, a deleted entry while points live, links out of range, live points the
+    /// entry does not reach.
+    /// </summary>
+    internal List<string> GraphProblems() => Read(() =>
+    {
+        var problems = new List<string>();
+        if (_graph is not { } g)
+        {
+            if (Options.WantsGraph(_columns.LiveCount) && !_graphDeferred) problems.Add($"no graph at {_columns.LiveCount} live points");
+            return problems;
+        }
+        if (g.Count != _columns.Count) problems.Add($"the graph has {g.Count} nodes for {_columns.Count} ordinals");
+        if (_columns.LiveCount == 0) return problems;
+        if (g.Entry >= g.Count || _columns.IsDeleted(g.Entry)) problems.Add($"the entry {g.Entry} is not a live node");
+        if (problems.Count > 0) return problems;
+        var reached = new bool[g.Count];
+        var queue = new Queue<int>([g.Entry]);
+        reached[g.Entry] = true;
+        while (queue.TryDequeue(out int node))
+        {
+            foreach (int next in g.Neighbors(node))
+            {
+                if (next < 0 || next >= g.Count || next == node) problems.Add($"node {node} links to {next}");
+                else if (!reached[next])
+                {
+                    reached[next] = true;
+                    queue.Enqueue(next);
+                }
+            }
+        }
+        int stranded = 0;
+        for (int ord = 0; ord < g.Count; ord++) if (!reached[ord] && !_columns.IsDeleted(ord)) stranded++;
+        if (stranded > 0) problems.Add($"{stranded} live points are not reached from the entry");
+        return problems;
+    });
+
+    /// <summary>
     /// Builds a proximity graph over the points as they are now (<see cref="GraphIndex.Build"/>), under the read lock:
     /// writes wait for the build. The graph is a snapshot: after a write, <see cref="SearchGraph"/> refuses it.
     /// </summary>

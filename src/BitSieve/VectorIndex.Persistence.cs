@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Text.RegularExpressions;
 using BitSieve.Quantization;
+using BitSieve.Search.Graph;
 using BitSieve.Storage;
 
 namespace BitSieve;
@@ -16,7 +17,7 @@ internal sealed partial class VectorIndex
     /// manifest swap is the commit point: a crash before it leaves the previous save intact. Column files of earlier
     /// saves are deleted afterwards. Saving into the directory the collection was opened from (or last saved to) is
     /// supported, and there only the originals appended since are written, as a new segment.
-    /// Searches may run during a save; writes wait for it.
+    /// Searches may run during a save (they wait only while a graph is reconnected first: one pass over its links); writes wait for it.
     /// </summary>
     /// <param name="directory">The collection directory; one collection per directory.</param>
     /// <exception cref="IOException">A file could not be written.</exception>
@@ -27,6 +28,7 @@ internal sealed partial class VectorIndex
         ArgumentException.ThrowIfNullOrEmpty(directory);
         lock (_saveGate)
         {
+            ReconnectGraph(); // a saved graph reaches every node
             Manifest saved;
             _lock.EnterReadLock();
             try
@@ -101,14 +103,14 @@ internal sealed partial class VectorIndex
     /// <summary>Opens the save that <paramref name="manifest"/>, already read from <paramref name="directory"/>, describes.</summary>
     internal static VectorIndex Open(string directory, Manifest manifest, bool verifyOriginals)
     {
-        var options = new CollectionOptions
+        var options = manifest.Index.ApplyTo(new CollectionOptions
         {
             Dimension = manifest.Dimension,
             Metric = manifest.Metric,
             Bits = manifest.Bits,
             RotationSeed = manifest.RotationSeed,
             TrainingSize = manifest.TrainingSize,
-        };
+        });
         options.Validate();
         var quantizer = new Quantizer(options.Dimension, options.Metric, options.Bits, options.RotationSeed, manifest.Centroid);
         int count = manifest.Count;
@@ -134,6 +136,11 @@ internal sealed partial class VectorIndex
             // The drift check's sums come from the manifest: opening never reads the originals.
             collection._sum = (double[])manifest.LiveSum.Clone();
             collection._sumSquares = manifest.LiveSumSquares;
+            // The saved graph, checked; a save without one (older, or taken below the threshold) builds it if wanted now.
+            if (manifest.Graph is { } graph)
+                collection._graph = GraphIndex.Load(Path.Combine(directory, graph.File), graph, columns, quantizer, Environment.ProcessorCount);
+            else if (options.WantsGraph(columns.LiveCount))
+                collection._graph = GraphIndex.Build(columns, quantizer, collection.GraphOptions);
             return collection;
         }
         catch
@@ -192,6 +199,15 @@ internal sealed partial class VectorIndex
             segments.Add(new ColumnEntry(Path.GetFileName(path), info.Count, info.Checksum));
         }
 
+        ColumnEntry? graph = null;
+        if (_graph is not null)
+        {
+            path = Path.Combine(directory, Manifest.ColumnFileName(Manifest.GraphName, generation));
+            written.Add(path);
+            var info = _graph.Save(path);
+            graph = new ColumnEntry(Path.GetFileName(path), info.Count, info.Checksum);
+        }
+
         return new Manifest
         {
             Generation = generation,
@@ -210,6 +226,8 @@ internal sealed partial class VectorIndex
             DeletedCount = c.DeletedCount,
             Columns = files,
             Originals = segments,
+            Index = IndexSettings.Of(Options),
+            Graph = graph,
         };
     }
 
@@ -276,6 +294,7 @@ internal sealed partial class VectorIndex
     private static void DeleteUnreferenced(string directory, Manifest manifest)
     {
         var keep = manifest.Columns.Values.Concat(manifest.Originals).Select(c => c.File).ToHashSet(StringComparer.Ordinal);
+        if (manifest.Graph is { } graph) keep.Add(graph.File);
         foreach (string file in Directory.EnumerateFiles(directory))
         {
             string name = Path.GetFileName(file);
@@ -304,7 +323,7 @@ internal sealed partial class VectorIndex
     {
         var match = ColumnFilePattern().Match(fileName);
         string name = match.Groups[1].Value;
-        if (!match.Success || (name != Manifest.OriginalsName && !Manifest.ColumnNames.Any(c => c.Name == name))) return null;
+        if (!match.Success || (name is not (Manifest.OriginalsName or Manifest.GraphName) && !Manifest.ColumnNames.Any(c => c.Name == name))) return null;
         return long.TryParse(match.Groups[2].ValueSpan, out long g) ? g : null;
     }
 

@@ -76,6 +76,8 @@ internal sealed partial class VectorIndex
                 if (options.Exhaustive || (long)allowedCount * DirectScoringRatio < _columns.LiveCount) return ScoreDirectly(q, options.K, allowed);
             }
             if (options.Exhaustive) return ScanExact(q, options.K, options.Threads);
+            // Exact quality keeps the flat certification; filtered searches keep the flat path (no planner yet).
+            if (allowed is null && options.Oversampling is null && !options.Quality.IsExact && GraphAnswers) return SearchOwnedGraph(q, options);
             var cascade = NewCascade(q, options, allowed);
             int parts = Math.Max(1, Math.Min(options.Threads, count / Cascade.Block));
             var states = new T1State[parts];

@@ -71,6 +71,7 @@ internal sealed partial class VectorIndex
                     batch.Refine(i).CopyTo(_columns.RefineRow(ord));
                     _columns.SetEncoded(ord, batch.Factors[i]);
                 }
+            AddToGraph();
         }
         finally
         {
@@ -140,6 +141,7 @@ internal sealed partial class VectorIndex
             return true;
         });
         var copy = Create(Options);
+        copy._graphDeferred = true; // built once over the compacted columns below, not grown point by point
         try
         {
             const int chunk = 4096;
@@ -167,6 +169,8 @@ internal sealed partial class VectorIndex
                 copy.UpsertBatch(ids.AsSpan(0, taken), rows.AsSpan(0, taken * Dimension));
             }
             copy.Compact();
+            copy._graphDeferred = false;
+            copy.RebuildGraph();
             return copy;
         }
         catch
@@ -185,6 +189,7 @@ internal sealed partial class VectorIndex
     {
         AddToSums(_columns.Originals.Row(ordinal), -1);
         _columns.MarkDeleted(ordinal);
+        _graph?.Remove(ordinal);
     }
 
     private void AddToSums(ReadOnlySpan<float> row, int sign)
@@ -229,6 +234,7 @@ internal sealed partial class VectorIndex
         _trained = true;
         _liveAtTraining = live;
         EncodeRange(0, _columns.Count);
+        _graph?.Reencode(_quantizer, Environment.ProcessorCount);
     }
 
     private void EncodeRange(int start, int end)

@@ -198,6 +198,33 @@ public sealed class QdrantApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Hnsw_config_maps_onto_the_graph_and_is_echoed_and_hnsw_ef_is_validated()
+    {
+        await _host.CreateCollectionAsync("g", 384, "Cosine", ""","hnsw_config":{"m":8,"ef_construct":48,"full_scan_threshold":10000}""");
+        await _host.CreateCollectionAsync("f", 4, "Cosine", ""","hnsw_config":{"m":0}""");
+        await _host.CreateCollectionAsync("d", 4, "Cosine");
+        static JsonElement Hnsw(JsonElement info) => info.GetProperty("config").GetProperty("hnsw_config");
+        var g = (await _host.GetAsync("/collections/g")).Result;
+        Assert.Equal(8, Hnsw(g).GetProperty("m").GetInt32());
+        Assert.Equal(48, Hnsw(g).GetProperty("ef_construct").GetInt32());
+        Assert.Equal(10000, Hnsw(g).GetProperty("full_scan_threshold").GetInt32()); // 6,667 points of 1.5 KB
+        Assert.Equal("flat", g.GetProperty("index").GetString()); // empty: below the threshold
+        var f = (await _host.GetAsync("/collections/f")).Result;
+        Assert.Equal(0, Hnsw(f).GetProperty("m").GetInt32());
+        var d = (await _host.GetAsync("/collections/d")).Result;
+        Assert.Equal(16, Hnsw(d).GetProperty("m").GetInt32());
+        Assert.Equal(CollectionOptions.DefaultGraphThreshold * 16 / 1024, Hnsw(d).GetProperty("full_scan_threshold").GetInt32());
+
+        (await _host.PutAsync("/collections/d/points?wait=true", """{"points":[{"id":1,"vector":[1,2,3,4]},{"id":2,"vector":[4,3,2,1]}]}""")).AssertOk();
+        var hits = (await _host.PostAsync("/collections/d/points/search", """{"vector":[1,2,3,4],"limit":1,"params":{"hnsw_ef":64}}""")).Result;
+        Assert.Equal(1, hits[0].GetProperty("id").GetInt32());
+        (await _host.PostAsync("/collections/d/points/search", """{"vector":[1,2,3,4],"limit":1,"params":{"hnsw_ef":0}}"""))
+            .AssertError(HttpStatusCode.UnprocessableEntity, "hnsw_ef");
+        (await _host.PutAsync("/collections/bad", """{"vectors":{"size":4,"distance":"Cosine"},"hnsw_config":{"m":500}}"""))
+            .AssertError(HttpStatusCode.UnprocessableEntity, "hnsw_config.m");
+    }
+
+    [Fact]
     public async Task Root_reports_a_Qdrant_version_clients_accept()
     {
         var root = await _host.GetAsync("/");

@@ -91,6 +91,36 @@ public sealed class ConnectorTests : IDisposable
         [VectorStoreVector(4, IndexKind = IndexKind.Hnsw)] public ReadOnlyMemory<float> V { get; set; }
     }
 
+    private sealed class ExactFlat
+    {
+        [VectorStoreKey] public ulong Id { get; set; }
+
+        [VectorStoreVector(4, IndexKind = IndexKind.Flat)] public ReadOnlyMemory<float> V { get; set; }
+    }
+
+    private sealed class Ivf
+    {
+        [VectorStoreKey] public ulong Id { get; set; }
+
+        [VectorStoreVector(4, IndexKind = IndexKind.IvfFlat)] public ReadOnlyMemory<float> V { get; set; }
+    }
+
+    [Fact]
+    public void Index_kinds_map_onto_the_engine_index_types()
+    {
+        var db = _db.Database;
+        Assert.Equal(IndexType.Graph, new BitSieveCollection<ulong, Hnsw>(db, "h").EngineOptions.Index);
+        Assert.Equal(IndexType.Flat, new BitSieveCollection<ulong, ExactFlat>(db, "f").EngineOptions.Index);
+        Assert.Equal(IndexType.Auto, new BitSieveCollection<ulong, DefaultKind>(db, "a").EngineOptions.Index);
+    }
+
+    private sealed class DefaultKind
+    {
+        [VectorStoreKey] public ulong Id { get; set; }
+
+        [VectorStoreVector(4)] public ReadOnlyMemory<float> V { get; set; }
+    }
+
     private sealed class Hamming
     {
         [VectorStoreKey] public ulong Id { get; set; }
@@ -116,7 +146,7 @@ public sealed class ConnectorTests : IDisposable
         Assert.Contains("ulong, Guid, string", Assert.Throws<NotSupportedException>(() => new BitSieveCollection<int, IntKey>(db, "c")).Message, StringComparison.Ordinal);
         Assert.Contains("Map", Assert.Throws<NotSupportedException>(() => new BitSieveCollection<ulong, ObjectData>(db, "c")).Message, StringComparison.Ordinal);
         Assert.Throws<NotSupportedException>(() => new BitSieveCollection<ulong, TwoVectors>(db, "c"));
-        Assert.Contains(IndexKind.Hnsw, Assert.Throws<NotSupportedException>(() => new BitSieveCollection<ulong, Hnsw>(db, "c")).Message, StringComparison.Ordinal);
+        Assert.Contains(IndexKind.IvfFlat, Assert.Throws<NotSupportedException>(() => new BitSieveCollection<ulong, Ivf>(db, "c")).Message, StringComparison.Ordinal);
         Assert.Contains(DistanceFunction.HammingDistance, Assert.Throws<NotSupportedException>(() => new BitSieveCollection<ulong, Hamming>(db, "c")).Message, StringComparison.Ordinal);
         Assert.Throws<NotSupportedException>(() => new BitSieveCollection<ulong, TwoTexts>(db, "c"));
         Assert.Throws<InvalidOperationException>(() => new BitSieveCollection<Guid, Hotel<ulong>>(db, "c"));

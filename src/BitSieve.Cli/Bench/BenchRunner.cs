@@ -209,7 +209,7 @@ internal static partial class BenchRunner
         if (settings.ScaleTo is int scaleTo && scaleTo < baseVectors.Rows)
             throw new UsageException($"--scale-to {scaleTo} is smaller than the base ({baseVectors.Rows} vectors).");
 
-        var collection = VectorIndex.Create(new CollectionOptions { Dimension = dim, Metric = settings.Metric, Bits = settings.Bits });
+        var collection = VectorIndex.Create(new CollectionOptions { Dimension = dim, Metric = settings.Metric, Bits = settings.Bits, Index = IndexType.Flat });
         try
         {
             Insert(collection, baseVectors, settings.ScaleTo, log);

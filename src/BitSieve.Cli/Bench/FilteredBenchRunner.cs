@@ -44,7 +44,7 @@ internal static class FilteredBenchRunner
         try
         {
             using var database = Database.Open(folder);
-            var collection = database.CreateCollection("bench", new CollectionOptions { Dimension = dim, Metric = settings.Metric, Bits = settings.Bits });
+            var collection = database.CreateCollection("bench", new CollectionOptions { Dimension = dim, Metric = settings.Metric, Bits = settings.Bits, Index = IndexType.Flat });
             collection.CreatePayloadIndex("bucket", "integer");
             var build = Stopwatch.StartNew();
             Fill(collection, settings, dim, log);

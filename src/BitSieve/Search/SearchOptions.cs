@@ -24,6 +24,17 @@ public sealed record SearchOptions
     /// </summary>
     public bool Exhaustive { get; init; }
 
+    /// <summary>
+    /// The beam width of a graph traversal (Qdrant's <c>hnsw_ef</c>), 1 to <see cref="MaxEffort"/>; raised to
+    /// <see cref="K"/> when below it. Null (the default) lets the collection choose. Used only where the graph answers
+    /// (an unfiltered search of a collection that has one, not <see cref="Quality.Exact"/>, <see cref="Exhaustive"/> or
+    /// <see cref="Oversampling"/>); elsewhere it is ignored.
+    /// </summary>
+    public int? Effort { get; init; }
+
+    /// <summary>The largest <see cref="Effort"/>.</summary>
+    public const int MaxEffort = 100_000;
+
     /// <summary>Threads a search (or a batch) may use.</summary>
     public int Threads { get; init; } = 1;
 
@@ -38,6 +49,7 @@ public sealed record SearchOptions
             throw new ArgumentException("Quality.Exact certifies the top k with deterministic bounds; Oversampling runs the uncertified fixed scan instead. Set one or the other.", nameof(Oversampling));
         if (Quality.RecallTarget <= 0)
             throw new ArgumentOutOfRangeException(nameof(Quality), "Quality is uninitialized; use Quality.Default, Quality.Recall(target) or Quality.Exact.");
+        if (Effort is < 1 or > MaxEffort) throw new ArgumentOutOfRangeException(nameof(Effort), Effort, $"Effort must be between 1 and {MaxEffort}.");
         if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1.");
     }
 }

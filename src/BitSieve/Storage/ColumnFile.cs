@@ -27,6 +27,9 @@ internal enum ColumnKind : uint
 
     /// <summary>"ORIG": float32 originals, row-major, memory-mapped at the payload offset.</summary>
     Originals = 'O' | ('R' << 8) | ('I' << 16) | ('G' << 24),
+
+    /// <summary>"GRPH": the proximity graph's adjacency rows, <c>int</c> (<c>GraphIndex.Persistence.cs</c>).</summary>
+    Graph = 'G' | ('R' << 8) | ('P' << 16) | ('H' << 24),
 }
 
 /// <summary>The element count and payload checksum of a written column file, as the manifest records them.</summary>
@@ -42,7 +45,7 @@ internal readonly record struct ColumnHeader(ColumnKind Kind, int ElementSize, l
 /// offset size  field
 ///      0    8  magic "BSVCOL\0\0"
 ///      8    4  format version (1)
-///     12    4  column kind, four ASCII characters: SIGN, XTRA, FACT, "IDS ", DELE, ORIG
+///     12    4  column kind, four ASCII characters: SIGN, REFN, FACT, "IDS ", DELE, ORIG, GRPH
 ///     16    4  element size in bytes
 ///     20    4  header size (64)
 ///     24    8  element count

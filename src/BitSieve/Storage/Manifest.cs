@@ -76,6 +76,22 @@ internal sealed class Manifest
     /// <summary>The segments of float32 originals in ordinal order (each <see cref="ColumnEntry.Count"/> is rows × dimension).</summary>
     public required IReadOnlyList<ColumnEntry> Originals { get; init; }
 
+    /// <summary>
+    /// The index settings of <see cref="CollectionOptions"/> (type, graph degree, build beam, threshold). Optional
+    /// member <c>"index"</c>: a manifest written before graphs has none and reads as the defaults.
+    /// </summary>
+    public required IndexSettings Index { get; init; }
+
+    /// <summary>
+    /// The graph file (<see cref="ColumnKind.Graph"/>, named <c>graph.&lt;generation&gt;.col</c>), or null when the save
+    /// has no graph. Optional member <c>"graph"</c>: a BitSieve from before graphs ignores it (the graph is derived from
+    /// the columns, so such a build opens the collection as a flat one) — hence no new manifest version.
+    /// </summary>
+    public ColumnEntry? Graph { get; init; }
+
+    /// <summary>The name the graph file carries in the manifest and in file names.</summary>
+    public const string GraphName = "graph";
+
     public int Words => (Dimension + 63) >> 6;
 
     /// <summary>The element count a column must have for <see cref="Count"/> ordinals.</summary>
@@ -96,6 +112,7 @@ internal sealed class Manifest
         ColumnKind.Signs or ColumnKind.Refine => sizeof(byte),
         ColumnKind.Factors or ColumnKind.Originals => sizeof(float),
         ColumnKind.Ids or ColumnKind.Deleted => sizeof(ulong),
+        ColumnKind.Graph => sizeof(int),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -127,6 +144,14 @@ internal sealed class Manifest
             DeletedCount = DeletedCount,
             Columns = ColumnNames.ToDictionary(c => c.Name, ManifestColumn? (c) => ToJson(Columns[c.Kind])),
             Originals = [.. Originals.Select(ToJson)],
+            Index = new ManifestIndex
+            {
+                Type = Index.Type.ToString().ToLowerInvariant(),
+                Degree = Index.Degree,
+                BuildBeam = Index.BuildBeam,
+                Threshold = Index.Threshold,
+            },
+            Graph = Graph is { } graph ? ToJson(graph) : null,
         };
         byte[] json = Seal(JsonSerializer.SerializeToUtf8Bytes(data, ManifestJsonContext.Default.ManifestData));
         string path = Path.Combine(directory, FileName);
@@ -251,6 +276,8 @@ internal sealed class Manifest
         foreach (var (kind, name) in ColumnNames)
             columns[kind] = Entry(path, name, name, data.Columns.GetValueOrDefault(name), files, data.Generation);
         var originals = segmentsData.Select((segment, i) => Entry(path, $"{OriginalsName}[{i}]", OriginalsName, segment, files, data.Generation)).ToList();
+        var index = ValidateIndex(path, data.Index);
+        ColumnEntry? graph = data.Graph is null ? null : Entry(path, GraphName, GraphName, data.Graph, files, data.Generation);
 
         var manifest = new Manifest
         {
@@ -270,6 +297,8 @@ internal sealed class Manifest
             DeletedCount = data.DeletedCount,
             Columns = columns,
             Originals = originals,
+            Index = index,
+            Graph = graph,
         };
         foreach (var (kind, name) in ColumnNames)
         {
@@ -280,6 +309,24 @@ internal sealed class Manifest
         if (originals.Any(o => o.Count <= 0 || o.Count % data.Dimension != 0) || originals.Sum(o => o.Count) != manifest.ExpectedCount(ColumnKind.Originals))
             throw Corrupt(path, $"its segments of originals hold {originals.Sum(o => o.Count)} floats in all where {data.Count} points need {manifest.ExpectedCount(ColumnKind.Originals)}, or one holds no whole rows.");
         return manifest;
+    }
+
+    /// <summary>The index settings, checked as <see cref="CollectionOptions"/> checks them; absent, the defaults.</summary>
+    private static IndexSettings ValidateIndex(string path, ManifestIndex? index)
+    {
+        if (index is null) return IndexSettings.Default;
+        if (!Enum.TryParse<IndexType>(index.Type, ignoreCase: true, out var type) || type.ToString().ToLowerInvariant() != index.Type)
+            throw Corrupt(path, $"unknown index type \"{index.Type}\".");
+        var settings = new IndexSettings(type, index.Degree, index.BuildBeam, index.Threshold);
+        try
+        {
+            settings.ApplyTo(new CollectionOptions { Dimension = 2 }).Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new CorruptFileException(path, $"its index settings are out of range: {e.Message}", e);
+        }
+        return settings;
     }
 
     /// <summary>
@@ -336,6 +383,28 @@ internal sealed class Manifest
     private static CorruptFileException Corrupt(string path, string problem) => new(path, problem, null);
 }
 
+/// <summary>The index settings a manifest records (<see cref="CollectionOptions"/>' index members).</summary>
+internal readonly record struct IndexSettings(IndexType Type, int Degree, int BuildBeam, int Threshold)
+{
+    /// <summary>The defaults of <see cref="CollectionOptions"/>: what a manifest without settings means.</summary>
+    public static IndexSettings Default => Of(new CollectionOptions { Dimension = 2 });
+
+    public static IndexSettings Of(CollectionOptions options) =>
+        new(options.Index, options.GraphDegree, options.GraphBuildBeam, options.GraphThreshold);
+
+    public CollectionOptions ApplyTo(CollectionOptions options) =>
+        options with { Index = Type, GraphDegree = Degree, GraphBuildBeam = BuildBeam, GraphThreshold = Threshold };
+}
+
+/// <summary>The index settings as JSON.</summary>
+internal sealed class ManifestIndex
+{
+    [JsonRequired] public string? Type { get; set; }
+    [JsonRequired] public int Degree { get; set; }
+    [JsonRequired] public int BuildBeam { get; set; }
+    [JsonRequired] public int Threshold { get; set; }
+}
+
 /// <summary>The manifest as JSON (every field required, so a missing one is a clear error).</summary>
 internal sealed class ManifestData
 {
@@ -359,6 +428,14 @@ internal sealed class ManifestData
 
     /// <summary>The segments of originals (absent in version 1, whose <see cref="Columns"/> list one file of them).</summary>
     public List<ManifestColumn?>? Originals { get; set; }
+
+    /// <summary>The index settings (absent in manifests written before graphs: the defaults).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ManifestIndex? Index { get; set; }
+
+    /// <summary>The graph file, when the save has a graph.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ManifestColumn? Graph { get; set; }
 
     /// <summary>Version 3 on: the file's checksum, written last by <see cref="Manifest.Seal"/> (null while serializing the body).</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

@@ -41,8 +41,9 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
     {
         int rounds = LongRun ? 3000 : 200;
         var random = new Random(20261204);
+        // A graph collection: its graph file is saved, and must survive, with the columns.
         using (var created = Database.Open(_dir))
-            created.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.Dot });
+            created.CreateCollection("c", new CollectionOptions { Dimension = Dim, Metric = Metric.Dot, Index = IndexType.Graph });
         var acknowledged = new Dictionary<ulong, (float[] Vector, string Payload)>();
         var previous = StorageFiles.Current;
         int cutsInFlight = 0;
@@ -269,6 +270,9 @@ public sealed class PowerLossTests(ITestOutputHelper output) : IDisposable
             var expected = rebuilt.SearchExact(query, 10).Hits.Select(h => h.Id).ToList();
             var actual = c.Search(query, new SearchOptions { K = 10, Quality = Quality.Exact }, withPayload: false).Hits.Select(h => h.Id.Number).ToList();
             Assert.Equal(expected, actual);
+            // The graph holds exactly the surviving points and answers with them only.
+            Assert.Empty(c.GraphProblems());
+            Assert.All(c.Search(query, withPayload: false).Hits, h => Assert.True(state.ContainsKey(h.Id.Number), $"round {round}: deleted point {h.Id} returned"));
             return state;
         }
         finally

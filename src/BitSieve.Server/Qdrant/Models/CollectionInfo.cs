@@ -3,12 +3,14 @@ using System.Text.Json.Serialization;
 namespace BitSieve.Server.Qdrant.Models;
 
 /// <summary>
-/// Qdrant's <c>CollectionInfo</c>. <c>hnsw_config</c>, <c>optimizer_config</c> and <c>wal_config</c> carry Qdrant's
-/// defaults, for clients that require these objects; BitSieve's flat index has no HNSW graph or segments.
+/// Qdrant's <c>CollectionInfo</c>. <c>hnsw_config</c> echoes the collection's graph options (see
+/// <see cref="CreateCollection"/>); <c>optimizer_config</c> and <c>wal_config</c> carry Qdrant's defaults, for clients
+/// that require these objects (BitSieve has no segments). <c>index</c>, BitSieve's own member, says which index answers
+/// unfiltered searches now: <c>graph</c> or <c>flat</c>.
 /// </summary>
 internal sealed record CollectionInfo(
     string Status, string OptimizerStatus, long IndexedVectorsCount, long PointsCount, int SegmentsCount,
-    CollectionConfig Config, IReadOnlyDictionary<string, PayloadIndexInfo> PayloadSchema)
+    CollectionConfig Config, IReadOnlyDictionary<string, PayloadIndexInfo> PayloadSchema, string Index)
 {
     /// <summary>The wire description of a collection; <paramref name="indexedPoints"/> counts the points holding each indexed key.</summary>
     public static CollectionInfo From(global::BitSieve.CollectionInfo info, IReadOnlyDictionary<string, long> indexedPoints)
@@ -20,9 +22,9 @@ internal sealed record CollectionInfo(
             : new QuantizationConfig { Binary = new BinaryQuantizationConfig(AlwaysRam: true) };
         var config = new CollectionConfig(
             new CollectionParams(new VectorParams(info.Options.Dimension, CreateCollection.DistanceName(info.Options.Metric)), 1, 1, 1, OnDiskPayload: true),
-            HnswConfig.QdrantDefault, OptimizersConfig.QdrantDefault, WalConfig.QdrantDefault, quantization);
+            HnswConfig.Of(info.Options), OptimizersConfig.QdrantDefault, WalConfig.QdrantDefault, quantization);
         return new CollectionInfo(info.Compacting ? "yellow" : "green", "ok", // Qdrant's yellow: optimizing in the background
-            info.Count, info.Count, 1, config, schema);
+            info.Count, info.Count, 1, config, schema, info.AnsweringIndex.ToString().ToLowerInvariant());
     }
 }
 
@@ -36,10 +38,14 @@ internal sealed record CollectionParams(VectorParams Vectors, int ShardNumber, i
 /// <summary>Qdrant's <c>VectorParams</c>: <c>size</c> and <c>distance</c> (Cosine, Dot, Euclid).</summary>
 internal sealed record VectorParams(int Size, string Distance);
 
-/// <summary>Qdrant's <c>HnswConfig</c>, with Qdrant's defaults.</summary>
+/// <summary>Qdrant's <c>HnswConfig</c>, echoing a collection's graph options.</summary>
 internal sealed record HnswConfig(int M, int EfConstruct, int FullScanThreshold, int MaxIndexingThreads, bool OnDisk)
 {
-    public static readonly HnswConfig QdrantDefault = new(16, 100, 10000, 0, false);
+    public static HnswConfig Of(CollectionOptions options)
+    {
+        var (m, efConstruct, fullScanThreshold) = CreateCollection.HnswConfigOf(options);
+        return new(m, efConstruct, fullScanThreshold, 0, false);
+    }
 }
 
 /// <summary>Qdrant's <c>OptimizersConfig</c>, with Qdrant's defaults.</summary>

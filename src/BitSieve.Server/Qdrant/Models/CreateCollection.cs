@@ -13,10 +13,16 @@ namespace BitSieve.Server.Qdrant.Models;
 /// dimension in T1 + T2, <c>binary</c> (any encoding) → 4 bits; none → 4 bits (BitSieve always keeps the quantized
 /// tiers and the float32 originals, so there is no unquantized mode). Its tuning fields (<c>quantile</c>,
 /// <c>always_ram</c>, <c>query_encoding</c>, …) are accepted and have no effect.</para>
+/// <para><c>hnsw_config</c> (or <c>vectors.hnsw_config</c>, which wins) configures the graph index
+/// (<see cref="IndexType"/>): <c>m</c> = 0 → <see cref="IndexType.Flat"/>; otherwise the collection is
+/// <see cref="IndexType.Auto"/> with <see cref="CollectionOptions.GraphDegree"/> = 2·<c>m</c> (an HNSW base layer's
+/// degree; <c>m</c> 1 to 127), <see cref="CollectionOptions.GraphBuildBeam"/> = <c>ef_construct</c> (1 to 4096) and
+/// <see cref="CollectionOptions.GraphThreshold"/> = <c>full_scan_threshold</c> kilobytes of float32 vectors in points
+/// (Qdrant's "1 KB = one vector of 256 dimensions", rounded up to whole points). Its other fields
+/// (<c>max_indexing_threads</c>, <c>on_disk</c>, <c>payload_m</c>, …) are accepted and have no effect.</para>
 /// <para>Accepted and ignored, because they tune Qdrant's storage without changing any answer: <c>shard_number</c>,
-/// <c>replication_factor</c>, <c>write_consistency_factor</c>, <c>on_disk_payload</c>, <c>hnsw_config</c>,
-/// <c>wal_config</c>, <c>optimizers_config</c>, <c>payload</c>, <c>vectors.on_disk</c>, <c>vectors.memory</c>,
-/// <c>vectors.hnsw_config</c>. Refused with a 400 that names them: named vectors, sparse vectors, multivectors,
+/// <c>replication_factor</c>, <c>write_consistency_factor</c>, <c>on_disk_payload</c>,
+/// <c>wal_config</c>, <c>optimizers_config</c>, <c>payload</c>, <c>vectors.on_disk</c>, <c>vectors.memory</c>. Refused with a 400 that names them: named vectors, sparse vectors, multivectors,
 /// datatypes other than float32, the Manhattan distance, product and turbo quantization, custom sharding,
 /// <c>init_from</c>, collection <c>metadata</c> and an enabled <c>strict_mode_config</c>.</para>
 /// </remarks>
@@ -38,13 +44,46 @@ internal sealed record CreateCollection(CollectionOptions Options)
         var vectorParams = ParseVectorParams(vectors);
         int bits = QuantizationBits(vectorParams.TryGet("quantization_config", out var own) ? own : body.TryGet("quantization_config", out var shared) ? shared : default,
             vectorParams.Has("quantization_config") ? "vectors.quantization_config" : "quantization_config");
-        return new CreateCollection(new CollectionOptions
+        var options = new CollectionOptions
         {
             Dimension = ReadSize(vectorParams),
             Metric = ReadDistance(vectorParams),
             Bits = bits,
-        });
+        };
+        var hnsw = vectorParams.Object("hnsw_config") ?? body.Object("hnsw_config");
+        return new CreateCollection(hnsw is { } config ? ReadHnswConfig(config, options) : options);
     }
+
+    /// <summary>Bytes of one float32 vector of the collection, the unit Qdrant's <c>full_scan_threshold</c> (in KB) counts.</summary>
+    private static long VectorBytes(CollectionOptions options) => (long)options.Dimension * sizeof(float);
+
+    /// <summary>Qdrant's <c>HnswConfig</c> mapped onto the graph options (see the remarks).</summary>
+    private static CollectionOptions ReadHnswConfig(JsonFields hnsw, CollectionOptions options)
+    {
+        if (hnsw.Count("m") is int m)
+        {
+            if (m == 0) options = options with { Index = IndexType.Flat };
+            else if (m > 127) throw ApiException.Validation(hnsw.Child("m"), $"value {m} invalid, must be from 0 to 127");
+            else options = options with { GraphDegree = Math.Max(2, 2 * m) };
+        }
+        if (hnsw.Count("ef_construct") is int efConstruct)
+        {
+            if (efConstruct is < 1 or > 4096) throw ApiException.Validation(hnsw.Child("ef_construct"), $"value {efConstruct} invalid, must be from 1 to 4096");
+            options = options with { GraphBuildBeam = efConstruct };
+        }
+        if (hnsw.Count("full_scan_threshold") is int kilobytes)
+        {
+            long points = ((long)kilobytes * 1024 + VectorBytes(options) - 1) / VectorBytes(options);
+            options = options with { GraphThreshold = (int)Math.Min(points, int.MaxValue) };
+        }
+        return options;
+    }
+
+    /// <summary>The <c>hnsw_config</c> a collection's options echo: <c>m</c> 0 for a flat collection, else half the degree.</summary>
+    public static (int M, int EfConstruct, int FullScanThreshold) HnswConfigOf(CollectionOptions options) => (
+        options.Index == IndexType.Flat ? 0 : options.GraphDegree / 2,
+        options.GraphBuildBeam,
+        options.Index == IndexType.Graph ? 0 : (int)Math.Min(options.GraphThreshold * VectorBytes(options) / 1024, int.MaxValue));
 
     /// <summary>Qdrant's name of a metric.</summary>
     public static string DistanceName(Metric metric) => metric switch

@@ -116,34 +116,38 @@ internal static class SearchRequest
 /// <item><description>otherwise → the dynamic cascade at the default quality (recall@k ≥ 0.995).</description></item>
 /// <item><description><c>quantization.rescore: false</c> is accepted, but scores are always exact float32 scores:
 /// BitSieve never returns quantized estimates.</description></item>
-/// <item><description><c>hnsw_ef</c>, <c>indexed_only</c> and <c>acorn</c> are accepted and have no effect (the index
-/// is flat and every point is indexed at once).</description></item>
+/// <item><description><c>hnsw_ef</c> → <see cref="SearchOptions.Effort"/>, the beam width of the graph traversal
+/// (1 to <see cref="SearchOptions.MaxEffort"/>; raised to the limit when below it), used where the graph answers (see
+/// <c>hnsw_config</c> in <see cref="CreateCollection"/>) and ignored by flat collections, filtered and exact searches.</description></item>
+/// <item><description><c>indexed_only</c> and <c>acorn</c> are accepted and have no effect (every point is indexed at once).</description></item>
 /// </list>
 /// </remarks>
-internal sealed record SearchParams(bool Exact, bool IgnoreQuantization, double? Oversampling, bool? Rescore)
+internal sealed record SearchParams(bool Exact, bool IgnoreQuantization, double? Oversampling, bool? Rescore, int? Effort = null)
 {
     public static readonly SearchParams Default = new(false, false, null, null);
 
     public static SearchParams Read(JsonFields body)
     {
         if (body.Object("params") is not { } p) return Default;
-        _ = p.Count("hnsw_ef");
+        int? effort = p.Count("hnsw_ef");
+        if (effort is < 1 or > SearchOptions.MaxEffort)
+            throw ApiException.Validation(p.Child("hnsw_ef"), $"value {effort} invalid, must be from 1 to {SearchOptions.MaxEffort}");
         _ = p.Bool("indexed_only");
         bool exact = p.Bool("exact") ?? false;
-        if (p.Object("quantization") is not { } q) return new(exact, false, null, null);
+        if (p.Object("quantization") is not { } q) return new(exact, false, null, null, effort);
         double? oversampling = q.Number("oversampling");
         if (oversampling is < 1) throw ApiException.Validation(q.Child("oversampling"), $"value {oversampling} invalid, must be 1.0 or larger");
         bool ignore = q.Bool("ignore") ?? false;
         if ((exact || ignore) && oversampling is not null)
             throw ApiException.BadRequest($"`{q.Child("oversampling")}` cannot be combined with `{(exact ? p.Child("exact") : q.Child("ignore"))}: true`: exact search certifies the top k, " +
                 "oversampling runs an uncertified fixed scan (drop one of them)");
-        return new(exact, ignore, oversampling, q.Bool("rescore"));
+        return new(exact, ignore, oversampling, q.Bool("rescore"), effort);
     }
 
     /// <summary>The engine options for a search of the top <paramref name="k"/>.</summary>
     public SearchOptions ToOptions(int k) => Exact || IgnoreQuantization
         ? new SearchOptions { K = k, Quality = Quality.Exact }
-        : new SearchOptions { K = k, Oversampling = Oversampling is { } x ? (int)Math.Min(Math.Ceiling(x), 1_000_000) : null };
+        : new SearchOptions { K = k, Oversampling = Oversampling is { } x ? (int)Math.Min(Math.Ceiling(x), 1_000_000) : null, Effort = Effort };
 
     /// <summary>The mode name used in metrics: exact, oversampling or cascade.</summary>
     public string Mode => Exact || IgnoreQuantization ? "exact" : Oversampling is not null ? "oversampling" : "cascade";

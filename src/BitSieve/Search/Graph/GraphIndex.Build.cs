@@ -23,8 +23,8 @@ internal sealed partial class GraphIndex
         int n = graph.Count;
         int threads = Math.Max(1, Math.Min(options.Threads, n / 1024 + 1));
         graph.FillRows(threads);
+        if (n == 0) return graph; // an empty graph grows by online inserts, at degree R
         graph.Restride(SlackDegree(options.MaxDegree));
-        if (n == 0) return graph;
         graph.Entry = graph.Medoid();
         var order = new int[n - 1];
         for (int i = 0, at = 0; i < n; i++)
@@ -127,11 +127,14 @@ internal sealed partial class GraphIndex
         {
             _graph = graph;
             _options = options;
-            _stamps = new int[graph.Count];
+            _stamps = new int[graph.NodeCapacity];
             _neighbors = new int[SlackDegree(graph.MaxDegree)];
             _kept = new int[graph.MaxDegree];
             _rekept = new int[graph.MaxDegree];
         }
+
+        /// <summary>Whether the visit stamps cover every node of <paramref name="graph"/> (online inserts grow it).</summary>
+        public bool Fits(GraphIndex graph) => ReferenceEquals(graph, _graph) && graph.NodeCapacity <= _stamps.Length;
 
         private float Distance(int a, int b) => Kernels.SquaredDistance(_graph.Columns.Originals.Row(a), _graph.Columns.Originals.Row(b));
 

@@ -44,7 +44,7 @@ internal sealed partial class GraphIndex
     /// <summary>One thread's search scratch: visit stamps over the nodes, the beam, a neighbour buffer.</summary>
     private sealed class Searcher(GraphIndex graph)
     {
-        private readonly int[] _stamps = new int[graph.Count];
+        private readonly int[] _stamps = new int[graph.NodeCapacity];
         // Room for a node's neighbours and, under a filter, the neighbours of each one it crosses.
         private readonly int[] _fresh = new int[graph.MaxDegree * (graph.MaxDegree + 1)];
         private readonly float[] _lo = new float[graph.MaxDegree * (graph.MaxDegree + 1)];
@@ -52,7 +52,8 @@ internal sealed partial class GraphIndex
         private readonly Beam _beam = new();
         private int _stamp;
 
-        public bool Fits(GraphIndex other) => other.Count <= _stamps.Length && other.MaxDegree * (other.MaxDegree + 1) <= _fresh.Length;
+        // The graph itself, not only its size: a thread searches several graphs (collections, a compacted copy).
+        public bool Fits(GraphIndex other) => ReferenceEquals(other, graph) && other.Count <= _stamps.Length;
 
         public GraphSearchResult Run(Cascade cascade, EncodedQuery query, int k, int ef)
         {
@@ -80,7 +81,7 @@ internal sealed partial class GraphIndex
             {
                 int node = _beam[i].Ordinal;
                 hops++;
-                // Searches run on a finished graph: its lists no longer change, so they are read without the build's locks.
+                // Searches never run beside a build or an online insert (the owner's lock), so lists are read without the build's locks.
                 int at = node * g.LinkStride;
                 int degree = links[at];
                 int fresh = 0;

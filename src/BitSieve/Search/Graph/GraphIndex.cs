@@ -12,7 +12,8 @@ namespace BitSieve.Search.Graph;
 /// four T1 factors: 48 + 16 = 64 B, one cache line, at 384 dimensions) and one adjacency row (degree, then up to
 /// <see cref="MaxDegree"/> ordinals). The columns' own T1 codes sit in FastScan blocks, where one vector's code is
 /// spread over 48 cache lines; a traversal estimating scattered neighbours needs them in rows.
-/// The graph covers the ordinals present when it was built; the owner rebuilds it after writes.
+/// A graph built by <see cref="Build"/> covers the ordinals present then; a graph owned by a <see cref="VectorIndex"/>
+/// follows its writes (<c>GraphIndex.Write.cs</c>) and is saved with its columns (<c>GraphIndex.Persistence.cs</c>).
 /// </summary>
 internal sealed partial class GraphIndex
 {
@@ -20,8 +21,9 @@ internal sealed partial class GraphIndex
     private const int FactorWords = 2;
     private const int LockStripes = 4096;
 
-    private readonly ulong[] _rows;
-    private readonly int _rowBase;
+    // Grown (reallocated) by online inserts, which run under the owner's write lock, never beside a search.
+    private ulong[] _rows;
+    private int _rowBase;
     // Adjacency rows of _stride ints: the degree, then the neighbours. During the build a row has room for
     // SlackDegree neighbours, so that reverse edges are pruned once per several additions, not at every one.
     private int[] _links;
@@ -38,10 +40,10 @@ internal sealed partial class GraphIndex
         MaxDegree = maxDegree;
         RowWords = Words + FactorWords;
         // Pinned so that rows can be aligned to cache lines and prefetched by address.
-        _rows = GC.AllocateArray<ulong>(Count * RowWords + 8, pinned: true);
-        _rowBase = (int)((64 - (Marshal.UnsafeAddrOfPinnedArrayElement(_rows, 0) & 63)) & 63) / sizeof(ulong);
+        (_rows, _rowBase) = AllocateRows(Count * RowWords);
         _stride = maxDegree + 1;
         _links = new int[Count * _stride];
+        NodeCapacity = Count;
         _locks = new object[LockStripes];
         for (int i = 0; i < _locks.Length; i++) _locks[i] = new object();
     }
@@ -49,11 +51,14 @@ internal sealed partial class GraphIndex
     /// <summary>The columns the graph was built over (codes, factors and originals are read from them).</summary>
     public VectorColumns Columns { get; }
 
-    /// <summary>The quantizer the codes were made with; a retrained one makes the graph stale.</summary>
-    public Quantizer Quantizer { get; }
+    /// <summary>The quantizer the codes were made with; a retrained one makes the node rows stale until <see cref="Reencode"/>.</summary>
+    public Quantizer Quantizer { get; private set; }
 
-    /// <summary>Nodes: the ordinals [0, Count) of the columns when the graph was built.</summary>
-    public int Count { get; }
+    /// <summary>Nodes: the ordinals [0, Count) of the columns (when the graph was built, or as online inserts grew it).</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Nodes the rows and adjacency arrays have room for (at least <see cref="Count"/>).</summary>
+    public int NodeCapacity { get; private set; }
 
     /// <summary>Tombstones among the nodes when the graph was built (deleted nodes are crossed but never returned).</summary>
     public int Deleted { get; }
@@ -86,7 +91,7 @@ internal sealed partial class GraphIndex
     private void Restride(int degree)
     {
         int stride = degree + 1;
-        var links = new int[Count * stride];
+        var links = new int[NodeCapacity * stride];
         for (int node = 0; node < Count; node++)
         {
             int from = node * _stride;
@@ -117,23 +122,33 @@ internal sealed partial class GraphIndex
     private ReadOnlySpan<float> Factors(int node) =>
         MemoryMarshal.Cast<ulong, float>(new ReadOnlySpan<ulong>(_rows, _rowBase + node * RowWords + Words, FactorWords));
 
+    /// <summary>A pinned array for <paramref name="words"/> words of node rows and the index where its first 64-byte-aligned row starts.</summary>
+    private static (ulong[] Rows, int Base) AllocateRows(int words)
+    {
+        var rows = GC.AllocateArray<ulong>(words + 8, pinned: true);
+        return (rows, (int)((64 - (Marshal.UnsafeAddrOfPinnedArrayElement(rows, 0) & 63)) & 63) / sizeof(ulong));
+    }
+
     /// <summary>Copies every node's code and T1 factors out of the columns into node rows.</summary>
     private void FillRows(int threads)
     {
-        var c = Columns;
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
         {
             int per = (Count + threads - 1) / threads;
-            for (int node = t * per; node < Math.Min(Count, (t + 1) * per); node++)
-            {
-                var row = _rows.AsSpan(_rowBase + node * RowWords, RowWords);
-                c.ReadSignRow(node, row[..Words]);
-                var factors = MemoryMarshal.Cast<ulong, float>(row[Words..]);
-                factors[0] = c.Balance[node];
-                factors[1] = c.RInv1[node];
-                factors[2] = c.E1[node];
-                factors[3] = c.Beta[node];
-            }
+            for (int node = t * per; node < Math.Min(Count, (t + 1) * per); node++) FillRow(node);
         });
+    }
+
+    /// <summary>Copies one node's code and T1 factors out of the columns into its node row.</summary>
+    private void FillRow(int node)
+    {
+        var c = Columns;
+        var row = _rows.AsSpan(_rowBase + node * RowWords, RowWords);
+        c.ReadSignRow(node, row[..Words]);
+        var factors = MemoryMarshal.Cast<ulong, float>(row[Words..]);
+        factors[0] = c.Balance[node];
+        factors[1] = c.RInv1[node];
+        factors[2] = c.E1[node];
+        factors[3] = c.Beta[node];
     }
 }
