@@ -27,8 +27,8 @@ internal static class AskCommand
             using var database = Database.Open(parse.GetValue(db)!);
             var report = await IndexCommand.ExecuteAsync(database, parse.GetValue(collection)!, parse.GetValue(model), PrecisionChoice.Read(parse, precision, plan), parse.GetValue(folder)!, parse.InvocationConfiguration.Error, token).ConfigureAwait(false);
             IndexCommand.WriteReport(report, parse.InvocationConfiguration.Error);
-            return SearchCommand.Execute(database, parse.GetValue(collection)!, parse.GetValue(model), [parse.GetValue(question)!], parse.GetValue(k),
-                parse.GetValue(mode), parse.GetValue(json), parse.InvocationConfiguration.Output, token);
+            return await SearchCommand.ExecuteAsync(database, parse.GetValue(collection)!, parse.GetValue(model), [parse.GetValue(question)!], parse.GetValue(k),
+                parse.GetValue(mode), parse.GetValue(json), parse.InvocationConfiguration.Output, token).ConfigureAwait(false);
         }, cancellationToken));
         return command;
     }
