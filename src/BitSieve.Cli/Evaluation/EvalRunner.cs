@@ -4,13 +4,10 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using BitSieve.Cli.Commands;
-using BitSieve.Embeddings;
-using BitSieve.Embeddings.Caching;
 using BitSieve.Embeddings.Onnx.Quantization;
 using BitSieve.Ingest.Evaluation;
 using BitSieve.Ingest.Pipeline;
 using BitSieve.Ingest.Rag;
-using Microsoft.Extensions.AI;
 
 namespace BitSieve.Cli.Evaluation;
 

@@ -2,9 +2,6 @@ using System.Diagnostics;
 using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using BitSieve.Embeddings;
-using BitSieve.Embeddings.Onnx.Quantization;
 using BitSieve.Ingest.Loading;
 using BitSieve.Ingest.Pipeline;
 using BitSieve.Ingest.Rag;
@@ -15,7 +12,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.AI;
 
 namespace BitSieve.Server.V1;
 
