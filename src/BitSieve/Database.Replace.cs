@@ -83,7 +83,7 @@ public sealed partial class Database
     {
         string collections = System.IO.Path.Combine(Path, CollectionsFolder);
         string journal = System.IO.Path.Combine(collections, ReplacementJournal);
-        StorageFiles.Current.Delete(journal + ".tmp");
+        if (File.Exists(journal + ".tmp")) StorageFiles.Current.Delete(journal + ".tmp"); // a journal never renamed into place: no rename followed
         if (!File.Exists(journal)) return;
         string[] lines = File.ReadAllText(journal).Split('\n');
         if (lines.Length != 4 || lines[3].Length != 0 || !IsValidName(lines[0]) || !IsValidName(lines[1]) || !lines[2].StartsWith(".replaced-", StringComparison.Ordinal)

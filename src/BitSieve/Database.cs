@@ -78,8 +78,16 @@ public sealed partial class Database : IDisposable
             if (newDatabase && System.IO.Path.GetDirectoryName(path) is { } parent) StorageFiles.Current.SyncDirectory(parent);
         }
         var database = new Database(path, options, DatabaseLock.Acquire(path));
-        database.RecoverReplacement();
-        database.RemoveStagingFolders();
+        try
+        {
+            database.RecoverReplacement();
+            database.RemoveStagingFolders();
+        }
+        catch
+        {
+            database._lock?.Dispose(); // an open that fails holds no lock
+            throw;
+        }
         return database;
     }
 

@@ -123,6 +123,10 @@ public sealed class ReplaceCollectionTests : IDisposable
         Assert.Contains("damaged", error.Message, StringComparison.Ordinal);
         Assert.True(Directory.Exists(Path.Combine(_dir, "collections", "docs")));
         Assert.True(Directory.Exists(Path.Combine(_dir, "collections", "docs-new")));
+        // The failed open holds no lock: once the journal is dealt with, the database opens.
+        File.Delete(Path.Combine(_dir, "collections", Database.ReplacementJournal));
+        using var db = Database.Open(_dir);
+        Assert.Equal(50, db.GetCollection("docs").Count);
     }
 
     /// <summary>
