@@ -1,13 +1,12 @@
 using System.Diagnostics;
+using BitSieve;
 using BitSieve.Embeddings;
-using BitSieve.Ingest.Chunking;
-using BitSieve.Ingest.Loading;
-using BitSieve.VectorData;
-using Microsoft.Extensions.VectorData;
-using RagConsole;
+using BitSieve.Ingest.Rag;
+using Microsoft.Extensions.AI;
 
-// A small retrieval-augmented console: ingest a folder of documents into a BitSieve vector store through the
-// Microsoft.Extensions.VectorData connector, then answer questions with the passages that hold the answer.
+// A small retrieval-augmented console on BitSieve's RAG service (BitSieve.Ingest.Rag), the one the bitsieve command
+// and the server's /v1 API call: index a folder into a collection bound to its embedding model, then answer questions
+// with the passages that hold the answer.
 //
 //   dotnet run --project samples/RagConsole -c Release                       the bundled corpus and questions
 //   dotnet run --project samples/RagConsole -c Release -- DIR "question" …   your folder, your questions
@@ -29,48 +28,27 @@ if (!Directory.Exists(folder))
     return 2;
 }
 
-// A fresh database for this run; a real application would keep it and re-ingest only changed files.
+// A fresh database for this run; a real application would keep it: indexing again embeds only changed files.
 string databasePath = Path.Combine(Path.GetTempPath(), $"bitsieve-ragconsole-{Guid.NewGuid():N}");
+var models = new List<IEmbeddingGenerator<string, Embedding<float>>>();
 try
 {
     var clock = Stopwatch.StartNew();
-    using var embedder = EmbeddingModels.Create("minilm");   // all-MiniLM-L6-v2, built in: no download
-    Console.WriteLine($"Loaded the embedding model in {clock.ElapsedMilliseconds} ms.");
-
-    using var store = new BitSieveVectorStore(databasePath, new BitSieveVectorStoreOptions { EmbeddingGenerator = embedder });
-    var passages = store.GetCollection<string, Passage>("passages");
-    await passages.EnsureCollectionExistsAsync();
-
-    // Ingest: load each supported file, cut it into passages that follow its headings, embed and store them.
-    clock.Restart();
-    var chunker = new TextChunker();
-    var batch = new List<Passage>();
-    foreach (string path in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Where(DocumentLoader.IsSupported).Order(StringComparer.Ordinal))
+    using var database = Database.Open(databasePath);
+    // The service asks for models by name and precision; the application owns (and disposes) what it loads.
+    var rag = new RagService(database, (model, precision) =>
     {
-        string source = Path.GetRelativePath(folder, path).Replace('\\', '/');
-        var loaded = DocumentLoader.LoadFile(path, source);
-        if (loaded.Document is null)
-        {
-            Console.WriteLine($"  skipped {source}: {loaded.Skip}");
-            continue;
-        }
-        foreach (var chunk in chunker.Chunk(loaded.Document))
-        {
-            string heading = string.Join(" › ", chunk.HeadingPath);
-            batch.Add(new Passage
-            {
-                Id = $"{source}#{chunk.Index}",
-                Source = source,
-                Heading = heading,
-                Start = chunk.Start,
-                End = chunk.End,
-                Text = chunk.Text,
-                Embedding = heading.Length > 0 ? $"{heading}\n{chunk.Text}" : chunk.Text,
-            });
-        }
-    }
-    await passages.UpsertAsync(batch);
-    Console.WriteLine($"Ingested {batch.Count} passages from {batch.Select(p => p.Source).Distinct().Count()} files in {clock.ElapsedMilliseconds} ms.");
+        var generator = EmbeddingModels.Create(model);   // minilm: all-MiniLM-L6-v2, built in: no download
+        models.Add(generator);
+        return generator;
+    });
+
+    // Index: load each supported file, cut it into passages that follow its headings, embed and store them. The
+    // collection remembers the model: opening it later with another one is refused (ModelMismatchException).
+    var passages = await rag.OpenOrCreateAsync("passages", new ModelRequest("minilm"));
+    var report = await passages.IndexFolderAsync(folder);
+    foreach (string skipped in report.Skipped) Console.WriteLine($"  skipped {skipped}");
+    Console.WriteLine($"Indexed {report.Chunks} passages from {report.Indexed} files in {clock.ElapsedMilliseconds} ms.");
 
     // Ask: hybrid search (vector similarity fused with BM25 keywords), so that questions the English-only model
     // cannot read, such as Japanese ones, still find their passages through the keyword half.
@@ -78,25 +56,29 @@ try
     {
         Console.WriteLine();
         Console.WriteLine($"Q: {question}");
-        var keywords = question.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var result = await passages.SearchAsync(question, new RagSearchOptions { Search = new SearchOptions { K = 3 } });
         int rank = 0;
-        await foreach (var hit in passages.HybridSearchAsync(question, keywords, top: 3))
+        foreach (var hit in result.Hits)
         {
-            var p = hit.Record;
-            Console.WriteLine($"  {++rank}. [{hit.Score:F4}] {p.Source} {p.Start}-{p.End}{(p.Heading.Length > 0 ? $" ({p.Heading})" : "")}");
+            var p = ChunkPayload.Read(hit.Payload)!;
+            string heading = string.Join(" › ", p.Headings);
+            Console.WriteLine($"  {++rank}. [{hit.Score:F4}] {p.Source} {p.Start}-{p.End}{(heading.Length > 0 ? $" ({heading})" : "")}");
             Console.WriteLine($"     {Snippet(p.Text, 200)}");
         }
     }
 
-    // The same collection answers plain vector search with a LINQ filter, too.
+    // Vector search limited to one document, with a filter over the chunks' payloads.
     Console.WriteLine();
     Console.WriteLine("Vector search limited to railway.md: \"steam engine\"");
-    await foreach (var hit in passages.SearchAsync("steam engine", top: 2, new VectorSearchOptions<Passage> { Filter = p => p.Source == "railway.md" }))
-        Console.WriteLine($"  [{hit.Score:F3}] {hit.Record.Id}: {Snippet(hit.Record.Text, 120)}");
+    var railway = await passages.SearchAsync("steam engine",
+        new RagSearchOptions { Mode = RagSearchMode.Vector, Search = new SearchOptions { K = 2 }, Filter = ChunkPayload.BySource("railway.md") });
+    foreach (var hit in railway.Hits)
+        Console.WriteLine($"  [{hit.Score:F3}] {hit.Id}: {Snippet(ChunkPayload.Read(hit.Payload)!.Text, 120)}");
     return 0;
 }
 finally
 {
+    foreach (var model in models) model.Dispose();
     if (Directory.Exists(databasePath)) Directory.Delete(databasePath, recursive: true);
 }
 

@@ -78,7 +78,16 @@ public sealed partial class Database : IDisposable
             if (newDatabase && System.IO.Path.GetDirectoryName(path) is { } parent) StorageFiles.Current.SyncDirectory(parent);
         }
         var database = new Database(path, options, DatabaseLock.Acquire(path));
-        database.RemoveStagingFolders();
+        try
+        {
+            database.RecoverReplacement();
+            database.RemoveStagingFolders();
+        }
+        catch
+        {
+            database._lock?.Dispose(); // an open that fails holds no lock
+            throw;
+        }
         return database;
     }
 
@@ -247,19 +256,21 @@ public sealed partial class Database : IDisposable
     }
 
     /// <summary>
-    /// Deletes what a crash or power loss left of collections being created or deleted (<see cref="StagingPath"/>): a
-    /// staging folder is never a collection, and only the writer, which holds the lock now, makes them.
+    /// Deletes what a crash or power loss left of collections being created, deleted or replaced (<see cref="StagingPath"/>):
+    /// a staging folder is never a collection (an old collection a replacement journal still names was put back by
+    /// <see cref="RecoverReplacement"/> first), and only the writer, which holds the lock now, makes them.
     /// </summary>
     private void RemoveStagingFolders()
     {
         foreach (string folder in Directory.EnumerateDirectories(System.IO.Path.Combine(Path, CollectionsFolder), ".*"))
         {
             string name = System.IO.Path.GetFileName(folder);
-            if (name.StartsWith(".creating-", StringComparison.Ordinal) || name.StartsWith(".deleting-", StringComparison.Ordinal)) TryDeleteDirectory(folder);
+            if (name.StartsWith(".creating-", StringComparison.Ordinal) || name.StartsWith(".deleting-", StringComparison.Ordinal)
+                || name.StartsWith(".replaced-", StringComparison.Ordinal)) TryDeleteDirectory(folder);
         }
     }
 
-    /// <summary>A hidden folder beside the collections (<c>.creating-GUID</c>, <c>.deleting-GUID</c>: 42 characters), never listed as a collection.</summary>
+    /// <summary>A hidden folder beside the collections (<c>.creating-GUID</c>, <c>.deleting-GUID</c>, <c>.replaced-GUID</c>: 42 characters), never listed as a collection.</summary>
     private string StagingPath(string purpose) => System.IO.Path.Combine(Path, CollectionsFolder, $".{purpose}-{Guid.NewGuid():N}");
 
     private void CheckWritable()

@@ -110,6 +110,24 @@ public sealed class V1ApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_collection_bound_to_other_model_files_is_a_409_naming_both_and_changes_nothing()
+    {
+        var added = await _host.PostAsync("/v1/collections/bound/documents", Documents(("a.md", "markdown", Install)));
+        Assert.True(added.Status == HttpStatusCode.OK, added.Text);
+        // As if the model the collection names had other bytes when it was indexed: same name, dimension and precision.
+        var collection = _host.Server.Database.GetCollection("bound");
+        collection.SetProperty("embedding_identity", """{"identity":"onnx:0000:lower:mean:256:l2","dimension":384,"query_prefix":"","document_prefix":""}""");
+        long count = collection.Count;
+
+        (await _host.PostAsync("/v1/collections/bound/documents", Documents(("b.md", "markdown", Quantization))))
+            .AssertError(HttpStatusCode.Conflict, "collection 'bound' holds vectors of minilm (fp32, 384 dimensions, onnx:0000:lower:mean:256:l2), not of minilm (fp32, 384 dimensions, onnx:");
+        (await _host.PostAsync("/v1/collections/bound/search", """{"query":"how do I install it?","mode":"hybrid"}""")).AssertError(HttpStatusCode.Conflict, "not of minilm");
+        Assert.Equal(count, collection.Count);
+        // Lexical search needs no model and still answers.
+        Assert.Equal(HttpStatusCode.OK, (await _host.PostAsync("/v1/collections/bound/search", """{"query":"install","mode":"lexical"}""")).Status);
+    }
+
+    [Fact]
     public async Task Documents_for_a_collection_of_another_dimension_are_a_400_that_changes_nothing()
     {
         await _host.CreateCollectionAsync("four", 4);

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using BitSieve.Embeddings.Caching;
 using BitSieve.Ingest.Answering;
+using BitSieve.Ingest.Rag;
 
 namespace BitSieve.Cli.Commands;
 
@@ -42,6 +42,7 @@ internal static class AskCommand
                 ? new ChatEndpoint(Uri.TryCreate(url, UriKind.Absolute, out var parsed) ? parsed : throw new UsageException($"--llm: '{url}' is not an absolute URL (such as http://localhost:11434/v1)."),
                     parse.GetValue(llmModel), ChatEndpoint.ApiKeyFromEnvironment())
                 : null;
+            if (parse.GetValue(k) is < 1 or > 1000) throw new UsageException($"--k must lie in 1..1000; got {parse.GetValue(k)}.");
             int budget = parse.GetValue(promptTokens);
             if (budget < 1) throw new UsageException($"--prompt-tokens must be positive; got {budget}.");
             var promptOptions = new AnswerPromptOptions { MaxPromptTokens = budget };
@@ -50,11 +51,10 @@ internal static class AskCommand
             var report = await IndexCommand.ExecuteAsync(database, name, parse.GetValue(model), PrecisionChoice.Read(parse, precision, plan), parse.GetValue(folder)!, parse.InvocationConfiguration.Error, token).ConfigureAwait(false);
             IndexCommand.WriteReport(report, parse.InvocationConfiguration.Error);
 
-            var target = SearchCommand.OpenCollection(database, name, parse.GetValue(k));
-            PointSearchResult result;
-            using (var cache = parse.GetValue(mode) == SearchMode.Lexical ? null : EmbeddingCache.Open())
-            using (var embedder = SearchCommand.CreateEmbedder(target, parse.GetValue(model), parse.GetValue(mode), cache))
-                result = SearchCommand.Answer(target, embedder, text, parse.GetValue(k), parse.GetValue(mode));
+            using var rag = new CliRag(database, indexing: false);
+            var target = await rag.OpenAsync(name, parse.GetValue(model), PrecisionRequest.Stored, create: false, token).ConfigureAwait(false);
+            var searchOptions = new RagSearchOptions { Mode = SearchCommand.ToRag(parse.GetValue(mode)), Search = new SearchOptions { K = parse.GetValue(k) } };
+            var result = await CliRag.Checked(target.SearchAsync(text, searchOptions, token)).ConfigureAwait(false);
             var passages = result.Hits.Select(AnswerPassage.FromHit).ToList();
 
             if (endpoint is null)

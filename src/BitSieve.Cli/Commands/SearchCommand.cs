@@ -3,11 +3,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using BitSieve.Cli.Data;
-using BitSieve.Embeddings;
-using BitSieve.Embeddings.Caching;
-using BitSieve.Ingest.Pipeline;
+using BitSieve.Ingest.Rag;
 using BitSieve.Text;
-using Microsoft.Extensions.AI;
 
 namespace BitSieve.Cli.Commands;
 
@@ -52,7 +49,7 @@ internal static class SearchCommand
         };
         var question = new Argument<string?>("question") { Description = "The question (put -- before it when it starts with '-').", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("search", "Find the passages that answer a question.") { db, collection, model, k, mode, json, queries, vectors, question };
-        command.SetAction((parse, cancellationToken) => DatabaseArguments.RunAsync("bitsieve search", parse.InvocationConfiguration.Error, token =>
+        command.SetAction((parse, cancellationToken) => DatabaseArguments.RunAsync("bitsieve search", parse.InvocationConfiguration.Error, async token =>
         {
             if (parse.GetValue(vectors) is { } vectorsPath)
             {
@@ -65,23 +62,24 @@ internal static class SearchCommand
                 ? File.ReadLines(file).Where(l => l.Trim().Length > 0).ToList()
                 : parse.GetValue(question) is { } q ? [q] : throw new UsageException("no question: give it as the argument or with --queries FILE");
             using var database = Database.Open(parse.GetValue(db)!, new DatabaseOptions { ReadOnly = true });
-            return Execute(database, parse.GetValue(collection)!, parse.GetValue(model), questions, parse.GetValue(k), parse.GetValue(mode),
-                parse.GetValue(json), parse.InvocationConfiguration.Output, token);
+            return await ExecuteAsync(database, parse.GetValue(collection)!, parse.GetValue(model), questions, parse.GetValue(k), parse.GetValue(mode),
+                parse.GetValue(json), parse.InvocationConfiguration.Output, token).ConfigureAwait(false);
         }, cancellationToken));
         return command;
     }
 
-    /// <summary>Answers each question in turn; cancelling stops it between questions.</summary>
-    internal static int Execute(Database database, string name, string? model, IReadOnlyList<string> questions, int k, SearchMode mode, bool json, TextWriter output,
+    /// <summary>Answers each question in turn with the collection's model (or <paramref name="model"/>, which must make the same vectors); cancelling stops it between questions.</summary>
+    internal static async Task<int> ExecuteAsync(Database database, string name, string? model, IReadOnlyList<string> questions, int k, SearchMode mode, bool json, TextWriter output,
         CancellationToken cancellationToken)
     {
-        var collection = OpenCollection(database, name, k);
-        using var cache = mode == SearchMode.Lexical ? null : EmbeddingCache.Open();
-        using var embedder = CreateEmbedder(collection, model, mode, cache);
+        if (k is < 1 or > 1000) throw new UsageException($"--k must lie in 1..1000; got {k}.");
+        using var rag = new CliRag(database, indexing: false);
+        var collection = await rag.OpenAsync(name, model, PrecisionRequest.Stored, create: false, cancellationToken).ConfigureAwait(false);
+        var options = new RagSearchOptions { Mode = ToRag(mode), Search = new SearchOptions { K = k } };
         foreach (string question in questions)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var result = Answer(collection, embedder, question, k, mode);
+            var result = await CliRag.Checked(collection.SearchAsync(question, options, cancellationToken)).ConfigureAwait(false);
             if (json) output.WriteLine(ToJson(question, mode, result));
             else Print(question, result, output);
             output.Flush();
@@ -89,21 +87,13 @@ internal static class SearchCommand
         return ExitCodes.Ok;
     }
 
-    /// <summary>The collection to search, after checking <paramref name="k"/> and that the collection exists.</summary>
-    internal static Collection OpenCollection(Database database, string name, int k)
+    /// <summary>The service's name of a mode.</summary>
+    internal static RagSearchMode ToRag(SearchMode mode) => mode switch
     {
-        if (k is < 1 or > 1000) throw new UsageException($"--k must lie in 1..1000; got {k}.");
-        if (!database.CollectionExists(name)) throw new UsageException($"collection '{name}' does not exist in '{database.Path}'; run 'bitsieve index <folder>' first.");
-        return database.GetCollection(name);
-    }
-
-    /// <summary>The embedder of the collection's model and precision (or <paramref name="model"/>); null for a lexical search, which needs none.</summary>
-    internal static IEmbeddingGenerator<string, Embedding<float>>? CreateEmbedder(Collection collection, string? model, SearchMode mode, EmbeddingCache? cache)
-    {
-        if (mode == SearchMode.Lexical) return null;
-        string modelName = model ?? collection.GetProperty(FolderIndexer.ModelProperty) ?? EmbeddingModels.Default;
-        return EmbeddingModels.Create(modelName, PrecisionChoice.ModelOptions(PrecisionChoice.ForCollection(collection, PrecisionRequest.Stored, modelName), cache));
-    }
+        SearchMode.Vector => RagSearchMode.Vector,
+        SearchMode.Lexical => RagSearchMode.Lexical,
+        _ => RagSearchMode.Hybrid,
+    };
 
     /// <summary>Searches with each row of <paramref name="rows"/>, printing the hits' ids and scores; cancelling stops it between rows.</summary>
     internal static int ExecuteVectors(Database database, string name, VecsMatrix<float> rows, int k, bool json, TextWriter output, CancellationToken cancellationToken)
@@ -129,18 +119,6 @@ internal static class SearchCommand
         return ExitCodes.Ok;
     }
 
-    internal static PointSearchResult Answer(Collection collection, IEmbeddingGenerator<string, Embedding<float>>? embedder, string question, int k, SearchMode mode)
-    {
-        if (mode == SearchMode.Lexical) return collection.SearchText(question, k);
-        var vector = embedder!.GenerateAsync([question], EmbeddingInput.ForQuery()).GetAwaiter().GetResult()[0].Vector;
-        if (vector.Length != collection.Dimension)
-            throw new UsageException($"the model makes {vector.Length}-dimensional vectors, but collection '{collection.Name}' holds {collection.Dimension}-dimensional ones.");
-        var options = new SearchOptions { K = k };
-        return mode == SearchMode.Vector
-            ? collection.Search(vector.Span, options)
-            : collection.SearchHybrid(vector.Span, question, options, vectorWeight: Collection.HybridVectorWeight(question, embedder.GetService<EmbeddingModelInfo>()?.Language));
-    }
-
     internal static void Print(string question, PointSearchResult result, TextWriter output)
     {
         output.WriteLine($"Q: {question}");
@@ -148,11 +126,11 @@ internal static class SearchCommand
         for (int i = 0; i < result.Hits.Count; i++)
         {
             var hit = result.Hits[i];
-            var p = hit.Payload!;
-            string headings = p["headings"] is { } h ? string.Join(" > ", h.AsArray().Select(x => x!.GetValue<string>())) : "";
+            var chunk = ChunkPayload.Read(hit.Payload);
+            string headings = chunk is null ? "" : string.Join(" > ", chunk.Headings);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{i + 1}. {p["source"]} [{p["start"]}..{p["end"]}]{(headings.Length > 0 ? " " + headings : "")}  score {hit.Score:F4}"));
-            output.WriteLine("   " + Snippet(p["text"]?.GetValue<string>() ?? "", question));
+                $"{i + 1}. {chunk?.Source ?? hit.Id.ToString()} [{chunk?.Start}..{chunk?.End}]{(headings.Length > 0 ? " " + headings : "")}  score {hit.Score:F4}"));
+            output.WriteLine("   " + Snippet(chunk?.Text ?? "", question));
         }
         output.WriteLine($"trace {result.Trace.ToJson()}");
         output.WriteLine();
@@ -241,13 +219,13 @@ internal static class SearchCommand
             w.WriteStartArray("results");
             foreach (var hit in result.Hits)
             {
-                var p = hit.Payload!;
+                var chunk = ChunkPayload.Read(hit.Payload);
                 w.WriteStartObject();
-                w.WriteString("source", p["source"]?.GetValue<string>());
-                w.WriteNumber("start", p["start"]?.GetValue<int>() ?? 0);
-                w.WriteNumber("end", p["end"]?.GetValue<int>() ?? 0);
+                w.WriteString("source", chunk?.Source);
+                w.WriteNumber("start", chunk?.Start ?? 0);
+                w.WriteNumber("end", chunk?.End ?? 0);
                 w.WriteNumber("score", hit.Score);
-                w.WriteString("text", p["text"]?.GetValue<string>());
+                w.WriteString("text", chunk?.Text);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

@@ -4,13 +4,11 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using BitSieve.Cli.Commands;
-using BitSieve.Embeddings;
-using BitSieve.Embeddings.Caching;
 using BitSieve.Embeddings.Onnx.Quantization;
 using BitSieve.Ingest.Evaluation;
 using BitSieve.Ingest.Pipeline;
+using BitSieve.Ingest.Rag;
 using BitSieve.Search;
-using Microsoft.Extensions.AI;
 
 namespace BitSieve.Cli.Evaluation;
 
@@ -118,7 +116,9 @@ internal static class EvalRunner
         var index = await IndexCommand.ExecuteAsync(database, settings.Collection, settings.Model, settings.Precision, settings.Folder, log, cancellationToken).ConfigureAwait(false);
         IndexCommand.WriteReport(index, log);
 
-        var collection = database.GetCollection(settings.Collection);
+        using var rag = new CliRag(database, indexing: false);
+        var opened = await rag.OpenAsync(settings.Collection, null, PrecisionRequest.Stored, create: false, cancellationToken).ConfigureAwait(false);
+        var collection = opened.Collection;
         var spans = ChunkSpans(collection, out long chunks);
         var queries = new List<(LabelledQuery Label, int Relevant)>();
         int unanswerable = 0;
@@ -139,13 +139,10 @@ internal static class EvalRunner
             throw new UsageException($"none of the {labels.Count} labelled spans overlaps a chunk of collection '{settings.Collection}': build the set from the folder that is indexed.");
         if (unanswerable > 5) log.WriteLine($"warning: {unanswerable} labelled queries in all have no overlapping chunk; left out");
 
-        string model = collection.GetProperty(FolderIndexer.ModelProperty) ?? settings.Model ?? EmbeddingModels.Default;
-        var precision = PrecisionChoice.ForCollection(collection, PrecisionRequest.Stored, model);
-        var vectors = EmbedQueries(model, precision, queries.Select(q => q.Label.Query).ToList(), collection.Dimension, log, cancellationToken, out var modelInfo);
-        // The hybrid rows weigh the vector list per query exactly as search and ask do.
-        var weights = queries.Select(q => Collection.HybridVectorWeight(q.Label.Query, modelInfo?.Language)).ToArray();
-        int lexicalFirst = weights.Count(w => w == 0);
-        if (lexicalFirst > 0) log.WriteLine($"hybrid: {lexicalFirst} of {queries.Count} queries contain CJK and model {model} is {modelInfo?.Language}-only: its vectors only fill up BM25's list for them");
+        var vectors = await EmbedQueriesAsync(opened, [.. queries.Select(q => q.Label.Query)], log, cancellationToken).ConfigureAwait(false);
+        // The hybrid rows weigh the vector list per query exactly as search and ask do (inside RagCollection.Search).
+        int lexicalFirst = queries.Count(q => Collection.HybridVectorWeight(q.Label.Query, opened.ModelLanguage) == 0);
+        if (lexicalFirst > 0) log.WriteLine($"hybrid: {lexicalFirst} of {queries.Count} queries contain CJK and model {opened.ModelName} is {opened.ModelLanguage}-only: its vectors only fill up BM25's list for them");
 
         var vectorSettings = new (string Name, SearchOptions Options)[]
         {
@@ -162,13 +159,12 @@ internal static class EvalRunner
             foreach (var (name, options) in method == "lexical" ? [(Bm25, new SearchOptions { K = K })] : vectorSettings)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                Func<int, PointSearchResult> search = method switch
+                var search = new RagSearchOptions
                 {
-                    "vector" => i => collection.Search(vectors[i], options),
-                    "lexical" => i => collection.SearchText(queries[i].Label.Query, K),
-                    _ => i => collection.SearchHybrid(vectors[i], queries[i].Label.Query, options, vectorWeight: weights[i]),
+                    Mode = method switch { "vector" => RagSearchMode.Vector, "lexical" => RagSearchMode.Lexical, _ => RagSearchMode.Hybrid },
+                    Search = options,
                 };
-                var (metrics, tops, millis) = Score(queries, search);
+                var (metrics, tops, millis) = Score(queries, i => opened.Search(queries[i].Label.Query, vectors[i], search));
                 double? ratio = null, overlap = null;
                 if (method != "lexical")
                 {
@@ -190,7 +186,7 @@ internal static class EvalRunner
             foreach (var rule in Enum.GetValues<FusionRule>())
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var (metrics, _, millis) = Score(queries, i => collection.SearchHybrid(vectors[i], queries[i].Label.Query, rule, cascade, vectorWeight: weights[i]));
+                var (metrics, _, millis) = Score(queries, i => collection.SearchHybrid(vectors[i].Span, queries[i].Label.Query, rule, cascade, vectorWeight: Collection.HybridVectorWeight(queries[i].Label.Query, opened.ModelLanguage)));
                 rows.Add(new EvalRow("fusion", FusionName(rule), metrics, null, null, millis));
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fusion / {FusionName(rule)}: nDCG@10 {metrics.Ndcg:F4}"));
             }
@@ -198,8 +194,8 @@ internal static class EvalRunner
         return new EvalReport
         {
             Settings = settings,
-            Model = model,
-            Precision = StoredPrecision.Describe(precision.Stored),
+            Model = opened.ModelName,
+            Precision = StoredPrecision.Describe(opened.Bound?.Precision ?? StoredPrecision.Fp32),
             Index = index,
             Chunks = chunks,
             Labelled = labels.Count,
@@ -223,8 +219,8 @@ internal static class EvalRunner
         for (int i = 0; i < queries.Count; i++)
         {
             var label = queries[i].Label;
-            var ranking = results[i].Hits.Select(h => RetrievalMetrics.IsRelevant(label, h.Payload?["source"]?.GetValue<string>(),
-                h.Payload?["start"]?.GetValue<int>() ?? 0, h.Payload?["end"]?.GetValue<int>() ?? 0)).ToList();
+            var ranking = results[i].Hits.Select(h => ChunkPayload.Read(h.Payload) is { } chunk
+                && RetrievalMetrics.IsRelevant(label, chunk.Source, chunk.Start, chunk.End)).ToList();
             metrics.Add(ranking, queries[i].Relevant);
             tops.Add([.. results[i].Hits.Select(h => h.Id)]);
         }
@@ -293,9 +289,9 @@ internal static class EvalRunner
             foreach (var point in page.Points)
             {
                 chunks++;
-                if (point.Payload?["source"]?.GetValue<string>() is not { } source) continue;
-                if (!spans.TryGetValue(source, out var list)) spans[source] = list = [];
-                list.Add((point.Payload["start"]?.GetValue<int>() ?? 0, point.Payload["end"]?.GetValue<int>() ?? 0));
+                if (ChunkPayload.Read(point.Payload) is not { } chunk) continue;
+                if (!spans.TryGetValue(chunk.Source, out var list)) spans[chunk.Source] = list = [];
+                list.Add((chunk.Start, chunk.End));
             }
             offset = page.NextOffset;
         }
@@ -303,28 +299,19 @@ internal static class EvalRunner
         return spans;
     }
 
-    private static float[][] EmbedQueries(string model, CollectionPrecision precision, List<string> queries, int dimension, TextWriter log, CancellationToken cancellationToken, out EmbeddingModelInfo? info)
+    /// <summary>The queries' vectors with the collection's model, in batches (cancellable between them).</summary>
+    private static async Task<ReadOnlyMemory<float>[]> EmbedQueriesAsync(RagCollection collection, List<string> queries, TextWriter log, CancellationToken cancellationToken)
     {
-        using var cache = EmbeddingCache.Open();
-        using var embedder = EmbeddingModels.Create(model, PrecisionChoice.ModelOptions(precision, cache));
-        info = embedder.GetService<EmbeddingModelInfo>();
-        var vectors = new float[queries.Count][];
+        var vectors = new List<ReadOnlyMemory<float>>(queries.Count);
         const int batch = 64;
         var clock = Stopwatch.StartNew();
         for (int start = 0; start < queries.Count; start += batch)
         {
             var part = queries.GetRange(start, Math.Min(batch, queries.Count - start));
-            var embeddings = embedder.GenerateAsync(part, EmbeddingInput.ForQuery(), cancellationToken).GetAwaiter().GetResult();
-            for (int i = 0; i < part.Count; i++)
-            {
-                var v = embeddings[i].Vector;
-                if (v.Length != dimension)
-                    throw new UsageException($"the model makes {v.Length}-dimensional vectors, but the collection holds {dimension}-dimensional ones.");
-                vectors[start + i] = v.ToArray();
-            }
+            vectors.AddRange(await CliRag.Checked(collection.EmbedQueriesAsync(part, cancellationToken)).ConfigureAwait(false));
         }
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"embedded {queries.Count} queries in {clock.Elapsed.TotalSeconds:F1} s"));
-        return vectors;
+        return [.. vectors];
     }
 
     /// <summary>The report as a Markdown table with a header line and the two comparisons the issue asks about.</summary>

@@ -6,6 +6,7 @@ using System.Threading.Channels;
 using BitSieve.Ingest.Chunking;
 using BitSieve.Ingest.Documents;
 using BitSieve.Ingest.Loading;
+using BitSieve.Ingest.Rag;
 using BitSieve.Ingest.Scanning;
 using Microsoft.Extensions.AI;
 
@@ -54,9 +55,8 @@ public sealed record IndexReport
 /// <summary>
 /// Indexes a folder into a collection: scans it, compares content hashes with what the collection holds, and only
 /// for new or changed files loads, chunks, embeds and stores the chunks (deleted files are removed, moved files keep
-/// their chunks). Every chunk is a point with payload <c>source</c> (path relative to the folder, '/'-separated),
-/// <c>start</c>/<c>end</c> (UTF-16 offsets into the file's extracted text), <c>text</c>, <c>headings</c>,
-/// <c>page</c> and <c>file_hash</c>; <c>text</c> feeds the lexical index. A file's old chunks are removed and its new
+/// their chunks). Every chunk is a point whose payload is a <see cref="ChunkPayload"/> (<c>source</c> is the path
+/// relative to the folder, '/'-separated); its <c>text</c> feeds the lexical index. A file's old chunks are removed and its new
 /// ones written in one durable, logged write, so an interrupted run (or a crash) leaves whole files, old or new, and the
 /// next run redoes the rest.
 /// </summary>
@@ -104,7 +104,7 @@ public sealed class FolderIndexer
 
         foreach (string path in changes.Deleted) _collection.Delete(BySource(path));
         foreach (var move in changes.Moved)
-            _collection.SetPayload(PointSelector.ByFilter(BySource(move.FromPath)), new JsonObject { ["source"] = move.To.RelativePath });
+            _collection.SetPayload(PointSelector.ByFilter(BySource(move.FromPath)), ChunkPayload.Moved(move.To.RelativePath));
 
         var work = changes.Added.Concat(changes.Changed).ToList();
         long chunks = 0;
@@ -260,8 +260,8 @@ public sealed class FolderIndexer
         {
             var page = _collection.Scroll(offset, 1000);
             foreach (var point in page.Points)
-                if (point.Payload?["source"]?.GetValue<string>() is { } source && point.Payload["file_hash"]?.GetValue<string>() is { } hash)
-                    files[source] = hash;
+                if (ChunkPayload.Read(point.Payload) is { FileHash: { } hash } chunk)
+                    files[chunk.Source] = hash;
             offset = page.NextOffset;
         }
         while (offset is not null);
@@ -271,12 +271,11 @@ public sealed class FolderIndexer
     private void EnsureIndexes()
     {
         var indexes = _collection.Info().PayloadIndexes;
-        if (!indexes.ContainsKey("source")) _collection.CreatePayloadIndex("source", "keyword");
-        if (!indexes.TryGetValue("text", out string? schema) || schema != "text") _collection.CreatePayloadIndex("text", "text");
+        if (!indexes.ContainsKey(ChunkPayload.SourceField)) _collection.CreatePayloadIndex(ChunkPayload.SourceField, "keyword");
+        if (!indexes.TryGetValue(ChunkPayload.TextField, out string? schema) || schema != "text") _collection.CreatePayloadIndex(ChunkPayload.TextField, "text");
     }
 
-    private static Filter BySource(string source) =>
-        Filter.Parse(new JsonObject { ["must"] = new JsonArray(new JsonObject { ["key"] = "source", ["match"] = new JsonObject { ["value"] = source } }) }.ToJsonString());
+    private static Filter BySource(string source) => ChunkPayload.BySource(source);
 
     /// <summary>A stable id per (file, chunk number): re-indexing a file overwrites its chunks in place.</summary>
     private static PointId ChunkId(string source, int index)
@@ -285,15 +284,5 @@ public sealed class FolderIndexer
         return new PointId(new Guid(hash));
     }
 
-    private static JsonObject Payload(TextChunk chunk, string source, string hash) => new()
-    {
-        ["source"] = source,
-        ["start"] = chunk.Start,
-        ["end"] = chunk.End,
-        ["text"] = chunk.Text,
-        ["headings"] = new JsonArray(chunk.HeadingPath.Select(h => (JsonNode)h).ToArray()),
-        ["page"] = chunk.Page,
-        ["chunk"] = chunk.Index,
-        ["file_hash"] = hash,
-    };
+    private static JsonObject Payload(TextChunk chunk, string source, string hash) => ChunkPayload.Of(chunk, source, hash).ToJson();
 }

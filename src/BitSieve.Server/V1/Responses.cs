@@ -1,7 +1,7 @@
-using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using BitSieve.Ingest.Rag;
 
 namespace BitSieve.Server.V1;
 
@@ -63,35 +63,17 @@ internal sealed record TextSearchResponse(string Query, string Mode, string? Mod
 [JsonDerivedType(typeof(PayloadPassage))]
 internal abstract record Passage([property: JsonPropertyOrder(-2)] PointId Id, [property: JsonPropertyOrder(-1)] float Score)
 {
-    /// <summary>The passage of a hit: a chunk when its payload's <c>source</c> is a string, else the whole payload.</summary>
-    public static Passage From(ScoredPoint hit)
-    {
-        var payload = hit.Payload ?? [];
-        if (!Value(payload, "source", out string? source)) return new PayloadPassage(hit.Id, hit.Score, payload);
-        List<string>? headings = null;
-        if (payload["headings"] is JsonArray array)
-        {
-            headings = new List<string>(array.Count);
-            foreach (var heading in array)
-                if (heading is JsonValue value && value.TryGetValue(out string? text)) headings.Add(text);
-        }
-        return new ChunkPassage(hit.Id, hit.Score, source,
-            Value(payload, "start", out int start) ? start : null, Value(payload, "end", out int end) ? end : null,
-            Value(payload, "page", out int page) ? page : null, headings, Value(payload, "text", out string? chunk) ? chunk : null);
-    }
-
-    /// <summary>A payload field of the indexer's type; false when absent or of another type.</summary>
-    private static bool Value<T>(JsonObject payload, string field, [NotNullWhen(true)] out T? value)
-    {
-        value = default;
-        return payload[field] is JsonValue node && node.TryGetValue(out value) && value is not null;
-    }
+    /// <summary>The passage of a hit: a chunk when its payload is one (<see cref="ChunkPayload.Read"/>), else the whole payload.</summary>
+    public static Passage From(ScoredPoint hit) => ChunkPayload.Read(hit.Payload) is { } chunk
+        ? new ChunkPassage(hit.Id, hit.Score, chunk.Source, chunk.Start, chunk.End, chunk.Page, chunk.Headings, chunk.Text)
+        : new PayloadPassage(hit.Id, hit.Score, hit.Payload ?? []);
 }
 
 /// <summary>
 /// A chunk written by the indexer (<c>bitsieve index</c> or <c>/v1/…/documents</c>): <c>source</c>,
 /// <c>start</c>/<c>end</c> (UTF-16 offsets into the document's text), <c>page</c> (null outside PDFs), <c>headings</c>
-/// (the heading path) and <c>text</c>; a field the payload lacks, or holds with another type, is null.
+/// (the heading path) and <c>text</c>, as <see cref="ChunkPayload.Read"/> reads them (a field the payload lacks, or holds
+/// with another type, reads as 0, empty or, for the page, null).
 /// </summary>
 internal sealed record ChunkPassage(
     PointId Id, float Score, string Source, int? Start, int? End, int? Page, IReadOnlyList<string>? Headings, string? Text)

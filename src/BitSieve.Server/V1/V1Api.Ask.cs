@@ -38,7 +38,7 @@ public static partial class V1Api
         var ask = AskRequest.Parse(body.RootElement);
         bool stream = ask.Stream || request.Headers.Accept.Any(a => a is not null && a.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase));
         var cancellationToken = request.HttpContext.RequestAborted;
-        var (result, model) = await FindAsync(target, ask.Question, ask.Limit, ask.Mode, ask.Quality, ask.Filter, embedders, options, metrics, "this question",
+        var (result, model) = await FindAsync(db, target, ask.Question, ask.Limit, ask.Mode, ask.Quality, ask.Filter, embedders, options, metrics, "this question",
             cancellationToken).ConfigureAwait(false);
         var found = new AskFound(ask.Question, ask.Mode.ToString().ToLowerInvariant(), model, result.Hits.Select(Passage.From).ToList());
         var passages = result.Hits.Select(AnswerPassage.FromHit).ToList();

@@ -2,11 +2,9 @@ using System.Diagnostics;
 using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using BitSieve.Embeddings;
-using BitSieve.Embeddings.Onnx.Quantization;
 using BitSieve.Ingest.Loading;
 using BitSieve.Ingest.Pipeline;
+using BitSieve.Ingest.Rag;
 using BitSieve.Server.Http;
 using BitSieve.Server.Metrics;
 using BitSieve.Server.Qdrant;
@@ -14,7 +12,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.AI;
 
 namespace BitSieve.Server.V1;
 
@@ -55,32 +52,19 @@ public static partial class V1Api
             .WithMetadata(new ApiExample("""{"documents":[{"source":"guide/install.md","format":"markdown","text":"# Install\n\nRun `dotnet tool install -g bitsieve`."}]}""",
                 """{"collection":"docs","model":"minilm","chunks":1,"documents":[{"source":"guide/install.md","chunks":1}],"seconds":0.12}"""));
 
-        v1.MapGet("/collections/{collection}/documents", (string collection, DatabaseService db) =>
+        v1.MapGet("/collections/{collection}/documents", async (string collection, DatabaseService db, Embedders embedders, HttpRequest request) =>
         {
-            var target = db.Get(collection);
-            var documents = new SortedDictionary<string, (string? Hash, int Chunks)>(StringComparer.Ordinal);
-            PointId? offset = null;
-            do
-            {
-                var page = target.Scroll(offset, 1000);
-                foreach (var point in page.Points)
-                {
-                    if (point.Payload?["source"] is not JsonValue sourceValue || !sourceValue.TryGetValue(out string? source)) continue;
-                    var (hash, chunks) = documents.GetValueOrDefault(source);
-                    documents[source] = (hash ?? (point.Payload["file_hash"] as JsonValue)?.GetValue<string>(), chunks + 1);
-                }
-                offset = page.NextOffset;
-            }
-            while (offset is not null);
-            return TypedResults.Ok(new DocumentList(documents.Select(d => new DocumentSummary(d.Key, d.Value.Hash, d.Value.Chunks)).ToList()));
+            db.Get(collection);
+            var target = await Rag(db, embedders).OpenAsync(collection, cancellationToken: request.HttpContext.RequestAborted).ConfigureAwait(false);
+            return TypedResults.Ok(new DocumentList([.. target.Documents().Select(d => new DocumentSummary(d.Source, d.FileHash, d.Chunks))]));
         }).WithSummary("List the documents (sources) of a collection, with their chunk counts");
 
-        v1.MapDelete("/collections/{collection}/documents", (string collection, string? source, DatabaseService db) =>
+        v1.MapDelete("/collections/{collection}/documents", async (string collection, string? source, DatabaseService db, Embedders embedders, HttpRequest request) =>
         {
-            var target = db.Get(collection);
+            db.Get(collection);
             if (string.IsNullOrEmpty(source)) throw ApiException.BadRequest("name the document to remove: ?source=…");
-            int deleted = target.Delete(new Filter(Must: [new FieldCondition(PayloadPath.Parse("source"), new MatchKeyword(source))]));
-            return TypedResults.Ok(new DocumentDeleted(source, deleted));
+            var target = await Rag(db, embedders).OpenAsync(collection, cancellationToken: request.HttpContext.RequestAborted).ConfigureAwait(false);
+            return TypedResults.Ok(new DocumentDeleted(source, target.DeleteDocument(source)));
         }).WithSummary("Remove a document's chunks (?source=…)");
 
         v1.MapPost("/collections/{collection}/search", Search).WithSummary("Ask a question in words").WithMetadata(new RequestBody(typeof(Requests.TextSearchRequest))).WithDescription(
@@ -98,7 +82,7 @@ public static partial class V1Api
         var clock = Stopwatch.StartNew();
         using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: false).ConfigureAwait(false);
         var add = AddDocumentsRequest.Parse(body.RootElement, options.MaxPointsPerRequest);
-        // Everything is checked (every document's text, the collection's name and dimension) before anything changes.
+        // Everything is checked (every document's text, the collection's name, model and dimension) before anything changes.
         var loaded = new List<(string Source, Ingest.Documents.ExtractedDocument Document, string Hash)>(add.Documents.Count);
         foreach (var document in add.Documents)
         {
@@ -108,21 +92,24 @@ public static partial class V1Api
                 throw ApiException.WrongInput($"the document \"{document.Source}\" has no text to index{(result.Skip is { } skip ? $": {skip}" : "")}");
             loaded.Add((document.Source, result.Document, Convert.ToHexStringLower(XxHash128.Hash(bytes))));
         }
-        var target = OpenOrCreate(collection, db, embedders, out string model, out string precision);
-        var indexer = new FolderIndexer(target, embedders.Get(model, precision));
+        if (!Database.IsValidName(collection))
+            throw new ApiException(StatusCodes.Status422UnprocessableEntity, $"Validation error in path parameters: [collection: `{collection}` is not a valid collection name]");
         var counts = new List<(string Source, int Chunks)>();
-        foreach (var (source, document, hash) in loaded)
+        string model;
+        try
         {
-            int chunks;
-            try
-            {
-                chunks = await indexer.IndexDocumentAsync(document, source, hash, request.HttpContext.RequestAborted).ConfigureAwait(false);
-            }
-            catch (ArgumentException e)
-            {
-                throw ApiException.WrongInput(e.Message);
-            }
-            counts.Add((source, chunks));
+            var target = await Rag(db, embedders).OpenOrCreateAsync(collection, cancellationToken: request.HttpContext.RequestAborted).ConfigureAwait(false);
+            model = target.ModelName;
+            foreach (var (source, document, hash) in loaded)
+                counts.Add((source, await target.IndexDocumentAsync(document, source, hash, request.HttpContext.RequestAborted).ConfigureAwait(false)));
+        }
+        catch (ModelMismatchException e)
+        {
+            throw Mismatch(e, db);
+        }
+        catch (ArgumentException e)
+        {
+            throw ApiException.WrongInput(e.Message);
         }
         return TypedResults.Ok(new DocumentsAdded(collection, model, counts.Sum(c => c.Chunks),
             counts.Select(c => new DocumentChunks(c.Source, c.Chunks)).ToList(), clock.Elapsed.TotalSeconds));
@@ -133,7 +120,7 @@ public static partial class V1Api
         var target = db.Get(collection);
         using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: false).ConfigureAwait(false);
         var search = TextSearchRequest.Parse(body.RootElement, options.MaxLimit);
-        var (result, model) = await FindAsync(target, search.Query, search.K, search.Mode, search.Quality, search.Filter, embedders, options, metrics, "this search",
+        var (result, model) = await FindAsync(db, target, search.Query, search.K, search.Mode, search.Quality, search.Filter, embedders, options, metrics, "this search",
             request.HttpContext.RequestAborted).ConfigureAwait(false);
         using var trace = JsonDocument.Parse(result.Trace.ToJson());
         return TypedResults.Ok(new TextSearchResponse(search.Query, search.Mode.ToString().ToLowerInvariant(), model, result.Hits.Select(Passage.From).ToList(), trace.RootElement.Clone()));
@@ -143,87 +130,44 @@ public static partial class V1Api
     /// The passages for a question in words, as <c>/search</c> and <c>/ask</c> find them (the response budget checked
     /// first), and the embedding model used (null for a lexical search).
     /// </summary>
-    private static async Task<(PointSearchResult Result, string? Model)> FindAsync(Collection target, string query, int k, TextSearchMode mode, Quality quality, Filter? filter,
-        Embedders embedders, ServerOptions options, ServerMetrics metrics, string what, CancellationToken cancellationToken)
+    private static async Task<(PointSearchResult Result, string? Model)> FindAsync(DatabaseService db, Collection target, string query, int k, TextSearchMode mode, Quality quality,
+        Filter? filter, Embedders embedders, ServerOptions options, ServerMetrics metrics, string what, CancellationToken cancellationToken)
     {
         var budget = new ResponseBudget(target, options, what);
         budget.Add(k, withPayload: true, withVector: false);
         budget.Check();
-        string model = ModelOf(target, embedders);
         if (mode != TextSearchMode.Vector && !target.Info().PayloadIndexes.Values.Contains("text"))
             throw ApiException.BadRequest($"collection `{target.Name}` has no text index (it was not filled by /v1 documents or bitsieve index): search it with \"mode\":\"vector\"");
 
+        var rag = await Rag(db, embedders).OpenAsync(target.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var ragMode = mode switch { TextSearchMode.Vector => RagSearchMode.Vector, TextSearchMode.Lexical => RagSearchMode.Lexical, _ => RagSearchMode.Hybrid };
         PointSearchResult result;
-        if (mode == TextSearchMode.Lexical)
-        {
-            result = target.SearchText(query, k, filter);
-        }
-        else
-        {
-            var embedder = embedders.Get(model, PrecisionOf(target, embedders));
-            var vector = (await embedder.GenerateAsync([query], EmbeddingInput.ForQuery(), cancellationToken).ConfigureAwait(false))[0].Vector;
-            if (vector.Length != target.Dimension)
-                throw ApiException.WrongInput($"the model `{model}` makes {vector.Length}-dimensional vectors, but collection `{target.Name}` holds {target.Dimension}-dimensional ones");
-            var searchOptions = new SearchOptions { K = k, Quality = quality };
-            result = mode == TextSearchMode.Vector
-                ? target.Search(vector.Span, searchOptions, filter)
-                : target.SearchHybrid(vector.Span, query, searchOptions, filter,
-                    vectorWeight: Collection.HybridVectorWeight(query, embedder.GetService<EmbeddingModelInfo>()?.Language));
-        }
-        metrics.Search(target.Name, "text-" + mode.ToString().ToLowerInvariant(), result.Trace);
-        return (result, mode == TextSearchMode.Lexical ? null : model);
-    }
-
-    private static string ModelOf(Collection collection, Embedders embedders) =>
-        collection.GetProperty(FolderIndexer.ModelProperty) ?? embedders.DefaultModel;
-
-    /// <summary>
-    /// The stored precision; a collection with a model but none (indexed before precisions were stored) is fp32, one
-    /// with neither (made by the Qdrant API) gets the server's, as it gets the server's model.
-    /// </summary>
-    private static string PrecisionOf(Collection collection, Embedders embedders) =>
-        collection.GetProperty(FolderIndexer.PrecisionProperty)
-        ?? (collection.GetProperty(FolderIndexer.ModelProperty) is null ? embedders.DefaultPrecision : StoredPrecision.Fp32);
-
-    private static Collection OpenOrCreate(string name, DatabaseService db, Embedders embedders, out string model, out string precision)
-    {
-        if (db.Database.CollectionExists(name))
-        {
-            var existing = db.Get(name);
-            model = ModelOf(existing, embedders);
-            precision = PrecisionOf(existing, embedders);
-            int made = Dimensions(embedders.Get(model, precision));
-            if (made != existing.Dimension)
-                throw ApiException.WrongInput($"collection `{name}` holds {existing.Dimension}-dimensional vectors, but the model `{model}` makes {made}-dimensional ones: " +
-                    "add documents to a collection created by /v1 or bitsieve index (or to a new one)");
-            if (existing.GetProperty(FolderIndexer.ModelProperty) is null) existing.SetProperty(FolderIndexer.ModelProperty, model);
-            if (existing.GetProperty(FolderIndexer.PrecisionProperty) is null) existing.SetProperty(FolderIndexer.PrecisionProperty, precision);
-            return existing;
-        }
-        if (!Database.IsValidName(name))
-            throw new ApiException(StatusCodes.Status422UnprocessableEntity, $"Validation error in path parameters: [collection: `{name}` is not a valid collection name]");
-        model = embedders.DefaultModel;
-        precision = embedders.DefaultPrecision;
-        int dimensions = Dimensions(embedders.Get(model, precision));
-        Collection created;
         try
         {
-            created = db.Database.CreateCollection(name, new CollectionOptions { Dimension = dimensions });
+            result = await rag.SearchAsync(query, new RagSearchOptions { Mode = ragMode, Search = new SearchOptions { K = k, Quality = quality }, Filter = filter },
+                cancellationToken).ConfigureAwait(false);
         }
-        catch (InvalidOperationException) when (db.Database.CollectionExists(name))
+        catch (ModelMismatchException e)
         {
-            created = db.Get(name); // created by a concurrent request
+            throw Mismatch(e, db);
         }
-        catch (ArgumentException e)
-        {
-            throw ApiException.BadRequest(e.Message);
-        }
-        created.SetProperty(FolderIndexer.ModelProperty, model);
-        created.SetProperty(FolderIndexer.PrecisionProperty, precision);
-        return created;
+        metrics.Search(target.Name, "text-" + mode.ToString().ToLowerInvariant(), result.Trace);
+        return (result, mode == TextSearchMode.Lexical ? null : rag.ModelName);
     }
 
-    private static int Dimensions(IEmbeddingGenerator<string, Embedding<float>> embedder) =>
-        embedder.GetService<EmbeddingModelInfo>()?.Dimensions
-        ?? embedder.GenerateAsync(["dimension probe"]).GetAwaiter().GetResult()[0].Vector.Length;
+    /// <summary>
+    /// The RAG service of a request: the server's database and models; a collection that names no model gets the
+    /// server's (<c>bitsieve serve --model</c>, <c>--precision</c>).
+    /// </summary>
+    private static RagService Rag(DatabaseService db, Embedders embedders) =>
+        new(db.Database, embedders.Get, new RagServiceOptions { DefaultModel = new ModelRequest(embedders.DefaultModel, embedders.DefaultPrecision) });
+
+    /// <summary>
+    /// A model mismatch as an answer: 409 when the collection is bound to another model than the one it would be
+    /// embedded with now (its model files changed), 400 when it names none and holds vectors of another dimension.
+    /// </summary>
+    private static ApiException Mismatch(ModelMismatchException e, DatabaseService db) => e.Bound is null
+        ? ApiException.WrongInput($"collection `{e.Collection}` holds {db.Get(e.Collection).Dimension}-dimensional vectors, but the model `{e.Requested.Model}` makes " +
+            $"{e.Requested.Dimension}-dimensional ones: add documents to a collection created by /v1 or bitsieve index (or to a new one)")
+        : new ApiException(StatusCodes.Status409Conflict, $"Conflict: {e.Message}");
 }
