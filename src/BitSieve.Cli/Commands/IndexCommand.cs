@@ -50,7 +50,7 @@ internal static class IndexCommand
     /// existing one is indexed with the model it is bound to, and another <paramref name="model"/> or precision is a
     /// usage error naming both. With <paramref name="reindex"/> everything is re-embedded with <paramref name="model"/>
     /// (default: the collection's) and <paramref name="precision"/> (default: the collection's for the same model, else
-    /// fp32) into a new collection that replaces the old one at the end (<see cref="RagService.ReindexAsync"/>).
+    /// the new model's default, auto: its committed plan or fp32) into a new collection that replaces the old one at the end (<see cref="RagService.ReindexAsync"/>).
     /// Progress goes to <paramref name="log"/>. Cancelling stops it between documents: every document indexed so far
     /// stays, and the next run resumes (a re-index starts over, the old collection untouched).
     /// </summary>
@@ -66,7 +66,7 @@ internal static class IndexCommand
             var existing = database.CollectionExists(name) ? database.GetCollection(name) : null;
             string? boundModel = existing?.GetProperty(FolderIndexer.ModelProperty);
             string modelName = model ?? boundModel ?? EmbeddingModels.Default;
-            // A precision not given is kept for the same model; a new model starts at fp32 (a plan belongs to one model's bytes).
+            // A precision not given is kept for the same model; a new model gets the default, auto (a plan belongs to one model's bytes).
             var chosen = PrecisionChoice.ForCollection(modelName == boundModel && precision.Precision is null ? existing : null, precision, modelName);
             (_, report) = await rag.Service.ReindexAsync(name, new ModelRequest(modelName, chosen.Stored), folder, progress, cancellationToken).ConfigureAwait(false);
         }
