@@ -18,7 +18,7 @@ public sealed partial class RagService
     /// next re-index starts the new collection over). Without a collection <paramref name="name"/> this is a plain
     /// <see cref="OpenOrCreateAsync"/> and <see cref="RagCollection.IndexFolderAsync"/>.
     /// </summary>
-    /// <exception cref="InvalidOperationException">A collection <c>NAME.reindex</c> exists that is not a re-index of <paramref name="name"/>.</exception>
+    /// <exception cref="InvalidOperationException">A collection <c>NAME.reindex</c> holding points exists that is not a re-index of <paramref name="name"/>.</exception>
     public async Task<(RagCollection Collection, IndexReport Report)> ReindexAsync(string name, ModelRequest model, string folder,
         IProgress<IndexProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -33,7 +33,10 @@ public sealed partial class RagService
         string stagingName = name + ReindexSuffix;
         if (Database.CollectionExists(stagingName))
         {
-            if (Database.GetCollection(stagingName).GetProperty(ReindexOfProperty) != name)
+            // Marked as a re-index of this collection, or empty and unmarked: a crash between the creation and the mark
+            // leaves an empty collection, and deleting one that holds no point loses nothing.
+            var leftover = Database.GetCollection(stagingName);
+            if (leftover.GetProperty(ReindexOfProperty) != name && leftover.Count > 0)
                 throw new InvalidOperationException($"collection '{stagingName}' is in the way of re-indexing '{name}' (it is not an unfinished re-index of it): delete or rename it");
             Database.DeleteCollection(stagingName); // what an interrupted re-index left: start over
         }
@@ -45,8 +48,9 @@ public sealed partial class RagService
         foreach (var (field, schema) in old.Info().PayloadIndexes) staging.CreatePayloadIndex(field, schema);
         var report = await new RagCollection(this, staging, binding, model, embedder, binding).IndexFolderAsync(folder, progress, cancellationToken).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
-        staging.SetProperty(ReindexOfProperty, "");
         var swapped = Database.ReplaceCollection(name, stagingName);
+        // Cleared only after the swap: a crash before it leaves a marked NAME.reindex, which the next re-index starts over.
+        swapped.SetProperty(ReindexOfProperty, "");
         return (new RagCollection(this, swapped, binding, model, embedder, binding), report);
     }
 }

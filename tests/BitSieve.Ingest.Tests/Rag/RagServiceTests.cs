@@ -170,6 +170,18 @@ public sealed class RagServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task An_empty_unmarked_collection_left_by_a_crash_between_creation_and_mark_does_not_stop_the_next_reindex()
+    {
+        // CI killed a re-index right after NAME.reindex appeared, before its reindex_of mark was written.
+        var docs = await _rag.OpenOrCreateAsync("docs");
+        await docs.IndexFolderAsync(_files.Path);
+        _database.CreateCollection("docs.reindex", new CollectionOptions { Dimension = 3 });
+        var (swapped, _) = await _rag.ReindexAsync("docs", new ModelRequest("wide"), _files.Path);
+        Assert.Equal("wide", swapped.Bound!.Model);
+        Assert.Equal(["docs"], _database.CollectionNames());
+    }
+
+    [Fact]
     public async Task Documents_are_listed_and_deleted_by_source_and_a_document_indexed_from_memory_is_one_of_them()
     {
         var docs = await _rag.OpenOrCreateAsync("docs");
