@@ -85,6 +85,13 @@ public sealed record CollectionInfo
     /// </summary>
     public IndexType AnsweringIndex { get; init; } = IndexType.Flat;
 
+    /// <summary>
+    /// Why <see cref="AnsweringIndex"/> answers, in a few words: the graph's calibration at the default quality (the beam
+    /// width that holds its recall floor, or why the flat cascade answers instead), or that the collection is below its
+    /// graph threshold or flat by type.
+    /// </summary>
+    public string AnsweringReason { get; init; } = "";
+
     /// <summary>Sequence number of the last write.</summary>
     public required long LogSequence { get; init; }
 
@@ -109,6 +116,7 @@ public sealed record CollectionInfo
             w.WriteNumber("tombstones", Tombstones);
             w.WriteBoolean("compacting", Compacting);
             w.WriteString("index", AnsweringIndex.ToString().ToLowerInvariant());
+            w.WriteString("index_reason", AnsweringReason);
             w.WriteStartObject("index_options");
             w.WriteString("type", Options.Index.ToString().ToLowerInvariant());
             w.WriteNumber("graph_degree", Options.GraphDegree);
@@ -202,6 +210,7 @@ public sealed partial class Collection : IDisposable
         Tombstones = _index.Tombstones,
         Compacting = IsCompacting,
         AnsweringIndex = _index.AnsweringIndex,
+        AnsweringReason = _index.AnsweringReason,
         LogSequence = _log?.LastSequence ?? _readSequence,
         PayloadIndexes = _store.PayloadIndexes.All(),
         FileBytes = FileBytes(),

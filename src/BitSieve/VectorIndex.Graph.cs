@@ -1,3 +1,4 @@
+using System.Globalization;
 using BitSieve.Search;
 using BitSieve.Search.Graph;
 
@@ -5,21 +6,26 @@ namespace BitSieve;
 
 internal sealed partial class VectorIndex
 {
-    /// <summary>
-    /// The beam width of a graph search that names none (<see cref="SearchOptions.Effort"/>). A fixed constant for now:
-    /// the calibration of issue 14 (held-out points against the flat cascade) replaces it by the effort that holds the
-    /// quality target on the collection's own data, in <see cref="GraphEffort"/>, its one call site.
-    /// </summary>
-    private const int DefaultGraphEffort = 64;
-
     // The graph this index owns (null: flat only). Changed only under the write lock: searches never see it change.
     private GraphIndex? _graph;
 
     // Set while a compacted copy is filled chunk by chunk: its graph is built once at the end (CompactedCopy).
     private bool _graphDeferred;
 
-    /// <summary>Which index answers an unfiltered search now: the graph when there is one and the options want it at this size.</summary>
-    internal IndexType AnsweringIndex => Read(() => GraphAnswers ? IndexType.Graph : IndexType.Flat);
+    /// <summary>
+    /// Which index answers an unfiltered search at the default quality now: the graph when there is one, the options
+    /// want it at this size and its calibration chose it; otherwise the flat cascade.
+    /// </summary>
+    internal IndexType AnsweringIndex => Read(() => GraphAnswers && Calibrated(Quality.Default).Path == GraphPath.Graph ? IndexType.Graph : IndexType.Flat);
+
+    /// <summary>Why <see cref="AnsweringIndex"/> is what it is, in a few words (the calibration's reason when there is a graph).</summary>
+    internal string AnsweringReason => Read(() => Options.Index switch
+    {
+        IndexType.Flat => "flat index",
+        _ when GraphAnswers => Calibrated(Quality.Default).Reason,
+        IndexType.Auto when !Options.WantsGraph(_columns.LiveCount) => string.Create(CultureInfo.InvariantCulture, $"below the graph threshold ({Options.GraphThreshold} live points)"),
+        _ => "no graph yet",
+    });
 
     /// <summary>Whether the index holds a graph (it may answer from the flat cascade while below the threshold).</summary>
     internal bool HasGraph => Read(() => _graph is not null);
@@ -34,8 +40,8 @@ internal sealed partial class VectorIndex
         Threads = Environment.ProcessorCount,
     };
 
-    /// <summary>The beam width of one graph search: the caller's, else the default; never below k.</summary>
-    private static int GraphEffort(SearchOptions options) => Math.Max(options.K, options.Effort ?? DefaultGraphEffort);
+    /// <summary>The beam width of one graph search: the caller's, else the calibrated one; never below k.</summary>
+    private static int GraphEffort(SearchOptions options, GraphCalibration calibration) => Math.Max(options.K, options.Effort ?? calibration.Ef);
 
     /// <summary>
     /// Under the write lock, after rows were appended and encoded: adds them to the graph one by one (the build's
@@ -90,12 +96,15 @@ internal sealed partial class VectorIndex
         }
     }
 
-    /// <summary>An unfiltered search through the owned graph; the caller holds the read lock and checked the options.</summary>
-    private SearchResult SearchOwnedGraph(float[] query, SearchOptions options)
+    /// <summary>
+    /// A search through the owned graph (a filtered traversal with <paramref name="allowed"/>); the caller holds the read
+    /// lock, checked the options and has the calibration that chose the graph.
+    /// </summary>
+    private SearchResult SearchOwnedGraph(float[] query, SearchOptions options, GraphCalibration calibration, ulong[]? allowed)
     {
         var encoded = _quantizer.Prepare(query);
-        var cascade = new Cascade(_columns, _quantizer, encoded, options.K, options.Quality);
-        return _graph!.Search(cascade, encoded, options.K, GraphEffort(options)).Result;
+        var cascade = new Cascade(_columns, _quantizer, encoded, options.K, options.Quality, allowed);
+        return _graph!.Search(cascade, encoded, options.K, GraphEffort(options, calibration)).Result;
     }
 
     /// <summary>The owned graph (tests: its nodes and links).</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics.Tensors;
 using BitSieve.Quantization;
 using BitSieve.Search;
+using BitSieve.Search.Graph;
 
 namespace BitSieve;
 
@@ -73,11 +74,27 @@ internal sealed partial class VectorIndex
                         allowedCount++;
                     }
                 }
-                if (options.Exhaustive || (long)allowedCount * DirectScoringRatio < _columns.LiveCount) return ScoreDirectly(q, options.K, allowed);
+                if (options.Exhaustive) return ScoreDirectly(q, options.K, allowed);
+                if (GraphServes(options))
+                {
+                    // The planner chooses direct scoring, the flat cascade (below) or the filtered traversal.
+                    var calibration = Calibrated(options.Quality);
+                    switch (GraphPlanner.Choose(allowedCount, _columns.LiveCount, calibration))
+                    {
+                        case GraphSearchPlan.ScoreAllowed: return ScoreDirectly(q, options.K, allowed);
+                        case GraphSearchPlan.Graph: return SearchOwnedGraph(q, options, calibration, allowed);
+                    }
+                }
+                else if ((long)allowedCount * DirectScoringRatio < _columns.LiveCount)
+                {
+                    return ScoreDirectly(q, options.K, allowed);
+                }
+            }
+            else if (GraphServes(options) && Calibrated(options.Quality) is { Path: GraphPath.Graph } calibration)
+            {
+                return SearchOwnedGraph(q, options, calibration, allowed: null);
             }
             if (options.Exhaustive) return ScanExact(q, options.K, options.Threads);
-            // Exact quality keeps the flat certification; filtered searches keep the flat path (no planner yet).
-            if (allowed is null && options.Oversampling is null && !options.Quality.IsExact && GraphAnswers) return SearchOwnedGraph(q, options);
             var cascade = NewCascade(q, options, allowed);
             int parts = Math.Max(1, Math.Min(options.Threads, count / Cascade.Block));
             var states = new T1State[parts];
@@ -233,6 +250,14 @@ internal sealed partial class VectorIndex
             Prepare(queries.Slice(i * d, d), prepared.AsSpan(i * d, d), $"query {i}");
         return prepared;
     }
+
+    /// <summary>
+    /// Whether the owned graph may answer a search with these options: it answers at this size, and the search is neither
+    /// exhaustive, nor the fixed-oversampling baseline, nor <see cref="Quality.Exact"/> (only the flat certification
+    /// proves that). Its calibration (and, under a filter, <see cref="GraphPlanner"/>) then chooses.
+    /// </summary>
+    private bool GraphServes(SearchOptions options) =>
+        !options.Exhaustive && options.Oversampling is null && !options.Quality.IsExact && GraphAnswers;
 
     private Cascade NewCascade(ReadOnlySpan<float> query, SearchOptions options, ulong[]? allowed = null) =>
         new(_columns, _quantizer, _quantizer.Prepare(query), options.K, options.Quality, allowed);

@@ -27,7 +27,7 @@ internal static class InfoCommand
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"collection {info.Name}: {info.Count} points, dimension {info.Options.Dimension}, {info.Options.Metric.ToString().ToLowerInvariant()}, {info.Options.Bits} bits, {info.Tombstones} tombstones"));
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"index: {info.AnsweringIndex.ToString().ToLowerInvariant()} answers (type {info.Options.Index.ToString().ToLowerInvariant()}, graph degree {info.Options.GraphDegree}, build beam {info.Options.GraphBuildBeam}, threshold {info.Options.GraphThreshold} points)"));
+                        $"index: {info.AnsweringIndex.ToString().ToLowerInvariant()} answers, {info.AnsweringReason} (type {info.Options.Index.ToString().ToLowerInvariant()}, graph degree {info.Options.GraphDegree}, build beam {info.Options.GraphBuildBeam}, threshold {info.Options.GraphThreshold} points)"));
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"bytes per vector: T1 {b.T1}, T2 {b.T2}, factors {b.Factors} (resident {b.Resident}); T3 {b.T3} on disk"));
                     output.WriteLine("files: " + string.Join(", ", info.FileBytes.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Key} {f.Value:N0} B"))));

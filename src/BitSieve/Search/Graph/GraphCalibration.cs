@@ -1,3 +1,4 @@
+using static System.FormattableString;
 using BitSieve.Quantization;
 
 namespace BitSieve.Search.Graph;
@@ -71,6 +72,16 @@ internal sealed record GraphCalibration(GraphPath Path, int Ef, double Floor, do
     /// floor 1: only the flat certification proves it, so it always takes the flat path.
     /// </summary>
     public static double FloorOf(Quality quality) => quality.IsExact ? 1.0 : quality.RecallTarget;
+
+    /// <summary>Why <see cref="Path"/> was chosen, in a few words (collection info shows it).</summary>
+    public string Reason => this switch
+    {
+        { Path: GraphPath.Graph } => Invariant($"calibrated: beam width {Ef} holds recall {Floor} (sample {Recall:F3} over {Queries} points)"),
+        { Floor: >= 1 } => "calibrated: exact quality is certified by the flat cascade only",
+        { Queries: 0 } => "calibrated: no live points",
+        _ when GraphCost >= FlatCost => Invariant($"calibrated: the flat cascade is cheaper ({GraphCost:F0} against {FlatCost:F0} estimates per query)"),
+        _ => Invariant($"calibrated: no beam width holds recall {Floor} (sample {Recall:F3} over {Queries} points)"),
+    };
 
     /// <summary>Calibrates <paramref name="graph"/> for <paramref name="quality"/> (see the type's summary).</summary>
     public static GraphCalibration Run(GraphIndex graph, Quality quality, GraphCalibrationOptions? options = null)
