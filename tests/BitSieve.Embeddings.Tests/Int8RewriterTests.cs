@@ -100,6 +100,63 @@ public sealed class Int8RewriterTests
         Assert.Same(model, Int8Rewriter.Rewrite(model, []));
     }
 
+    [Theory]
+    [InlineData(17)] // Split's sizes as an input (opset 13 and later)
+    [InlineData(11)] // Split's sizes as an attribute
+    public void Products_sharing_an_input_become_one_product_and_a_split_with_their_biases_folded_in(int opset)
+    {
+        // A block's query, key and value: three products of one activation, two with a bias Add (bias first and
+        // second, as exporters write either), one without.
+        var random = new Random(11 + opset);
+        float[] Values(int count, double scale) => Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() * 2 - 1) * scale)).ToArray();
+        var (wq, wk, wv) = (Values(Inner * Outer, 0.5), Values(Inner * Outer, 2), Values(Inner * Outer, 0.1));
+        var (bq, bk) = (Values(Outer, 1), Values(Outer, 3));
+        var graph = new GraphProto { Name = "shared" };
+        graph.Node.Add([Node("MatMul", "q", ["A", "Wq"], "q_product"), Node("Add", "q_bias", ["Bq", "q_product"], "Q"),
+                        Node("MatMul", "k", ["A", "Wk"], "k_product"), Node("Add", "k_bias", ["k_product", "Bk"], "K"),
+                        Node("MatMul", "v", ["A", "Wv"], "V")]);
+        graph.Initializer.Add([Tensor("Wq", wq, Inner, Outer), Tensor("Wk", wk, Inner, Outer), Tensor("Wv", wv, Inner, Outer), Tensor("Bq", bq, Outer), Tensor("Bk", bk, Outer)]);
+        graph.Input.Add(Value("A", Rows, Inner));
+        graph.Output.Add([Value("Q", Rows, Outer), Value("K", Rows, Outer), Value("V", Rows, Outer)]);
+        byte[] model = ModelOf(graph, opset);
+
+        byte[] fused = Int8Rewriter.Rewrite(model, ["q", "k", "v"]);
+        var nodes = ModelProto.Parser.ParseFrom(fused).Graph.Node;
+        Assert.Equal(["DynamicQuantizeMatMul", "Split"], nodes.Select(n => n.OpType));
+
+        // Each output is what the product quantized alone gives: one activation scale for all three, the same integer
+        // sums, the same column scales and biases.
+        var a = Values(Rows * Inner, 1.5);
+        string[] outputs = ["Q", "K", "V"];
+        var together = Run(fused, a, outputs);
+        foreach (var (layer, i) in new[] { ("q", 0), ("k", 1), ("v", 2) })
+        {
+            var alone = Run(Int8Rewriter.Rewrite(model, [layer]), a, outputs);
+            Assert.Equal(alone[i], together[i]);
+        }
+        // And the float model agrees to within int8 error (the bound itself is the single-product test's).
+        var reference = Run(model, a, outputs);
+        for (int i = 0; i < 3; i++)
+            Assert.True(PrecisionPlanner.Cosine(reference[i], together[i]) > 0.999, $"output {outputs[i]} is not the product it replaced");
+    }
+
+    [Fact]
+    public void An_add_of_two_activations_stays_an_add()
+    {
+        // A residual: MatMul then Add of another activation, not a constant bias; it must stay as it is.
+        var random = new Random(5);
+        var w = Enumerable.Range(0, Inner * Outer).Select(_ => (float)random.NextDouble()).ToArray();
+        var graph = new GraphProto { Name = "residual" };
+        graph.Node.Add([Node("MatMul", "m", ["A", "W"], "product"), Node("Add", "residual", ["product", "R"], "Y")]);
+        graph.Initializer.Add(Tensor("W", w, Inner, Outer));
+        graph.Input.Add([Value("A", Rows, Inner), Value("R", Rows, Outer)]);
+        graph.Output.Add(Value("Y", Rows, Outer));
+
+        var nodes = ModelProto.Parser.ParseFrom(Int8Rewriter.Rewrite(ModelOf(graph, 17), ["m"])).Graph.Node;
+        Assert.Equal(["DynamicQuantizeMatMul", "Add"], nodes.Select(n => n.OpType));
+        Assert.Equal(["product", "R"], nodes[1].Input);
+    }
+
     [Fact]
     public void The_rewritten_model_is_cached_by_source_hash_and_plan()
     {
@@ -159,9 +216,22 @@ public sealed class Int8RewriterTests
         graph.Initializer.Add(initializers);
         graph.Input.Add(Value("A", Rows, Inner));
         graph.Output.Add(Value("Y", Rows, Outer));
+        return ModelOf(graph, 17);
+    }
+
+    private static byte[] ModelOf(GraphProto graph, long opset)
+    {
         var model = new ModelProto { IrVersion = 8, Graph = graph };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 17 });
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
         return model.ToByteArray();
+    }
+
+    private static NodeProto Node(string opType, string name, string[] inputs, string output)
+    {
+        var node = new NodeProto { Name = name, OpType = opType };
+        node.Input.Add(inputs);
+        node.Output.Add(output);
+        return node;
     }
 
     private static ValueInfoProto Value(string name, long rows, long columns)
@@ -174,6 +244,15 @@ public sealed class Int8RewriterTests
             Name = name,
             Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float, Shape = shape } },
         };
+    }
+
+    private static float[][] Run(byte[] model, float[] a, string[] outputNames)
+    {
+        using var session = new InferenceSession(model);
+        using var input = OrtValue.CreateTensorValueFromMemory(a, [Rows, Inner]);
+        using var runOptions = new RunOptions();
+        using var outputs = session.Run(runOptions, ["A"], [input], outputNames);
+        return outputs.Select(o => o.GetTensorDataAsSpan<float>().ToArray()).ToArray();
     }
 
     private static float[] Run(byte[] model, float[] a)

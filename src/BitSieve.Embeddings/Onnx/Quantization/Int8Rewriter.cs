@@ -11,14 +11,20 @@ namespace BitSieve.Embeddings.Onnx.Quantization;
 /// </summary>
 /// <remarks>
 /// Weight quantization is symmetric per column j: s_j = max_k |W[k,j]| / 127, q[k,j] = round(W[k,j] / s_j) ∈ [−127, 127]
-/// (−128 is never produced), zero point 0. Nodes not named in the plan are left exactly as they are.
+/// (−128 is never produced), zero point 0. Nodes not named in the plan are left exactly as they are. Two rewrites save
+/// work without changing a single output value: a MatMul's bias <c>Add</c> is folded into the node's bias input, and
+/// the plan's MatMuls reading one activation (query, key, value) become one node over their weights side by side,
+/// then a <c>Split</c>, so that activation is quantized once.
 /// </remarks>
 internal static class Int8Rewriter
 {
     private const string MicrosoftDomain = "com.microsoft";
 
-    /// <summary>Changes whenever the rewriter would write other bytes for the same model and plan (it names cached files).</summary>
-    public const int Version = 1;
+    /// <summary>
+    /// Changes whenever the rewriter would write other bytes for the same model and plan (it names cached files and is
+    /// part of an int8 model's cache identity). 2: biases folded, products sharing an input fused.
+    /// </summary>
+    public const int Version = 2;
 
     /// <summary>The candidate layers of <paramref name="model"/>, in graph order.</summary>
     public static IReadOnlyList<WeightLayer> FindLayers(byte[] model) => FindLayers(ModelProto.Parser.ParseFrom(model).Graph);
@@ -41,13 +47,15 @@ internal static class Int8Rewriter
 
         var wanted = layers.ToHashSet(StringComparer.Ordinal);
         var initializers = graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var products = new List<Product>();
         for (int i = 0; i < graph.Node.Count; i++)
         {
             var node = graph.Node[i];
-            if (!wanted.Contains(NodeName(node))) continue;
-            graph.Node[i] = Quantize(node, initializers[node.Input[1]], graph);
+            if (wanted.Contains(NodeName(node))) products.Add(Quantize(i, node, initializers[node.Input[1]]));
         }
 
+        FoldBiases(graph, products, initializers);
+        EmitProducts(graph, products, DefaultOpset(proto));
         RemoveUnusedInitializers(graph);
         if (!proto.OpsetImport.Any(o => o.Domain == MicrosoftDomain))
             proto.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
@@ -82,7 +90,27 @@ internal static class Int8Rewriter
         return layers;
     }
 
-    private static NodeProto Quantize(NodeProto node, TensorProto weight, GraphProto graph)
+    /// <summary>One product of the plan, its weight in int8, before it is written back into the graph.</summary>
+    /// <param name="Index">Position of the original node in the graph.</param>
+    /// <param name="Name">The layer's name.</param>
+    /// <param name="Input">The activation it multiplies.</param>
+    /// <param name="Weight">q[k, j] at k·Outer + j: int8 values, as bytes.</param>
+    /// <param name="Scales">s_j, one per output column.</param>
+    /// <param name="Inner">K.</param>
+    /// <param name="Outer">N.</param>
+    private sealed record Product(int Index, string Name, string Input, byte[] Weight, float[] Scales, int Inner, int Outer)
+    {
+        /// <summary>The tensor it writes: its own output, or the bias <c>Add</c>'s once that is folded in.</summary>
+        public required string Output { get; set; }
+
+        /// <summary>The bias added to its output (a Gemm's <c>C</c>, or the folded <c>Add</c>'s vector), or none.</summary>
+        public float[]? Bias { get; set; }
+
+        /// <summary>Position of the bias <c>Add</c> folded into it, or −1.</summary>
+        public int FoldedAdd { get; set; } = -1;
+    }
+
+    private static Product Quantize(int index, NodeProto node, TensorProto weight)
     {
         var values = FloatValues(weight);
         int rows = (int)weight.Dims[0], columns = (int)weight.Dims[1];
@@ -103,21 +131,154 @@ internal static class Int8Rewriter
                 quantized[k * outer + j] = (byte)(sbyte)Math.Clamp(MathF.Round(At(k, j) / scale, MidpointRounding.ToEven), -127f, 127f);
         }
 
-        string name = NodeName(node);
-        var weightInt8 = new TensorProto { Name = name + "/int8_weight", DataType = (int)TensorProto.Types.DataType.Int8, RawData = ByteString.CopyFrom(quantized) };
+        return new Product(index, NodeName(node), node.Input[0], quantized, scales, inner, outer) { Output = node.Output[0] };
+    }
+
+    /// <summary>
+    /// Moves the bias into each product: a Gemm's <c>C</c>, or, for a MatMul whose output only feeds an <c>Add</c> of a
+    /// constant vector of length N (how exporters write a Linear layer's bias), that vector, the <c>Add</c> then dropped.
+    /// The fused node adds the bias to the same float it computed, so the result is the same and one pass over the
+    /// output is saved.
+    /// </summary>
+    private static void FoldBiases(GraphProto graph, List<Product> products, Dictionary<string, TensorProto> initializers)
+    {
+        var readers = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (int i = 0; i < graph.Node.Count; i++)
+        {
+            foreach (string input in graph.Node[i].Input)
+            {
+                if (input.Length == 0) continue;
+                if (!readers.TryGetValue(input, out var list)) readers[input] = list = [];
+                list.Add(i);
+            }
+        }
+        var graphOutputs = graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+
+        foreach (var product in products)
+        {
+            var node = graph.Node[product.Index];
+            if (node.OpType == "Gemm")
+            {
+                if (node.Input.Count >= 3 && node.Input[2].Length > 0) product.Bias = FloatValues(initializers[node.Input[2]]);
+                continue;
+            }
+            if (graphOutputs.Contains(product.Output) || !readers.TryGetValue(product.Output, out var reading) || reading.Count != 1) continue;
+            var add = graph.Node[reading[0]];
+            if (add.OpType != "Add" || add.Domain.Length > 0 || add.Input.Count != 2 || add.Input[0] == add.Input[1]) continue;
+            string other = add.Input[0] == product.Output ? add.Input[1] : add.Input[0];
+            if (!initializers.TryGetValue(other, out var bias) || bias.DataType != (int)TensorProto.Types.DataType.Float ||
+                bias.Dims.Count != 1 || bias.Dims[0] != product.Outer) continue;
+            product.Bias = FloatValues(bias);
+            product.FoldedAdd = reading[0];
+            product.Output = add.Output[0];
+        }
+    }
+
+    /// <summary>
+    /// Writes the products back: each as one <c>DynamicQuantizeMatMul</c>, except that MatMuls of the plan reading the
+    /// same activation (a block's query, key and value) become one product over their weights side by side, then a
+    /// <c>Split</c> into their outputs: the activation is quantized once instead of once each, and one larger product
+    /// keeps the kernel busier. The activation's scale and zero point are per tensor, so each output column is computed
+    /// exactly as it would be alone (same integer sum, same scales, same bias).
+    /// </summary>
+    private static void EmitProducts(GraphProto graph, List<Product> products, long opset)
+    {
+        // Split with sizes as an attribute (opset 11–12) or an input (13+); negative axes need opset 11.
+        var groups = products
+            .Where(p => opset >= 11 && graph.Node[p.Index].OpType == "MatMul")
+            .GroupBy(p => (p.Input, p.Inner))
+            .Where(g => g.Count() > 1)
+            .Select(g => g.OrderBy(p => p.Index).ToList())
+            .ToList();
+        var grouped = groups.SelectMany(g => g.Skip(1)).Select(p => p.Index).ToHashSet();
+        var groupOf = groups.ToDictionary(g => g[0].Index);
+        var byIndex = products.ToDictionary(p => p.Index);
+        var dropped = products.Where(p => p.FoldedAdd >= 0).Select(p => p.FoldedAdd).Concat(grouped).ToHashSet();
+
+        var nodes = new List<NodeProto>(graph.Node.Count);
+        for (int i = 0; i < graph.Node.Count; i++)
+        {
+            if (dropped.Contains(i)) continue;
+            if (groupOf.TryGetValue(i, out var group)) nodes.AddRange(Fused(graph, group, opset));
+            else if (byIndex.TryGetValue(i, out var product)) nodes.Add(Emit(graph, product.Name, product.Input, product.Output, product.Weight, product.Scales, product.Bias, product.Inner, product.Outer));
+            else nodes.Add(graph.Node[i]);
+        }
+        graph.Node.Clear();
+        graph.Node.Add(nodes);
+    }
+
+    /// <summary>One product over the weights of <paramref name="group"/> side by side, then a Split into their outputs.</summary>
+    private static IEnumerable<NodeProto> Fused(GraphProto graph, List<Product> group, long opset)
+    {
+        int inner = group[0].Inner, outer = group.Sum(p => p.Outer);
+        var weight = new byte[inner * outer];
+        var scales = new float[outer];
+        float[]? bias = group.Any(p => p.Bias is not null) ? new float[outer] : null;
+        int column = 0;
+        foreach (var product in group)
+        {
+            for (int k = 0; k < inner; k++)
+                product.Weight.AsSpan(k * product.Outer, product.Outer).CopyTo(weight.AsSpan(k * outer + column));
+            product.Scales.CopyTo(scales, column);
+            product.Bias?.CopyTo(bias!, column); // a product without a bias adds zeros, exactly nothing
+            column += product.Outer;
+        }
+
+        string name = group[0].Name, joined = name + "/shared_input";
+        yield return Emit(graph, name, group[0].Input, joined, weight, scales, bias, inner, outer);
+
+        var split = new NodeProto { Name = name + "/split", OpType = "Split" };
+        split.Input.Add(joined);
+        split.Output.Add(group.Select(p => p.Output));
+        split.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = -1 });
+        if (opset >= 13)
+        {
+            var sizes = new TensorProto { Name = name + "/split_sizes", DataType = (int)TensorProto.Types.DataType.Int64 };
+            sizes.Dims.Add(group.Count);
+            sizes.Int64Data.Add(group.Select(p => (long)p.Outer));
+            graph.Initializer.Add(sizes);
+            split.Input.Add(sizes.Name);
+        }
+        else
+        {
+            var sizes = new AttributeProto { Name = "split", Type = AttributeProto.Types.AttributeType.Ints };
+            sizes.Ints.Add(group.Select(p => (long)p.Outer));
+            split.Attribute.Add(sizes);
+        }
+        yield return split;
+    }
+
+    /// <summary>A <c>com.microsoft.DynamicQuantizeMatMul</c> node and its initializers (int8 weight K×N, scales, bias).</summary>
+    private static NodeProto Emit(GraphProto graph, string name, string input, string output, byte[] weight, float[] scales, float[]? bias, int inner, int outer)
+    {
+        var weightInt8 = new TensorProto { Name = name + "/int8_weight", DataType = (int)TensorProto.Types.DataType.Int8, RawData = ByteString.CopyFrom(weight) };
         weightInt8.Dims.Add([inner, outer]);
-        var scaleTensor = new TensorProto { Name = name + "/int8_scale", DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(scales.AsSpan())) };
-        scaleTensor.Dims.Add(outer);
+        var scaleTensor = FloatTensor(name + "/int8_scale", scales);
         graph.Initializer.Add(weightInt8);
         graph.Initializer.Add(scaleTensor);
 
-        var replacement = new NodeProto { Name = name, OpType = "DynamicQuantizeMatMul", Domain = MicrosoftDomain };
-        replacement.Input.Add([node.Input[0], weightInt8.Name, scaleTensor.Name]);
-        if (node.OpType == "Gemm" && node.Input.Count >= 3 && node.Input[2].Length > 0)
-            replacement.Input.Add(["", node.Input[2]]); // no zero point (symmetric), then the bias
-        replacement.Output.Add(node.Output[0]);
-        return replacement;
+        var node = new NodeProto { Name = name, OpType = "DynamicQuantizeMatMul", Domain = MicrosoftDomain };
+        node.Input.Add([input, weightInt8.Name, scaleTensor.Name]);
+        if (bias is not null)
+        {
+            var biasTensor = FloatTensor(name + "/bias", bias);
+            graph.Initializer.Add(biasTensor);
+            node.Input.Add(["", biasTensor.Name]); // no zero point (symmetric), then the bias
+        }
+        node.Output.Add(output);
+        return node;
     }
+
+    private static TensorProto FloatTensor(string name, float[] values)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float, RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan())) };
+        tensor.Dims.Add(values.Length);
+        return tensor;
+    }
+
+    /// <summary>The model's version of the default ONNX operator set (the one <c>Split</c> comes from).</summary>
+    private static long DefaultOpset(ModelProto model) =>
+        model.OpsetImport.FirstOrDefault(o => o.Domain.Length == 0 || o.Domain == "ai.onnx")?.Version ?? 1;
 
     private static float[] FloatValues(TensorProto tensor)
     {
