@@ -79,6 +79,7 @@ public sealed class ClusterSilo : IAsyncDisposable
             builder.Services.AddSingleton(server);
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(database);
+            builder.Services.AddSingleton<LayoutDirectory>();
             builder.Services.ConfigureHttpJsonOptions(ServerJsonContext.Configure);
             builder.UseOrleans(silo => ConfigureSilo(silo, options, bind));
             var app = builder.Build();

@@ -65,6 +65,9 @@ public sealed class MultiProcessClusterTests : IAsyncLifetime
         var (writer, reader, victim) = (_silos[0].Http, _silos[1].Http, _silos[2]);
         await ClusterData.SendAsync(writer, HttpMethod.Put, "/collections/docs", ClusterData.CreateBody(shards: 6, replication: 2));
         await ClusterData.UpsertAsync(writer, "docs", MiniLmFixture.BaseRows);
+        // A collection with one copy of each shard: 3 shards on 3 silos, so the victim holds one of them alone.
+        await ClusterData.SendAsync(writer, HttpMethod.Put, "/collections/solo", ClusterData.CreateBody(shards: 3, replication: 1));
+        await ClusterData.UpsertAsync(writer, "solo", 300);
         using var reference = new TempDirectory();
         using var database = Database.Open(reference.Path);
         var single = ClusterData.SingleNode(database, MiniLmFixture.BaseRows);
@@ -78,19 +81,44 @@ public sealed class MultiProcessClusterTests : IAsyncLifetime
                 await ClusterData.SearchAsync(reader, "docs", query, 10, exact: true, group: q % 5), $"query {q}, group {q % 5}");
         }
 
+        string victimId = (await ClusterData.SendAsync(victim.Http, HttpMethod.Get, "/cluster"))["result"]!["peer_id"]!.GetValue<string>();
         victim.Process.Kill(entireProcessTree: true); // SIGKILL: no goodbye to the cluster
         await victim.Process.WaitForExitAsync();
-        for (int round = 0; round < 3; round++)
+        var killed = Stopwatch.StartNew();
+
+        // Before the cluster notices: every search answers completely, from the other replica of each shard.
+        await AssertAnswersLikeAsync(single, [writer, reader], MiniLmFixture.BaseRows, "before the cluster noticed the kill");
+        // Replication 1: the lost shard is an error that names it, never fewer results.
+        var lost = await ClusterData.SendAsync(reader, HttpMethod.Post, "/collections/solo/points/search",
+            ClusterData.SearchBody(ClusterData.Row(MiniLmFixture.Queries, 0), 10, exact: false), System.Net.HttpStatusCode.ServiceUnavailable);
+        Assert.Matches("Shard [0-2] of collection `solo` has no live replica", lost["status"]!["error"]!.GetValue<string>());
+
+        // The cluster notices (Orleans' membership on Redis declares the silo dead), within a bounded time.
+        await ClusterData.WaitUntilAsync(async () => (await ClusterData.SendAsync(writer, HttpMethod.Get, "/cluster"))["result"]!["peers"]!.AsObject()
+            .Count(p => p.Value!["state"]!.GetValue<string>() == "Active") == 2, TimeSpan.FromSeconds(90), "the cluster to declare the killed silo dead");
+        Console.WriteLine($"The cluster declared the killed silo {victimId} dead {killed.Elapsed.TotalSeconds:F1} s after SIGKILL.");
+
+        // Writes after the kill: each shard's surviving replica takes them (the killed silo's copies are marked stale).
+        await ClusterData.UpsertAsync(writer, "docs", 200, idOffset: 10_000);
+        single.Upsert([.. Enumerable.Range(0, 200).Select(i => new Point((ulong)(10_000 + i), ClusterData.Row(MiniLmFixture.Base, i), ClusterData.Payload(i)))]);
+        await AssertAnswersLikeAsync(single, [writer, reader], MiniLmFixture.BaseRows + 200, "after the kill and 200 more writes");
+        var shards = (await ClusterData.SendAsync(reader, HttpMethod.Get, "/collections/docs/cluster"))["result"]!["shards"]!.AsArray();
+        Assert.All(shards, shard => Assert.All(shard!["replicas"]!.AsArray(), replica =>
+            Assert.Equal(replica!["peer_id"]!.GetValue<string>() == victimId ? "Dead" : "Active", replica["state"]!.GetValue<string>())));
+    }
+
+    /// <summary>Counts and exact searches (with and without a filter) through each silo equal the single node's.</summary>
+    private static async Task AssertAnswersLikeAsync(Collection single, HttpClient[] silos, int count, string when)
+    {
+        foreach (var http in silos)
         {
-            foreach (var http in new[] { writer, reader })
+            Assert.Equal(count, await ClusterData.CountAsync(http, "docs"));
+            for (int q = 10; q < 20; q++)
             {
-                Assert.Equal(MiniLmFixture.BaseRows, await ClusterData.CountAsync(http, "docs"));
-                for (int q = 10; q < 20; q++)
-                {
-                    var query = ClusterData.Row(MiniLmFixture.Queries, q);
-                    ClusterData.AssertSameAnswer(ClusterData.Reference(single, query, 10, exact: true), await ClusterData.SearchAsync(http, "docs", query, 10, exact: true),
-                        $"after the kill, round {round}, query {q}");
-                }
+                var query = ClusterData.Row(MiniLmFixture.Queries, q);
+                ClusterData.AssertSameAnswer(ClusterData.Reference(single, query, 10, exact: true), await ClusterData.SearchAsync(http, "docs", query, 10, exact: true), $"{when}, query {q}");
+                ClusterData.AssertSameAnswer(ClusterData.Reference(single, query, 10, exact: true, group: q % 5),
+                    await ClusterData.SearchAsync(http, "docs", query, 10, exact: true, group: q % 5), $"{when}, query {q}, group {q % 5}");
             }
         }
     }

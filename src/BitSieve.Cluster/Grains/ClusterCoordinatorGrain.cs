@@ -5,7 +5,7 @@ namespace BitSieve.Cluster.Grains;
 
 /// <summary>See <see cref="IClusterCoordinatorGrain"/>.</summary>
 [StatelessWorker]
-internal sealed class ClusterCoordinatorGrain(IClusterMembershipService membership) : Grain, IClusterCoordinatorGrain
+internal sealed class ClusterCoordinatorGrain(IClusterMembershipService membership, LayoutDirectory layouts) : Grain, IClusterCoordinatorGrain
 {
     public async Task<long> Upsert(string collection, IReadOnlyList<WirePoint> points)
     {
@@ -45,7 +45,7 @@ internal sealed class ClusterCoordinatorGrain(IClusterMembershipService membersh
     }
 
     private async Task<CollectionLayout> Layout(string collection) =>
-        await GrainFactory.GetGrain<ICollectionLayoutGrain>(collection).Get().ConfigureAwait(true)
+        await layouts.GetAsync(GrainFactory, collection).ConfigureAwait(true)
         ?? throw new KeyNotFoundException($"Collection `{collection}` doesn't exist!");
 
     /// <summary>The replicas of a shard that may serve: not stale, on an active silo, in layout order.</summary>
@@ -94,16 +94,33 @@ internal sealed class ClusterCoordinatorGrain(IClusterMembershipService membersh
                 continue;
             }
             missed.AddRange(outcome.Missed);
-            if (missed.Count > 0) await layoutGrain.MarkStale(missed).ConfigureAwait(true);
+            if (missed.Count > 0) await MarkStale(layoutGrain, layout, shard, missed).ConfigureAwait(true);
             int acknowledged = 1 + live.Count - outcome.Missed.Count;
             if (acknowledged < layout.WriteConsistencyFactor)
                 throw new ShardUnavailableException($"Shard {shard} of collection `{layout.Name}`: the write is durable on {acknowledged} replica(s), fewer than write_consistency_factor {layout.WriteConsistencyFactor}.");
             return outcome.Sequence;
         }
-        if (missed.Count > 0) await layoutGrain.MarkStale(missed).ConfigureAwait(true);
+        if (missed.Count > 0) await MarkStale(layoutGrain, layout, shard, missed).ConfigureAwait(true);
         throw last is null
             ? new ShardUnavailableException($"Shard {shard} of collection `{layout.Name}` has no live replica: the write was not applied.")
             : new ShardUnavailableException($"Shard {shard} of collection `{layout.Name}` has no live replica: the write was not applied ({last.Message}).", last);
+    }
+
+    /// <summary>
+    /// Records replicas that missed a write; until that is recorded the write is not acknowledged (a replica that missed
+    /// it could otherwise serve reads without it).
+    /// </summary>
+    private static async Task MarkStale(ICollectionLayoutGrain layoutGrain, CollectionLayout layout, int shard, List<string> missed)
+    {
+        try
+        {
+            await layoutGrain.MarkStale(missed).ConfigureAwait(true);
+        }
+        catch (Exception e)
+        {
+            throw new ShardUnavailableException($"Shard {shard} of collection `{layout.Name}`: replica(s) {string.Join(", ", missed)} missed the write and the layout cannot record it yet " +
+                $"({e.GetType().Name}); the write is not acknowledged: retry it once the cluster has noticed the lost silo.", e);
+        }
     }
 
     private Task<(ShardAnswer Answer, string Replica)> SearchShard(CollectionLayout layout, int shard, ShardQuery query) =>
@@ -112,6 +129,7 @@ internal sealed class ClusterCoordinatorGrain(IClusterMembershipService membersh
     /// <summary>Runs a read on the first live replica of a shard that answers; fails, naming the shard, when none does.</summary>
     private async Task<(T Result, string Replica)> OnAnyReplica<T>(CollectionLayout layout, int shard, Func<IShardReplicaGrain, Task<T>> read)
     {
+        var failures = new List<string>();
         Exception? last = null;
         foreach (string key in Live(layout, shard))
         {
@@ -122,10 +140,13 @@ internal sealed class ClusterCoordinatorGrain(IClusterMembershipService membersh
             catch (Exception e) when (e is not ArgumentException)
             {
                 last = e;
+                failures.Add($"{key}: {e.GetType().Name}: {FirstLine(e.Message)}");
             }
         }
         throw last is null
             ? new ShardUnavailableException($"Shard {shard} of collection `{layout.Name}` has no live replica: the search cannot be answered completely.")
-            : new ShardUnavailableException($"Shard {shard} of collection `{layout.Name}` has no live replica that answers: the search cannot be answered completely ({last.Message}).", last);
+            : new ShardUnavailableException($"Shard {shard} of collection `{layout.Name}` has no live replica that answers: the search cannot be answered completely ({string.Join("; ", failures)}).", last);
     }
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0];
 }

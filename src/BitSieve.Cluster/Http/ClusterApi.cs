@@ -53,9 +53,9 @@ internal static class ClusterApi
         app.MapDelete("/collections/{collection_name}", async (string collection_name, IGrainFactory grains, HttpContext context) =>
             Ok(context, Database.IsValidName(collection_name) && await Call(() => grains.GetGrain<ICollectionLayoutGrain>(collection_name).Drop()).ConfigureAwait(false)));
 
-        app.MapGet("/collections/{collection_name}", async (string collection_name, IGrainFactory grains, HttpContext context) =>
+        app.MapGet("/collections/{collection_name}", async (string collection_name, IGrainFactory grains, LayoutDirectory layouts, HttpContext context) =>
         {
-            var layout = await Layout(grains, collection_name).ConfigureAwait(false);
+            var layout = await Layout(layouts, grains, collection_name).ConfigureAwait(false);
             long points = await Call(() => grains.GetGrain<IClusterCoordinatorGrain>(0).Count(collection_name, null)).ConfigureAwait(false);
             var vectors = new VectorParams(layout.Options.Dimension, layout.Options.Metric switch { Metric.Dot => "Dot", Metric.Euclidean => "Euclid", _ => "Cosine" });
             var info = new ClusterCollectionInfo(layout.Stale.Count == 0 ? "green" : "yellow", points,
@@ -63,9 +63,9 @@ internal static class ClusterApi
             return Json(context, info, ClusterJsonContext.Default.QdrantResponseClusterCollectionInfo);
         });
 
-        app.MapGet("/collections/{collection_name}/cluster", async (string collection_name, IGrainFactory grains, IClusterMembershipService membership, HttpContext context) =>
+        app.MapGet("/collections/{collection_name}/cluster", async (string collection_name, IGrainFactory grains, LayoutDirectory layouts, IClusterMembershipService membership, HttpContext context) =>
         {
-            var layout = await Layout(grains, collection_name).ConfigureAwait(false);
+            var layout = await Layout(layouts, grains, collection_name).ConfigureAwait(false);
             var active = membership.CurrentSnapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress.Endpoint.ToString()).ToHashSet();
             var shards = new List<ShardInfo>();
             for (int s = 0; s < layout.ShardNumber; s++)
@@ -95,9 +95,9 @@ internal static class ClusterApi
             return Json(context, info, ClusterJsonContext.Default.QdrantResponseCollectionClusterInfo);
         });
 
-        app.MapPut("/collections/{collection_name}/points", async (string collection_name, HttpRequest request, IGrainFactory grains, ServerOptions options) =>
+        app.MapPut("/collections/{collection_name}/points", async (string collection_name, HttpRequest request, IGrainFactory grains, LayoutDirectory layouts, ServerOptions options) =>
         {
-            var layout = await Layout(grains, collection_name).ConfigureAwait(false);
+            var layout = await Layout(layouts, grains, collection_name).ConfigureAwait(false);
             using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: false).ConfigureAwait(false);
             var points = PointInsertOperations.Parse(body.RootElement, options.MaxPointsPerRequest).Points;
             foreach (var point in points)
@@ -108,14 +108,14 @@ internal static class ClusterApi
             return Ok(request.HttpContext, UpdateResult.Completed(sequence));
         });
 
-        app.MapPost("/collections/{collection_name}/points/search", (string collection_name, HttpRequest request, IGrainFactory grains, ServerOptions options) =>
-            Search(collection_name, request, grains, options, query: false));
-        app.MapPost("/collections/{collection_name}/points/query", (string collection_name, HttpRequest request, IGrainFactory grains, ServerOptions options) =>
-            Search(collection_name, request, grains, options, query: true));
+        app.MapPost("/collections/{collection_name}/points/search", (string collection_name, HttpRequest request, IGrainFactory grains, LayoutDirectory layouts, ServerOptions options) =>
+            Search(collection_name, request, grains, layouts, options, query: false));
+        app.MapPost("/collections/{collection_name}/points/query", (string collection_name, HttpRequest request, IGrainFactory grains, LayoutDirectory layouts, ServerOptions options) =>
+            Search(collection_name, request, grains, layouts, options, query: true));
 
-        app.MapPost("/collections/{collection_name}/points/count", async (string collection_name, HttpRequest request, IGrainFactory grains) =>
+        app.MapPost("/collections/{collection_name}/points/count", async (string collection_name, HttpRequest request, IGrainFactory grains, LayoutDirectory layouts) =>
         {
-            await Layout(grains, collection_name).ConfigureAwait(false);
+            await Layout(layouts, grains, collection_name).ConfigureAwait(false);
             using var body = await JsonBody.ReadAsync(request).ConfigureAwait(false);
             var fields = new JsonFields(body.RootElement, "");
             _ = fields.Filter("filter");
@@ -125,9 +125,9 @@ internal static class ClusterApi
         });
     }
 
-    private static async Task<IResult> Search(string collection, HttpRequest request, IGrainFactory grains, ServerOptions options, bool query)
+    private static async Task<IResult> Search(string collection, HttpRequest request, IGrainFactory grains, LayoutDirectory layouts, ServerOptions options, bool query)
     {
-        var layout = await Layout(grains, collection).ConfigureAwait(false);
+        var layout = await Layout(layouts, grains, collection).ConfigureAwait(false);
         using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: false).ConfigureAwait(false);
         var search = query ? QueryRequest.Parse(body.RootElement, "", options.MaxLimit) : SearchRequest.Parse(body.RootElement, "", options.MaxLimit);
         if (search.Vector.Length != layout.Options.Dimension)
@@ -147,8 +147,8 @@ internal static class ClusterApi
     private static string? FilterText(JsonElement root) =>
         root.ValueKind == JsonValueKind.Object && root.TryGetProperty("filter", out var filter) && filter.ValueKind != JsonValueKind.Null ? filter.GetRawText() : null;
 
-    private static async Task<CollectionLayout> Layout(IGrainFactory grains, string collection) =>
-        Database.IsValidName(collection) && await Call(() => grains.GetGrain<ICollectionLayoutGrain>(collection).Get()).ConfigureAwait(false) is { } layout
+    private static async Task<CollectionLayout> Layout(LayoutDirectory layouts, IGrainFactory grains, string collection) =>
+        Database.IsValidName(collection) && await Call(() => layouts.GetAsync(grains, collection)).ConfigureAwait(false) is { } layout
             ? layout
             : throw ApiException.CollectionNotFound(collection);
 
