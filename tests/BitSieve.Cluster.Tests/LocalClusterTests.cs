@@ -1,5 +1,6 @@
 using System.Net;
 using BitSieve.Server;
+using Microsoft.Extensions.Logging;
 
 namespace BitSieve.Cluster.Tests;
 
@@ -17,7 +18,7 @@ public sealed class LocalClusterTests : IAsyncLifetime
             Server = new ServerOptions { DatabasePath = Path.Combine(_dir.Path, "silo"), Port = ClusterData.FreePort() },
             SiloPort = ClusterData.FreePort(),
             GatewayPort = ClusterData.FreePort(),
-        }, logging => logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Error));
+        }, logging => logging.SetMinimumLevel(LogLevel.Error));
         await _silo.StartAsync();
         _http = new HttpClient { BaseAddress = new Uri(_silo.Addresses[0]) };
         await ClusterData.WaitUntilAsync(async () => (await _http.GetAsync("/readyz")).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "the silo to be an active member");
