@@ -102,7 +102,7 @@ internal sealed partial class VectorIndex
             int per = (count / parts + Cascade.Block - 1) / Cascade.Block * Cascade.Block;
             Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, p =>
             {
-                var state = states[p] = new T1State(k);
+                var state = states[p] = new T1State(k, cascade.Floor);
                 int start = Math.Min(count, p * per), end = p == parts - 1 ? count : Math.Min(count, start + per);
                 Scan(cascade, options, start, end, state);
             });
@@ -260,7 +260,15 @@ internal sealed partial class VectorIndex
         !options.Exhaustive && options.Oversampling is null && !options.Quality.IsExact && GraphAnswers;
 
     private Cascade NewCascade(ReadOnlySpan<float> query, SearchOptions options, ulong[]? allowed = null) =>
-        new(_columns, _quantizer, _quantizer.Prepare(query), options.K, options.Quality, allowed);
+        new(_columns, _quantizer, _quantizer.Prepare(query), options.K, options.Quality, allowed, InternalFloor(options));
+
+    /// <summary>
+    /// <see cref="SearchOptions.ScoreBound"/> as the cascade's internal score (Euclidean: −distance²), or −∞ where it
+    /// does not apply (none given, or the fixed-oversampling baseline, whose pool is a fixed size by design).
+    /// </summary>
+    private float InternalFloor(SearchOptions options) => options.ScoreBound is not { } bound || options.Oversampling is not null
+        ? float.NegativeInfinity
+        : Options.Metric == Metric.Euclidean ? -(bound * bound) : bound;
 
     /// <summary>Exact scores of the allowed ordinals only (a selective filter): cheaper than any scan, and exact.</summary>
     private SearchResult ScoreDirectly(float[] query, int k, ulong[] allowed)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using BitSieve.Embeddings;
 using BitSieve.Embeddings.Onnx.Quantization;
+using BitSieve.Cluster;
 using BitSieve.Ingest.Answering;
 using BitSieve.Server;
 
@@ -55,15 +56,23 @@ internal static class ServeCommand
             HelpName = "URL",
         };
         var llmModel = new Option<string?>("--llm-model") { Description = "The chat model (default: the first the endpoint lists).", HelpName = "NAME" };
+        var cluster = new Option<string?>("--cluster")
+        {
+            Description = "Run as a silo of a BitSieve cluster whose membership is on this Redis server (redis://HOST:PORT): sharded, replicated collections, the same HTTP API on every silo (docs/cluster.md).",
+            HelpName = "URL",
+        };
+        var siloPort = new Option<int>("--silo-port") { Description = "With --cluster: the port silos talk to each other on (default 11111).", DefaultValueFactory = _ => 11111, HelpName = "PORT" };
+        var gatewayPort = new Option<int>("--gateway-port") { Description = "With --cluster: the Orleans client gateway port (default 30000).", DefaultValueFactory = _ => 30000, HelpName = "PORT" };
         var command = new Command("serve", "Serve the database over HTTP: a Qdrant-compatible REST API, BitSieve's /v1 text API, OpenAPI at /openapi/v1.json, a reference page at /docs, Prometheus metrics at /metrics.")
         {
-            db, port, host, apiKey, maxBody, maxResponse, allowedHosts, corsOrigin, model, precision, plan, llm, llmModel,
+            db, port, host, apiKey, maxBody, maxResponse, allowedHosts, corsOrigin, model, precision, plan, llm, llmModel, cluster, siloPort, gatewayPort,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             BitSieveServer? server = null;
+            ClusterSilo? silo = null;
             int code = await DatabaseArguments.RunAsync("bitsieve serve", error, _ =>
             {
                 int mib = parse.GetValue(maxBody);
@@ -82,7 +91,7 @@ internal static class ServeCommand
                     ? Uri.TryCreate(url, UriKind.Absolute, out var parsed) && parsed.Scheme is "http" or "https" ? parsed
                         : throw new UsageException($"--llm must be an absolute http(s) URL such as http://localhost:11434/v1, not '{url}'.")
                     : null;
-                server = BitSieveServer.Create(new ServerOptions
+                var serverOptions = new ServerOptions
                 {
                     DatabasePath = parse.GetValue(db)!,
                     Port = parse.GetValue(port),
@@ -98,9 +107,20 @@ internal static class ServeCommand
                     LlmApiKey = llmUrl is null ? null : ChatEndpoint.ApiKeyFromEnvironment(),
                     EmbeddingPrecision = StoredPrecision.Encode(
                         PrecisionChoice.Resolve(parse.GetValue(precision)!, parse.GetValue(plan), parse.GetValue(model) ?? EmbeddingModels.Default)),
-                });
+                };
+                if (parse.GetValue(cluster) is { } redis)
+                {
+                    if (!redis.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || redis.Length == "redis://".Length)
+                        throw new UsageException($"--cluster must be a Redis URL such as redis://10.0.0.9:6379, not '{redis}'.");
+                    silo = ClusterSilo.Create(new ClusterOptions { Server = serverOptions, Redis = redis, SiloPort = parse.GetValue(siloPort), GatewayPort = parse.GetValue(gatewayPort) });
+                }
+                else
+                {
+                    server = BitSieveServer.Create(serverOptions);
+                }
                 return ExitCodes.Ok;
             }, cancellationToken).ConfigureAwait(false);
+            if (silo is not null) return await RunSiloAsync(silo, parse.GetValue(db)!, output, error, cancellationToken).ConfigureAwait(false);
             if (server is null) return code;
             await using (server.ConfigureAwait(false))
             {
@@ -130,5 +150,35 @@ internal static class ServeCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>Joins the cluster and serves until Ctrl+C or SIGTERM; then leaves it and checkpoints the silo's database.</summary>
+    private static async Task<int> RunSiloAsync(ClusterSilo silo, string db, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        await using (silo.ConfigureAwait(false))
+        {
+            try
+            {
+                await silo.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or Orleans.Runtime.OrleansException or StackExchange.Redis.RedisException)
+            {
+                error.WriteLine($"bitsieve serve: error: {e.Message}");
+                return ExitCodes.Failure;
+            }
+            output.WriteLine($"bitsieve serve: cluster silo listening on {string.Join(", ", silo.Addresses)} (database {db}); Ctrl+C stops");
+            output.Flush();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, silo.App.Lifetime.ApplicationStopping);
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+        output.WriteLine("bitsieve serve: stopped; left the cluster; database checkpointed");
+        output.Flush();
+        return ExitCodes.Ok;
     }
 }

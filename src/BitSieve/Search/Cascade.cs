@@ -12,9 +12,9 @@ namespace BitSieve.Search;
 internal readonly record struct Candidate(int Ordinal, float Lo, float Hi);
 
 /// <summary>What one query's T1 pass has found so far; one per query and per thread.</summary>
-internal sealed class T1State(int k)
+internal sealed class T1State(int k, float floor = float.NegativeInfinity)
 {
-    public TopK Lower { get; } = new(k);
+    public TopK Lower { get; } = new(k) { Floor = floor };
 
     public List<Candidate> Candidates { get; } = [];
 
@@ -58,9 +58,17 @@ internal sealed class Cascade
     /// <summary>A filter's allowed ordinals (one bit each) this query is limited to, or null for all.</summary>
     internal ulong[]? Allowed => _allowed;
 
-    public Cascade(VectorColumns columns, Quantizer quantizer, EncodedQuery query, int k, Quality quality, ulong[]? allowed = null)
+    /// <summary>
+    /// The internal score every answer must reach (a <see cref="SearchOptions.ScoreBound"/>): candidates whose upper bound
+    /// falls below it are pruned at every tier. −∞ for none.
+    /// </summary>
+    internal float Floor { get; }
+
+    public Cascade(VectorColumns columns, Quantizer quantizer, EncodedQuery query, int k, Quality quality, ulong[]? allowed = null,
+        float floor = float.NegativeInfinity)
     {
         _columns = columns;
+        Floor = floor;
         _allowed = allowed;
         _quantizer = quantizer;
         _query = query;
@@ -325,7 +333,7 @@ internal sealed class Cascade
     private List<Candidate> RefineT2(List<Candidate> survivors, SearchTrace trace)
     {
         using var order = new UpperBoundOrder(CollectionsMarshal.AsSpan(survivors));
-        var lower = new TopK(_k);
+        var lower = new TopK(_k) { Floor = Floor };
         var kept = new List<Candidate>();
         for (int i = 0; i < order.Count; i++)
         {
@@ -351,7 +359,7 @@ internal sealed class Cascade
     private TopK VerifyT3(List<Candidate> refined, SearchTrace trace, HashSet<int> verified)
     {
         SortByUpperBound(refined);
-        var best = new TopK(_k);
+        var best = new TopK(_k) { Floor = Floor };
         foreach (var cand in refined)
         {
             if (best.IsFull && cand.Hi < best.Threshold) break;

@@ -38,6 +38,15 @@ public sealed record SearchOptions
     /// <summary>Threads a search (or a batch) may use.</summary>
     public int Threads { get; init; } = 1;
 
+    /// <summary>
+    /// A score the caller already holds k results at (a sharded collection's global k-th exact score, from the shard that
+    /// answered first), in the collection's own units (Euclidean: a distance). The flat cascade prunes every point that
+    /// cannot reach it, at every tier, so it may return fewer than K hits: only those scoring at least as well as the
+    /// bound. Merged with the results that set the bound, the top K is unchanged. Null (the default) for none; the
+    /// graph, direct scoring, <see cref="Exhaustive"/> and <see cref="Oversampling"/> ignore it.
+    /// </summary>
+    public float? ScoreBound { get; init; }
+
     internal void Validate()
     {
         if (K < 1) throw new ArgumentOutOfRangeException(nameof(K), K, "K must be at least 1.");
@@ -50,6 +59,7 @@ public sealed record SearchOptions
         if (Quality.RecallTarget <= 0)
             throw new ArgumentOutOfRangeException(nameof(Quality), "Quality is uninitialized; use Quality.Default, Quality.Recall(target) or Quality.Exact.");
         if (Effort is < 1 or > MaxEffort) throw new ArgumentOutOfRangeException(nameof(Effort), Effort, $"Effort must be between 1 and {MaxEffort}.");
+        if (ScoreBound is { } bound && !float.IsFinite(bound)) throw new ArgumentOutOfRangeException(nameof(ScoreBound), bound, "ScoreBound must be a finite score.");
         if (Threads < 1) throw new ArgumentOutOfRangeException(nameof(Threads), Threads, "Threads must be at least 1.");
     }
 }

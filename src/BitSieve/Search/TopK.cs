@@ -20,8 +20,14 @@ internal sealed class TopK
 
     public bool IsFull => _count == _scores.Length;
 
-    /// <summary>The k-th best score, or −∞ while fewer than k were added.</summary>
-    public float Threshold => _count < _scores.Length ? float.NegativeInfinity : _scores[0];
+    /// <summary>
+    /// A score the answer is known to reach elsewhere (<see cref="SearchOptions.ScoreBound"/>): the threshold never falls
+    /// below it, so pairs that cannot reach it are pruned even before k were added. −∞ (the default) for none.
+    /// </summary>
+    public float Floor { get; init; } = float.NegativeInfinity;
+
+    /// <summary>The k-th best score (or <see cref="Floor"/> while fewer than k were added), never below <see cref="Floor"/>.</summary>
+    public float Threshold => _count < _scores.Length ? Floor : MathF.Max(Floor, _scores[0]);
 
     public void Clear() => _count = 0;
 

@@ -1,0 +1,50 @@
+using BitSieve.Server;
+
+namespace BitSieve.Cluster;
+
+/// <summary>How a <see cref="ClusterSilo"/> joins its cluster and serves HTTP.</summary>
+public sealed record ClusterOptions
+{
+    /// <summary>
+    /// The HTTP side, as a single node's (<see cref="ServerOptions.DatabasePath"/> is this silo's own data directory,
+    /// <see cref="ServerOptions.Host"/> the address it binds and advertises to the other silos).
+    /// </summary>
+    public ServerOptions Server { get; init; } = new();
+
+    /// <summary>
+    /// The Redis server that holds the cluster's membership and collection layouts, <c>HOST:PORT</c> (a
+    /// <c>redis://HOST:PORT</c> URL is accepted too); null for Orleans' localhost development clustering (one machine,
+    /// layouts in memory: for development and tests).
+    /// </summary>
+    public string? Redis { get; init; }
+
+    /// <summary>The port silos talk to each other on (default 11111, Orleans').</summary>
+    public int SiloPort { get; init; } = 11111;
+
+    /// <summary>The port Orleans clients connect to (default 30000, Orleans').</summary>
+    public int GatewayPort { get; init; } = 30000;
+
+    /// <summary>
+    /// Localhost clustering only: the silo port of the cluster's first silo, which the others join; null when this
+    /// silo is the first.
+    /// </summary>
+    public int? PrimarySiloPort { get; init; }
+
+    /// <summary>The cluster's name: silos with the same Redis and cluster id form one cluster (default <c>bitsieve</c>).</summary>
+    public string ClusterId { get; init; } = "bitsieve";
+
+    /// <summary>The Redis endpoint without a <c>redis://</c> scheme.</summary>
+    internal string? RedisEndpoint => Redis is null ? null : Redis.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) ? Redis["redis://".Length..].TrimEnd('/') : Redis;
+
+    /// <summary>Throws <see cref="ArgumentException"/> for values a silo cannot start with.</summary>
+    public void Validate()
+    {
+        Server.Validate();
+        if (SiloPort is < 1 or > 65535) throw new ArgumentException($"The silo port must be 1 to 65535, not {SiloPort}.", nameof(SiloPort));
+        if (GatewayPort is < 1 or > 65535) throw new ArgumentException($"The gateway port must be 1 to 65535, not {GatewayPort}.", nameof(GatewayPort));
+        if (Redis is not null && string.IsNullOrWhiteSpace(RedisEndpoint))
+            throw new ArgumentException($"The Redis address must be HOST:PORT or redis://HOST:PORT, not '{Redis}'.", nameof(Redis));
+        if (Redis is not null && PrimarySiloPort is not null)
+            throw new ArgumentException("A primary silo port is for localhost clustering only; with Redis, silos find each other there.", nameof(PrimarySiloPort));
+    }
+}

@@ -1,0 +1,141 @@
+using System.Net;
+using BitSieve.Cluster.Http;
+using BitSieve.Cluster.Placement;
+using BitSieve.Server;
+using BitSieve.Server.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+using Orleans.Hosting;
+
+
+namespace BitSieve.Cluster;
+
+/// <summary>
+/// One silo of a BitSieve cluster: an Orleans silo that owns the shard replicas placed on it (each an ordinary
+/// collection of its own database) and serves the Qdrant-compatible HTTP API for the whole cluster, so any silo
+/// answers any request. Also serves <c>GET /cluster</c> (the silos) and <c>/readyz</c> (200 only once the silo is an
+/// active member).
+/// </summary>
+/// <example>
+/// <code>
+/// await using var silo = ClusterSilo.Create(new ClusterOptions { Redis = "10.0.0.9:6379", Server = new() { DatabasePath = "db", Host = "10.0.0.1" } });
+/// await silo.StartAsync();
+/// </code>
+/// </example>
+public sealed class ClusterSilo : IAsyncDisposable
+{
+    /// <summary>The grain storage provider that holds collection layouts.</summary>
+    internal const string StorageName = "bitsieve";
+
+    private readonly WebApplication _app;
+    private readonly SiloDatabase _database;
+    private bool _disposed;
+
+    private ClusterSilo(WebApplication app, SiloDatabase database)
+    {
+        _app = app;
+        _database = database;
+    }
+
+    /// <summary>The ASP.NET Core application (for tests and hosting).</summary>
+    public WebApplication App => _app;
+
+    /// <summary>The HTTP addresses it listens on, once started.</summary>
+    public IReadOnlyList<string> Addresses =>
+        _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+
+    /// <summary>Builds the silo and its HTTP API; nothing listens or joins until <see cref="StartAsync"/>.</summary>
+    /// <param name="options">Cluster membership, ports, data directory.</param>
+    /// <param name="configureLogging">Adjusts logging (the default writes warnings and errors to the console).</param>
+    public static ClusterSilo Create(ClusterOptions options, Action<ILoggingBuilder>? configureLogging = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var server = options.Server;
+        IPAddress? bind = server.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback
+            : IPAddress.TryParse(server.Host.Trim('[', ']'), out var address) ? address
+            : throw new ArgumentException($"The host must be an IP address (127.0.0.1, 10.0.0.1, 0.0.0.0), not '{server.Host}'.", nameof(options));
+        var database = new SiloDatabase(server.DatabasePath);
+        try
+        {
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(ClusterSilo).Assembly.GetName().Name });
+            builder.Logging.ClearProviders();
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            configureLogging?.Invoke(builder.Logging);
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.AddServerHeader = false;
+                kestrel.Limits.MaxRequestBodySize = server.MaxRequestBodyBytes;
+                kestrel.Listen(bind, server.Port);
+            });
+            builder.Services.AddSingleton(server);
+            builder.Services.AddSingleton(options);
+            builder.Services.AddSingleton(database);
+            builder.Services.AddSingleton<LayoutDirectory>();
+            builder.Services.ConfigureHttpJsonOptions(ServerJsonContext.Configure);
+            builder.UseOrleans(silo => ConfigureSilo(silo, options, bind));
+            var app = builder.Build();
+            app.UseMiddleware<ErrorHandling>();
+            ClusterApi.Map(app);
+            app.MapFallback("{*path}", (HttpContext context) =>
+                throw ApiException.NotFound($"{context.Request.Method} {context.Request.Path} is not an endpoint of a BitSieve cluster silo (see docs/cluster.md)"));
+            return new ClusterSilo(app, database);
+        }
+        catch
+        {
+            database.Dispose();
+            throw;
+        }
+    }
+
+    private static void ConfigureSilo(ISiloBuilder silo, ClusterOptions options, IPAddress bind)
+    {
+        silo.Services.AddPlacementDirector<OwnerSiloPlacement, OwnerSiloPlacementDirector>();
+        if (options.RedisEndpoint is { } redis)
+        {
+            var advertised = bind.Equals(IPAddress.Any) || bind.Equals(IPAddress.IPv6Any) ? null : bind;
+            if (advertised is null) silo.ConfigureEndpoints(options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+            else silo.ConfigureEndpoints(advertised, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: true);
+            silo.UseRedisClustering(o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
+            silo.AddRedisGrainStorage(StorageName, o => o.ConfigurationOptions = StackExchange.Redis.ConfigurationOptions.Parse(redis));
+        }
+        else
+        {
+            silo.UseLocalhostClustering(options.SiloPort, options.GatewayPort,
+                options.PrimarySiloPort is { } primary ? new IPEndPoint(IPAddress.Loopback, primary) : null);
+            silo.AddMemoryGrainStorage(StorageName);
+        }
+        silo.Configure<Orleans.Configuration.ClusterOptions>(o =>
+        {
+            o.ClusterId = options.ClusterId;
+            o.ServiceId = "bitsieve";
+        });
+    }
+
+    /// <summary>Joins the cluster and starts listening.</summary>
+    public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);
+
+    /// <summary>Leaves the cluster, stops listening, then checkpoints and closes this silo's database.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        try
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+            _database.Dispose();
+        }
+    }
+}

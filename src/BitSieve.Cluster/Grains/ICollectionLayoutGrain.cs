@@ -1,0 +1,24 @@
+namespace BitSieve.Cluster.Grains;
+
+/// <summary>
+/// The layout of one sharded collection (keyed by its name), kept in the cluster's grain storage (Redis, or memory
+/// under localhost clustering): which silo holds each replica, and which replicas are stale.
+/// </summary>
+internal interface ICollectionLayoutGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Creates the collection: places replica r of shard s on the (s + r)-th active silo (mod their number), so a
+    /// shard's replicas are on different silos, and creates every replica's collection. Fails with
+    /// <see cref="ArgumentException"/> when the replication factor exceeds the active silos, or the collection exists.
+    /// </summary>
+    Task<CollectionLayout> Create(ReplicaOptions options, int shardNumber, int replicationFactor, int writeConsistencyFactor);
+
+    /// <summary>The layout, or null when there is no such collection.</summary>
+    Task<CollectionLayout?> Get();
+
+    /// <summary>Marks replicas stale (they missed a write): they serve no reads and take no writes until caught up.</summary>
+    Task MarkStale(IReadOnlyList<string> replicas);
+
+    /// <summary>Deletes every replica and the layout; false when there was no such collection.</summary>
+    Task<bool> Drop();
+}

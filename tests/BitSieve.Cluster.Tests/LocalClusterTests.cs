@@ -1,0 +1,73 @@
+using System.Net;
+using BitSieve.Server;
+using Microsoft.Extensions.Logging;
+
+namespace BitSieve.Cluster.Tests;
+
+/// <summary>One silo in process on Orleans' localhost clustering: the sharded collection against a single node.</summary>
+public sealed class LocalClusterTests : IAsyncLifetime
+{
+    private readonly TempDirectory _dir = new();
+    private ClusterSilo _silo = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        _silo = ClusterSilo.Create(new ClusterOptions
+        {
+            Server = new ServerOptions { DatabasePath = Path.Combine(_dir.Path, "silo"), Port = ClusterData.FreePort() },
+            SiloPort = ClusterData.FreePort(),
+            GatewayPort = ClusterData.FreePort(),
+        }, logging => logging.SetMinimumLevel(LogLevel.Error));
+        await _silo.StartAsync();
+        _http = new HttpClient { BaseAddress = new Uri(_silo.Addresses[0]) };
+        await ClusterData.WaitUntilAsync(async () => (await _http.GetAsync("/readyz")).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "the silo to be an active member");
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _silo.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task A_collection_of_four_shards_answers_as_a_single_node_exact_filtered_and_counted()
+    {
+        await ClusterData.SendAsync(_http, HttpMethod.Put, "/collections/docs", ClusterData.CreateBody(shards: 4, replication: 1));
+        await ClusterData.UpsertAsync(_http, "docs", MiniLmFixture.BaseRows);
+        using var reference = new TempDirectory();
+        using var database = Database.Open(reference.Path);
+        var single = ClusterData.SingleNode(database, MiniLmFixture.BaseRows);
+
+        Assert.Equal(MiniLmFixture.BaseRows, await ClusterData.CountAsync(_http, "docs"));
+        for (int q = 0; q < 20; q++)
+        {
+            var query = ClusterData.Row(MiniLmFixture.Queries, q);
+            ClusterData.AssertSameAnswer(ClusterData.Reference(single, query, 10, exact: true), await ClusterData.SearchAsync(_http, "docs", query, 10, exact: true), $"query {q}");
+            ClusterData.AssertSameAnswer(ClusterData.Reference(single, query, 10, exact: true, group: q % 5),
+                await ClusterData.SearchAsync(_http, "docs", query, 10, exact: true, group: q % 5), $"query {q}, group {q % 5}");
+        }
+        // Every shard holds part of the points: the hash spreads them.
+        var layout = await ClusterData.SendAsync(_http, HttpMethod.Get, "/collections/docs/cluster");
+        var perShard = layout["result"]!["shards"]!.AsArray().Select(s => s!["replicas"]![0]!["points_count"]!.GetValue<long>()).ToList();
+        Assert.Equal(MiniLmFixture.BaseRows, perShard.Sum());
+        Assert.All(perShard, n => Assert.InRange(n, MiniLmFixture.BaseRows / 8, MiniLmFixture.BaseRows / 2));
+    }
+
+    [Fact]
+    public async Task A_replication_factor_above_the_live_silos_is_a_400_and_creates_nothing()
+    {
+        var answer = await ClusterData.SendAsync(_http, HttpMethod.Put, "/collections/twice", ClusterData.CreateBody(shards: 2, replication: 2), HttpStatusCode.BadRequest);
+        Assert.Contains("replication_factor 2 exceeds the 1 active silo", ClusterData.Json(answer), StringComparison.Ordinal);
+        await ClusterData.SendAsync(_http, HttpMethod.Get, "/collections/twice", expected: HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Cluster_lists_this_silo_as_active()
+    {
+        var cluster = await ClusterData.SendAsync(_http, HttpMethod.Get, "/cluster");
+        string self = cluster["result"]!["peer_id"]!.GetValue<string>();
+        Assert.Equal("Active", cluster["result"]!["peers"]![self]!["state"]!.GetValue<string>());
+    }
+}
