@@ -78,6 +78,7 @@ public sealed class BitSieveServer : IAsyncDisposable
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(database);
             builder.Services.AddSingleton<ServerMetrics>();
+            builder.Services.AddSingleton<QdrantOperations>();
             builder.Services.AddSingleton<V1.Embedders>();
             builder.Services.AddSingleton(new V1.ChatModel(options.LlmEndpoint is { } llm ? new ChatEndpoint(llm, options.LlmModel, options.LlmApiKey) : null));
             builder.Services.ConfigureHttpJsonOptions(ServerJsonContext.Configure);

@@ -81,8 +81,4 @@ public static partial class QdrantApi
     /// <summary>A successful answer, <c>{"result":…,"status":"ok","time":…}</c>.</summary>
     private static Ok<QdrantResponse<T>> Ok<T>(HttpContext context, T result)
         where T : notnull => TypedResults.Ok(QdrantResponse<T>.Ok(result, RequestTiming.Seconds(context)));
-
-    /// <summary>Qdrant's <c>UpdateResult</c> after a write, with the collection's last log sequence as <c>operation_id</c>.</summary>
-    private static Ok<QdrantResponse<UpdateResult>> Update(HttpContext context, Collection collection) =>
-        Ok(context, UpdateResult.Completed(collection.Info().LogSequence));
 }
