@@ -247,6 +247,21 @@ public sealed class QdrantGrpcClientTests
     }
 
     [Fact]
+    public async Task A_host_not_allowed_in_authority_is_refused_as_on_rest()
+    {
+        // The client sends :authority 127.0.0.1:PORT, which this server is not told to answer to.
+        await using var host = await ServerHost.StartAsync(new ServerOptions { GrpcPort = 0, AllowedHosts = ["kb.example"] });
+        using var client = new QdrantClient(host.Server.GrpcAddress!);
+        var e = await Assert.ThrowsAsync<RpcException>(() => client.ListCollectionsAsync());
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains($"this server does not answer to `127.0.0.1:{host.Server.GrpcAddress!.Port}`; it answers to kb.example", e.Status.Detail, StringComparison.Ordinal);
+
+        await using var loopback = await ServerHost.StartAsync(new ServerOptions { GrpcPort = 0, AllowedHosts = ["kb.example", "127.0.0.1"] });
+        using var allowed = new QdrantClient(loopback.Server.GrpcAddress!);
+        Assert.Empty(await allowed.ListCollectionsAsync());
+    }
+
+    [Fact]
     public async Task Rest_and_grpc_answer_the_same_query_with_the_same_ids_scores_and_payloads()
     {
         await using var host = await ServerHost.StartAsync(new ServerOptions { GrpcPort = 0 });
