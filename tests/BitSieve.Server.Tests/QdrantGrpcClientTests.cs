@@ -216,6 +216,7 @@ public sealed class QdrantGrpcClientTests
         await using var host = await ServerHost.StartAsync(new ServerOptions { ApiKey = Key, GrpcPort = 0 });
         using (var anonymous = new QdrantClient(host.Server.GrpcAddress!))
         {
+            Assert.Equal(QdrantApiVersion, (await anonymous.HealthAsync()).Version); // open, as REST's GET /
             var e = await Assert.ThrowsAsync<RpcException>(() => anonymous.ListCollectionsAsync());
             Assert.Equal(StatusCode.Unauthenticated, e.StatusCode);
             Assert.Equal("Must provide an API key or an Authorization bearer token", e.Status.Detail);

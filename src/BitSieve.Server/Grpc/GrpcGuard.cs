@@ -9,7 +9,7 @@ namespace BitSieve.Server.Grpc;
 /// <summary>
 /// The gRPC side of the REST API's outer rules (<see cref="ErrorHandling"/>): the Host allow-list on <c>:authority</c>,
 /// the API key in the <c>api-key</c> metadata (or <c>authorization: Bearer KEY</c>) — missing is
-/// <c>UNAUTHENTICATED</c>, wrong is <c>PERMISSION_DENIED</c>, as Qdrant answers — and Qdrant's errors turned into
+/// <c>UNAUTHENTICATED</c>, wrong is <c>PERMISSION_DENIED</c>, as Qdrant answers; <c>HealthCheck</c> is open — and Qdrant's errors turned into
 /// status codes with the REST message: 400 and 422 → <c>INVALID_ARGUMENT</c>, 404 → <c>NOT_FOUND</c>, 413 →
 /// <c>RESOURCE_EXHAUSTED</c>, anything unexpected → <c>INTERNAL</c>.
 /// </summary>
@@ -18,12 +18,15 @@ internal sealed class GrpcGuard(ServerOptions options, ILogger<GrpcGuard> logger
     private readonly ApiKeyCheck? _apiKey = options.ApiKey is { } key ? new ApiKeyCheck(key) : null;
     private readonly RequestGuard _hosts = new(options);
 
+    /// <summary>Open without a key, as REST's <c>GET /</c> (the same title and version) and Qdrant's health check are.</summary>
+    private const string HealthCheckMethod = "/qdrant.Qdrant/HealthCheck";
+
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         var http = context.GetHttpContext();
         if (_hosts.RefusedHost(http.Request) is { } refused) throw new RpcException(new Status(StatusCode.InvalidArgument, refused));
-        if (_apiKey is not null && _apiKey.Check(http.Request) is { } denied)
+        if (_apiKey is not null && context.Method != HealthCheckMethod && _apiKey.Check(http.Request) is { } denied)
             throw new RpcException(new Status(ReferenceEquals(denied, ApiKeyCheck.MissingKey) ? StatusCode.Unauthenticated : StatusCode.PermissionDenied, denied));
         try
         {
