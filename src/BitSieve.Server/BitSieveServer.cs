@@ -1,6 +1,8 @@
 using BitSieve.Ingest.Answering;
 using System.Net;
+using BitSieve.Server.Grpc;
 using BitSieve.Server.Http;
+using Grpc.AspNetCore.Server.Model;
 using BitSieve.Server.Metrics;
 using BitSieve.Server.Qdrant;
 using Microsoft.AspNetCore.Builder;
@@ -8,6 +10,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -33,10 +36,13 @@ public sealed class BitSieveServer : IAsyncDisposable
     private readonly DatabaseService _database;
     private bool _disposed;
 
-    private BitSieveServer(WebApplication app, DatabaseService database)
+    private readonly GrpcEndpoint _grpc;
+
+    private BitSieveServer(WebApplication app, DatabaseService database, GrpcEndpoint grpc)
     {
         _app = app;
         _database = database;
+        _grpc = grpc;
     }
 
     /// <summary>The ASP.NET Core application (for tests and hosting).</summary>
@@ -45,9 +51,15 @@ public sealed class BitSieveServer : IAsyncDisposable
     /// <summary>The database it serves.</summary>
     public Database Database => _database.Database;
 
-    /// <summary>The addresses it listens on, once started (<c>http://127.0.0.1:PORT</c>).</summary>
+    /// <summary>The addresses the REST API listens on, once started (<c>http://127.0.0.1:PORT</c>).</summary>
     public IReadOnlyList<string> Addresses =>
-        _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+        _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
+            .Where(address => _grpc.Port is not int port || !address.EndsWith($":{port}", StringComparison.Ordinal)).ToList() ?? [];
+
+    /// <summary>The address of the gRPC API once started (<c>http://127.0.0.1:PORT</c>), or null when it is off (<see cref="ServerOptions.GrpcPort"/>).</summary>
+    public Uri? GrpcAddress => _grpc.Listen is { } listen && _grpc.Port is int port
+        ? new Uri($"http://{(listen.EndPoint is IPEndPoint { Address: var address } && !address.Equals(IPAddress.Loopback) && !address.Equals(IPAddress.Any) && !address.Equals(IPAddress.IPv6Any) ? (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString()) : "127.0.0.1")}:{port}")
+        : null;
 
     /// <summary>
     /// Opens the database (throwing <see cref="DatabaseLockedException"/> when another process holds it) and
@@ -61,6 +73,7 @@ public sealed class BitSieveServer : IAsyncDisposable
         options.Validate();
         var endpoint = ParseHost(options.Host);
         var database = new DatabaseService(options);
+        var grpc = new GrpcEndpoint();
         try
         {
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(BitSieveServer).Assembly.GetName().Name });
@@ -74,10 +87,33 @@ public sealed class BitSieveServer : IAsyncDisposable
                 kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
                 if (endpoint is null) kestrel.ListenLocalhost(options.Port);
                 else kestrel.Listen(endpoint, options.Port);
+                if (options.GrpcPort is int grpcPort)
+                {
+                    // gRPC is HTTP/2; without TLS there is no negotiation, so this listener speaks HTTP/2 only.
+                    void Http2(ListenOptions listen)
+                    {
+                        listen.Protocols = HttpProtocols.Http2;
+                        grpc.Listen = listen;
+                    }
+                    if (endpoint is null) kestrel.ListenLocalhost(grpcPort, Http2);
+                    else kestrel.Listen(endpoint, grpcPort, Http2);
+                }
             });
+            builder.Services.AddSingleton(grpc);
+            if (options.GrpcPort is not null)
+            {
+                builder.Services.AddGrpc(grpcOptions =>
+                {
+                    grpcOptions.MaxReceiveMessageSize = (int)Math.Min(options.MaxRequestBodyBytes, int.MaxValue);
+                    grpcOptions.Interceptors.Add<GrpcGuard>();
+                });
+                builder.Services.AddSingleton<IServiceMethodProvider<QdrantGrpcService>, QdrantGrpcMethods>();
+                builder.Services.AddSingleton<QdrantGrpcService>();
+            }
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(database);
             builder.Services.AddSingleton<ServerMetrics>();
+            builder.Services.AddSingleton<QdrantOperations>();
             builder.Services.AddSingleton<V1.Embedders>();
             builder.Services.AddSingleton(new V1.ChatModel(options.LlmEndpoint is { } llm ? new ChatEndpoint(llm, options.LlmModel, options.LlmApiKey) : null));
             builder.Services.ConfigureHttpJsonOptions(ServerJsonContext.Configure);
@@ -93,11 +129,12 @@ public sealed class BitSieveServer : IAsyncDisposable
             MapService(app);
             QdrantApi.Map(OpenApiDocs.WithErrorResponses(app.MapGroup("")));
             V1.V1Api.Map(OpenApiDocs.WithErrorResponses(app.MapGroup("")));
+            if (options.GrpcPort is not null) app.MapGrpcService<QdrantGrpcService>();
             app.MapFallback("{*path}", (HttpContext context) =>
             {
                 throw ApiException.NotFound($"{context.Request.Method} {context.Request.Path} is not an endpoint of this server (BitSieve serves a subset of Qdrant's REST API and its own /v1 API; see /docs)");
             }).ExcludeFromDescription();
-            return new BitSieveServer(app, database);
+            return new BitSieveServer(app, database, grpc);
         }
         catch
         {

@@ -12,6 +12,12 @@ public sealed record ServerOptions
     /// <summary>The TCP port (Qdrant's default, 6333); 0 picks a free one (see <see cref="BitSieveServer.Addresses"/>).</summary>
     public int Port { get; init; } = 6333;
 
+    /// <summary>
+    /// The TCP port of Qdrant's gRPC API (HTTP/2 without TLS, on <see cref="Host"/>; <c>bitsieve serve</c> uses Qdrant's
+    /// 6334); 0 picks a free one (see <see cref="BitSieveServer.GrpcAddress"/>). Null (the default here) serves no gRPC.
+    /// </summary>
+    public int? GrpcPort { get; init; }
+
     /// <summary>When set, every request except <c>/</c>, <c>/healthz</c>, <c>/readyz</c>, <c>/livez</c> and the API reference
     /// must carry it in the <c>api-key</c> header or as <c>Authorization: Bearer KEY</c>.</summary>
     public string? ApiKey { get; init; }
@@ -90,6 +96,8 @@ public sealed record ServerOptions
         ArgumentException.ThrowIfNullOrWhiteSpace(DatabasePath);
         ArgumentException.ThrowIfNullOrWhiteSpace(Host);
         if (Port is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(Port), Port, "The port must be between 0 and 65535.");
+        if (GrpcPort is < 0 or > 65535) throw new ArgumentOutOfRangeException(nameof(GrpcPort), GrpcPort, "The gRPC port must be between 0 and 65535.");
+        if (GrpcPort is > 0 && GrpcPort == Port) throw new ArgumentException($"The gRPC port and the REST port are both {Port}; give them different ports.", nameof(GrpcPort));
         if (ApiKey is { Length: 0 }) throw new ArgumentException("The API key may not be empty.", nameof(ApiKey));
         if (MaxRequestBodyBytes < 1024) throw new ArgumentOutOfRangeException(nameof(MaxRequestBodyBytes), MaxRequestBodyBytes, "The body limit must be at least 1 KiB.");
         if (MaxLimit is < 1 or > Collection.MaxPage) throw new ArgumentOutOfRangeException(nameof(MaxLimit), MaxLimit, $"MaxLimit must be between 1 and {Collection.MaxPage}.");

@@ -88,7 +88,7 @@ public sealed class CancellationTests : IDisposable
     public async Task Ctrl_c_stops_serve_after_its_closing_checkpoint()
     {
         if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return; // the signal is sent with kill(1)
-        using var process = StartCli("serve", "--db", _dir.File("db"), "--port", "0");
+        using var process = StartCli("serve", "--db", _dir.File("db"), "--port", "0", "--grpc-port", "0");
         var errors = process.StandardError.ReadToEndAsync();
 
         string? listening = await Within(process, "start listening", token => process.StandardOutput.ReadLineAsync(token).AsTask());

@@ -78,6 +78,40 @@ public sealed class LoadBenchServerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task A_tiny_run_of_both_protocols_measures_rest_and_grpc_side_by_side()
+    {
+        string basePath = _dir.File("base.fvecs"), queriesPath = _dir.File("query.fvecs");
+        VecsFile.WriteFvecs(basePath, RandomVectors.Uniform(1000, Dimension, seed: 4), Dimension);
+        VecsFile.WriteFvecs(queriesPath, RandomVectors.Uniform(30, Dimension, seed: 5), Dimension);
+        var settings = new ServerLoadSettings
+        {
+            BasePath = basePath,
+            QueriesPath = queriesPath,
+            Points = 1000,
+            Concurrency = [1, 4],
+            Duration = TimeSpan.FromSeconds(1),
+            Warmup = TimeSpan.FromSeconds(0.3),
+            Soak = TimeSpan.Zero,
+            Protocol = ServerProtocol.Both,
+        };
+        using var log = new StringWriter();
+        var report = await ServerLoadRunner.RunAsync(settings, log);
+        report.WriteTable(log);
+        output.WriteLine(log.ToString());
+
+        Assert.Equal(0, report.Errors);
+        Assert.Equal(new[] { "1 rest", "1 grpc", "4 rest", "4 grpc" }, report.Levels.Select(l => $"{l.Concurrency} {l.Protocol}"));
+        foreach (var run in report.Levels)
+        {
+            Assert.True(run.Requests > 0, $"{run.Protocol} at {run.Concurrency}: no request completed");
+            Assert.Equal(run.Requests, run.Validated); // every gRPC answer was checked as REST's are
+        }
+        Assert.Contains("| 4 grpc |", log.ToString(), StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(report.ToJson());
+        Assert.Equal("grpc", json.RootElement.GetProperty("levels")[1].GetProperty("protocol").GetString());
+    }
+
+    [Fact]
     public async Task A_tiny_update_run_replaces_and_deletes_points_and_the_server_compacts_them_away()
     {
         string basePath = _dir.File("base.fvecs"), queriesPath = _dir.File("query.fvecs"), db = _dir.File("db");
@@ -158,6 +192,8 @@ public sealed class LoadBenchServerTests(ITestOutputHelper output) : IDisposable
         new[] { "--workload", "updates", "--soak-seconds", "0" },
         new[] { "--workload", "updates", "--update-rate", "0" },
         new[] { "--workload", "updates", "--update-batch", "0" },
+        new[] { "--protocol", "soap" },
+        new[] { "--workload", "updates", "--protocol", "grpc" },
     };
 
     [Theory]

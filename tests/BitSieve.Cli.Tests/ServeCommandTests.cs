@@ -46,11 +46,27 @@ public sealed class ServeCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_grpc_port_in_use_stops_serve_naming_it()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        int port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+        var (code, _, error) = await Run("serve", "--db", TempPath(), "--port", "0", "--grpc-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("bitsieve serve: error:", error, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{port}", error, StringComparison.Ordinal);
+
+        (code, _, error) = await Run("serve", "--db", TempPath(), "--port", "7000", "--grpc-port", "7000");
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--grpc-port and --port are both 7000", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Help_lists_the_options()
     {
         var (code, output, _) = await Run("serve", "--help");
         Assert.Equal(ExitCodes.Ok, code);
-        foreach (string option in new[] { "--db", "--port", "--host", "--api-key", "--max-body-mb", "--max-response-bytes", "--allowed-hosts", "--cors-origin", "--model" })
+        foreach (string option in new[] { "--db", "--port", "--host", "--api-key", "--max-body-mb", "--max-response-bytes", "--allowed-hosts", "--cors-origin", "--model", "--grpc-port", "--no-grpc" })
             Assert.Contains(option, output, StringComparison.Ordinal);
     }
 

@@ -8,17 +8,19 @@ using System.Text.Json;
 namespace BitSieve.LoadBench.Server;
 
 /// <summary>
-/// Drives a server with Qdrant <c>POST /collections/{name}/points/query</c> requests from N workers back to back,
-/// through one <see cref="HttpClient"/> with a connection per worker. The query vectors are cycled; every answer is
+/// Drives a server with Qdrant queries from N workers back to back: REST's <c>POST /collections/{name}/points/query</c>
+/// through one <see cref="HttpClient"/> with a connection per worker, or gRPC's <c>qdrant.Points/Query</c> through the
+/// official <c>QdrantClient</c> (<see cref="GrpcQueryTransport"/>). The query vectors are cycled; every answer is
 /// checked (<see cref="QueryResponseCheck"/>), and a request that fails, throws or answers wrongly is an error.
 /// </summary>
 internal sealed class QueryLoad : IDisposable
 {
     private const int KeptErrors = 5;
 
-    private readonly HttpClient _client;
-    private readonly Uri _endpoint;
+    private readonly HttpClient? _client;
+    private readonly Uri? _endpoint;
     private readonly byte[][] _bodies;
+    private readonly GrpcQueryTransport? _grpc;
     private readonly int _limit;
     private readonly long _points;
     private readonly ConcurrentQueue<string> _firstErrors = new();
@@ -59,6 +61,20 @@ internal sealed class QueryLoad : IDisposable
         _client = new HttpClient(handler, disposeHandler: true) { Timeout = TimeSpan.FromSeconds(30) };
     }
 
+    /// <summary>Prepares gRPC queries (<c>qdrant.Points/Query</c>, <c>limit</c> results, no payload) through <paramref name="grpc"/>.</summary>
+    public QueryLoad(GrpcQueryTransport grpc, int queries, int limit, long points)
+    {
+        ArgumentNullException.ThrowIfNull(grpc);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(queries);
+        _grpc = grpc;
+        _bodies = new byte[queries][];
+        _limit = limit;
+        _points = points;
+    }
+
+    /// <summary>The protocol the queries are sent with: <c>rest</c> or <c>grpc</c>.</summary>
+    public string Protocol => _grpc is null ? "rest" : "grpc";
+
     /// <summary>Requests completed so far over all runs (answered or failed).</summary>
     public long Completed => Interlocked.Read(ref _completed);
 
@@ -93,7 +109,10 @@ internal sealed class QueryLoad : IDisposable
         }
         Array.Sort(latencies);
         return new LoadResult(concurrency, Completed - completedBefore, Errors - errorsBefore, validated, seconds,
-            Milliseconds(Percentile(latencies, 0.50)), Milliseconds(Percentile(latencies, 0.99)), Milliseconds(latencies.Length > 0 ? latencies[^1] : 0));
+            Milliseconds(Percentile(latencies, 0.50)), Milliseconds(Percentile(latencies, 0.99)), Milliseconds(latencies.Length > 0 ? latencies[^1] : 0))
+        {
+            Protocol = Protocol,
+        };
     }
 
     /// <summary>Nearest-rank percentile of sorted values: the smallest value with at least a fraction q of all values ≤ it (0 when empty).</summary>
@@ -106,7 +125,11 @@ internal sealed class QueryLoad : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client?.Dispose();
+        _grpc?.Dispose();
+    }
 
     private static double Milliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
 
@@ -131,14 +154,25 @@ internal sealed class QueryLoad : IDisposable
         while (Stopwatch.GetTimestamp() < deadline)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var body = _bodies[(int)((ulong)Interlocked.Increment(ref _nextQuery) % (ulong)_bodies.Length)];
+            int row = (int)((ulong)Interlocked.Increment(ref _nextQuery) % (ulong)_bodies.Length);
+            var body = _bodies[row];
             long start = Stopwatch.GetTimestamp();
             string? failure;
             try
             {
+                if (_grpc is not null)
+                {
+                    var hits = await _grpc.QueryAsync(row, _limit, cancellationToken).ConfigureAwait(false);
+                    long grpcLatency = Stopwatch.GetTimestamp() - start;
+                    worker.Latencies.Add(grpcLatency);
+                    _answered?.Invoke(start, grpcLatency);
+                    failure = GrpcQueryTransport.Validate(hits, _limit, _points);
+                    Count(worker, failure);
+                    continue;
+                }
                 using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint) { Content = new ByteArrayContent(body) };
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-                using var response = await _client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                using var response = await _client!.SendAsync(request, cancellationToken).ConfigureAwait(false);
                 byte[] answer = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
                 long latency = Stopwatch.GetTimestamp() - start;
                 worker.Latencies.Add(latency);
@@ -147,23 +181,27 @@ internal sealed class QueryLoad : IDisposable
                     ? QueryResponseCheck.Validate(answer, _limit, _points)
                     : string.Create(CultureInfo.InvariantCulture, $"HTTP {(int)response.StatusCode}: {Truncate(Encoding.UTF8.GetString(answer))}");
             }
-            catch (Exception e) when (e is HttpRequestException or IOException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+            catch (Exception e) when (e is HttpRequestException or IOException or Grpc.Core.RpcException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
             {
                 failure = $"{e.GetType().Name}: {e.Message}";
             }
-
-            if (failure is null)
-            {
-                worker.Validated++;
-            }
-            else
-            {
-                Interlocked.Increment(ref _errors);
-                if (_firstErrors.Count < KeptErrors) _firstErrors.Enqueue(failure);
-            }
-            Interlocked.Increment(ref _completed);
+            Count(worker, failure);
         }
         return worker;
+    }
+
+    private void Count(Worker worker, string? failure)
+    {
+        if (failure is null)
+        {
+            worker.Validated++;
+        }
+        else
+        {
+            Interlocked.Increment(ref _errors);
+            if (_firstErrors.Count < KeptErrors) _firstErrors.Enqueue(failure);
+        }
+        Interlocked.Increment(ref _completed);
     }
 
     private static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "…";
@@ -187,6 +225,9 @@ internal sealed class QueryLoad : IDisposable
 /// <param name="MaxMs">Slowest request, in milliseconds.</param>
 internal sealed record LoadResult(int Concurrency, long Requests, long Errors, long Validated, double Seconds, double P50Ms, double P99Ms, double MaxMs)
 {
+    /// <summary>The protocol of the queries: <c>rest</c> (default) or <c>grpc</c>.</summary>
+    public string Protocol { get; init; } = "rest";
+
     /// <summary>Requests per second over the run.</summary>
     public double Qps => Seconds > 0 ? Requests / Seconds : 0;
 }

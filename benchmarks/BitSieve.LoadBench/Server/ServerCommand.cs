@@ -32,9 +32,15 @@ internal static class ServerCommand
         var workload = new Option<string>("--workload") { Description = "queries: the concurrency levels, then the sustained run. updates: for --soak-seconds, upserts replacing existing ids and deletes at --update-rate while --soak-concurrency searchers query; samples server memory and file sizes, and p99 latency during background compaction and outside it.", DefaultValueFactory = _ => "queries", HelpName = "queries|updates" };
         var updateRate = new Option<int>("--update-rate") { Description = "Points upserted per second by the update workload.", DefaultValueFactory = _ => 1000, HelpName = "N" };
         var updateBatch = new Option<int>("--update-batch") { Description = "Points per upsert of the update workload (a tenth as many are deleted after each).", DefaultValueFactory = _ => 100, HelpName = "N" };
+        var protocol = new Option<string>("--protocol")
+        {
+            Description = "queries workload: rest (POST …/points/query), grpc (qdrant.Points/Query with the official Qdrant.Client), or both, one after the other at each level.",
+            DefaultValueFactory = _ => "rest",
+            HelpName = "rest|grpc|both",
+        };
         var command = new Command("server", "Loopback load test of bitsieve serve: queries/s and p50/p99 latency per concurrency level, then server memory over a sustained run.")
         {
-            basePath, queries, points, concurrency, seconds, warmup, soak, soakConcurrency, sample, limit, db, json, workload, updateRate, updateBatch,
+            basePath, queries, points, concurrency, seconds, warmup, soak, soakConcurrency, sample, limit, db, json, workload, updateRate, updateBatch, protocol,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -59,6 +65,7 @@ internal static class ServerCommand
                     Workload = ServerLoadSettings.ParseWorkload(parse.GetValue(workload)),
                     UpdateRate = parse.GetValue(updateRate),
                     UpdateBatch = parse.GetValue(updateBatch),
+                    Protocol = ServerLoadSettings.ParseProtocol(parse.GetValue(protocol)),
                 };
                 settings.Validate();
             }

@@ -142,7 +142,8 @@ internal sealed record ServerLoadReport
         output.WriteLine();
         output.WriteLine("| concurrency | requests | seconds | QPS | p50 ms | p99 ms | max ms | errors |");
         output.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var level in Levels) WriteRow(output, level.Concurrency.ToString(c), level);
+        bool protocols = Levels.Any(level => level.Protocol != "rest");
+        foreach (var level in Levels) WriteRow(output, protocols ? $"{level.Concurrency.ToString(c)} {level.Protocol}" : level.Concurrency.ToString(c), level);
         if (Soak is { } soak) WriteRow(output, string.Create(c, $"{soak.Concurrency} (sustained)"), soak);
 
         if (Samples.Count > 0)
@@ -256,6 +257,7 @@ internal sealed record ServerLoadReport
     {
         json.WriteStartObject();
         json.WriteNumber("concurrency", r.Concurrency);
+        json.WriteString("protocol", r.Protocol);
         json.WriteNumber("requests", r.Requests);
         json.WriteNumber("validated", r.Validated);
         json.WriteNumber("errors", r.Errors);

@@ -39,15 +39,22 @@ internal static class ServerLoadRunner
             log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"server pid {server.ProcessId} listening on {server.Address} after {startSeconds:F1} s; RSS {Mib(atStart.Rss)} MiB"));
 
             int maxConcurrency = settings.Concurrency.Append(settings.SoakConcurrency).Max();
-            using var load = new QueryLoad(server.Address, CollectionName, queries, settings.Limit, settings.Points, maxConcurrency);
+            QueryLoad GrpcLoad() => new(new GrpcQueryTransport(server.GrpcAddress ?? throw new InvalidOperationException("the server printed no gRPC address"),
+                CollectionName, queries), queries.Rows, settings.Limit, settings.Points);
+            using var load = settings.Protocol == ServerProtocol.Grpc ? GrpcLoad()
+                : new QueryLoad(server.Address, CollectionName, queries, settings.Limit, settings.Points, maxConcurrency);
+            using var beside = settings.Protocol == ServerProtocol.Both ? GrpcLoad() : null;
             var levels = new List<LoadResult>();
             foreach (int concurrency in settings.Concurrency)
             {
-                if (settings.Warmup > TimeSpan.Zero) await load.RunAsync(concurrency, settings.Warmup, cancellationToken).ConfigureAwait(false);
-                var level = await load.RunAsync(concurrency, settings.Duration, cancellationToken).ConfigureAwait(false);
-                levels.Add(level);
-                log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"concurrency {concurrency}: {level.Qps:F1} QPS, p50 {level.P50Ms:F2} ms, p99 {level.P99Ms:F2} ms, max {level.MaxMs:F1} ms, {level.Errors} errors"));
+                foreach (var run in beside is null ? [load] : new[] { load, beside })
+                {
+                    if (settings.Warmup > TimeSpan.Zero) await run.RunAsync(concurrency, settings.Warmup, cancellationToken).ConfigureAwait(false);
+                    var level = await run.RunAsync(concurrency, settings.Duration, cancellationToken).ConfigureAwait(false);
+                    levels.Add(level);
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{run.Protocol} concurrency {concurrency}: {level.Qps:F1} QPS, p50 {level.P50Ms:F2} ms, p99 {level.P99Ms:F2} ms, max {level.MaxMs:F1} ms, {level.Errors} errors"));
+                }
             }
             var afterLevels = server.Memory();
 
@@ -97,8 +104,8 @@ internal static class ServerLoadRunner
                 Soak = soak,
                 Samples = samples,
                 Growth = growth,
-                Errors = load.Errors,
-                FirstErrors = load.FirstErrors,
+                Errors = load.Errors + (beside?.Errors ?? 0),
+                FirstErrors = [.. load.FirstErrors, .. beside?.FirstErrors ?? []],
                 ServerAlive = alive,
                 LoadAverageBefore = loadBefore,
                 LoadAverageAfter = LoadAverage(),

@@ -51,6 +51,18 @@ internal sealed record ServerLoadSettings
     /// <summary>Points upserted per second by the update workload.</summary>
     public int UpdateRate { get; init; } = 1000;
 
+    /// <summary>The protocol of the queries workload: REST, gRPC, or both side by side at each level (REST first).</summary>
+    public ServerProtocol Protocol { get; init; } = ServerProtocol.Rest;
+
+    /// <summary>Parses <c>--protocol</c>.</summary>
+    public static ServerProtocol ParseProtocol(string? text) => text switch
+    {
+        "rest" => ServerProtocol.Rest,
+        "grpc" => ServerProtocol.Grpc,
+        "both" => ServerProtocol.Both,
+        _ => throw new UsageException($"--protocol takes rest, grpc or both, not '{text}'."),
+    };
+
     /// <summary>Points per upsert of the update workload (a tenth as many are deleted after each).</summary>
     public int UpdateBatch { get; init; } = 100;
 
@@ -89,6 +101,8 @@ internal sealed record ServerLoadSettings
         RequireSeconds("--warmup-seconds", Warmup, allowZero: true);
         RequireSeconds("--soak-seconds", Soak, allowZero: true);
         RequireSeconds("--sample-seconds", SampleInterval, allowZero: false);
+        if (Workload == ServerWorkload.Updates && Protocol != ServerProtocol.Rest)
+            throw new UsageException("--protocol grpc and both apply to the queries workload; the updates workload is REST.");
         if (Workload == ServerWorkload.Updates)
         {
             if (Soak == TimeSpan.Zero) throw new UsageException("--workload updates runs for --soak-seconds, which must be more than 0.");
@@ -110,6 +124,19 @@ internal sealed record ServerLoadSettings
         if (string.IsNullOrWhiteSpace(path)) throw new UsageException($"{option} needs a file path.");
         if (!File.Exists(path)) throw new UsageException($"{option}: file '{path}' not found.");
     }
+}
+
+/// <summary>How the queries workload reaches the server.</summary>
+internal enum ServerProtocol
+{
+    /// <summary>Qdrant's REST API (<c>POST …/points/query</c>).</summary>
+    Rest,
+
+    /// <summary>Qdrant's gRPC API (<c>qdrant.Points/Query</c>) through the official .NET client.</summary>
+    Grpc,
+
+    /// <summary>Both, one after the other at each concurrency level against the same server.</summary>
+    Both,
 }
 
 /// <summary>What <c>BitSieve.LoadBench server</c> drives the server with.</summary>

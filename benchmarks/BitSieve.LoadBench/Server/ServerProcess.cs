@@ -17,15 +17,19 @@ internal sealed partial class ServerProcess : IDisposable
     private readonly ConcurrentQueue<string> _lines;
     private bool _disposed;
 
-    private ServerProcess(Process process, Uri address, ConcurrentQueue<string> lines)
+    private ServerProcess(Process process, Uri address, Uri? grpcAddress, ConcurrentQueue<string> lines)
     {
         _process = process;
         Address = address;
+        GrpcAddress = grpcAddress;
         _lines = lines;
     }
 
     /// <summary>The server's base address (<c>http://127.0.0.1:PORT/</c>).</summary>
     public Uri Address { get; }
+
+    /// <summary>The address of its gRPC API (<c>--grpc-port 0</c>: a free port), from the same line.</summary>
+    public Uri? GrpcAddress { get; }
 
     /// <summary>The child's process id.</summary>
     public int ProcessId => _process.Id;
@@ -41,17 +45,17 @@ internal sealed partial class ServerProcess : IDisposable
     public static async Task<ServerProcess> StartAsync(string database, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(database);
-        var start = ToolProcess.Cli(["serve", "--db", database, "--host", "127.0.0.1", "--port", "0"]);
+        var start = ToolProcess.Cli(["serve", "--db", database, "--host", "127.0.0.1", "--port", "0", "--grpc-port", "0"]);
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
-        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var listening = new TaskCompletionSource<(Uri Http, Uri? Grpc)>(TaskCreationOptions.RunContinuationsAsynchronously);
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var lines = new ConcurrentQueue<string>();
         process.OutputDataReceived += (_, e) =>
         {
             Keep(lines, e.Data);
             if (e.Data is not null && ListeningLine().Match(e.Data) is { Success: true } match)
-                listening.TrySetResult(new Uri(match.Groups[1].Value));
+                listening.TrySetResult((new Uri(match.Groups[1].Value), match.Groups[2].Success ? new Uri(match.Groups[2].Value) : null));
         };
         process.ErrorDataReceived += (_, e) => Keep(lines, e.Data);
         process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException(
@@ -61,8 +65,8 @@ internal sealed partial class ServerProcess : IDisposable
         process.BeginErrorReadLine();
         try
         {
-            var address = await listening.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
-            return new ServerProcess(process, address, lines);
+            var (address, grpc) = await listening.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            return new ServerProcess(process, address, grpc, lines);
         }
         catch (TimeoutException)
         {
@@ -112,7 +116,7 @@ internal sealed partial class ServerProcess : IDisposable
         while (lines.Count > KeptLines) lines.TryDequeue(out _);
     }
 
-    [GeneratedRegex(@"listening on (http://[^\s,]+)")]
+    [GeneratedRegex(@"listening on (http://[^\s,;]+)(?:[^;]*; gRPC on (http://[^\s,;]+))?")]
     private static partial Regex ListeningLine();
 }
 

@@ -18,6 +18,13 @@ internal static class ServeCommand
     {
         var db = DatabaseArguments.Db();
         var port = new Option<int>("--port") { Description = "TCP port (default 6333, Qdrant's; 0 picks a free one).", DefaultValueFactory = _ => 6333, HelpName = "PORT" };
+        var grpcPort = new Option<int>("--grpc-port")
+        {
+            Description = "TCP port of Qdrant's gRPC API, for Qdrant.Client and other gRPC clients (default 6334, Qdrant's; 0 picks a free one).",
+            DefaultValueFactory = _ => 6334,
+            HelpName = "PORT",
+        };
+        var noGrpc = new Option<bool>("--no-grpc") { Description = "Serve no gRPC API (REST only)." };
         var host = new Option<string>("--host")
         {
             Description = "Address to bind (default 127.0.0.1, loopback only; 0.0.0.0 exposes the server to the network: add --allowed-hosts with the names clients use).",
@@ -63,9 +70,9 @@ internal static class ServeCommand
         };
         var siloPort = new Option<int>("--silo-port") { Description = "With --cluster: the port silos talk to each other on (default 11111).", DefaultValueFactory = _ => 11111, HelpName = "PORT" };
         var gatewayPort = new Option<int>("--gateway-port") { Description = "With --cluster: the Orleans client gateway port (default 30000).", DefaultValueFactory = _ => 30000, HelpName = "PORT" };
-        var command = new Command("serve", "Serve the database over HTTP: a Qdrant-compatible REST API, BitSieve's /v1 text API, OpenAPI at /openapi/v1.json, a reference page at /docs, Prometheus metrics at /metrics.")
+        var command = new Command("serve", "Serve the database over HTTP: a Qdrant-compatible REST API and gRPC API (port 6334), BitSieve's /v1 text API, OpenAPI at /openapi/v1.json, a reference page at /docs, Prometheus metrics at /metrics.")
         {
-            db, port, host, apiKey, maxBody, maxResponse, allowedHosts, corsOrigin, model, precision, plan, llm, llmModel, cluster, siloPort, gatewayPort,
+            db, port, grpcPort, noGrpc, host, apiKey, maxBody, maxResponse, allowedHosts, corsOrigin, model, precision, plan, llm, llmModel, cluster, siloPort, gatewayPort,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -79,6 +86,9 @@ internal static class ServeCommand
                 if (mib is < 1 or > 4096) throw new UsageException("--max-body-mb must be between 1 and 4096.");
                 long responseBytes = parse.GetValue(maxResponse);
                 if (responseBytes < 1024) throw new UsageException("--max-response-bytes must be at least 1024.");
+                if (parse.GetValue(grpcPort) is < 0 or > 65535) throw new UsageException("--grpc-port must be between 0 and 65535.");
+                if (!parse.GetValue(noGrpc) && parse.GetValue(grpcPort) is > 0 and var g && g == parse.GetValue(port))
+                    throw new UsageException($"--grpc-port and --port are both {g}: give gRPC another port, or --no-grpc.");
                 string? hosts = parse.GetValue(allowedHosts);
                 string[] hostList = hosts is null ? [.. ServerOptions.LoopbackHosts] : hosts.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
                 if (hostList.Length == 0) throw new UsageException("--allowed-hosts needs at least one host name (or *).");
@@ -95,6 +105,7 @@ internal static class ServeCommand
                 {
                     DatabasePath = parse.GetValue(db)!,
                     Port = parse.GetValue(port),
+                    GrpcPort = parse.GetValue(noGrpc) ? null : parse.GetValue(grpcPort),
                     Host = parse.GetValue(host)!,
                     ApiKey = string.IsNullOrEmpty(key) ? null : key,
                     MaxRequestBodyBytes = (long)mib << 20,
@@ -112,7 +123,10 @@ internal static class ServeCommand
                 {
                     if (!redis.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || redis.Length == "redis://".Length)
                         throw new UsageException($"--cluster must be a Redis URL such as redis://10.0.0.9:6379, not '{redis}'.");
-                    silo = ClusterSilo.Create(new ClusterOptions { Server = serverOptions, Redis = redis, SiloPort = parse.GetValue(siloPort), GatewayPort = parse.GetValue(gatewayPort) });
+                    // A cluster silo serves the HTTP API only: gRPC is off there, and asking for it is an error rather than ignored.
+                    if (parse.GetResult(grpcPort) is { Implicit: false })
+                        throw new UsageException("--grpc-port: a cluster silo does not serve gRPC yet (only the HTTP API); leave --grpc-port out with --cluster.");
+                    silo = ClusterSilo.Create(new ClusterOptions { Server = serverOptions with { GrpcPort = null }, Redis = redis, SiloPort = parse.GetValue(siloPort), GatewayPort = parse.GetValue(gatewayPort) });
                 }
                 else
                 {
@@ -133,7 +147,8 @@ internal static class ServeCommand
                     error.WriteLine($"bitsieve serve: error: {e.Message}");
                     return ExitCodes.Failure;
                 }
-                output.WriteLine($"bitsieve serve: listening on {string.Join(", ", server.Addresses)} (database {server.Database.Path}); Ctrl+C stops");
+                string grpcAddress = server.GrpcAddress is { } grpc ? $"; gRPC on {grpc.ToString().TrimEnd('/')}" : "";
+                output.WriteLine($"bitsieve serve: listening on {string.Join(", ", server.Addresses)}{grpcAddress} (database {server.Database.Path}); Ctrl+C stops");
                 output.Flush();
                 // Until Ctrl+C (the command line's token) or SIGTERM (the host's lifetime).
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, server.App.Lifetime.ApplicationStopping);

@@ -16,19 +16,25 @@ internal sealed class ApiKeyCheck
 
     public ApiKeyCheck(string key) => _digest = SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
+    /// <summary>The answer to a request without a key (gRPC: <c>UNAUTHENTICATED</c>).</summary>
+    public const string MissingKey = "Must provide an API key or an Authorization bearer token";
+
+    /// <summary>The answer to a request with a wrong key (gRPC: <c>PERMISSION_DENIED</c>).</summary>
+    public const string InvalidKey = "Invalid API key";
+
     /// <summary>Paths that need no key.</summary>
     public static bool IsOpen(PathString path) =>
         path == "/" || path == "/healthz" || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/livez")
         || path == "/docs" || path.StartsWithSegments("/openapi");
 
-    /// <summary>Null when the request may pass, else the message of the 401.</summary>
+    /// <summary>Null when the request may pass, else the message of the 401: <see cref="MissingKey"/> or <see cref="InvalidKey"/>.</summary>
     public string? Check(HttpRequest request)
     {
         string? presented = request.Headers["api-key"].FirstOrDefault();
         if (presented is null && request.Headers.Authorization.FirstOrDefault() is { } authorization
             && authorization.StartsWith("Bearer ", StringComparison.Ordinal))
             presented = authorization["Bearer ".Length..];
-        if (presented is null) return "Must provide an API key or an Authorization bearer token";
-        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), _digest) ? null : "Invalid API key";
+        if (presented is null) return MissingKey;
+        return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), _digest) ? null : InvalidKey;
     }
 }

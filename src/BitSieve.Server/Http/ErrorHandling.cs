@@ -9,7 +9,9 @@ namespace BitSieve.Server.Http;
 /// Qdrant's shape (<c>{"status":{"error":"…"},"time":…}</c>) with its status code: <see cref="ApiException"/> as it
 /// says, a body over the limit 413, a collection deleted under a running request 404, anything unexpected 500.
 /// </summary>
-internal sealed class ErrorHandling(RequestDelegate next, ServerOptions options, ILogger<ErrorHandling> logger)
+/// <remarks>Requests on the gRPC listener pass straight through: <see cref="Grpc.GrpcGuard"/> applies the Host rule, the API
+/// key and the error mapping in gRPC's terms, and anything else than gRPC there is a 415.</remarks>
+internal sealed class ErrorHandling(RequestDelegate next, ServerOptions options, Grpc.GrpcEndpoint grpc, ILogger<ErrorHandling> logger)
 {
     private readonly ApiKeyCheck? _apiKey = options.ApiKey is { } key ? new ApiKeyCheck(key) : null;
     private readonly RequestGuard _guard = new(options);
@@ -17,6 +19,17 @@ internal sealed class ErrorHandling(RequestDelegate next, ServerOptions options,
     public async Task InvokeAsync(HttpContext context)
     {
         RequestTiming.Start(context);
+        if (grpc.Serves(context))
+        {
+            if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                await next(context).ConfigureAwait(false);
+                return;
+            }
+            await ErrorResponse.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType,
+                $"Unsupported media type: port {grpc.Port} serves Qdrant's gRPC API (application/grpc over HTTP/2); the REST API is on port {options.Port} unless it was chosen at random").ConfigureAwait(false);
+            return;
+        }
         if (!await _guard.AdmitAsync(context).ConfigureAwait(false)) return;
         if (_apiKey is not null && !ApiKeyCheck.IsOpen(context.Request.Path) && _apiKey.Check(context.Request) is { } denied)
         {

@@ -48,12 +48,9 @@ internal sealed class RequestGuard
     public async Task<bool> AdmitAsync(HttpContext context)
     {
         var request = context.Request;
-        if (!HostAllowed(request.Host))
+        if (RefusedHost(request) is { } refused)
         {
-            string host = request.Host.HasValue ? $"`{request.Host.Value}`" : "no Host header";
-            await Refuse(context, StatusCodes.Status400BadRequest,
-                $"Bad request: this server does not answer to {host}; it answers to {_hostList} (any port). " +
-                "Start it with --allowed-hosts NAME[,NAME…] to serve other names (a browser page could otherwise reach it through a DNS name it controls)").ConfigureAwait(false);
+            await Refuse(context, StatusCodes.Status400BadRequest, refused).ConfigureAwait(false);
             return false;
         }
         string? origin = request.Headers.Origin;
@@ -88,6 +85,18 @@ internal sealed class RequestGuard
             return false;
         }
         return true;
+    }
+
+    /// <summary>
+    /// Null when the request's <c>Host</c> (HTTP/2's <c>:authority</c>, which Kestrel copies there) is allowed, else the
+    /// message of the refusal (REST answers it 400, gRPC <c>INVALID_ARGUMENT</c>).
+    /// </summary>
+    public string? RefusedHost(HttpRequest request)
+    {
+        if (HostAllowed(request.Host)) return null;
+        string host = request.Host.HasValue ? $"`{request.Host.Value}`" : "no Host header";
+        return $"Bad request: this server does not answer to {host}; it answers to {_hostList} (any port). " +
+            "Start it with --allowed-hosts NAME[,NAME…] to serve other names (a browser page could otherwise reach it through a DNS name it controls)";
     }
 
     private bool HostAllowed(HostString host)

@@ -10,107 +10,49 @@ public static partial class QdrantApi
 {
     private static void MapCollections(IEndpointRouteBuilder app)
     {
-        app.MapGet("/collections", (DatabaseService db, HttpContext context) =>
-            Ok(context, new CollectionsResponse(db.Database.CollectionNames().Select(name => new CollectionDescription(name)).ToList())))
+        app.MapGet("/collections", (QdrantOperations ops, HttpContext context) =>
+            Ok(context, new CollectionsResponse(ops.ListCollections().Select(name => new CollectionDescription(name)).ToList())))
             .WithTags(CollectionsTag).WithSummary("List collections")
             .WithMetadata(new ApiExample(null, """{"result":{"collections":[{"name":"docs"}]},"status":"ok","time":0.0001}"""));
 
-        app.MapGet("/collections/{collection_name}", (string collection_name, DatabaseService db, HttpContext context) =>
-        {
-            var info = db.Get(collection_name).Info();
-            var indexed = PointsPerIndexedField(db.Get(collection_name), info);
-            return Ok(context, Models.CollectionInfo.From(info, indexed));
-        }).WithTags(CollectionsTag).WithSummary("Collection info").WithDescription(
+        app.MapGet("/collections/{collection_name}", (string collection_name, QdrantOperations ops, HttpContext context) =>
+            Ok(context, ops.GetCollection(collection_name))).WithTags(CollectionsTag).WithSummary("Collection info").WithDescription(
             "Qdrant's `CollectionInfo`. `quantization_config` reports the precision ladder (8 bits: `scalar`, 4 bits: `binary`); " +
             "`hnsw_config` echoes the graph index's options (`m` = half the degree, 0 for a flat collection; `ef_construct`; `full_scan_threshold`: " +
             "the auto threshold in KB of float32 vectors); `optimizer_config` and `wal_config` carry Qdrant's defaults for client compatibility. " +
             "`index` (BitSieve's own) says which index answers unfiltered searches now: `graph` or `flat`.")
             .WithMetadata(new ApiExample(null, """{"result":{"status":"green","optimizer_status":"ok","indexed_vectors_count":2000,"points_count":2000,"segments_count":1,"config":{"params":{"vectors":{"size":384,"distance":"Cosine"},"shard_number":1,"replication_factor":1,"write_consistency_factor":1,"on_disk_payload":true},"hnsw_config":{"m":16,"ef_construct":64,"full_scan_threshold":30000,"max_indexing_threads":0,"on_disk":false},"optimizer_config":{"deleted_threshold":0.2,"vacuum_min_vector_number":1000,"default_segment_number":0,"max_segment_size":null,"memmap_threshold":null,"indexing_threshold":20000,"flush_interval_sec":5,"max_optimization_threads":null},"wal_config":{"wal_capacity_mb":32,"wal_segments_ahead":0},"quantization_config":{"binary":{"always_ram":true}}},"payload_schema":{"topic":{"data_type":"keyword","points":2000}},"index":"flat"},"status":"ok","time":0.001}"""));
 
-        app.MapPut("/collections/{collection_name}", async (string collection_name, HttpRequest request, DatabaseService db) =>
+        app.MapPut("/collections/{collection_name}", async (string collection_name, HttpRequest request, QdrantOperations ops) =>
         {
             using var body = await Body(request, required: true).ConfigureAwait(false);
-            var create = CreateCollection.Parse(body.RootElement);
-            if (!Database.IsValidName(collection_name))
-                throw new ApiException(StatusCodes.Status422UnprocessableEntity,
-                    $"Validation error in path parameters: [collection_name: `{collection_name}` is not a valid collection name: use 1–255 letters, digits, '_', '-' or '.', not starting with '.']");
-            try
-            {
-                db.Database.CreateCollection(collection_name, create.Options);
-            }
-            catch (InvalidOperationException) when (db.Database.CollectionExists(collection_name))
-            {
-                throw ApiException.WrongInput($"Collection `{collection_name}` already exists!");
-            }
-            catch (ArgumentException e)
-            {
-                throw ApiException.BadRequest(e.Message);
-            }
+            ops.CreateCollection(collection_name, CreateCollection.Parse(body.RootElement));
             return Ok(request.HttpContext, true);
         }).WithTags(CollectionsTag).WithSummary("Create a collection").WithMetadata(new RequestBody(typeof(Models.Requests.CreateCollection))).WithDescription(
             "`vectors.size` (2–4096) and `vectors.distance` (Cosine, Dot, Euclid). `quantization_config`: `scalar` → 8 bits per dimension, `binary` → 4 bits, none → 4 bits. " +
             "Named, sparse and multi-vectors, Manhattan, product quantization and other datatypes are refused with 400.")
             .WithMetadata(new ApiExample("""{"vectors":{"size":384,"distance":"Cosine"},"quantization_config":{"binary":{"always_ram":true}}}""", """{"result":true,"status":"ok","time":0.01}"""));
 
-        app.MapDelete("/collections/{collection_name}", (string collection_name, DatabaseService db, HttpContext context) =>
-            Ok(context, Database.IsValidName(collection_name) && db.Database.DeleteCollection(collection_name)))
+        app.MapDelete("/collections/{collection_name}", (string collection_name, QdrantOperations ops, HttpContext context) =>
+            Ok(context, ops.DeleteCollection(collection_name)))
             .WithTags(CollectionsTag).WithSummary("Delete a collection").WithDescription("`result` is false when there was no such collection.")
             .WithMetadata(new ApiExample(null, """{"result":true,"status":"ok","time":0.002}"""));
 
-        app.MapGet("/collections/{collection_name}/exists", (string collection_name, DatabaseService db, HttpContext context) =>
-            Ok(context, new CollectionExistence(db.Database.CollectionExists(collection_name)))).WithTags(CollectionsTag).WithSummary("Whether a collection exists")
+        app.MapGet("/collections/{collection_name}/exists", (string collection_name, QdrantOperations ops, HttpContext context) =>
+            Ok(context, new CollectionExistence(ops.CollectionExists(collection_name)))).WithTags(CollectionsTag).WithSummary("Whether a collection exists")
             .WithMetadata(new ApiExample(null, """{"result":{"exists":true},"status":"ok","time":0.00002}"""));
 
-        app.MapPut("/collections/{collection_name}/index", async (string collection_name, HttpRequest request, DatabaseService db) =>
+        app.MapPut("/collections/{collection_name}/index", async (string collection_name, HttpRequest request, QdrantOperations ops) =>
         {
-            var collection = db.Get(collection_name);
+            ops.EnsureExists(collection_name);
             using var body = await Body(request, required: true).ConfigureAwait(false);
-            var index = CreateFieldIndex.Parse(body.RootElement);
-            try
-            {
-                collection.CreatePayloadIndex(index.FieldName, index.Schema);
-            }
-            catch (Exception e) when (e is ArgumentException or FormatException)
-            {
-                throw ApiException.WrongInput(e.Message);
-            }
-            return Update(request.HttpContext, collection);
+            return Ok(request.HttpContext, ops.CreateFieldIndex(collection_name, CreateFieldIndex.Parse(body.RootElement)));
         }).WithTags(CollectionsTag).WithSummary("Create a payload index").WithMetadata(new RequestBody(typeof(Models.Requests.CreateFieldIndex))).WithDescription(
             "`field_schema`: keyword, integer, float, bool or datetime (a name or `{\"type\":…}`); geo, text and uuid indexes are refused with 400.")
             .WithMetadata(new ApiExample("""{"field_name":"topic","field_schema":"keyword"}""", """{"result":{"operation_id":12,"status":"completed"},"status":"ok","time":0.01}"""));
 
-        app.MapDelete("/collections/{collection_name}/index/{field_name}", (string collection_name, string field_name, DatabaseService db, HttpContext context) =>
-        {
-            var collection = db.Get(collection_name);
-            try
-            {
-                collection.DeletePayloadIndex(field_name);
-            }
-            catch (Exception e) when (e is ArgumentException or FormatException)
-            {
-                throw ApiException.WrongInput(e.Message);
-            }
-            return Update(context, collection);
-        }).WithTags(CollectionsTag).WithSummary("Delete a payload index")
+        app.MapDelete("/collections/{collection_name}/index/{field_name}", (string collection_name, string field_name, QdrantOperations ops, HttpContext context) =>
+            Ok(context, ops.DeleteFieldIndex(collection_name, field_name))).WithTags(CollectionsTag).WithSummary("Delete a payload index")
             .WithMetadata(new ApiExample(null, """{"result":{"operation_id":13,"status":"completed"},"status":"ok","time":0.004}"""));
-    }
-
-    /// <summary>How many points hold a value at each indexed key (Qdrant's <c>payload_schema.*.points</c>).</summary>
-    private static Dictionary<string, long> PointsPerIndexedField(Collection collection, CollectionInfo info)
-    {
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (string field in info.PayloadIndexes.Keys)
-        {
-            try
-            {
-                var notEmpty = new Filter(MustNot: [new IsEmptyCondition(PayloadPath.Parse(field))]);
-                counts[field] = collection.CountPoints(notEmpty);
-            }
-            catch (FormatException)
-            {
-                counts[field] = 0;
-            }
-        }
-        return counts;
     }
 }

@@ -1,5 +1,4 @@
 using BitSieve.Server.Http;
-using BitSieve.Server.Metrics;
 using BitSieve.Server.Qdrant.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -20,82 +19,49 @@ public static partial class QdrantApi
     {
         const string hits = """[{"id":7,"version":0,"score":0.87,"payload":{"topic":"storage"},"vector":null}]""";
 
-        app.MapPost("/collections/{collection_name}/points/query", async (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options, ServerMetrics metrics) =>
+        app.MapPost("/collections/{collection_name}/points/query", async (string collection_name, HttpRequest request, QdrantOperations ops) =>
         {
-            var collection = db.Get(collection_name);
+            ops.EnsureExists(collection_name);
             using var body = await Body(request, required: true).ConfigureAwait(false);
-            var search = QueryRequest.Parse(body.RootElement, "", options.MaxLimit);
-            CheckBudget(collection, options, "this query", [search]);
-            var found = Run(collection, search, metrics);
+            var search = QueryRequest.Parse(body.RootElement, "", ops.Options.MaxLimit);
+            var found = ops.Search(collection_name, [search], "this query")[0];
             return Ok(request.HttpContext, QueryResponse(found, search));
         }).WithTags(SearchTag).WithSummary("Query points (nearest neighbours)").WithMetadata(new RequestBody(typeof(Models.Requests.QueryRequest))).WithDescription(SearchDescription +
             " `query` is a vector or `{\"nearest\": vector}`; prefetch, fusion, recommend, discover, order_by, formula and point-id queries are refused with 400.")
             .WithMetadata(new ApiExample("""{"query":[0.2,0.1,0.9,0.7],"limit":3,"filter":{"must":[{"key":"topic","match":{"value":"storage"}}]},"params":{"quantization":{"rescore":true,"oversampling":2.0}},"with_payload":true}""",
                 $$"""{"result":{"points":{{hits}}},"status":"ok","time":0.002}"""));
 
-        app.MapPost("/collections/{collection_name}/points/query/batch", async (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options, ServerMetrics metrics) =>
+        app.MapPost("/collections/{collection_name}/points/query/batch", async (string collection_name, HttpRequest request, QdrantOperations ops) =>
         {
-            var collection = db.Get(collection_name);
+            ops.EnsureExists(collection_name);
             using var body = await Body(request, required: true).ConfigureAwait(false);
-            var searches = SearchBatch.Parse(body.RootElement, query: true, options.MaxBatchSearches, options.MaxLimit);
-            CheckBudget(collection, options, $"this batch of {searches.Count} queries", searches);
-            var results = searches.Select(s => Run(collection, s, metrics)).ToList();
+            var searches = SearchBatch.Parse(body.RootElement, query: true, ops.Options.MaxBatchSearches, ops.Options.MaxLimit);
+            var results = ops.Search(collection_name, searches, $"this batch of {searches.Count} queries");
             return Ok(request.HttpContext, (IReadOnlyList<QueryResponse>)results.Select((hits, i) => QueryResponse(hits, searches[i])).ToList());
         }).WithTags(SearchTag).WithSummary("Query points in a batch").WithMetadata(new RequestBody(typeof(Models.Requests.QueryRequestBatch)))
             .WithMetadata(new ApiExample("""{"searches":[{"query":[0.2,0.1,0.9,0.7],"limit":3},{"query":[0.5,0.3,0.1,0.2],"limit":3,"params":{"exact":true}}]}""",
                 $$"""{"result":[{"points":{{hits}}},{"points":[]}],"status":"ok","time":0.004}"""));
 
-        app.MapPost("/collections/{collection_name}/points/search", async (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options, ServerMetrics metrics) =>
+        app.MapPost("/collections/{collection_name}/points/search", async (string collection_name, HttpRequest request, QdrantOperations ops) =>
         {
-            var collection = db.Get(collection_name);
+            ops.EnsureExists(collection_name);
             using var body = await Body(request, required: true).ConfigureAwait(false);
-            var search = SearchRequest.Parse(body.RootElement, "", options.MaxLimit);
-            CheckBudget(collection, options, "this search", [search]);
-            var found = Run(collection, search, metrics);
+            var search = SearchRequest.Parse(body.RootElement, "", ops.Options.MaxLimit);
+            var found = ops.Search(collection_name, [search], "this search")[0];
             return Ok(request.HttpContext, ScoredPoints(found, search));
         }).WithTags(SearchTag).WithSummary("Search points (older API)").WithMetadata(new RequestBody(typeof(Models.Requests.SearchRequest))).WithDescription(SearchDescription + " `vector` and `limit` are required.")
             .WithMetadata(new ApiExample("""{"vector":[0.2,0.1,0.9,0.7],"limit":3,"params":{"exact":true},"with_payload":["topic"]}""",
                 $$"""{"result":{{hits}},"status":"ok","time":0.002}"""));
 
-        app.MapPost("/collections/{collection_name}/points/search/batch", async (string collection_name, HttpRequest request, DatabaseService db, ServerOptions options, ServerMetrics metrics) =>
+        app.MapPost("/collections/{collection_name}/points/search/batch", async (string collection_name, HttpRequest request, QdrantOperations ops) =>
         {
-            var collection = db.Get(collection_name);
+            ops.EnsureExists(collection_name);
             using var body = await Body(request, required: true).ConfigureAwait(false);
-            var searches = SearchBatch.Parse(body.RootElement, query: false, options.MaxBatchSearches, options.MaxLimit);
-            CheckBudget(collection, options, $"this batch of {searches.Count} searches", searches);
-            var results = searches.Select(s => Run(collection, s, metrics)).ToList();
+            var searches = SearchBatch.Parse(body.RootElement, query: false, ops.Options.MaxBatchSearches, ops.Options.MaxLimit);
+            var results = ops.Search(collection_name, searches, $"this batch of {searches.Count} searches");
             return Ok(request.HttpContext, (IReadOnlyList<IReadOnlyList<Models.ScoredPoint>>)results.Select((hits, i) => ScoredPoints(hits, searches[i])).ToList());
         }).WithTags(SearchTag).WithSummary("Search points in a batch (older API)").WithMetadata(new RequestBody(typeof(Models.Requests.SearchRequestBatch)))
             .WithMetadata(new ApiExample("""{"searches":[{"vector":[0.2,0.1,0.9,0.7],"limit":3}]}""", $$"""{"result":[{{hits}}],"status":"ok","time":0.002}"""));
-    }
-
-    /// <summary>Refuses (400) searches whose answers would exceed the response budget, before any of them runs.</summary>
-    private static void CheckBudget(Collection collection, ServerOptions options, string what, IReadOnlyList<VectorSearch> searches)
-    {
-        var budget = new ResponseBudget(collection, options, what);
-        foreach (var search in searches) budget.Add((long)search.Offset + search.Limit, search.WithPayload.Enabled, search.WithVector);
-        budget.Check();
-    }
-
-    /// <summary>Runs one search: the engine's top offset+limit, then the offset and the score threshold applied.</summary>
-    internal static List<ScoredPoint> Run(Collection collection, VectorSearch search, ServerMetrics metrics)
-    {
-        if (search.Vector.Length != collection.Dimension)
-            throw ApiException.WrongInput($"Vector dimension error: expected dim: {collection.Dimension}, got {search.Vector.Length}");
-        PointSearchResult result;
-        try
-        {
-            result = collection.Search(search.Vector, search.Params.ToOptions(search.Offset + search.Limit), search.Filter, search.WithPayload.Enabled, search.WithVector);
-        }
-        catch (ArgumentException e)
-        {
-            throw ApiException.WrongInput(e.Message);
-        }
-        metrics.Search(collection.Name, search.Params.Mode, result.Trace);
-        IEnumerable<ScoredPoint> hits = result.Hits.Skip(search.Offset);
-        if (search.ScoreThreshold is { } threshold)
-            hits = collection.Options.Metric == Metric.Euclidean ? hits.Where(h => h.Score <= threshold) : hits.Where(h => h.Score >= threshold);
-        return hits.ToList();
     }
 
     private static QueryResponse QueryResponse(List<ScoredPoint> hits, VectorSearch search) => new(ScoredPoints(hits, search));

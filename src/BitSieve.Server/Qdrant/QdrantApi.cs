@@ -18,6 +18,9 @@ public static partial class QdrantApi
     /// <summary>The Qdrant REST API version whose subset this server implements (what <c>GET /</c> reports, and clients check).</summary>
     public const string CompatibleVersion = "1.19.0";
 
+    /// <summary>The title <c>GET /</c> and gRPC's health check report.</summary>
+    public const string Title = "bitsieve - vector search engine (Qdrant-compatible API)";
+
     private const string CollectionsTag = "Qdrant: collections";
     private const string PointsTag = "Qdrant: points";
     private const string SearchTag = "Qdrant: search";
@@ -35,7 +38,7 @@ public static partial class QdrantApi
         MapUnsupported(app);
     }
 
-    private static Ok<VersionInfo> Root() => TypedResults.Ok(new VersionInfo("bitsieve - vector search engine (Qdrant-compatible API)", CompatibleVersion, null));
+    private static Ok<VersionInfo> Root() => TypedResults.Ok(new VersionInfo(Title, CompatibleVersion, null));
 
     /// <summary>Qdrant endpoints that exist but that BitSieve does not implement: a 400 that says so, not a 404.</summary>
     private static void MapUnsupported(IEndpointRouteBuilder app)
@@ -81,8 +84,4 @@ public static partial class QdrantApi
     /// <summary>A successful answer, <c>{"result":…,"status":"ok","time":…}</c>.</summary>
     private static Ok<QdrantResponse<T>> Ok<T>(HttpContext context, T result)
         where T : notnull => TypedResults.Ok(QdrantResponse<T>.Ok(result, RequestTiming.Seconds(context)));
-
-    /// <summary>Qdrant's <c>UpdateResult</c> after a write, with the collection's last log sequence as <c>operation_id</c>.</summary>
-    private static Ok<QdrantResponse<UpdateResult>> Update(HttpContext context, Collection collection) =>
-        Ok(context, UpdateResult.Completed(collection.Info().LogSequence));
 }

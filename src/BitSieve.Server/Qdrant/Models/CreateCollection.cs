@@ -28,6 +28,12 @@ namespace BitSieve.Server.Qdrant.Models;
 /// </remarks>
 internal sealed record CreateCollection(CollectionOptions Options)
 {
+    /// <summary>Bits per dimension of T1 + T2 for <c>scalar</c> (int8) quantization.</summary>
+    public const int ScalarBits = 8;
+
+    /// <summary>Bits per dimension of T1 + T2 for <c>binary</c> quantization, and without a quantization config.</summary>
+    public const int BinaryBits = 4;
+
     public static CreateCollection Parse(JsonElement root)
     {
         var body = new JsonFields(root, "");
@@ -51,29 +57,33 @@ internal sealed record CreateCollection(CollectionOptions Options)
             Bits = bits,
         };
         var hnsw = vectorParams.Object("hnsw_config") ?? body.Object("hnsw_config");
-        return new CreateCollection(hnsw is { } config ? ReadHnswConfig(config, options) : options);
+        return new CreateCollection(hnsw is { } config ? WithHnswConfig(options, config.Count("m"), config.Count("ef_construct"), config.Count("full_scan_threshold"), config.Path) : options);
     }
 
     /// <summary>Bytes of one float32 vector of the collection, the unit Qdrant's <c>full_scan_threshold</c> (in KB) counts.</summary>
     private static long VectorBytes(CollectionOptions options) => (long)options.Dimension * sizeof(float);
 
-    /// <summary>Qdrant's <c>HnswConfig</c> mapped onto the graph options (see the remarks).</summary>
-    private static CollectionOptions ReadHnswConfig(JsonFields hnsw, CollectionOptions options)
+    /// <summary>
+    /// Qdrant's <c>HnswConfig</c> mapped onto the graph options (see the remarks); <paramref name="path"/> names the
+    /// object in messages. Both transports read it here.
+    /// </summary>
+    public static CollectionOptions WithHnswConfig(CollectionOptions options, long? m, long? efConstruct, long? fullScanThreshold, string path)
     {
-        if (hnsw.Count("m") is int m)
+        if (m is { } degree)
         {
-            if (m == 0) options = options with { Index = IndexType.Flat };
-            else if (m > 127) throw ApiException.Validation(hnsw.Child("m"), $"value {m} invalid, must be from 0 to 127");
-            else options = options with { GraphDegree = Math.Max(2, 2 * m) };
+            if (degree == 0) options = options with { Index = IndexType.Flat };
+            else if (degree is < 0 or > 127) throw ApiException.Validation($"{path}.m", $"value {degree} invalid, must be from 0 to 127");
+            else options = options with { GraphDegree = (int)Math.Max(2, 2 * degree) };
         }
-        if (hnsw.Count("ef_construct") is int efConstruct)
+        if (efConstruct is { } beam)
         {
-            if (efConstruct is < 1 or > 4096) throw ApiException.Validation(hnsw.Child("ef_construct"), $"value {efConstruct} invalid, must be from 1 to 4096");
-            options = options with { GraphBuildBeam = efConstruct };
+            if (beam is < 1 or > 4096) throw ApiException.Validation($"{path}.ef_construct", $"value {beam} invalid, must be from 1 to 4096");
+            options = options with { GraphBuildBeam = (int)beam };
         }
-        if (hnsw.Count("full_scan_threshold") is int kilobytes)
+        if (fullScanThreshold is { } kilobytes)
         {
-            long points = ((long)kilobytes * 1024 + VectorBytes(options) - 1) / VectorBytes(options);
+            if (kilobytes is < 0 or > int.MaxValue) throw ApiException.Validation($"{path}.full_scan_threshold", $"value {kilobytes} invalid, must be from 0 to {int.MaxValue}");
+            long points = (kilobytes * 1024 + VectorBytes(options) - 1) / VectorBytes(options);
             options = options with { GraphThreshold = (int)Math.Min(points, int.MaxValue) };
         }
         return options;
@@ -129,15 +139,15 @@ internal sealed record CreateCollection(CollectionOptions Options)
 
     private static int QuantizationBits(JsonElement config, string path)
     {
-        if (config.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null) return 4;
+        if (config.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null) return BinaryBits;
         var fields = new JsonFields(config, path);
         if (fields.Object("scalar") is { } scalar)
         {
             if (scalar.String("type") is { } type && type != "int8")
                 throw ApiException.Format($"`{path}.scalar.type`: unknown variant `{type}`, expected `int8`");
-            return 8;
+            return ScalarBits;
         }
-        if (fields.Has("binary")) return 4;
+        if (fields.Has("binary")) return BinaryBits;
         if (fields.Has("product")) throw ApiException.NotSupported("product quantization", "use `scalar` (8 bits per dimension) or `binary` (4 bits)");
         if (fields.Has("turbo")) throw ApiException.NotSupported("turbo quantization", "use `scalar` (8 bits per dimension) or `binary` (4 bits)");
         throw ApiException.Format($"`{path}`: expected one of `scalar`, `binary`, `product`");
@@ -149,6 +159,17 @@ internal sealed record CreateFieldIndex(string FieldName, string Schema)
 {
     /// <summary>The schemas BitSieve indexes.</summary>
     public static readonly string[] Supported = ["keyword", "integer", "float", "bool", "datetime"];
+
+    /// <summary>An index of <paramref name="schema"/> on <paramref name="field"/>: geo, text and uuid are refused (both transports check here).</summary>
+    public static CreateFieldIndex Create(string field, string schema)
+    {
+        if (schema is "geo" or "text" or "uuid")
+            throw ApiException.NotSupported($"payload index type `{schema}`",
+                schema == "text" ? "match.text is evaluated as a case-sensitive substring, without an index" : "index a keyword, integer, float, bool or datetime field");
+        if (!Supported.Contains(schema))
+            throw ApiException.Format($"`field_schema`: unknown variant `{schema}`, expected one of `keyword`, `integer`, `float`, `geo`, `text`, `bool`, `datetime`, `uuid`");
+        return new CreateFieldIndex(field, schema);
+    }
 
     public static CreateFieldIndex Parse(JsonElement root)
     {
@@ -162,11 +183,6 @@ internal sealed record CreateFieldIndex(string FieldName, string Schema)
             JsonValueKind.Object => new JsonFields(schemaValue, "field_schema").String("type") ?? throw ApiException.Format("missing field `field_schema.type`"),
             _ => throw body.TypeError("field_schema", "a schema name or an object with `type`", schemaValue),
         };
-        if (schema is "geo" or "text" or "uuid")
-            throw ApiException.NotSupported($"payload index type `{schema}`",
-                schema == "text" ? "match.text is evaluated as a case-sensitive substring, without an index" : "index a keyword, integer, float, bool or datetime field");
-        if (!Supported.Contains(schema))
-            throw ApiException.Format($"`field_schema`: unknown variant `{schema}`, expected one of `keyword`, `integer`, `float`, `geo`, `text`, `bool`, `datetime`, `uuid`");
-        return new CreateFieldIndex(field, schema);
+        return Create(field, schema);
     }
 }

@@ -64,10 +64,16 @@ internal sealed record ScrollRequest(PointId? Offset, int Limit, Filter? Filter,
         body.Unsupported("shard_key", "`shard_key`", "a BitSieve collection is one shard");
         body.Unsupported("order_by", "`order_by` (scrolling in payload order)", "points are scrolled in id order");
         PointId? offset = body.TryGet("offset", out var o) ? JsonValues.ReadPointId(o, "offset") : null;
-        int limit = body.Count("limit") ?? 10;
-        if (limit < 1) throw ApiException.Validation("limit", "value 0 invalid, must be 1 or larger");
-        if (limit > maxLimit) throw ApiException.Limit($"`limit` {limit} is larger than this server's maximum page of {maxLimit}");
-        return new(offset, limit, body.Filter("filter"), WithPayloadInterface.Read(body, WithPayloadInterface.All), WithVectorSelector.Read(body));
+        return Create(offset, body.Count("limit"), body.Filter("filter"), WithPayloadInterface.Read(body, WithPayloadInterface.All), WithVectorSelector.Read(body), maxLimit);
+    }
+
+    /// <summary>A page request with Qdrant's default limit (10) and the server's checks (both transports build it here).</summary>
+    public static ScrollRequest Create(PointId? offset, long? limit, Filter? filter, WithPayloadInterface withPayload, bool withVector, int maxLimit)
+    {
+        long page = limit ?? 10;
+        if (page < 1) throw ApiException.Validation("limit", "value 0 invalid, must be 1 or larger");
+        if (page > maxLimit) throw ApiException.Limit($"`limit` {page} is larger than this server's maximum page of {maxLimit}");
+        return new(offset, (int)page, filter, withPayload, withVector);
     }
 }
 

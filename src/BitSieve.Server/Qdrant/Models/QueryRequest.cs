@@ -16,14 +16,25 @@ internal sealed record VectorSearch(
     {
         body.Unsupported("shard_key", "`shard_key`", "a BitSieve collection is one shard");
         body.Unsupported("lookup_from", "`lookup_from`");
-        int top = limit ?? 10;
-        if (top < 1) throw ApiException.Validation(body.Child("limit"), "value 0 invalid, must be 1 or larger");
-        int offset = body.Count("offset") ?? 0;
-        if ((long)top + offset > maxLimit)
-            throw ApiException.Limit($"`{body.Child("limit")}` + `offset` = {(long)top + offset} is larger than this server's maximum of {maxLimit} results per search");
         double? threshold = body.Number("score_threshold");
-        return new VectorSearch(vector, body.Filter("filter"), SearchParams.Read(body), threshold is { } t ? (float)t : null, top, offset,
-            WithPayloadInterface.Read(body, WithPayloadInterface.None), WithVectorSelector.Read(body));
+        return Create(vector, body.Filter("filter"), SearchParams.Read(body), threshold is { } t ? (float)t : null, limit, body.Count("offset"),
+            WithPayloadInterface.Read(body, WithPayloadInterface.None), WithVectorSelector.Read(body), maxLimit, body.Child("limit"));
+    }
+
+    /// <summary>
+    /// A search with Qdrant's defaults (limit 10, offset 0) and the server's checks: a limit of at least 1 (else a 422
+    /// naming <paramref name="limitPath"/>) and <c>limit + offset</c> within <paramref name="maxLimit"/>. Both transports build searches here.
+    /// </summary>
+    public static VectorSearch Create(
+        float[] vector, Filter? filter, SearchParams parameters, float? scoreThreshold, long? limit, long? offset,
+        WithPayloadInterface withPayload, bool withVector, int maxLimit, string limitPath)
+    {
+        long top = limit ?? 10;
+        if (top < 1) throw ApiException.Validation(limitPath, "value 0 invalid, must be 1 or larger");
+        long skip = offset ?? 0;
+        if (top + skip > maxLimit)
+            throw ApiException.Limit($"`{limitPath}` + `offset` = {top + skip} is larger than this server's maximum of {maxLimit} results per search");
+        return new VectorSearch(vector, filter, parameters, scoreThreshold, (int)top, (int)skip, withPayload, withVector);
     }
 }
 
@@ -130,18 +141,28 @@ internal sealed record SearchParams(bool Exact, bool IgnoreQuantization, double?
     {
         if (body.Object("params") is not { } p) return Default;
         int? effort = p.Count("hnsw_ef");
-        if (effort is < 1 or > SearchOptions.MaxEffort)
-            throw ApiException.Validation(p.Child("hnsw_ef"), $"value {effort} invalid, must be from 1 to {SearchOptions.MaxEffort}");
         _ = p.Bool("indexed_only");
         bool exact = p.Bool("exact") ?? false;
-        if (p.Object("quantization") is not { } q) return new(exact, false, null, null, effort);
-        double? oversampling = q.Number("oversampling");
-        if (oversampling is < 1) throw ApiException.Validation(q.Child("oversampling"), $"value {oversampling} invalid, must be 1.0 or larger");
-        bool ignore = q.Bool("ignore") ?? false;
+        if (p.Object("quantization") is not { } q) return Create(exact, false, null, null, effort, p.Path, p.Child("quantization"));
+        return Create(exact, q.Bool("ignore") ?? false, q.Number("oversampling"), q.Bool("rescore"), effort, p.Path, q.Path);
+    }
+
+    /// <summary>
+    /// The parameters with the server's checks (both transports build them here): <c>hnsw_ef</c> 1 to
+    /// <see cref="SearchOptions.MaxEffort"/> and <c>oversampling</c> at least 1 (else a 422), and not <c>oversampling</c>
+    /// together with <c>exact</c> or <c>ignore</c> (a 400). <paramref name="path"/> and <paramref name="quantizationPath"/>
+    /// name the fields in messages.
+    /// </summary>
+    public static SearchParams Create(bool exact, bool ignore, double? oversampling, bool? rescore, long? effort, string path, string quantizationPath)
+    {
+        string Child(string parent, string name) => parent.Length == 0 ? name : $"{parent}.{name}";
+        if (effort is < 1 or > SearchOptions.MaxEffort)
+            throw ApiException.Validation(Child(path, "hnsw_ef"), $"value {effort} invalid, must be from 1 to {SearchOptions.MaxEffort}");
+        if (oversampling is < 1) throw ApiException.Validation(Child(quantizationPath, "oversampling"), $"value {oversampling} invalid, must be 1.0 or larger");
         if ((exact || ignore) && oversampling is not null)
-            throw ApiException.BadRequest($"`{q.Child("oversampling")}` cannot be combined with `{(exact ? p.Child("exact") : q.Child("ignore"))}: true`: exact search certifies the top k, " +
+            throw ApiException.BadRequest($"`{Child(quantizationPath, "oversampling")}` cannot be combined with `{(exact ? Child(path, "exact") : Child(quantizationPath, "ignore"))}: true`: exact search certifies the top k, " +
                 "oversampling runs an uncertified fixed scan (drop one of them)");
-        return new(exact, ignore, oversampling, q.Bool("rescore"), effort);
+        return new(exact, ignore, oversampling, rescore, (int?)effort);
     }
 
     /// <summary>The engine options for a search of the top <paramref name="k"/>.</summary>

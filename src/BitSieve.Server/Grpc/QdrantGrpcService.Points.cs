@@ -1,0 +1,210 @@
+using BitSieve.Server.Http;
+using BitSieve.Server.Qdrant.Models;
+using Grpc.Core;
+using Q = Qdrant.Client.Grpc;
+
+namespace BitSieve.Server.Grpc;
+
+internal sealed partial class QdrantGrpcService
+{
+    /// <summary><c>qdrant.Points/Upsert</c>.</summary>
+    public Task<Q.PointsOperationResponse> Upsert(Q.UpsertPoints request, ServerCallContext context)
+    {
+        GrpcRequests.NoShardKey(request.ShardKeySelector);
+        if (request.UpdateFilter is not null) throw ApiException.NotSupported("`update_filter` (conditional updates)");
+        if (request.HasUpdateMode && request.UpdateMode != Q.UpdateMode.Upsert)
+            throw ApiException.NotSupported($"`update_mode` `{request.UpdateMode}`", "BitSieve always upserts");
+        if (request.Points.Count > operations.Options.MaxPointsPerRequest)
+            throw ApiException.Limit($"`points` holds {request.Points.Count} points; this server accepts at most {operations.Options.MaxPointsPerRequest} per request: split it into batches");
+        operations.EnsureExists(request.CollectionName);
+        var points = new List<Point>(request.Points.Count);
+        for (int i = 0; i < request.Points.Count; i++)
+        {
+            var point = request.Points[i];
+            string path = $"points[{i}]";
+            points.Add(new Point(GrpcRequests.PointId(point.Id, $"{path}.id"), GrpcRequests.Vector(point.Vectors, $"{path}.vectors"),
+                point.Payload.Count == 0 ? null : GrpcRequests.Payload(point.Payload)));
+        }
+        return Updated(operations.Upsert(request.CollectionName, points), context);
+    }
+
+    /// <summary><c>qdrant.Points/Delete</c>: by ids (unknown ones ignored) or by filter.</summary>
+    public Task<Q.PointsOperationResponse> Delete(Q.DeletePoints request, ServerCallContext context)
+    {
+        GrpcRequests.NoShardKey(request.ShardKeySelector);
+        return Updated(operations.Delete(request.CollectionName, GrpcRequests.Selector(request.Points, "points")), context);
+    }
+
+    /// <summary><c>qdrant.Points/Get</c>: payloads by default, vectors when asked; unknown ids are left out.</summary>
+    public Task<Q.GetResponse> Get(Q.GetPoints request, ServerCallContext context)
+    {
+        GrpcRequests.NoShardKey(request.ShardKeySelector);
+        var retrieve = new PointRequest(GrpcRequests.PointIds(request.Ids, "ids"),
+            GrpcRequests.WithPayload(request.WithPayload, WithPayloadInterface.All), GrpcRequests.WithVectors(request.WithVectors, "with_vectors"));
+        var response = new Q.GetResponse();
+        foreach (var point in operations.Retrieve(request.CollectionName, retrieve)) response.Result.Add(GrpcResponses.Retrieved(point, retrieve.WithPayload));
+        response.Time = Time(context);
+        return Task.FromResult(response);
+    }
+
+    /// <summary><c>qdrant.Points/SetPayload</c>: sets the keys, keeps the others.</summary>
+    public Task<Q.PointsOperationResponse> SetPayload(Q.SetPayloadPoints request, ServerCallContext context) =>
+        Updated(operations.SetPayload(request.CollectionName, ReadSetPayload(request)), context);
+
+    /// <summary><c>qdrant.Points/OverwritePayload</c>: replaces the whole payload.</summary>
+    public Task<Q.PointsOperationResponse> OverwritePayload(Q.SetPayloadPoints request, ServerCallContext context) =>
+        Updated(operations.OverwritePayload(request.CollectionName, ReadSetPayload(request)), context);
+
+    /// <summary><c>qdrant.Points/DeletePayload</c>: removes keys.</summary>
+    public Task<Q.PointsOperationResponse> DeletePayload(Q.DeletePayloadPoints request, ServerCallContext context)
+    {
+        GrpcRequests.NoShardKey(request.ShardKeySelector);
+        var delete = new DeletePayload([.. request.Keys], GrpcRequests.Selector(request.PointsSelector, "points_selector"));
+        return Updated(operations.DeletePayload(request.CollectionName, delete), context);
+    }
+
+    /// <summary><c>qdrant.Points/ClearPayload</c>: empties payloads.</summary>
+    public Task<Q.PointsOperationResponse> ClearPayload(Q.ClearPayloadPoints request, ServerCallContext context)
+    {
+        GrpcRequests.NoShardKey(request.ShardKeySelector);
+        return Updated(operations.ClearPayload(request.CollectionName, GrpcRequests.Selector(request.Points, "points")), context);
+    }
+
+    /// <summary><c>qdrant.Points/Scroll</c>: id order (integers, then UUIDs), <c>next_page_offset</c> absent on the last page.</summary>
+    public Task<Q.ScrollResponse> Scroll(Q.ScrollPoints request, ServerCallContext context)
+    {
+        GrpcRequests.NoShardKey(request.ShardKeySelector);
+        if (request.OrderBy is not null) throw ApiException.NotSupported("`order_by` (scrolling in payload order)", "points are scrolled in id order");
+        var scroll = ScrollRequest.Create(request.Offset is null ? null : GrpcRequests.PointId(request.Offset, "offset"), request.HasLimit ? request.Limit : null,
+            GrpcRequests.Filter(request.Filter, "filter"), GrpcRequests.WithPayload(request.WithPayload, WithPayloadInterface.All),
+            GrpcRequests.WithVectors(request.WithVectors, "with_vectors"), operations.Options.MaxLimit);
+        var page = operations.Scroll(request.CollectionName, scroll);
+        var response = new Q.ScrollResponse();
+        foreach (var point in page.Points) response.Result.Add(GrpcResponses.Retrieved(point, scroll.WithPayload));
+        if (page.NextOffset is { } next) response.NextPageOffset = GrpcResponses.PointId(next);
+        response.Time = Time(context);
+        return Task.FromResult(response);
+    }
+
+    /// <summary><c>qdrant.Points/Count</c>: always exact.</summary>
+    public Task<Q.CountResponse> Count(Q.CountPoints request, ServerCallContext context)
+    {
+        GrpcRequests.NoShardKey(request.ShardKeySelector);
+        long count = operations.Count(request.CollectionName, new CountRequest(GrpcRequests.Filter(request.Filter, "filter")));
+        return Task.FromResult(new Q.CountResponse { Result = new Q.CountResult { Count = (ulong)count }, Time = Time(context) });
+    }
+
+    /// <summary><c>qdrant.Points/Search</c> (the older API).</summary>
+    public Task<Q.SearchResponse> Search(Q.SearchPoints request, ServerCallContext context)
+    {
+        var search = ReadSearch(request, "");
+        var response = new Q.SearchResponse();
+        AddHits(response.Result, operations.Search(request.CollectionName, [search], "this search")[0], search);
+        response.Time = Time(context);
+        return Task.FromResult(response);
+    }
+
+    /// <summary><c>qdrant.Points/SearchBatch</c>.</summary>
+    public Task<Q.SearchBatchResponse> SearchBatch(Q.SearchBatchPoints request, ServerCallContext context)
+    {
+        CheckBatch(request.SearchPoints.Count, "search_points");
+        var searches = request.SearchPoints.Select((s, i) => ReadSearch(s, $"search_points[{i}]")).ToList();
+        var results = operations.Search(request.CollectionName, searches, $"this batch of {searches.Count} searches");
+        var response = new Q.SearchBatchResponse();
+        for (int i = 0; i < searches.Count; i++)
+        {
+            var batch = new Q.BatchResult();
+            AddHits(batch.Result, results[i], searches[i]);
+            response.Result.Add(batch);
+        }
+        response.Time = Time(context);
+        return Task.FromResult(response);
+    }
+
+    /// <summary><c>qdrant.Points/Query</c>: nearest-neighbour queries.</summary>
+    public Task<Q.QueryResponse> Query(Q.QueryPoints request, ServerCallContext context)
+    {
+        var search = ReadQuery(request, "");
+        var response = new Q.QueryResponse();
+        AddHits(response.Result, operations.Search(request.CollectionName, [search], "this query")[0], search);
+        response.Time = Time(context);
+        return Task.FromResult(response);
+    }
+
+    /// <summary><c>qdrant.Points/QueryBatch</c>.</summary>
+    public Task<Q.QueryBatchResponse> QueryBatch(Q.QueryBatchPoints request, ServerCallContext context)
+    {
+        CheckBatch(request.QueryPoints.Count, "query_points");
+        var searches = request.QueryPoints.Select((q, i) => ReadQuery(q, $"query_points[{i}]")).ToList();
+        var results = operations.Search(request.CollectionName, searches, $"this batch of {searches.Count} queries");
+        var response = new Q.QueryBatchResponse();
+        for (int i = 0; i < searches.Count; i++)
+        {
+            var batch = new Q.BatchResult();
+            AddHits(batch.Result, results[i], searches[i]);
+            response.Result.Add(batch);
+        }
+        response.Time = Time(context);
+        return Task.FromResult(response);
+    }
+
+    private SetPayload ReadSetPayload(Q.SetPayloadPoints request)
+    {
+        GrpcRequests.NoShardKey(request.ShardKeySelector);
+        if (request.HasKey) throw ApiException.NotSupported("`key` (setting a payload under a nested path)", "set the whole top-level key");
+        return new SetPayload(GrpcRequests.Payload(request.Payload), GrpcRequests.Selector(request.PointsSelector, "points_selector"));
+    }
+
+    private void CheckBatch(int count, string field)
+    {
+        if (count > operations.Options.MaxBatchSearches)
+            throw ApiException.Limit($"`{field}` holds {count} searches; this server accepts at most {operations.Options.MaxBatchSearches} per batch");
+    }
+
+    private VectorSearch ReadSearch(Q.SearchPoints request, string path)
+    {
+        string Child(string name) => path.Length == 0 ? name : $"{path}.{name}";
+        GrpcRequests.NoShardKey(request.ShardKeySelector);
+        if (request.HasVectorName && request.VectorName.Length > 0)
+            throw ApiException.NotSupported($"the named vector `{request.VectorName}` in `{Child("vector_name")}`", "BitSieve collections hold one unnamed vector");
+        if (request.SparseIndices is not null) throw ApiException.NotSupported($"a sparse vector at `{Child("vector")}`", "send a dense vector");
+        return VectorSearch.Create(GrpcRequests.Finite(request.Vector, Child("vector")), GrpcRequests.Filter(request.Filter, Child("filter")),
+            GrpcRequests.Params(request.Params), request.HasScoreThreshold ? request.ScoreThreshold : null,
+            GrpcRequests.Saturated(request.Limit), request.HasOffset ? GrpcRequests.Saturated(request.Offset) : null,
+            GrpcRequests.WithPayload(request.WithPayload, WithPayloadInterface.None), GrpcRequests.WithVectors(request.WithVectors, Child("with_vectors")),
+            operations.Options.MaxLimit, Child("limit"));
+    }
+
+    private VectorSearch ReadQuery(Q.QueryPoints request, string path)
+    {
+        string Child(string name) => path.Length == 0 ? name : $"{path}.{name}";
+        GrpcRequests.NoShardKey(request.ShardKeySelector);
+        if (request.Prefetch.Count > 0) throw ApiException.NotSupported("`prefetch` (multi-stage and hybrid queries)", "send one `query` vector");
+        if (request.HasUsing && request.Using.Length > 0)
+            throw ApiException.NotSupported($"the named vector `{request.Using}` in `{Child("using")}`", "BitSieve collections hold one unnamed vector");
+        if (request.LookupFrom is not null) throw ApiException.NotSupported("`lookup_from`");
+        var query = request.Query ?? throw ApiException.BadRequest(
+            $"`{Child("query")}` is required: BitSieve answers nearest-neighbour queries (listing points without a query is what scroll does)");
+        float[] vector = query.VariantCase switch
+        {
+            Q.Query.VariantOneofCase.Nearest => GrpcRequests.Vector(query.Nearest, Child("query.nearest")),
+            Q.Query.VariantOneofCase.NearestWithMmr => throw ApiException.NotSupported("MMR re-ranking (`query.nearest_with_mmr`)"),
+            Q.Query.VariantOneofCase.None => throw ApiException.BadRequest($"`{Child("query")}` holds no query"),
+            var other => throw ApiException.NotSupported($"the `{QueryName(other)}` query",
+                "BitSieve answers nearest-neighbour queries: send query.nearest with a dense vector"),
+        };
+        return VectorSearch.Create(vector, GrpcRequests.Filter(request.Filter, Child("filter")), GrpcRequests.Params(request.Params),
+            request.HasScoreThreshold ? request.ScoreThreshold : null, request.HasLimit ? GrpcRequests.Saturated(request.Limit) : null,
+            request.HasOffset ? GrpcRequests.Saturated(request.Offset) : null, GrpcRequests.WithPayload(request.WithPayload, WithPayloadInterface.None),
+            GrpcRequests.WithVectors(request.WithVectors, Child("with_vectors")), operations.Options.MaxLimit, Child("limit"));
+    }
+
+    /// <summary>Qdrant's snake_case name of a query variant, for messages.</summary>
+    private static string QueryName(Q.Query.VariantOneofCase variant) =>
+        Q.Query.Descriptor.Oneofs[0].Fields.FirstOrDefault(f => f.FieldNumber == (int)variant)?.Name ?? variant.ToString();
+
+    private static void AddHits(Google.Protobuf.Collections.RepeatedField<Q.ScoredPoint> target, List<global::BitSieve.ScoredPoint> hits, VectorSearch search)
+    {
+        foreach (var hit in hits) target.Add(GrpcResponses.Scored(hit, search.WithPayload));
+    }
+}
