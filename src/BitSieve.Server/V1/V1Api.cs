@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.IO.Hashing;
-using System.Text;
 using System.Text.Json;
 using BitSieve.Ingest.Loading;
 using BitSieve.Ingest.Pipeline;
@@ -45,10 +44,12 @@ public static partial class V1Api
         v1.MapDelete("/collections/{collection}", (string collection, DatabaseService db) =>
             TypedResults.Ok(new CollectionDeleted(Database.IsValidName(collection) && db.Database.DeleteCollection(collection)))).WithSummary("Delete a collection");
 
-        v1.MapPost("/collections/{collection}/documents", AddDocuments).WithSummary("Add documents as text").WithMetadata(new RequestBody(typeof(Requests.AddDocumentsRequest))).WithDescription(
+        v1.MapPost("/collections/{collection}/documents", AddDocuments).WithSummary("Add documents as text or files (base64)").WithMetadata(new RequestBody(typeof(Requests.AddDocumentsRequest))).WithDescription(
             "Each document is chunked (headings, paragraphs and sentence ends, English and Japanese) and embedded with the collection's model " +
             "(new collections get the server's, `bitsieve serve --model`), replacing the chunks of the same source. " +
-            "`format`: text (default), markdown or html. The collection is created when missing.")
+            "`format`: text (default), markdown, html or pdf. A file's bytes go in `content_base64` instead of `text` (a pdf always does) and are " +
+            "extracted by the same loaders as `bitsieve index`; a document over 64 MiB is answered 413, as is a body over the server's limit. " +
+            "Nothing is indexed unless every document of the request reads. The collection is created when missing.")
             .WithMetadata(new ApiExample("""{"documents":[{"source":"guide/install.md","format":"markdown","text":"# Install\n\nRun `dotnet tool install -g bitsieve`."}]}""",
                 """{"collection":"docs","model":"minilm","chunks":1,"documents":[{"source":"guide/install.md","chunks":1}],"seconds":0.12}"""));
 
@@ -81,13 +82,14 @@ public static partial class V1Api
     {
         var clock = Stopwatch.StartNew();
         using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: false).ConfigureAwait(false);
-        var add = AddDocumentsRequest.Parse(body.RootElement, options.MaxPointsPerRequest);
+        var add = AddDocumentsRequest.Parse(body.RootElement, options.MaxPointsPerRequest, options.MaxDocumentBytes);
+        var limits = new LoaderOptions { MaxFileBytes = options.MaxDocumentBytes };
         // Everything is checked (every document's text, the collection's name, model and dimension) before anything changes.
         var loaded = new List<(string Source, Ingest.Documents.ExtractedDocument Document, string Hash)>(add.Documents.Count);
         foreach (var document in add.Documents)
         {
-            byte[] bytes = Encoding.UTF8.GetBytes(document.Text);
-            var result = DocumentLoader.Load(bytes, document.Source, document.Format);
+            byte[] bytes = document.Content;
+            var result = DocumentLoader.Load(bytes, document.Source, document.Format, limits);
             if (result.Document is null || result.Document.Text.Trim().Length == 0)
                 throw ApiException.WrongInput($"the document \"{document.Source}\" has no text to index{(result.Skip is { } skip ? $": {skip}" : "")}");
             loaded.Add((document.Source, result.Document, Convert.ToHexStringLower(XxHash128.Hash(bytes))));
