@@ -25,6 +25,12 @@ public sealed record ServerOptions
     /// </summary>
     public long MaxDocumentBytes { get; init; } = 64L << 20;
 
+    /// <summary>
+    /// A bench result (the JSON object of <c>bitsieve bench --json</c>) that the dashboard shows as a plot of recall
+    /// against QPS (<c>bitsieve serve --bench-json FILE</c>); read on each request, so a new run shows on reload.
+    /// </summary>
+    public string? BenchJsonPath { get; init; }
+
     /// <summary>The most results one search may ask for (<c>limit</c> + <c>offset</c>), and the largest scroll page.</summary>
     public int MaxLimit { get; init; } = 10_000;
 

@@ -54,10 +54,15 @@ internal static class ServeCommand
                 + $"API key from {ChatEndpoint.ApiKeyVariable} or {ChatEndpoint.OpenAiApiKeyVariable}. Without it, /ask answers extractively.",
             HelpName = "URL",
         };
-        var llmModel = new Option<string?>("--llm-model") { Description = "The chat model (default: the first the endpoint lists).", HelpName = "NAME" };
-        var command = new Command("serve", "Serve the database over HTTP: a Qdrant-compatible REST API, BitSieve's /v1 text API, OpenAPI at /openapi/v1.json, a reference page at /docs, Prometheus metrics at /metrics.")
+        var benchJson = new Option<string?>("--bench-json")
         {
-            db, port, host, apiKey, maxBody, maxResponse, allowedHosts, corsOrigin, model, precision, plan, llm, llmModel,
+            Description = "Show this bench result on the dashboard (/dashboard) as recall against QPS: the JSON line of bitsieve bench --json, saved to a file.",
+            HelpName = "FILE",
+        };
+        var llmModel = new Option<string?>("--llm-model") { Description = "The chat model (default: the first the endpoint lists).", HelpName = "NAME" };
+        var command = new Command("serve", "Serve the database over HTTP: a Qdrant-compatible REST API, BitSieve's /v1 text API, OpenAPI at /openapi/v1.json, a reference page at /docs, a web dashboard at /dashboard, Prometheus metrics at /metrics.")
+        {
+            db, port, host, apiKey, maxBody, maxResponse, allowedHosts, corsOrigin, model, precision, plan, llm, llmModel, benchJson,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -95,6 +100,7 @@ internal static class ServeCommand
                     EmbeddingModel = parse.GetValue(model),
                     LlmEndpoint = llmUrl,
                     LlmModel = parse.GetValue(llmModel),
+                    BenchJsonPath = parse.GetValue(benchJson) is { } bench ? Path.GetFullPath(bench) : null,
                     LlmApiKey = llmUrl is null ? null : ChatEndpoint.ApiKeyFromEnvironment(),
                     EmbeddingPrecision = StoredPrecision.Encode(
                         PrecisionChoice.Resolve(parse.GetValue(precision)!, parse.GetValue(plan), parse.GetValue(model) ?? EmbeddingModels.Default)),

@@ -22,6 +22,12 @@ internal sealed record DocumentText(string Source)
     public string? Format { get; init; }
 }
 
+/// <summary><c>PUT /v1/collections/{collection}</c>: a text collection for <c>model</c> (default: the server's).</summary>
+internal sealed record CreateCollectionRequest
+{
+    public string? Model { get; init; }
+}
+
 /// <summary><c>POST /v1/collections/{collection}/search</c>.</summary>
 internal sealed record TextSearchRequest(string Query)
 {

@@ -41,6 +41,13 @@ public static partial class V1Api
             return TypedResults.Ok(new CollectionDetail(info.RootElement.Clone(), target.GetProperty(FolderIndexer.ModelProperty)));
         }).WithSummary("Describe a collection: counts, bytes per tier, files, indexes, model");
 
+        v1.MapPut("/collections/{collection}", CreateTextCollection).WithSummary("Create an empty text collection for an embedding model")
+            .WithMetadata(new RequestBody(typeof(Requests.CreateCollectionRequest)))
+            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status409Conflict, typeof(ErrorResponse), ["application/json"])).WithDescription(
+                "`model`: a built-in model's name or the server's model (the default, `bitsieve serve --model`), at the server's precision. " +
+                "The collection is bound to it, as a first `documents` add would bind it; a name already taken is a 409.")
+            .WithMetadata(new ApiExample("""{"model":"minilm"}""", """{"collection":"docs","model":"minilm","dimension":384}"""));
+
         v1.MapDelete("/collections/{collection}", (string collection, DatabaseService db) =>
             TypedResults.Ok(new CollectionDeleted(Database.IsValidName(collection) && db.Database.DeleteCollection(collection)))).WithSummary("Delete a collection");
 
@@ -76,6 +83,30 @@ public static partial class V1Api
                 """{"query":"how do I install it?","mode":"hybrid","model":"minilm","results":[{"id":"0b6f3c2e-5d1a-4f7e-9c3b-2a8d4e6f1b7c","score":0.0325,"source":"guide/install.md","start":0,"end":52,"page":null,"headings":["Install"],"text":"# Install\n\nRun `dotnet tool install -g bitsieve`."}],"trace":{"t1":{"seen":1200,"kept":37,"us":210},"t2":{"seen":37,"kept":12,"us":40},"t3":{"seen":14,"us":30}}}"""));
 
         MapAsk(v1);
+    }
+
+    private static async Task<Ok<CollectionCreated>> CreateTextCollection(string collection, HttpRequest request, DatabaseService db, Embedders embedders)
+    {
+        using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: true).ConfigureAwait(false);
+        string? model = new JsonFields(body.RootElement, "").String("model");
+        // A client names a built-in model or the server's own, never a path or URL: those the operator chooses (--model).
+        if (model is not null && !Embeddings.Onnx.BuiltInModels.IsBuiltIn(model) && model != embedders.DefaultModel)
+            throw ApiException.WrongInput($"`model`: `{model}` is neither a built-in model ({string.Join(", ", Embeddings.Onnx.BuiltInModels.Names)}) nor this server's ({embedders.DefaultModel})");
+        if (!Database.IsValidName(collection))
+            throw new ApiException(StatusCodes.Status422UnprocessableEntity, $"Validation error in path parameters: [collection: `{collection}` is not a valid collection name]");
+        if (db.Database.CollectionExists(collection))
+            throw new ApiException(StatusCodes.Status409Conflict, $"Conflict: collection `{collection}` already exists");
+        RagCollection created;
+        try
+        {
+            created = await Rag(db, embedders).OpenOrCreateAsync(collection, model is null ? null : new ModelRequest(model, embedders.DefaultPrecision),
+                request.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw ApiException.WrongInput($"cannot load the model `{model}`: {e.Message}");
+        }
+        return TypedResults.Ok(new CollectionCreated(collection, created.ModelName, db.Get(collection).Dimension));
     }
 
     private static async Task<Ok<DocumentsAdded>> AddDocuments(string collection, HttpRequest request, DatabaseService db, Embedders embedders, ServerOptions options)
