@@ -172,7 +172,12 @@ public sealed partial class DashboardTests
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotFolder, name + ".png"), FullPage = true });
     }
 
-    private static ILocatorAssertions Expect(ILocator locator) => Assertions.Expect(locator);
+    /// <summary>An assertion that waits as long as an action does (Playwright's default is 5 s; a loaded CI machine embeds slower).</summary>
+    private static ILocatorAssertions Expect(ILocator locator)
+    {
+        Assertions.SetDefaultExpectTimeout(Timeout);
+        return Assertions.Expect(locator);
+    }
 
     /// <summary>The server under test, its temporary folder, and the HTTP refusals the test provokes on purpose.</summary>
     private sealed partial class Server : IAsyncDisposable

@@ -25,7 +25,7 @@ internal static class ServeCommand
         };
         var apiKey = new Option<string?>("--api-key")
         {
-            Description = $"Require this key (api-key header or Authorization: Bearer) on every request but /, /healthz, /readyz, /livez and /docs. Default: ${ApiKeyVariable}, else none.",
+            Description = $"Require this key (api-key header or Authorization: Bearer) on every request but /, /healthz, /readyz, /livez, /docs and the /dashboard page (which asks for it). Default: ${ApiKeyVariable}, else none.",
             HelpName = "KEY",
         };
         var maxBody = new Option<int>("--max-body-mb") { Description = "Largest request body in MiB (default 32); larger bodies get 413.", DefaultValueFactory = _ => 32, HelpName = "MIB" };

@@ -70,10 +70,13 @@ internal static class BenchPlot
         }
     }
 
-    /// <summary>One method's points joined by a line, in order of QPS on a log10 axis.</summary>
+    /// <summary>
+    /// One method's points on a log10 QPS axis, joined in the order of the method's own knob (m, the recall target, ef),
+    /// so the line is the method's trade-off curve and a noisy timing shows as a step back, not as a reordered curve.
+    /// </summary>
     private static void Series(Plot plot, string name, Color color, MarkerShape marker, IReadOnlyList<(double Qps, double Recall, string Label)> points, bool labels)
     {
-        var drawn = points.Where(p => p.Qps > 0).OrderBy(p => p.Qps).ToList();
+        var drawn = points.Where(p => p.Qps > 0).ToList();
         if (drawn.Count == 0) return;
         var scatter = plot.Add.Scatter(drawn.Select(p => Math.Log10(p.Qps)).ToArray(), drawn.Select(p => p.Recall).ToArray(), color);
         scatter.LegendText = name;

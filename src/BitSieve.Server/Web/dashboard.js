@@ -547,6 +547,7 @@ async function scrollPoints(offset) {
   } catch (e) {
     error.textContent = e.message;
     error.hidden = false;
+    $("#points-next").hidden = true;
   }
 }
 
