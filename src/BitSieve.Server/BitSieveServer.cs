@@ -21,7 +21,8 @@ namespace BitSieve.Server;
 /// <summary>
 /// The BitSieve HTTP server: ASP.NET Core minimal APIs over one <see cref="Database"/>. Serves the Qdrant-compatible
 /// REST API, BitSieve's own API under <c>/v1</c>, the OpenAPI document (<c>/openapi/v1.json</c>) and a reference page
-/// (<c>/docs</c>), <c>/healthz</c>, <c>/readyz</c>, <c>/livez</c>, and Prometheus metrics (<c>/metrics</c>).
+/// (<c>/docs</c>), a web dashboard (<c>/dashboard</c>), <c>/healthz</c>, <c>/readyz</c>, <c>/livez</c>, and Prometheus
+/// metrics (<c>/metrics</c>).
 /// </summary>
 /// <example>
 /// <code>
@@ -130,6 +131,7 @@ public sealed class BitSieveServer : IAsyncDisposable
             QdrantApi.Map(OpenApiDocs.WithErrorResponses(app.MapGroup("")));
             V1.V1Api.Map(OpenApiDocs.WithErrorResponses(app.MapGroup("")));
             if (options.GrpcPort is not null) app.MapGrpcService<QdrantGrpcService>();
+            Web.Dashboard.Map(OpenApiDocs.WithErrorResponses(app.MapGroup("")));
             app.MapFallback("{*path}", (HttpContext context) =>
             {
                 throw ApiException.NotFound($"{context.Request.Method} {context.Request.Path} is not an endpoint of this server (BitSieve serves a subset of Qdrant's REST API and its own /v1 API; see /docs)");

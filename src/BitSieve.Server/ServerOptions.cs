@@ -25,6 +25,18 @@ public sealed record ServerOptions
     /// <summary>The largest request body, in bytes (default 32 MiB); a larger one is answered 413.</summary>
     public long MaxRequestBodyBytes { get; init; } = 32L << 20;
 
+    /// <summary>
+    /// The largest document one <c>/v1</c> request may add, in bytes once decoded (default 64 MiB, as
+    /// <c>bitsieve index</c> reads files); a larger one is answered 413 and nothing of the request is stored.
+    /// </summary>
+    public long MaxDocumentBytes { get; init; } = 64L << 20;
+
+    /// <summary>
+    /// A bench result (the JSON object of <c>bitsieve bench --json</c>) that the dashboard shows as a plot of recall
+    /// against QPS (<c>bitsieve serve --bench-json FILE</c>); read on each request, so a new run shows on reload.
+    /// </summary>
+    public string? BenchJsonPath { get; init; }
+
     /// <summary>The most results one search may ask for (<c>limit</c> + <c>offset</c>), and the largest scroll page.</summary>
     public int MaxLimit { get; init; } = 10_000;
 
@@ -100,6 +112,7 @@ public sealed record ServerOptions
         if (GrpcPort is > 0 && GrpcPort == Port) throw new ArgumentException($"The gRPC port and the REST port are both {Port}; give them different ports.", nameof(GrpcPort));
         if (ApiKey is { Length: 0 }) throw new ArgumentException("The API key may not be empty.", nameof(ApiKey));
         if (MaxRequestBodyBytes < 1024) throw new ArgumentOutOfRangeException(nameof(MaxRequestBodyBytes), MaxRequestBodyBytes, "The body limit must be at least 1 KiB.");
+        if (MaxDocumentBytes < 1) throw new ArgumentOutOfRangeException(nameof(MaxDocumentBytes), MaxDocumentBytes, "The document limit must be positive.");
         if (MaxLimit is < 1 or > Collection.MaxPage) throw new ArgumentOutOfRangeException(nameof(MaxLimit), MaxLimit, $"MaxLimit must be between 1 and {Collection.MaxPage}.");
         if (MaxPointsPerRequest is < 1 or > Collection.MaxBatch) throw new ArgumentOutOfRangeException(nameof(MaxPointsPerRequest), MaxPointsPerRequest, $"MaxPointsPerRequest must be between 1 and {Collection.MaxBatch}.");
         if (MaxResponseBytes < 1024) throw new ArgumentOutOfRangeException(nameof(MaxResponseBytes), MaxResponseBytes, "The response budget must be at least 1 KiB.");

@@ -47,7 +47,42 @@ public sealed class BenchCommandTests : IDisposable
         new[] { "--index", "hnsw" },
         new[] { "--graph-build-threads", "0" },
         new[] { "--index", "graph", "--filtered" },
+        new[] { "--plot", "recall.gif" },
+        new[] { "--plot", "/no/such/dir/recall.png" },
+        new[] { "--plot", "recall.png", "--filtered" },
     };
+
+    [Theory]
+    [InlineData("recall.png")]
+    [InlineData("recall.svg")]
+    public async Task Plot_draws_every_method_of_the_run_into_a_png_or_svg_of_the_stated_size(string name)
+    {
+        string path = _dir.File(name);
+        var (code, output, error) = await Run(["bench", "--base", _base, "--queries", _queries, "--k", "10", "--json", "--plot", path]);
+        Assert.True(code == 0, error);
+        Assert.Contains($"plot: {path}", error, StringComparison.Ordinal);
+        Assert.True(new FileInfo(path).Length > 1000);
+        if (name.EndsWith(".png", StringComparison.Ordinal))
+        {
+            using var image = SkiaSharp.SKBitmap.Decode(path);
+            Assert.NotNull(image);
+            Assert.Equal((Plots.BenchPlot.Width, Plots.BenchPlot.Height), (image.Width, image.Height));
+        }
+        else
+        {
+            var svg = System.Xml.Linq.XDocument.Load(path).Root!;
+            Assert.Equal("svg", svg.Name.LocalName);
+            Assert.Equal(Plots.BenchPlot.Width.ToString(System.Globalization.CultureInfo.InvariantCulture), svg.Attribute("width")?.Value);
+            Assert.Equal(Plots.BenchPlot.Height.ToString(System.Globalization.CultureInfo.InvariantCulture), svg.Attribute("height")?.Value);
+            Assert.Contains("m=64", svg.ToString(), StringComparison.Ordinal);
+        }
+
+        // The cascade was measured at each recall target for the plot, and the JSON carries those points.
+        using var json = JsonDocument.Parse(output.TrimEnd('\n', '\r').Split('\n')[^1]);
+        var sweep = json.RootElement.GetProperty("cascade_sweep").EnumerateArray().ToList();
+        Assert.Equal(BenchSettings.CascadeSweep.Select(q => q.ToString(System.Globalization.CultureInfo.InvariantCulture)), sweep.Select(p => p.GetProperty("quality").GetString()));
+        Assert.All(sweep, p => Assert.True(p.GetProperty("qps").GetDouble() > 0));
+    }
 
     [Theory]
     [MemberData(nameof(BadOptions))]

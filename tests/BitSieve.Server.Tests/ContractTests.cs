@@ -31,6 +31,11 @@ public sealed class ContractTests(ITestOutputHelper output) : IAsyncLifetime
         new("GET", "/livez", "/livez", null, 200),
         new("GET", "/readyz", "/readyz", null, 200),
         new("GET", "/docs", "/docs", null, 200),
+        new("GET", "/dashboard", "/dashboard", null, 200),
+        new("GET", "/dashboard/info", "/dashboard/info", null, 200),
+        new("GET", "/dashboard/bench.json", "/dashboard/bench.json", null, 404),
+        new("PUT", "/v1/collections/{collection}", "/v1/collections/made", """{"model":"minilm"}""", 200),
+        new("PUT", "/v1/collections/{collection}", "/v1/collections/made", "{}", 409),
         new("PUT", "/collections/{collection_name}", "/collections/c", """{"vectors":{"size":4,"distance":"Cosine"}}""", 200),
         new("PUT", "/collections/{collection_name}", "/collections/e", """{"vectors":{"size":4,"distance":"Euclid"},"quantization_config":{"scalar":{"type":"int8"}}}""", 200),
         new("PUT", "/collections/{collection_name}/points", "/collections/c/points",
@@ -82,6 +87,7 @@ public sealed class ContractTests(ITestOutputHelper output) : IAsyncLifetime
         ["{*path}"] = "the fallback: a 404 in the error shape for every path that is not an endpoint",
         ["/openapi/{documentName}.json"] = "the OpenAPI document itself",
         ["/metrics"] = "Prometheus metrics (text exposition format, not JSON)",
+        ["/dashboard/{asset}"] = "the dashboard's script and style sheet",
     };
 
     public async Task InitializeAsync()

@@ -158,7 +158,7 @@ public sealed class V1ApiTests : IAsyncLifetime
     [Theory]
     [InlineData("/v1/collections/kb2/documents", "{}", HttpStatusCode.BadRequest, "missing field `documents`")]
     [InlineData("/v1/collections/kb2/documents", "{\"documents\":[{\"source\":\"a\",\"text\":\"  \"}]}", HttpStatusCode.BadRequest, "`documents[0].text` is empty")]
-    [InlineData("/v1/collections/kb2/documents", "{\"documents\":[{\"source\":\"a\",\"text\":\"x\",\"format\":\"pdf\"}]}", HttpStatusCode.BadRequest, "unknown format `pdf`")]
+    [InlineData("/v1/collections/kb2/documents", "{\"documents\":[{\"source\":\"a\",\"text\":\"x\",\"format\":\"docx\"}]}", HttpStatusCode.BadRequest, "unknown format `docx`")]
     [InlineData("/v1/collections/kb2/documents", "{\"documents\":[{\"source\":\"a\",\"text\":\"x\"},{\"source\":\"a\",\"text\":\"y\"}]}", HttpStatusCode.BadRequest, "the source \"a\" appears twice")]
     [InlineData("/v1/collections/nope/search", "{\"query\":\"x\"}", HttpStatusCode.NotFound, "Not found: Collection `nope` doesn't exist!")]
     public async Task Bad_requests_are_refused_with_clear_messages(string path, string body, HttpStatusCode status, string message)

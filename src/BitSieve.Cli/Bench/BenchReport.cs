@@ -14,7 +14,11 @@ namespace BitSieve.Cli.Bench;
 /// <param name="T1KeptPerQuery">Mean <see cref="SearchTrace.T1Kept"/>.</param>
 /// <param name="T2PerQuery">Mean <see cref="SearchTrace.T2Seen"/>.</param>
 /// <param name="T3PerQuery">Mean <see cref="SearchTrace.T3Seen"/>.</param>
-internal sealed record MethodResult(string Name, int? Oversampling, double Recall, double Qps, double T1KeptPerQuery, double T2PerQuery, double T3PerQuery);
+internal sealed record MethodResult(string Name, int? Oversampling, double Recall, double Qps, double T1KeptPerQuery, double T2PerQuery, double T3PerQuery)
+{
+    /// <summary>The cascade's recall target, for the rows of <see cref="BenchReport.CascadeSweep"/>.</summary>
+    public Quality? Quality { get; init; }
+}
 
 /// <summary>The three methods with all queries passed in one call.</summary>
 /// <param name="ExactQps">Exact float32 (<see cref="VectorIndex.SearchExactBatch"/>).</param>
@@ -67,6 +71,9 @@ internal sealed record BenchReport
 
     /// <summary>The batched runs.</summary>
     public required BatchResult Batch { get; init; }
+
+    /// <summary>The cascade at each <see cref="BenchSettings.CascadeSweep"/> target, measured for <c>--plot</c>; empty otherwise.</summary>
+    public IReadOnlyList<MethodResult> CascadeSweep { get; init; } = [];
 
     /// <summary>Bytes per vector by tier.</summary>
     public required TierBytes BytesPerVector { get; init; }
@@ -121,6 +128,21 @@ internal sealed record BenchReport
             }
 
             json.WriteEndArray();
+
+            if (CascadeSweep.Count > 0)
+            {
+                json.WriteStartArray("cascade_sweep");
+                foreach (var method in CascadeSweep)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("quality", method.Quality?.ToString());
+                    json.WriteNumber("recall", RoundRecall(method.Recall));
+                    json.WriteNumber("qps", RoundQps(method.Qps));
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+            }
 
             json.WriteStartObject("batch");
             json.WriteNumber("exact_qps", RoundQps(Batch.ExactQps));

@@ -89,6 +89,19 @@ internal static partial class BenchRunner
         var cascadeResults = MeasureSingle(log, cascadeName, queryCount, i => collection.Search(queryData.AsSpan(i * dim, dim), cascadeOptions), out double cascadeQps);
         var cascade = Summarize(cascadeName, null, cascadeResults, truth, k, cascadeQps);
 
+        var cascadeSweep = new List<MethodResult>();
+        if (settings.PlotPath is not null)
+        {
+            foreach (double target in BenchSettings.CascadeSweep)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var options = new SearchOptions { K = k, Quality = Quality.Recall(target), Threads = threads };
+                string name = string.Create(CultureInfo.InvariantCulture, $"cascade q={target}");
+                var results = MeasureSingle(log, name, queryCount, i => collection.Search(queryData.AsSpan(i * dim, dim), options), out double qps);
+                cascadeSweep.Add(Summarize(name, null, results, truth, k, qps) with { Quality = Quality.Recall(target) });
+            }
+        }
+
         // The batched baseline runs at the cheapest m that matched the cascade's recall one query at a time.
         int batchM = fixedResults.FirstOrDefault(f => f.Recall >= cascade.Recall)?.Oversampling ?? BenchSettings.FixedOversampling[^1];
         var batchFixedOptions = new SearchOptions { K = k, Oversampling = batchM, Threads = threads };
@@ -124,6 +137,7 @@ internal static partial class BenchRunner
             Exact = exact,
             Fixed = fixedResults,
             Cascade = cascade,
+            CascadeSweep = cascadeSweep,
             Batch = batch,
             BytesPerVector = collection.BytesPerVector,
             PeakRssBytes = PeakRssBytes(),

@@ -47,6 +47,12 @@ internal sealed record BenchSettings
     /// <summary>The beam widths of the graph's sweep (<c>--index graph</c>).</summary>
     public static IReadOnlyList<int> GraphSweep { get; } = [16, 24, 32, 48, 64, 96, 128, 192, 256];
 
+    /// <summary>The cascade's recall targets measured for <c>--plot</c> (one point each on the cascade's curve).</summary>
+    public static IReadOnlyList<double> CascadeSweep { get; } = [0.9, 0.95, 0.98, 0.99, 0.995, 0.999];
+
+    /// <summary><c>--plot FILE.png|svg</c>: also measure the cascade at each <see cref="CascadeSweep"/> target and draw recall against QPS.</summary>
+    public string? PlotPath { get; init; }
+
     /// <summary>Allowed fractions at which filtered graph search is measured (<c>--filter-selectivity</c>); empty for none.</summary>
     public IReadOnlyList<double> FilterSelectivities { get; init; } = [];
 
@@ -127,6 +133,15 @@ internal sealed record BenchSettings
         if (FilterSelectivities.Count > 0 && !Graph) throw new UsageException("--filter-selectivity needs --index graph.");
         if (MaxQueries is < 1) throw new UsageException($"--max-queries must be at least 1, not {MaxQueries}.");
         if (!Enum.IsDefined(Metric)) throw new UsageException($"Unknown metric {Metric}.");
+        if (PlotPath is not null)
+        {
+            if (Filtered) throw new UsageException("--plot draws the unfiltered methods; it does not go with --filtered.");
+            if (Plots.BenchPlot.FormatOf(PlotPath) is null)
+                throw new UsageException($"--plot: '{PlotPath}' must end in .png or .svg.");
+            string? directory = Path.GetDirectoryName(Path.GetFullPath(PlotPath));
+            if (directory is not null && !Directory.Exists(directory))
+                throw new UsageException($"--plot: directory '{directory}' does not exist.");
+        }
         if (IdsOut is not null)
         {
             string? directory = Path.GetDirectoryName(Path.GetFullPath(IdsOut));

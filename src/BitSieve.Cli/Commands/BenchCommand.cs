@@ -35,11 +35,16 @@ internal static class BenchCommand
         var index = new Option<string>("--index") { Description = "flat: the rows above; graph: also build a proximity graph (Vamana, R = 32) over the collection at any size and add its rows: the default (the graph at the beam width calibrated for --quality, or the flat cascade when calibration chooses it) and a sweep of widths.", DefaultValueFactory = _ => "flat", HelpName = "flat|graph" };
         var graphBuildThreads = new Option<int>("--graph-build-threads") { Description = "Threads that build the graph (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "N" };
         var filterSelectivity = new Option<string?>("--filter-selectivity") { Description = "With --index graph: also measure filtered search at these allowed fractions (comma-separated, in (0, 1]): per fraction a seeded random allowed set with its own exact truth, and rows for direct scoring, the flat cascade and the filtered graph traversal, with the planner's choice.", HelpName = "0.001,0.01,0.1,0.5,1" };
+        var plot = new Option<string?>("--plot")
+        {
+            Description = "Also draw recall@k against QPS (log scale) for every method of the run into FILE (.png or .svg): exact, fixed oversampling m = 1..64, the cascade at each recall target (0.9 … 0.999, measured for the plot) and, with --index graph, the graph at each beam width.",
+            HelpName = "FILE.png|svg",
+        };
         var json = new Option<bool>("--json") { Description = "Print one JSON object as the last line of stdout (the table then goes to stderr)." };
 
         var command = new Command("bench", "Recall@k and QPS of exact search, the fixed-oversampling baseline (m = 1..64) and the dynamic cascade, single-query and batched, in one run.")
         {
-            basePath, queries, truth, k, threads, scaleTo, quality, bits, metric, idsOut, maxQueries, filtered, index, graphBuildThreads, filterSelectivity, json,
+            basePath, queries, truth, k, threads, scaleTo, quality, bits, metric, idsOut, maxQueries, filtered, index, graphBuildThreads, filterSelectivity, json, plot,
         };
 
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -67,6 +72,7 @@ internal static class BenchCommand
                     GraphBuildThreads = parseResult.GetValue(graphBuildThreads),
                     FilterSelectivities = BenchSettings.ParseSelectivities(parseResult.GetValue(filterSelectivity)),
                     Json = parseResult.GetValue(json),
+                    PlotPath = parseResult.GetValue(plot),
                 };
             }
             catch (UsageException e)
@@ -94,6 +100,20 @@ internal static class BenchCommand
         catch (Exception e) when (e is UsageException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
             return Fail(error, e.Message);
+        }
+
+        if (settings.PlotPath is { } plotPath)
+        {
+            try
+            {
+                Plots.BenchPlot.Save(report, plotPath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"bitsieve bench: error: cannot write the plot {plotPath}: {e.Message}");
+                return ExitCodes.Failure;
+            }
+            error.WriteLine($"plot: {plotPath}");
         }
 
         if (settings.Json)

@@ -33,7 +33,7 @@ internal static class ServeCommand
         };
         var apiKey = new Option<string?>("--api-key")
         {
-            Description = $"Require this key (api-key header or Authorization: Bearer) on every request but /, /healthz, /readyz, /livez and /docs. Default: ${ApiKeyVariable}, else none.",
+            Description = $"Require this key (api-key header or Authorization: Bearer) on every request but /, /healthz, /readyz, /livez, /docs and the /dashboard page (which asks for it). Default: ${ApiKeyVariable}, else none.",
             HelpName = "KEY",
         };
         var maxBody = new Option<int>("--max-body-mb") { Description = "Largest request body in MiB (default 32); larger bodies get 413.", DefaultValueFactory = _ => 32, HelpName = "MIB" };
@@ -62,6 +62,11 @@ internal static class ServeCommand
                 + $"API key from {ChatEndpoint.ApiKeyVariable} or {ChatEndpoint.OpenAiApiKeyVariable}. Without it, /ask answers extractively.",
             HelpName = "URL",
         };
+        var benchJson = new Option<string?>("--bench-json")
+        {
+            Description = "Show this bench result on the dashboard (/dashboard) as recall against QPS: the JSON line of bitsieve bench --json, saved to a file.",
+            HelpName = "FILE",
+        };
         var llmModel = new Option<string?>("--llm-model") { Description = "The chat model (default: the first the endpoint lists).", HelpName = "NAME" };
         var cluster = new Option<string?>("--cluster")
         {
@@ -70,9 +75,9 @@ internal static class ServeCommand
         };
         var siloPort = new Option<int>("--silo-port") { Description = "With --cluster: the port silos talk to each other on (default 11111).", DefaultValueFactory = _ => 11111, HelpName = "PORT" };
         var gatewayPort = new Option<int>("--gateway-port") { Description = "With --cluster: the Orleans client gateway port (default 30000).", DefaultValueFactory = _ => 30000, HelpName = "PORT" };
-        var command = new Command("serve", "Serve the database over HTTP: a Qdrant-compatible REST API and gRPC API (port 6334), BitSieve's /v1 text API, OpenAPI at /openapi/v1.json, a reference page at /docs, Prometheus metrics at /metrics.")
+        var command = new Command("serve", "Serve the database over HTTP: a Qdrant-compatible REST API and gRPC API (port 6334), BitSieve's /v1 text API, OpenAPI at /openapi/v1.json, a reference page at /docs, a web dashboard at /dashboard, Prometheus metrics at /metrics.")
         {
-            db, port, grpcPort, noGrpc, host, apiKey, maxBody, maxResponse, allowedHosts, corsOrigin, model, precision, plan, llm, llmModel, cluster, siloPort, gatewayPort,
+            db, port, grpcPort, noGrpc, host, apiKey, maxBody, maxResponse, allowedHosts, corsOrigin, model, precision, plan, llm, llmModel, benchJson, cluster, siloPort, gatewayPort,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -115,6 +120,7 @@ internal static class ServeCommand
                     EmbeddingModel = parse.GetValue(model),
                     LlmEndpoint = llmUrl,
                     LlmModel = parse.GetValue(llmModel),
+                    BenchJsonPath = parse.GetValue(benchJson) is { } bench ? Path.GetFullPath(bench) : null,
                     LlmApiKey = llmUrl is null ? null : ChatEndpoint.ApiKeyFromEnvironment(),
                     EmbeddingPrecision = StoredPrecision.Encode(
                         PrecisionChoice.Resolve(parse.GetValue(precision)!, parse.GetValue(plan), parse.GetValue(model) ?? EmbeddingModels.Default)),

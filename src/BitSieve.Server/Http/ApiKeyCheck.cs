@@ -8,7 +8,8 @@ namespace BitSieve.Server.Http;
 /// Qdrant's API-key rule: when a key is configured, a request must carry it in the <c>api-key</c> header or as
 /// <c>Authorization: Bearer KEY</c>, else it is answered 401 (Qdrant's messages). The comparison is of SHA-256
 /// digests in constant time, so neither the key's content nor its length leaks through timing. <c>/</c>,
-/// <c>/healthz</c>, <c>/readyz</c>, <c>/livez</c> (as in Qdrant) and the API description are open.
+/// <c>/healthz</c>, <c>/readyz</c>, <c>/livez</c> (as in Qdrant), the API description and the dashboard's page and
+/// assets (not its data) are open.
 /// </summary>
 internal sealed class ApiKeyCheck
 {
@@ -25,7 +26,7 @@ internal sealed class ApiKeyCheck
     /// <summary>Paths that need no key.</summary>
     public static bool IsOpen(PathString path) =>
         path == "/" || path == "/healthz" || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/livez")
-        || path == "/docs" || path.StartsWithSegments("/openapi");
+        || path == "/docs" || path.StartsWithSegments("/openapi") || Web.Dashboard.IsOpen(path);
 
     /// <summary>Null when the request may pass, else the message of the 401: <see cref="MissingKey"/> or <see cref="InvalidKey"/>.</summary>
     public string? Check(HttpRequest request)

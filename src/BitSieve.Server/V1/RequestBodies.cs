@@ -9,10 +9,23 @@ namespace BitSieve.Server.V1.Requests;
 /// <summary><c>POST /v1/collections/{collection}/documents</c>.</summary>
 internal sealed record AddDocumentsRequest(IReadOnlyList<DocumentText> Documents);
 
-/// <summary>One document: a path-like name, its text, and <c>format</c> text (default), markdown or html.</summary>
-internal sealed record DocumentText(string Source, string Text)
+/// <summary>
+/// One document: a path-like name, its <c>text</c> or its file's bytes in <c>content_base64</c> (one of the two), and
+/// <c>format</c> text (default), markdown, html or pdf (a pdf only as <c>content_base64</c>).
+/// </summary>
+internal sealed record DocumentText(string Source)
 {
+    public string? Text { get; init; }
+
+    public string? ContentBase64 { get; init; }
+
     public string? Format { get; init; }
+}
+
+/// <summary><c>PUT /v1/collections/{collection}</c>: a text collection for <c>model</c> (default: the server's).</summary>
+internal sealed record CreateCollectionRequest
+{
+    public string? Model { get; init; }
 }
 
 /// <summary><c>POST /v1/collections/{collection}/search</c>.</summary>

@@ -29,6 +29,9 @@ internal sealed record CollectionSummary(string Name, long Count, int Dimension,
 /// <summary><c>GET /v1/collections/{collection}</c>: the engine's description (as <c>bitsieve info --json</c> prints it) and the model.</summary>
 internal sealed record CollectionDetail(JsonElement Info, string? Model);
 
+/// <summary><c>PUT /v1/collections/{collection}</c>: the new text collection and its embedding model.</summary>
+internal sealed record CollectionCreated(string Collection, string Model, int Dimension);
+
 /// <summary><c>DELETE /v1/collections/{collection}</c>: false when there was no such collection.</summary>
 internal sealed record CollectionDeleted(bool Deleted);
 

@@ -1,16 +1,25 @@
+using System.Buffers.Text;
+using System.Text;
 using System.Text.Json;
 using BitSieve.Ingest.Documents;
 using BitSieve.Server.Http;
+using Microsoft.AspNetCore.Http;
 
 namespace BitSieve.Server.V1;
 
-/// <summary>One document to add: its source (a path-like name), its text, and how to read it.</summary>
-public sealed record TextDocument(string Source, string Text, DocumentFormat Format);
+/// <summary>
+/// One document to add: its source (a path-like name), its bytes (UTF-8 text from <c>text</c>, or the file itself
+/// from <c>content_base64</c>), and how to read them.
+/// </summary>
+public sealed record TextDocument(string Source, byte[] Content, DocumentFormat Format);
 
-/// <summary><c>POST /v1/collections/{collection}/documents</c>: <c>{"documents":[{"source","text","format"}]}</c>.</summary>
+/// <summary>
+/// <c>POST /v1/collections/{collection}/documents</c>: <c>{"documents":[{"source","text","format"}]}</c>, or a
+/// binary file as <c>{"source","format":"pdf|html|markdown|text","content_base64"}</c>.
+/// </summary>
 public sealed record AddDocumentsRequest(IReadOnlyList<TextDocument> Documents)
 {
-    internal static AddDocumentsRequest Parse(JsonElement root, int maxDocuments)
+    internal static AddDocumentsRequest Parse(JsonElement root, int maxDocuments, long maxDocumentBytes)
     {
         var body = new JsonFields(root, "");
         var list = body.Array("documents") ?? throw ApiException.Format("missing field `documents`");
@@ -25,19 +34,49 @@ public sealed record AddDocumentsRequest(IReadOnlyList<TextDocument> Documents)
             string source = document.String("source") ?? throw ApiException.Format($"missing field `{document.Child("source")}`");
             if (source.Trim().Length == 0) throw ApiException.WrongInput($"`{document.Child("source")}` is empty");
             if (!sources.Add(source)) throw ApiException.WrongInput($"the source \"{source}\" appears twice");
-            string text = document.String("text") ?? throw ApiException.Format($"missing field `{document.Child("text")}`");
-            if (text.Trim().Length == 0) throw ApiException.WrongInput($"`{document.Child("text")}` is empty");
             var format = (document.String("format") ?? "text") switch
             {
                 "text" or "txt" or "plain" => DocumentFormat.PlainText,
                 "markdown" or "md" => DocumentFormat.Markdown,
                 "html" => DocumentFormat.Html,
-                var other => throw ApiException.Format($"`{document.Child("format")}`: unknown format `{other}`, expected `text`, `markdown` or `html`"),
+                "pdf" => DocumentFormat.Pdf,
+                var other => throw ApiException.Format($"`{document.Child("format")}`: unknown format `{other}`, expected `text`, `markdown`, `html` or `pdf`"),
             };
-            documents.Add(new TextDocument(source, text, format));
+            documents.Add(new TextDocument(source, Content(document, format, maxDocumentBytes), format));
         }
         return new AddDocumentsRequest(documents);
     }
+
+    /// <summary>The document's bytes: <c>text</c> as UTF-8, or <c>content_base64</c> decoded; exactly one of them.</summary>
+    private static byte[] Content(JsonFields document, DocumentFormat format, long maxDocumentBytes)
+    {
+        string? text = document.String("text");
+        string? base64 = document.String("content_base64");
+        if (text is not null && base64 is not null)
+            throw ApiException.Format($"`{document.Child("text")}` and `{document.Child("content_base64")}` are both given; send one");
+        if (text is null && base64 is null)
+            throw ApiException.Format($"missing field `{document.Child("text")}` (or `{document.Child("content_base64")}` for a file's bytes)");
+        if (text is not null)
+        {
+            if (format == DocumentFormat.Pdf)
+                throw ApiException.Format($"`{document.Child("format")}`: a pdf is binary, send its bytes as `{document.Child("content_base64")}`, not as `text`");
+            if (text.Trim().Length == 0) throw ApiException.WrongInput($"`{document.Child("text")}` is empty");
+            byte[] utf8 = Encoding.UTF8.GetBytes(text);
+            if (utf8.Length > maxDocumentBytes) throw TooLarge(document.Child("text"), utf8.Length, maxDocumentBytes);
+            return utf8;
+        }
+        // Base64 holds 3 bytes in every 4 characters, less its padding: the size is known before decoding anything.
+        long decodedBytes = base64!.Length / 4 * 3L - (base64.EndsWith("==", StringComparison.Ordinal) ? 2 : base64.EndsWith('=') ? 1 : 0);
+        if (decodedBytes > maxDocumentBytes) throw TooLarge(document.Child("content_base64"), decodedBytes, maxDocumentBytes);
+        byte[] content = new byte[Base64.GetMaxDecodedFromUtf8Length(base64.Length)];
+        if (!Convert.TryFromBase64String(base64, content, out int written))
+            throw ApiException.Format($"`{document.Child("content_base64")}` is not valid base64");
+        if (written == 0) throw ApiException.WrongInput($"`{document.Child("content_base64")}` is empty");
+        return content.AsSpan(0, written).ToArray();
+    }
+
+    private static ApiException TooLarge(string field, long bytes, long maxDocumentBytes) => new(StatusCodes.Status413PayloadTooLarge,
+        $"Payload too large: `{field}` holds {bytes} bytes, over this server's limit of {maxDocumentBytes} bytes per document");
 }
 
 /// <summary>How a text question is matched.</summary>

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.IO.Hashing;
-using System.Text;
 using System.Text.Json;
 using BitSieve.Ingest.Loading;
 using BitSieve.Ingest.Pipeline;
@@ -42,13 +41,22 @@ public static partial class V1Api
             return TypedResults.Ok(new CollectionDetail(info.RootElement.Clone(), target.GetProperty(FolderIndexer.ModelProperty)));
         }).WithSummary("Describe a collection: counts, bytes per tier, files, indexes, model");
 
+        v1.MapPut("/collections/{collection}", CreateTextCollection).WithSummary("Create an empty text collection for an embedding model")
+            .WithMetadata(new RequestBody(typeof(Requests.CreateCollectionRequest)))
+            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status409Conflict, typeof(ErrorResponse), ["application/json"])).WithDescription(
+                "`model`: a built-in model's name or the server's model (the default, `bitsieve serve --model`), at the server's precision. " +
+                "The collection is bound to it, as a first `documents` add would bind it; a name already taken is a 409.")
+            .WithMetadata(new ApiExample("""{"model":"minilm"}""", """{"collection":"docs","model":"minilm","dimension":384}"""));
+
         v1.MapDelete("/collections/{collection}", (string collection, DatabaseService db) =>
             TypedResults.Ok(new CollectionDeleted(Database.IsValidName(collection) && db.Database.DeleteCollection(collection)))).WithSummary("Delete a collection");
 
-        v1.MapPost("/collections/{collection}/documents", AddDocuments).WithSummary("Add documents as text").WithMetadata(new RequestBody(typeof(Requests.AddDocumentsRequest))).WithDescription(
+        v1.MapPost("/collections/{collection}/documents", AddDocuments).WithSummary("Add documents as text or files (base64)").WithMetadata(new RequestBody(typeof(Requests.AddDocumentsRequest))).WithDescription(
             "Each document is chunked (headings, paragraphs and sentence ends, English and Japanese) and embedded with the collection's model " +
             "(new collections get the server's, `bitsieve serve --model`), replacing the chunks of the same source. " +
-            "`format`: text (default), markdown or html. The collection is created when missing.")
+            "`format`: text (default), markdown, html or pdf. A file's bytes go in `content_base64` instead of `text` (a pdf always does) and are " +
+            "extracted by the same loaders as `bitsieve index`; a document over 64 MiB is answered 413, as is a body over the server's limit. " +
+            "Nothing is indexed unless every document of the request reads. The collection is created when missing.")
             .WithMetadata(new ApiExample("""{"documents":[{"source":"guide/install.md","format":"markdown","text":"# Install\n\nRun `dotnet tool install -g bitsieve`."}]}""",
                 """{"collection":"docs","model":"minilm","chunks":1,"documents":[{"source":"guide/install.md","chunks":1}],"seconds":0.12}"""));
 
@@ -77,17 +85,42 @@ public static partial class V1Api
         MapAsk(v1);
     }
 
+    private static async Task<Ok<CollectionCreated>> CreateTextCollection(string collection, HttpRequest request, DatabaseService db, Embedders embedders)
+    {
+        using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: true).ConfigureAwait(false);
+        string? model = new JsonFields(body.RootElement, "").String("model");
+        // A client names a built-in model or the server's own, never a path or URL: those the operator chooses (--model).
+        if (model is not null && !Embeddings.Onnx.BuiltInModels.IsBuiltIn(model) && model != embedders.DefaultModel)
+            throw ApiException.WrongInput($"`model`: `{model}` is neither a built-in model ({string.Join(", ", Embeddings.Onnx.BuiltInModels.Names)}) nor this server's ({embedders.DefaultModel})");
+        if (!Database.IsValidName(collection))
+            throw new ApiException(StatusCodes.Status422UnprocessableEntity, $"Validation error in path parameters: [collection: `{collection}` is not a valid collection name]");
+        if (db.Database.CollectionExists(collection))
+            throw new ApiException(StatusCodes.Status409Conflict, $"Conflict: collection `{collection}` already exists");
+        RagCollection created;
+        try
+        {
+            created = await Rag(db, embedders).OpenOrCreateAsync(collection, model is null ? null : new ModelRequest(model, embedders.DefaultPrecision),
+                request.HttpContext.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw ApiException.WrongInput($"cannot load the model `{model}`: {e.Message}");
+        }
+        return TypedResults.Ok(new CollectionCreated(collection, created.ModelName, db.Get(collection).Dimension));
+    }
+
     private static async Task<Ok<DocumentsAdded>> AddDocuments(string collection, HttpRequest request, DatabaseService db, Embedders embedders, ServerOptions options)
     {
         var clock = Stopwatch.StartNew();
         using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: false).ConfigureAwait(false);
-        var add = AddDocumentsRequest.Parse(body.RootElement, options.MaxPointsPerRequest);
+        var add = AddDocumentsRequest.Parse(body.RootElement, options.MaxPointsPerRequest, options.MaxDocumentBytes);
+        var limits = new LoaderOptions { MaxFileBytes = options.MaxDocumentBytes };
         // Everything is checked (every document's text, the collection's name, model and dimension) before anything changes.
         var loaded = new List<(string Source, Ingest.Documents.ExtractedDocument Document, string Hash)>(add.Documents.Count);
         foreach (var document in add.Documents)
         {
-            byte[] bytes = Encoding.UTF8.GetBytes(document.Text);
-            var result = DocumentLoader.Load(bytes, document.Source, document.Format);
+            byte[] bytes = document.Content;
+            var result = DocumentLoader.Load(bytes, document.Source, document.Format, limits);
             if (result.Document is null || result.Document.Text.Trim().Length == 0)
                 throw ApiException.WrongInput($"the document \"{document.Source}\" has no text to index{(result.Skip is { } skip ? $": {skip}" : "")}");
             loaded.Add((document.Source, result.Document, Convert.ToHexStringLower(XxHash128.Hash(bytes))));
