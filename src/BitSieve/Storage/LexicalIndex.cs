@@ -61,11 +61,11 @@ internal sealed class LexicalIndex(PointStore database)
     /// <summary>
     /// Okapi BM25 over the lexical index, computed here from the index's own terms (see <see cref="FtsLexer"/>: English
     /// words without accents and plural endings, CJK text as character bigrams): the best <paramref name="limit"/>
-    /// points for a query among those a filter selects, scored
+    /// points for a query among those a filter selects (and any tied with the last of them), scored
     /// <c>Σ_t idf(t) · tf · (k1 + 1) / (tf + k1 · (1 − b + b · |d| / avgdl))</c> over the query's distinct terms, k1 = 1.2,
     /// b = 0.75, <c>idf(t) = ln(1 + (N − n + 0.5) / (n + 0.5))</c>; N is the rows of the index, n the rows holding t,
-    /// |d| the row's terms and avgdl their mean over the rows (all rows, whatever the filter). Higher is better; ties go
-    /// to the smaller key. Also returns the query's attainable score (<see cref="LexicalHits.Attainable"/>).
+    /// |d| the row's terms and avgdl their mean over the rows (all rows, whatever the filter). Higher is better, best
+    /// first; the caller orders ties (by point id, which unlike the key does not depend on the order of writes). Also returns the query's attainable score (<see cref="LexicalHits.Attainable"/>).
     /// </summary>
     /// <remarks>
     /// FTS5's own <c>bm25()</c> is not used: its idf, <c>ln((N − n + 0.5) / (n + 0.5))</c> floored at 10⁻⁶, makes a term
@@ -123,7 +123,11 @@ internal sealed class LexicalIndex(PointStore database)
                 }
             }
         });
-        return new LexicalHits([.. scores.OrderByDescending(s => s.Value).ThenBy(s => s.Key).Take(limit).Select(s => ((ulong)s.Key, (float)s.Value))], attainable);
+        // The best limit, and every hit tied with the last of them: the caller orders ties by point id.
+        var ranked = scores.OrderByDescending(s => s.Value).ThenBy(s => s.Key).ToList();
+        int count = Math.Min(limit, ranked.Count);
+        while (count > 0 && count < ranked.Count && ranked[count].Value == ranked[count - 1].Value) count++;
+        return new LexicalHits([.. ranked.Take(count).Select(s => ((ulong)s.Key, s.Value))], attainable);
     }
 
     /// <summary>BM25's term-frequency saturation, k1.</summary>
@@ -206,11 +210,11 @@ internal sealed class LexicalIndex(PointStore database)
 }
 
 /// <summary>What <see cref="LexicalIndex.Search"/> found.</summary>
-/// <param name="Hits">The best points, best first, with their BM25 scores.</param>
+/// <param name="Hits">The best points, best first, with their BM25 scores (ties with the last one included).</param>
 /// <param name="Attainable">
 /// The largest score a row could reach for the query: Σ over the query's terms that some row holds of idf(t) · (k1 + 1),
 /// the limit of a term's part as its frequency grows. A hit's score divided by it is the share of the query that the hit
 /// matches, on a scale that does not depend on the query's length (hybrid search's confidence in BM25). 0 when no row
 /// holds any term.
 /// </param>
-internal readonly record struct LexicalHits(List<(ulong Key, float Score)> Hits, double Attainable);
+internal readonly record struct LexicalHits(List<(ulong Key, double Score)> Hits, double Attainable);

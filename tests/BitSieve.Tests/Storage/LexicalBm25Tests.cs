@@ -56,6 +56,23 @@ public sealed class LexicalBm25Tests : IDisposable
     }
 
     [Fact]
+    public void Tied_scores_are_ordered_by_point_id_not_by_the_order_of_writes()
+    {
+        using var db = Database.Open(_dir);
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim });
+        c.CreatePayloadIndex("text", "text");
+        var vectors = TestData.Gaussian(3, Dim, seed: 5);
+        // Written in the order 7, 3, 5: the same text for 7 and 3, so the same score; 5 holds the word once in more terms.
+        ulong[] ids = [7, 3, 5];
+        string[] texts = ["tombstone compaction", "tombstone compaction", "tombstone compaction of columns"];
+        for (int i = 0; i < ids.Length; i++)
+            c.Upsert([new Point(ids[i], vectors.AsMemory(i * Dim, Dim), new JsonObject { ["text"] = texts[i] })]);
+        Assert.Equal([3UL, 7UL, 5UL], c.SearchText("tombstones", k: 3).Hits.Select(h => h.Id.Number));
+        // k = 1 cuts inside the tie: the smaller id still wins.
+        Assert.Equal([3UL], c.SearchText("tombstones", k: 1).Hits.Select(h => h.Id.Number));
+    }
+
+    [Fact]
     public void A_text_index_of_the_earlier_form_is_rebuilt_on_a_writable_open_and_refused_by_a_reader()
     {
         var db = Database.Open(_dir);
