@@ -32,7 +32,8 @@ public sealed partial class Collection
 
     /// <summary>
     /// Lexical search: BM25 over the text field (see <see cref="CreatePayloadIndex"/> with schema <c>text</c>), English
-    /// words stemmed and CJK text as character bigrams, among the points a filter selects. Scores are −bm25.
+    /// words without plural endings and CJK text as character bigrams, among the points a filter selects. Scores are the
+    /// BM25 scores (k1 = 1.2, b = 0.75, non-negative idf), higher is better; equal scores go to the smaller id.
     /// </summary>
     public PointSearchResult SearchText(string query, int k = 10, Filter? filter = null, bool withPayload = true, bool withVector = false)
     {
@@ -40,8 +41,7 @@ public sealed partial class Collection
         new SearchOptions { K = k }.Validate();
         var where = filter is null ? null : FilterSql.Translate(filter);
         using var scope = EnterRead();
-        // No vector tier runs: the trace stays empty.
-        return Resolve(_store.Lexical.Search(query, k, where), new SearchTrace(), withPayload, withVector);
+        return ResolveRanked(_store.Lexical.Search(query, k, where).Hits, k, withPayload, withVector);
     }
 
     /// <summary>
@@ -92,10 +92,9 @@ public sealed partial class Collection
             // Each list's confidence on an absolute scale: the top hit's cosine similarity (a metric without a bounded
             // similarity counts as sure, 1), and the share of the query's attainable BM25 score its top hit reaches.
             vectorConfidence = Options.Metric == Metric.Cosine ? (semantic.Hits.Count > 0 ? semantic.Hits[0].Score : 0) : 1;
-            double attainable = lexical.Count > 0 ? _store.Lexical.AttainableScore(query) : 0;
-            lexicalConfidence = attainable > 0 ? lexical[0].Score / attainable : 0;
+            lexicalConfidence = lexical.Attainable > 0 && lexical.Hits.Count > 0 ? lexical.Hits[0].Score / lexical.Attainable : 0;
         }
-        var best = Fusion.Fuse([.. semantic.Hits.Select(h => (h.Id, sign * h.Score))], [.. lexical.Select(h => (h.Key, (double)h.Score))],
+        var best = Fusion.Fuse([.. semantic.Hits.Select(h => (h.Id, sign * h.Score))], lexical.Hits,
             vectorWeight, options.K, rule, vectorConfidence, lexicalConfidence);
         return Resolve(best, semantic.Trace, withPayload, withVector);
     }
@@ -211,6 +210,19 @@ public sealed partial class Collection
             scored.Add(new ScoredPoint(row.Id, score, withPayload ? ParsePayload(row.Payload) : null, withVector ? _index.GetVector(key) : null));
         }
         return new PointSearchResult(scored, trace);
+    }
+
+    /// <summary>
+    /// The best <paramref name="k"/> of scored keys (best first, with every tie of the last), ties ordered by point id
+    /// (as <see cref="Scroll"/> orders points): a ranking that does not depend on the order the points were written in.
+    /// </summary>
+    private PointSearchResult ResolveRanked(List<(ulong Key, double Score)> hits, int k, bool withPayload, bool withVector)
+    {
+        var rows = _store.Rows.Get(hits.Select(h => h.Key), withPayload);
+        var ranked = hits.Where(h => rows.ContainsKey(h.Key)).OrderByDescending(h => h.Score).ThenBy(h => rows[h.Key].Id).Take(k);
+        var scored = ranked.Select(h => new ScoredPoint(rows[h.Key].Id, (float)h.Score, withPayload ? ParsePayload(rows[h.Key].Payload) : null, withVector ? _index.GetVector(h.Key) : null));
+        // No vector tier runs: the trace stays empty.
+        return new PointSearchResult([.. scored], new SearchTrace());
     }
 
     private PointSearchResult ToScored(SearchResult result, bool withPayload, bool withVector)

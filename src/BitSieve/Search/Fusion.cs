@@ -51,7 +51,7 @@ internal static class Fusion
     /// fills up, in its own order. Remaining ties go to the smaller key.
     /// </summary>
     /// <param name="vector">The vector list, best first.</param>
-    /// <param name="lexical">BM25's list, best first (scores −bm25).</param>
+    /// <param name="lexical">BM25's list, best first.</param>
     /// <param name="vectorWeight">The vector list's weight (see <see cref="Collection.HybridVectorWeight"/>).</param>
     /// <param name="k">How many to return.</param>
     /// <param name="rule">The rule.</param>

@@ -24,21 +24,32 @@ internal sealed class LexicalIndex(PointStore database)
     public PayloadPath? TextField { get; private set; }
 
     /// <summary>
-    /// Makes <paramref name="key"/> the text field of the lexical index: creates the FTS5 table and fills it from every
-    /// point's payload (a collection has one text field; naming another one replaces it).
+    /// Whether the stored index has the current form (<see cref="FtsLexer.RecommendedTokenizer"/>, S-stemmed words, the
+    /// per-row term counts of <c>lexical_lengths</c>); false for an index built by an earlier version (Porter stemming
+    /// inside FTS5, no term counts), which <see cref="PointStore"/> rebuilds when it opens for writing.
+    /// </summary>
+    public bool Current { get; private set; }
+
+    /// <summary>
+    /// Makes <paramref name="key"/> the text field of the lexical index: creates the FTS5 table, its term-count table and
+    /// its instance view, and fills them from every point's payload (a collection has one text field; naming another
+    /// one replaces it).
     /// </summary>
     public void Create(PayloadPath key)
     {
         var writer = _database.Writer();
         using var transaction = writer.BeginTransaction();
-        Execute(writer, "DROP TABLE IF EXISTS lexical; DELETE FROM payload_indexes WHERE schema = 'text';", transaction);
-        Execute(writer, $"CREATE VIRTUAL TABLE lexical USING fts5(body, tokenize = '{FtsLexer.RecommendedTokenizer}');", transaction);
+        Execute(writer, "DROP TABLE IF EXISTS lexical; DROP TABLE IF EXISTS lexical_lengths; DROP TABLE IF EXISTS lexical_instances; DELETE FROM payload_indexes WHERE schema = 'text';", transaction);
+        Execute(writer, $"CREATE VIRTUAL TABLE lexical USING fts5(body, tokenize = '{FtsLexer.RecommendedTokenizer}');" +
+            " CREATE TABLE lexical_lengths(key INTEGER PRIMARY KEY, terms INTEGER NOT NULL);" +
+            " CREATE VIRTUAL TABLE lexical_instances USING fts5vocab(lexical, instance);", transaction);
         using (var record = Command(writer, "INSERT OR REPLACE INTO payload_indexes(field, schema) VALUES ($f, 'text')", transaction))
         {
             record.Parameters.AddWithValue("$f", key.Text);
             record.ExecuteNonQuery();
         }
         TextField = key;
+        Current = true;
         var rows = new List<(ulong, string?)>();
         using (var all = Command(writer, "SELECT key, payload FROM points", transaction))
         using (var reader = all.ExecuteReader())
@@ -48,107 +59,104 @@ internal sealed class LexicalIndex(PointStore database)
     }
 
     /// <summary>
-    /// Okapi BM25 over the lexical index: the best <paramref name="limit"/> points for a query (English words stemmed,
-    /// CJK text as character bigrams; see <see cref="FtsLexer"/>), among those a filter selects, scored
+    /// Okapi BM25 over the lexical index, computed here from the index's own terms (see <see cref="FtsLexer"/>: English
+    /// words without accents and plural endings, CJK text as character bigrams): the best <paramref name="limit"/>
+    /// points for a query among those a filter selects (and any tied with the last of them), scored
     /// <c>Σ_t idf(t) · tf · (k1 + 1) / (tf + k1 · (1 − b + b · |d| / avgdl))</c> over the query's distinct terms, k1 = 1.2,
-    /// b = 0.75, with the non-negative <c>idf(t) = ln(1 + (N − n + 0.5) / (n + 0.5))</c> (N rows, n holding t). Higher
-    /// is better; ties go to the smaller key.
+    /// b = 0.75, <c>idf(t) = ln(1 + (N − n + 0.5) / (n + 0.5))</c>; N is the rows of the index, n the rows holding t,
+    /// |d| the row's terms and avgdl their mean over the rows (all rows, whatever the filter). Higher is better, best
+    /// first; the caller orders ties (by point id, which unlike the key does not depend on the order of writes). Also returns the query's attainable score (<see cref="LexicalHits.Attainable"/>).
     /// </summary>
     /// <remarks>
-    /// FTS5's own <c>bm25()</c> uses <c>ln((N − n + 0.5) / (n + 0.5))</c>, floored at 10⁻⁶: a term that more than half
-    /// of the rows hold then counts for nearly nothing, which in small or one-topic corpora drops words that still
-    /// separate the answers (a textbook BM25 scored higher on every English set, docs/benchmarks.md). So each term is
-    /// matched on its own: FTS5's <c>bm25()</c> of a one-term query is that term's part, its idf times the
-    /// term-frequency factor, and dividing by FTS5's idf and multiplying by the non-negative one gives the textbook
-    /// part. Rows are read once per term, as FTS5's own OR query reads each term's rows.
+    /// FTS5's own <c>bm25()</c> is not used: its idf, <c>ln((N − n + 0.5) / (n + 0.5))</c> floored at 10⁻⁶, makes a term
+    /// that more than half of the rows hold count for nothing, and its document length counts every index token,
+    /// including the unigram that closes each CJK run for prefix queries. Here the term frequencies are read from the
+    /// index's instances (the <c>fts5vocab</c> table <c>lexical_instances</c>, by term, or by the range of a one-character
+    /// prefix), the lengths from <c>lexical_lengths</c>. A query term costs a read of its instances, as FTS5's own query
+    /// does; the lengths' count and sum cost a scan of <c>lexical_lengths</c> per query.
     /// </remarks>
-    public List<(ulong Key, float Score)> Search(string query, int limit, FilterSqlClause? filter)
+    public LexicalHits Search(string query, int limit, FilterSqlClause? filter)
     {
         if (TextField is null) ThrowNoTextIndex();
+        if (!Current) ThrowOutdated();
         IReadOnlyList<FtsTerm> terms = FtsLexer.QueryTerms(query);
         var scores = new Dictionary<long, double>();
-        if (terms.Count == 0) return [];
+        double attainable = 0;
+        if (terms.Count == 0) return new LexicalHits([], 0);
         _database.Read(connection =>
         {
-            var (rows, holding) = DocumentFrequencies(connection, terms);
-            using var command = Command(connection,
-                "SELECT lexical.rowid, bm25(lexical) FROM lexical" + (filter is null ? "" : " JOIN points ON points.key = lexical.rowid") +
-                " WHERE lexical MATCH $match" + (filter is null ? "" : $" AND ({filter.WhereClause})"));
-            var match = command.Parameters.Add("$match", SqliteType.Text);
-            filter?.AddParametersTo(command);
-            for (int t = 0; t < terms.Count; t++)
+            long rows;
+            double averageLength;
+            using (var size = Command(connection, "SELECT count(*), coalesce(sum(terms), 0) FROM lexical_lengths"))
+            using (var reader = size.ExecuteReader())
             {
-                if (holding[t] == 0) continue;
-                double idf = Idf(rows, holding[t]);
-                double ftsIdf = Math.Max(Math.Log((rows - holding[t] + 0.5) / (holding[t] + 0.5)), 1e-6);
-                match.Value = terms[t].ToFts5();
-                using var reader = command.ExecuteReader();
-                while (reader.Read())
+                reader.Read();
+                rows = reader.GetInt64(0);
+                averageLength = rows == 0 ? 0 : reader.GetInt64(1) / (double)rows;
+            }
+            if (rows == 0) return;
+            // Every row holding the term (its n), with its term frequency, its length and whether the filter selects it.
+            using var command = Command(connection,
+                "SELECT i.doc, count(*), l.terms, " + (filter is null ? "1" : $"coalesce(({filter.WhereClause}), 0)") +
+                " FROM lexical_instances AS i CROSS JOIN lexical_lengths AS l ON l.key = i.doc" +
+                (filter is null ? "" : " LEFT JOIN points ON points.key = i.doc") +
+                " WHERE i.term >= $from AND i.term <= $to GROUP BY i.doc");
+            var from = command.Parameters.Add("$from", SqliteType.Text);
+            var to = command.Parameters.Add("$to", SqliteType.Text);
+            filter?.AddParametersTo(command);
+            var postings = new List<(long Key, int Frequency, long Length, bool Selected)>();
+            foreach (var term in terms)
+            {
+                from.Value = term.Text;
+                to.Value = term.Prefix ? term.Text + char.ConvertFromUtf32(0x10FFFF) : term.Text;
+                postings.Clear();
+                using (var reader = command.ExecuteReader())
+                    while (reader.Read()) postings.Add((reader.GetInt64(0), reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3) != 0));
+                if (postings.Count == 0) continue;
+                double idf = Idf(rows, postings.Count);
+                attainable += idf * (K1 + 1);
+                foreach (var (key, frequency, length, selected) in postings)
                 {
-                    long key = reader.GetInt64(0);
-                    scores[key] = scores.GetValueOrDefault(key) + -reader.GetDouble(1) / ftsIdf * idf;
+                    if (!selected) continue;
+                    double norm = K1 * (1 - B + B * length / averageLength);
+                    scores[key] = scores.GetValueOrDefault(key) + idf * frequency * (K1 + 1) / (frequency + norm);
                 }
             }
         });
-        return [.. scores.OrderByDescending(s => s.Value).ThenBy(s => s.Key).Take(limit).Select(s => ((ulong)s.Key, (float)s.Value))];
+        // The best limit, and every hit tied with the last of them: the caller orders ties by point id.
+        var ranked = scores.OrderByDescending(s => s.Value).ThenBy(s => s.Key).ToList();
+        int count = Math.Min(limit, ranked.Count);
+        while (count > 0 && count < ranked.Count && ranked[count].Value == ranked[count - 1].Value) count++;
+        return new LexicalHits([.. ranked.Take(count).Select(s => ((ulong)s.Key, s.Value))], attainable);
     }
 
-    /// <summary>BM25's term-frequency saturation, k1 (FTS5's default too).</summary>
+    /// <summary>BM25's term-frequency saturation, k1.</summary>
     public const double K1 = 1.2;
 
-    /// <summary>
-    /// The largest score a row could reach for a query: Σ over the query's terms that some row holds of
-    /// idf(t) · (k1 + 1), the limit of a term's part as its frequency grows (idf as in <see cref="Search"/>). A hit's
-    /// score divided by it is the share of the query that the hit matches, on a scale that does not depend on the
-    /// query's length (hybrid search's confidence in BM25). 0 when no row holds any term. Costs a count per term.
-    /// </summary>
-    public double AttainableScore(string query)
-    {
-        if (TextField is null) ThrowNoTextIndex();
-        IReadOnlyList<FtsTerm> terms = FtsLexer.QueryTerms(query);
-        double total = 0;
-        if (terms.Count == 0) return total;
-        _database.Read(connection =>
-        {
-            var (rows, holding) = DocumentFrequencies(connection, terms);
-            foreach (long n in holding)
-                if (n > 0) total += Idf(rows, n) * (K1 + 1);
-        });
-        return total;
-    }
+    /// <summary>BM25's length normalization, b.</summary>
+    public const double B = 0.75;
 
     /// <summary>The textbook non-negative idf: ln(1 + (N − n + 0.5) / (n + 0.5)).</summary>
     private static double Idf(long rows, long holding) => Math.Log(1 + (rows - holding + 0.5) / (holding + 0.5));
-
-    /// <summary>The rows of the lexical index, and how many of them hold each term (a prefix term: any token it starts).</summary>
-    private static (long Rows, long[] Holding) DocumentFrequencies(SqliteConnection connection, IReadOnlyList<FtsTerm> terms)
-    {
-        using var size = Command(connection, "SELECT count(*) FROM lexical_docsize");
-        long rows = (long)size.ExecuteScalar()!;
-        using var count = Command(connection, "SELECT count(*) FROM lexical WHERE lexical MATCH $match");
-        var match = count.Parameters.Add("$match", SqliteType.Text);
-        var holding = new long[terms.Count];
-        for (int t = 0; t < terms.Count; t++)
-        {
-            match.Value = terms[t].ToFts5();
-            holding[t] = (long)count.ExecuteScalar()!;
-        }
-        return (rows, holding);
-    }
 
     [DoesNotReturn]
     private static void ThrowNoTextIndex() =>
         throw new InvalidOperationException("The collection has no text index: create a payload index of schema \"text\" on the field that holds the text.");
 
+    [DoesNotReturn]
+    private static void ThrowOutdated() =>
+        throw new InvalidOperationException("The collection's text index was built by an earlier version of BitSieve (Porter stemming, no term counts): open the database once for writing, which rebuilds it from the payloads.");
+
     /// <summary>Keeps the lexical index in step with payloads (in the write's transaction); a null payload removes the row.</summary>
     internal void Update(SqliteConnection connection, SqliteTransaction transaction, IEnumerable<(ulong Key, string? Payload)> rows)
     {
         if (TextField is null) return;
-        using var delete = Command(connection, "DELETE FROM lexical WHERE rowid = $k", transaction);
-        using var insert = Command(connection, "INSERT INTO lexical(rowid, body) VALUES ($k, $b)", transaction);
+        using var delete = Command(connection, "DELETE FROM lexical WHERE rowid = $k; DELETE FROM lexical_lengths WHERE key = $k", transaction);
+        using var insert = Command(connection, "INSERT INTO lexical(rowid, body) VALUES ($k, $b); INSERT INTO lexical_lengths(key, terms) VALUES ($k, $n)", transaction);
         var dk = delete.Parameters.Add("$k", SqliteType.Integer);
         var ik = insert.Parameters.Add("$k", SqliteType.Integer);
         var ib = insert.Parameters.Add("$b", SqliteType.Text);
+        var iTerms = insert.Parameters.Add("$n", SqliteType.Integer);
         foreach (var (key, payload) in rows)
         {
             dk.Value = (long)key;
@@ -156,7 +164,8 @@ internal sealed class LexicalIndex(PointStore database)
             string? text = payload is null ? null : TextOf(payload, TextField);
             if (string.IsNullOrWhiteSpace(text)) continue;
             ik.Value = (long)key;
-            ib.Value = FtsLexer.ToIndexText(text);
+            ib.Value = FtsLexer.ToIndexText(text, out int terms);
+            iTerms.Value = terms;
             insert.ExecuteNonQuery();
         }
     }
@@ -180,17 +189,32 @@ internal sealed class LexicalIndex(PointStore database)
         return text.ToString();
     }
 
-    /// <summary>Reads which field the lexical index holds (when the store opens).</summary>
+    /// <summary>Reads which field the lexical index holds, and whether the index has the current form (when the store opens).</summary>
     internal void Load(SqliteConnection connection)
     {
         using var command = Command(connection, "SELECT field FROM payload_indexes WHERE schema = 'text'");
         TextField = command.ExecuteScalar() is string field ? PayloadPath.Parse(field) : null;
+        using var form = Command(connection,
+            "SELECT count(*) FROM sqlite_schema WHERE (name = 'lexical' AND sql LIKE $tokenizer) OR name IN ('lexical_lengths', 'lexical_instances')");
+        form.Parameters.AddWithValue("$tokenizer", $"%'{FtsLexer.RecommendedTokenizer}'%");
+        Current = TextField is not null && (long)form.ExecuteScalar()! == 3;
     }
 
     /// <summary>Drops the lexical index (in the caller's transaction, which also removes its payload index record).</summary>
     internal void Drop(SqliteConnection connection, SqliteTransaction transaction)
     {
-        Execute(connection, "DROP TABLE IF EXISTS lexical;", transaction);
+        Execute(connection, "DROP TABLE IF EXISTS lexical; DROP TABLE IF EXISTS lexical_lengths; DROP TABLE IF EXISTS lexical_instances;", transaction);
         TextField = null;
+        Current = false;
     }
 }
+
+/// <summary>What <see cref="LexicalIndex.Search"/> found.</summary>
+/// <param name="Hits">The best points, best first, with their BM25 scores (ties with the last one included).</param>
+/// <param name="Attainable">
+/// The largest score a row could reach for the query: Σ over the query's terms that some row holds of idf(t) · (k1 + 1),
+/// the limit of a term's part as its frequency grows. A hit's score divided by it is the share of the query that the hit
+/// matches, on a scale that does not depend on the query's length (hybrid search's confidence in BM25). 0 when no row
+/// holds any term.
+/// </param>
+internal readonly record struct LexicalHits(List<(ulong Key, double Score)> Hits, double Attainable);

@@ -21,29 +21,40 @@ internal enum FtsMatchMode
 /// <para>The text is first folded (full-width ASCII to ASCII, half-width Katakana to full-width, ligatures expanded: see
 /// <see cref="WidthFolding"/>) and split into runs:</para>
 /// <list type="bullet">
-/// <item>a run of letters and digits outside the CJK scripts becomes one lower-cased word;</item>
+/// <item>a run of letters and digits outside the CJK scripts becomes one lower-cased word, without its accents
+/// (café = cafe), its plural ending removed by <see cref="SStemmer"/> (packages = package);</item>
 /// <item>a run of CJK characters (Han, Hiragana, Katakana, Hangul) c1…cn becomes its overlapping bigrams c1c2 c2c3 …
 /// c(n-1)cn followed by the unigram cn; a run of one character is that unigram. A single line break inside a run
 /// (Japanese wrapped at a fixed width, as in PDFs) does not end it.</item>
 /// </list>
 /// <para>Every character of a CJK run thus starts exactly one token, so the prefix query <c>"犬"*</c> matches each
-/// occurrence of 犬 once (as the start of a bigram, or as a run's last character) and bm25's term frequency stays
-/// exact; a two-character word is one bigram; a longer word is several bigrams.</para>
-/// <para>Tokens are separated by spaces, so FTS5's <c>unicode61</c> tokenizer keeps each as one token. Create the table
-/// with <see cref="RecommendedTokenizer"/>: <c>remove_diacritics 2</c> folds Latin accents (café = cafe) and leaves kana
-/// alone (が ≠ か, tested); <c>porter</c> stems English words (packages = package) and passes CJK tokens through.</para>
+/// occurrence of 犬 once (as the start of a bigram, or as a run's last character) and its term frequency stays exact;
+/// a two-character word is one bigram; a longer word is several bigrams. The terms of a text, for BM25's document
+/// length, are its words, its bigrams and its one-character runs: a longer run's closing unigram is there for prefix
+/// queries only (see <see cref="ToIndexText(string, out int)"/>).</para>
+/// <para>Tokens are separated by spaces, so FTS5's <c>unicode61</c> tokenizer keeps each as one token and changes none
+/// (the table is created with <see cref="RecommendedTokenizer"/>): what the index holds is exactly what this class
+/// produces, kana included (が ≠ か, tested).</para>
 /// </remarks>
 internal static class FtsLexer
 {
-    /// <summary>The FTS5 <c>tokenize</c> option to create the table with: <c>porter unicode61 remove_diacritics 2</c>.</summary>
-    public const string RecommendedTokenizer = "porter unicode61 remove_diacritics 2";
+    /// <summary>
+    /// The FTS5 <c>tokenize</c> option to create the table with: <c>unicode61 remove_diacritics 0</c>, which splits at
+    /// the spaces and changes no token (accents, case and stems are this class's).
+    /// </summary>
+    public const string RecommendedTokenizer = "unicode61 remove_diacritics 0";
 
     /// <summary>The tokens of a text as the index stores them, in order.</summary>
     public static IReadOnlyList<string> Tokenize(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        return Tokens(Runs(text));
+    }
+
+    private static List<string> Tokens(List<Run> runs)
+    {
         var tokens = new List<string>();
-        foreach (Run run in Runs(text))
+        foreach (Run run in runs)
         {
             if (!run.Cjk)
             {
@@ -64,7 +75,23 @@ internal static class FtsLexer
     }
 
     /// <summary>The text to store in the FTS5 column: <see cref="Tokenize"/>'s tokens joined by spaces.</summary>
-    public static string ToIndexText(string text) => string.Join(' ', Tokenize(text));
+    public static string ToIndexText(string text) => ToIndexText(text, out _);
+
+    /// <summary>
+    /// The text to store in the FTS5 column, and how many terms the text has for BM25's document length: its words, its
+    /// CJK bigrams and its one-character CJK runs, not the closing unigram of a longer run (an index entry for prefix
+    /// queries, not a term of the text).
+    /// </summary>
+    public static string ToIndexText(string text, out int terms)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        List<Run> runs = Runs(text);
+        int count = 0;
+        foreach (Run run in runs)
+            count += run.Cjk && run.Elements!.Count > 1 ? run.Elements.Count - 1 : 1;
+        terms = count;
+        return string.Join(' ', Tokens(runs));
+    }
 
     /// <summary>
     /// The distinct terms of a query: words, CJK bigrams, and single CJK characters (matched as a prefix). A CJK run of
@@ -108,6 +135,31 @@ internal static class FtsLexer
     }
 
     private readonly record struct Run(bool Cjk, string Text, List<string>? Elements);
+
+    /// <summary>
+    /// A lower-case word without its accents (café → cafe): a Latin letter with diacritics (Latin-1, Latin Extended-A and
+    /// -B, Latin Extended Additional, whose canonical decomposition is an ASCII letter and marks) becomes that letter, and
+    /// combining marks are dropped. A table rather than Unicode normalization, which the invariant globalization mode
+    /// this project builds with does not do.
+    /// </summary>
+    private static string WithoutAccents(string word)
+    {
+        if (Ascii.IsValid(word)) return word;
+        var kept = new StringBuilder(word.Length);
+        foreach (char c in word)
+        {
+            if (CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark)
+                continue;
+            int accented = AccentedLetters.IndexOf(c, StringComparison.Ordinal);
+            kept.Append(accented >= 0 ? BaseLetters[accented] : c);
+        }
+        return kept.ToString();
+    }
+
+    /// <summary>The lower-case Latin letters with diacritics that <see cref="WithoutAccents"/> folds, and their base letters.</summary>
+    private const string AccentedLetters = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿāăąćĉċčďēĕėęěĝğġģĥĩīĭįĵķĺļľńņňōŏőŕŗřśŝşšţťũūŭůűųŵŷźżžơưǎǐǒǔǖǘǚǜǟǡǧǩǫǭǰǵǹǻȁȃȅȇȉȋȍȏȑȓȕȗșțȟȧȩȫȭȯȱȳḁḃḅḇḉḋḍḏḑḓḕḗḙḛḝḟḡḣḥḧḩḫḭḯḱḳḵḷḹḻḽḿṁṃṅṇṉṋṍṏṑṓṕṗṙṛṝṟṡṣṥṧṩṫṭṯṱṳṵṷṹṻṽṿẁẃẅẇẉẋẍẏẑẓẕẖẗẘẙạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ";
+
+    private const string BaseLetters = "aaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzzouaiouuuuuaagkoojgnaaaeeiioorruusthaeooooyabbbcdddddeeeeefghhhhhiikkkllllmmmnnnnoooopprrrrsssssttttuuuuuvvwwwwwxxyzzzhtwyaaaaaaaaaaaaeeeeeeeeiioooooooooooouuuuuuuyyyy";
 
     /// <summary>
     /// Whether the whitespace at <paramref name="start"/> is a single line break (with indentation at most) followed by
@@ -175,7 +227,7 @@ internal static class FtsLexer
         {
             if (word.Length > 0)
             {
-                runs.Add(new Run(false, word.ToString(), null));
+                runs.Add(new Run(false, SStemmer.Stem(WithoutAccents(word.ToString())), null));
                 word.Clear();
             }
         }

@@ -119,7 +119,7 @@ public sealed class Fts5SearchTests : IDisposable
     [Fact]
     public void Voiced_kana_are_not_folded_away()
     {
-        // remove_diacritics 2 folds Latin accents only: ガイド (guide) and カイト (kite) stay apart.
+        // FtsLexer folds the accents of Latin letters only: ガイド (guide) and カイト (kite) stay apart.
         Assert.Equal([9], Search("ガイド"));
         Assert.Equal([10], Search("カイト"));
     }

@@ -7,8 +7,24 @@ public class FtsLexerTests
     [Fact]
     public void Latin_words_are_lower_cased_and_split_at_punctuation()
     {
-        Assert.Equal(["the", "debian", "package", "x", "terminal", "emulator", "v1", "2", "café"],
+        Assert.Equal(["the", "debian", "package", "x", "terminal", "emulator", "v1", "2", "cafe"],
             FtsLexer.Tokenize("The Debian-package (x-terminal-emulator) v1.2 Café"));
+    }
+
+    [Fact]
+    public void Words_lose_their_accents_and_plural_endings_only()
+    {
+        Assert.Equal(["package", "library", "processe", "installed", "installation", "status", "cafe", "naive", "ae"],
+            FtsLexer.Tokenize("packages libraries processes installed installations status cafés naïve aes"));
+        Assert.Equal(["cafe"], FtsLexer.Tokenize("cafe\u0301")); // a combining accent
+    }
+
+    [Fact]
+    public void The_term_count_leaves_out_the_unigram_that_closes_a_cjk_run()
+    {
+        // 東京都: bigrams 東京 京都 and the closing 都 (3 tokens, 2 terms); の and 犬 alone are one term each; two words.
+        Assert.Equal("東京 京都 都 の debian package 犬", FtsLexer.ToIndexText("東京都 の Debian packages 犬", out int terms));
+        Assert.Equal(6, terms);
     }
 
     [Fact]
@@ -47,8 +63,8 @@ public class FtsLexerTests
     [Fact]
     public void Queries_quote_every_term_and_or_them()
     {
-        Assert.Equal("\"debian\" OR \"packages\"", FtsLexer.ToMatchQuery("Debian packages"));
-        Assert.Equal("\"debian\" AND \"packages\"", FtsLexer.ToMatchQuery("Debian packages", FtsMatchMode.All));
+        Assert.Equal("\"debian\" OR \"package\"", FtsLexer.ToMatchQuery("Debian packages"));
+        Assert.Equal("\"debian\" AND \"package\"", FtsLexer.ToMatchQuery("Debian packages", FtsMatchMode.All));
         Assert.Equal("\"東京\" OR \"京都\"", FtsLexer.ToMatchQuery("東京都"));
         Assert.Equal("\"犬\"*", FtsLexer.ToMatchQuery("犬"));
         Assert.Equal("\"犬\"* OR \"猫\"*", FtsLexer.ToMatchQuery("犬 と 猫", FtsMatchMode.Any).Replace(" OR \"と\"*", "", StringComparison.Ordinal));
