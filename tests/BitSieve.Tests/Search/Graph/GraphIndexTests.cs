@@ -1,3 +1,4 @@
+using BitSieve.Search;
 using BitSieve.Search.Graph;
 
 namespace BitSieve.Tests.Search.Graph;
@@ -112,6 +113,38 @@ public sealed class GraphIndexTests
             var found = index.SearchGraph(graph, query, K, K, Quality.Exact);
             Assert.Equal(expected, found.Result.Hits.Select(h => h.Id));
         }
+    }
+
+    [Fact]
+    public void The_settling_takes_an_interval_already_refined_at_T2_as_it_is_and_does_not_score_it_again()
+    {
+        using var index = Fixture();
+        var graph = index.BuildGraph(new GraphBuildOptions { Threads = 2 });
+        var query = MiniLmFixture.Queries.AsSpan(0, Dim).ToArray();
+        float norm = MathF.Sqrt(query.Sum(x => x * x));
+        for (int i = 0; i < Dim; i++) query[i] /= norm;
+        var encoded = graph.Quantizer.Prepare(query);
+        Cascade Make() => new(graph.Columns, graph.Quantizer, encoded, K, Quality.Default);
+        // The same points twice: with an interval so wide that T2 alone decides, and as a steering search hands them
+        // over, their T2 interval already taken (marked refined).
+        var wide = new T1State(K);
+        var refined = new T1State(K);
+        var scorer = Make();
+        for (int ord = 0; ord < graph.Count; ord++)
+        {
+            wide.Candidates.Add(new Candidate(ord, -1e9f, 1e9f));
+            var (lo, hi) = scorer.Interval2(ord);
+            refined.Candidates.Add(new Candidate(ord, lo, hi, Refined: true));
+            if (lo > refined.Lower.Threshold) refined.Lower.Add(lo, ord);
+        }
+
+        var rescored = Make().Finish([wide]);
+        var passed = Make().Finish([refined]);
+
+        Assert.Equal(graph.Count, rescored.Trace.T2Seen);
+        Assert.Equal(0, passed.Trace.T2Seen);
+        Assert.Equal(rescored.Hits.Select(h => (h.Id, h.Score)), passed.Hits.Select(h => (h.Id, h.Score)));
+        Assert.Equal(K, passed.Hits.Count);
     }
 
     [Fact]
