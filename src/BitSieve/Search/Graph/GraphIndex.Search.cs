@@ -15,7 +15,8 @@ internal sealed partial class GraphIndex
     /// entry, each new neighbour scored by its T1 estimate and interval (from its node row); a neighbour whose interval
     /// lies below the beam's worst estimate is dropped, one above it enters, and one that straddles it is refined at T2
     /// first. The final beam is settled as the flat cascade settles its T1 survivors (<see cref="Cascade.Finish"/>):
-    /// T2 where intervals still reach the k-th lower bound, T3 until no interval can reach the k-th exact score.
+    /// T2 where intervals still reach the k-th lower bound (a node refined while steering keeps that interval and is not
+    /// scored at T2 again), T3 until no interval can reach the k-th exact score.
     /// The effort is this fixed <paramref name="ef"/>; <see cref="GraphCalibration"/> finds the one a quality target needs.
     /// <para>
     /// A cascade built with an allowed set (a filter's bitmap) makes the traversal filtered: only allowed nodes are
@@ -46,9 +47,10 @@ internal sealed partial class GraphIndex
     {
         private readonly int[] _stamps = new int[graph.NodeCapacity];
         // Room for a node's neighbours and, under a filter, the neighbours of each one it crosses.
-        private readonly int[] _fresh = new int[graph.MaxDegree * (graph.MaxDegree + 1)];
-        private readonly float[] _lo = new float[graph.MaxDegree * (graph.MaxDegree + 1)];
-        private readonly float[] _hi = new float[graph.MaxDegree * (graph.MaxDegree + 1)];
+        // Lists may hold the slack of online inserts (SlackDegree) between saves.
+        private readonly int[] _fresh = new int[SlackDegree(graph.MaxDegree) * (SlackDegree(graph.MaxDegree) + 1)];
+        private readonly float[] _lo = new float[SlackDegree(graph.MaxDegree) * (SlackDegree(graph.MaxDegree) + 1)];
+        private readonly float[] _hi = new float[SlackDegree(graph.MaxDegree) * (SlackDegree(graph.MaxDegree) + 1)];
         private readonly Beam _beam = new();
         private int _stamp;
 
@@ -126,7 +128,8 @@ internal sealed partial class GraphIndex
                     float lo = _lo[j], hi = _hi[j];
                     float boundary = _beam.Boundary;
                     if (hi < boundary) continue;
-                    if (lo <= boundary)
+                    bool straddles = lo <= boundary;
+                    if (straddles)
                     {
                         // The interval straddles the beam's worst estimate: T2 decides.
                         refined++;
@@ -135,7 +138,7 @@ internal sealed partial class GraphIndex
                         else (lo, hi) = (lo2, hi2);
                     }
                     // A node that enters the beam is likely to be expanded soon: its adjacency row is requested now.
-                    if (_beam.Insert(next, (lo + hi) / 2, lo, hi)) g.PrefetchLinks(next);
+                    if (_beam.Insert(next, (lo + hi) / 2, lo, hi, straddles)) g.PrefetchLinks(next);
                 }
             }
 
@@ -146,7 +149,7 @@ internal sealed partial class GraphIndex
                 ref var entry = ref _beam[i];
                 if ((columns.DeletedCount > 0 && columns.IsDeleted(entry.Ordinal)) || (allowed is not null && !IsAllowed(allowed, entry.Ordinal))) continue;
                 if (entry.Lo > state.Lower.Threshold) state.Lower.Add(entry.Lo, entry.Ordinal);
-                state.Candidates.Add(new Candidate(entry.Ordinal, entry.Lo, entry.Hi));
+                state.Candidates.Add(new Candidate(entry.Ordinal, entry.Lo, entry.Hi, entry.Refined));
             }
             state.Ticks = Stopwatch.GetTimestamp() - started;
             var result = cascade.Finish([state]);
