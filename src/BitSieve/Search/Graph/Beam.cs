@@ -60,6 +60,14 @@ internal sealed class Beam
         return true;
     }
 
+    /// <summary>Takes the entry at <paramref name="index"/> out of the beam (a node about to move to another place).</summary>
+    public void RemoveAt(int index)
+    {
+        Array.Copy(_entries, index + 1, _entries, index, Count - index - 1);
+        Count--;
+        if (_cursor > index) _cursor--;
+    }
+
     /// <summary>The index of the best node not yet expanded, marked expanded now; −1 when all are.</summary>
     public int NextToExpand()
     {
