@@ -9,7 +9,14 @@ using BitSieve.Storage;
 namespace BitSieve.Search;
 
 /// <summary>A vector still in the running, with its score interval.</summary>
-internal readonly record struct Candidate(int Ordinal, float Lo, float Hi);
+/// <param name="Ordinal">The vector.</param>
+/// <param name="Lo">The interval's lower end.</param>
+/// <param name="Hi">The interval's upper end.</param>
+/// <param name="Refined">
+/// The interval already includes the vector's T2 interval (a graph search refined it while steering): the T2 pass takes
+/// it as it is instead of scoring the vector at T2 again, which would give the same interval.
+/// </param>
+internal readonly record struct Candidate(int Ordinal, float Lo, float Hi, bool Refined = false);
 
 /// <summary>What one query's T1 pass has found so far; one per query and per thread.</summary>
 internal sealed class T1State(int k, float floor = float.NegativeInfinity)
@@ -341,14 +348,18 @@ internal sealed class Cascade
             float tau = lower.Threshold;
             if (cand.Hi < tau) break;
             int ord = cand.Ordinal;
-            if (i + PrefetchDistance < order.Count) Prefetch2(order[i + PrefetchDistance].Ordinal);
-            trace.T2Seen++;
-            var (lo, hi) = Interval2(ord);
-            // Both intervals hold (deterministically, or with high probability): keep their intersection.
-            if (MathF.Max(lo, cand.Lo) <= MathF.Min(hi, cand.Hi)) (lo, hi) = (MathF.Max(lo, cand.Lo), MathF.Min(hi, cand.Hi));
+            if (i + PrefetchDistance < order.Count && !order[i + PrefetchDistance].Refined) Prefetch2(order[i + PrefetchDistance].Ordinal);
+            float lo = cand.Lo, hi = cand.Hi;
+            if (!cand.Refined)
+            {
+                trace.T2Seen++;
+                (lo, hi) = Interval2(ord);
+                // Both intervals hold (deterministically, or with high probability): keep their intersection.
+                if (MathF.Max(lo, cand.Lo) <= MathF.Min(hi, cand.Hi)) (lo, hi) = (MathF.Max(lo, cand.Lo), MathF.Min(hi, cand.Hi));
+            }
             if (hi < tau) continue;
             if (lo > tau) lower.Add(lo, ord);
-            kept.Add(new Candidate(ord, lo, hi));
+            kept.Add(new Candidate(ord, lo, hi, true));
         }
         float final = lower.Threshold;
         kept.RemoveAll(x => x.Hi < final);

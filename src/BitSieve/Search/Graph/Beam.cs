@@ -2,13 +2,17 @@ using System.Runtime.CompilerServices;
 
 namespace BitSieve.Search.Graph;
 
-/// <summary>One node in a beam: its score estimate (higher is closer), the interval around it, and whether it was expanded.</summary>
+/// <summary>
+/// One node in a beam: its score estimate (higher is closer), the interval around it, whether that interval already
+/// includes the node's T2 interval, and whether the node was expanded.
+/// </summary>
 internal struct BeamEntry
 {
     public int Ordinal;
     public float Score;
     public float Lo;
     public float Hi;
+    public bool Refined;
     public bool Expanded;
 }
 
@@ -43,17 +47,25 @@ internal sealed class Beam
 
     /// <summary>Inserts a node if it beats the boundary; the worst falls off a full beam.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public bool Insert(int ordinal, float score, float lo, float hi)
+    public bool Insert(int ordinal, float score, float lo, float hi, bool refined = false)
     {
         if (Count == Capacity && score <= _entries[Count - 1].Score) return false;
         int at = Count;
         while (at > 0 && _entries[at - 1].Score < score) at--;
         int move = Math.Min(Count, Capacity - 1) - at;
         if (move > 0) Array.Copy(_entries, at, _entries, at + 1, move);
-        _entries[at] = new BeamEntry { Ordinal = ordinal, Score = score, Lo = lo, Hi = hi };
+        _entries[at] = new BeamEntry { Ordinal = ordinal, Score = score, Lo = lo, Hi = hi, Refined = refined };
         if (Count < Capacity) Count++;
         if (at < _cursor) _cursor = at;
         return true;
+    }
+
+    /// <summary>Takes the entry at <paramref name="index"/> out of the beam (a node about to move to another place).</summary>
+    public void RemoveAt(int index)
+    {
+        Array.Copy(_entries, index + 1, _entries, index, Count - index - 1);
+        Count--;
+        if (_cursor > index) _cursor--;
     }
 
     /// <summary>The index of the best node not yet expanded, marked expanded now; −1 when all are.</summary>

@@ -78,7 +78,10 @@ internal sealed partial class GraphIndex
         }
     }
 
-    /// <summary>Room for neighbours during the build: 30 % over R (DiskANN's slack), pruned to R when it fills and at the end.</summary>
+    /// <summary>
+    /// Room for neighbours during the build and between saves of a live graph: 30 % over R (DiskANN's slack), pruned to R
+    /// when it fills, at the end of a build and before a save.
+    /// </summary>
     private static int SlackDegree(int maxDegree) => maxDegree * 13 / 10;
 
     /// <summary>The live point nearest the mean of the live points.</summary>
@@ -162,6 +165,7 @@ internal sealed partial class GraphIndex
                 _stamp = 1;
             }
             _pool.Clear();
+            var originals = g.Columns.Originals;
             _beam.Reset(_options.BuildBeam);
             _stamps[g.Entry] = _stamp;
             _stamps[point] = _stamp;
@@ -171,13 +175,18 @@ internal sealed partial class GraphIndex
                 int node = _beam[i].Ordinal;
                 _pool.Add((-_beam[i].Score, node));
                 int degree = g.CopyNeighbors(node, _neighbors);
+                // The unvisited neighbours' originals are requested together, then their distances taken: the rows are
+                // scattered, and overlapping their misses is most of the build's search time.
+                int fresh = 0;
                 for (int j = 0; j < degree; j++)
                 {
                     int next = _neighbors[j];
                     if (_stamps[next] == _stamp) continue;
                     _stamps[next] = _stamp;
-                    _beam.Insert(next, -Distance(point, next), 0, 0);
+                    _neighbors[fresh++] = next;
+                    originals.Prefetch(next);
                 }
+                for (int j = 0; j < fresh; j++) _beam.Insert(_neighbors[j], -Distance(point, _neighbors[j]), 0, 0);
             }
         }
 
@@ -209,13 +218,20 @@ internal sealed partial class GraphIndex
         {
             var g = _graph;
             int at = node * g.LinkStride;
-            int degree = g._links[at];
-            if (degree <= g.MaxDegree) return;
-            _pool.Clear();
-            foreach (int neighbor in g._links.AsSpan(at + 1, degree)) _pool.Add((Distance(node, neighbor), neighbor));
-            int kept = Prune(node, _rekept);
+            if (g._links[at] <= g.MaxDegree) return;
+            int kept = Trimmed(node, _rekept);
             g._links[at] = kept;
             _rekept.AsSpan(0, kept).CopyTo(g._links.AsSpan(at + 1));
+        }
+
+        /// <summary>A node's list α-pruned to at most R neighbours, written to <paramref name="kept"/> (the list itself is not changed); returns how many.</summary>
+        public int Trimmed(int node, int[] kept)
+        {
+            var g = _graph;
+            int at = node * g.LinkStride;
+            _pool.Clear();
+            foreach (int neighbor in g._links.AsSpan(at + 1, g._links[at])) _pool.Add((Distance(node, neighbor), neighbor));
+            return Prune(node, kept);
         }
 
         /// <summary>Gives a node that the entry does not reach an incoming edge from the reachable nodes nearest it.</summary>

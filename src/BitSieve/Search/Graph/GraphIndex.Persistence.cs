@@ -19,11 +19,20 @@ internal sealed partial class GraphIndex
         using var writer = new ColumnWriter(path, ColumnKind.Graph, sizeof(int));
         writer.Append<int>([MaxDegree, Entry, Count]);
         var row = new int[MaxDegree + 1];
+        var kept = new int[MaxDegree];
+        Inserter? pruner = null;
         for (int node = 0; node < Count; node++)
         {
             Array.Clear(row);
             int at = node * LinkStride;
-            _links.AsSpan(at, _links[at] + 1).CopyTo(row);
+            if (_links[at] <= MaxDegree) _links.AsSpan(at, _links[at] + 1).CopyTo(row);
+            else
+            {
+                // A list still in its slack (a write came between the owner's Reconnect and this save): its pruned copy.
+                pruner ??= new Inserter(this, new GraphBuildOptions { MaxDegree = MaxDegree });
+                row[0] = pruner.Trimmed(node, kept);
+                kept.AsSpan(0, row[0]).CopyTo(row.AsSpan(1));
+            }
             writer.Append<int>(row);
         }
         return writer.Commit();

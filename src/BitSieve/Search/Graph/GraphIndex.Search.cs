@@ -12,10 +12,12 @@ internal sealed partial class GraphIndex
 
     /// <summary>
     /// Searches the graph on the precision ladder with a fixed beam width <paramref name="ef"/>: best-first from the
-    /// entry, each new neighbour scored by its T1 estimate and interval (from its node row); a neighbour whose interval
-    /// lies below the beam's worst estimate is dropped, one above it enters, and one that straddles it is refined at T2
-    /// first. The final beam is settled as the flat cascade settles its T1 survivors (<see cref="Cascade.Finish"/>):
-    /// T2 where intervals still reach the k-th lower bound, T3 until no interval can reach the k-th exact score.
+    /// entry, each new neighbour scored by its T1 estimate and interval (from its node row) and entering the beam when
+    /// its estimate beats the beam's worst; a node is refined at T2 when it is about to be expanded (and moves to its
+    /// refined place before the next node is taken), so nodes that fall off the beam unexpanded are never read at T2.
+    /// The final beam is settled as the flat cascade settles its T1 survivors (<see cref="Cascade.Finish"/>): T2 where
+    /// intervals still reach the k-th lower bound (a node refined while steering keeps that interval and is not scored
+    /// at T2 again), T3 until no interval can reach the k-th exact score.
     /// The effort is this fixed <paramref name="ef"/>; <see cref="GraphCalibration"/> finds the one a quality target needs.
     /// <para>
     /// A cascade built with an allowed set (a filter's bitmap) makes the traversal filtered: only allowed nodes are
@@ -46,9 +48,10 @@ internal sealed partial class GraphIndex
     {
         private readonly int[] _stamps = new int[graph.NodeCapacity];
         // Room for a node's neighbours and, under a filter, the neighbours of each one it crosses.
-        private readonly int[] _fresh = new int[graph.MaxDegree * (graph.MaxDegree + 1)];
-        private readonly float[] _lo = new float[graph.MaxDegree * (graph.MaxDegree + 1)];
-        private readonly float[] _hi = new float[graph.MaxDegree * (graph.MaxDegree + 1)];
+        // Lists may hold the slack of online inserts (SlackDegree) between saves.
+        private readonly int[] _fresh = new int[SlackDegree(graph.MaxDegree) * (SlackDegree(graph.MaxDegree) + 1)];
+        private readonly float[] _lo = new float[SlackDegree(graph.MaxDegree) * (SlackDegree(graph.MaxDegree) + 1)];
+        private readonly float[] _hi = new float[SlackDegree(graph.MaxDegree) * (SlackDegree(graph.MaxDegree) + 1)];
         private readonly Beam _beam = new();
         private int _stamp;
 
@@ -79,6 +82,18 @@ internal sealed partial class GraphIndex
             var links = g._links;
             for (int i = _beam.NextToExpand(); i >= 0; i = _beam.NextToExpand())
             {
+                if (!_beam[i].Refined)
+                {
+                    // Refined when it is about to be expanded, not when it entered: most nodes that enter the beam fall
+                    // off it again unexpanded, and those never need T2. Its T2 interval moves it to its place; the best
+                    // node not yet expanded (it, or one that now ranks above it) is taken next.
+                    var entry = _beam[i];
+                    refined++;
+                    var (lo, hi) = Refine(cascade, entry.Ordinal, entry.Lo, entry.Hi);
+                    _beam.RemoveAt(i);
+                    _beam.Insert(entry.Ordinal, (lo + hi) / 2, lo, hi, refined: true);
+                    continue;
+                }
                 int node = _beam[i].Ordinal;
                 hops++;
                 // Searches never run beside a build or an online insert (the owner's lock), so lists are read without the build's locks.
@@ -111,31 +126,16 @@ internal sealed partial class GraphIndex
                 }
                 visited += fresh + crossed;
                 estimates += fresh;
-                // All T1 intervals first (their rows were prefetched together), then the T2 rows of those that straddle
-                // the boundary as it stands are requested, then the decisions are taken in order against the boundary
-                // as insertions raise it: the same decisions as one neighbour at a time, with the T2 misses overlapped.
-                float initial = _beam.Boundary;
-                for (int j = 0; j < fresh; j++)
-                {
-                    (_lo[j], _hi[j]) = Estimate(cascade, planes, _fresh[j]);
-                    if (_lo[j] <= initial && _hi[j] >= initial) cascade.PrefetchT2(_fresh[j]);
-                }
+                // All T1 intervals first (their rows were prefetched together), then the decisions against the boundary
+                // as insertions raise it. A node enters on its T1 estimate; one that enters is likely to be expanded
+                // soon, so its adjacency row and its T2 row (read when it is expanded) are requested now.
+                for (int j = 0; j < fresh; j++) (_lo[j], _hi[j]) = Estimate(cascade, planes, _fresh[j]);
                 for (int j = 0; j < fresh; j++)
                 {
                     int next = _fresh[j];
-                    float lo = _lo[j], hi = _hi[j];
-                    float boundary = _beam.Boundary;
-                    if (hi < boundary) continue;
-                    if (lo <= boundary)
-                    {
-                        // The interval straddles the beam's worst estimate: T2 decides.
-                        refined++;
-                        var (lo2, hi2) = cascade.Interval2(next);
-                        if (MathF.Max(lo, lo2) <= MathF.Min(hi, hi2)) (lo, hi) = (MathF.Max(lo, lo2), MathF.Min(hi, hi2));
-                        else (lo, hi) = (lo2, hi2);
-                    }
-                    // A node that enters the beam is likely to be expanded soon: its adjacency row is requested now.
-                    if (_beam.Insert(next, (lo + hi) / 2, lo, hi)) g.PrefetchLinks(next);
+                    if (!_beam.Insert(next, (_lo[j] + _hi[j]) / 2, _lo[j], _hi[j])) continue;
+                    g.PrefetchLinks(next);
+                    cascade.PrefetchT2(next);
                 }
             }
 
@@ -146,13 +146,20 @@ internal sealed partial class GraphIndex
                 ref var entry = ref _beam[i];
                 if ((columns.DeletedCount > 0 && columns.IsDeleted(entry.Ordinal)) || (allowed is not null && !IsAllowed(allowed, entry.Ordinal))) continue;
                 if (entry.Lo > state.Lower.Threshold) state.Lower.Add(entry.Lo, entry.Ordinal);
-                state.Candidates.Add(new Candidate(entry.Ordinal, entry.Lo, entry.Hi));
+                state.Candidates.Add(new Candidate(entry.Ordinal, entry.Lo, entry.Hi, entry.Refined));
             }
             state.Ticks = Stopwatch.GetTimestamp() - started;
             var result = cascade.Finish([state]);
             result.Trace.T2Seen += refined;
             var trace = new GraphTrace(hops, visited, estimates, result.Trace.T1Seen, result.Trace.T2Seen, result.Trace.T3Seen);
             return new GraphSearchResult(result, trace);
+        }
+
+        /// <summary>A node's T1 interval refined at T2: their intersection, or the T2 interval where they do not meet.</summary>
+        private static (float Lo, float Hi) Refine(Cascade cascade, int node, float lo, float hi)
+        {
+            var (lo2, hi2) = cascade.Interval2(node);
+            return MathF.Max(lo, lo2) <= MathF.Min(hi, hi2) ? (MathF.Max(lo, lo2), MathF.Min(hi, hi2)) : (lo2, hi2);
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]

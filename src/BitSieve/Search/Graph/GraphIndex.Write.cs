@@ -29,6 +29,9 @@ internal sealed partial class GraphIndex
             Entry = ordinal;
             return;
         }
+        // Online inserts keep the build's slack: a full list takes several reverse edges before it is pruned again,
+        // rather than being pruned at each (R² distances each time). Reconnect trims the lists to R before a save.
+        if (LinkStride - 1 < SlackDegree(MaxDegree)) Restride(SlackDegree(MaxDegree));
         _writer = WriterFor(options);
         _writer.Insert(ordinal);
         // Reverse-edge pruning can take a node's last incoming edge, as in the bulk build: reconnect now and then, so
@@ -37,14 +40,17 @@ internal sealed partial class GraphIndex
     }
 
     /// <summary>
-    /// Gives every node the entry no longer reaches an incoming edge from a reachable node near it (the bulk build's
-    /// final pass). The owner calls it before each save and after recovery, so a saved or reopened graph reaches every node.
+    /// Prunes the lists that online inserts left longer than R (the slack, see <see cref="Add"/>) back to R, then gives
+    /// every node the entry no longer reaches an incoming edge from a reachable node near it (the bulk build's final
+    /// pass). The owner calls it before each save and after recovery, so a saved or reopened graph reaches every node.
     /// </summary>
     public void Reconnect(GraphBuildOptions options)
     {
         _insertsSinceReconnect = 0;
+        _writer = WriterFor(options);
+        for (int node = 0; node < Count; node++) _writer.Trim(node);
         if (!HasLiveEntry(Count)) return;
-        Connect(_writer = WriterFor(options));
+        Connect(_writer);
     }
 
     private Inserter WriterFor(GraphBuildOptions options) => _writer is { } writer && writer.Fits(this) ? writer : new Inserter(this, options);

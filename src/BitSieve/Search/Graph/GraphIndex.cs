@@ -76,13 +76,16 @@ internal sealed partial class GraphIndex
 
     private int LinkStride => _stride;
 
-    /// <summary>Resident bytes per vector the graph adds to the columns: its node row and its adjacency row (once built).</summary>
-    public int BytesPerVector => RowWords * sizeof(ulong) + (MaxDegree + 1) * sizeof(int);
+    /// <summary>
+    /// Resident bytes per vector the graph adds to the columns: its node row and its adjacency row (R + 1 ints once built;
+    /// 1.3·R + 1 once online inserts have given the lists their slack).
+    /// </summary>
+    public int BytesPerVector => RowWords * sizeof(ulong) + LinkStride * sizeof(int);
 
     /// <summary>The neighbours of a node (a copy, taken under the node's lock).</summary>
     public int[] Neighbors(int node)
     {
-        var buffer = new int[MaxDegree];
+        var buffer = new int[LinkStride - 1];
         int degree = CopyNeighbors(node, buffer);
         return buffer[..degree];
     }

@@ -1,3 +1,4 @@
+using BitSieve.Search;
 using BitSieve.Search.Graph;
 
 namespace BitSieve.Tests.Search.Graph;
@@ -50,6 +51,18 @@ public sealed class GraphIndexTests
         Assert.True(trace.Estimates < MiniLmFixture.QueryRows * MiniLmFixture.BaseRows / 2, $"{trace.Estimates} estimates");
         Assert.True(trace.T3 < trace.Estimates / 4, $"{trace.T3} originals read for {trace.Estimates} estimates");
         Assert.True(lowTrace.Hops < trace.Hops, $"hops at ef 10: {lowTrace.Hops}, at ef 48: {trace.Hops}");
+    }
+
+    [Fact]
+    public void Steering_reads_T2_only_for_the_nodes_it_expands_a_small_part_of_those_it_estimates()
+    {
+        using var index = Fixture();
+        var graph = index.BuildGraph(new GraphBuildOptions { Threads = 2 });
+        double recall = Recall(index, graph, 64, out var trace);
+        // Refining every neighbour whose T1 interval straddles the beam's boundary read T2 for about 40 % of the
+        // estimates; refining a node only when it is about to be expanded reads it for a few per hop plus the settling.
+        Assert.True(trace.T2 < trace.Estimates / 4, $"{trace.T2} T2 reads for {trace.Estimates} estimates ({trace.Hops} hops)");
+        Assert.True(recall >= 0.97, $"recall@10 at ef 64 is {recall:F4}");
     }
 
     [Fact]
@@ -112,6 +125,38 @@ public sealed class GraphIndexTests
             var found = index.SearchGraph(graph, query, K, K, Quality.Exact);
             Assert.Equal(expected, found.Result.Hits.Select(h => h.Id));
         }
+    }
+
+    [Fact]
+    public void The_settling_takes_an_interval_already_refined_at_T2_as_it_is_and_does_not_score_it_again()
+    {
+        using var index = Fixture();
+        var graph = index.BuildGraph(new GraphBuildOptions { Threads = 2 });
+        var query = MiniLmFixture.Queries.AsSpan(0, Dim).ToArray();
+        float norm = MathF.Sqrt(query.Sum(x => x * x));
+        for (int i = 0; i < Dim; i++) query[i] /= norm;
+        var encoded = graph.Quantizer.Prepare(query);
+        Cascade Make() => new(graph.Columns, graph.Quantizer, encoded, K, Quality.Default);
+        // The same points twice: with an interval so wide that T2 alone decides, and as a steering search hands them
+        // over, their T2 interval already taken (marked refined).
+        var wide = new T1State(K);
+        var refined = new T1State(K);
+        var scorer = Make();
+        for (int ord = 0; ord < graph.Count; ord++)
+        {
+            wide.Candidates.Add(new Candidate(ord, -1e9f, 1e9f));
+            var (lo, hi) = scorer.Interval2(ord);
+            refined.Candidates.Add(new Candidate(ord, lo, hi, Refined: true));
+            if (lo > refined.Lower.Threshold) refined.Lower.Add(lo, ord);
+        }
+
+        var rescored = Make().Finish([wide]);
+        var passed = Make().Finish([refined]);
+
+        Assert.Equal(graph.Count, rescored.Trace.T2Seen);
+        Assert.Equal(0, passed.Trace.T2Seen);
+        Assert.Equal(rescored.Hits.Select(h => (h.Id, h.Score)), passed.Hits.Select(h => (h.Id, h.Score)));
+        Assert.Equal(K, passed.Hits.Count);
     }
 
     [Fact]

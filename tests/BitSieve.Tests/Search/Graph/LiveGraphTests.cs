@@ -126,6 +126,28 @@ public sealed class LiveGraphTests
     }
 
     [Fact]
+    public void Online_inserts_keep_the_builds_slack_in_the_lists_and_a_save_trims_them_to_R()
+    {
+        using var dir = new TempDirectory();
+        using var index = VectorIndex.Create(GraphOptions);
+        index.CalibrationOptions = FreeVisits;
+        for (int from = 0; from < MiniLmFixture.BaseRows; from += 100) index.UpsertBatch(Ids(from, 100), Rows(from, 100));
+        int r = GraphOptions.GraphDegree;
+        var graph = index.Graph!;
+        // Between saves a full list takes reverse edges into its slack instead of being pruned at each one.
+        Assert.Contains(Enumerable.Range(0, graph.Count), node => graph.Neighbors(node).Length > r);
+        double before = Recall(index);
+
+        index.Save(dir.Path, logSequence: 1);
+        Assert.All(Enumerable.Range(0, graph.Count), node => Assert.InRange(graph.Neighbors(node).Length, 1, r));
+        Assert.Empty(index.GraphProblems());
+        using var opened = VectorIndex.Open(dir.Path);
+        for (int node = 0; node < graph.Count; node++) Assert.Equal(graph.Neighbors(node), opened.Graph!.Neighbors(node));
+        double after = Recall(opened);
+        Assert.True(before >= 0.95 && after >= before - 0.01, $"recall@10 {before:F4} with the slack, {after:F4} trimmed and reopened");
+    }
+
+    [Fact]
     public void A_saved_graph_opens_with_the_same_links_and_answers()
     {
         using var dir = new TempDirectory();
