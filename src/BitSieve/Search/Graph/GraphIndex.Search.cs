@@ -33,14 +33,18 @@ internal sealed partial class GraphIndex
     /// <param name="query">The same query, encoded.</param>
     /// <param name="k">Results.</param>
     /// <param name="ef">Beam width, at least <paramref name="k"/>.</param>
-    public GraphSearchResult Search(Cascade cascade, EncodedQuery query, int k, int ef)
+    /// <param name="absent">
+    /// A node the traversal treats as absent (never reached, expanded or returned), or −1: <see cref="GraphCalibration"/>
+    /// searches a stored point's own vector without that point, as a query from outside the collection arrives.
+    /// </param>
+    public GraphSearchResult Search(Cascade cascade, EncodedQuery query, int k, int ef, int absent = -1)
     {
         ArgumentNullException.ThrowIfNull(cascade);
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(ef, k);
         var searcher = t_searcher is { } cached && cached.Fits(this) ? cached : t_searcher = new Searcher(this);
-        return searcher.Run(cascade, query, k, ef);
+        return searcher.Run(cascade, query, k, ef, absent);
     }
 
     /// <summary>One thread's search scratch: visit stamps over the nodes, the beam, a neighbour buffer.</summary>
@@ -58,7 +62,7 @@ internal sealed partial class GraphIndex
         // The graph itself, not only its size: a thread searches several graphs (collections, a compacted copy).
         public bool Fits(GraphIndex other) => ReferenceEquals(other, graph) && other.Count <= _stamps.Length;
 
-        public GraphSearchResult Run(Cascade cascade, EncodedQuery query, int k, int ef)
+        public GraphSearchResult Run(Cascade cascade, EncodedQuery query, int k, int ef, int absent)
         {
             var g = graph;
             long started = Stopwatch.GetTimestamp();
@@ -71,6 +75,8 @@ internal sealed partial class GraphIndex
             var allowed = cascade.Allowed;
             int hops = 0, visited = 0, estimates = 0, refined = 0;
             _beam.Reset(ef);
+            // The entry itself cannot be absent: the traversal has to start somewhere.
+            if (absent >= 0 && absent != g.Entry) _stamps[absent] = _stamp;
             if (g.Count > 0)
             {
                 _stamps[g.Entry] = _stamp;

@@ -160,6 +160,24 @@ public sealed class GraphIndexTests
     }
 
     [Fact]
+    public void A_node_searched_as_absent_is_neither_returned_nor_expanded_as_calibration_needs_for_a_stored_point()
+    {
+        using var index = Fixture();
+        var graph = index.BuildGraph(new GraphBuildOptions { Threads = 2 });
+        for (int self = 1; self < 200; self += 7)
+        {
+            var encoded = graph.Quantizer.Prepare(graph.Columns.Originals.Row(self));
+            Cascade Make() => new(graph.Columns, graph.Quantizer, encoded, K, Quality.Default);
+            var present = graph.Search(Make(), encoded, K, 32);
+            var absent = graph.Search(Make(), encoded, K, 32, absent: self);
+            // Its own vector: the point is its own nearest neighbour, found when present and never when absent.
+            Assert.Equal(self, present.Result.Hits[0].Ordinal);
+            Assert.DoesNotContain(absent.Result.Hits, h => h.Ordinal == self);
+            Assert.Equal(K, absent.Result.Hits.Count);
+        }
+    }
+
+    [Fact]
     public void A_graph_built_before_a_write_is_refused()
     {
         using var index = Fixture();
