@@ -276,23 +276,33 @@ public sealed class LiveGraphTests
         // Ids at or above 1,000,000 are written and deleted again by the writer: a search must never see one deleted.
         var deleted = new System.Collections.Concurrent.ConcurrentDictionary<ulong, bool>();
         using var stop = new CancellationTokenSource();
+        // The writer starts once both searchers have answered a first search, and after each upsert waits for one more
+        // search before it deletes: on a loaded machine a thread-pool task may otherwise run only after the writes are over.
+        using var searching = new CountdownEvent(2);
+        int total = 0;
         var searches = Enumerable.Range(0, 2).Select(t => Task.Run(() =>
         {
             int n = 0;
-            while (!stop.IsCancellationRequested)
+            do
             {
                 var snapshot = deleted.Keys.ToHashSet();
                 var hits = c.Search(MiniLmFixture.Queries.AsSpan((n++ % MiniLmFixture.QueryRows) * Dim, Dim), withPayload: false).Hits;
                 Assert.NotEmpty(hits);
                 foreach (var hit in hits) Assert.False(snapshot.Contains(hit.Id.Number), $"deleted point {hit.Id} returned");
+                Interlocked.Increment(ref total);
+                if (n == 1) searching.Signal();
             }
+            while (!stop.IsCancellationRequested);
             return n;
         })).ToArray();
+        Assert.True(searching.Wait(TimeSpan.FromMinutes(2)), "the searchers did not start");
         bool compacted = false;
         for (int round = 0; round < 12; round++)
         {
             var ids = Enumerable.Range(0, 100).Select(i => 1_000_000UL + (ulong)(round * 100 + i)).ToArray();
+            int before = Volatile.Read(ref total);
             c.Upsert([.. ids.Select((id, i) => PointOf(1000 + (round * 100 + i) % 1000, id))]);
+            Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref total) > before, TimeSpan.FromMinutes(2)), "no search ran beside the writes");
             c.Delete(ids.Select(id => new PointId(id)));
             foreach (ulong id in ids) deleted[id] = true;
             compacted |= c.IsCompacting;
