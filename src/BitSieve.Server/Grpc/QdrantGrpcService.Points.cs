@@ -109,14 +109,8 @@ internal sealed partial class QdrantGrpcService
     {
         CheckBatch(request.SearchPoints.Count, "search_points");
         var searches = request.SearchPoints.Select((s, i) => ReadSearch(s, $"search_points[{i}]")).ToList();
-        var results = operations.Search(request.CollectionName, searches, $"this batch of {searches.Count} searches");
         var response = new Q.SearchBatchResponse();
-        for (int i = 0; i < searches.Count; i++)
-        {
-            var batch = new Q.BatchResult();
-            AddHits(batch.Result, results[i], searches[i]);
-            response.Result.Add(batch);
-        }
+        response.Result.AddRange(Batch(request.CollectionName, searches, $"this batch of {searches.Count} searches"));
         response.Time = Time(context);
         return Task.FromResult(response);
     }
@@ -136,16 +130,24 @@ internal sealed partial class QdrantGrpcService
     {
         CheckBatch(request.QueryPoints.Count, "query_points");
         var searches = request.QueryPoints.Select((q, i) => ReadQuery(q, $"query_points[{i}]")).ToList();
-        var results = operations.Search(request.CollectionName, searches, $"this batch of {searches.Count} queries");
         var response = new Q.QueryBatchResponse();
+        response.Result.AddRange(Batch(request.CollectionName, searches, $"this batch of {searches.Count} queries"));
+        response.Time = Time(context);
+        return Task.FromResult(response);
+    }
+
+    /// <summary>Runs a batch (SearchBatch and QueryBatch alike) and answers one result list per search, in order.</summary>
+    private List<Q.BatchResult> Batch(string collection, List<VectorSearch> searches, string what)
+    {
+        var results = operations.Search(collection, searches, what);
+        var batches = new List<Q.BatchResult>(searches.Count);
         for (int i = 0; i < searches.Count; i++)
         {
             var batch = new Q.BatchResult();
             AddHits(batch.Result, results[i], searches[i]);
-            response.Result.Add(batch);
+            batches.Add(batch);
         }
-        response.Time = Time(context);
-        return Task.FromResult(response);
+        return batches;
     }
 
     private SetPayload ReadSetPayload(Q.SetPayloadPoints request)
