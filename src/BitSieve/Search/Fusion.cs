@@ -34,6 +34,16 @@ internal enum FusionRule
     /// <see cref="Fusion.Fuse"/>). A list that found nothing close weighs little, whatever its ranks.
     /// </summary>
     Confidence,
+
+    /// <summary>
+    /// The more confident list leads and the other breaks its near-ties (the precision ladder's idea applied to
+    /// fusion): the list whose confidence (as <see cref="Confidence"/>: top cosine, BM25's share of its attainable
+    /// score) is the higher orders the hits by its scores in units of its own noise, the standard deviation of its
+    /// candidates' scores for this query; the other list adds its min-max normalized score, at most one unit. Hits the
+    /// leader holds within one standard deviation of each other are ties the follower may reorder; farther apart, the
+    /// follower cannot reorder them. A hit missing from a list gets that list's lowest part.
+    /// </summary>
+    Ladder,
 }
 
 /// <summary>
@@ -42,7 +52,7 @@ internal enum FusionRule
 internal static class Fusion
 {
     /// <summary>The rule <see cref="Collection.SearchHybrid(ReadOnlySpan{float}, string, SearchOptions?, Filter?, bool, bool, int, double)"/> uses.</summary>
-    public const FusionRule Default = FusionRule.Confidence;
+    public const FusionRule Default = FusionRule.Ladder;
 
     /// <summary>
     /// Fuses the two lists and returns the best <paramref name="k"/> with their fused scores. <paramref name="vector"/>
@@ -55,13 +65,16 @@ internal static class Fusion
     /// <param name="vectorWeight">The vector list's weight (see <see cref="Collection.HybridVectorWeight"/>).</param>
     /// <param name="k">How many to return.</param>
     /// <param name="rule">The rule.</param>
-    /// <param name="vectorConfidence">For <see cref="FusionRule.Confidence"/>: the vector list's confidence in [0, 1].</param>
-    /// <param name="lexicalConfidence">For <see cref="FusionRule.Confidence"/>: BM25's confidence in [0, 1].</param>
+    /// <param name="vectorConfidence">For <see cref="FusionRule.Confidence"/> and <see cref="FusionRule.Ladder"/>: the vector list's confidence in [0, 1].</param>
+    /// <param name="lexicalConfidence">For <see cref="FusionRule.Confidence"/> and <see cref="FusionRule.Ladder"/>: BM25's confidence in [0, 1].</param>
     public static List<(ulong Key, float Score)> Fuse(IReadOnlyList<(ulong Key, double Score)> vector, IReadOnlyList<(ulong Key, double Score)> lexical,
         double vectorWeight, int k, FusionRule rule, double vectorConfidence = 1, double lexicalConfidence = 1)
     {
-        double[] vectorParts = Parts(vector, rule, out double vectorMissing);
-        double[] lexicalParts = Parts(lexical, rule, out double lexicalMissing);
+        // The ladder: the leader's parts in units of its noise, the follower's min-max. A vector list of weight 0 never
+        // leads (the query is one its model cannot read).
+        bool vectorLeads = rule == FusionRule.Ladder && vectorWeight > 0 && Math.Clamp(vectorConfidence, 0, 1) >= Math.Clamp(lexicalConfidence, 0, 1);
+        double[] vectorParts = Parts(vector, rule, ladderLeader: vectorLeads, out double vectorMissing);
+        double[] lexicalParts = Parts(lexical, rule, ladderLeader: rule == FusionRule.Ladder && !vectorLeads, out double lexicalMissing);
         double vectorScale = vectorWeight, lexicalScale = 1;
         if (rule == FusionRule.ConfidenceRrf)
         {
@@ -96,12 +109,24 @@ internal static class Fusion
             .ThenBy(f => f.Key).Take(k).Select(f => (f.Key, (float)f.Score))];
     }
 
-    /// <summary>Each hit's part under the rule, and the part of a hit the list does not hold.</summary>
-    private static double[] Parts(IReadOnlyList<(ulong Key, double Score)> list, FusionRule rule, out double missing)
+    /// <summary>
+    /// Each hit's part under the rule, and the part of a hit the list does not hold. <paramref name="ladderLeader"/>:
+    /// the list leads under <see cref="FusionRule.Ladder"/> (its follower takes the min-max parts).
+    /// </summary>
+    private static double[] Parts(IReadOnlyList<(ulong Key, double Score)> list, FusionRule rule, bool ladderLeader, out double missing)
     {
         var parts = new double[list.Count];
         missing = 0;
         if (list.Count == 0) return parts;
+        if (ladderLeader)
+        {
+            // (score − the lowest) / the standard deviation: scores closer than one unit are within the list's own noise
+            // for this query. A list whose scores are all equal (or one hit) cannot order its hits: every part is 0.
+            double min = list.Min(h => h.Score);
+            var (_, deviation) = Moments(list);
+            for (int r = 0; r < list.Count; r++) parts[r] = deviation > 0 ? (list[r].Score - min) / deviation : 0;
+            return parts;
+        }
         switch (rule)
         {
             case FusionRule.ReciprocalRank:
@@ -110,6 +135,7 @@ internal static class Fusion
                 break;
             case FusionRule.MinMax:
             case FusionRule.Confidence:
+            case FusionRule.Ladder:
             {
                 double max = list.Max(h => h.Score), min = list.Min(h => h.Score);
                 for (int r = 0; r < list.Count; r++) parts[r] = max > min ? (list[r].Score - min) / (max - min) : 1;

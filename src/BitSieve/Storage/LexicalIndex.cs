@@ -25,10 +25,18 @@ internal sealed class LexicalIndex(PointStore database)
 
     /// <summary>
     /// Whether the stored index has the current form (<see cref="FtsLexer.RecommendedTokenizer"/>, S-stemmed words, the
-    /// per-row term counts of <c>lexical_lengths</c>); false for an index built by an earlier version (Porter stemming
-    /// inside FTS5, no term counts), which <see cref="PointStore"/> rebuilds when it opens for writing.
+    /// per-row term counts of <c>lexical_lengths</c>, CJK runs closed by <see cref="FtsLexer.RunEnd"/>: the meta row
+    /// <c>lexical_form</c> = <see cref="Form"/>); false for an index built by an earlier version (Porter stemming
+    /// inside FTS5, no term counts; or closing entries without the mark), which <see cref="PointStore"/> rebuilds when it
+    /// opens for writing.
     /// </summary>
     public bool Current { get; private set; }
+
+    /// <summary>
+    /// The form of the index this version writes, kept in the meta row <c>lexical_form</c>: 2 since a CJK run's closing
+    /// entry carries <see cref="FtsLexer.RunEnd"/> (an index without the row is of an earlier form).
+    /// </summary>
+    public const long Form = 2;
 
     /// <summary>
     /// Makes <paramref name="key"/> the text field of the lexical index: creates the FTS5 table, its term-count table and
@@ -47,6 +55,11 @@ internal sealed class LexicalIndex(PointStore database)
         {
             record.Parameters.AddWithValue("$f", key.Text);
             record.ExecuteNonQuery();
+        }
+        using (var form = Command(writer, "INSERT OR REPLACE INTO meta(name, value) VALUES ('lexical_form', $v)", transaction))
+        {
+            form.Parameters.AddWithValue("$v", Form);
+            form.ExecuteNonQuery();
         }
         TextField = key;
         Current = true;
@@ -145,7 +158,7 @@ internal sealed class LexicalIndex(PointStore database)
 
     [DoesNotReturn]
     private static void ThrowOutdated() =>
-        throw new InvalidOperationException("The collection's text index was built by an earlier version of BitSieve (Porter stemming, no term counts): open the database once for writing, which rebuilds it from the payloads.");
+        throw new InvalidOperationException("The collection's text index was built by an earlier version of BitSieve (an earlier form of its terms): open the database once for writing, which rebuilds it from the payloads.");
 
     /// <summary>Keeps the lexical index in step with payloads (in the write's transaction); a null payload removes the row.</summary>
     internal void Update(SqliteConnection connection, SqliteTransaction transaction, IEnumerable<(ulong Key, string? Payload)> rows)
@@ -197,13 +210,14 @@ internal sealed class LexicalIndex(PointStore database)
         using var form = Command(connection,
             "SELECT count(*) FROM sqlite_schema WHERE (name = 'lexical' AND sql LIKE $tokenizer) OR name IN ('lexical_lengths', 'lexical_instances')");
         form.Parameters.AddWithValue("$tokenizer", $"%'{FtsLexer.RecommendedTokenizer}'%");
-        Current = TextField is not null && (long)form.ExecuteScalar()! == 3;
+        using var version = Command(connection, "SELECT value FROM meta WHERE name = 'lexical_form'");
+        Current = TextField is not null && (long)form.ExecuteScalar()! == 3 && version.ExecuteScalar() is long stored && stored == Form;
     }
 
     /// <summary>Drops the lexical index (in the caller's transaction, which also removes its payload index record).</summary>
     internal void Drop(SqliteConnection connection, SqliteTransaction transaction)
     {
-        Execute(connection, "DROP TABLE IF EXISTS lexical; DROP TABLE IF EXISTS lexical_lengths; DROP TABLE IF EXISTS lexical_instances;", transaction);
+        Execute(connection, "DROP TABLE IF EXISTS lexical; DROP TABLE IF EXISTS lexical_lengths; DROP TABLE IF EXISTS lexical_instances; DELETE FROM meta WHERE name = 'lexical_form';", transaction);
         TextField = null;
         Current = false;
     }

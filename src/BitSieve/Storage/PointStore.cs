@@ -105,7 +105,7 @@ internal sealed class PointStore : IDisposable
             {
                 if (writer is null) store.EndRead(connection);
             }
-            // A text index of an earlier form (Porter stemming inside FTS5, no term counts) is derived data: rebuilt
+            // A text index of an earlier form (Porter stemming inside FTS5, no term counts, unmarked closing entries) is derived data: rebuilt
             // from the payloads; a reader searching one gets an error that says so.
             if (writer is not null && store.Lexical.TextField is { } textField && !store.Lexical.Current) store.Lexical.Create(textField);
             return store;

@@ -24,14 +24,15 @@ internal enum FtsMatchMode
 /// <item>a run of letters and digits outside the CJK scripts becomes one lower-cased word, without its accents
 /// (café = cafe), its plural ending removed by <see cref="SStemmer"/> (packages = package);</item>
 /// <item>a run of CJK characters (Han, Hiragana, Katakana, Hangul) c1…cn becomes its overlapping bigrams c1c2 c2c3 …
-/// c(n-1)cn followed by the unigram cn; a run of one character is that unigram. A single line break inside a run
-/// (Japanese wrapped at a fixed width, as in PDFs) does not end it.</item>
+/// c(n-1)cn followed by the closing entry cn + <see cref="RunEnd"/>; a run of one character is that character alone.
+/// A single line break inside a run (Japanese wrapped at a fixed width, as in PDFs) does not end it.</item>
 /// </list>
 /// <para>Every character of a CJK run thus starts exactly one token, so the prefix query <c>"犬"*</c> matches each
-/// occurrence of 犬 once (as the start of a bigram, or as a run's last character) and its term frequency stays exact;
-/// a two-character word is one bigram; a longer word is several bigrams. The terms of a text, for BM25's document
-/// length, are its words, its bigrams and its one-character runs: a longer run's closing unigram is there for prefix
-/// queries only (see <see cref="ToIndexText(string, out int)"/>).</para>
+/// occurrence of 犬 once (as the start of a bigram, as a run's closing entry, or as a run of its own) and its term
+/// frequency stays exact; a two-character word is one bigram; a longer word is several bigrams. The terms of a text,
+/// for BM25's document length, are its words, its bigrams and its one-character runs: a longer run's closing entry is
+/// there for prefix queries only (see <see cref="ToIndexText(string, out int)"/>), and its mark keeps the exact term
+/// <c>"犬"</c> from matching it, so that an exact one-character term finds the one-character runs only.</para>
 /// <para>Tokens are separated by spaces, so FTS5's <c>unicode61</c> tokenizer keeps each as one token and changes none
 /// (the table is created with <see cref="RecommendedTokenizer"/>): what the index holds is exactly what this class
 /// produces, kana included (が ≠ か, tested).</para>
@@ -43,6 +44,13 @@ internal static class FtsLexer
     /// the spaces and changes no token (accents, case and stems are this class's).
     /// </summary>
     public const string RecommendedTokenizer = "unicode61 remove_diacritics 0";
+
+    /// <summary>
+    /// The mark (U+E000, a private-use character, which FTS5's <c>unicode61</c> keeps inside a token and which no
+    /// text yields, since <see cref="Tokenize"/> treats it as a separator) after the last character of a CJK run of
+    /// two or more: the entry <c>都</c> + mark is found by the prefix query <c>"都"*</c>, never by the term <c>都</c>.
+    /// </summary>
+    public const char RunEnd = '\uE000';
 
     /// <summary>The tokens of a text as the index stores them, in order.</summary>
     public static IReadOnlyList<string> Tokenize(string text)
@@ -69,7 +77,7 @@ internal static class FtsLexer
             }
             for (int i = 0; i + 1 < chars.Count; i++)
                 tokens.Add(chars[i] + chars[i + 1]);
-            tokens.Add(chars[^1]);
+            tokens.Add(chars[^1] + RunEnd);
         }
         return tokens;
     }
@@ -94,20 +102,25 @@ internal static class FtsLexer
     }
 
     /// <summary>
-    /// The distinct terms of a query: words, CJK bigrams, and single CJK characters (matched as a prefix). A CJK run of
-    /// one character is searched as that character, a longer run as its bigrams only.
+    /// The distinct terms of a query: words, CJK bigrams, and single CJK characters. A CJK run of one character is
+    /// searched as that character, a longer run as its bigrams only. A one-character run is a term of the text like any
+    /// other (it matches the texts' one-character runs, as a textbook BM25 over words and bigrams matches it) when the
+    /// query has a word or a bigram; a query made only of one-character runs (<c>犬</c>, <c>犬 と 猫</c>) has nothing
+    /// else to find, so its characters are matched as prefixes: every occurrence, inside longer runs too.
     /// </summary>
     public static IReadOnlyList<FtsTerm> QueryTerms(string query)
     {
         ArgumentNullException.ThrowIfNull(query);
         var terms = new List<FtsTerm>();
         var seen = new HashSet<FtsTerm>();
-        foreach (Run run in Runs(query))
+        List<Run> runs = Runs(query);
+        bool onlySingleCharacters = runs.TrueForAll(run => run.Cjk && run.Elements!.Count == 1);
+        foreach (Run run in runs)
         {
             if (!run.Cjk)
                 Add(new FtsTerm(run.Text, Prefix: false));
             else if (run.Elements!.Count == 1)
-                Add(new FtsTerm(run.Elements[0], Prefix: true));
+                Add(new FtsTerm(run.Elements[0], Prefix: onlySingleCharacters));
             else
             {
                 for (int i = 0; i + 1 < run.Elements.Count; i++)

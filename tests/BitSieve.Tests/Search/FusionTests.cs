@@ -29,6 +29,27 @@ public sealed class FusionTests
     }
 
     [Fact]
+    public void Ladder_lets_the_follower_reorder_only_the_leaders_near_ties()
+    {
+        // The vectors lead (0.9 ≥ 0.4). Their sd is √(0.32/3): parts (s − 0.1) / sd, 1 → 2.4495, 2 → 1.2247, 3 → 0; BM25
+        // adds 3 → 1, 4 → 0. BM25's top hit 3 is 1.22 units below 2 and cannot pass it.
+        double sd = Math.Sqrt(0.32 / 3);
+        var far = Fusion.Fuse(Vector, Lexical, vectorWeight: 1, k: 4, FusionRule.Ladder, vectorConfidence: 0.9, lexicalConfidence: 0.4);
+        Assert.Equal([1UL, 2UL, 3UL, 4UL], far.Select(h => h.Key));
+        Assert.Equal([(float)(0.8 / sd), (float)(0.4 / sd), 1f, 0f], far.Select(h => h.Score));
+
+        // 1 and 2 within one sd of each other (0.52, 0.50; sd 0.1934): a tie that BM25's hit 2 breaks.
+        (ulong, double)[] close = [(1, 0.52), (2, 0.50), (3, 0.10)];
+        var tie = Fusion.Fuse(close, [(2, 10), (4, 5)], vectorWeight: 1, k: 4, FusionRule.Ladder, vectorConfidence: 0.52, lexicalConfidence: 0.4);
+        Assert.Equal([2UL, 1UL, 3UL, 4UL], tie.Select(h => h.Key));
+
+        // BM25 more confident (0.9 > 0.3): it leads, parts (s − 5) / 2.5, 3 → 2, 4 → 0; the vectors add 1 → 1, 2 → 0.5.
+        var lexicalLeads = Fusion.Fuse(Vector, Lexical, vectorWeight: 1, k: 4, FusionRule.Ladder, vectorConfidence: 0.3, lexicalConfidence: 0.9);
+        Assert.Equal([3UL, 1UL, 2UL, 4UL], lexicalLeads.Select(h => h.Key));
+        Assert.Equal([2f, 1f, 0.5f, 0f], lexicalLeads.Select(h => h.Score));
+    }
+
+    [Fact]
     public void Confidences_outside_zero_to_one_are_clamped()
     {
         var fused = Fusion.Fuse(Vector, Lexical, vectorWeight: 1, k: 4, FusionRule.Confidence, vectorConfidence: -0.2, lexicalConfidence: 3);

@@ -73,6 +73,50 @@ public sealed class LexicalBm25Tests : IDisposable
     }
 
     [Fact]
+    public void A_one_character_query_run_matches_one_character_runs_beside_other_terms_and_every_occurrence_alone()
+    {
+        using var db = Database.Open(_dir);
+        var c = db.CreateCollection("c", new CollectionOptions { Dimension = Dim });
+        c.CreatePayloadIndex("text", "text");
+        // 0: 犬 inside the run 子犬を飼う; 1: 犬 as a run of its own; 2: neither.
+        string[] texts = ["子犬を飼う", "犬 と 猫", "apt の使い方"];
+        var vectors = TestData.Gaussian(texts.Length, Dim, seed: 7);
+        c.Upsert(texts.Select((t, i) => new Point((ulong)i, vectors.AsMemory(i * Dim, Dim), new JsonObject { ["text"] = t })).ToList());
+
+        // Beside the word apt, 犬 is a term like the textbook BM25's: the one-character run of 1, not the 犬 of 子犬.
+        Assert.Equal([1UL, 2UL], c.SearchText("犬 apt", k: 3).Hits.Select(h => h.Id.Number).Order());
+        // Alone, 犬 finds every occurrence: the run of its own and the end of 子犬 (one occurrence each, equal scores
+        // but for the lengths: 1 holds 3 terms, 0 holds 4).
+        Assert.Equal([1UL, 0UL], c.SearchText("犬", k: 3).Hits.Select(h => h.Id.Number));
+    }
+
+    [Fact]
+    public void A_text_index_of_the_first_term_form_is_rebuilt_on_a_writable_open_and_refused_by_a_reader()
+    {
+        var db = Database.Open(_dir);
+        var expected = Build(db).SearchText("東京 packages 気", k: 4).Hits.Select(h => (h.Id.Number, h.Score)).ToList();
+        db.Dispose();
+        // The first form of the current terms: a CJK run closed by its bare last character, no lexical_form row.
+        string points = Directory.GetFiles(_dir, PointStore.FileName, SearchOption.AllDirectories).Single();
+        using (var connection = new SqliteConnection($"Data Source={points};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM meta WHERE name = 'lexical_form'; DELETE FROM lexical; INSERT INTO lexical(rowid, body) VALUES (1, '東京 京都 都の の天 天気 気');";
+            command.ExecuteNonQuery();
+        }
+
+        using (var reader = Database.Open(_dir, new DatabaseOptions { ReadOnly = true }))
+        {
+            var error = Assert.Throws<InvalidOperationException>(() => reader.GetCollection("c").SearchText("東京"));
+            Assert.Contains("open the database once for writing", error.Message, StringComparison.Ordinal);
+        }
+
+        using var reopened = Database.Open(_dir);
+        Assert.Equal(expected, reopened.GetCollection("c").SearchText("東京 packages 気", k: 4).Hits.Select(h => (h.Id.Number, h.Score)));
+    }
+
+    [Fact]
     public void A_text_index_of_the_earlier_form_is_rebuilt_on_a_writable_open_and_refused_by_a_reader()
     {
         var db = Database.Open(_dir);

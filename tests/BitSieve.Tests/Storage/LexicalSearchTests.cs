@@ -76,11 +76,12 @@ public sealed class LexicalSearchTests : IDisposable
         var c = Build(db);
         var english = Filter.Parse("""{"must":[{"key":"lang","match":{"value":"en"}}]}""");
         Assert.Empty(c.SearchText("東京", filter: english).Hits);
-        var query = TestData.Gaussian(1, Dim, seed: 9);
+        // Point 1's own vector, and the word only point 1 holds: first in both lists.
+        var query = c.Retrieve([1UL], withVector: true)[0].Vector!;
         var hybrid = c.SearchHybrid(query, "東京 tombstones", new SearchOptions { K = 3 }, english).Hits;
         Assert.Equal(3, hybrid.Count);
         Assert.All(hybrid, h => Assert.Equal("en", h.Payload!["lang"]!.GetValue<string>()));
-        Assert.Equal(1UL, hybrid[0].Id.Number); // first in both lists? at least first in the lexical one, which fusion rewards
+        Assert.Equal(1UL, hybrid[0].Id.Number);
     }
 
     [Fact]
@@ -97,7 +98,7 @@ public sealed class LexicalSearchTests : IDisposable
     }
 
     [Fact]
-    public void Hybrid_weighs_bm25_by_the_share_of_the_attainable_score_its_top_hit_reaches()
+    public void Confidence_fusion_weighs_bm25_by_the_share_of_the_attainable_score_its_top_hit_reaches()
     {
         using var db = Database.Open(_dir);
         var c = Build(db);
@@ -107,14 +108,14 @@ public sealed class LexicalSearchTests : IDisposable
         // min-max part, 1: its BM25 score divided by the attainable score.
         double attainable = Math.Log(1 + 5.5 / 1.5) * 2.2;
         double bm25 = c.SearchText("京都", k: 1).Hits[0].Score;
-        var top = c.SearchHybrid(v, "京都", new SearchOptions { K = 6, Exhaustive = true }, vectorWeight: 0).Hits[0];
+        var top = c.SearchHybrid(v, "京都", FusionRule.Confidence, new SearchOptions { K = 6, Exhaustive = true }, vectorWeight: 0).Hits[0];
         Assert.Equal(3UL, top.Id.Number);
         Assert.Equal(bm25 / attainable, top.Score, 5);
         Assert.InRange(top.Score, 0.01, 1);
 
         // Weight 1: the query vector is point 0's own (cosine 1, the vector list sure of its top hit), and point 0
         // holds no 京都: it scores 1 · 1 + BM25's 0; point 3 scores its vector part (in [0, 1)) + BM25's confidence.
-        var both = c.SearchHybrid(v, "京都", new SearchOptions { K = 6, Exhaustive = true }).Hits;
+        var both = c.SearchHybrid(v, "京都", FusionRule.Confidence, new SearchOptions { K = 6, Exhaustive = true }).Hits;
         Assert.Equal(1, both.Single(h => h.Id.Number == 0).Score, 5);
         Assert.InRange(both.Single(h => h.Id.Number == 3).Score, top.Score - 1e-5, top.Score + 1);
     }

@@ -19,34 +19,37 @@ public class FtsLexerTests
         Assert.Equal(["cafe"], FtsLexer.Tokenize("cafe\u0301")); // a combining accent
     }
 
+    /// <summary>The mark that closes a CJK run of two or more characters (<see cref="FtsLexer.RunEnd"/>).</summary>
+    private const string End = "\uE000";
+
     [Fact]
     public void The_term_count_leaves_out_the_unigram_that_closes_a_cjk_run()
     {
         // 東京都: bigrams 東京 京都 and the closing 都 (3 tokens, 2 terms); の and 犬 alone are one term each; two words.
-        Assert.Equal("東京 京都 都 の debian package 犬", FtsLexer.ToIndexText("東京都 の Debian packages 犬", out int terms));
+        Assert.Equal($"東京 京都 都{End} の debian package 犬", FtsLexer.ToIndexText("東京都 の Debian packages 犬", out int terms));
         Assert.Equal(6, terms);
     }
 
     [Fact]
     public void Cjk_runs_become_bigrams_plus_their_last_character()
     {
-        Assert.Equal(["東京", "京都", "都"], FtsLexer.Tokenize("東京都"));
+        Assert.Equal(["東京", "京都", "都" + End], FtsLexer.Tokenize("東京都"));
         Assert.Equal(["犬"], FtsLexer.Tokenize("犬"));
         Assert.Equal(["犬", "猫"], FtsLexer.Tokenize("犬、猫"));
         // Han, Hiragana and Katakana form one run (as CJK bigram indexers do): okurigana stay with their kanji.
-        Assert.Equal(["debian", "のパ", "パッ", "ッケ", "ケー", "ージ", "ジ", "管理", "理"], FtsLexer.Tokenize("Debianのパッケージ 管理"));
-        Assert.Equal(["好き", "き"], FtsLexer.Tokenize("好き"));
-        Assert.Equal(["3", "段目", "目"], FtsLexer.Tokenize("3段目"));
-        Assert.Equal(["한국", "국어", "어"], FtsLexer.Tokenize("한국어"));
+        Assert.Equal(["debian", "のパ", "パッ", "ッケ", "ケー", "ージ", "ジ" + End, "管理", "理" + End], FtsLexer.Tokenize("Debianのパッケージ 管理"));
+        Assert.Equal(["好き", "き" + End], FtsLexer.Tokenize("好き"));
+        Assert.Equal(["3", "段目", "目" + End], FtsLexer.Tokenize("3段目"));
+        Assert.Equal(["한국", "국어", "어" + End], FtsLexer.Tokenize("한국어"));
     }
 
     [Fact]
     public void A_wrapped_japanese_line_continues_the_run_but_a_blank_line_or_space_ends_it()
     {
-        Assert.Equal(["整合", "合性", "性の", "のあ", "ある", "るバ", "バイ", "イ"], FtsLexer.Tokenize("整合性のある\nバイ"));
-        Assert.Equal(["東京", "京", "大阪", "阪"], FtsLexer.Tokenize("東京\n\n大阪"));
-        Assert.Equal(["東京", "京", "大阪", "阪"], FtsLexer.Tokenize("東京 大阪"));
-        Assert.Equal(["東京", "京", "debian"], FtsLexer.Tokenize("東京\nDebian"));
+        Assert.Equal(["整合", "合性", "性の", "のあ", "ある", "るバ", "バイ", "イ" + End], FtsLexer.Tokenize("整合性のある\nバイ"));
+        Assert.Equal(["東京", "京" + End, "大阪", "阪" + End], FtsLexer.Tokenize("東京\n\n大阪"));
+        Assert.Equal(["東京", "京" + End, "大阪", "阪" + End], FtsLexer.Tokenize("東京 大阪"));
+        Assert.Equal(["東京", "京" + End, "debian"], FtsLexer.Tokenize("東京\nDebian"));
     }
 
     [Fact]
@@ -57,7 +60,7 @@ public class FtsLexerTests
         Assert.Equal(FtsLexer.Tokenize("が"), FtsLexer.Tokenize("か\u3099"));
         Assert.Equal(["office", "flow"], FtsLexer.Tokenize("o\uFB03ce \uFB02ow"));
         Assert.Equal(FtsLexer.Tokenize("葛城"), FtsLexer.Tokenize("葛\U000E0100城"));
-        Assert.Equal(["𠀋𠀋", "𠀋"], FtsLexer.Tokenize("𠀋𠀋"));
+        Assert.Equal(["𠀋𠀋", "𠀋" + End], FtsLexer.Tokenize("𠀋𠀋"));
     }
 
     [Fact]
@@ -68,6 +71,9 @@ public class FtsLexerTests
         Assert.Equal("\"東京\" OR \"京都\"", FtsLexer.ToMatchQuery("東京都"));
         Assert.Equal("\"犬\"*", FtsLexer.ToMatchQuery("犬"));
         Assert.Equal("\"犬\"* OR \"猫\"*", FtsLexer.ToMatchQuery("犬 と 猫", FtsMatchMode.Any).Replace(" OR \"と\"*", "", StringComparison.Ordinal));
+        // Beside a word or a bigram, a one-character run is a term of its own, matched exactly (not as a prefix).
+        Assert.Equal("\"apt\" OR \"と\" OR \"aptitude\"", FtsLexer.ToMatchQuery("apt と aptitude"));
+        Assert.Equal("\"犬\" OR \"飼う\"", FtsLexer.ToMatchQuery("犬、飼う"));
         Assert.Equal("\"apt\"", FtsLexer.ToMatchQuery("apt apt APT"));
         Assert.Equal("", FtsLexer.ToMatchQuery("。、!? \"*()"));
     }
