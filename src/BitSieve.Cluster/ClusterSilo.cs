@@ -80,6 +80,7 @@ public sealed class ClusterSilo : IAsyncDisposable
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(database);
             builder.Services.AddSingleton<LayoutDirectory>();
+            builder.Services.AddHostedService<ReplicaRecovery>();
             builder.Services.AddSingleton(new Server.Grpc.GrpcEndpoint()); // no gRPC listener on a silo: every request is HTTP
             builder.Services.ConfigureHttpJsonOptions(ServerJsonContext.Configure);
             builder.UseOrleans(silo => ConfigureSilo(silo, options, bind));

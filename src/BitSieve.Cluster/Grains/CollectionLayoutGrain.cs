@@ -11,7 +11,7 @@ internal sealed class LayoutState
 }
 
 /// <summary>See <see cref="ICollectionLayoutGrain"/>.</summary>
-internal sealed class CollectionLayoutGrain(
+internal sealed partial class CollectionLayoutGrain(
     [PersistentState("layout", ClusterSilo.StorageName)] IPersistentState<LayoutState> state,
     IClusterMembershipService membership) : Grain, ICollectionLayoutGrain
 {
@@ -52,7 +52,7 @@ internal sealed class CollectionLayoutGrain(
         if (state.State.Layout is not { } layout || replicas.All(layout.Stale.Contains)) return;
         var stale = new HashSet<string>(layout.Stale);
         stale.UnionWith(replicas);
-        state.State.Layout = layout with { Stale = stale };
+        state.State.Layout = WithPrimariesLive(layout with { Stale = stale });
         await state.WriteStateAsync().ConfigureAwait(true);
     }
 
