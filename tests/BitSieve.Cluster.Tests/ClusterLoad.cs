@@ -94,6 +94,7 @@ internal sealed class ClusterLoad : IAsyncDisposable
                     }
                     break;
                 }
+                if (_stop.IsCancellationRequested) return; // cut short by the end of the load, not by the cluster
                 Interlocked.Increment(ref _failedWrites);
                 await Task.Delay(100);
             }

@@ -19,11 +19,23 @@ public sealed class MultiProcessClusterTests : IAsyncLifetime
     private readonly List<Silo> _silos = [];
     private int _redisPort;
 
+    /// <summary>
+    /// The silos' <c>--catch-up-log</c>: the default for the kill test, so the returning replicas catch up by log replay;
+    /// nothing for the rebalance test, so every replica it moves is copied by snapshot.
+    /// </summary>
+    private int _catchUpLog;
+
     public async Task InitializeAsync()
     {
         _redisPort = ClusterData.FreePort();
         Start("redis-server", ["--port", Text(_redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
         await ClusterData.WaitUntilAsync(() => Task.FromResult(CanConnect(_redisPort)), TimeSpan.FromSeconds(20), "redis-server to listen");
+    }
+
+    /// <summary>Starts three silos, each with <paramref name="catchUpLog"/> as its <c>--catch-up-log</c>, and waits until all are active.</summary>
+    private async Task StartClusterAsync(int catchUpLog)
+    {
+        _catchUpLog = catchUpLog;
         for (int i = 0; i < 3; i++)
         {
             var silo = new Silo(ClusterData.FreePort(), ClusterData.FreePort(), ClusterData.FreePort(), Path.Combine(_dir.Path, $"silo{i}"));
@@ -56,6 +68,7 @@ public sealed class MultiProcessClusterTests : IAsyncLifetime
     [Fact]
     public async Task A_silo_killed_under_load_loses_no_acknowledged_write_and_its_replicas_catch_up_when_it_returns()
     {
+        await StartClusterAsync(catchUpLog: 100_000);
         var (writer, reader, victim) = (_silos[0].Http, _silos[1].Http, _silos[2]);
         await ClusterData.SendAsync(writer, HttpMethod.Put, "/collections/docs", ClusterData.CreateBody(shards: 6, replication: 2));
         await ClusterData.UpsertAsync(writer, "docs", MiniLmFixture.BaseRows);
@@ -128,6 +141,51 @@ public sealed class MultiProcessClusterTests : IAsyncLifetime
         Assert.Contains(await ReplicaStatesAsync(writer), replica => replica.Silo == secondId && replica.State == "Dead");
     }
 
+    [Fact]
+    public async Task A_silo_that_joins_under_load_takes_its_share_and_a_drained_silo_hands_its_replicas_over_without_an_error()
+    {
+        await StartClusterAsync(catchUpLog: 0);
+        var (first, second, third) = (_silos[0].Http, _silos[1].Http, _silos[2]);
+        await ClusterData.SendAsync(first, HttpMethod.Put, "/collections/docs", ClusterData.CreateBody(shards: 6, replication: 2));
+        await ClusterData.UpsertAsync(first, "docs", MiniLmFixture.BaseRows);
+        await using var load = new ClusterLoad([first, second]);
+        load.Noticed(); // no silo fails here: every error and every incomplete answer counts from the start
+        await load.WaitForProgressAsync("the load to start");
+
+        // A fourth silo joins while the load runs; a rebalance moves replicas onto it (copy, then switch).
+        var fourth = new Silo(ClusterData.FreePort(), ClusterData.FreePort(), ClusterData.FreePort(), Path.Combine(_dir.Path, "silo3"));
+        _silos.Add(fourth);
+        StartSilo(fourth);
+        await WaitReadyAsync(fourth);
+        await WaitActiveSilosAsync(4, "four active silos");
+        string fourthId = await PeerIdAsync(fourth.Http);
+        var moved = (await ClusterData.SendAsync(first, HttpMethod.Post, "/cluster/rebalance"))["result"]!["moves"]!.AsArray();
+        Console.WriteLine($"Rebalance onto the fourth silo: {ClusterData.Json(moved)}");
+        Assert.All(moved, move => Assert.Equal("snapshot", move!["transfer"]!.GetValue<string>()));
+        var states = await ReplicaStatesAsync(second);
+        Assert.All(states, replica => Assert.Equal("Active", replica.State));
+        Assert.All(states.GroupBy(r => r.Silo), silo => Assert.Equal(3, silo.Count())); // 12 replicas over 4 silos
+        Assert.Equal(3, states.Count(r => r.Silo == fourthId));
+        await load.WaitForProgressAsync("writes and searches after the rebalance");
+
+        // The third silo is drained: its replicas move to the others, then it stops.
+        string thirdId = await PeerIdAsync(third.Http);
+        var drained = (await ClusterData.SendAsync(first, HttpMethod.Post, $"/cluster/silos/{thirdId}/drain"))["result"]!["moves"]!.AsArray();
+        Console.WriteLine($"Drain of the third silo: {ClusterData.Json(drained)}");
+        states = await ReplicaStatesAsync(second);
+        Assert.DoesNotContain(states, replica => replica.Silo == thirdId);
+        Assert.All(states, replica => Assert.Equal("Active", replica.State));
+        await load.WaitForProgressAsync("writes and searches after the drain");
+        await load.StopAsync();
+        Console.WriteLine($"Load: {load.Acknowledged.Count} writes acknowledged, {load.FailedWrites} failed; {load.Searches} searches; errors: {string.Join(" | ", load.Errors.Take(3))}");
+        Assert.Empty(load.Errors);
+        Assert.Equal(0, load.FailedWrites);
+        foreach (var http in new[] { first, fourth.Http }) await AssertAcknowledgedAsync(http, load);
+    }
+
+    private static async Task<string> PeerIdAsync(HttpClient http) =>
+        (await ClusterData.SendAsync(http, HttpMethod.Get, "/cluster"))["result"]!["peer_id"]!.GetValue<string>();
+
     /// <summary>
     /// Every write the load saw acknowledged is found through <paramref name="http"/> (a search whose filter names its ids),
     /// with the fixture row's vector and its payload; so are the fixture's own points.
@@ -178,6 +236,7 @@ public sealed class MultiProcessClusterTests : IAsyncLifetime
     [
         Path.Combine(AppContext.BaseDirectory, "BitSieve.Cli.dll"), "serve", "--cluster", $"redis://127.0.0.1:{Text(_redisPort)}",
         "--silo-port", Text(silo.SiloPort), "--gateway-port", Text(silo.GatewayPort), "--port", Text(silo.HttpPort), "--db", silo.Database,
+        "--catch-up-log", Text(_catchUpLog),
     ]);
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);

@@ -1,6 +1,6 @@
 namespace BitSieve.Cluster.Grains;
 
-/// <summary>Catch-up: a replica back in service, and each shard's primary kept on a replica that is not stale.</summary>
+/// <summary>Catch-up and moves: a replica back in service, a replica switched to another silo, each shard's primary kept on a replica that is not stale.</summary>
 internal sealed partial class CollectionLayoutGrain
 {
     public async Task MarkCaughtUp(string replica)
@@ -9,6 +9,27 @@ internal sealed partial class CollectionLayoutGrain
         var stale = new HashSet<string>(layout.Stale);
         stale.Remove(replica);
         state.State.Layout = layout with { Stale = stale };
+        await state.WriteStateAsync().ConfigureAwait(true);
+    }
+
+    public async Task Move(int shard, int replica, string from, string to)
+    {
+        string name = this.GetPrimaryKeyString();
+        var layout = state.State.Layout ?? throw new KeyNotFoundException($"Collection `{name}` doesn't exist!");
+        if (shard < 0 || shard >= layout.ShardNumber || replica < 0 || replica >= layout.ReplicationFactor)
+            throw new ArgumentException($"Collection `{name}` has no replica {replica} of shard {shard}.");
+        if (layout.Replicas[shard][replica] != from)
+            throw new InvalidOperationException($"Replica {replica} of shard {shard} of collection `{name}` is on {layout.Replicas[shard][replica]}, not {from}: it moved meanwhile.");
+        if (layout.Replicas[shard].Contains(to, StringComparer.Ordinal))
+            throw new ArgumentException($"Silo {to} already holds a replica of shard {shard} of collection `{name}`.");
+        string oldKey = layout.ReplicaKey(shard, replica);
+        var replicas = layout.Replicas.Select(r => r.ToArray()).ToArray();
+        replicas[shard][replica] = to;
+        var moved = layout with { Replicas = replicas };
+        var stale = new HashSet<string>(layout.Stale);
+        stale.Remove(oldKey);
+        stale.Remove(moved.ReplicaKey(shard, replica));
+        state.State.Layout = moved with { Stale = stale };
         await state.WriteStateAsync().ConfigureAwait(true);
     }
 

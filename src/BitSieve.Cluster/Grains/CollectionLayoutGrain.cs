@@ -42,6 +42,7 @@ internal sealed partial class CollectionLayoutGrain(
         await Task.WhenAll(creates).ConfigureAwait(true);
         state.State.Layout = layout;
         await state.WriteStateAsync().ConfigureAwait(true);
+        await GrainFactory.GetGrain<ICollectionCatalogGrain>(0).Add(name).ConfigureAwait(true);
         return layout;
     }
 
@@ -66,6 +67,7 @@ internal sealed partial class CollectionLayoutGrain(
         await Task.WhenAll(drops).ConfigureAwait(true);
         await state.ClearStateAsync().ConfigureAwait(true);
         state.State.Layout = null;
+        await GrainFactory.GetGrain<ICollectionCatalogGrain>(0).Remove(this.GetPrimaryKeyString()).ConfigureAwait(true);
         return true;
     }
 }

@@ -42,6 +42,14 @@ internal interface IShardReplicaGrain : IGrainWithStringKey
     /// </summary>
     Task<CatchUpOutcome> CatchUp(string replica);
 
+    /// <summary>
+    /// As the shard's live primary: moves replica <paramref name="replica"/> of the shard to <paramref name="toSilo"/>
+    /// (which holds none of the shard's replicas): copies it there as a catch-up does, forwards every later write to the
+    /// copy, switches the layout to it, then deletes the old copy. The primary may move itself: the copy then becomes the
+    /// primary, and writes that still reach the old one are passed on to it.
+    /// </summary>
+    Task<CatchUpOutcome> Move(int replica, string toSilo);
+
     /// <summary>As a replica that catches up: opens (or creates) its collection; returns its last applied write sequence.</summary>
     Task<long> BeginCatchUp(ReplicaOptions options);
 

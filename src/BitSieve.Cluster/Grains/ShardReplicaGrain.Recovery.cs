@@ -30,6 +30,19 @@ internal sealed partial class ShardReplicaGrain
     {
         string self = this.GetPrimaryKeyString();
         if (replica == self) throw new ArgumentException($"Replica {self} cannot catch up from itself.", nameof(replica));
+        var outcome = await BringUpToDate(replica).ConfigureAwait(true);
+        // Until this call returns this primary takes no write, so none falls between the copy and the switch to Live.
+        _followers.Add(replica);
+        await GrainFactory.GetGrain<ICollectionLayoutGrain>(ReplicaKeys.Collection(replica)).MarkCaughtUp(replica).ConfigureAwait(true);
+        logger.LogInformation("Replica {Replica} caught up from {Primary} to write {Sequence}: {Mode}, {Count} item(s)", replica, self, _sequence,
+            outcome.FromLog ? "log replay" : "snapshot", outcome.Items);
+        return outcome;
+    }
+
+    /// <summary>Brings <paramref name="replica"/> to this replica's last write: log replay when the log covers it, else a snapshot.</summary>
+    private async Task<CatchUpOutcome> BringUpToDate(string replica)
+    {
+        string self = this.GetPrimaryKeyString();
         var collection = Open();
         var target = GrainFactory.GetGrain<IShardReplicaGrain>(replica);
         long from = await target.BeginCatchUp(ReplicaOptions.From(collection.Options)).ConfigureAwait(true);
@@ -54,11 +67,6 @@ internal sealed partial class ShardReplicaGrain
         {
             outcome = await SendSnapshot(collection, target).ConfigureAwait(true);
         }
-        // Until this call returns this primary takes no write, so none falls between the copy and the switch to Live.
-        _followers.Add(replica);
-        await GrainFactory.GetGrain<ICollectionLayoutGrain>(ReplicaKeys.Collection(replica)).MarkCaughtUp(replica).ConfigureAwait(true);
-        logger.LogInformation("Replica {Replica} caught up from {Primary} to write {Sequence}: {Mode}, {Count} item(s)", replica, self, _sequence,
-            outcome.FromLog ? "log replay" : "snapshot", outcome.Items);
         return outcome;
     }
 

@@ -39,6 +39,7 @@ internal sealed partial class ShardReplicaGrain(SiloDatabase database, ClusterOp
 
     public async Task<WriteOutcome> Write(IReadOnlyList<WirePoint> points, IReadOnlyList<string> peers)
     {
+        if (_movedTo is { } successor) return await ForwardToSuccessor(successor, points, peers).ConfigureAwait(true);
         long sequence = _sequence + 1;
         Apply(sequence, points);
         // The replicas this primary caught up take every later write too, even from a caller whose layout predates them.

@@ -113,6 +113,9 @@ internal static class ReplicaKeys
     /// <summary>The collection a key names.</summary>
     public static string Collection(string key) => key[..key.IndexOf('/', StringComparison.Ordinal)];
 
+    /// <summary>The shard a key names.</summary>
+    public static int Shard(string key) => int.Parse(key[..key.LastIndexOf('@')].Split('/')[1], System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>The silo endpoint a key names.</summary>
     public static string Silo(string key) => key[(key.LastIndexOf('@') + 1)..];
 
