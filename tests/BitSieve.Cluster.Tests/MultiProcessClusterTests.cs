@@ -176,11 +176,16 @@ public sealed class MultiProcessClusterTests : IAsyncLifetime
         Assert.DoesNotContain(states, replica => replica.Silo == thirdId);
         Assert.All(states, replica => Assert.Equal("Active", replica.State));
         await load.WaitForProgressAsync("writes and searches after the drain");
+        // Drained, it stops (SIGTERM: it leaves the cluster) while the load goes on.
+        using (var term = Process.Start("kill", ["-TERM", Text(third.Process!.Id)])) await term.WaitForExitAsync();
+        await third.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await WaitActiveSilosAsync(3, "the drained silo to leave");
+        await load.WaitForProgressAsync("writes and searches after the drained silo stopped");
         await load.StopAsync();
         Console.WriteLine($"Load: {load.Acknowledged.Count} writes acknowledged, {load.FailedWrites} failed; {load.Searches} searches; errors: {string.Join(" | ", load.Errors.Take(3))}");
         Assert.Empty(load.Errors);
         Assert.Equal(0, load.FailedWrites);
-        foreach (var http in new[] { first, fourth.Http }) await AssertAcknowledgedAsync(http, load);
+        foreach (var http in new[] { first, second, fourth.Http }) await AssertAcknowledgedAsync(http, load);
     }
 
     private static async Task<string> PeerIdAsync(HttpClient http) =>
