@@ -33,6 +33,15 @@ public sealed record ClusterOptions
     /// <summary>The cluster's name: silos with the same Redis and cluster id form one cluster (default <c>bitsieve</c>).</summary>
     public string ClusterId { get; init; } = "bitsieve";
 
+    /// <summary>
+    /// How many points of its most recent writes each replica keeps in memory (default 100,000) so that a replica that
+    /// returns catches up by replaying them; a replica further behind is sent a snapshot. See docs/cluster.md.
+    /// </summary>
+    public int CatchUpLogPoints { get; init; } = 100_000;
+
+    /// <summary>How often this silo looks for its stale replicas to catch up (default 1 s).</summary>
+    public TimeSpan CatchUpInterval { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The Redis endpoint without a <c>redis://</c> scheme.</summary>
     internal string? RedisEndpoint => Redis is null ? null : Redis.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) ? Redis["redis://".Length..].TrimEnd('/') : Redis;
 
@@ -42,6 +51,8 @@ public sealed record ClusterOptions
         Server.Validate();
         if (SiloPort is < 1 or > 65535) throw new ArgumentException($"The silo port must be 1 to 65535, not {SiloPort}.", nameof(SiloPort));
         if (GatewayPort is < 1 or > 65535) throw new ArgumentException($"The gateway port must be 1 to 65535, not {GatewayPort}.", nameof(GatewayPort));
+        if (CatchUpLogPoints < 0) throw new ArgumentException($"The catch-up log must hold 0 points or more, not {CatchUpLogPoints}.", nameof(CatchUpLogPoints));
+        if (CatchUpInterval <= TimeSpan.Zero) throw new ArgumentException($"The catch-up interval must be positive, not {CatchUpInterval}.", nameof(CatchUpInterval));
         if (Redis is not null && string.IsNullOrWhiteSpace(RedisEndpoint))
             throw new ArgumentException($"The Redis address must be HOST:PORT or redis://HOST:PORT, not '{Redis}'.", nameof(Redis));
         if (Redis is not null && PrimarySiloPort is not null)

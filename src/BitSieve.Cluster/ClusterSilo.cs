@@ -80,12 +80,15 @@ public sealed class ClusterSilo : IAsyncDisposable
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(database);
             builder.Services.AddSingleton<LayoutDirectory>();
+            builder.Services.AddHostedService<ReplicaRecovery>();
+            builder.Services.AddSingleton<Rebalancing>();
             builder.Services.AddSingleton(new Server.Grpc.GrpcEndpoint()); // no gRPC listener on a silo: every request is HTTP
             builder.Services.ConfigureHttpJsonOptions(ServerJsonContext.Configure);
             builder.UseOrleans(silo => ConfigureSilo(silo, options, bind));
             var app = builder.Build();
             app.UseMiddleware<ErrorHandling>();
             ClusterApi.Map(app);
+            MembershipApi.Map(app);
             app.MapFallback("{*path}", (HttpContext context) =>
                 throw ApiException.NotFound($"{context.Request.Method} {context.Request.Path} is not an endpoint of a BitSieve cluster silo (see docs/cluster.md)"));
             return new ClusterSilo(app, database);

@@ -94,6 +94,20 @@ internal static class ClusterData
         }
     }
 
+    /// <summary>Whether two vectors point the same way (the engine may keep a cosine collection's vectors normalized).</summary>
+    public static bool SameDirection(float[] expected, float[] actual)
+    {
+        if (expected.Length != actual.Length) return false;
+        double dot = 0, ee = 0, aa = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            dot += (double)expected[i] * actual[i];
+            ee += (double)expected[i] * expected[i];
+            aa += (double)actual[i] * actual[i];
+        }
+        return dot / Math.Sqrt(ee * aa) > 0.99999;
+    }
+
     public static int FreePort()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);

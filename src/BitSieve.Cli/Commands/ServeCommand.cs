@@ -75,9 +75,15 @@ internal static class ServeCommand
         };
         var siloPort = new Option<int>("--silo-port") { Description = "With --cluster: the port silos talk to each other on (default 11111).", DefaultValueFactory = _ => 11111, HelpName = "PORT" };
         var gatewayPort = new Option<int>("--gateway-port") { Description = "With --cluster: the Orleans client gateway port (default 30000).", DefaultValueFactory = _ => 30000, HelpName = "PORT" };
+        var catchUpLog = new Option<int>("--catch-up-log")
+        {
+            Description = "With --cluster: how many points of its latest writes each replica keeps in memory, so that a replica that returns catches up by replaying them (default 100000); one further behind gets a snapshot.",
+            DefaultValueFactory = _ => 100_000,
+            HelpName = "POINTS",
+        };
         var command = new Command("serve", "Serve the database over HTTP: a Qdrant-compatible REST API and gRPC API (port 6334), BitSieve's /v1 text API, OpenAPI at /openapi/v1.json, a reference page at /docs, a web dashboard at /dashboard, Prometheus metrics at /metrics.")
         {
-            db, port, grpcPort, noGrpc, host, apiKey, maxBody, maxResponse, allowedHosts, corsOrigin, model, precision, plan, llm, llmModel, benchJson, cluster, siloPort, gatewayPort,
+            db, port, grpcPort, noGrpc, host, apiKey, maxBody, maxResponse, allowedHosts, corsOrigin, model, precision, plan, llm, llmModel, benchJson, cluster, siloPort, gatewayPort, catchUpLog,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -132,7 +138,9 @@ internal static class ServeCommand
                     // A cluster silo serves the HTTP API only: gRPC is off there, and asking for it is an error rather than ignored.
                     if (parse.GetResult(grpcPort) is { Implicit: false })
                         throw new UsageException("--grpc-port: a cluster silo does not serve gRPC yet (only the HTTP API); leave --grpc-port out with --cluster.");
-                    silo = ClusterSilo.Create(new ClusterOptions { Server = serverOptions with { GrpcPort = null }, Redis = redis, SiloPort = parse.GetValue(siloPort), GatewayPort = parse.GetValue(gatewayPort) });
+                    silo = ClusterSilo.Create(new ClusterOptions { Server = serverOptions with { GrpcPort = null }, Redis = redis, SiloPort = parse.GetValue(siloPort), GatewayPort = parse.GetValue(gatewayPort),
+                        CatchUpLogPoints = parse.GetValue(catchUpLog),
+                    });
                 }
                 else
                 {

@@ -48,7 +48,7 @@ internal sealed class ClusterCoordinatorGrain(IClusterMembershipService membersh
         await layouts.GetAsync(GrainFactory, collection).ConfigureAwait(true)
         ?? throw new KeyNotFoundException($"Collection `{collection}` doesn't exist!");
 
-    /// <summary>The replicas of a shard that may serve: not stale, on an active silo, in layout order.</summary>
+    /// <summary>The replicas of a shard that may serve: not stale, on an active silo; the primary first, then layout order.</summary>
     private List<string> Live(CollectionLayout layout, int shard)
     {
         var active = membership.CurrentSnapshot.Members.Values
@@ -56,7 +56,7 @@ internal sealed class ClusterCoordinatorGrain(IClusterMembershipService membersh
             .Select(m => m.SiloAddress.Endpoint.ToString())
             .ToHashSet(StringComparer.Ordinal);
         var live = new List<string>();
-        for (int r = 0; r < layout.ReplicationFactor; r++)
+        foreach (int r in layout.ServingOrder(shard))
         {
             string key = layout.ReplicaKey(shard, r);
             if (!layout.Stale.Contains(key) && active.Contains(layout.Replicas[shard][r])) live.Add(key);
@@ -95,7 +95,7 @@ internal sealed class ClusterCoordinatorGrain(IClusterMembershipService membersh
             }
             missed.AddRange(outcome.Missed);
             if (missed.Count > 0) await MarkStale(layoutGrain, layout, shard, missed).ConfigureAwait(true);
-            int acknowledged = 1 + live.Count - outcome.Missed.Count;
+            int acknowledged = 1 + live.Count(peer => !outcome.Missed.Contains(peer));
             if (acknowledged < layout.WriteConsistencyFactor)
                 throw new ShardUnavailableException($"Shard {shard} of collection `{layout.Name}`: the write is durable on {acknowledged} replica(s), fewer than write_consistency_factor {layout.WriteConsistencyFactor}.");
             return outcome.Sequence;

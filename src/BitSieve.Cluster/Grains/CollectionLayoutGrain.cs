@@ -11,7 +11,7 @@ internal sealed class LayoutState
 }
 
 /// <summary>See <see cref="ICollectionLayoutGrain"/>.</summary>
-internal sealed class CollectionLayoutGrain(
+internal sealed partial class CollectionLayoutGrain(
     [PersistentState("layout", ClusterSilo.StorageName)] IPersistentState<LayoutState> state,
     IClusterMembershipService membership) : Grain, ICollectionLayoutGrain
 {
@@ -42,6 +42,7 @@ internal sealed class CollectionLayoutGrain(
         await Task.WhenAll(creates).ConfigureAwait(true);
         state.State.Layout = layout;
         await state.WriteStateAsync().ConfigureAwait(true);
+        await GrainFactory.GetGrain<ICollectionCatalogGrain>(0).Add(name).ConfigureAwait(true);
         return layout;
     }
 
@@ -52,7 +53,7 @@ internal sealed class CollectionLayoutGrain(
         if (state.State.Layout is not { } layout || replicas.All(layout.Stale.Contains)) return;
         var stale = new HashSet<string>(layout.Stale);
         stale.UnionWith(replicas);
-        state.State.Layout = layout with { Stale = stale };
+        state.State.Layout = WithPrimariesLive(layout with { Stale = stale });
         await state.WriteStateAsync().ConfigureAwait(true);
     }
 
@@ -66,6 +67,7 @@ internal sealed class CollectionLayoutGrain(
         await Task.WhenAll(drops).ConfigureAwait(true);
         await state.ClearStateAsync().ConfigureAwait(true);
         state.State.Layout = null;
+        await GrainFactory.GetGrain<ICollectionCatalogGrain>(0).Remove(this.GetPrimaryKeyString()).ConfigureAwait(true);
         return true;
     }
 }

@@ -19,6 +19,15 @@ internal interface ICollectionLayoutGrain : IGrainWithStringKey
     /// <summary>Marks replicas stale (they missed a write): they serve no reads and take no writes until caught up.</summary>
     Task MarkStale(IReadOnlyList<string> replicas);
 
+    /// <summary>Marks a replica caught up (see <see cref="IShardReplicaGrain.CatchUp"/>): it serves reads and takes writes again.</summary>
+    Task MarkCaughtUp(string replica);
+
+    /// <summary>
+    /// Switches replica <paramref name="replica"/> of shard <paramref name="shard"/> from silo <paramref name="from"/> to
+    /// <paramref name="to"/> (see <see cref="IShardReplicaGrain.Move"/>); fails when it is no longer on <paramref name="from"/>.
+    /// </summary>
+    Task Move(int shard, int replica, string from, string to);
+
     /// <summary>Deletes every replica and the layout; false when there was no such collection.</summary>
     Task<bool> Drop();
 }

@@ -12,7 +12,7 @@ namespace BitSieve.Cluster.Grains;
 /// durable in the replica's write-ahead log before the call returns.
 /// </summary>
 [OwnerSiloPlacement]
-internal sealed class ShardReplicaGrain(SiloDatabase database, ILogger<ShardReplicaGrain> logger) : Grain, IShardReplicaGrain
+internal sealed partial class ShardReplicaGrain(SiloDatabase database, ClusterOptions cluster, ILogger<ShardReplicaGrain> logger) : Grain, IShardReplicaGrain
 {
     /// <summary>The collection property that holds the last applied write sequence.</summary>
     internal const string SequenceProperty = "cluster.sequence";
@@ -39,9 +39,12 @@ internal sealed class ShardReplicaGrain(SiloDatabase database, ILogger<ShardRepl
 
     public async Task<WriteOutcome> Write(IReadOnlyList<WirePoint> points, IReadOnlyList<string> peers)
     {
+        if (_movedTo is { } successor) return await ForwardToSuccessor(successor, points, peers).ConfigureAwait(true);
         long sequence = _sequence + 1;
         Apply(sequence, points);
-        var calls = peers.Select(peer => (peer, call: GrainFactory.GetGrain<IShardReplicaGrain>(peer).Replicate(sequence, points))).ToList();
+        // The replicas this primary caught up take every later write too, even from a caller whose layout predates them.
+        var calls = peers.Union(_followers).Where(peer => peer != this.GetPrimaryKeyString())
+            .Select(peer => (peer, call: GrainFactory.GetGrain<IShardReplicaGrain>(peer).Replicate(sequence, points))).ToList();
         var missed = new List<string>();
         foreach (var (peer, call) in calls)
         {
@@ -52,6 +55,7 @@ internal sealed class ShardReplicaGrain(SiloDatabase database, ILogger<ShardRepl
             catch (Exception e)
             {
                 logger.LogWarning("Replica {Peer} missed write {Sequence}: {Error}", peer, sequence, e.Message);
+                _followers.Remove(peer);
                 missed.Add(peer);
             }
         }
@@ -60,6 +64,8 @@ internal sealed class ShardReplicaGrain(SiloDatabase database, ILogger<ShardRepl
 
     public Task Replicate(long sequence, IReadOnlyList<WirePoint> points)
     {
+        Open();
+        if (sequence > _sequence + 1) throw MissedWrites(sequence);
         Apply(sequence, points);
         return Task.CompletedTask;
     }
@@ -82,8 +88,11 @@ internal sealed class ShardReplicaGrain(SiloDatabase database, ILogger<ShardRepl
         var collection = Open();
         collection.Upsert(points.Select(p => p.ToPoint()).ToList());
         // After the points: a replica that dies in between re-applies the same upsert, which changes nothing.
-        collection.SetProperty(SequenceProperty, sequence.ToString(CultureInfo.InvariantCulture));
-        _sequence = sequence;
+        // A write applied again (a catch-up replays the replica's last write) leaves the sequence where it was.
+        long applied = Math.Max(_sequence, sequence);
+        collection.SetProperty(SequenceProperty, applied.ToString(CultureInfo.InvariantCulture));
+        _sequence = applied;
+        Record(sequence, points);
     }
 
     private Collection Open()

@@ -75,9 +75,25 @@ internal sealed record ReplicaStatus([property: Id(0)] long Points, [property: I
 [GenerateSerializer]
 internal sealed record CollectionLayout(
     [property: Id(0)] string Name, [property: Id(1)] ReplicaOptions Options, [property: Id(2)] int WriteConsistencyFactor,
-    [property: Id(3)] string[][] Replicas, [property: Id(4)] HashSet<string> Stale)
+    [property: Id(3)] string[][] Replicas, [property: Id(4)] HashSet<string> Stale, [property: Id(5)] int[]? Primaries = null)
 {
     public int ShardNumber => Replicas.Length;
+
+    /// <summary>
+    /// The index of the replica that orders shard <paramref name="shard"/>'s writes while it is live (replica 0 until
+    /// it goes stale; a replica that catches up does not take the role back, so a shard never has two primaries because
+    /// one returned).
+    /// </summary>
+    public int PrimaryOf(int shard) => Primaries is { } primaries ? primaries[shard] : 0;
+
+    /// <summary>The replica indexes of a shard in the order writes and reads try them: the primary, then layout order.</summary>
+    public IEnumerable<int> ServingOrder(int shard)
+    {
+        int primary = PrimaryOf(shard);
+        yield return primary;
+        for (int r = 0; r < ReplicationFactor; r++)
+            if (r != primary) yield return r;
+    }
 
     public int ReplicationFactor => Replicas.Length == 0 ? 0 : Replicas[0].Length;
 
@@ -93,6 +109,12 @@ internal static class ReplicaKeys
 {
     public static string Of(string collection, int shard, int replica, string silo) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{collection}/{shard}/{replica}@{silo}");
+
+    /// <summary>The collection a key names.</summary>
+    public static string Collection(string key) => key[..key.IndexOf('/', StringComparison.Ordinal)];
+
+    /// <summary>The shard a key names.</summary>
+    public static int Shard(string key) => int.Parse(key[..key.LastIndexOf('@')].Split('/')[1], System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The silo endpoint a key names.</summary>
     public static string Silo(string key) => key[(key.LastIndexOf('@') + 1)..];
