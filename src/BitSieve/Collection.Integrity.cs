@@ -86,8 +86,13 @@ public sealed partial class Collection
                     $"the float32 vectors of ordinals {first}..{first + rows - 1} ({rows} rows): exact scores, returned vectors and compaction depend on them");
                 first += rows;
             }
+            if (manifest.Graph is { } graph) sound &= CheckColumn(Path.Combine(indexDirectory, graph.File), ColumnKind.Graph, graph, GraphLost);
             return sound;
         }
+
+        /// <summary>What a damaged graph file costs: the graph is derived from the columns, so no point, only the open.</summary>
+        private const string GraphLost = "the graph index, which is derived from the column files: no point is lost, but the collection "
+            + "does not open until the saved graph file is put back";
 
         private bool CheckColumn(string path, ColumnKind kind, ColumnEntry entry, string lost)
         {
