@@ -46,12 +46,10 @@ public sealed partial class Collection
 
     /// <summary>
     /// Hybrid search: the vector cascade and BM25 each rank their best candidates (<paramref name="candidates"/>
-    /// each, at least k), fused by each list's confidence in this query (<c>Fusion</c>): the more confident list leads,
-    /// confidence on an absolute scale of [0, 1], the vector list's the cosine similarity of its top hit (1 for a metric
-    /// other than cosine), BM25's the share of the query's attainable BM25 score that its top hit reaches. The leader's
-    /// scores count in units of their standard deviation over its candidates (its noise for this query); the other
-    /// list adds its min-max normalized score, at most one unit, so it reorders only the leader's near-ties. Scores are
-    /// the fused scores. Use it where neither method
+    /// each, at least k), fused by each list's confidence in this query (<c>Fusion</c>): each list's scores are
+    /// min-max normalized over its candidates, and the two are added with weights on an absolute scale of [0, 1], the
+    /// vector list's the cosine similarity of its top hit (1 for a metric other than cosine), BM25's the share of the
+    /// query's attainable BM25 score that its top hit reaches. Scores are the fused scores. Use it where neither method
     /// alone serves every question: on real questions the vectors lead, on exact terms and headings BM25 does, and the
     /// built-in models do not understand Japanese (BM25 on bigrams does).
     /// </summary>

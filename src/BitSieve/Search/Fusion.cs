@@ -41,7 +41,9 @@ internal enum FusionRule
     /// score) is the higher orders the hits by its scores in units of its own noise, the standard deviation of its
     /// candidates' scores for this query; the other list adds its min-max normalized score, at most one unit. Hits the
     /// leader holds within one standard deviation of each other are ties the follower may reorder; farther apart, the
-    /// follower cannot reorder them. A hit missing from a list gets that list's lowest part.
+    /// follower cannot reorder them. A hit missing from a list gets that list's lowest part. Not the default: when the
+    /// vectors lead, a hit only BM25 holds (a rare word the model cannot place) can never rise above the vectors' near
+    /// ties, so a query naming it loses it (docs/benchmarks.md, "Real questions and fusion").
     /// </summary>
     Ladder,
 }
@@ -52,7 +54,7 @@ internal enum FusionRule
 internal static class Fusion
 {
     /// <summary>The rule <see cref="Collection.SearchHybrid(ReadOnlySpan{float}, string, SearchOptions?, Filter?, bool, bool, int, double)"/> uses.</summary>
-    public const FusionRule Default = FusionRule.Ladder;
+    public const FusionRule Default = FusionRule.Confidence;
 
     /// <summary>
     /// Fuses the two lists and returns the best <paramref name="k"/> with their fused scores. <paramref name="vector"/>
