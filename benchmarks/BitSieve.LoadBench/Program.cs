@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
+using BitSieve.LoadBench.Cluster;
 using BitSieve.LoadBench.Server;
 using BitSieve.LoadBench.Storage;
 
@@ -8,7 +9,7 @@ namespace BitSieve.LoadBench;
 
 /// <summary>
 /// The load benchmarks of BitSieve that users of the <c>bitsieve</c> tool do not need:
-/// <c>dotnet run --project benchmarks/BitSieve.LoadBench -c Release -- server|storage …</c> (docs/benchmarks.md).
+/// <c>dotnet run --project benchmarks/BitSieve.LoadBench -c Release -- server|storage|cluster …</c> (docs/benchmarks.md).
 /// </summary>
 internal static class Program
 {
@@ -24,11 +25,12 @@ internal static class Program
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
-        var root = new Command(Name, "BitSieve load benchmarks: the server under query and update load, the durable import path at scale.")
+        var root = new Command(Name, "BitSieve load benchmarks: the server under query and update load, the durable import path at scale, a cluster's memory and latency against a single node.")
         {
             new HelpOption(),
             ServerCommand.Create(),
             StorageCommand.Create(),
+            ClusterCommand.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Action is ParseErrorAction && parsed.Errors.Count > 0)

@@ -30,7 +30,7 @@ public sealed class HelpTests
 
         var tool = new StringWriter();
         Assert.Equal(0, await LoadBench.Program.RunAsync(["--help"], tool, new StringWriter()));
-        Assert.Equal(["server", "storage"], CommandNames(tool.ToString()));
+        Assert.Equal(["server", "storage", "cluster"], CommandNames(tool.ToString()));
     }
 
     /// <summary>The first word of each line under "Commands:" in a help text.</summary>

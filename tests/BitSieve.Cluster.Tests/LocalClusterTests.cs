@@ -1,11 +1,14 @@
 using System.Net;
+using BitSieve.Cluster.Grains;
 using BitSieve.Server;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
 
 namespace BitSieve.Cluster.Tests;
 
 /// <summary>One silo in process on Orleans' localhost clustering: the sharded collection against a single node.</summary>
-public sealed class LocalClusterTests : IAsyncLifetime
+public sealed class LocalClusterTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new();
     private ClusterSilo _silo = null!;
@@ -53,6 +56,39 @@ public sealed class LocalClusterTests : IAsyncLifetime
         var perShard = layout["result"]!["shards"]!.AsArray().Select(s => s!["replicas"]![0]!["points_count"]!.GetValue<long>()).ToList();
         Assert.Equal(MiniLmFixture.BaseRows, perShard.Sum());
         Assert.All(perShard, n => Assert.InRange(n, MiniLmFixture.BaseRows / 8, MiniLmFixture.BaseRows / 2));
+    }
+
+    [Fact]
+    public async Task The_first_shards_bound_prunes_the_other_shards_cascades_and_leaves_the_exact_answer_unchanged()
+    {
+        await ClusterData.SendAsync(_http, HttpMethod.Put, "/collections/docs", ClusterData.CreateBody(shards: 6, replication: 1));
+        await ClusterData.UpsertAsync(_http, "docs", MiniLmFixture.BaseRows);
+        var coordinator = _silo.App.Services.GetRequiredService<IGrainFactory>().GetGrain<IClusterCoordinatorGrain>(0);
+        foreach (var quality in new[] { Quality.Exact, Quality.Default })
+        {
+            // Candidates read by shards 1–5 (those sent the bound): T2 scored and T3 verified, summed over 50 queries.
+            var (t2Without, t3Without, t2With, t3With) = (0L, 0L, 0L, 0L);
+            for (int q = 0; q < 50; q++)
+            {
+                var query = new ShardQuery(ClusterData.Row(MiniLmFixture.Queries, q), null, 10, quality.RecallTarget, null, null, WithPayload: false, WithVector: false);
+                var without = await coordinator.Search("docs", query, prune: false);
+                var with = await coordinator.Search("docs", query, prune: true);
+                Assert.All(without.Shards, shard => Assert.Null(shard.Bound));
+                // Shard 0 (a sixth of 2,000 points) always finds 10 hits: its 10th score is the bound every other shard got.
+                Assert.NotNull(with.Shards[1].Bound);
+                float bound = with.Shards[1].Bound!.Value;
+                Assert.All(with.Shards.Skip(1), shard => Assert.Equal(bound, shard.Bound));
+                Assert.True(with.Hits[^1].Score >= bound, $"query {q}: the merged 10th score {with.Hits[^1].Score} is below the bound {bound}");
+                if (quality.IsExact)
+                    Assert.Equal(without.Hits.Select(h => (h.Id, h.Score)), with.Hits.Select(h => (h.Id, h.Score)));
+                t2Without += without.Shards.Skip(1).Sum(s => s.T2Seen);
+                t3Without += without.Shards.Skip(1).Sum(s => s.T3Seen);
+                t2With += with.Shards.Skip(1).Sum(s => s.T2Seen);
+                t3With += with.Shards.Skip(1).Sum(s => s.T3Seen);
+            }
+            output.WriteLine($"{quality}: shards 1-5 over 50 queries: T2 seen {t2Without} without the bound, {t2With} with it; T3 seen {t3Without} without, {t3With} with");
+            if (quality.IsExact) Assert.True(t2With + t3With < t2Without + t3Without, $"with the bound shards 1-5 read {t2With + t3With} candidates, without it {t2Without + t3Without}");
+        }
     }
 
     [Fact]

@@ -120,7 +120,10 @@ internal static class ServerCommand
         double.IsFinite(value) && value is >= 0 and <= 86_400 ? TimeSpan.FromSeconds(value) : throw new UsageException($"{option} must be between 0 and 86400 seconds, not {value}.");
 
     /// <summary>Runs a workload; a failure to start or finish it is one line on <paramref name="error"/> and an exit code.</summary>
-    private static async Task<(T? Report, int Code)> RunAsync<T>(Func<Task<T>> run, TextWriter error) where T : class
+    private static Task<(T? Report, int Code)> RunAsync<T>(Func<Task<T>> run, TextWriter error) where T : class => RunAsync(Prefix, run, error);
+
+    /// <summary>Runs a workload; a failure to start or finish it is one line on <paramref name="error"/>, after <paramref name="prefix"/>, and an exit code.</summary>
+    internal static async Task<(T? Report, int Code)> RunAsync<T>(string prefix, Func<Task<T>> run, TextWriter error) where T : class
     {
         try
         {
@@ -128,13 +131,13 @@ internal static class ServerCommand
         }
         catch (Exception e) when (e is UsageException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException)
         {
-            error.WriteLine($"{Prefix}: error: {e.Message}");
+            error.WriteLine($"{prefix}: error: {e.Message}");
             return (null, ExitCodes.Usage);
         }
         catch (Exception e) when (e is OperationCanceledException or InvalidOperationException or IOException or DatabaseLockedException or CorruptFileException
                                       or System.ComponentModel.Win32Exception)
         {
-            error.WriteLine($"{Prefix}: error: {(e is OperationCanceledException ? "cancelled" : e.Message)}");
+            error.WriteLine($"{prefix}: error: {(e is OperationCanceledException ? "cancelled" : e.Message)}");
             return (null, ExitCodes.Failure);
         }
     }

@@ -42,10 +42,29 @@ internal sealed partial class ServerProcess : IDisposable
 
     /// <summary>Starts <c>bitsieve serve --db <paramref name="database"/> --host 127.0.0.1 --port 0</c> and waits until it listens.</summary>
     /// <exception cref="InvalidOperationException">The child exited or did not listen within <paramref name="timeout"/>.</exception>
-    public static async Task<ServerProcess> StartAsync(string database, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public static Task<ServerProcess> StartAsync(string database, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(database);
-        var start = ToolProcess.Cli(["serve", "--db", database, "--host", "127.0.0.1", "--port", "0", "--grpc-port", "0"]);
+        return StartAsync(["serve", "--db", database, "--host", "127.0.0.1", "--port", "0", "--grpc-port", "0"], timeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts a cluster silo, <c>bitsieve serve --cluster <paramref name="redis"/> --db <paramref name="database"/> --host 127.0.0.1
+    /// --port 0</c> with the given silo and gateway ports, and waits until its HTTP API listens (it may not be an active
+    /// member of the cluster yet: its <c>/readyz</c> says when).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The child exited or did not listen within <paramref name="timeout"/>.</exception>
+    public static Task<ServerProcess> StartSiloAsync(string database, string redis, int siloPort, int gatewayPort, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        ArgumentNullException.ThrowIfNull(redis);
+        return StartAsync(["serve", "--cluster", redis, "--db", database, "--host", "127.0.0.1", "--port", "0",
+            "--silo-port", siloPort.ToString(CultureInfo.InvariantCulture), "--gateway-port", gatewayPort.ToString(CultureInfo.InvariantCulture)], timeout, cancellationToken);
+    }
+
+    private static async Task<ServerProcess> StartAsync(string[] arguments, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var start = ToolProcess.Cli(arguments);
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         var listening = new TaskCompletionSource<(Uri Http, Uri? Grpc)>(TaskCreationOptions.RunContinuationsAsynchronously);
