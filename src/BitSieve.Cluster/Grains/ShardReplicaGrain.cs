@@ -12,7 +12,7 @@ namespace BitSieve.Cluster.Grains;
 /// durable in the replica's write-ahead log before the call returns.
 /// </summary>
 [OwnerSiloPlacement]
-internal sealed class ShardReplicaGrain(SiloDatabase database, ILogger<ShardReplicaGrain> logger) : Grain, IShardReplicaGrain
+internal sealed partial class ShardReplicaGrain(SiloDatabase database, ILogger<ShardReplicaGrain> logger) : Grain, IShardReplicaGrain
 {
     /// <summary>The collection property that holds the last applied write sequence.</summary>
     internal const string SequenceProperty = "cluster.sequence";

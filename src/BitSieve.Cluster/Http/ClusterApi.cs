@@ -12,9 +12,10 @@ namespace BitSieve.Cluster.Http;
 /// <summary>
 /// The HTTP API of a cluster silo: the Qdrant-compatible subset a sharded collection serves (create with
 /// <c>shard_number</c>, <c>replication_factor</c> and <c>write_consistency_factor</c>; info; delete; upsert; search,
-/// query; count), <c>GET /cluster</c>, <c>GET /collections/{name}/cluster</c>, <c>/healthz</c> and <c>/readyz</c>.
+/// query; count; and, in <c>ClusterApi.Points.cs</c>, retrieve, scroll, delete points, payload changes and payload
+/// indexes), <c>GET /cluster</c>, <c>GET /collections/{name}/cluster</c>, <c>/healthz</c> and <c>/readyz</c>.
 /// </summary>
-internal static class ClusterApi
+internal static partial class ClusterApi
 {
     public static void Map(WebApplication app)
     {
@@ -123,6 +124,8 @@ internal static class ClusterApi
             long count = await Call(() => grains.GetGrain<IClusterCoordinatorGrain>(0).Count(collection_name, filter)).ConfigureAwait(false);
             return Ok(request.HttpContext, new CountResult(count));
         });
+
+        MapPoints(app);
     }
 
     private static async Task<IResult> Search(string collection, HttpRequest request, IGrainFactory grains, LayoutDirectory layouts, ServerOptions options, bool query)
