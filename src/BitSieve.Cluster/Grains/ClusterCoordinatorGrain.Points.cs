@@ -1,3 +1,5 @@
+using BitSieve.Search;
+
 namespace BitSieve.Cluster.Grains;
 
 internal sealed partial class ClusterCoordinatorGrain : IClusterPointsGrain
@@ -51,6 +53,35 @@ internal sealed partial class ClusterCoordinatorGrain : IClusterPointsGrain
             .Concat(pages.Where(p => p.Result.NextOffset is not null).Select(p => (PointId?)PointId.Parse(p.Result.NextOffset!)))
             .Min();
         return new WirePage([.. merged.Take(limit).Select(r => r.Record)], next?.ToString());
+    }
+
+    public async Task<ClusterAnswer> SearchHybrid(string collection, ShardQuery query, string text, int candidates, double vectorWeight)
+    {
+        var layout = await Layout(collection).ConfigureAwait(true);
+        var shards = Enumerable.Range(0, layout.ShardNumber).ToList();
+        var statistics = await Task.WhenAll(shards.Select(s =>
+            OnAnyReplica(layout, s, replica => replica.AsReference<IShardReplicaPoints>().TextStatistics(text)))).ConfigureAwait(true);
+        var corpus = WireTextStatistics.From(statistics.Select(s => s.Result.ToStatistics()).Aggregate((a, b) => a.Add(b)));
+        var answers = await Task.WhenAll(shards.Select(s =>
+            OnAnyReplica(layout, s, replica => replica.AsReference<IShardReplicaPoints>().SearchHybrid(query, text, candidates, corpus)))).ConfigureAwait(true);
+
+        // The corpus's lists, as one collection of every point would hold them: the best `pool` by vector, and the best
+        // `pool` by BM25 with every tie of the last.
+        int pool = Math.Max(query.K, candidates);
+        var vectorHits = answers.SelectMany(a => a.Result.Vector);
+        var vector = (layout.Options.Metric == Metric.Euclidean ? vectorHits.OrderBy(h => h.Score) : vectorHits.OrderByDescending(h => h.Score)).Take(pool).ToList();
+        var lexical = answers.SelectMany(a => a.Result.Lexical.Zip(a.Result.LexicalScores, (Hit, Score) => (Hit, Score))).OrderByDescending(h => h.Score).ToList();
+        int lexicalCount = Math.Min(pool, lexical.Count);
+        while (lexicalCount > 0 && lexicalCount < lexical.Count && lexical[lexicalCount].Score == lexical[lexicalCount - 1].Score) lexicalCount++;
+        lexical.RemoveRange(lexicalCount, lexical.Count - lexicalCount);
+
+        // Fusion breaks remaining ties by the smaller key: here a point's rank in id order.
+        var hits = vector.Concat(lexical.Select(l => l.Hit)).GroupBy(h => h.Id, StringComparer.Ordinal).Select(g => g.First()).OrderBy(h => PointId.Parse(h.Id)).ToList();
+        var keys = hits.Select((h, i) => (h.Id, Key: (ulong)i)).ToDictionary(p => p.Id, p => p.Key, StringComparer.Ordinal);
+        var fused = Fusion.Hybrid([.. vector.Select(h => (keys[h.Id], h.Score))], [.. lexical.Select(l => (keys[l.Hit.Id], l.Score))],
+            corpus.ToStatistics().Attainable, layout.Options.Metric, vectorWeight, query.K, Fusion.Default);
+        var spent = answers.Select((a, s) => new ShardSpent(s, a.Replica, a.Result.Vector.Count + a.Result.Lexical.Count, a.Result.T1Seen, a.Result.T2Seen, a.Result.T3Seen, null)).ToList();
+        return new ClusterAnswer([.. fused.Select(f => hits[(int)f.Key] with { Score = f.Score })], spent);
     }
 
     private Task<long> ChangeShard(CollectionLayout layout, int shard, ShardChange change) =>

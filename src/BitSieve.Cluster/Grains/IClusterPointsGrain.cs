@@ -24,4 +24,13 @@ internal interface IClusterPointsGrain : IGrainWithIntegerKey
     /// page (null on the last).
     /// </summary>
     Task<WirePage> Scroll(string collection, string? offset, int limit, string? filter, bool withPayload, bool withVector);
+
+    /// <summary>
+    /// Hybrid search over every shard, equal to a single collection's of the same points: first the corpus's BM25
+    /// statistics of <paramref name="text"/> (N, avgdl, each term's document frequency), summed over the shards; then
+    /// each shard's two candidate lists, its BM25 scored with those statistics; the lists merged to the corpus's best
+    /// max(k, <paramref name="candidates"/>) each (BM25's with the ties of the last) and fused by the single node's
+    /// rule (the engine's <c>Fusion.Hybrid</c>). Needs a text index on every shard. The global bound does not apply.
+    /// </summary>
+    Task<ClusterAnswer> SearchHybrid(string collection, ShardQuery query, string text, int candidates, double vectorWeight);
 }

@@ -21,4 +21,13 @@ internal interface IShardReplicaPoints : IGrainWithStringKey
 
     /// <summary>The replica's first <paramref name="limit"/> points from <paramref name="offset"/> on, in id order, that a filter (JSON text, or null) selects.</summary>
     Task<WirePage> Scroll(string? offset, int limit, string? filter, bool withPayload, bool withVector);
+
+    /// <summary>The replica's part of the BM25 statistics of <paramref name="text"/> (it needs a text index).</summary>
+    Task<WireTextStatistics> TextStatistics(string text);
+
+    /// <summary>
+    /// The replica's two candidate lists of a hybrid search (max(k, <paramref name="candidates"/>) each), BM25 scored
+    /// with the <paramref name="corpus"/>'s statistics (the sum of every shard's <see cref="TextStatistics"/>).
+    /// </summary>
+    Task<HybridShardAnswer> SearchHybrid(ShardQuery query, string text, int candidates, WireTextStatistics corpus);
 }

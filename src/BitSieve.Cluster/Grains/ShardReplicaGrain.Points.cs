@@ -42,6 +42,18 @@ internal sealed partial class ShardReplicaGrain : IShardReplicaPoints
         return Task.FromResult(new WirePage([.. page.Points.Select(WireRecord.From)], page.NextOffset?.ToString()));
     }
 
+    public Task<WireTextStatistics> TextStatistics(string text) => Task.FromResult(WireTextStatistics.From(Open().TextStatistics(text)));
+
+    public Task<HybridShardAnswer> SearchHybrid(ShardQuery query, string text, int candidates, WireTextStatistics corpus)
+    {
+        var (vector, lexical) = Open().SearchHybridParts(query.Vector, text, corpus.ToStatistics(), query.ToOptions(),
+            query.Filter is null ? null : ShardChange.ParseFilter(query.Filter), query.WithPayload, query.WithVector, candidates);
+        return Task.FromResult(new HybridShardAnswer([.. vector.Hits.Select(Wire)], [.. lexical.Select(l => Wire(l.Hit))], [.. lexical.Select(l => l.Score)],
+            vector.Trace.T1Seen, vector.Trace.T2Seen, vector.Trace.T3Seen));
+    }
+
+    private static WireHit Wire(ScoredPoint hit) => new(hit.Id.ToString(), hit.Score, hit.Payload?.ToJsonString(), hit.Vector);
+
     private void ApplyChange(long sequence, ShardChange change)
     {
         var collection = Open();
