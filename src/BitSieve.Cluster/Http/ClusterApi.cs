@@ -136,8 +136,7 @@ internal static partial class ClusterApi
         if (search.Vector.Length != layout.Options.Dimension)
             throw ApiException.WrongInput($"Vector dimension error: expected dim: {layout.Options.Dimension}, got {search.Vector.Length}");
         var engine = search.Params.ToOptions(search.Offset + search.Limit);
-        var shardQuery = new ShardQuery(search.Vector, FilterText(body.RootElement), engine.K, engine.Quality.RecallTarget, engine.Oversampling, engine.Effort,
-            search.WithPayload.Enabled, search.WithVector);
+        var shardQuery = ShardQuery.From(search.Vector, engine, FilterText(body.RootElement), search.WithPayload.Enabled, search.WithVector);
         var answer = await Call(() => grains.GetGrain<IClusterCoordinatorGrain>(0).Search(collection, shardQuery, prune: true)).ConfigureAwait(false);
         IEnumerable<global::BitSieve.ScoredPoint> hits = answer.Hits.Select(h => h.ToScoredPoint()).Skip(search.Offset);
         if (search.ScoreThreshold is { } threshold)
