@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
+using BitSieve.Cluster.Client;
+using BitSieve.VectorData;
+using Microsoft.Extensions.VectorData;
 
 namespace BitSieve.Cluster.Tests;
 
@@ -7,16 +10,20 @@ namespace BitSieve.Cluster.Tests;
 /// A real cluster on this machine: a redis-server and three <c>bitsieve serve --cluster</c> processes started by the
 /// test. A collection of 6 shards × replication 2 is written through one silo's HTTP API and searched through
 /// another's; it answers as a single node does, and keeps answering, completely, after one silo is killed with SIGKILL.
+/// A .NET client connected through the cluster's Redis (<see cref="BitSieveCluster.ConnectAsync"/>) answers as HTTP
+/// does, and reports the lost shard of a replication-1 collection as <see cref="ShardUnavailableException"/>, which the
+/// VectorData connector reports as its <see cref="VectorStoreException"/>.
 /// </summary>
 public sealed class MultiProcessClusterTests : IAsyncLifetime
 {
     private readonly TempDirectory _dir = new();
     private readonly List<Process> _processes = [];
     private readonly List<(Process Process, HttpClient Http)> _silos = [];
+    private int _redisPort;
 
     public async Task InitializeAsync()
     {
-        int redisPort = ClusterData.FreePort();
+        int redisPort = _redisPort = ClusterData.FreePort();
         var redis = Start("redis-server", ["--port", redisPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
         using var probe = new HttpClient();
         await ClusterData.WaitUntilAsync(() => Task.FromResult(CanConnect(redisPort)), TimeSpan.FromSeconds(20), "redis-server to listen");
@@ -73,10 +80,15 @@ public sealed class MultiProcessClusterTests : IAsyncLifetime
         var single = ClusterData.SingleNode(database, MiniLmFixture.BaseRows);
 
         Assert.Equal(MiniLmFixture.BaseRows, await ClusterData.CountAsync(reader, "docs"));
+        await using var client = await BitSieveCluster.ConnectAsync($"redis://127.0.0.1:{_redisPort}");
+        var docs = await client.GetCollectionAsync("docs");
+        Assert.Equal(MiniLmFixture.BaseRows, await docs.CountPointsAsync());
         for (int q = 0; q < 10; q++)
         {
             var query = ClusterData.Row(MiniLmFixture.Queries, q);
             ClusterData.AssertSameAnswer(ClusterData.Reference(single, query, 10, exact: true), await ClusterData.SearchAsync(reader, "docs", query, 10, exact: true), $"query {q}");
+            ClusterData.AssertSameAnswer(ClusterData.Reference(single, query, 10, exact: true),
+                [.. (await docs.SearchAsync(query, new SearchOptions { K = 10, Quality = Quality.Exact })).Hits.Select(h => (h.Id.Number, h.Score))], $"client, query {q}");
             ClusterData.AssertSameAnswer(ClusterData.Reference(single, query, 10, exact: true, group: q % 5),
                 await ClusterData.SearchAsync(reader, "docs", query, 10, exact: true, group: q % 5), $"query {q}, group {q % 5}");
         }
@@ -99,6 +111,11 @@ public sealed class MultiProcessClusterTests : IAsyncLifetime
         var lost = await ClusterData.SendAsync(reader, HttpMethod.Post, "/collections/solo/points/search",
             ClusterData.SearchBody(ClusterData.Row(MiniLmFixture.Queries, 0), 10, exact: false), System.Net.HttpStatusCode.ServiceUnavailable);
         Assert.Matches("Shard [0-2] of collection `solo` has no live replica", lost["status"]!["error"]!.GetValue<string>());
+        var solo = await client.GetCollectionAsync("solo");
+        Assert.Matches("Shard [0-2] of collection `solo` has no live replica", (await Assert.ThrowsAsync<ShardUnavailableException>(() => solo.CountPointsAsync())).Message);
+        var records = new BitSieveCollection<ulong, Row>(client, "solo");
+        var failure = await Assert.ThrowsAsync<VectorStoreException>(async () => await records.SearchAsync(ClusterData.Row(MiniLmFixture.Queries, 0), 10).ToListAsync());
+        Assert.IsType<ShardUnavailableException>(failure.InnerException);
 
         // Writes after the kill: each shard's surviving replica takes them (the killed silo's copies are marked stale).
         await ClusterData.UpsertAsync(writer, "docs", 200, idOffset: 10_000);
@@ -123,6 +140,16 @@ public sealed class MultiProcessClusterTests : IAsyncLifetime
                     await ClusterData.SearchAsync(http, "docs", query, 10, exact: true, group: q % 5), $"{when}, query {q}, group {q % 5}");
             }
         }
+    }
+
+    /// <summary>A point of the fixture as a VectorData record (<see cref="ClusterData.Payload"/>'s fields).</summary>
+    public sealed class Row
+    {
+        [VectorStoreKey] public ulong Key { get; set; }
+
+        [VectorStoreData(StorageName = "group")] public int Group { get; set; }
+
+        [VectorStoreVector(MiniLmFixture.Dimension)] public ReadOnlyMemory<float> Embedding { get; set; }
     }
 
     private Process Start(string file, string[] arguments)
