@@ -2,10 +2,12 @@ namespace BitSieve.Cluster;
 
 /// <summary>
 /// A shard could not be reached: none of its replicas is live (or enough of them, for a write's
-/// <c>write_consistency_factor</c>). The message names the collection and the shard. The HTTP API answers 503.
+/// <c>write_consistency_factor</c>). The message names the collection and the shard. The HTTP API answers 503. An
+/// <see cref="IOException"/>, as any store's failure to reach its data, so that code handling those (the VectorData
+/// connector, which reports them as its <c>VectorStoreException</c>) handles a cluster's too.
 /// </summary>
 [GenerateSerializer]
-public sealed class ShardUnavailableException : Exception
+public sealed class ShardUnavailableException : IOException
 {
     /// <summary>Creates the exception.</summary>
     public ShardUnavailableException()

@@ -35,7 +35,8 @@ public partial class BitSieveCollection<TKey, TRecord>
         string text = string.Join(' ', keywords);
         cancellationToken.ThrowIfCancellationRequested();
 
-        var result = OnCollection("HybridSearch", collection => Hybrid(collection, query, text, searchOptions, filter, options.IncludeVectors, candidates));
+        var result = await OnCollectionAsync("HybridSearch", collection =>
+            collection.SearchHybridAsync(query, text, searchOptions, filter, withPayload: true, withVector: options.IncludeVectors, candidates: candidates)).ConfigureAwait(false);
         _options.SearchTrace?.Invoke(result.Trace);
         bitSieve?.Trace?.Invoke(result.Trace);
         foreach (var hit in result.Hits.Skip(options.Skip))
@@ -44,15 +45,4 @@ public partial class BitSieveCollection<TKey, TRecord>
             yield return new VectorSearchResult<TRecord>(_mapper.ToRecord<TRecord>(hit.Id, hit.Payload ?? [], hit.Vector), hit.Score);
         }
     }
-
-    private void EnsureTextIndex(Collection collection, IReadOnlyDictionary<string, string> existing)
-    {
-        if (_textProperty is null) return;
-        string key = BitSieveFilterTranslator.PathOf(_textProperty.StorageName).Text;
-        if (!existing.TryGetValue(key, out string? schema) || schema != "text") collection.CreatePayloadIndex(key, "text");
-    }
-
-    private static PointSearchResult Hybrid(Collection collection, ReadOnlyMemory<float> query, string text, SearchOptions options,
-        Filter? filter, bool withVector, int candidates) =>
-        collection.SearchHybrid(query.Span, text, options, filter, withPayload: true, withVector: withVector, candidates: candidates);
 }

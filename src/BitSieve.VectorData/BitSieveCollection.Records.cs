@@ -12,11 +12,11 @@ public partial class BitSieveCollection<TKey, TRecord>
     private const int PageSize = 1_000;
 
     /// <inheritdoc />
-    public override Task<TRecord?> GetAsync(TKey key, RecordRetrievalOptions? options = null, CancellationToken cancellationToken = default)
+    public override async Task<TRecord?> GetAsync(TKey key, RecordRetrievalOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Retrieve([key], options?.IncludeVectors ?? false).SingleOrDefault());
+        return (await RetrieveAsync([key], options?.IncludeVectors ?? false).ConfigureAwait(false)).SingleOrDefault();
     }
 
     /// <inheritdoc />
@@ -28,7 +28,7 @@ public partial class BitSieveCollection<TKey, TRecord>
         foreach (var chunk in keys.Chunk(PageSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            foreach (var record in Retrieve(chunk, includeVectors)) yield return record;
+            foreach (var record in await RetrieveAsync(chunk, includeVectors).ConfigureAwait(false)) yield return record;
         }
     }
 
@@ -48,10 +48,16 @@ public partial class BitSieveCollection<TKey, TRecord>
         var payloadFilter = new BitSieveFilterTranslator().Translate(filter, _model, _mapper);
         var orderBy = options.OrderBy?.Invoke(new FilteredRecordRetrievalOptions<TRecord>.OrderByDefinition()).Values ?? [];
 
-        IEnumerable<TRecord> records = orderBy.Count == 0
-            ? Scroll(payloadFilter, options.IncludeVectors, options.Skip + top, cancellationToken)
-            : Sort(Scroll(payloadFilter, options.IncludeVectors, int.MaxValue, cancellationToken), orderBy);
-        foreach (var record in records.Skip(options.Skip).Take(top))
+        if (orderBy.Count == 0)
+        {
+            int skipped = 0;
+            await foreach (var record in ScrollAsync(payloadFilter, options.IncludeVectors, options.Skip + top, cancellationToken).ConfigureAwait(false))
+                if (skipped++ >= options.Skip) yield return record;
+            yield break;
+        }
+        var all = new List<TRecord>();
+        await foreach (var record in ScrollAsync(payloadFilter, options.IncludeVectors, int.MaxValue, cancellationToken).ConfigureAwait(false)) all.Add(record);
+        foreach (var record in Sort(all, orderBy).Skip(options.Skip).Take(top))
         {
             cancellationToken.ThrowIfCancellationRequested();
             yield return record;
@@ -72,12 +78,10 @@ public partial class BitSieveCollection<TKey, TRecord>
         cancellationToken.ThrowIfCancellationRequested();
         var ids = keys.Select(k => _mapper.ToPointId(k)).ToList();
         if (ids.Count == 0) return Task.CompletedTask;
-        OnCollection("Delete", collection =>
+        return OnCollectionAsync("Delete", async collection =>
         {
-            foreach (var chunk in ids.Chunk(Collection.MaxBatch)) collection.Delete(chunk);
-            return true;
+            foreach (var chunk in ids.Chunk(Collection.MaxBatch)) await collection.DeleteAsync(chunk).ConfigureAwait(false);
         });
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -128,19 +132,18 @@ public partial class BitSieveCollection<TKey, TRecord>
             }
             points[i] = new Point(_mapper.ToPointId(key), vectors[i], _mapper.ToPayload(record));
         }
-        OnCollection("Upsert", collection =>
+        await OnCollectionAsync("Upsert", async collection =>
         {
-            foreach (var chunk in points.Chunk(Collection.MaxBatch)) collection.Upsert(chunk);
-            return true;
-        });
+            foreach (var chunk in points.Chunk(Collection.MaxBatch)) await collection.UpsertAsync(chunk).ConfigureAwait(false);
+        }).ConfigureAwait(false);
     }
 
-    private List<TRecord> Retrieve(IReadOnlyCollection<TKey> keys, bool includeVectors)
+    private async Task<List<TRecord>> RetrieveAsync(IReadOnlyCollection<TKey> keys, bool includeVectors)
     {
         if (includeVectors && _model.EmbeddingGenerationRequired)
             throw new NotSupportedException(VectorDataStrings.IncludeVectorsNotSupportedWithEmbeddingGeneration);
         var asked = keys.Select(k => (Key: (object)k, Id: _mapper.ToPointId(k))).ToList();
-        var found = OnCollection("Get", collection => collection.Retrieve(asked.Select(a => a.Id), withPayload: true, withVector: includeVectors))
+        var found = (await OnCollectionAsync("Get", collection => collection.RetrieveAsync(asked.Select(a => a.Id), withPayload: true, withVector: includeVectors)).ConfigureAwait(false))
             .ToDictionary(p => p.Id);
         var records = new List<TRecord>(found.Count);
         foreach (var (key, id) in asked)
@@ -159,7 +162,7 @@ public partial class BitSieveCollection<TKey, TRecord>
     }
 
     /// <summary>Matching records in key order, at most <paramref name="limit"/>, read a page at a time.</summary>
-    private IEnumerable<TRecord> Scroll(Filter filter, bool includeVectors, int limit, CancellationToken cancellationToken)
+    private async IAsyncEnumerable<TRecord> ScrollAsync(Filter filter, bool includeVectors, int limit, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         PointId? offset = null;
         int produced = 0;
@@ -168,7 +171,7 @@ public partial class BitSieveCollection<TKey, TRecord>
             cancellationToken.ThrowIfCancellationRequested();
             var from = offset;
             int size = (int)Math.Min(PageSize, (long)limit - produced);
-            var page = OnCollection("Get", collection => collection.Scroll(from, size, filter, withPayload: true, withVector: includeVectors));
+            var page = await OnCollectionAsync("Get", collection => collection.ScrollAsync(from, size, filter, withPayload: true, withVector: includeVectors)).ConfigureAwait(false);
             foreach (var point in page.Points)
             {
                 produced++;

@@ -29,7 +29,7 @@ public partial class BitSieveCollection<TKey, TRecord>
         var searchOptions = SearchOptionsFor(vectorProperty, top + options.Skip, bitSieve?.Quality);
         cancellationToken.ThrowIfCancellationRequested();
 
-        var result = OnCollection("Search", collection => collection.Search(query.Span, searchOptions, filter, withPayload: true, withVector: options.IncludeVectors));
+        var result = await OnCollectionAsync("Search", collection => collection.SearchAsync(query, searchOptions, filter, withPayload: true, withVector: options.IncludeVectors)).ConfigureAwait(false);
         _options.SearchTrace?.Invoke(result.Trace);
         bitSieve?.Trace?.Invoke(result.Trace);
         foreach (var hit in result.Hits.Skip(options.Skip))

@@ -6,7 +6,8 @@ using Microsoft.Extensions.VectorData.ProviderServices;
 namespace BitSieve.VectorData;
 
 /// <summary>
-/// A <see cref="VectorStoreCollection{TKey, TRecord}"/> over one collection of a BitSieve <see cref="Database"/>: records
+/// A <see cref="VectorStoreCollection{TKey, TRecord}"/> over one collection of a BitSieve <see cref="IDatabase"/> (an
+/// embedded <see cref="Database"/>, or a cluster's <c>BitSieveCluster</c>): records
 /// are points (key → point id, data properties → JSON payload, the vector → the quantized index), LINQ filters become
 /// payload filters, and <see cref="IKeywordHybridSearchable{TRecord}"/> fuses vector and BM25 keyword search.
 /// </summary>
@@ -14,8 +15,9 @@ namespace BitSieve.VectorData;
 /// <para>Keys are <see cref="ulong"/>, <see cref="Guid"/> or <see cref="string"/>. A string key is stored as its
 /// version-5 UUID in a fixed BitSieve namespace (<see cref="NameBasedUuid.ForStringKey"/>), the string itself kept in
 /// the payload under the key's storage name and checked when a record is read by key.</para>
-/// <para>Operations run synchronously on the calling thread (the engine's reads are in-memory or memory-mapped and
-/// its writes are one fsynced log append); the returned tasks are complete when the methods return. Thread-safe.</para>
+/// <para>Over an embedded <see cref="Database"/>, operations run synchronously on the calling thread (the engine's
+/// reads are in-memory or memory-mapped and its writes are one fsynced log append); the returned tasks are complete
+/// when the methods return. Over a cluster, each is a call to the cluster. Thread-safe.</para>
 /// </remarks>
 /// <typeparam name="TKey">The key type: <see cref="ulong"/>, <see cref="Guid"/> or <see cref="string"/>.</typeparam>
 /// <typeparam name="TRecord">The record type.</typeparam>
@@ -26,7 +28,7 @@ public partial class BitSieveCollection<TKey, TRecord> : VectorStoreCollection<T
     /// <summary>The system name reported in metadata and exceptions.</summary>
     internal const string SystemName = "bitsieve";
 
-    private readonly Database _database;
+    private readonly IDatabase _database;
     private readonly CollectionModel _model;
     private readonly RecordMapper _mapper;
     private readonly BitSieveCollectionOptions _options;
@@ -38,6 +40,15 @@ public partial class BitSieveCollection<TKey, TRecord> : VectorStoreCollection<T
     /// <param name="name">The collection's name: 1–255 letters, digits, '_', '-' or '.', not starting with '.'.</param>
     /// <param name="options">The record definition, embedding generator and BitSieve settings; null for defaults (attributes on <typeparamref name="TRecord"/>).</param>
     public BitSieveCollection(Database database, string name, BitSieveCollectionOptions? options = null)
+        : this((IDatabase)database, name, options)
+    {
+    }
+
+    /// <summary>A collection of <paramref name="database"/>, embedded or a cluster (created by <see cref="EnsureCollectionExistsAsync"/>).</summary>
+    /// <param name="database">The database or cluster; the collection does not own it.</param>
+    /// <param name="name">The collection's name: 1–255 letters, digits, '_', '-' or '.', not starting with '.'.</param>
+    /// <param name="options">The record definition, embedding generator and BitSieve settings; null for defaults (attributes on <typeparamref name="TRecord"/>).</param>
+    public BitSieveCollection(IDatabase database, string name, BitSieveCollectionOptions? options = null)
         : this(database, name, options, static o =>
             typeof(TRecord) == typeof(Dictionary<string, object?>)
                 ? throw new NotSupportedException(VectorDataStrings.NonDynamicCollectionWithDictionaryNotSupported(typeof(BitSieveDynamicCollection)))
@@ -45,7 +56,7 @@ public partial class BitSieveCollection<TKey, TRecord> : VectorStoreCollection<T
     {
     }
 
-    internal BitSieveCollection(Database database, string name, BitSieveCollectionOptions? options, Func<BitSieveCollectionOptions, CollectionModel> buildModel)
+    internal BitSieveCollection(IDatabase database, string name, BitSieveCollectionOptions? options, Func<BitSieveCollectionOptions, CollectionModel> buildModel)
     {
         ArgumentNullException.ThrowIfNull(database);
         if (!Database.IsValidName(name))
@@ -66,7 +77,7 @@ public partial class BitSieveCollection<TKey, TRecord> : VectorStoreCollection<T
         if (fullText.Count == 1 && fullText[0].Type != typeof(string))
             throw new NotSupportedException($"Full-text property '{fullText[0].ModelName}' must be a string; it is a {fullText[0].Type.Name}.");
         _textProperty = fullText.SingleOrDefault();
-        _metadata = new VectorStoreCollectionMetadata { VectorStoreSystemName = SystemName, VectorStoreName = database.Path, CollectionName = name };
+        _metadata = new VectorStoreCollectionMetadata { VectorStoreSystemName = SystemName, VectorStoreName = database.Location, CollectionName = name };
     }
 
     /// <inheritdoc />
@@ -91,7 +102,7 @@ public partial class BitSieveCollection<TKey, TRecord> : VectorStoreCollection<T
     public override Task<bool> CollectionExistsAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(Run("CollectionExists", () => _database.CollectionExists(Name)));
+        return RunAsync("CollectionExists", () => _database.CollectionExistsAsync(Name));
     }
 
     /// <summary>
@@ -103,36 +114,34 @@ public partial class BitSieveCollection<TKey, TRecord> : VectorStoreCollection<T
     public override Task EnsureCollectionExistsAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        Run("EnsureCollectionExists", () =>
+        return RunAsync("EnsureCollectionExists", async () =>
         {
             var wanted = EngineOptions;
-            var collection = _database.GetOrCreateCollection(Name, wanted);
+            var collection = await _database.GetOrCreateCollectionAsync(Name, wanted).ConfigureAwait(false);
             if (collection.Options.Dimension != wanted.Dimension || collection.Options.Metric != wanted.Metric)
             {
                 throw new InvalidOperationException(
                     $"Collection '{Name}' exists with dimension {collection.Options.Dimension} and metric {collection.Options.Metric}; " +
                     $"the record definition asks for dimension {wanted.Dimension} and metric {wanted.Metric}.");
             }
-            var existing = collection.Info().PayloadIndexes;
-            // A field holds one index: the full-text one wins over a filter index on the same property.
+            // Creating an index the key already has with that schema changes nothing. A field holds one index: the
+            // full-text one wins over a filter index on the same property.
             foreach (var property in _model.DataProperties.Where(p => p.IsIndexed && p != _textProperty))
             {
                 if (PayloadValues.IndexSchema(property.Type) is not { } schema) continue;
-                string key = BitSieveFilterTranslator.PathOf(property.StorageName).Text;
-                if (!existing.TryGetValue(key, out string? current) || current != schema) collection.CreatePayloadIndex(key, schema);
+                await collection.CreatePayloadIndexAsync(BitSieveFilterTranslator.PathOf(property.StorageName).Text, schema).ConfigureAwait(false);
             }
-            EnsureTextIndex(collection, existing);
+            if (_textProperty is not null)
+                await collection.CreatePayloadIndexAsync(BitSieveFilterTranslator.PathOf(_textProperty.StorageName).Text, "text").ConfigureAwait(false);
             return true;
         });
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
     public override Task EnsureCollectionDeletedAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        Run("EnsureCollectionDeleted", () => _database.DeleteCollection(Name));
-        return Task.CompletedTask;
+        return RunAsync("EnsureCollectionDeleted", () => _database.DeleteCollectionAsync(Name));
     }
 
     /// <inheritdoc />
@@ -141,33 +150,41 @@ public partial class BitSieveCollection<TKey, TRecord> : VectorStoreCollection<T
         ArgumentNullException.ThrowIfNull(serviceType);
         if (serviceKey is not null) return null;
         if (serviceType == typeof(VectorStoreCollectionMetadata)) return _metadata;
-        if (serviceType == typeof(Database)) return _database;
-        if (serviceType == typeof(Collection)) return _database.CollectionExists(Name) ? _database.GetCollection(Name) : null;
+        if (serviceType == typeof(Collection)) return _database is Database embedded && embedded.CollectionExists(Name) ? embedded.GetCollection(Name) : null;
+        if (serviceType.IsInstanceOfType(_database)) return _database;
         return serviceType.IsInstanceOfType(this) ? this : null;
     }
 
     /// <summary>Runs an engine operation on the collection, translating storage failures into <see cref="VectorStoreException"/>.</summary>
-    private T OnCollection<T>(string operation, Func<Collection, T> action) => Run(operation, () =>
+    private Task<T> OnCollectionAsync<T>(string operation, Func<IPointCollection, Task<T>> action) => RunAsync(operation, async () =>
     {
-        Collection collection;
+        IPointCollection collection;
         try
         {
-            collection = _database.GetCollection(Name);
+            collection = await _database.GetCollectionAsync(Name).ConfigureAwait(false);
         }
         catch (KeyNotFoundException e)
         {
-            throw Failure(operation, $"Collection '{Name}' does not exist in the BitSieve database '{_database.Path}'; call EnsureCollectionExistsAsync first.", e);
+            throw Failure(operation, $"Collection '{Name}' does not exist in the BitSieve database '{_database.Location}'; call EnsureCollectionExistsAsync first.", e);
         }
-        return action(collection);
+        return await action(collection).ConfigureAwait(false);
     });
 
-    private T Run<T>(string operation, Func<T> action)
+    /// <summary><see cref="OnCollectionAsync{T}"/> for an operation without a result.</summary>
+    private Task OnCollectionAsync(string operation, Func<IPointCollection, Task> action) =>
+        OnCollectionAsync(operation, async collection =>
+        {
+            await action(collection).ConfigureAwait(false);
+            return true;
+        });
+
+    private async Task<T> RunAsync<T>(string operation, Func<Task<T>> action)
     {
         try
         {
-            return action();
+            return await action().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is IOException or DbException or InvalidDataException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or DbException or InvalidDataException or UnauthorizedAccessException or TimeoutException)
         {
             throw Failure(operation, $"BitSieve {operation} on collection '{Name}' failed: {e.Message}", e);
         }
@@ -176,7 +193,7 @@ public partial class BitSieveCollection<TKey, TRecord> : VectorStoreCollection<T
     private VectorStoreException Failure(string operation, string message, Exception inner) => new(message, inner)
     {
         VectorStoreSystemName = SystemName,
-        VectorStoreName = _database.Path,
+        VectorStoreName = _database.Location,
         CollectionName = Name,
         OperationName = operation,
     };

@@ -14,6 +14,15 @@ public sealed class BitSieveDynamicCollection : BitSieveCollection<object, Dicti
     /// <param name="name">The collection's name.</param>
     /// <param name="options">Options; <see cref="VectorStoreCollectionOptions.Definition"/> is required.</param>
     public BitSieveDynamicCollection(Database database, string name, BitSieveCollectionOptions options)
+        : this((IDatabase)database, name, options)
+    {
+    }
+
+    /// <summary>A dynamic collection of <paramref name="database"/>, embedded or a cluster.</summary>
+    /// <param name="database">The database or cluster; the collection does not own it.</param>
+    /// <param name="name">The collection's name.</param>
+    /// <param name="options">Options; <see cref="VectorStoreCollectionOptions.Definition"/> is required.</param>
+    public BitSieveDynamicCollection(IDatabase database, string name, BitSieveCollectionOptions options)
         : base(database, name, options, static o => new BitSieveModelBuilder().BuildDynamic(
             o.Definition ?? throw new ArgumentException("A dynamic collection needs a record definition (options.Definition).", nameof(options)),
             o.EmbeddingGenerator))

@@ -1,5 +1,6 @@
 using BitSieve.Filters;
 using BitSieve.Search;
+using BitSieve.Storage;
 using BitSieve.Text;
 
 namespace BitSieve;
@@ -84,19 +85,50 @@ public sealed partial class Collection
         var keys = FilterKeysOf(filter, where);
         var semantic = _index.Search(vector, options with { K = pool }, keys?.Keys, keys?.Rejected ?? false);
         var lexical = _store.Lexical.Search(query, pool, where);
-        // Fusion wants higher-is-better scores: a Euclidean distance is negated.
-        double sign = Options.Metric == Metric.Euclidean ? -1 : 1;
-        double vectorConfidence = 1, lexicalConfidence = 1;
-        if (rule is FusionRule.Confidence or FusionRule.Ladder)
-        {
-            // Each list's confidence on an absolute scale: the top hit's cosine similarity (a metric without a bounded
-            // similarity counts as sure, 1), and the share of the query's attainable BM25 score its top hit reaches.
-            vectorConfidence = Options.Metric == Metric.Cosine ? (semantic.Hits.Count > 0 ? semantic.Hits[0].Score : 0) : 1;
-            lexicalConfidence = lexical.Attainable > 0 && lexical.Hits.Count > 0 ? lexical.Hits[0].Score / lexical.Attainable : 0;
-        }
-        var best = Fusion.Fuse([.. semantic.Hits.Select(h => (h.Id, sign * h.Score))], lexical.Hits,
-            vectorWeight, options.K, rule, vectorConfidence, lexicalConfidence);
+        var best = Fusion.Hybrid([.. semantic.Hits.Select(h => (h.Id, h.Score))], lexical.Hits, lexical.Attainable, Options.Metric, vectorWeight, options.K, rule);
         return Resolve(best, semantic.Trace, withPayload, withVector);
+    }
+
+    /// <summary>
+    /// This collection's part of the BM25 statistics of <paramref name="query"/> (N, the rows' terms, each query term's
+    /// document frequency), for a collection that is one shard of a larger corpus: the shards' statistics add up to the
+    /// corpus's (<see cref="LexicalStatistics.Add"/>).
+    /// </summary>
+    internal LexicalStatistics TextStatistics(string query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        using var scope = EnterRead();
+        return _store.Lexical.Statistics(query);
+    }
+
+    /// <summary>
+    /// One shard's part of a hybrid search over a sharded corpus: the two candidate lists of
+    /// <see cref="SearchHybrid(ReadOnlySpan{float}, string, SearchOptions?, Filter?, bool, bool, int, double)"/> before
+    /// fusion, from one consistent state: the best max(k, <paramref name="candidates"/>) by vector, and the best as many
+    /// by BM25 (with every tie of the last, best first, with their double scores) scored with the
+    /// <paramref name="corpus"/>'s statistics, so that its scores
+    /// equal a single collection's of the whole corpus. The caller merges every shard's lists and fuses them with
+    /// <see cref="Fusion.Hybrid"/>, as a single collection does.
+    /// </summary>
+    internal (PointSearchResult Vector, List<(ScoredPoint Hit, double Score)> Lexical) SearchHybridParts(ReadOnlySpan<float> vector, string query, LexicalStatistics corpus,
+        SearchOptions? options = null, Filter? filter = null, bool withPayload = true, bool withVector = false, int candidates = 50)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(corpus);
+        options ??= new SearchOptions();
+        options.Validate();
+        int pool = Math.Max(options.K, candidates);
+        var where = filter is null ? null : FilterSql.Translate(filter);
+        using var scope = EnterRead();
+        var keys = FilterKeysOf(filter, where);
+        var semantic = _index.Search(vector, options with { K = pool }, keys?.Keys, keys?.Rejected ?? false);
+        var lexical = _store.Lexical.Search(query, pool, where, corpus);
+        // BM25's scores stay doubles, as the single collection fuses them.
+        var rows = _store.Rows.Get(lexical.Hits.Select(h => h.Key), withPayload);
+        var ranked = lexical.Hits.Where(h => rows.ContainsKey(h.Key))
+            .Select(h => (new ScoredPoint(rows[h.Key].Id, (float)h.Score, withPayload ? ParsePayload(rows[h.Key].Payload) : null, withVector ? _index.GetVector(h.Key) : null), h.Score))
+            .ToList();
+        return (ToScored(semantic, withPayload, withVector), ranked);
     }
 
     /// <summary>

@@ -152,7 +152,8 @@ public sealed partial class Collection
     /// <summary>
     /// Indexes a payload key for filtering (Qdrant's field schemas: keyword, integer, float, bool, datetime), or, with
     /// schema <c>text</c>, makes it the field the lexical index (BM25, <see cref="SearchText"/>) holds (one per
-    /// collection). Replaces an index of another schema on the same key. Idempotent.
+    /// collection). Replaces an index of another schema on the same key. Idempotent: an index the key already has
+    /// with this schema is kept as it is (a text index is not rebuilt).
     /// </summary>
     /// <exception cref="ArgumentException">An unknown schema, or a key that cannot be indexed (an array projection).</exception>
     public void CreatePayloadIndex(string key, string schema)
@@ -167,6 +168,8 @@ public sealed partial class Collection
         lock (_writeGate)
         {
             CheckWritable();
+            string wanted = text ? "text" : schema.ToLowerInvariant();
+            if (_store.PayloadIndexes.All().TryGetValue(path.Text, out string? current) && current == wanted) return;
             // Readers wait while the lexical index is rebuilt, so a text search never sees it half filled.
             _state.EnterWriteLock();
             try
@@ -175,7 +178,7 @@ public sealed partial class Collection
                 else
                 {
                     if (path.Equals(_store.Lexical.TextField)) _store.PayloadIndexes.Delete(path);
-                    _store.PayloadIndexes.Create(path, type, schema.ToLowerInvariant());
+                    _store.PayloadIndexes.Create(path, type, wanted);
                 }
             }
             finally

@@ -2,6 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using BitSieve.Cluster.Client;
+using BitSieve.VectorData;
+using Microsoft.Extensions.VectorData;
 
 namespace BitSieve.Cluster.Tests;
 
@@ -10,7 +13,10 @@ namespace BitSieve.Cluster.Tests;
 /// test. A collection of 6 shards × replication 2 is written through one silo's HTTP API and searched through
 /// another's; it answers as a single node does. Under a write and search load, one silo is killed with SIGKILL: no
 /// acknowledged write is lost and, once the cluster has noticed, every search answers completely; restarted, the silo's
-/// replicas catch up while the writes go on, and then serve alone when another silo is killed.
+/// replicas catch up while the writes go on, and then serve alone when another silo is killed. A .NET client connected
+/// through the cluster's Redis (<see cref="BitSieveCluster.ConnectAsync"/>) answers as HTTP does, and reports the lost
+/// shard of a replication-1 collection as <see cref="ShardUnavailableException"/>, which the VectorData connector
+/// reports as its <see cref="VectorStoreException"/>.
 /// </summary>
 public sealed class MultiProcessClusterTests : IAsyncLifetime
 {
@@ -80,10 +86,15 @@ public sealed class MultiProcessClusterTests : IAsyncLifetime
         var single = ClusterData.SingleNode(database, MiniLmFixture.BaseRows);
 
         Assert.Equal(MiniLmFixture.BaseRows, await ClusterData.CountAsync(reader, "docs"));
+        await using var client = await BitSieveCluster.ConnectAsync($"redis://127.0.0.1:{Text(_redisPort)}");
+        var docs = await client.GetCollectionAsync("docs");
+        Assert.Equal(MiniLmFixture.BaseRows, await docs.CountPointsAsync());
         for (int q = 0; q < 10; q++)
         {
             var query = ClusterData.Row(MiniLmFixture.Queries, q);
             ClusterData.AssertSameAnswer(ClusterData.Reference(single, query, 10, exact: true), await ClusterData.SearchAsync(reader, "docs", query, 10, exact: true), $"query {q}");
+            ClusterData.AssertSameAnswer(ClusterData.Reference(single, query, 10, exact: true),
+                [.. (await docs.SearchAsync(query, new SearchOptions { K = 10, Quality = Quality.Exact })).Hits.Select(h => (h.Id.Number, h.Score))], $"client, query {q}");
             ClusterData.AssertSameAnswer(ClusterData.Reference(single, query, 10, exact: true, group: q % 5),
                 await ClusterData.SearchAsync(reader, "docs", query, 10, exact: true, group: q % 5), $"query {q}, group {q % 5}");
         }
@@ -106,6 +117,11 @@ public sealed class MultiProcessClusterTests : IAsyncLifetime
         var lost = await ClusterData.SendAsync(reader, HttpMethod.Post, "/collections/solo/points/search",
             ClusterData.SearchBody(ClusterData.Row(MiniLmFixture.Queries, 0), 10, exact: false), System.Net.HttpStatusCode.ServiceUnavailable);
         Assert.Matches("Shard [0-2] of collection `solo` has no live replica", lost["status"]!["error"]!.GetValue<string>());
+        var solo = await client.GetCollectionAsync("solo");
+        Assert.Matches("Shard [0-2] of collection `solo` has no live replica", (await Assert.ThrowsAsync<ShardUnavailableException>(() => solo.CountPointsAsync())).Message);
+        var records = new BitSieveCollection<ulong, Row>(client, "solo");
+        var failure = await Assert.ThrowsAsync<VectorStoreException>(async () => await records.SearchAsync(ClusterData.Row(MiniLmFixture.Queries, 0), 10).ToListAsync());
+        Assert.IsType<ShardUnavailableException>(failure.InnerException);
         await load.WaitForProgressAsync("writes and searches after the kill");
         var shards = await ReplicaStatesAsync(reader);
         Assert.Contains(shards, replica => replica.Silo == victimId && replica.State == "Dead");
@@ -260,6 +276,16 @@ public sealed class MultiProcessClusterTests : IAsyncLifetime
         public HttpClient Http { get; } = new() { BaseAddress = new Uri($"http://127.0.0.1:{httpPort.ToString(CultureInfo.InvariantCulture)}"), Timeout = TimeSpan.FromSeconds(60) };
 
         public Process? Process { get; set; }
+    }
+
+    /// <summary>A point of the fixture as a VectorData record (<see cref="ClusterData.Payload"/>'s fields).</summary>
+    public sealed class Row
+    {
+        [VectorStoreKey] public ulong Key { get; set; }
+
+        [VectorStoreData(StorageName = "group")] public int Group { get; set; }
+
+        [VectorStoreVector(MiniLmFixture.Dimension)] public ReadOnlyMemory<float> Embedding { get; set; }
     }
 
     private Process Start(string file, string[] arguments)

@@ -5,7 +5,7 @@ namespace BitSieve.Cluster.Grains;
 
 /// <summary>See <see cref="IClusterCoordinatorGrain"/>.</summary>
 [StatelessWorker]
-internal sealed class ClusterCoordinatorGrain(IClusterMembershipService membership, LayoutDirectory layouts) : Grain, IClusterCoordinatorGrain
+internal sealed partial class ClusterCoordinatorGrain(IClusterMembershipService membership, LayoutDirectory layouts) : Grain, IClusterCoordinatorGrain
 {
     public async Task<long> Upsert(string collection, IReadOnlyList<WirePoint> points)
     {
@@ -70,7 +70,14 @@ internal sealed class ClusterCoordinatorGrain(IClusterMembershipService membersh
     /// applied twice changes nothing). Replicas that did not take the write (down, or failed) are marked stale, so
     /// they never serve reads that lack it. Fails when fewer replicas than the write consistency factor took it.
     /// </summary>
-    private async Task<long> WriteShard(CollectionLayout layout, int shard, List<WirePoint> points)
+    private Task<long> WriteShard(CollectionLayout layout, int shard, List<WirePoint> points) =>
+        WriteThroughPrimary(layout, shard, (primary, peers) => GrainFactory.GetGrain<IShardReplicaGrain>(primary).Write(points, peers));
+
+    /// <summary>
+    /// <see cref="WriteShard"/> for any write: <paramref name="write"/> asks the primary (a replica key) to apply it and
+    /// forward it to the peers (the other live replicas' keys).
+    /// </summary>
+    private async Task<long> WriteThroughPrimary(CollectionLayout layout, int shard, Func<string, List<string>, Task<WriteOutcome>> write)
     {
         var live = Live(layout, shard);
         var layoutGrain = GrainFactory.GetGrain<ICollectionLayoutGrain>(layout.Name);
@@ -85,7 +92,7 @@ internal sealed class ClusterCoordinatorGrain(IClusterMembershipService membersh
             WriteOutcome outcome;
             try
             {
-                outcome = await GrainFactory.GetGrain<IShardReplicaGrain>(primary).Write(points, live).ConfigureAwait(true);
+                outcome = await write(primary, live).ConfigureAwait(true);
             }
             catch (Exception e) when (e is not ArgumentException)
             {

@@ -41,6 +41,10 @@ internal sealed record ShardQuery(
     [property: Id(4)] int? Oversampling, [property: Id(5)] int? Effort, [property: Id(6)] bool WithPayload, [property: Id(7)] bool WithVector,
     [property: Id(8)] float? Bound = null)
 {
+    /// <summary>A search as the engine's options state it (k, quality, oversampling, effort; threads stay the replica's).</summary>
+    public static ShardQuery From(float[] vector, SearchOptions options, string? filter, bool withPayload, bool withVector) =>
+        new(vector, filter, options.K, options.Quality.RecallTarget, options.Oversampling, options.Effort, withPayload, withVector);
+
     public SearchOptions ToOptions() => new()
     {
         K = K,

@@ -12,9 +12,10 @@ namespace BitSieve.Cluster.Http;
 /// <summary>
 /// The HTTP API of a cluster silo: the Qdrant-compatible subset a sharded collection serves (create with
 /// <c>shard_number</c>, <c>replication_factor</c> and <c>write_consistency_factor</c>; info; delete; upsert; search,
-/// query; count), <c>GET /cluster</c>, <c>GET /collections/{name}/cluster</c>, <c>/healthz</c> and <c>/readyz</c>.
+/// query; count; and, in <c>ClusterApi.Points.cs</c>, retrieve, scroll, delete points, payload changes and payload
+/// indexes), <c>GET /cluster</c>, <c>GET /collections/{name}/cluster</c>, <c>/healthz</c> and <c>/readyz</c>.
 /// </summary>
-internal static class ClusterApi
+internal static partial class ClusterApi
 {
     public static void Map(WebApplication app)
     {
@@ -123,6 +124,8 @@ internal static class ClusterApi
             long count = await Call(() => grains.GetGrain<IClusterCoordinatorGrain>(0).Count(collection_name, filter)).ConfigureAwait(false);
             return Ok(request.HttpContext, new CountResult(count));
         });
+
+        MapPoints(app);
     }
 
     private static async Task<IResult> Search(string collection, HttpRequest request, IGrainFactory grains, LayoutDirectory layouts, ServerOptions options, bool query)
@@ -133,8 +136,7 @@ internal static class ClusterApi
         if (search.Vector.Length != layout.Options.Dimension)
             throw ApiException.WrongInput($"Vector dimension error: expected dim: {layout.Options.Dimension}, got {search.Vector.Length}");
         var engine = search.Params.ToOptions(search.Offset + search.Limit);
-        var shardQuery = new ShardQuery(search.Vector, FilterText(body.RootElement), engine.K, engine.Quality.RecallTarget, engine.Oversampling, engine.Effort,
-            search.WithPayload.Enabled, search.WithVector);
+        var shardQuery = ShardQuery.From(search.Vector, engine, FilterText(body.RootElement), search.WithPayload.Enabled, search.WithVector);
         var answer = await Call(() => grains.GetGrain<IClusterCoordinatorGrain>(0).Search(collection, shardQuery, prune: true)).ConfigureAwait(false);
         IEnumerable<global::BitSieve.ScoredPoint> hits = answer.Hits.Select(h => h.ToScoredPoint()).Skip(search.Offset);
         if (search.ScoreThreshold is { } threshold)

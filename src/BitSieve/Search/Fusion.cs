@@ -57,6 +57,33 @@ internal static class Fusion
     public const FusionRule Default = FusionRule.Confidence;
 
     /// <summary>
+    /// Hybrid search's ranking of its two candidate lists, as <see cref="Collection.SearchHybrid(ReadOnlySpan{float}, string, SearchOptions?, Filter?, bool, bool, int, double)"/>
+    /// computes it (and a cluster over its shards' merged lists): the vector scores made higher-is-better (a Euclidean
+    /// distance negated), each list's confidence under <see cref="FusionRule.Confidence"/> and <see cref="FusionRule.Ladder"/>, then <see cref="Fuse"/>.
+    /// </summary>
+    /// <param name="vector">The vector list, best first, with the metric's scores.</param>
+    /// <param name="lexical">BM25's list, best first.</param>
+    /// <param name="attainable">The query's attainable BM25 score (<see cref="Storage.LexicalHits.Attainable"/>).</param>
+    /// <param name="metric">The collection's metric.</param>
+    /// <param name="vectorWeight">The vector list's weight.</param>
+    /// <param name="k">How many to return.</param>
+    /// <param name="rule">The rule.</param>
+    public static List<(ulong Key, float Score)> Hybrid(IReadOnlyList<(ulong Key, float Score)> vector, IReadOnlyList<(ulong Key, double Score)> lexical,
+        double attainable, Metric metric, double vectorWeight, int k, FusionRule rule = Default)
+    {
+        double sign = metric == Metric.Euclidean ? -1 : 1;
+        double vectorConfidence = 1, lexicalConfidence = 1;
+        if (rule is FusionRule.Confidence or FusionRule.Ladder)
+        {
+            // Each list's confidence on an absolute scale: the top hit's cosine similarity (a metric without a bounded
+            // similarity counts as sure, 1), and the share of the query's attainable BM25 score its top hit reaches.
+            vectorConfidence = metric == Metric.Cosine ? (vector.Count > 0 ? vector[0].Score : 0) : 1;
+            lexicalConfidence = attainable > 0 && lexical.Count > 0 ? lexical[0].Score / attainable : 0;
+        }
+        return Fuse([.. vector.Select(h => (h.Key, sign * h.Score))], lexical, vectorWeight, k, rule, vectorConfidence, lexicalConfidence);
+    }
+
+    /// <summary>
     /// Fuses the two lists and returns the best <paramref name="k"/> with their fused scores. <paramref name="vector"/>
     /// and <paramref name="lexical"/> are best first; their scores are higher-is-better. The vector list's part is
     /// multiplied by <paramref name="vectorWeight"/>; at 0 the lexical list orders the hits and the vector list only

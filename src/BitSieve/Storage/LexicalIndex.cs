@@ -88,25 +88,28 @@ internal sealed class LexicalIndex(PointStore database)
     /// prefix), the lengths from <c>lexical_lengths</c>. A query term costs a read of its instances, as FTS5's own query
     /// does; the lengths' count and sum cost a scan of <c>lexical_lengths</c> per query.
     /// </remarks>
-    public LexicalHits Search(string query, int limit, FilterSqlClause? filter)
+    /// <param name="query">The query text.</param>
+    /// <param name="limit">How many points (and the ties of the last).</param>
+    /// <param name="filter">Only rows this filter selects; null for all.</param>
+    /// <param name="corpus">
+    /// N, avgdl and each term's n of a larger corpus this index is a part of (a shard's: the sums of every shard's
+    /// <see cref="Statistics"/>), used instead of the index's own, so that its scores and attainable score equal those of
+    /// one index of the whole corpus; null for the index's own.
+    /// </param>
+    public LexicalHits Search(string query, int limit, FilterSqlClause? filter, LexicalStatistics? corpus = null)
     {
         if (TextField is null) ThrowNoTextIndex();
         if (!Current) ThrowOutdated();
         IReadOnlyList<FtsTerm> terms = FtsLexer.QueryTerms(query);
         var scores = new Dictionary<long, double>();
-        double attainable = 0;
+        double attainable = corpus?.Attainable ?? 0;
         if (terms.Count == 0) return new LexicalHits([], 0);
+        if (corpus is not null && corpus.DocumentFrequencies.Length != terms.Count)
+            throw new ArgumentException($"The corpus statistics hold {corpus.DocumentFrequencies.Length} terms; the query has {terms.Count}.", nameof(corpus));
         _database.Read(connection =>
         {
-            long rows;
-            double averageLength;
-            using (var size = Command(connection, "SELECT count(*), coalesce(sum(terms), 0) FROM lexical_lengths"))
-            using (var reader = size.ExecuteReader())
-            {
-                reader.Read();
-                rows = reader.GetInt64(0);
-                averageLength = rows == 0 ? 0 : reader.GetInt64(1) / (double)rows;
-            }
+            var (rows, totalLength) = corpus is null ? Size(connection) : (corpus.Rows, corpus.Terms);
+            double averageLength = LexicalStatistics.AverageOf(rows, totalLength);
             if (rows == 0) return;
             // Every row holding the term (its n), with its term frequency, its length and whether the filter selects it.
             using var command = Command(connection,
@@ -118,16 +121,15 @@ internal sealed class LexicalIndex(PointStore database)
             var to = command.Parameters.Add("$to", SqliteType.Text);
             filter?.AddParametersTo(command);
             var postings = new List<(long Key, int Frequency, long Length, bool Selected)>();
-            foreach (var term in terms)
+            for (int t = 0; t < terms.Count; t++)
             {
-                from.Value = term.Text;
-                to.Value = term.Prefix ? term.Text + char.ConvertFromUtf32(0x10FFFF) : term.Text;
+                SetRange(from, to, terms[t]);
                 postings.Clear();
                 using (var reader = command.ExecuteReader())
                     while (reader.Read()) postings.Add((reader.GetInt64(0), reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3) != 0));
                 if (postings.Count == 0) continue;
-                double idf = Idf(rows, postings.Count);
-                attainable += idf * (K1 + 1);
+                double idf = Idf(rows, corpus?.DocumentFrequencies[t] ?? postings.Count);
+                if (corpus is null) attainable += idf * (K1 + 1);
                 foreach (var (key, frequency, length, selected) in postings)
                 {
                     if (!selected) continue;
@@ -143,6 +145,53 @@ internal sealed class LexicalIndex(PointStore database)
         return new LexicalHits([.. ranked.Take(count).Select(s => ((ulong)s.Key, s.Value))], attainable);
     }
 
+    /// <summary>
+    /// This index's part of the BM25 statistics of <paramref name="query"/>: its rows (N), their terms (avgdl's
+    /// numerator), and per query term (<see cref="FtsLexer.QueryTerms"/>, in order) the rows holding it (n). Those of
+    /// disjoint indexes add up (<see cref="LexicalStatistics.Add"/>) to those of one index of all their rows.
+    /// </summary>
+    public LexicalStatistics Statistics(string query)
+    {
+        if (TextField is null) ThrowNoTextIndex();
+        if (!Current) ThrowOutdated();
+        IReadOnlyList<FtsTerm> terms = FtsLexer.QueryTerms(query);
+        LexicalStatistics? statistics = null;
+        _database.Read(connection =>
+        {
+            var (rows, totalLength) = Size(connection);
+            var frequencies = new long[terms.Count];
+            // The rows Search counts as a term's postings: those of its instances that have a length.
+            using var command = Command(connection,
+                "SELECT count(*) FROM (SELECT i.doc FROM lexical_instances AS i CROSS JOIN lexical_lengths AS l ON l.key = i.doc" +
+                " WHERE i.term >= $from AND i.term <= $to GROUP BY i.doc)");
+            var from = command.Parameters.Add("$from", SqliteType.Text);
+            var to = command.Parameters.Add("$to", SqliteType.Text);
+            for (int t = 0; t < terms.Count; t++)
+            {
+                SetRange(from, to, terms[t]);
+                frequencies[t] = (long)command.ExecuteScalar()!;
+            }
+            statistics = new LexicalStatistics(rows, totalLength, frequencies);
+        });
+        return statistics!;
+    }
+
+    /// <summary>The rows of the index and the sum of their terms.</summary>
+    private static (long Rows, long Terms) Size(SqliteConnection connection)
+    {
+        using var size = Command(connection, "SELECT count(*), coalesce(sum(terms), 0) FROM lexical_lengths");
+        using var reader = size.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    /// <summary>The range of index terms a query term matches: itself, or every term it is a prefix of.</summary>
+    private static void SetRange(SqliteParameter from, SqliteParameter to, FtsTerm term)
+    {
+        from.Value = term.Text;
+        to.Value = term.Prefix ? term.Text + char.ConvertFromUtf32(0x10FFFF) : term.Text;
+    }
+
     /// <summary>BM25's term-frequency saturation, k1.</summary>
     public const double K1 = 1.2;
 
@@ -150,7 +199,7 @@ internal sealed class LexicalIndex(PointStore database)
     public const double B = 0.75;
 
     /// <summary>The textbook non-negative idf: ln(1 + (N − n + 0.5) / (n + 0.5)).</summary>
-    private static double Idf(long rows, long holding) => Math.Log(1 + (rows - holding + 0.5) / (holding + 0.5));
+    internal static double Idf(long rows, long holding) => Math.Log(1 + (rows - holding + 0.5) / (holding + 0.5));
 
     [DoesNotReturn]
     private static void ThrowNoTextIndex() =>
@@ -232,3 +281,39 @@ internal sealed class LexicalIndex(PointStore database)
 /// holds any term.
 /// </param>
 internal readonly record struct LexicalHits(List<(ulong Key, double Score)> Hits, double Attainable);
+
+/// <summary>
+/// The corpus statistics BM25 scores a query with (see <see cref="LexicalIndex.Statistics"/>): N, the sum of the rows'
+/// terms, and per query term the rows holding it. A shard's scores equal a single index's when it scores with the
+/// sums over every shard.
+/// </summary>
+/// <param name="Rows">N: the rows of the index.</param>
+/// <param name="Terms">The rows' terms, summed (avgdl = Terms / Rows).</param>
+/// <param name="DocumentFrequencies">Per query term, in <see cref="FtsLexer.QueryTerms"/>'s order: the rows holding it.</param>
+internal sealed record LexicalStatistics(long Rows, long Terms, long[] DocumentFrequencies)
+{
+    /// <summary>The statistics of the two indexes' rows together (they hold no row in common).</summary>
+    public LexicalStatistics Add(LexicalStatistics other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (other.DocumentFrequencies.Length != DocumentFrequencies.Length)
+            throw new ArgumentException($"Statistics of {other.DocumentFrequencies.Length} terms cannot be added to statistics of {DocumentFrequencies.Length}.", nameof(other));
+        return new(Rows + other.Rows, Terms + other.Terms, [.. DocumentFrequencies.Zip(other.DocumentFrequencies, (a, b) => a + b)]);
+    }
+
+    /// <summary>avgdl of <paramref name="rows"/> rows holding <paramref name="terms"/> terms (0 for none).</summary>
+    public static double AverageOf(long rows, long terms) => rows == 0 ? 0 : terms / (double)rows;
+
+    /// <summary>The query's attainable score (see <see cref="LexicalHits.Attainable"/>) over this corpus.</summary>
+    public double Attainable
+    {
+        get
+        {
+            // Term by term, in the query's order, as LexicalIndex.Search adds it up: the same double, bit for bit.
+            double attainable = 0;
+            foreach (long n in DocumentFrequencies)
+                if (n > 0) attainable += LexicalIndex.Idf(Rows, n) * (LexicalIndex.K1 + 1);
+            return attainable;
+        }
+    }
+}

@@ -9,6 +9,8 @@ namespace BitSieve.Tests.Storage.Filters;
 /// <summary>
 /// 2,000 points with realistic random payloads, 1,000 random filters: the SQLite translation must select exactly
 /// the points the in-memory evaluator selects, and (every fifth filter) its negation exactly the others: no NULL leaks through NOT.
+/// Each filter's JSON text (<see cref="Filter.ToJson"/>, how a filter built in code travels to a cluster's shards) reads
+/// back to a filter with the same text that selects the same points.
 /// </summary>
 public sealed class FilterSqlEquivalenceTests
 {
@@ -63,6 +65,10 @@ public sealed class FilterSqlEquivalenceTests
                 Assert.Fail($"Filter #{i} {text}\nSQL: {FilterSql.Translate(filter).WhereClause}\nonly in memory: {string.Join(",", memory.Except(sql).Take(5).Select(k => db.Points[(int)k - 1].Payload.GetRawText()))}\nonly in SQL: {string.Join(",", sql.Except(memory).Take(5).Select(k => db.Points[(int)k - 1].Payload.GetRawText()))}");
             }
             if (i % 5 == 0) Assert.Equal(2000 - memory.Count, NegatedCount(db, filter));
+            string written = filter.ToJson();
+            Filter reread = Filter.Parse(written);
+            Assert.Equal(written, reread.ToJson());
+            Assert.True(memory.SetEquals(db.MemoryKeys(reread)), $"Filter #{i} {text} written as {written} selects other points");
             buckets[memory.Count switch { 0 => 0, <= 10 => 1, <= 200 => 2, < 2000 => 3, _ => 4 }]++;
         }
         // The generator covers the whole range of selectivities.

@@ -1,0 +1,121 @@
+using BitSieve.Cluster.Grains;
+
+namespace BitSieve.Cluster.Client;
+
+/// <summary>
+/// A sharded collection seen from a .NET application (see <see cref="BitSieveCluster"/>): the embedded
+/// <see cref="Collection"/>'s <see cref="IPointCollection"/>, with the same arguments and results. Each call goes to
+/// the cluster's coordinator, as the silos' HTTP API does: writes are acknowledged when durable on every live replica
+/// of their shard, searches merge every shard's top k, and a search's trace sums the shards' counts per tier. Filters
+/// travel as their JSON text (<see cref="Filter.ToJson"/>) and are read again on the replicas.
+/// </summary>
+internal sealed class ClusterCollection : IPointCollection
+{
+    private readonly IGrainFactory _grains;
+
+    internal ClusterCollection(string name, CollectionOptions options, IGrainFactory grains)
+    {
+        Name = name;
+        Options = options;
+        _grains = grains;
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <inheritdoc />
+    public CollectionOptions Options { get; }
+
+    private IClusterCoordinatorGrain Coordinator => _grains.GetGrain<IClusterCoordinatorGrain>(0);
+
+    private IClusterPointsGrain Points => _grains.GetGrain<IClusterPointsGrain>(0);
+
+    /// <inheritdoc />
+    public async Task UpsertAsync(IReadOnlyList<Point> points)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        if (points.Count == 0) return;
+        await Coordinator.Upsert(Name, [.. points.Select(WirePoint.From)]).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task DeleteAsync(IEnumerable<PointId> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        string[] text = [.. ids.Select(id => id.ToString())];
+        if (text.Length == 0) return;
+        await Points.Change(Name, new ShardChange(ShardChangeKind.Delete, text, null)).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public Task DeleteAsync(Filter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        return Points.Change(Name, new ShardChange(ShardChangeKind.Delete, null, filter.ToJson()));
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<PointRecord>> RetrieveAsync(IEnumerable<PointId> ids, bool withPayload = true, bool withVector = false)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var found = await Points.Retrieve(Name, [.. ids.Select(id => id.ToString())], withPayload, withVector).ConfigureAwait(false);
+        return [.. found.Select(r => r.ToRecord())];
+    }
+
+    /// <inheritdoc />
+    public async Task<ScrollPage> ScrollAsync(PointId? offset = null, int limit = 10, Filter? filter = null, bool withPayload = true, bool withVector = false)
+    {
+        if (limit is < 1 or > Collection.MaxPage) throw new ArgumentOutOfRangeException(nameof(limit), limit, $"A page holds 1..{Collection.MaxPage} points.");
+        var page = await Points.Scroll(Name, offset?.ToString(), limit, filter?.ToJson(), withPayload, withVector).ConfigureAwait(false);
+        return new ScrollPage([.. page.Points.Select(r => r.ToRecord())], page.NextOffset is null ? null : PointId.Parse(page.NextOffset));
+    }
+
+    /// <inheritdoc />
+    public Task<long> CountPointsAsync(Filter? filter = null) => Coordinator.Count(Name, filter?.ToJson());
+
+    /// <inheritdoc />
+    public async Task<PointSearchResult> SearchAsync(ReadOnlyMemory<float> query, SearchOptions? options = null, Filter? filter = null, bool withPayload = true, bool withVector = false)
+    {
+        var answer = await Coordinator.Search(Name, Query(query, options, filter, withPayload, withVector), prune: true).ConfigureAwait(false);
+        return Result(answer);
+    }
+
+    /// <inheritdoc />
+    public async Task<PointSearchResult> SearchHybridAsync(ReadOnlyMemory<float> vector, string query, SearchOptions? options = null, Filter? filter = null,
+        bool withPayload = true, bool withVector = false, int candidates = 50, double vectorWeight = 1)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var answer = await Points.SearchHybrid(Name, Query(vector, options, filter, withPayload, withVector), query, candidates, vectorWeight).ConfigureAwait(false);
+        return Result(answer);
+    }
+
+    /// <inheritdoc />
+    public Task CreatePayloadIndexAsync(string key, string schema)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        ArgumentNullException.ThrowIfNull(schema);
+        return Points.Change(Name, new ShardChange(ShardChangeKind.CreatePayloadIndex, null, null, Field: key, Schema: schema));
+    }
+
+    /// <summary>The search as it travels; a vector of the wrong dimension fails here, before it does.</summary>
+    private ShardQuery Query(ReadOnlyMemory<float> vector, SearchOptions? options, Filter? filter, bool withPayload, bool withVector)
+    {
+        if (vector.Length != Options.Dimension)
+            throw new ArgumentException($"The query has {vector.Length} dimensions; collection '{Name}' has {Options.Dimension}.", nameof(vector));
+        options ??= new SearchOptions();
+        options.Validate();
+        return ShardQuery.From(vector.ToArray(), options, filter?.ToJson(), withPayload, withVector);
+    }
+
+    private static PointSearchResult Result(ClusterAnswer answer)
+    {
+        var trace = new SearchTrace();
+        foreach (var shard in answer.Shards)
+        {
+            trace.T1Seen += shard.T1Seen;
+            trace.T2Seen += shard.T2Seen;
+            trace.T3Seen += shard.T3Seen;
+        }
+        return new PointSearchResult([.. answer.Hits.Select(h => h.ToScoredPoint())], trace);
+    }
+}

@@ -1,0 +1,26 @@
+namespace BitSieve;
+
+/// <summary>
+/// What an application does with a set of collections, the same whether they are embedded (<see cref="Database"/>)
+/// or served by a BitSieve cluster (<c>BitSieveCluster</c> of <c>BitSieve.Cluster</c>): code written against it, such
+/// as the <c>BitSieve.VectorData</c> connector, runs on either. Every call is asynchronous because a cluster's are
+/// calls over the network; an embedded database answers on the calling thread and returns completed tasks.
+/// </summary>
+public interface IDatabase
+{
+    /// <summary>Where the collections are, for messages: a database's folder, or a cluster's address.</summary>
+    string Location { get; }
+
+    /// <summary>Whether a collection of that name exists.</summary>
+    Task<bool> CollectionExistsAsync(string name);
+
+    /// <summary>The collection <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No such collection.</exception>
+    Task<IPointCollection> GetCollectionAsync(string name);
+
+    /// <summary>The collection <paramref name="name"/>, created with <paramref name="options"/> when it does not exist (an existing one keeps its own options).</summary>
+    Task<IPointCollection> GetOrCreateCollectionAsync(string name, CollectionOptions options);
+
+    /// <summary>Deletes a collection and its points; false when it does not exist.</summary>
+    Task<bool> DeleteCollectionAsync(string name);
+}
