@@ -23,7 +23,7 @@ public sealed partial class Collection
         var where = filter is null ? null : FilterSql.Translate(filter);
         using var scope = EnterRead();
         var keys = FilterKeysOf(filter, where);
-        var result = _index.Search(query, options, keys?.Keys, keys?.Rejected ?? false);
+        var result = _index.Search(query, options, keys?.Allowed);
         return ToScored(result, withPayload, withVector);
     }
 
@@ -82,7 +82,7 @@ public sealed partial class Collection
         var where = filter is null ? null : FilterSql.Translate(filter);
         using var scope = EnterRead();
         var keys = FilterKeysOf(filter, where);
-        var semantic = _index.Search(vector, options with { K = pool }, keys?.Keys, keys?.Rejected ?? false);
+        var semantic = _index.Search(vector, options with { K = pool }, keys?.Allowed);
         var lexical = _store.Lexical.Search(query, pool, where);
         // Fusion wants higher-is-better scores: a Euclidean distance is negated.
         double sign = Options.Metric == Metric.Euclidean ? -1 : 1;

@@ -173,11 +173,12 @@ internal sealed partial class VectorIndex
     /// <param name="k">Results.</param>
     /// <param name="ef">Beam width.</param>
     /// <param name="quality">The quality target (interval widths; <see cref="Quality.Exact"/> certifies).</param>
-    /// <param name="allowed">
-    /// A filter's allowed ordinals (one bit each, as <see cref="Search(ReadOnlySpan{float}, SearchOptions?, IEnumerable{ulong}?, bool)"/>
-    /// builds them), or null: a filtered traversal returns only allowed points (see <see cref="GraphIndex.Search"/>).
+    /// <param name="filter">
+    /// A filter's points, or null: a filtered traversal returns only allowed points (see <see cref="GraphIndex.Search"/>);
+    /// a set that allows every live point is no limit (the unfiltered traversal), as in
+    /// <see cref="Search(ReadOnlySpan{float}, SearchOptions?, AllowedSet?)"/>.
     /// </param>
-    internal GraphSearchResult SearchGraph(GraphIndex graph, ReadOnlySpan<float> query, int k, int ef, Quality quality, ulong[]? allowed = null)
+    internal GraphSearchResult SearchGraph(GraphIndex graph, ReadOnlySpan<float> query, int k, int ef, Quality quality, AllowedSet? filter = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         new SearchOptions { K = k, Quality = quality }.Validate();
@@ -189,8 +190,7 @@ internal sealed partial class VectorIndex
             ObjectDisposedException.ThrowIf(_disposed, this);
             ThrowIfStale(graph);
             var encoded = _quantizer.Prepare(q);
-            if (allowed is not null && allowed.Length < (_columns.Count + 63) >> 6)
-                throw new ArgumentException($"The allowed set has {allowed.Length} words; {_columns.Count} points need {(_columns.Count + 63) >> 6}.", nameof(allowed));
+            var allowed = filter?.Resolve(_columns, _ordinals).Bits;
             var cascade = new Cascade(_columns, _quantizer, encoded, k, quality, allowed);
             return graph.Search(cascade, encoded, k, ef);
         }

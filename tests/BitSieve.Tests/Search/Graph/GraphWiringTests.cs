@@ -1,3 +1,4 @@
+using BitSieve.Search;
 using BitSieve.Search.Graph;
 
 namespace BitSieve.Tests.Search.Graph;
@@ -62,8 +63,6 @@ public sealed class GraphWiringTests
         using var index = Fixture(LiveGraphTests.FreeVisits);
         var random = new Random(11);
         var keys = Enumerable.Range(0, MiniLmFixture.BaseRows).Where(_ => random.NextDouble() < fraction).Select(r => (ulong)r).ToHashSet();
-        var allowed = new ulong[(MiniLmFixture.BaseRows + 63) / 64];
-        foreach (ulong key in keys) allowed[key >> 6] |= 1UL << (int)(key & 63);
         var calibration = index.GraphCalibrationFor(Quality.Default)!;
         Assert.Equal(traverses ? GraphSearchPlan.Graph : GraphSearchPlan.Flat, GraphPlanner.Choose(keys.Count, MiniLmFixture.BaseRows, calibration));
         double found = 0;
@@ -77,7 +76,7 @@ public sealed class GraphWiringTests
             if (traverses)
             {
                 // The collection's answer is the filtered traversal at the calibrated width, T1 estimates included.
-                var traversal = index.SearchGraph(index.Graph!, query, K, calibration.Ef, Quality.Default, allowed).Result;
+                var traversal = index.SearchGraph(index.Graph!, query, K, calibration.Ef, Quality.Default, new AllowedSet(keys, rejected: false)).Result;
                 Assert.Equal(traversal.Hits.Select(h => h.Id), result.Hits.Select(h => h.Id));
                 Assert.Equal(traversal.Trace.T1Seen, result.Trace.T1Seen);
                 Assert.NotEqual(keys.Count, result.Trace.T1Seen);
