@@ -40,8 +40,11 @@ internal sealed partial class VectorIndex
         Threads = Environment.ProcessorCount,
     };
 
-    /// <summary>The beam width of one graph search: the caller's, else the calibrated one; never below k.</summary>
-    private static int GraphEffort(SearchOptions options, GraphCalibration calibration) => Math.Max(options.K, options.Effort ?? calibration.Ef);
+    /// <summary>
+    /// The beam width of one graph search: the caller's, else the calibrated one (<paramref name="calibrated"/>: the
+    /// unfiltered width, or the one the calibration measured for the filter's fraction); never below k.
+    /// </summary>
+    private static int GraphEffort(SearchOptions options, int calibrated) => Math.Max(options.K, options.Effort ?? calibrated);
 
     /// <summary>
     /// Under the write lock, after rows were appended and encoded: adds them to the graph one by one (the build's
@@ -98,13 +101,13 @@ internal sealed partial class VectorIndex
 
     /// <summary>
     /// A search through the owned graph (a filtered traversal with <paramref name="allowed"/>); the caller holds the read
-    /// lock, checked the options and has the calibration that chose the graph.
+    /// lock, checked the options and has the calibrated beam width that chose the graph.
     /// </summary>
-    private SearchResult SearchOwnedGraph(float[] query, SearchOptions options, GraphCalibration calibration, ulong[]? allowed)
+    private SearchResult SearchOwnedGraph(float[] query, SearchOptions options, int calibratedEf, ulong[]? allowed)
     {
         var encoded = _quantizer.Prepare(query);
         var cascade = new Cascade(_columns, _quantizer, encoded, options.K, options.Quality, allowed);
-        return _graph!.Search(cascade, encoded, options.K, GraphEffort(options, calibration)).Result;
+        return _graph!.Search(cascade, encoded, options.K, GraphEffort(options, calibratedEf)).Result;
     }
 
     /// <summary>The owned graph (tests: its nodes and links).</summary>

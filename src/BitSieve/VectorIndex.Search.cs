@@ -60,11 +60,10 @@ internal sealed partial class VectorIndex
                 if (GraphServes(options))
                 {
                     // The planner chooses direct scoring, the flat cascade (below) or the filtered traversal.
-                    var calibration = Calibrated(options.Quality);
-                    switch (GraphPlanner.Choose(allowedCount, _columns.LiveCount, calibration))
+                    switch (GraphPlanner.Choose(allowedCount, _columns.LiveCount, Calibrated(options.Quality), out int ef))
                     {
                         case GraphSearchPlan.ScoreAllowed: return ScoreDirectly(q, options.K, allowed);
-                        case GraphSearchPlan.Graph: return SearchOwnedGraph(q, options, calibration, allowed);
+                        case GraphSearchPlan.Graph: return SearchOwnedGraph(q, options, ef, allowed);
                     }
                 }
                 else if ((long)allowedCount * DirectScoringRatio < _columns.LiveCount)
@@ -74,7 +73,7 @@ internal sealed partial class VectorIndex
             }
             else if (GraphServes(options) && Calibrated(options.Quality) is { Path: GraphPath.Graph } calibration)
             {
-                return SearchOwnedGraph(q, options, calibration, allowed: null);
+                return SearchOwnedGraph(q, options, calibration.Ef, allowed: null);
             }
             if (options.Exhaustive) return ScanExact(q, options.K, options.Threads);
             var cascade = NewCascade(q, options, allowed);
