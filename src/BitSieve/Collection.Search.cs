@@ -24,7 +24,7 @@ public sealed partial class Collection
         var where = filter is null ? null : FilterSql.Translate(filter);
         using var scope = EnterRead();
         var keys = FilterKeysOf(filter, where);
-        var result = _index.Search(query, options, keys?.Keys, keys?.Rejected ?? false);
+        var result = _index.Search(query, options, keys?.Allowed);
         return ToScored(result, withPayload, withVector);
     }
 
@@ -83,7 +83,7 @@ public sealed partial class Collection
         var where = filter is null ? null : FilterSql.Translate(filter);
         using var scope = EnterRead();
         var keys = FilterKeysOf(filter, where);
-        var semantic = _index.Search(vector, options with { K = pool }, keys?.Keys, keys?.Rejected ?? false);
+        var semantic = _index.Search(vector, options with { K = pool }, keys?.Allowed);
         var lexical = _store.Lexical.Search(query, pool, where);
         var best = Fusion.Hybrid([.. semantic.Hits.Select(h => (h.Id, h.Score))], lexical.Hits, lexical.Attainable, Options.Metric, vectorWeight, options.K, rule);
         return Resolve(best, semantic.Trace, withPayload, withVector);

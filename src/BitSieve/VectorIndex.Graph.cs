@@ -40,8 +40,11 @@ internal sealed partial class VectorIndex
         Threads = Environment.ProcessorCount,
     };
 
-    /// <summary>The beam width of one graph search: the caller's, else the calibrated one; never below k.</summary>
-    private static int GraphEffort(SearchOptions options, GraphCalibration calibration) => Math.Max(options.K, options.Effort ?? calibration.Ef);
+    /// <summary>
+    /// The beam width of one graph search: the caller's, else the calibrated one (<paramref name="calibrated"/>: the
+    /// unfiltered width, or the one the calibration measured for the filter's fraction); never below k.
+    /// </summary>
+    private static int GraphEffort(SearchOptions options, int calibrated) => Math.Max(options.K, options.Effort ?? calibrated);
 
     /// <summary>
     /// Under the write lock, after rows were appended and encoded: adds them to the graph one by one (the build's
@@ -98,13 +101,13 @@ internal sealed partial class VectorIndex
 
     /// <summary>
     /// A search through the owned graph (a filtered traversal with <paramref name="allowed"/>); the caller holds the read
-    /// lock, checked the options and has the calibration that chose the graph.
+    /// lock, checked the options and has the calibrated beam width that chose the graph.
     /// </summary>
-    private SearchResult SearchOwnedGraph(float[] query, SearchOptions options, GraphCalibration calibration, ulong[]? allowed)
+    private SearchResult SearchOwnedGraph(float[] query, SearchOptions options, int calibratedEf, ulong[]? allowed)
     {
         var encoded = _quantizer.Prepare(query);
         var cascade = new Cascade(_columns, _quantizer, encoded, options.K, options.Quality, allowed);
-        return _graph!.Search(cascade, encoded, options.K, GraphEffort(options, calibration)).Result;
+        return _graph!.Search(cascade, encoded, options.K, GraphEffort(options, calibratedEf)).Result;
     }
 
     /// <summary>The owned graph (tests: its nodes and links).</summary>
@@ -173,11 +176,12 @@ internal sealed partial class VectorIndex
     /// <param name="k">Results.</param>
     /// <param name="ef">Beam width.</param>
     /// <param name="quality">The quality target (interval widths; <see cref="Quality.Exact"/> certifies).</param>
-    /// <param name="allowed">
-    /// A filter's allowed ordinals (one bit each, as <see cref="Search(ReadOnlySpan{float}, SearchOptions?, IEnumerable{ulong}?, bool)"/>
-    /// builds them), or null: a filtered traversal returns only allowed points (see <see cref="GraphIndex.Search"/>).
+    /// <param name="filter">
+    /// A filter's points, or null: a filtered traversal returns only allowed points (see <see cref="GraphIndex.Search"/>);
+    /// a set that allows every live point is no limit (the unfiltered traversal), as in
+    /// <see cref="Search(ReadOnlySpan{float}, SearchOptions?, AllowedSet?)"/>.
     /// </param>
-    internal GraphSearchResult SearchGraph(GraphIndex graph, ReadOnlySpan<float> query, int k, int ef, Quality quality, ulong[]? allowed = null)
+    internal GraphSearchResult SearchGraph(GraphIndex graph, ReadOnlySpan<float> query, int k, int ef, Quality quality, AllowedSet? filter = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         new SearchOptions { K = k, Quality = quality }.Validate();
@@ -189,8 +193,7 @@ internal sealed partial class VectorIndex
             ObjectDisposedException.ThrowIf(_disposed, this);
             ThrowIfStale(graph);
             var encoded = _quantizer.Prepare(q);
-            if (allowed is not null && allowed.Length < (_columns.Count + 63) >> 6)
-                throw new ArgumentException($"The allowed set has {allowed.Length} words; {_columns.Count} points need {(_columns.Count + 63) >> 6}.", nameof(allowed));
+            var allowed = filter?.Resolve(_columns, _ordinals).Bits;
             var cascade = new Cascade(_columns, _quantizer, encoded, k, quality, allowed);
             return graph.Search(cascade, encoded, k, ef);
         }

@@ -30,14 +30,18 @@ internal sealed partial class VectorIndex
     /// ignored. A very selective set is scored directly and exactly instead of through the cascade.
     /// </param>
     public SearchResult Search(ReadOnlySpan<float> query, SearchOptions? options = null, IEnumerable<ulong>? allowedKeys = null) =>
-        Search(query, options, allowedKeys, rejected: false);
+        Search(query, options, allowedKeys is null ? null : new AllowedSet(allowedKeys, rejected: false));
+
+    /// <summary>A filter's allowed ordinals at this state, as a search reads them (tests: the bitmap is kept and follows writes).</summary>
+    internal AllowedSet.Resolution Resolved(AllowedSet filter) => Read(() => filter.Resolve(_columns, _ordinals));
 
     /// <summary>
-    /// <see cref="Search(ReadOnlySpan{float}, SearchOptions?, IEnumerable{ulong}?)"/> where, with
-    /// <paramref name="rejected"/>, <paramref name="keys"/> are the points a filter rejects: every other live point is
-    /// allowed (for a filter that allows nearly everything, the shorter list).
+    /// <see cref="Search(ReadOnlySpan{float}, SearchOptions?, IEnumerable{ulong}?)"/> limited to a filter's
+    /// <see cref="AllowedSet"/>, whose bitmap over the ordinals is made once per state of the index and kept in the set
+    /// (a collection keeps one per cached filter). A set that allows every live point is no limit: the search is the
+    /// unfiltered one.
     /// </summary>
-    internal SearchResult Search(ReadOnlySpan<float> query, SearchOptions? options, IEnumerable<ulong>? keys, bool rejected)
+    internal SearchResult Search(ReadOnlySpan<float> query, SearchOptions? options, AllowedSet? filter)
     {
         options ??= new SearchOptions();
         options.Validate();
@@ -49,40 +53,17 @@ internal sealed partial class VectorIndex
             ObjectDisposedException.ThrowIf(_disposed, this);
             int count = _columns.Count;
             ulong[]? allowed = null;
-            if (keys is not null)
+            if (filter?.Resolve(_columns, _ordinals) is { Bits: { } bits, Allowed: int allowedCount })
             {
-                allowed = new ulong[(count + 63) >> 6];
-                int allowedCount = 0;
-                if (rejected)
-                {
-                    for (int ord = 0; ord < count; ord++)
-                        if (!_columns.IsDeleted(ord)) allowed[ord >> 6] |= 1UL << (ord & 63);
-                    allowedCount = _columns.LiveCount;
-                    foreach (ulong key in keys)
-                    {
-                        if (!_ordinals.TryGetValue(key, out int ord) || (allowed[ord >> 6] & (1UL << (ord & 63))) == 0) continue;
-                        allowed[ord >> 6] &= ~(1UL << (ord & 63));
-                        allowedCount--;
-                    }
-                }
-                else
-                {
-                    foreach (ulong key in keys)
-                    {
-                        if (!_ordinals.TryGetValue(key, out int ord) || (allowed[ord >> 6] & (1UL << (ord & 63))) != 0) continue;
-                        allowed[ord >> 6] |= 1UL << (ord & 63);
-                        allowedCount++;
-                    }
-                }
+                allowed = bits;
                 if (options.Exhaustive) return ScoreDirectly(q, options.K, allowed);
                 if (GraphServes(options))
                 {
                     // The planner chooses direct scoring, the flat cascade (below) or the filtered traversal.
-                    var calibration = Calibrated(options.Quality);
-                    switch (GraphPlanner.Choose(allowedCount, _columns.LiveCount, calibration))
+                    switch (GraphPlanner.Choose(allowedCount, _columns.LiveCount, Calibrated(options.Quality), out int ef))
                     {
                         case GraphSearchPlan.ScoreAllowed: return ScoreDirectly(q, options.K, allowed);
-                        case GraphSearchPlan.Graph: return SearchOwnedGraph(q, options, calibration, allowed);
+                        case GraphSearchPlan.Graph: return SearchOwnedGraph(q, options, ef, allowed);
                     }
                 }
                 else if ((long)allowedCount * DirectScoringRatio < _columns.LiveCount)
@@ -92,7 +73,7 @@ internal sealed partial class VectorIndex
             }
             else if (GraphServes(options) && Calibrated(options.Quality) is { Path: GraphPath.Graph } calibration)
             {
-                return SearchOwnedGraph(q, options, calibration, allowed: null);
+                return SearchOwnedGraph(q, options, calibration.Ef, allowed: null);
             }
             if (options.Exhaustive) return ScanExact(q, options.K, options.Threads);
             var cascade = NewCascade(q, options, allowed);

@@ -180,6 +180,13 @@ public sealed class BenchCommandTests : IDisposable
             Assert.InRange(r.GetProperty("flat").GetProperty("recall").GetDouble(), 0.9, 1);
             Assert.InRange(r.GetProperty("graph").GetProperty("recall").GetDouble(), 0, 1);
             Assert.True(r.GetProperty("graph").GetProperty("qps").GetDouble() > 0);
+            // The planned path is the one the plan names, and its ratio is against the flat row of the same run.
+            var planned = r.GetProperty(r.GetProperty("plan").GetString()!);
+            Assert.Equal(planned.GetProperty("qps").GetDouble(), r.GetProperty("planned").GetProperty("qps").GetDouble());
+            Assert.Equal(planned.GetProperty("recall").GetDouble(), r.GetProperty("planned").GetProperty("recall").GetDouble());
+            double ratio = r.GetProperty("planned").GetProperty("qps").GetDouble() / r.GetProperty("flat").GetProperty("qps").GetDouble();
+            Assert.Equal(ratio, r.GetProperty("planned_vs_flat").GetDouble(), 0.01);
+            Assert.True(r.GetProperty("graph_visited_per_query").GetDouble() >= r.GetProperty("graph_estimates_per_query").GetDouble());
         });
     }
 

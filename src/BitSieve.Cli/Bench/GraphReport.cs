@@ -24,8 +24,20 @@ internal sealed record GraphMethodResult(int Ef, double Recall, double Qps, doub
 /// <param name="Ef">The filtered traversal's beam width.</param>
 /// <param name="GraphRecall">The filtered traversal: recall.</param>
 /// <param name="GraphQps">Its QPS.</param>
+/// <param name="GraphVisitedPerQuery">Nodes the traversal reached per query (estimated, crossed and the entry).</param>
+/// <param name="GraphEstimatesPerQuery">T1 estimates of allowed nodes per query while steering.</param>
 internal sealed record GraphFilterResult(double Selectivity, int Allowed, GraphSearchPlan Plan, double DirectRecall, double DirectQps, double FlatRecall, double FlatQps,
-    int Ef, double GraphRecall, double GraphQps);
+    int Ef, double GraphRecall, double GraphQps, double GraphVisitedPerQuery, double GraphEstimatesPerQuery)
+{
+    /// <summary>The recall of the path <see cref="Plan"/> chose.</summary>
+    public double PlannedRecall => Plan switch { GraphSearchPlan.ScoreAllowed => DirectRecall, GraphSearchPlan.Graph => GraphRecall, _ => FlatRecall };
+
+    /// <summary>The QPS of the path <see cref="Plan"/> chose.</summary>
+    public double PlannedQps => Plan switch { GraphSearchPlan.ScoreAllowed => DirectQps, GraphSearchPlan.Graph => GraphQps, _ => FlatQps };
+
+    /// <summary>The planned path's QPS over the flat cascade's, both measured in the same run.</summary>
+    public double PlannedSpeedup => FlatQps > 0 ? PlannedQps / FlatQps : 0;
+}
 
 /// <summary>The graph index of one bench run (<c>--index graph</c>).</summary>
 internal sealed record GraphReport

@@ -8,8 +8,16 @@ namespace BitSieve.Filters;
 /// <param name="Keys">The keys, in the points table's order.</param>
 internal sealed record FilterKeys(FilterPlan Plan, IReadOnlyList<ulong> Keys)
 {
+    private Search.AllowedSet? _allowed;
+
     /// <summary>Whether <see cref="Keys"/> are the points the filter rejects.</summary>
     public bool Rejected => Plan == FilterPlan.CascadeExceptRejected;
+
+    /// <summary>
+    /// The keys as the vector index searches them: one <see cref="Search.AllowedSet"/> per cached filter, so its
+    /// bitmap over the ordinals is made by the first search and read by the next ones.
+    /// </summary>
+    public Search.AllowedSet Allowed => LazyInitializer.EnsureInitialized(ref _allowed, () => new Search.AllowedSet(Keys, Rejected));
 }
 
 /// <summary>

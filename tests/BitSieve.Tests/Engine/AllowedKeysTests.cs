@@ -1,3 +1,5 @@
+using BitSieve.Search;
+
 namespace BitSieve.Tests.Engine;
 
 /// <summary>Searches restricted to an allowed set of ids (what a payload filter produces) against brute force over that set.</summary>
@@ -37,6 +39,46 @@ public sealed class AllowedKeysTests
                 }
             }
         }
+    }
+
+    [Fact]
+    public void An_allowed_set_makes_its_bitmap_once_per_state_and_follows_writes()
+    {
+        const int dim = 16;
+        using var index = VectorIndex.Create(new CollectionOptions { Dimension = dim });
+        index.UpsertBatch(TestData.Ids(300), TestData.Gaussian(300, dim, seed: 3));
+        var filter = new AllowedSet([.. Enumerable.Range(0, 300).Where(i => i % 3 == 0).Select(i => (ulong)i), 999], rejected: false);
+        var query = index.GetVector(30);
+
+        var first = index.Resolved(filter);
+        Assert.Equal(100, first.Allowed);
+        Assert.Same(first, index.Resolved(filter));
+        Assert.Equal(30UL, index.Search(query, new SearchOptions { K = 1 }, filter).Hits[0].Id);
+
+        // A delete and a new point under an allowed key: the kept bitmap is made again, not read stale.
+        index.Delete(30);
+        Assert.NotEqual(30UL, index.Search(query, new SearchOptions { K = 1 }, filter).Hits[0].Id);
+        Assert.Equal(99, index.Resolved(filter).Allowed);
+        index.Upsert(999, query);
+        Assert.Equal(999UL, index.Search(query, new SearchOptions { K = 1 }, filter).Hits[0].Id);
+        Assert.Equal(100, index.Resolved(filter).Allowed);
+        Assert.NotSame(first, index.Resolved(filter));
+    }
+
+    [Fact]
+    public void A_set_that_allows_every_live_point_is_no_filter()
+    {
+        const int dim = 16;
+        using var index = VectorIndex.Create(new CollectionOptions { Dimension = dim });
+        index.UpsertBatch(TestData.Ids(300), TestData.Gaussian(300, dim, seed: 4));
+        index.Delete(7);
+        // Every live key (and a deleted one), or no rejected key: no bitmap, the unfiltered search.
+        Assert.Null(index.Resolved(new AllowedSet(TestData.Ids(300), rejected: false)).Bits);
+        Assert.Null(index.Resolved(new AllowedSet([7], rejected: true)).Bits);
+        Assert.Null(index.Resolved(new AllowedSet([], rejected: true)).Bits);
+        Assert.NotNull(index.Resolved(new AllowedSet([1], rejected: true)).Bits);
+        var query = TestData.Gaussian(1, dim, seed: 5);
+        Assert.Equal(index.Search(query).Hits, index.Search(query, null, new AllowedSet([], rejected: true)).Hits);
     }
 
     [Fact]

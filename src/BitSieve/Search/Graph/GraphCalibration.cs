@@ -39,6 +39,13 @@ internal sealed record GraphCalibrationOptions
     /// </summary>
     public double VisitCost { get; init; } = 40;
 
+    /// <summary>
+    /// The allowed fractions at which a calibration that chose the graph measures the filtered traversal
+    /// (<see cref="GraphCalibration.Filtered"/>), broadest first. The narrowest is just above the fraction below which
+    /// the allowed points are scored directly (1 in 32, <see cref="Filters.FilterPlanner.DirectScoringRatio"/>).
+    /// </summary>
+    public IReadOnlyList<double> FilterFractions { get; init; } = [0.5, 0.2, 0.1, 0.05];
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for values outside their ranges.</summary>
     public void Validate()
     {
@@ -50,6 +57,10 @@ internal sealed record GraphCalibrationOptions
             if (Efforts[i] < 1 || (i > 0 && Efforts[i] <= Efforts[i - 1]))
                 throw new ArgumentOutOfRangeException(nameof(Efforts), "Beam widths must be positive and increasing.");
         if (!(VisitCost > 0)) throw new ArgumentOutOfRangeException(nameof(VisitCost), VisitCost, "A visit must cost something.");
+        ArgumentNullException.ThrowIfNull(FilterFractions);
+        for (int i = 0; i < FilterFractions.Count; i++)
+            if (!(FilterFractions[i] is > 0 and < 1) || (i > 0 && FilterFractions[i] >= FilterFractions[i - 1]))
+                throw new ArgumentOutOfRangeException(nameof(FilterFractions), "Filter fractions must lie in (0, 1) and decrease.");
     }
 }
 
@@ -72,7 +83,7 @@ internal sealed record GraphCalibrationOptions
 /// <param name="FlatCost">Per query: the live points the flat cascade estimates.</param>
 /// <param name="Queries">Sample size.</param>
 /// <param name="Nodes">The graph's nodes when calibrated: calibrate again when the collection has grown well beyond it.</param>
-internal sealed record GraphCalibration(GraphPath Path, int Ef, double Floor, double Recall, double GraphCost, double FlatCost, int Queries, int Nodes)
+internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double Floor, double Recall, double GraphCost, double FlatCost, int Queries, int Nodes)
 {
     /// <summary>
     /// The recall floor of a quality target: its recall target (0.995 by default). <see cref="Quality.Exact"/> has
@@ -120,26 +131,51 @@ internal sealed record GraphCalibration(GraphPath Path, int Ef, double Floor, do
         foreach (int effort in options.Efforts)
         {
             int ef = Math.Max(effort, k + 1);
-            long found = 0, expected = 0, visited = 0;
-            for (int i = 0; i < sample.Length; i++)
+            (recall, cost) = Trial(graph, quality, options, sample, queries, truth, ef, allowed: null);
+            if (recall - Margin(recall, truth) >= floor)
             {
-                var cascade = new Cascade(columns, graph.Quantizer, queries[i], k + 1, quality);
-                var result = graph.Search(cascade, queries[i], k + 1, ef, absent: sample[i]);
-                visited += result.Graph.Visited;
-                var answer = Others(result.Result, sample[i], k);
-                foreach (int ord in truth[i])
-                    if (Array.IndexOf(answer, ord) >= 0) found++;
-                expected += truth[i].Length;
+                if (cost >= live) return new GraphCalibration(GraphPath.Flat, ef, floor, recall, cost, live, sample.Length, graph.Count);
+                return new GraphCalibration(GraphPath.Graph, ef, floor, recall, cost, live, sample.Length, graph.Count)
+                {
+                    Filtered = MeasureFilters(graph, quality, options, sample, queries, ef, floor, live),
+                };
             }
-            recall = expected == 0 ? 1 : found / (double)expected;
-            cost = options.VisitCost * visited / sample.Length;
-            double margin = 1.645 * Math.Sqrt(recall * (1 - recall) / Math.Max(1, expected));
-            if (recall - margin >= floor)
-                return new GraphCalibration(cost < live ? GraphPath.Graph : GraphPath.Flat, ef, floor, recall, cost, live, sample.Length, graph.Count);
             // The graph already costs more than scanning everything: a wider beam only costs more.
             if (cost >= live) break;
         }
         return new GraphCalibration(GraphPath.Flat, 0, floor, recall, cost, live, sample.Length, graph.Count);
+    }
+
+    /// <summary>
+    /// The sample searched through the graph at beam width <paramref name="ef"/> (under a filter when
+    /// <paramref name="allowed"/> is given), each query's own node absent: recall@k against <paramref name="truth"/> and
+    /// the cost per query in flat T1 estimates.
+    /// </summary>
+    private static (double Recall, double Cost) Trial(GraphIndex graph, Quality quality, GraphCalibrationOptions options, int[] sample, EncodedQuery[] queries,
+        int[][] truth, int ef, ulong[]? allowed)
+    {
+        int k = options.K;
+        ef = Math.Max(ef, k + 1);
+        long found = 0, expected = 0, visited = 0;
+        for (int i = 0; i < sample.Length; i++)
+        {
+            var cascade = new Cascade(graph.Columns, graph.Quantizer, queries[i], k + 1, quality, allowed);
+            var result = graph.Search(cascade, queries[i], k + 1, ef, absent: sample[i]);
+            visited += result.Graph.Visited;
+            var answer = Others(result.Result, sample[i], k);
+            foreach (int ord in truth[i])
+                if (Array.IndexOf(answer, ord) >= 0) found++;
+            expected += truth[i].Length;
+        }
+        return (expected == 0 ? 1 : found / (double)expected, options.VisitCost * visited / sample.Length);
+    }
+
+    /// <summary>The one-sided 95 % sampling margin of a recall measured over the answers of <paramref name="truth"/>.</summary>
+    private static double Margin(double recall, int[][] truth)
+    {
+        long expected = 0;
+        foreach (var row in truth) expected += row.Length;
+        return 1.645 * Math.Sqrt(recall * (1 - recall) / Math.Max(1, expected));
     }
 
     /// <summary>The seeded sample: distinct live ordinals, in random order.</summary>

@@ -15,27 +15,55 @@ internal enum GraphSearchPlan
 
 /// <summary>
 /// Chooses, per filtered query, between scoring the allowed points directly, the flat cascade over the allowed set and
-/// the filtered traversal, from the allowed fraction and the graph's <see cref="GraphCalibration"/>. Costs are in flat
-/// T1 estimates per query, as in the calibration: the flat cascade costs one per live point; scoring one allowed
-/// point directly costs <see cref="Filters.FilterPlanner.DirectScoringRatio"/> (the flat path's own rule); the
-/// traversal costs the calibrated graph cost divided by the allowed fraction (to fill its beam with allowed nodes it
-/// reaches about 1/fraction times as many), and is only trusted down to <see cref="MinTraversalFraction"/>, the lowest
-/// fraction its recall has been measured at.
+/// the filtered traversal, from the allowed fraction and what the graph's <see cref="GraphCalibration"/> measured on
+/// the collection's own points. Costs are in flat T1 estimates per query, as in the calibration: the flat cascade costs
+/// one per live point; scoring the allowed points directly is chosen below one point in
+/// <see cref="Filters.FilterPlanner.DirectScoringRatio"/> (the flat path's own rule). The traversal is chosen only at a
+/// fraction the calibration's filtered trials vouch for (<see cref="GraphCalibration.Filtered"/>: the broadest measured
+/// fraction at or below it held the recall floor, and every broader one did), at that trial's beam width, and only
+/// where its cost — interpolated linearly in 1/fraction between the measured points, the unfiltered cost at fraction 1
+/// — is below the flat scan's. A filter that allows every live point is no filter: the unfiltered traversal at the
+/// calibrated width (a collection's search does not even come here, see <see cref="AllowedSet"/>).
 /// </summary>
 internal static class GraphPlanner
 {
-    /// <summary>Below this allowed fraction the filtered traversal is not chosen.</summary>
-    public const double MinTraversalFraction = 0.1;
-
     /// <summary>The plan for a query whose filter allows <paramref name="allowed"/> of <paramref name="live"/> points.</summary>
-    public static GraphSearchPlan Choose(long allowed, long live, GraphCalibration calibration)
+    public static GraphSearchPlan Choose(long allowed, long live, GraphCalibration calibration) => Choose(allowed, live, calibration, out _);
+
+    /// <summary>
+    /// The plan for a query whose filter allows <paramref name="allowed"/> of <paramref name="live"/> points, and, for
+    /// <see cref="GraphSearchPlan.Graph"/>, the beam width the calibration measured for it (0 otherwise).
+    /// </summary>
+    public static GraphSearchPlan Choose(long allowed, long live, GraphCalibration calibration, out int ef)
     {
         ArgumentNullException.ThrowIfNull(calibration);
         ArgumentOutOfRangeException.ThrowIfNegative(allowed);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(allowed, live);
+        ef = 0;
         if (allowed * Filters.FilterPlanner.DirectScoringRatio < live) return GraphSearchPlan.ScoreAllowed;
-        double fraction = live == 0 ? 0 : allowed / (double)live;
-        if (calibration.Path != GraphPath.Graph || fraction < MinTraversalFraction) return GraphSearchPlan.Flat;
-        return calibration.GraphCost / fraction < live ? GraphSearchPlan.Graph : GraphSearchPlan.Flat;
+        if (calibration.Path != GraphPath.Graph) return GraphSearchPlan.Flat;
+        if (allowed == live)
+        {
+            ef = calibration.Ef;
+            return GraphSearchPlan.Graph;
+        }
+        double fraction = allowed / (double)live;
+        // The broadest trial at or below the fraction vouches for it when it and every broader one held; its cost is
+        // interpolated linearly in 1/fraction from the next broader measured point (the unfiltered calibration at 1).
+        double upper = 1, upperCost = calibration.GraphCost;
+        foreach (var trial in calibration.Filtered)
+        {
+            if (!trial.Holds) break;
+            if (trial.Fraction <= fraction)
+            {
+                double t = (1 / fraction - 1 / upper) / (1 / trial.Fraction - 1 / upper);
+                if (upperCost + t * (trial.Cost - upperCost) >= live) break;
+                ef = trial.Ef;
+                return GraphSearchPlan.Graph;
+            }
+            upper = trial.Fraction;
+            upperCost = trial.Cost;
+        }
+        return GraphSearchPlan.Flat;
     }
 }

@@ -1,3 +1,4 @@
+using BitSieve.Search;
 using BitSieve.Search.Graph;
 
 namespace BitSieve.Tests.Search.Graph;
@@ -6,7 +7,7 @@ namespace BitSieve.Tests.Search.Graph;
 /// Filtered traversal on the real fixture (docs-minilm-2k): with a seeded random allowed set, the graph returns only
 /// allowed points, and its recall@10 against the exact filtered top 10 holds at selectivities from 2 % to 50 %
 /// (two-hop expansion crosses the disallowed nodes); the planner's choice between direct scoring, the flat cascade and
-/// the traversal.
+/// the traversal from the calibration's filtered trials.
 /// </summary>
 public sealed class GraphFilterTests
 {
@@ -31,7 +32,7 @@ public sealed class GraphFilterTests
         {
             var query = MiniLmFixture.Queries.AsSpan(q * Dim, Dim);
             var truth = index.Search(query, new SearchOptions { K = K, Exhaustive = true }, keys).Hits.Select(h => h.Id).ToHashSet();
-            var result = index.SearchGraph(graph, query, K, ef, Quality.Default, allowed);
+            var result = index.SearchGraph(graph, query, K, ef, Quality.Default, new AllowedSet(keys, rejected: false));
             Assert.All(result.Result.Hits, h => Assert.True((allowed[h.Id >> 6] & (1UL << (int)(h.Id & 63))) != 0, $"point {h.Id} is not allowed"));
             Assert.True(result.Graph.Estimates <= result.Graph.Visited);
             found += result.Result.Hits.Count(h => truth.Contains(h.Id));
@@ -40,23 +41,34 @@ public sealed class GraphFilterTests
         Assert.True(recall >= floor, $"recall@10 {recall:F4} with {keys.Length} allowed points at ef {ef}");
     }
 
-    private static GraphCalibration Calibration(GraphPath path, double graphCost, int live) => new(path, 48, 0.995, 0.998, graphCost, live, 200, live);
+    private static GraphCalibration Calibration(GraphPath path, double graphCost, int live, params FilteredTrial[] trials) =>
+        new(path, 48, 0.995, 0.998, graphCost, live, 200, live) { Filtered = trials };
 
     [Fact]
-    public void The_planner_scores_few_allowed_points_directly_and_traverses_only_a_cheap_graph_at_a_broad_filter()
+    public void The_planner_traverses_only_where_the_calibrations_filtered_trials_held_and_at_their_beam_width()
     {
         const int Live = 1_000_000;
-        var cheap = Calibration(GraphPath.Graph, 20_000, Live);
-        Assert.Equal(GraphSearchPlan.ScoreAllowed, GraphPlanner.Choose(1_000, Live, cheap));
-        // 5 %: above direct scoring, below the fraction the traversal is trusted at.
-        Assert.Equal(GraphSearchPlan.Flat, GraphPlanner.Choose(50_000, Live, cheap));
-        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(100_000, Live, cheap));
-        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(Live, Live, cheap));
-        // A graph that costs 60 % of the flat scan unfiltered costs more than it at half the points allowed.
-        var dear = Calibration(GraphPath.Graph, 600_000, Live);
-        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(Live, Live, dear));
+        // Held at 50 % (ef 64) and 20 % (ef 96); no width held at 10 %.
+        var measured = Calibration(GraphPath.Graph, 20_000, Live,
+            new FilteredTrial(0.5, 64, 0.997, 40_000), new FilteredTrial(0.2, 96, 0.996, 100_000), new FilteredTrial(0.1, 0, 0.98, 300_000));
+        Assert.Equal(GraphSearchPlan.ScoreAllowed, GraphPlanner.Choose(1_000, Live, measured));
+        // 15 %: the broadest trial at or below it (10 %) did not hold.
+        Assert.Equal(GraphSearchPlan.Flat, GraphPlanner.Choose(150_000, Live, measured));
+        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(200_000, Live, measured, out int ef));
+        Assert.Equal(96, ef);
+        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(300_000, Live, measured, out ef));
+        Assert.Equal(96, ef);
+        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(700_000, Live, measured, out ef));
+        Assert.Equal(64, ef);
+        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(Live, Live, measured, out ef));
+        Assert.Equal(48, ef);
+        // Cost, linear in 1/fraction between the unfiltered 600,000 at 1 and 1,100,000 measured at 50 %: 766,667 at 75 %
+        // (below the flat scan's 1,000,000), 1,100,000 at 50 % (above it).
+        var dear = Calibration(GraphPath.Graph, 600_000, Live, new FilteredTrial(0.5, 64, 0.997, 1_100_000));
+        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(750_000, Live, dear));
         Assert.Equal(GraphSearchPlan.Flat, GraphPlanner.Choose(Live / 2, Live, dear));
-        // A calibration that chose flat is never overruled.
-        Assert.Equal(GraphSearchPlan.Flat, GraphPlanner.Choose(Live, Live, Calibration(GraphPath.Flat, 20_000, Live)));
+        // Without trials no filtered traversal is trusted; a calibration that chose flat is never overruled.
+        Assert.Equal(GraphSearchPlan.Flat, GraphPlanner.Choose(Live / 2, Live, Calibration(GraphPath.Graph, 20_000, Live)));
+        Assert.Equal(GraphSearchPlan.Flat, GraphPlanner.Choose(Live / 2, Live, Calibration(GraphPath.Flat, 20_000, Live, new FilteredTrial(0.5, 64, 0.997, 40_000))));
     }
 }

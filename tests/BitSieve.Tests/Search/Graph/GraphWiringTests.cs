@@ -1,3 +1,4 @@
+using BitSieve.Search;
 using BitSieve.Search.Graph;
 
 namespace BitSieve.Tests.Search.Graph;
@@ -56,16 +57,15 @@ public sealed class GraphWiringTests
 
     [Theory]
     [InlineData(0.5, true, 0.95)]
-    [InlineData(0.05, false, 0.99)]
+    [InlineData(0.04, false, 0.99)]
     public void Filtered_searches_on_a_graph_collection_follow_the_planner_and_return_only_allowed_points(double fraction, bool traverses, double floor)
     {
         using var index = Fixture(LiveGraphTests.FreeVisits);
         var random = new Random(11);
         var keys = Enumerable.Range(0, MiniLmFixture.BaseRows).Where(_ => random.NextDouble() < fraction).Select(r => (ulong)r).ToHashSet();
-        var allowed = new ulong[(MiniLmFixture.BaseRows + 63) / 64];
-        foreach (ulong key in keys) allowed[key >> 6] |= 1UL << (int)(key & 63);
         var calibration = index.GraphCalibrationFor(Quality.Default)!;
-        Assert.Equal(traverses ? GraphSearchPlan.Graph : GraphSearchPlan.Flat, GraphPlanner.Choose(keys.Count, MiniLmFixture.BaseRows, calibration));
+        // 4 %: narrower than every filtered trial (the narrowest is 5 %), above direct scoring (1 in 32).
+        Assert.Equal(traverses ? GraphSearchPlan.Graph : GraphSearchPlan.Flat, GraphPlanner.Choose(keys.Count, MiniLmFixture.BaseRows, calibration, out int ef));
         double found = 0;
         for (int q = 0; q < Queries; q++)
         {
@@ -76,8 +76,8 @@ public sealed class GraphWiringTests
             Assert.Equal(K, result.Hits.Count);
             if (traverses)
             {
-                // The collection's answer is the filtered traversal at the calibrated width, T1 estimates included.
-                var traversal = index.SearchGraph(index.Graph!, query, K, calibration.Ef, Quality.Default, allowed).Result;
+                // The collection's answer is the filtered traversal at the width calibrated for the fraction, T1 estimates included.
+                var traversal = index.SearchGraph(index.Graph!, query, K, ef, Quality.Default, new AllowedSet(keys, rejected: false)).Result;
                 Assert.Equal(traversal.Hits.Select(h => h.Id), result.Hits.Select(h => h.Id));
                 Assert.Equal(traversal.Trace.T1Seen, result.Trace.T1Seen);
                 Assert.NotEqual(keys.Count, result.Trace.T1Seen);
@@ -90,6 +90,35 @@ public sealed class GraphWiringTests
         }
         double recall = found / (K * Queries);
         Assert.True(recall >= floor, $"recall@10 {recall:F4} with {keys.Count} allowed points");
+    }
+
+    [Theory]
+    [InlineData(0.001)]
+    [InlineData(0.01)]
+    [InlineData(0.1)]
+    [InlineData(0.5)]
+    [InlineData(1.0)]
+    public void Filtered_searches_hold_the_recall_target_at_every_selectivity(double fraction)
+    {
+        // Visits made free, so that cost never sends a filter to the flat cascade: only the trials' recall decides.
+        using var index = Fixture(LiveGraphTests.FreeVisits);
+        var calibration = index.GraphCalibrationFor(Quality.Default)!;
+        Assert.Equal(GraphPath.Graph, calibration.Path);
+        Assert.NotEmpty(calibration.Filtered);
+        var random = new Random(13);
+        var keys = Enumerable.Range(0, MiniLmFixture.BaseRows).Where(_ => fraction >= 1 || random.NextDouble() < fraction).Select(r => (ulong)r).ToHashSet();
+        double found = 0, expected = 0;
+        for (int q = 0; q < 100; q++)
+        {
+            var query = MiniLmFixture.Queries.AsSpan(q * Dim, Dim);
+            var truth = index.Search(query, new SearchOptions { K = K, Exhaustive = true }, keys).Hits.Select(h => h.Id).ToHashSet();
+            var result = index.Search(query, new SearchOptions { K = K }, keys);
+            Assert.All(result.Hits, h => Assert.Contains(h.Id, keys));
+            found += result.Hits.Count(h => truth.Contains(h.Id));
+            expected += truth.Count;
+        }
+        var plan = GraphPlanner.Choose(keys.Count, MiniLmFixture.BaseRows, calibration, out int ef);
+        Assert.True(found / expected >= 0.99, $"recall@10 {found / expected:F4} with {keys.Count} allowed points ({plan}, ef {ef})");
     }
 
     [Fact]
