@@ -171,6 +171,62 @@ public sealed class IndexPrecisionTests : IDisposable
     }
 
     [Theory]
+    [InlineData("fp32")]
+    [InlineData("auto")]
+    public async Task The_chunks_of_many_files_embedded_together_get_the_vectors_of_one_call_per_file(string precision)
+    {
+        // Files of sections of many lengths: the indexer embeds the files after the first in one call, so a padded
+        // batch of the model mixes chunks of several files.
+        string[] topics = ["sockets", "packages", "certificates", "kernel modules", "mount points", "locales"];
+        for (int f = 0; f < topics.Length; f++)
+        {
+            File.WriteAllText(_dir.File($"docs/{f}.md"), string.Join("\n\n", Enumerable.Range(0, 5).Select(s =>
+                $"# {topics[f]}, part {s}\n\n" + string.Join(' ', Enumerable.Range(0, 1 + (7 * f + 3 * s) % 12)
+                    .Select(n => $"Step {n} of part {s} explains how {topics[f]} are configured on a Debian system.")))));
+        }
+        var (code, _, error) = await Run("index", "--db", Db, "--precision", precision, Docs);
+        Assert.True(code == ExitCodes.Ok, error);
+
+        // What indexing with one call per file stored: each file's chunks embedded together, in order.
+        var plan = precision == "auto" ? BuiltInPlans.For(BuiltInModels.Load(BuiltInModels.MiniLm).ContentHash)!.ToPlan() : null;
+        using var perFile = OnnxEmbeddingGenerator.LoadBuiltIn(BuiltInModels.MiniLm, new OnnxEmbeddingOptions { Quantization = plan });
+        using var fp32 = OnnxEmbeddingGenerator.LoadBuiltIn(BuiltInModels.MiniLm);
+        using var database = Database.Open(Db, new DatabaseOptions { ReadOnly = true });
+        var points = database.GetCollection(DatabaseArguments.DefaultCollection).Scroll(null, 1000, withVector: true).Points;
+        var stored = new List<double>();
+        var oneCallPerFile = new List<double>();
+        var toOneCallPerFile = new List<double>();
+        foreach (var file in points.GroupBy(p => p.Payload!["source"]!.GetValue<string>()))
+        {
+            var chunks = file.OrderBy(p => p.Payload!["chunk"]!.GetValue<int>()).ToList();
+            string[] texts = [.. chunks.Select(p => p.Payload!["text"]!.GetValue<string>())];
+            var alone = perFile.Embed(texts, isQuery: false, out _);
+            var exact = fp32.Embed(texts, isQuery: false, out _);
+            for (int i = 0; i < chunks.Count; i++)
+            {
+                toOneCallPerFile.Add(Dot(alone[i], chunks[i].Vector!));
+                stored.Add(Dot(exact[i], chunks[i].Vector!));
+                oneCallPerFile.Add(Dot(exact[i], alone[i]));
+            }
+        }
+        // After the first file (six chunks at most), more than a batch of the model (16) from the others.
+        Assert.True(stored.Count > 6 + 16, $"{stored.Count} chunks");
+        if (plan is null)
+        {
+            // Float32: the same vectors (padding and batch companions change nothing but rounding).
+            Assert.All(toOneCallPerFile, cosine => Assert.True(cosine > 1 - 1e-6, $"cosine {cosine}"));
+        }
+        else
+        {
+            // Int8 quantizes each product's activations with one scale for the whole batch, so a vector moves with its
+            // batch companions (here by up to a cosine of 0.994); the stored ones stay as close to float32 as before.
+            Assert.True(stored.Average() >= oneCallPerFile.Average() - 5e-4,
+                $"mean cosine to fp32: {stored.Average()} stored, {oneCallPerFile.Average()} with one call per file");
+            Assert.True(stored.Average() >= 0.995, $"mean cosine to fp32 {stored.Average()}");
+        }
+    }
+
+    [Theory]
     [InlineData("index", "--precision", "fp32", "--plan", "/no/such/plan.json")]
     [InlineData("index", "--plan", "/no/such/plan.json")]
     [InlineData("ask", "--precision", "int4")]

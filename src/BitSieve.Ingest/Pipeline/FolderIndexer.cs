@@ -71,6 +71,13 @@ public sealed class FolderIndexer
     /// </summary>
     public const string PrecisionProperty = "embedding_precision";
 
+    /// <summary>
+    /// Chunks gathered (whole files) before the model is called: the embedder sorts one call's texts by length and pads
+    /// each batch to its longest, so one call over many files wastes less on padding and small last batches than one
+    /// call per file, and an int8 model gains its full speed only on full batches.
+    /// </summary>
+    internal const int EmbeddingWindow = 256;
+
     private readonly Collection _collection;
     private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
     private readonly TextChunker _chunker;
@@ -109,30 +116,34 @@ public sealed class FolderIndexer
         var work = changes.Added.Concat(changes.Changed).ToList();
         long chunks = 0;
         int done = 0;
-        // Files are loaded and chunked on another thread, up to two ahead of the one being embedded and stored: on two
-        // cores, parsing the next file overlaps embedding and writing this one (and, early in a process, the JIT
-        // compilation of both paths). Files are still stored one at a time, in order.
-        var prepared = Channel.CreateBounded<PreparedFile>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        // Files are loaded and chunked on another thread into windows of about EmbeddingWindow chunks, one window ahead
+        // of the one being embedded and stored: on two cores, preparing the next window overlaps embedding this one.
+        // Each window is embedded in one call; its files are then stored one at a time, in order.
+        var prepared = Channel.CreateBounded<List<PreparedFile>>(new BoundedChannelOptions(1) { SingleReader = true, SingleWriter = true });
         using var stopPreparing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var preparing = Task.Run(() => PrepareAsync(work, prepared.Writer, stopPreparing.Token), CancellationToken.None);
         try
         {
-            await foreach (var file in prepared.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var window in prepared.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
-                // The reader hands out files already waiting without looking at the token: stop between files here.
-                cancellationToken.ThrowIfCancellationRequested();
-                progress?.Report(new IndexProgress(done, work.Count, chunks, clock.Elapsed, file.Scanned.RelativePath));
-                if (file.Chunks is null)
+                var embedded = await EmbedAsync(window, cancellationToken).ConfigureAwait(false);
+                for (int i = 0; i < window.Count; i++)
                 {
-                    skipped.Add($"{file.Scanned.RelativePath}: {file.Loaded.Skip?.ToString() ?? "no text"}");
-                    _collection.Delete(BySource(file.Scanned.RelativePath)); // an old version must not linger
+                    var file = window[i];
+                    // The reader hands out windows already waiting without looking at the token: stop between files here.
+                    cancellationToken.ThrowIfCancellationRequested();
+                    progress?.Report(new IndexProgress(done, work.Count, chunks, clock.Elapsed, file.Scanned.RelativePath));
+                    if (file.Chunks is null)
+                    {
+                        skipped.Add($"{file.Scanned.RelativePath}: {file.Loaded.Skip?.ToString() ?? "no text"}");
+                        _collection.Delete(BySource(file.Scanned.RelativePath)); // an old version must not linger
+                    }
+                    else
+                    {
+                        chunks += Store(embedded[i], file.Scanned.RelativePath);
+                    }
+                    done++;
                 }
-                else
-                {
-                    var points = await EmbedAsync(file.Chunks, file.Scanned.RelativePath, file.Hash, cancellationToken).ConfigureAwait(false);
-                    chunks += Store(points, file.Scanned.RelativePath);
-                }
-                done++;
             }
         }
         finally
@@ -166,7 +177,9 @@ public sealed class FolderIndexer
         ArgumentException.ThrowIfNullOrEmpty(source);
         ArgumentNullException.ThrowIfNull(contentHash);
         // Embedded (and the vectors' dimension checked) before the collection's indexes or points change.
-        var points = await EmbedAsync(_chunker.Chunk(document), source, contentHash, cancellationToken).ConfigureAwait(false);
+        var chunks = _chunker.Chunk(document);
+        var vectors = await _embedder.GenerateAsync(chunks.Select(c => c.Text), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var points = Points(chunks, vectors, 0, source, contentHash);
         EnsureIndexes();
         return Store(points, source);
     }
@@ -177,10 +190,17 @@ public sealed class FolderIndexer
     /// </summary>
     private sealed record PreparedFile(ScannedFile Scanned, string Hash, LoadResult Loaded, IReadOnlyList<TextChunk>? Chunks);
 
-    /// <summary>Loads and chunks <paramref name="files"/> in order into <paramref name="output"/>, then completes it (with the error, if one stops it).</summary>
-    private async Task PrepareAsync(IReadOnlyList<ScannedFile> files, ChannelWriter<PreparedFile> output, CancellationToken cancellationToken)
+    /// <summary>
+    /// Loads and chunks <paramref name="files"/> in order into <paramref name="output"/>, a window at a time, then
+    /// completes it (with the error, if one stops it, after the files prepared before it). The first window is the
+    /// first file alone, so the model loads (a second or more) while the next window is prepared.
+    /// </summary>
+    private async Task PrepareAsync(IReadOnlyList<ScannedFile> files, ChannelWriter<List<PreparedFile>> output, CancellationToken cancellationToken)
     {
         Exception? failure = null;
+        var window = new List<PreparedFile>();
+        int windowChunks = 0;
+        bool first = true;
         try
         {
             foreach (var file in files)
@@ -188,12 +208,29 @@ public sealed class FolderIndexer
                 cancellationToken.ThrowIfCancellationRequested();
                 var (loaded, hash) = Load(file);
                 var chunks = loaded.Document is { } document && document.Text.Trim().Length > 0 ? _chunker.Chunk(document) : null;
-                await output.WriteAsync(new PreparedFile(file, hash, loaded, chunks), cancellationToken).ConfigureAwait(false);
+                window.Add(new PreparedFile(file, hash, loaded, chunks));
+                windowChunks += chunks?.Count ?? 0;
+                if (first || windowChunks >= EmbeddingWindow)
+                {
+                    first = false;
+                    await output.WriteAsync(window, cancellationToken).ConfigureAwait(false);
+                    window = [];
+                    windowChunks = 0;
+                }
             }
         }
         catch (Exception e)
         {
             failure = e;
+        }
+
+        try
+        {
+            if (window.Count > 0 && failure is not OperationCanceledException) await output.WriteAsync(window, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e)
+        {
+            failure ??= e;
         }
         finally
         {
@@ -218,16 +255,35 @@ public sealed class FolderIndexer
         return (loaded, hash);
     }
 
-    /// <summary>A source's chunks as points; throws <see cref="ArgumentException"/> when the vectors do not fit the collection's dimension.</summary>
-    private async Task<List<Point>> EmbedAsync(IReadOnlyList<TextChunk> pieces, string source, string hash, CancellationToken cancellationToken)
+    /// <summary>The points of each file of <paramref name="window"/> (empty for a file without chunks), from one call to the model.</summary>
+    private async Task<List<Point>[]> EmbedAsync(List<PreparedFile> window, CancellationToken cancellationToken)
     {
-        var vectors = await _embedder.GenerateAsync(pieces.Select(c => c.Text), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var texts = window.SelectMany(f => f.Chunks ?? []).Select(c => c.Text).ToList();
+        var vectors = texts.Count == 0 ? [] : await _embedder.GenerateAsync(texts, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var points = new List<Point>[window.Count];
+        int first = 0;
+        for (int i = 0; i < window.Count; i++)
+        {
+            var file = window[i];
+            points[i] = Points(file.Chunks ?? [], vectors, first, file.Scanned.RelativePath, file.Hash);
+            first += points[i].Count;
+        }
+        return points;
+    }
+
+    /// <summary>
+    /// A source's chunks as points, their vectors <paramref name="vectors"/> from <paramref name="first"/> on; throws
+    /// <see cref="ArgumentException"/> when the vectors do not fit the collection's dimension.
+    /// </summary>
+    private List<Point> Points(IReadOnlyList<TextChunk> pieces, GeneratedEmbeddings<Embedding<float>> vectors, int first, string source, string hash)
+    {
         var points = new List<Point>(pieces.Count);
         for (int i = 0; i < pieces.Count; i++)
         {
-            if (vectors[i].Vector.Length != _collection.Dimension)
-                throw new ArgumentException($"The embedding model makes {vectors[i].Vector.Length}-dimensional vectors, but collection '{_collection.Name}' holds {_collection.Dimension}-dimensional ones.", nameof(pieces));
-            points.Add(new Point(ChunkId(source, i), vectors[i].Vector, Payload(pieces[i], source, hash)));
+            var vector = vectors[first + i].Vector;
+            if (vector.Length != _collection.Dimension)
+                throw new ArgumentException($"The embedding model makes {vector.Length}-dimensional vectors, but collection '{_collection.Name}' holds {_collection.Dimension}-dimensional ones.", nameof(vectors));
+            points.Add(new Point(ChunkId(source, i), vector, Payload(pieces[i], source, hash)));
         }
         return points;
     }

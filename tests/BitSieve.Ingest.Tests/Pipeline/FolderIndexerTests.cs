@@ -83,6 +83,40 @@ public sealed class FolderIndexerTests : IDisposable
     }
 
     [Fact]
+    public async Task The_chunks_of_many_files_are_embedded_a_window_at_a_time_and_stored_per_file()
+    {
+        // Eighty files of several chunks each: more than two windows in all.
+        for (int i = 0; i < 80; i++)
+            _files.Write($"f{i:D2}.md", string.Join("\n\n", Enumerable.Range(0, 6 + i % 5).Select(s => $"# Part {s}\n\nFile {i} is about sockets, section {s}.\n\nAnd {new string('a', i)} packages.")));
+        using var database = Database.Open(_db.Path);
+        var collection = database.CreateCollection("docs", new CollectionOptions { Dimension = LetterEmbedder.Dimensions, Metric = Metric.Cosine });
+        var embedder = new LetterEmbedder();
+
+        var report = await new FolderIndexer(collection, embedder).IndexAsync(_files.Path);
+
+        Assert.Equal(80, report.Indexed);
+        Assert.Equal(report.Chunks, embedder.Calls.Sum(c => c.Count));
+        Assert.True(report.Chunks > 2 * FolderIndexer.EmbeddingWindow, $"{report.Chunks} chunks");
+        // The first file alone (the model loads while the next window is prepared), then whole files until a window is
+        // full, and the rest.
+        var calls = embedder.Calls;
+        Assert.True(calls.Count >= 3, $"{calls.Count} calls");
+        Assert.All(calls[0], text => Assert.Contains("File 0 ", text, StringComparison.Ordinal));
+        Assert.All(calls.Skip(1).SkipLast(1), call => Assert.InRange(call.Count, FolderIndexer.EmbeddingWindow, FolderIndexer.EmbeddingWindow + 10));
+        // Each chunk is stored under its own file with its own text's vector.
+        var points = collection.Scroll(null, 1000, withVector: true).Points;
+        Assert.Equal(report.Chunks, points.Count);
+        foreach (var point in points)
+        {
+            string text = point.Payload!["text"]!.GetValue<string>();
+            int file = int.Parse(point.Payload["source"]!.GetValue<string>()[1..3], System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Contains($"File {file} ", text, StringComparison.Ordinal);
+            // Stored unit length (cosine): the same direction as the text's own vector.
+            Assert.True(Cosine(LetterEmbedder.Embed(text), point.Vector!) > 1 - 1e-6, text);
+        }
+    }
+
+    [Fact]
     public async Task With_an_extraction_cache_a_file_seen_before_is_not_parsed_again_and_yields_the_same_chunks()
     {
         const string html = "<html><body><h1>Sockets</h1><p>Sockets are endpoints.</p><h2>Ports</h2><p>A port is a number.</p></body></html>";
@@ -152,6 +186,18 @@ public sealed class FolderIndexerTests : IDisposable
                 p.Payload["text"]!.GetValue<string>(), p.Payload["file_hash"]!.GetValue<string>()))
             .Order()];
 
+    private static double Cosine(float[] a, float[] b)
+    {
+        double dot = 0, aa = 0, bb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            dot += (double)a[i] * b[i];
+            aa += (double)a[i] * a[i];
+            bb += (double)b[i] * b[i];
+        }
+        return dot / Math.Sqrt(aa * bb);
+    }
+
     /// <summary>Reports on the calling thread (<see cref="Progress{T}"/> would post to the thread pool).</summary>
     private sealed class SynchronousProgress(Action<IndexProgress> report) : IProgress<IndexProgress>
     {
@@ -163,18 +209,25 @@ public sealed class FolderIndexerTests : IDisposable
     {
         public const int Dimensions = 8;
 
+        /// <summary>The texts of each call, in order.</summary>
+        public List<IReadOnlyList<string>> Calls { get; } = [];
+
+        public static float[] Embed(string text)
+        {
+            var vector = new float[Dimensions];
+            vector.AsSpan().Fill(1);
+            foreach (char c in text.ToLowerInvariant())
+                if (c is >= 'a' and < (char)('a' + Dimensions)) vector[c - 'a']++;
+            return vector;
+        }
+
         public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
             IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
         {
+            var texts = values.ToList();
+            Calls.Add(texts);
             var result = new GeneratedEmbeddings<Embedding<float>>();
-            foreach (string text in values)
-            {
-                var vector = new float[Dimensions];
-                vector.AsSpan().Fill(1);
-                foreach (char c in text.ToLowerInvariant())
-                    if (c is >= 'a' and < (char)('a' + Dimensions)) vector[c - 'a']++;
-                result.Add(new Embedding<float>(vector));
-            }
+            foreach (string text in texts) result.Add(new Embedding<float>(Embed(text)));
             return Task.FromResult(result);
         }
 

@@ -17,7 +17,7 @@ internal sealed class FakeModels
 
     public int DocumentBatches { get; private set; }
 
-    /// <summary>Document batches (files) after which every model throws, as a process that dies mid-run; null: never.</summary>
+    /// <summary>Document batches (calls; an indexer makes one per window of files) after which every model throws, as a process that dies mid-run; null: never.</summary>
     public int? FailAfter { get; set; }
 
     public EmbedderFactory Factory => (model, precision) =>

@@ -138,7 +138,7 @@ public sealed class RagServiceTests : IDisposable
         await old.IndexFolderAsync(_files.Path);
         var points = Snapshot(old.Collection);
 
-        _models.FailAfter = _models.DocumentBatches + 1; // the model dies on the second file
+        _models.FailAfter = _models.DocumentBatches + 1; // the model dies on its second call: the files after the first
         await Assert.ThrowsAsync<IOException>(() => _rag.ReindexAsync("docs", new ModelRequest("reversed"), _files.Path));
         _models.FailAfter = null;
 
