@@ -22,5 +22,4 @@ internal sealed partial class ShardReplicaGrain : IShardReplicaPoints
     }
 
     private static WireHit Wire(ScoredPoint hit) => new(hit.Id.ToString(), hit.Score, hit.Payload?.ToJsonString(), hit.Vector);
-
 }
