@@ -18,11 +18,11 @@ internal sealed partial class ClusterCoordinatorGrain : IClusterPointsGrain
                     if (!found.Contains(id)) throw new KeyNotFoundException($"No point with id {Server.Http.JsonValues.Text(PointId.Parse(id))} found");
             }
             foreach (var (shard, shardIds) in ByShard(ids, layout.ShardNumber))
-                writes.Add(ChangeShard(layout, shard, change with { Ids = shardIds }));
+                writes.Add(WriteShard(layout, shard, change with { Ids = shardIds }));
         }
         else
         {
-            for (int s = 0; s < layout.ShardNumber; s++) writes.Add(ChangeShard(layout, s, change));
+            for (int s = 0; s < layout.ShardNumber; s++) writes.Add(WriteShard(layout, s, change));
         }
         long[] sequences = await Task.WhenAll(writes).ConfigureAwait(true);
         return sequences.Length == 0 ? 0 : sequences.Max();
@@ -83,9 +83,6 @@ internal sealed partial class ClusterCoordinatorGrain : IClusterPointsGrain
         var spent = answers.Select((a, s) => new ShardSpent(s, a.Replica, a.Result.Vector.Count + a.Result.Lexical.Count, a.Result.T1Seen, a.Result.T2Seen, a.Result.T3Seen, null)).ToList();
         return new ClusterAnswer([.. fused.Select(f => hits[(int)f.Key] with { Score = f.Score })], spent);
     }
-
-    private Task<long> ChangeShard(CollectionLayout layout, int shard, ShardChange change) =>
-        WriteThroughPrimary(layout, shard, (primary, peers) => GrainFactory.GetGrain<IShardReplicaPoints>(primary).Change(change, peers));
 
     /// <summary>The ids grouped by their shard (<see cref="ShardRouting"/>).</summary>
     private static IEnumerable<(int Shard, List<string> Ids)> ByShard(IReadOnlyList<string> ids, int shardNumber) =>

@@ -15,7 +15,7 @@ internal sealed partial class ClusterCoordinatorGrain(IClusterMembershipService 
             (byShard[ShardRouting.ShardOf(PointId.Parse(point.Id), layout.ShardNumber)] ??= []).Add(point);
         var writes = new List<Task<long>>();
         for (int s = 0; s < byShard.Length; s++)
-            if (byShard[s] is { } shardPoints) writes.Add(WriteShard(layout, s, shardPoints));
+            if (byShard[s] is { } shardPoints) writes.Add(WriteShard(layout, s, ShardChange.Upsert(shardPoints)));
         long[] sequences = await Task.WhenAll(writes).ConfigureAwait(true);
         return sequences.Length == 0 ? 0 : sequences.Max();
     }
@@ -65,19 +65,13 @@ internal sealed partial class ClusterCoordinatorGrain(IClusterMembershipService 
     }
 
     /// <summary>
-    /// Writes one shard's points through its primary (the first live replica), which forwards them to the other live
-    /// replicas. A primary that cannot be reached is marked stale and the next live replica takes over (an upsert
-    /// applied twice changes nothing). Replicas that did not take the write (down, or failed) are marked stale, so
-    /// they never serve reads that lack it. Fails when fewer replicas than the write consistency factor took it.
+    /// Writes to one shard (an upsert, a delete, a payload or index change) through its primary (the first live replica),
+    /// which forwards the write to the other live replicas. A primary that cannot be reached is marked stale and the next
+    /// live replica takes over (a write applied twice changes nothing more). Replicas that did not take the write (down,
+    /// or failed) are marked stale, so they never serve reads that lack it. Fails when fewer replicas than the write
+    /// consistency factor took it.
     /// </summary>
-    private Task<long> WriteShard(CollectionLayout layout, int shard, List<WirePoint> points) =>
-        WriteThroughPrimary(layout, shard, (primary, peers) => GrainFactory.GetGrain<IShardReplicaGrain>(primary).Write(points, peers));
-
-    /// <summary>
-    /// <see cref="WriteShard"/> for any write: <paramref name="write"/> asks the primary (a replica key) to apply it and
-    /// forward it to the peers (the other live replicas' keys).
-    /// </summary>
-    private async Task<long> WriteThroughPrimary(CollectionLayout layout, int shard, Func<string, List<string>, Task<WriteOutcome>> write)
+    private async Task<long> WriteShard(CollectionLayout layout, int shard, ShardChange change)
     {
         var live = Live(layout, shard);
         var layoutGrain = GrainFactory.GetGrain<ICollectionLayoutGrain>(layout.Name);
@@ -92,7 +86,7 @@ internal sealed partial class ClusterCoordinatorGrain(IClusterMembershipService 
             WriteOutcome outcome;
             try
             {
-                outcome = await write(primary, live).ConfigureAwait(true);
+                outcome = await GrainFactory.GetGrain<IShardReplicaGrain>(primary).Write(change, live).ConfigureAwait(true);
             }
             catch (Exception e) when (e is not ArgumentException)
             {

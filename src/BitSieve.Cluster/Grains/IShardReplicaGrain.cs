@@ -14,14 +14,18 @@ internal interface IShardReplicaGrain : IGrainWithStringKey
     Task Drop();
 
     /// <summary>
-    /// As the shard's primary: applies <paramref name="points"/> durably under the shard's next sequence number, then
-    /// forwards them to <paramref name="peers"/> in parallel. Returns the sequence and the peers that did not
-    /// acknowledge (unreachable, or failed).
+    /// As the shard's primary: applies <paramref name="change"/> (an upsert, a delete, a payload or index change)
+    /// durably under the shard's next sequence number and keeps it in the catch-up log, then forwards it to
+    /// <paramref name="peers"/> and to the replicas it caught up, in parallel. Returns the sequence and the replicas that
+    /// did not acknowledge (unreachable, or failed). A primary that moved passes the write on to the replica that took its place.
     /// </summary>
-    Task<WriteOutcome> Write(IReadOnlyList<WirePoint> points, IReadOnlyList<string> peers);
+    Task<WriteOutcome> Write(ShardChange change, IReadOnlyList<string> peers);
 
-    /// <summary>As a secondary: applies the primary's write <paramref name="sequence"/> durably.</summary>
-    Task Replicate(long sequence, IReadOnlyList<WirePoint> points);
+    /// <summary>
+    /// As a secondary: applies the primary's write <paramref name="sequence"/> durably; refuses it when it skips a
+    /// sequence number (the replica missed a write and must catch up first).
+    /// </summary>
+    Task Replicate(long sequence, ShardChange change);
 
     /// <summary>Searches the replica's collection.</summary>
     Task<ShardAnswer> Search(ShardQuery query);

@@ -1,21 +1,11 @@
 namespace BitSieve.Cluster.Grains;
 
 /// <summary>
-/// The point operations of a shard replica beyond upsert, search and count: the same grain as
-/// <see cref="IShardReplicaGrain"/> (same key, same activation, calls one at a time), so its changes are ordered with
-/// the shard's upserts under one sequence.
+/// The point reads of a shard replica beyond search and count: the same grain as <see cref="IShardReplicaGrain"/> (same
+/// key, same activation, calls one at a time), whose <see cref="IShardReplicaGrain.Write"/> takes every write kind.
 /// </summary>
 internal interface IShardReplicaPoints : IGrainWithStringKey
 {
-    /// <summary>
-    /// As the shard's primary: applies <paramref name="change"/> durably under the shard's next sequence number, then
-    /// forwards it to <paramref name="peers"/> in parallel. Returns the sequence and the peers that did not acknowledge.
-    /// </summary>
-    Task<WriteOutcome> Change(ShardChange change, IReadOnlyList<string> peers);
-
-    /// <summary>As a secondary: applies the primary's change <paramref name="sequence"/> durably.</summary>
-    Task ReplicateChange(long sequence, ShardChange change);
-
     /// <summary>Points by id (ids as text; those that do not exist are left out).</summary>
     Task<IReadOnlyList<WireRecord>> Retrieve(IReadOnlyList<string> ids, bool withPayload, bool withVector);
 

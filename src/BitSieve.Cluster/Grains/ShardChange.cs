@@ -8,6 +8,9 @@ namespace BitSieve.Cluster.Grains;
 [GenerateSerializer]
 internal enum ShardChangeKind
 {
+    /// <summary>Inserts or replaces <see cref="ShardChange.Points"/>.</summary>
+    Upsert,
+
     /// <summary>Deletes the points.</summary>
     Delete,
 
@@ -31,18 +34,22 @@ internal enum ShardChangeKind
 }
 
 /// <summary>
-/// A write other than an upsert, as it travels to a shard's primary and on to its replicas: the points it selects
-/// (ids as text, or a filter as JSON text: the gateway has validated both) and what it does to them. Applied through
-/// the engine's own methods, so a replica changes exactly as a single node would.
+/// A write, as it travels to a shard's primary and on to its replicas, and as a replica's catch-up log keeps it: the
+/// points an upsert carries, or the points a change selects (ids as text, or a filter as JSON text: the gateway has
+/// validated both) and what it does to them. Applied through the engine's own methods, so a replica changes exactly as
+/// a single node would. Every kind takes the shard's next sequence number on one path (<see cref="IShardReplicaGrain.Write"/>).
 /// </summary>
 [GenerateSerializer, Immutable]
 internal sealed record ShardChange(
     [property: Id(0)] ShardChangeKind Kind, [property: Id(1)] IReadOnlyList<string>? Ids, [property: Id(2)] string? Filter,
     [property: Id(3)] string? Payload = null, [property: Id(4)] IReadOnlyList<string>? Keys = null,
-    [property: Id(5)] string? Field = null, [property: Id(6)] string? Schema = null)
+    [property: Id(5)] string? Field = null, [property: Id(6)] string? Schema = null, [property: Id(7)] IReadOnlyList<WirePoint>? Points = null)
 {
-    /// <summary>Whether it addresses points by id (routed to their shards) rather than by filter or as a whole (sent to every shard).</summary>
-    public bool ByIds => Ids is not null;
+    /// <summary>An upsert of <paramref name="points"/>.</summary>
+    public static ShardChange Upsert(IReadOnlyList<WirePoint> points) => new(ShardChangeKind.Upsert, null, null, Points: points);
+
+    /// <summary>What it weighs in a catch-up log: the points an upsert carries or a change names, else one.</summary>
+    public long Weight => Points?.Count ?? Ids?.Count ?? 1;
 
     /// <summary>
     /// Applies the change to a replica's collection. The engine's refusals of the input are
@@ -64,6 +71,9 @@ internal sealed record ShardChange(
     {
         switch (Kind)
         {
+            case ShardChangeKind.Upsert:
+                collection.Upsert([.. Points!.Select(p => p.ToPoint())]);
+                break;
             case ShardChangeKind.Delete:
                 if (Ids is { } ids) collection.Delete(ids.Select(PointId.Parse));
                 else collection.Delete(ParseFilter(Filter!));

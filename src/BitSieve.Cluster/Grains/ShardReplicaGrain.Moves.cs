@@ -59,6 +59,6 @@ internal sealed partial class ShardReplicaGrain
     }
 
     /// <summary>A write that reached this replica after it moved: the replica that took its place orders it.</summary>
-    private Task<WriteOutcome> ForwardToSuccessor(string successor, IReadOnlyList<WirePoint> points, IReadOnlyList<string> peers) =>
-        GrainFactory.GetGrain<IShardReplicaGrain>(successor).Write(points, [.. peers.Where(peer => peer != successor)]);
+    private Task<WriteOutcome> ForwardToSuccessor(string successor, ShardChange change, IReadOnlyList<string> peers) =>
+        GrainFactory.GetGrain<IShardReplicaGrain>(successor).Write(change, [.. peers.Where(peer => peer != successor)]);
 }

@@ -12,7 +12,10 @@ internal sealed partial class ShardReplicaGrain
     /// <summary>Points per page of a snapshot sent to a replica that catches up.</summary>
     internal const int SnapshotPage = 1_000;
 
-    /// <summary>The last writes this replica applied, in sequence order, without a hole; at most <see cref="ClusterOptions.CatchUpLogPoints"/> points.</summary>
+    /// <summary>
+    /// The last writes (of every kind) this replica applied, in sequence order, without a hole; at most
+    /// <see cref="ClusterOptions.CatchUpLogPoints"/> points (<see cref="ShardChange.Weight"/>).
+    /// </summary>
     private readonly Queue<LoggedWrite> _log = new();
 
     /// <summary>Replicas this primary caught up: they take every later write, whatever layout the caller read.</summary>
@@ -58,7 +61,7 @@ internal sealed partial class ShardReplicaGrain
             foreach (var write in _log)
             {
                 if (write.Sequence < from) continue;
-                await target.Replicate(write.Sequence, write.Points).ConfigureAwait(true);
+                await target.Replicate(write.Sequence, write.Change).ConfigureAwait(true);
                 replayed++;
             }
             outcome = new CatchUpOutcome(FromLog: true, replayed, _sequence, Removed: 0);
@@ -135,7 +138,7 @@ internal sealed partial class ShardReplicaGrain
     }
 
     /// <summary>Keeps an applied write for replicas that catch up; a hole in the sequence starts the log afresh.</summary>
-    private void Record(long sequence, IReadOnlyList<WirePoint> points)
+    private void Record(long sequence, ShardChange change)
     {
         if (_log.Count > 0 && sequence <= _lastLogged) return; // applied again: the log has it
         if (_log.Count > 0 && sequence != _lastLogged + 1)
@@ -143,10 +146,10 @@ internal sealed partial class ShardReplicaGrain
             _log.Clear();
             _logPoints = 0;
         }
-        _log.Enqueue(new LoggedWrite(sequence, points));
+        _log.Enqueue(new LoggedWrite(sequence, change));
         _lastLogged = sequence;
-        _logPoints += points.Count;
-        while (_log.Count > 1 && _logPoints > cluster.CatchUpLogPoints) _logPoints -= _log.Dequeue().Points.Count;
+        _logPoints += change.Weight;
+        while (_log.Count > 1 && _logPoints > cluster.CatchUpLogPoints) _logPoints -= _log.Dequeue().Change.Weight;
     }
 
     /// <summary>A replica asked to apply a write beyond the next one has missed writes: it refuses, and is marked stale.</summary>
@@ -155,5 +158,5 @@ internal sealed partial class ShardReplicaGrain
             $"{sequence.ToString(CultureInfo.InvariantCulture)}: it missed the writes between, and must catch up first.");
 
     /// <summary>One sequenced write in the log.</summary>
-    private sealed record LoggedWrite(long Sequence, IReadOnlyList<WirePoint> Points);
+    private sealed record LoggedWrite(long Sequence, ShardChange Change);
 }

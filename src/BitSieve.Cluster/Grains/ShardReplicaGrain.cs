@@ -37,14 +37,14 @@ internal sealed partial class ShardReplicaGrain(SiloDatabase database, ClusterOp
         return Task.CompletedTask;
     }
 
-    public async Task<WriteOutcome> Write(IReadOnlyList<WirePoint> points, IReadOnlyList<string> peers)
+    public async Task<WriteOutcome> Write(ShardChange change, IReadOnlyList<string> peers)
     {
-        if (_movedTo is { } successor) return await ForwardToSuccessor(successor, points, peers).ConfigureAwait(true);
+        if (_movedTo is { } successor) return await ForwardToSuccessor(successor, change, peers).ConfigureAwait(true);
         long sequence = _sequence + 1;
-        Apply(sequence, points);
+        Apply(sequence, change);
         // The replicas this primary caught up take every later write too, even from a caller whose layout predates them.
         var calls = peers.Union(_followers).Where(peer => peer != this.GetPrimaryKeyString())
-            .Select(peer => (peer, call: GrainFactory.GetGrain<IShardReplicaGrain>(peer).Replicate(sequence, points))).ToList();
+            .Select(peer => (peer, call: GrainFactory.GetGrain<IShardReplicaGrain>(peer).Replicate(sequence, change))).ToList();
         var missed = new List<string>();
         foreach (var (peer, call) in calls)
         {
@@ -62,11 +62,11 @@ internal sealed partial class ShardReplicaGrain(SiloDatabase database, ClusterOp
         return new WriteOutcome(sequence, missed);
     }
 
-    public Task Replicate(long sequence, IReadOnlyList<WirePoint> points)
+    public Task Replicate(long sequence, ShardChange change)
     {
         Open();
         if (sequence > _sequence + 1) throw MissedWrites(sequence);
-        Apply(sequence, points);
+        Apply(sequence, change);
         return Task.CompletedTask;
     }
 
@@ -83,16 +83,16 @@ internal sealed partial class ShardReplicaGrain(SiloDatabase database, ClusterOp
 
     public Task<ReplicaStatus> Status() => Task.FromResult(new ReplicaStatus(Open().Count, _sequence));
 
-    private void Apply(long sequence, IReadOnlyList<WirePoint> points)
+    private void Apply(long sequence, ShardChange change)
     {
         var collection = Open();
-        collection.Upsert(points.Select(p => p.ToPoint()).ToList());
-        // After the points: a replica that dies in between re-applies the same upsert, which changes nothing.
+        change.ApplyTo(collection);
+        // After the write: a replica that dies in between applies it again, which changes nothing more.
         // A write applied again (a catch-up replays the replica's last write) leaves the sequence where it was.
         long applied = Math.Max(_sequence, sequence);
         collection.SetProperty(SequenceProperty, applied.ToString(CultureInfo.InvariantCulture));
         _sequence = applied;
-        Record(sequence, points);
+        Record(sequence, change);
     }
 
     private Collection Open()
