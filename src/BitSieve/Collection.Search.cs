@@ -121,7 +121,7 @@ public sealed partial class Collection
         var where = filter is null ? null : FilterSql.Translate(filter);
         using var scope = EnterRead();
         var keys = FilterKeysOf(filter, where);
-        var semantic = _index.Search(vector, options with { K = pool }, keys?.Keys, keys?.Rejected ?? false);
+        var semantic = _index.Search(vector, options with { K = pool }, keys?.Allowed);
         var lexical = _store.Lexical.Search(query, pool, where, corpus);
         // BM25's scores stay doubles, as the single collection fuses them.
         var rows = _store.Rows.Get(lexical.Hits.Select(h => h.Key), withPayload);
