@@ -19,7 +19,8 @@ internal struct BeamEntry
 /// <summary>
 /// The candidate list of a best-first graph search: at most <see cref="Capacity"/> nodes sorted by score, best first,
 /// and a cursor at the best node not yet expanded (an insertion ahead of it moves it back).
-/// A sorted array beats a heap pair at beam widths of tens to hundreds: one memmove per insertion, no second structure.
+/// A sorted array beats a heap pair at beam widths of tens to hundreds: a binary search and one memmove per insertion, no
+/// second structure.
 /// </summary>
 internal sealed class Beam
 {
@@ -50,8 +51,14 @@ internal sealed class Beam
     public bool Insert(int ordinal, float score, float lo, float hi, bool refined = false)
     {
         if (Count == Capacity && score <= _entries[Count - 1].Score) return false;
-        int at = Count;
-        while (at > 0 && _entries[at - 1].Score < score) at--;
+        // Binary search for the first place whose score is below the new one (ties stay ahead of it).
+        int at = 0, end = Count;
+        while (at < end)
+        {
+            int mid = (at + end) >>> 1;
+            if (_entries[mid].Score < score) end = mid;
+            else at = mid + 1;
+        }
         int move = Math.Min(Count, Capacity - 1) - at;
         if (move > 0) Array.Copy(_entries, at, _entries, at + 1, move);
         _entries[at] = new BeamEntry { Ordinal = ordinal, Score = score, Lo = lo, Hi = hi, Refined = refined };
