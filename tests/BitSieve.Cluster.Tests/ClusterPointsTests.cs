@@ -1,7 +1,5 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using BitSieve.Server;
-using Microsoft.Extensions.Logging;
 
 namespace BitSieve.Cluster.Tests;
 
@@ -14,29 +12,11 @@ public sealed class ClusterPointsTests : IAsyncLifetime
 {
     private static readonly Guid[] Uuids = [new("6f1c9a52-0d1e-4c56-9d7b-1a2b3c4d5e6f"), new("00000000-0000-4000-8000-000000000001"), new("ffffffff-0000-4000-8000-000000000002")];
 
-    private readonly TempDirectory _dir = new();
-    private ClusterSilo _silo = null!;
-    private HttpClient _http = null!;
+    private LocalSilo _local = null!;
 
-    public async Task InitializeAsync()
-    {
-        _silo = ClusterSilo.Create(new ClusterOptions
-        {
-            Server = new ServerOptions { DatabasePath = Path.Combine(_dir.Path, "silo"), Port = ClusterData.FreePort() },
-            SiloPort = ClusterData.FreePort(),
-            GatewayPort = ClusterData.FreePort(),
-        }, logging => logging.SetMinimumLevel(LogLevel.Error));
-        await _silo.StartAsync();
-        _http = new HttpClient { BaseAddress = new Uri(_silo.Addresses[0]) };
-        await ClusterData.WaitUntilAsync(async () => (await _http.GetAsync("/readyz")).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "the silo to be an active member");
-    }
+    public async Task InitializeAsync() => _local = await LocalSilo.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _silo.DisposeAsync();
-        _dir.Dispose();
-    }
+    public async Task DisposeAsync() => await _local.DisposeAsync();
 
     [Fact]
     public async Task Retrieve_and_scroll_over_four_shards_answer_as_a_single_node()
@@ -49,7 +29,7 @@ public sealed class ClusterPointsTests : IAsyncLifetime
         // Retrieval: in the order asked, duplicates once, unknown ids left out, payloads and vectors as stored.
         PointId[] ids = [5, 999_999, 3, 5, Uuids[0], 100];
         var body = new JsonObject { ["ids"] = new JsonArray(ids.Select(Json).ToArray()), ["with_payload"] = true, ["with_vector"] = true };
-        var retrieved = (await ClusterData.SendAsync(_http, HttpMethod.Post, "/collections/docs/points", body))["result"]!.AsArray();
+        var retrieved = (await ClusterData.SendAsync(_local.Http, HttpMethod.Post, "/collections/docs/points", body))["result"]!.AsArray();
         var expected = single.Retrieve(ids, withPayload: true, withVector: true);
         Assert.Equal(expected.Select(p => p.Id.ToString()), retrieved.Select(r => IdText(r!["id"]!)));
         for (int i = 0; i < expected.Count; i++)
@@ -58,9 +38,9 @@ public sealed class ClusterPointsTests : IAsyncLifetime
             Assert.Equal(expected[i].Vector, retrieved[i]!["vector"]!.AsArray().Select(x => x!.GetValue<float>()).ToArray());
         }
 
-        var one = (await ClusterData.SendAsync(_http, HttpMethod.Get, "/collections/docs/points/7"))["result"]!;
+        var one = (await ClusterData.SendAsync(_local.Http, HttpMethod.Get, "/collections/docs/points/7"))["result"]!;
         Assert.Equal(single.Retrieve([7])[0].Payload!.ToJsonString(), one["payload"]!.ToJsonString());
-        var missing = await ClusterData.SendAsync(_http, HttpMethod.Get, "/collections/docs/points/123456", expected: HttpStatusCode.NotFound);
+        var missing = await ClusterData.SendAsync(_local.Http, HttpMethod.Get, "/collections/docs/points/123456", expected: HttpStatusCode.NotFound);
         Assert.Contains("No point with id 123456 found", ClusterData.Json(missing), StringComparison.Ordinal);
 
         // Scroll: page by page the same points and the same next_page_offset, filtered and not, integers then UUIDs.
@@ -86,7 +66,7 @@ public sealed class ClusterPointsTests : IAsyncLifetime
 
         await Post("/points/payload", new JsonObject { ["payload"] = new JsonObject { ["tag"] = "a" }, ["points"] = new JsonArray(10, 11, 12, Json(Uuids[1])) });
         single.SetPayload(new PointId[] { 10, 11, 12, Uuids[1] }, new JsonObject { ["tag"] = "a" });
-        await ClusterData.SendAsync(_http, HttpMethod.Put, "/collections/docs/points/payload", new JsonObject { ["payload"] = new JsonObject { ["only"] = 1 }, ["filter"] = JsonNode.Parse(group1) });
+        await ClusterData.SendAsync(_local.Http, HttpMethod.Put, "/collections/docs/points/payload", new JsonObject { ["payload"] = new JsonObject { ["only"] = 1 }, ["filter"] = JsonNode.Parse(group1) });
         single.OverwritePayload(Filter.Parse(group1), new JsonObject { ["only"] = 1 });
         await Post("/points/payload/delete", new JsonObject { ["keys"] = new JsonArray("row"), ["points"] = new JsonArray(20, 22) });
         single.DeletePayloadKeys(new PointId[] { 20, 22 }, ["row"]);
@@ -94,27 +74,27 @@ public sealed class ClusterPointsTests : IAsyncLifetime
         single.ClearPayload(new PointId[] { 30 });
 
         // A payload change naming a point that does not exist is a 404 naming it, and changes nothing anywhere.
-        var refused = await ClusterData.SendAsync(_http, HttpMethod.Post, "/collections/docs/points/payload",
+        var refused = await ClusterData.SendAsync(_local.Http, HttpMethod.Post, "/collections/docs/points/payload",
             new JsonObject { ["payload"] = new JsonObject { ["late"] = true }, ["points"] = new JsonArray(10, 424_242) }, HttpStatusCode.NotFound);
         Assert.Contains("No point with id 424242 found", ClusterData.Json(refused), StringComparison.Ordinal);
 
-        Assert.Equal(single.Count, await ClusterData.CountAsync(_http, "docs"));
+        Assert.Equal(single.Count, await ClusterData.CountAsync(_local.Http, "docs"));
         await AssertSameScrollAsync(single, limit: 1000, group: null);
 
         // A payload index on every shard: a keyword index on `tag`, then a filtered count through it, then dropped.
-        await ClusterData.SendAsync(_http, HttpMethod.Put, "/collections/docs/index", new JsonObject { ["field_name"] = "tag", ["field_schema"] = "keyword" });
-        var tagged = await ClusterData.SendAsync(_http, HttpMethod.Post, "/collections/docs/points/count",
+        await ClusterData.SendAsync(_local.Http, HttpMethod.Put, "/collections/docs/index", new JsonObject { ["field_name"] = "tag", ["field_schema"] = "keyword" });
+        var tagged = await ClusterData.SendAsync(_local.Http, HttpMethod.Post, "/collections/docs/points/count",
             new JsonObject { ["filter"] = JsonNode.Parse("""{"must":[{"key":"tag","match":{"value":"a"}}]}""") });
         Assert.Equal(single.CountPoints(Filter.Parse("""{"must":[{"key":"tag","match":{"value":"a"}}]}""")), tagged["result"]!["count"]!.GetValue<long>());
-        await ClusterData.SendAsync(_http, HttpMethod.Delete, "/collections/docs/index/tag");
-        await ClusterData.SendAsync(_http, HttpMethod.Put, "/collections/docs/index", new JsonObject { ["field_name"] = "tag", ["field_schema"] = "geo" }, HttpStatusCode.BadRequest);
+        await ClusterData.SendAsync(_local.Http, HttpMethod.Delete, "/collections/docs/index/tag");
+        await ClusterData.SendAsync(_local.Http, HttpMethod.Put, "/collections/docs/index", new JsonObject { ["field_name"] = "tag", ["field_schema"] = "geo" }, HttpStatusCode.BadRequest);
     }
 
     /// <summary>The fixture's first <paramref name="rows"/> rows and three UUID points, in a sharded collection and in a single node's.</summary>
     private async Task<Collection> CreateBothAsync(Database database, int shards, int rows)
     {
-        await ClusterData.SendAsync(_http, HttpMethod.Put, "/collections/docs", ClusterData.CreateBody(shards, replication: 1));
-        await ClusterData.UpsertAsync(_http, "docs", rows);
+        await ClusterData.SendAsync(_local.Http, HttpMethod.Put, "/collections/docs", ClusterData.CreateBody(shards, replication: 1));
+        await ClusterData.UpsertAsync(_local.Http, "docs", rows);
         var single = ClusterData.SingleNode(database, rows);
         var uuidPoints = Uuids.Select((u, i) => new Point(u, ClusterData.Row(MiniLmFixture.Base, rows + i), new JsonObject { ["row"] = rows + i, ["group"] = i })).ToList();
         single.Upsert(uuidPoints);
@@ -122,11 +102,11 @@ public sealed class ClusterPointsTests : IAsyncLifetime
         {
             ["id"] = Json(p.Id), ["vector"] = new JsonArray(p.Vector.ToArray().Select(x => (JsonNode)x).ToArray()), ["payload"] = p.Payload!.DeepClone(),
         }).ToArray());
-        await ClusterData.SendAsync(_http, HttpMethod.Put, "/collections/docs/points", new JsonObject { ["points"] = points });
+        await ClusterData.SendAsync(_local.Http, HttpMethod.Put, "/collections/docs/points", new JsonObject { ["points"] = points });
         return single;
     }
 
-    private Task<JsonNode> Post(string path, JsonObject body) => ClusterData.SendAsync(_http, HttpMethod.Post, "/collections/docs" + path, body);
+    private Task<JsonNode> Post(string path, JsonObject body) => ClusterData.SendAsync(_local.Http, HttpMethod.Post, "/collections/docs" + path, body);
 
     /// <summary>Scrolls both to the end, page by page, and asserts every page's points, payloads and next offset equal.</summary>
     private async Task AssertSameScrollAsync(Collection single, int limit, int? group)

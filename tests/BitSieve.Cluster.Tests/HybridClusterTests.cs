@@ -1,8 +1,6 @@
 using System.Text.Json.Nodes;
 using BitSieve.Cluster.Grains;
-using BitSieve.Server;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace BitSieve.Cluster.Tests;
 
@@ -13,29 +11,11 @@ namespace BitSieve.Cluster.Tests;
 public sealed class HybridClusterTests : IAsyncLifetime
 {
     private const int Rows = MiniLmFixture.BaseRows;
-    private readonly TempDirectory _dir = new();
-    private ClusterSilo _silo = null!;
-    private HttpClient _http = null!;
+    private LocalSilo _local = null!;
 
-    public async Task InitializeAsync()
-    {
-        _silo = ClusterSilo.Create(new ClusterOptions
-        {
-            Server = new ServerOptions { DatabasePath = Path.Combine(_dir.Path, "silo"), Port = ClusterData.FreePort() },
-            SiloPort = ClusterData.FreePort(),
-            GatewayPort = ClusterData.FreePort(),
-        }, logging => logging.SetMinimumLevel(LogLevel.Error));
-        await _silo.StartAsync();
-        _http = new HttpClient { BaseAddress = new Uri(_silo.Addresses[0]) };
-        await ClusterData.WaitUntilAsync(async () => (await _http.GetAsync("/readyz")).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "the silo to be an active member");
-    }
+    public async Task InitializeAsync() => _local = await LocalSilo.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _silo.DisposeAsync();
-        _dir.Dispose();
-    }
+    public async Task DisposeAsync() => await _local.DisposeAsync();
 
     [Fact]
     public async Task A_hybrid_search_over_four_shards_equals_a_single_node_with_and_without_a_filter()
@@ -44,15 +24,15 @@ public sealed class HybridClusterTests : IAsyncLifetime
         string[] questions = MiniLmFixture.Texts("query.jsonl", 20);
         JsonObject PayloadOf(int row) => new() { ["row"] = row, ["group"] = row % 5, ["text"] = texts[row] };
 
-        await ClusterData.SendAsync(_http, HttpMethod.Put, "/collections/docs", ClusterData.CreateBody(shards: 4, replication: 1));
+        await ClusterData.SendAsync(_local.Http, HttpMethod.Put, "/collections/docs", ClusterData.CreateBody(shards: 4, replication: 1));
         for (int start = 0; start < Rows; start += 250)
         {
             var points = new JsonArray();
             for (int i = start; i < start + 250; i++)
                 points.Add(new JsonObject { ["id"] = i, ["vector"] = new JsonArray(ClusterData.Row(MiniLmFixture.Base, i).Select(x => (JsonNode)x).ToArray()), ["payload"] = PayloadOf(i) });
-            await ClusterData.SendAsync(_http, HttpMethod.Put, "/collections/docs/points", new JsonObject { ["points"] = points });
+            await ClusterData.SendAsync(_local.Http, HttpMethod.Put, "/collections/docs/points", new JsonObject { ["points"] = points });
         }
-        var grains = _silo.App.Services.GetRequiredService<IGrainFactory>();
+        var grains = _local.Silo.App.Services.GetRequiredService<IGrainFactory>();
         var coordinator = grains.GetGrain<IClusterPointsGrain>(0);
         await coordinator.Change("docs", new ShardChange(ShardChangeKind.CreatePayloadIndex, null, null, Field: "text", Schema: "text"));
 

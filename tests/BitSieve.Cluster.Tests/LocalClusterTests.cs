@@ -1,8 +1,6 @@
 using System.Net;
 using BitSieve.Cluster.Grains;
-using BitSieve.Server;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
 namespace BitSieve.Cluster.Tests;
@@ -10,49 +8,31 @@ namespace BitSieve.Cluster.Tests;
 /// <summary>One silo in process on Orleans' localhost clustering: the sharded collection against a single node.</summary>
 public sealed class LocalClusterTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly TempDirectory _dir = new();
-    private ClusterSilo _silo = null!;
-    private HttpClient _http = null!;
+    private LocalSilo _local = null!;
 
-    public async Task InitializeAsync()
-    {
-        _silo = ClusterSilo.Create(new ClusterOptions
-        {
-            Server = new ServerOptions { DatabasePath = Path.Combine(_dir.Path, "silo"), Port = ClusterData.FreePort() },
-            SiloPort = ClusterData.FreePort(),
-            GatewayPort = ClusterData.FreePort(),
-        }, logging => logging.SetMinimumLevel(LogLevel.Error));
-        await _silo.StartAsync();
-        _http = new HttpClient { BaseAddress = new Uri(_silo.Addresses[0]) };
-        await ClusterData.WaitUntilAsync(async () => (await _http.GetAsync("/readyz")).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "the silo to be an active member");
-    }
+    public async Task InitializeAsync() => _local = await LocalSilo.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _silo.DisposeAsync();
-        _dir.Dispose();
-    }
+    public async Task DisposeAsync() => await _local.DisposeAsync();
 
     [Fact]
     public async Task A_collection_of_four_shards_answers_as_a_single_node_exact_filtered_and_counted()
     {
-        await ClusterData.SendAsync(_http, HttpMethod.Put, "/collections/docs", ClusterData.CreateBody(shards: 4, replication: 1));
-        await ClusterData.UpsertAsync(_http, "docs", MiniLmFixture.BaseRows);
+        await ClusterData.SendAsync(_local.Http, HttpMethod.Put, "/collections/docs", ClusterData.CreateBody(shards: 4, replication: 1));
+        await ClusterData.UpsertAsync(_local.Http, "docs", MiniLmFixture.BaseRows);
         using var reference = new TempDirectory();
         using var database = Database.Open(reference.Path);
         var single = ClusterData.SingleNode(database, MiniLmFixture.BaseRows);
 
-        Assert.Equal(MiniLmFixture.BaseRows, await ClusterData.CountAsync(_http, "docs"));
+        Assert.Equal(MiniLmFixture.BaseRows, await ClusterData.CountAsync(_local.Http, "docs"));
         for (int q = 0; q < 20; q++)
         {
             var query = ClusterData.Row(MiniLmFixture.Queries, q);
-            ClusterData.AssertSameAnswer(ClusterData.Reference(single, query, 10, exact: true), await ClusterData.SearchAsync(_http, "docs", query, 10, exact: true), $"query {q}");
+            ClusterData.AssertSameAnswer(ClusterData.Reference(single, query, 10, exact: true), await ClusterData.SearchAsync(_local.Http, "docs", query, 10, exact: true), $"query {q}");
             ClusterData.AssertSameAnswer(ClusterData.Reference(single, query, 10, exact: true, group: q % 5),
-                await ClusterData.SearchAsync(_http, "docs", query, 10, exact: true, group: q % 5), $"query {q}, group {q % 5}");
+                await ClusterData.SearchAsync(_local.Http, "docs", query, 10, exact: true, group: q % 5), $"query {q}, group {q % 5}");
         }
         // Every shard holds part of the points: the hash spreads them.
-        var layout = await ClusterData.SendAsync(_http, HttpMethod.Get, "/collections/docs/cluster");
+        var layout = await ClusterData.SendAsync(_local.Http, HttpMethod.Get, "/collections/docs/cluster");
         var perShard = layout["result"]!["shards"]!.AsArray().Select(s => s!["replicas"]![0]!["points_count"]!.GetValue<long>()).ToList();
         Assert.Equal(MiniLmFixture.BaseRows, perShard.Sum());
         Assert.All(perShard, n => Assert.InRange(n, MiniLmFixture.BaseRows / 8, MiniLmFixture.BaseRows / 2));
@@ -61,9 +41,9 @@ public sealed class LocalClusterTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task The_first_shards_bound_prunes_the_other_shards_cascades_and_leaves_the_exact_answer_unchanged()
     {
-        await ClusterData.SendAsync(_http, HttpMethod.Put, "/collections/docs", ClusterData.CreateBody(shards: 6, replication: 1));
-        await ClusterData.UpsertAsync(_http, "docs", MiniLmFixture.BaseRows);
-        var coordinator = _silo.App.Services.GetRequiredService<IGrainFactory>().GetGrain<IClusterCoordinatorGrain>(0);
+        await ClusterData.SendAsync(_local.Http, HttpMethod.Put, "/collections/docs", ClusterData.CreateBody(shards: 6, replication: 1));
+        await ClusterData.UpsertAsync(_local.Http, "docs", MiniLmFixture.BaseRows);
+        var coordinator = _local.Silo.App.Services.GetRequiredService<IGrainFactory>().GetGrain<IClusterCoordinatorGrain>(0);
         foreach (var quality in new[] { Quality.Exact, Quality.Default })
         {
             // Candidates read by shards 1–5 (those sent the bound): T2 scored and T3 verified, summed over 50 queries.
@@ -94,15 +74,15 @@ public sealed class LocalClusterTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task A_replication_factor_above_the_live_silos_is_a_400_and_creates_nothing()
     {
-        var answer = await ClusterData.SendAsync(_http, HttpMethod.Put, "/collections/twice", ClusterData.CreateBody(shards: 2, replication: 2), HttpStatusCode.BadRequest);
+        var answer = await ClusterData.SendAsync(_local.Http, HttpMethod.Put, "/collections/twice", ClusterData.CreateBody(shards: 2, replication: 2), HttpStatusCode.BadRequest);
         Assert.Contains("replication_factor 2 exceeds the 1 active silo", ClusterData.Json(answer), StringComparison.Ordinal);
-        await ClusterData.SendAsync(_http, HttpMethod.Get, "/collections/twice", expected: HttpStatusCode.NotFound);
+        await ClusterData.SendAsync(_local.Http, HttpMethod.Get, "/collections/twice", expected: HttpStatusCode.NotFound);
     }
 
     [Fact]
     public async Task Cluster_lists_this_silo_as_active()
     {
-        var cluster = await ClusterData.SendAsync(_http, HttpMethod.Get, "/cluster");
+        var cluster = await ClusterData.SendAsync(_local.Http, HttpMethod.Get, "/cluster");
         string self = cluster["result"]!["peer_id"]!.GetValue<string>();
         Assert.Equal("Active", cluster["result"]!["peers"]![self]!["state"]!.GetValue<string>());
     }
