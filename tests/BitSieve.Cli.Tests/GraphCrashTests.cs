@@ -140,8 +140,8 @@ public sealed class GraphCrashTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
-    /// Opens the saved index with its calibration made to choose the graph and checks that the graph answers (it estimates
-    /// fewer points than there are) with recall@10 ≥ 0.95 against exact search over the live points.
+    /// Opens the saved index with its calibration made to choose the graph and checks that the graph answers with
+    /// recall@10 ≥ 0.95 against exact search over the live points.
     /// </summary>
     private void SearchThroughTheSavedGraph(string indexDir, HashSet<ulong> live)
     {
@@ -155,8 +155,10 @@ public sealed class GraphCrashTests(ITestOutputHelper output) : IDisposable
         for (int q = 0; q < Queries; q++)
         {
             var query = MiniLmFixture.Queries.AsSpan(q * Dim, Dim);
+            // The path is AnsweringIndex's (the calibration's), checked above: an unfiltered search at the default quality
+            // takes it. T1 estimates cannot tell the paths apart here: after deletes the graph holds more nodes than live
+            // points, and a wide beam on a graph this small may estimate every node, as many as the flat scan reads.
             var result = index.Search(query);
-            Assert.True(result.Trace.T1Seen < index.Count, $"the search estimated {result.Trace.T1Seen} of {index.Count} points: not the graph");
             // By score, not id: past the fixture's rows ids reuse its vectors, so the exact top 10 may have ties.
             float kth = index.SearchExact(query, K).Hits[^1].Score;
             Assert.All(result.Hits, h => Assert.True(index.Contains(h.Id), $"key {h.Id} returned is not a live point")); // the index's keys, not point ids
