@@ -127,28 +127,13 @@ internal static class FilterWriter
                 Match(writer, w => Integers(w, "except", m.Values));
                 break;
             case NumericRange r:
-                writer.WriteStartObject("range");
-                Bound(writer, "gt", r.Gt);
-                Bound(writer, "gte", r.Gte);
-                Bound(writer, "lt", r.Lt);
-                Bound(writer, "lte", r.Lte);
-                writer.WriteEndObject();
+                Range(writer, "range", r.Gt, r.Gte, r.Lt, r.Lte, (w, key, v) => w.WriteNumber(key, v));
                 break;
             case DatetimeRange r:
-                writer.WriteStartObject("range");
-                Bound(writer, "gt", r.Gt);
-                Bound(writer, "gte", r.Gte);
-                Bound(writer, "lt", r.Lt);
-                Bound(writer, "lte", r.Lte);
-                writer.WriteEndObject();
+                Range(writer, "range", r.Gt, r.Gte, r.Lt, r.Lte, (w, key, v) => w.WriteString(key, v.ToString()));
                 break;
             case ValuesCount c:
-                writer.WriteStartObject("values_count");
-                Bound(writer, "gt", c.Gt);
-                Bound(writer, "gte", c.Gte);
-                Bound(writer, "lt", c.Lt);
-                Bound(writer, "lte", c.Lte);
-                writer.WriteEndObject();
+                Range(writer, "values_count", c.Gt, c.Gte, c.Lt, c.Lte, (w, key, v) => w.WriteNumber(key, v));
                 break;
             default:
                 throw new NotSupportedException($"A {predicate.GetType().Name} predicate has no JSON form.");
@@ -177,18 +162,15 @@ internal static class FilterWriter
     }
 
     // Utf8JsonWriter writes doubles in their shortest round-trip form, so the parser reads back the same bound.
-    private static void Bound(Utf8JsonWriter writer, string name, double? value)
+    /// <summary>An object of the bounds that are set (<c>gt</c>, <c>gte</c>, <c>lt</c>, <c>lte</c>), each written by <paramref name="write"/>.</summary>
+    private static void Range<T>(Utf8JsonWriter writer, string name, T? gt, T? gte, T? lt, T? lte, Action<Utf8JsonWriter, string, T> write)
+        where T : struct
     {
-        if (value is { } v) writer.WriteNumber(name, v);
-    }
-
-    private static void Bound(Utf8JsonWriter writer, string name, long? value)
-    {
-        if (value is { } v) writer.WriteNumber(name, v);
-    }
-
-    private static void Bound(Utf8JsonWriter writer, string name, PayloadDateTime? value)
-    {
-        if (value is { } v) writer.WriteString(name, v.ToString());
+        writer.WriteStartObject(name);
+        if (gt is { } a) write(writer, "gt", a);
+        if (gte is { } b) write(writer, "gte", b);
+        if (lt is { } c) write(writer, "lt", c);
+        if (lte is { } d) write(writer, "lte", d);
+        writer.WriteEndObject();
     }
 }
