@@ -47,10 +47,13 @@ public sealed partial class Collection
 
     /// <summary>
     /// Hybrid search: the vector cascade and BM25 each rank their best candidates (<paramref name="candidates"/>
-    /// each, at least k), fused by each list's confidence in this query (<c>Fusion</c>): each list's scores are
-    /// min-max normalized over its candidates, and the two are added with weights on an absolute scale of [0, 1], the
-    /// vector list's the cosine similarity of its top hit (1 for a metric other than cosine), BM25's the share of the
-    /// query's attainable BM25 score that its top hit reaches. Scores are the fused scores. Use it where neither method
+    /// each, at least k), fused by the ladder (<c>Fusion</c>): the list more confident in this query leads (on an
+    /// absolute scale of [0, 1], the vector list's confidence is the cosine similarity of its top hit, 1 for a metric
+    /// other than cosine, BM25's the share of the query's attainable BM25 score that its top hit reaches) and orders
+    /// its hits in units of its scores' standard deviation; the other list breaks its near-ties, adding at most one
+    /// unit; a hit the leader does not hold is placed by the other list's rank for it, at the leader's score of that
+    /// rank, when the leader's absence says nothing against it (BM25 leads, or its list holds every point with a
+    /// query term). Scores are the fused scores. Use it where neither method
     /// alone serves every question: on real questions the vectors lead, on exact terms and headings BM25 does, and the
     /// built-in models do not understand Japanese (BM25 on bigrams does).
     /// </summary>
@@ -85,7 +88,7 @@ public sealed partial class Collection
         var keys = FilterKeysOf(filter, where);
         var semantic = _index.Search(vector, options with { K = pool }, keys?.Allowed);
         var lexical = _store.Lexical.Search(query, pool, where);
-        var best = Fusion.Hybrid([.. semantic.Hits.Select(h => (h.Id, h.Score))], lexical.Hits, lexical.Attainable, Options.Metric, vectorWeight, options.K, rule);
+        var best = Fusion.Hybrid([.. semantic.Hits.Select(h => (h.Id, h.Score))], lexical.Hits, lexical.Attainable, Options.Metric, vectorWeight, options.K, pool, rule);
         return Resolve(best, semantic.Trace, withPayload, withVector);
     }
 

@@ -346,14 +346,19 @@ public abstract class ConformanceTests<TKey, TRecord> : IDisposable
                     _ => 1,
                 };
                 var payloadFilter = new BitSieveFilterTranslator().Translate(filter, CollectionModel(collection), Mapper(collection));
-                var lexicalRanking = engine.SearchText(string.Join(' ', keywords), candidates, payloadFilter).Hits
+                // BM25's candidates as hybrid search takes them: the best `candidates`, with every tie of the last (the
+                // ladder's unit, the leader's standard deviation, counts them all).
+                var lexicalRanking = engine.SearchText(string.Join(' ', keywords), Hotels.Count, payloadFilter).Hits
                     .Select(h => (byKey[(TKey)Mapper(collection).KeyOf(h.Id, h.Payload)].Name, (double)h.Score))
                     .ToList();
                 Assert.NotEmpty(lexicalRanking);
+                int taken = Math.Min(candidates, lexicalRanking.Count);
+                while (taken < lexicalRanking.Count && lexicalRanking[taken].Item2 == lexicalRanking[taken - 1].Item2) taken++;
+                lexicalRanking.RemoveRange(taken, lexicalRanking.Count - taken);
                 // BM25's confidence: its top score over the attainable one, from how many of the hotels hold each keyword.
                 double lexicalConfidence = Reference.LexicalConfidence(lexicalRanking[0].Item2, Hotels.Count,
                     keywords.Select(k => engine.SearchText(k, Hotels.Count).Hits.Count));
-                var fused = Reference.Fuse(vectorRanking, vectorConfidence, lexicalRanking, lexicalConfidence);
+                var fused = Reference.Fuse(vectorRanking, vectorConfidence, lexicalRanking, lexicalConfidence, lexicalExhaustive: lexicalRanking.Count < candidates);
                 var expectedScore = fused.ToDictionary(f => f.Id, f => f.Score);
 
                 var options = new HybridSearchOptions<TRecord> { Filter = filter };

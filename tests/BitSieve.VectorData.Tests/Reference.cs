@@ -46,21 +46,32 @@ public static class Reference
     }
 
     /// <summary>
-    /// The engine's fusion, written out: each list's scores (higher is better) min-max normalized over the list (a
-    /// point missing from a list gets its 0), added with weights: the vector list's <paramref name="vectorConfidence"/>,
-    /// BM25's <paramref name="lexicalConfidence"/>.
+    /// The engine's fusion (the ladder), written out: the list with the higher confidence (clamped to [0, 1]; the vectors
+    /// on a tie) leads, each of its points scoring (score − its lowest) / the population standard deviation of its
+    /// scores; the other list's min-max normalized score is added to the points the leader holds. A point only the
+    /// follower holds scores the leader's part at the follower's rank for it (equal scores sharing the best) when BM25 leads or
+    /// <paramref name="lexicalExhaustive"/> (BM25's list holds every point with a query term), else its min-max score.
     /// </summary>
     public static List<(TId Id, double Score)> Fuse<TId>(IReadOnlyList<(TId Id, double Score)> vector, double vectorConfidence,
-        IReadOnlyList<(TId Id, double Score)> lexical, double lexicalConfidence)
+        IReadOnlyList<(TId Id, double Score)> lexical, double lexicalConfidence, bool lexicalExhaustive)
         where TId : notnull
     {
+        bool vectorLeads = Math.Clamp(vectorConfidence, 0, 1) >= Math.Clamp(lexicalConfidence, 0, 1);
+        var (leader, follower) = vectorLeads ? (vector, lexical) : (lexical, vector);
+        double mean = leader.Average(h => h.Score), lowest = leader.Min(h => h.Score);
+        double deviation = Math.Sqrt(leader.Average(h => (h.Score - mean) * (h.Score - mean)));
+        var rungs = leader.Select(h => deviation > 0 ? (h.Score - lowest) / deviation : 0).ToList();
         var fused = new Dictionary<TId, double>();
-        foreach (var (list, weight) in new[] { (vector, vectorConfidence), (lexical, lexicalConfidence) })
+        for (int r = 0; r < leader.Count; r++) fused[leader[r].Id] = rungs[r];
+        double max = follower.Count > 0 ? follower.Max(h => h.Score) : 0, min = follower.Count > 0 ? follower.Min(h => h.Score) : 0;
+        for (int r = 0; r < follower.Count; r++)
         {
-            if (list.Count == 0) continue;
-            double max = list.Max(h => h.Score), min = list.Min(h => h.Score);
-            foreach (var (id, score) in list)
-                fused[id] = fused.GetValueOrDefault(id) + weight * (max > min ? (score - min) / (max - min) : 1);
+            double part = max > min ? (follower[r].Score - min) / (max - min) : 1;
+            // The follower's rank for it: equal scores share the best.
+            int rank = r;
+            while (rank > 0 && follower[rank - 1].Score == follower[r].Score) rank--;
+            if (fused.TryGetValue(follower[r].Id, out double held)) fused[follower[r].Id] = held + part;
+            else fused[follower[r].Id] = !vectorLeads || lexicalExhaustive ? (rank < rungs.Count ? rungs[rank] : 0) : part;
         }
         return [.. fused.OrderByDescending(f => f.Value).Select(f => (f.Key, f.Value))];
     }

@@ -26,10 +26,11 @@ internal static class EvalCommand
           cascade 0.995   the default dynamic cascade (recall@k target 0.995).
           cascade exact   certified bounds: equal to float32 exact up to ties.
           fixed m=M       the top 10*M by the 1-bit estimate, rescored with float32.
-          Hybrid fuses the vector list (50 candidates) with BM25's exactly as search and ask do: min-max normalized
-          scores weighted by each list's confidence (the top hit's cosine; the share of the query's attainable BM25
-          score that BM25's top hit reaches); for a query with CJK characters and a model trained on English only, the
-          vector list only fills up BM25's. --fusions adds a row per fusion rule (the vector side: cascade 0.995).
+          Hybrid fuses the vector list (50 candidates) with BM25's exactly as search and ask do, by the ladder: the
+          list more confident in the query (the top hit's cosine; the share of the query's attainable BM25 score that
+          BM25's top hit reaches) leads and the other breaks its near-ties; for a query with CJK characters and a model
+          trained on English only, the vector list only fills up BM25's. --fusions adds a row per fusion rule (the
+          vector side: cascade 0.995).
         Sets (--set): one JSON object a line, {"query","source","lang"} and either "start"/"end" (a span), or
           "section" (a heading of the source without its number: that section's span), or neither (any chunk of the
           source answers).

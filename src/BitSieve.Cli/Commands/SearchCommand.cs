@@ -18,7 +18,7 @@ internal enum SearchMode
     Lexical,
 
     /// <summary>
-    /// Both, fused by each list's confidence in the question (<see cref="Collection.SearchHybrid(ReadOnlySpan{float}, string, SearchOptions?, Filter?, bool, bool, int, double)"/>):
+    /// Both, fused by the ladder, the list more confident in the question leading (<see cref="Collection.SearchHybrid(ReadOnlySpan{float}, string, SearchOptions?, Filter?, bool, bool, int, double)"/>):
     /// the default, as neither alone serves real questions, exact terms and Japanese. For a
     /// CJK question and a model trained on English only, the vector hits only fill up BM25's (<see cref="SearchCommand.VectorWeight"/>).
     /// </summary>

@@ -79,7 +79,7 @@ internal sealed partial class ClusterCoordinatorGrain : IClusterPointsGrain
         var hits = vector.Concat(lexical.Select(l => l.Hit)).GroupBy(h => h.Id, StringComparer.Ordinal).Select(g => g.First()).OrderBy(h => PointId.Parse(h.Id)).ToList();
         var keys = hits.Select((h, i) => (h.Id, Key: (ulong)i)).ToDictionary(p => p.Id, p => p.Key, StringComparer.Ordinal);
         var fused = Fusion.Hybrid([.. vector.Select(h => (keys[h.Id], h.Score))], [.. lexical.Select(l => (keys[l.Hit.Id], l.Score))],
-            corpus.ToStatistics().Attainable, layout.Options.Metric, vectorWeight, query.K, Fusion.Default);
+            corpus.ToStatistics().Attainable, layout.Options.Metric, vectorWeight, query.K, pool, Fusion.Default);
         var spent = answers.Select((a, s) => new ShardSpent(s, a.Replica, a.Result.Vector.Count + a.Result.Lexical.Count, a.Result.T1Seen, a.Result.T2Seen, a.Result.T3Seen, null)).ToList();
         return new ClusterAnswer([.. fused.Select(f => hits[(int)f.Key] with { Score = f.Score })], spent);
     }
