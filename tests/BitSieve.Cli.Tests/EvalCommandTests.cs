@@ -220,12 +220,12 @@ public sealed class EvalCommandTests : IDisposable
         var root = JsonDocument.Parse(output.TrimEnd().Split('\n')[^1]).RootElement;
         Assert.Equal(2, root.GetProperty("queries").GetInt32());
         var rows = root.GetProperty("rows").EnumerateArray().ToList();
-        Assert.Equal(["reciprocal-rank", "min-max", "z-score", "confidence-rrf", "confidence", "ladder"],
+        Assert.Equal(["reciprocal-rank", "min-max", "z-score", "confidence", "ladder"],
             rows.Where(r => r.GetProperty("method").GetString() == "fusion").Select(r => r.GetProperty("setting").GetString()));
-        // The default hybrid row is the confidence rule's.
+        // The default hybrid row is the ladder's.
         var hybrid = rows.Single(r => r.GetProperty("method").GetString() == "hybrid" && r.GetProperty("setting").GetString() == "cascade 0.995");
-        var confidence = rows.Single(r => r.GetProperty("setting").GetString() == "confidence");
-        Assert.Equal(hybrid.GetProperty("ndcg@10").GetDouble(), confidence.GetProperty("ndcg@10").GetDouble(), Tolerance);
+        var ladder = rows.Single(r => r.GetProperty("setting").GetString() == "ladder");
+        Assert.Equal(hybrid.GetProperty("ndcg@10").GetDouble(), ladder.GetProperty("ndcg@10").GetDouble(), Tolerance);
         // Any chunk of cron.txt answers the first, the apt section of the book the second (its heading resolved to
         // its span): BM25 finds an answer to both in its top 5.
         var lexical = rows.Single(r => r.GetProperty("method").GetString() == "lexical");

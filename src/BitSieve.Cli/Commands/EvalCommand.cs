@@ -49,7 +49,7 @@ internal static class EvalCommand
         var precision = PrecisionChoice.CreateOption();
         var plan = PrecisionChoice.CreatePlanOption();
         var oversampling = new Option<int>("--oversampling") { Description = "m of the fixed-oversampling rows.", DefaultValueFactory = _ => 4, HelpName = "M" };
-        var fusions = new Option<bool>("--fusions") { Description = "Add a row per fusion rule (reciprocal-rank, min-max, z-score, confidence-rrf, confidence, ladder), the vector side under the default cascade." };
+        var fusions = new Option<bool>("--fusions") { Description = "Add a row per fusion rule (reciprocal-rank, min-max, z-score, confidence, ladder), the vector side under the default cascade." };
         var json = new Option<bool>("--json") { Description = "Print one JSON line on stdout (the table then goes to stderr)." };
         var command = new Command("eval", "Retrieval quality on a labelled set: Recall@1/5/10, MRR@10, nDCG@10 of vector, lexical and hybrid search under each vector setting, against float32 exact.")
         {

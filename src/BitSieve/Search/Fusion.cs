@@ -22,12 +22,6 @@ internal enum FusionRule
     ZScore,
 
     /// <summary>
-    /// Reciprocal rank fusion with query-dependent weights, each list's from its own confidence: the standardized score
-    /// of its top hit over its candidates (how far it stands out), floored at 0.
-    /// </summary>
-    ConfidenceRrf,
-
-    /// <summary>
     /// A convex combination of min-max normalized scores (as <see cref="MinMax"/>) whose weights are each list's own
     /// confidence in this query, both on an absolute scale of [0, 1]: the vector list's is its top hit's cosine
     /// similarity, BM25's the share of the query's attainable BM25 score that its top hit reaches (see
@@ -116,12 +110,7 @@ internal static class Fusion
         double[] vectorParts = Parts(vector, rule, ladderLeader: vectorLeads, out double vectorMissing);
         double[] lexicalParts = Parts(lexical, rule, ladderLeader: ladder && !vectorLeads, out double lexicalMissing);
         double vectorScale = vectorWeight, lexicalScale = 1;
-        if (rule == FusionRule.ConfidenceRrf)
-        {
-            vectorScale *= StandardizedTop(vector);
-            lexicalScale *= StandardizedTop(lexical);
-        }
-        else if (rule == FusionRule.Confidence)
+        if (rule == FusionRule.Confidence)
         {
             vectorScale *= Math.Clamp(vectorConfidence, 0, 1);
             lexicalScale *= Math.Clamp(lexicalConfidence, 0, 1);
@@ -182,7 +171,6 @@ internal static class Fusion
         switch (rule)
         {
             case FusionRule.ReciprocalRank:
-            case FusionRule.ConfidenceRrf:
                 for (int r = 0; r < list.Count; r++) parts[r] = 1.0 / (Collection.RrfK + r + 1);
                 break;
             case FusionRule.MinMax:
@@ -210,14 +198,6 @@ internal static class Fusion
         var ranks = new int[list.Count];
         for (int r = 1; r < list.Count; r++) ranks[r] = list[r].Score == list[r - 1].Score ? ranks[r - 1] : r;
         return ranks;
-    }
-
-    /// <summary>The standardized score of a list's top hit over its candidates, at least 0 (0 for fewer than two).</summary>
-    private static double StandardizedTop(IReadOnlyList<(ulong Key, double Score)> list)
-    {
-        if (list.Count < 2) return 0;
-        var (mean, deviation) = Moments(list);
-        return deviation > 0 ? Math.Max(0, (list[0].Score - mean) / deviation) : 0;
     }
 
     private static (double Mean, double Deviation) Moments(IReadOnlyList<(ulong Key, double Score)> list)
