@@ -194,6 +194,7 @@ internal sealed record BenchReport
             json.WriteNumber("ef", trial.Ef);
             json.WriteNumber("sample_recall", RoundRecall(trial.Recall));
             json.WriteNumber("graph_cost", double.IsFinite(trial.Cost) ? Math.Round(trial.Cost, 1) : -1);
+            json.WriteNumber("flat_cost", Math.Round(trial.FlatCost, 1));
             json.WriteEndObject();
         }
         json.WriteEndArray();
@@ -285,7 +286,7 @@ internal sealed record BenchReport
             $"calibration ({graph.CalibrationSeconds:F2} s, {calibration.Queries} stored points as queries, floor {calibration.Floor}): {PathName(calibration.Path)}; ef {calibration.Ef}, sample recall {calibration.Recall:F4}, cost/query {calibration.GraphCost:F0} against flat {calibration.FlatCost:F0}"));
         foreach (var trial in calibration.Filtered)
             output.WriteLine(string.Create(c,
-                $"  filtered at {trial.Fraction}: {(trial.Holds ? $"ef {trial.Ef}" : "no width holds")}, sample recall {trial.Recall:F4}, cost/query {trial.Cost:F0}"));
+                $"  filtered at {trial.Fraction}: {(trial.Holds ? $"ef {trial.Ef}" : "no width holds")}, sample recall {trial.Recall:F4}, cost/query {trial.Cost:F0} against flat {trial.FlatCost:F0}"));
         WriteGraphRow(output, calibration.Path == GraphPath.Graph ? string.Create(c, $"graph default ef={graph.Default.Ef}") : "graph default = flat", graph.Default);
         foreach (var point in graph.Sweep) WriteGraphRow(output, string.Create(c, $"graph ef={point.Ef}"), point);
         if (graph.Filtered.Count == 0) return;

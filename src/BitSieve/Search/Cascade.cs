@@ -100,7 +100,9 @@ internal sealed class Cascade
     /// <summary>
     /// The T1 pass over ordinals [start, end), start a multiple of 64: per FastScan block, the 64 products and then,
     /// while they are in L1, the 64 upper bounds (one sequential read of each factor); only vectors whose upper bound
-    /// reaches the running k-th lower bound are looked at one by one.
+    /// reaches the running k-th lower bound are looked at one by one. The block's pass is masked with its word of
+    /// reachable ordinals first (<see cref="Reachable"/>: live and allowed), so a filter's disallowed lanes are never
+    /// looked at, and a block with none reachable is not scanned.
     /// </summary>
     public void ScanT1(int start, int end, T1State state)
     {
@@ -118,13 +120,17 @@ internal sealed class Cascade
         // upper = RInv1·(raw + c2) + E1·c1 + Beta + γ, as Consider1 computes it (the factor arrays hold whole blocks of 64).
         var bound = new UpperBoundCoefficients(_a1, _lo1, _c01 + _c2, _c1, _query.Gamma);
         int blockBytes = c.SignBlockBytes, codeBytes = c.CodeBytes;
+        long seen = 0;
         for (int blockStart = start; blockStart < end; blockStart += Kernels.FastScanCodes)
         {
-            Kernels.FastScanCore(ref Unsafe.Add(ref signs, (nint)(blockStart >> 6) * blockBytes), ref tables, ref dot0, codeBytes);
-            ulong pass = Kernels.UpperBoundMaskCore(ref dot0, ref Unsafe.Add(ref balance, blockStart), ref Unsafe.Add(ref rinv, blockStart),
-                ref Unsafe.Add(ref width, blockStart), ref Unsafe.Add(ref beta, blockStart), bound, state.Lower.Threshold);
+            ulong reachable = Reachable(blockStart >> 6);
             int n = end - blockStart;
-            if (n < Kernels.FastScanCodes) pass &= (1UL << n) - 1;
+            if (n < Kernels.FastScanCodes) reachable &= (1UL << n) - 1;
+            if (reachable == 0) continue;
+            seen += BitOperations.PopCount(reachable);
+            Kernels.FastScanCore(ref Unsafe.Add(ref signs, (nint)(blockStart >> 6) * blockBytes), ref tables, ref dot0, codeBytes);
+            ulong pass = reachable & Kernels.UpperBoundMaskCore(ref dot0, ref Unsafe.Add(ref balance, blockStart), ref Unsafe.Add(ref rinv, blockStart),
+                ref Unsafe.Add(ref width, blockStart), ref Unsafe.Add(ref beta, blockStart), bound, state.Lower.Threshold);
             // The common case is a block with no vector left in the running; τ only rises while the others are considered.
             for (; pass != 0; pass &= pass - 1)
             {
@@ -132,7 +138,7 @@ internal sealed class Cascade
                 Consider1(blockStart + lane, Unsafe.Add(ref dot0, lane), state);
             }
         }
-        state.Seen += CountLive(start, end);
+        state.Seen += seen;
         state.Ticks += Stopwatch.GetTimestamp() - t0;
     }
 
@@ -148,11 +154,10 @@ internal sealed class Cascade
                 ref Unsafe.Add(ref MemoryMarshal.GetReference(dots), j), _columns.CodeBytes);
     }
 
-    /// <summary>Scores one vector at T1 and keeps it if its interval reaches the k-th lower bound.</summary>
+    /// <summary>Scores one reachable vector at T1 and keeps it if its interval reaches the k-th lower bound.</summary>
     private void Consider1(int ord, int dot, T1State state)
     {
         var c = _columns;
-        if (Excluded(ord)) return;
         float raw = _a1 * dot + _lo1 * c.Balance[ord] + _c01;
         float est = Estimate1(ord, raw, _query.Gamma, out float w);
         float lo = est - w, hi = est + w;
@@ -162,14 +167,26 @@ internal sealed class Cascade
         state.Candidates.Add(new Candidate(ord, lo, hi));
     }
 
-    /// <summary>Live (and allowed) ordinals in [start, end): what a pass has seen.</summary>
+    /// <summary>Live (and allowed) ordinals in [start, end), start a multiple of 64: what a pass has seen.</summary>
     private long CountLive(int start, int end)
     {
         if (_allowed is null && _columns.DeletedCount == 0) return end - start;
         long live = 0;
-        for (int ord = start; ord < end; ord++)
-            if (!Excluded(ord)) live++;
+        for (int blockStart = start; blockStart < end; blockStart += 64)
+        {
+            ulong reachable = Reachable(blockStart >> 6);
+            if (end - blockStart < 64) reachable &= (1UL << (end - blockStart)) - 1;
+            live += BitOperations.PopCount(reachable);
+        }
         return live;
+    }
+
+    /// <summary>The ordinals of 64-lane word <paramref name="word"/> within this query's reach: live, and allowed by its filter.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong Reachable(int word)
+    {
+        ulong reachable = _allowed is { } allowed ? allowed[word] : ulong.MaxValue;
+        return _columns.DeletedCount > 0 ? reachable & ~_columns.Deleted[word] : reachable;
     }
 
     /// <summary>Whether an ordinal is out of this query's reach: deleted, or not in the allowed set of a filter.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using static System.FormattableString;
 using BitSieve.Quantization;
 
@@ -116,28 +117,22 @@ internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double F
 
         int k = options.K;
         var queries = new EncodedQuery[sample.Length];
-        var truth = new int[sample.Length][];
-        for (int i = 0; i < sample.Length; i++)
-        {
-            queries[i] = graph.Quantizer.Prepare(columns.Originals.Row(sample[i]));
-            // One more than k: the query's own point is found too, and left out of both answers.
-            var cascade = new Cascade(columns, graph.Quantizer, queries[i], k + 1, quality);
-            var state = new T1State(k + 1);
-            cascade.ScanT1(0, columns.Count, state);
-            truth[i] = Others(cascade.Finish([state]), sample[i], k);
-        }
+        for (int i = 0; i < sample.Length; i++) queries[i] = graph.Quantizer.Prepare(columns.Originals.Row(sample[i]));
+        var (truth, flatTicks) = FlatTruth(graph, quality, options, sample, queries, allowed: null);
 
         double recall = 0, cost = double.PositiveInfinity;
         foreach (int effort in options.Efforts)
         {
             int ef = Math.Max(effort, k + 1);
-            (recall, cost) = Trial(graph, quality, options, sample, queries, truth, ef, allowed: null);
+            (recall, cost, long graphTicks) = Trial(graph, quality, options, sample, queries, truth, ef, allowed: null);
             if (recall - Margin(recall, truth) >= floor)
             {
-                if (cost >= live) return new GraphCalibration(GraphPath.Flat, ef, floor, recall, cost, live, sample.Length, graph.Count);
-                return new GraphCalibration(GraphPath.Graph, ef, floor, recall, cost, live, sample.Length, graph.Count)
+                // Measured whichever path answers unfiltered: a filter slows the flat cascade too, so a graph that holds
+                // the floor but costs more than the unfiltered scan may still be the cheaper path under one.
+                var unfiltered = new FilteredTrial(1, ef, recall, cost, live);
+                return new GraphCalibration(cost < live ? GraphPath.Graph : GraphPath.Flat, ef, floor, recall, cost, live, sample.Length, graph.Count)
                 {
-                    Filtered = MeasureFilters(graph, quality, options, sample, queries, ef, floor, live),
+                    Filtered = MeasureFilters(graph, quality, options, sample, queries, floor, unfiltered, flatTicks, graphTicks),
                 };
             }
             // The graph already costs more than scanning everything: a wider beam only costs more.
@@ -147,27 +142,54 @@ internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double F
     }
 
     /// <summary>
-    /// The sample searched through the graph at beam width <paramref name="ef"/> (under a filter when
-    /// <paramref name="allowed"/> is given), each query's own node absent: recall@k against <paramref name="truth"/> and
-    /// the cost per query in flat T1 estimates.
+    /// The flat cascade's answers to the sample (under a filter when <paramref name="allowed"/> is given), each query's
+    /// own point left out, and the time they took (stopwatch ticks, the queries' encoding left out).
     /// </summary>
-    private static (double Recall, double Cost) Trial(GraphIndex graph, Quality quality, GraphCalibrationOptions options, int[] sample, EncodedQuery[] queries,
-        int[][] truth, int ef, ulong[]? allowed)
+    private static (int[][] Truth, long Ticks) FlatTruth(GraphIndex graph, Quality quality, GraphCalibrationOptions options, int[] sample, EncodedQuery[] queries,
+        ulong[]? allowed)
+    {
+        int k = options.K;
+        var truth = new int[sample.Length][];
+        long ticks = 0;
+        for (int i = 0; i < sample.Length; i++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            // One more than k: the query's own point is found too, and left out of both answers.
+            var cascade = new Cascade(graph.Columns, graph.Quantizer, queries[i], k + 1, quality, allowed);
+            var state = new T1State(k + 1);
+            cascade.ScanT1(0, graph.Columns.Count, state);
+            var result = cascade.Finish([state]);
+            ticks += Stopwatch.GetTimestamp() - t0;
+            truth[i] = Others(result, sample[i], k);
+        }
+        return (truth, ticks);
+    }
+
+    /// <summary>
+    /// The sample searched through the graph at beam width <paramref name="ef"/> (under a filter when
+    /// <paramref name="allowed"/> is given), each query's own node absent: recall@k against <paramref name="truth"/>,
+    /// the cost per query in flat T1 estimates (visited nodes × <see cref="GraphCalibrationOptions.VisitCost"/>) and the
+    /// time the searches took (stopwatch ticks).
+    /// </summary>
+    private static (double Recall, double Cost, long Ticks) Trial(GraphIndex graph, Quality quality, GraphCalibrationOptions options, int[] sample,
+        EncodedQuery[] queries, int[][] truth, int ef, ulong[]? allowed)
     {
         int k = options.K;
         ef = Math.Max(ef, k + 1);
-        long found = 0, expected = 0, visited = 0;
+        long found = 0, expected = 0, visited = 0, ticks = 0;
         for (int i = 0; i < sample.Length; i++)
         {
+            long t0 = Stopwatch.GetTimestamp();
             var cascade = new Cascade(graph.Columns, graph.Quantizer, queries[i], k + 1, quality, allowed);
             var result = graph.Search(cascade, queries[i], k + 1, ef, absent: sample[i]);
+            ticks += Stopwatch.GetTimestamp() - t0;
             visited += result.Graph.Visited;
             var answer = Others(result.Result, sample[i], k);
             foreach (int ord in truth[i])
                 if (Array.IndexOf(answer, ord) >= 0) found++;
             expected += truth[i].Length;
         }
-        return (expected == 0 ? 1 : found / (double)expected, options.VisitCost * visited / sample.Length);
+        return (expected == 0 ? 1 : found / (double)expected, options.VisitCost * visited / sample.Length, ticks);
     }
 
     /// <summary>The one-sided 95 % sampling margin of a recall measured over the answers of <paramref name="truth"/>.</summary>

@@ -22,8 +22,8 @@ internal sealed partial class GraphIndex
     /// <para>
     /// A cascade built with an allowed set (a filter's bitmap) makes the traversal filtered: only allowed nodes are
     /// estimated, enter the beam and are returned; a disallowed neighbour is crossed instead (two-hop expansion: its
-    /// allowed neighbours become candidates in its place), so that a selective filter does not strand the search among
-    /// nodes it may not return. <see cref="GraphPlanner"/> says when this path beats scoring the allowed points or the
+    /// allowed neighbours become candidates in its place, until the expanded node has as many new candidates as it has
+    /// neighbours), so that a selective filter does not strand the search among nodes it may not return. <see cref="GraphPlanner"/> says when this path beats scoring the allowed points or the
     /// flat cascade.
     /// </para>
     /// </summary>
@@ -56,6 +56,7 @@ internal sealed partial class GraphIndex
         private readonly int[] _fresh = new int[SlackDegree(graph.MaxDegree) * (SlackDegree(graph.MaxDegree) + 1)];
         private readonly float[] _lo = new float[SlackDegree(graph.MaxDegree) * (SlackDegree(graph.MaxDegree) + 1)];
         private readonly float[] _hi = new float[SlackDegree(graph.MaxDegree) * (SlackDegree(graph.MaxDegree) + 1)];
+        private readonly int[] _disallowed = new int[SlackDegree(graph.MaxDegree)];
         private readonly Beam _beam = new();
         private int _stamp;
 
@@ -106,19 +107,32 @@ internal sealed partial class GraphIndex
                 int at = node * g.LinkStride;
                 int degree = links[at];
                 int fresh = 0;
-                int crossed = 0;
+                int disallowed = 0;
                 for (int j = 0; j < degree; j++)
                 {
                     int next = links[at + 1 + j];
                     if (_stamps[next] == _stamp) continue;
-                    _stamps[next] = _stamp;
                     if (allowed is null || IsAllowed(allowed, next))
                     {
+                        _stamps[next] = _stamp;
                         _fresh[fresh++] = next;
                         g.PrefetchRow(next);
-                        continue;
                     }
-                    // Crossed, not estimated: its allowed neighbours not yet reached are candidates in its place.
+                    else
+                    {
+                        _disallowed[disallowed++] = next;
+                    }
+                }
+                // Crossed, not estimated: a disallowed neighbour's allowed neighbours not yet reached are candidates in its
+                // place, in list order, until the node has as many new candidates as it has neighbours. A selective
+                // filter crosses them all; a broad one already has most of them allowed and crosses few (crossing every one
+                // there would estimate about R/2 · R/2 second neighbours per hop instead of R). One left uncrossed stays
+                // unreached, to be crossed from another node.
+                int crossed = 0;
+                for (int j = 0; allowed is not null && j < disallowed && fresh < degree; j++)
+                {
+                    int next = _disallowed[j];
+                    _stamps[next] = _stamp;
                     crossed++;
                     int across = next * g.LinkStride;
                     for (int m = 0, reach = links[across]; m < reach; m++)

@@ -16,14 +16,14 @@ internal enum GraphSearchPlan
 /// <summary>
 /// Chooses, per filtered query, between scoring the allowed points directly, the flat cascade over the allowed set and
 /// the filtered traversal, from the allowed fraction and what the graph's <see cref="GraphCalibration"/> measured on
-/// the collection's own points. Costs are in flat T1 estimates per query, as in the calibration: the flat cascade costs
-/// one per live point; scoring the allowed points directly is chosen below one point in
-/// <see cref="Filters.FilterPlanner.DirectScoringRatio"/> (the flat path's own rule). The traversal is chosen only at a
-/// fraction the calibration's filtered trials vouch for (<see cref="GraphCalibration.Filtered"/>: the broadest measured
-/// fraction at or below it held the recall floor, and every broader one did), at that trial's beam width, and only
-/// where its cost — interpolated linearly in 1/fraction between the measured points, the unfiltered cost at fraction 1
-/// — is below the flat scan's. A filter that allows every live point is no filter: the unfiltered traversal at the
-/// calibrated width (a collection's search does not even come here, see <see cref="AllowedSet"/>).
+/// the collection's own points. Costs are in flat T1 estimates per query, as in the calibration; scoring the allowed
+/// points directly is chosen below one point in <see cref="Filters.FilterPlanner.DirectScoringRatio"/> (the flat path's
+/// own rule). The traversal is chosen only at a fraction the calibration's filtered trials vouch for
+/// (<see cref="GraphCalibration.Filtered"/>: the broadest measured fraction at or below it held the recall floor, and
+/// every broader one did), at that trial's beam width, and only where its cost is below the flat cascade's under the
+/// same filter, both interpolated linearly in 1/fraction between the measured points (the unfiltered calibration at
+/// fraction 1). A filter that allows every live point is no filter: the unfiltered traversal at the calibrated width (a
+/// collection's search does not even come here, see <see cref="AllowedSet"/>).
 /// </summary>
 internal static class GraphPlanner
 {
@@ -41,28 +41,28 @@ internal static class GraphPlanner
         ArgumentOutOfRangeException.ThrowIfGreaterThan(allowed, live);
         ef = 0;
         if (allowed * Filters.FilterPlanner.DirectScoringRatio < live) return GraphSearchPlan.ScoreAllowed;
-        if (calibration.Path != GraphPath.Graph) return GraphSearchPlan.Flat;
         if (allowed == live)
         {
+            if (calibration.Path != GraphPath.Graph) return GraphSearchPlan.Flat;
             ef = calibration.Ef;
             return GraphSearchPlan.Graph;
         }
         double fraction = allowed / (double)live;
-        // The broadest trial at or below the fraction vouches for it when it and every broader one held; its cost is
-        // interpolated linearly in 1/fraction from the next broader measured point (the unfiltered calibration at 1).
-        double upper = 1, upperCost = calibration.GraphCost;
+        // The broadest trial at or below the fraction vouches for it when it and every broader one held; both paths'
+        // costs are interpolated linearly in 1/fraction from the next broader measured point (the unfiltered calibration at 1).
+        var upper = new FilteredTrial(1, calibration.Ef, calibration.Recall, calibration.GraphCost, calibration.FlatCost);
         foreach (var trial in calibration.Filtered)
         {
             if (!trial.Holds) break;
             if (trial.Fraction <= fraction)
             {
-                double t = (1 / fraction - 1 / upper) / (1 / trial.Fraction - 1 / upper);
-                if (upperCost + t * (trial.Cost - upperCost) >= live) break;
+                double t = (1 / fraction - 1 / upper.Fraction) / (1 / trial.Fraction - 1 / upper.Fraction);
+                double graphCost = upper.Cost + t * (trial.Cost - upper.Cost), flatCost = upper.FlatCost + t * (trial.FlatCost - upper.FlatCost);
+                if (graphCost >= flatCost) break;
                 ef = trial.Ef;
                 return GraphSearchPlan.Graph;
             }
-            upper = trial.Fraction;
-            upperCost = trial.Cost;
+            upper = trial;
         }
         return GraphSearchPlan.Flat;
     }

@@ -50,7 +50,7 @@ public sealed class GraphFilterTests
         const int Live = 1_000_000;
         // Held at 50 % (ef 64) and 20 % (ef 96); no width held at 10 %.
         var measured = Calibration(GraphPath.Graph, 20_000, Live,
-            new FilteredTrial(0.5, 64, 0.997, 40_000), new FilteredTrial(0.2, 96, 0.996, 100_000), new FilteredTrial(0.1, 0, 0.98, 300_000));
+            new FilteredTrial(0.5, 64, 0.997, 40_000, Live), new FilteredTrial(0.2, 96, 0.996, 100_000, Live), new FilteredTrial(0.1, 0, 0.98, 300_000, Live));
         Assert.Equal(GraphSearchPlan.ScoreAllowed, GraphPlanner.Choose(1_000, Live, measured));
         // 15 %: the broadest trial at or below it (10 %) did not hold.
         Assert.Equal(GraphSearchPlan.Flat, GraphPlanner.Choose(150_000, Live, measured));
@@ -62,13 +62,26 @@ public sealed class GraphFilterTests
         Assert.Equal(64, ef);
         Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(Live, Live, measured, out ef));
         Assert.Equal(48, ef);
-        // Cost, linear in 1/fraction between the unfiltered 600,000 at 1 and 1,100,000 measured at 50 %: 766,667 at 75 %
-        // (below the flat scan's 1,000,000), 1,100,000 at 50 % (above it).
-        var dear = Calibration(GraphPath.Graph, 600_000, Live, new FilteredTrial(0.5, 64, 0.997, 1_100_000));
+        // The traversal's cost, linear in 1/fraction between the unfiltered 600,000 at 1 and 1,100,000 measured at 50 %:
+        // 766,667 at 75 % (below the flat cascade's 1,000,000), 1,100,000 at 50 % (above it).
+        var dear = Calibration(GraphPath.Graph, 600_000, Live, new FilteredTrial(0.5, 64, 0.997, 1_100_000, Live));
         Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(750_000, Live, dear));
         Assert.Equal(GraphSearchPlan.Flat, GraphPlanner.Choose(Live / 2, Live, dear));
-        // Without trials no filtered traversal is trusted; a calibration that chose flat is never overruled.
+        // The flat cascade's cost is the one measured under the filter: where it took 1.5× as long at 50 % as unfiltered,
+        // the same traversal is the cheaper path there (and at 60 %: 1,000,000 against 1,333,333 interpolated).
+        var slowFlat = Calibration(GraphPath.Graph, 600_000, Live, new FilteredTrial(0.5, 64, 0.997, 1_100_000, 1.5 * Live));
+        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(Live / 2, Live, slowFlat, out ef));
+        Assert.Equal(64, ef);
+        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(600_000, Live, slowFlat));
+        // Without trials no filtered traversal is trusted.
         Assert.Equal(GraphSearchPlan.Flat, GraphPlanner.Choose(Live / 2, Live, Calibration(GraphPath.Graph, 20_000, Live)));
-        Assert.Equal(GraphSearchPlan.Flat, GraphPlanner.Choose(Live / 2, Live, Calibration(GraphPath.Flat, 20_000, Live, new FilteredTrial(0.5, 64, 0.997, 40_000))));
+        // A graph that holds the floor but costs more than the unfiltered scan (flat answers unfiltered) traverses where
+        // its trial found the filtered flat cascade dearer still: at 50 %, 1,500,000 against 2,500,000; at 90 %,
+        // interpolated, 1,233,333 against 1,166,667.
+        var flatUnfiltered = Calibration(GraphPath.Flat, 1_200_000, Live, new FilteredTrial(0.5, 64, 0.997, 1_500_000, 2_500_000));
+        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(Live / 2, Live, flatUnfiltered, out ef));
+        Assert.Equal(64, ef);
+        Assert.Equal(GraphSearchPlan.Flat, GraphPlanner.Choose(900_000, Live, flatUnfiltered));
+        Assert.Equal(GraphSearchPlan.Flat, GraphPlanner.Choose(Live, Live, flatUnfiltered));
     }
 }
