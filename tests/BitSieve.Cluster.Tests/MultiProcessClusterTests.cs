@@ -259,7 +259,7 @@ public sealed partial class MultiProcessClusterTests : IAsyncLifetime
 
         public string Database { get; } = database;
 
-        public HttpClient Http { get; } = new() { BaseAddress = new Uri($"http://127.0.0.1:{httpPort.ToString(CultureInfo.InvariantCulture)}"), Timeout = TimeSpan.FromSeconds(60) };
+        public HttpClient Http { get; } = new() { BaseAddress = new Uri($"http://127.0.0.1:{httpPort.ToString(CultureInfo.InvariantCulture)}"), Timeout = TimeSpan.FromMinutes(10) };
 
         public Process? Process { get; set; }
     }
