@@ -122,7 +122,17 @@ public sealed class ClusterSilo : IAsyncDisposable
             o.ClusterId = options.ClusterId;
             o.ServiceId = "bitsieve";
         });
+        silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = CallTimeout);
     }
+
+    /// <summary>
+    /// How long a grain call may run (Orleans' default is 30 s). A write that takes a shard across
+    /// <see cref="CollectionOptions.GraphThreshold"/> builds the shard's graph in bulk inside the write, which took over
+    /// 30 s on a loaded 2-core machine with every replica building at once; timed out, the write failed (and a replica
+    /// still building when its primary's call timed out would be counted as having missed the write). A silo's call to a silo that dies does not wait this long:
+    /// Orleans breaks it when the membership declares that silo dead.
+    /// </summary>
+    internal static readonly TimeSpan CallTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>Joins the cluster and starts listening.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default) => _app.StartAsync(cancellationToken);

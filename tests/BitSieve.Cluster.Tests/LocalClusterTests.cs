@@ -5,7 +5,10 @@ using Xunit.Abstractions;
 
 namespace BitSieve.Cluster.Tests;
 
-/// <summary>One silo in process on Orleans' localhost clustering: the sharded collection against a single node.</summary>
+/// <summary>
+/// One silo in process on Orleans' localhost clustering: the global bound's pruning over shards, the replication check on
+/// create, and <c>/cluster</c>. (A sharded collection against a single node: <see cref="MultiProcessClusterTests"/>.)
+/// </summary>
 public sealed class LocalClusterTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private LocalSilo _local = null!;
@@ -13,30 +16,6 @@ public sealed class LocalClusterTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task InitializeAsync() => _local = await LocalSilo.StartAsync();
 
     public async Task DisposeAsync() => await _local.DisposeAsync();
-
-    [Fact]
-    public async Task A_collection_of_four_shards_answers_as_a_single_node_exact_filtered_and_counted()
-    {
-        await ClusterData.SendAsync(_local.Http, HttpMethod.Put, "/collections/docs", ClusterData.CreateBody(shards: 4, replication: 1));
-        await ClusterData.UpsertAsync(_local.Http, "docs", MiniLmFixture.BaseRows);
-        using var reference = new TempDirectory();
-        using var database = Database.Open(reference.Path);
-        var single = ClusterData.SingleNode(database, MiniLmFixture.BaseRows);
-
-        Assert.Equal(MiniLmFixture.BaseRows, await ClusterData.CountAsync(_local.Http, "docs"));
-        for (int q = 0; q < 20; q++)
-        {
-            var query = ClusterData.Row(MiniLmFixture.Queries, q);
-            ClusterData.AssertSameAnswer(ClusterData.Reference(single, query, 10, exact: true), await ClusterData.SearchAsync(_local.Http, "docs", query, 10, exact: true), $"query {q}");
-            ClusterData.AssertSameAnswer(ClusterData.Reference(single, query, 10, exact: true, group: q % 5),
-                await ClusterData.SearchAsync(_local.Http, "docs", query, 10, exact: true, group: q % 5), $"query {q}, group {q % 5}");
-        }
-        // Every shard holds part of the points: the hash spreads them.
-        var layout = await ClusterData.SendAsync(_local.Http, HttpMethod.Get, "/collections/docs/cluster");
-        var perShard = layout["result"]!["shards"]!.AsArray().Select(s => s!["replicas"]![0]!["points_count"]!.GetValue<long>()).ToList();
-        Assert.Equal(MiniLmFixture.BaseRows, perShard.Sum());
-        Assert.All(perShard, n => Assert.InRange(n, MiniLmFixture.BaseRows / 8, MiniLmFixture.BaseRows / 2));
-    }
 
     [Fact]
     public async Task The_first_shards_bound_prunes_the_other_shards_cascades_and_leaves_the_exact_answer_unchanged()

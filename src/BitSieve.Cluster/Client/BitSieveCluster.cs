@@ -86,6 +86,7 @@ public sealed class BitSieveCluster : IDatabase, IAsyncDisposable
                 o.ClusterId = clusterId;
                 o.ServiceId = "bitsieve";
             });
+            client.Configure<Orleans.Configuration.ClientMessagingOptions>(o => o.ResponseTimeout = ClusterSilo.CallTimeout);
         });
         var host = builder.Build();
         try
