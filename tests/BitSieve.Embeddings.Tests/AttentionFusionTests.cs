@@ -54,6 +54,56 @@ public sealed class AttentionFusionTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Int8_query_key_and_value_join_the_attention(bool valueInt8)
+    {
+        // A → three products with biases → Q, K, V → attention → Y; Q, K, V are outputs too, so the products run and
+        // what the fused attention made of them can be checked against the exported attention on the very same values.
+        var random = new Random(valueInt8 ? 3 : 4);
+        float[] Values(int count, double scale) => Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() * 2 - 1) * scale)).ToArray();
+        var graph = new GraphProto { Name = "block" };
+        foreach (string x in (string[])["Q", "K", "V"])
+        {
+            graph.Node.Add(new NodeProto { Name = x + "_product", OpType = "MatMul", Input = { "A", "W" + x }, Output = { x + "_unbiased" } });
+            graph.Node.Add(new NodeProto { Name = x + "_bias", OpType = "Add", Input = { "B" + x, x + "_unbiased" }, Output = { x } });
+            graph.Initializer.Add([FloatTensor("W" + x, Values(Hidden * Hidden, 0.3), Hidden, Hidden), FloatTensor("B" + x, Values(Hidden, 0.5), Hidden)]);
+        }
+        AddAttention(graph, 13, -10000f);
+        graph.Input.Add([Value("A", TensorProto.Types.DataType.Float, Batch, Sequence, Hidden), Value("attention_mask", TensorProto.Types.DataType.Int64, Batch, Sequence)]);
+        graph.Output.Add(new[] { "Y", "Q", "K", "V" }.Select(x => Value(x, TensorProto.Types.DataType.Float, Batch, Sequence, Hidden)));
+
+        string[] layers = valueInt8 ? ["Q_product", "K_product", "V_product"] : ["Q_product", "K_product"];
+        var rewritten = ModelProto.Parser.ParseFrom(Int8Rewriter.Rewrite(ModelOf(graph, 13), layers));
+        var attention = Assert.Single(rewritten.Graph.Node, n => n.Domain == "com.microsoft" && n.OpType.Contains("Attention"));
+        Assert.Equal(valueInt8 ? "QAttention" : "MultiHeadAttention", attention.OpType);
+        Assert.DoesNotContain(rewritten.Graph.Node, n => n.OpType == "Softmax");
+
+        var a = Values(Batch * Sequence * Hidden, 1.5);
+        var mask = PaddingMask();
+        using var session = new InferenceSession(rewritten.ToByteArray());
+        using var aValue = OrtValue.CreateTensorValueFromMemory(a, [Batch, Sequence, Hidden]);
+        using var maskValue = OrtValue.CreateTensorValueFromMemory(mask, [Batch, Sequence]);
+        using var runOptions = new RunOptions();
+        using var outputs = session.Run(runOptions, ["A", "attention_mask"], [aValue, maskValue], ["Y", "Q", "K", "V"]);
+        var values = outputs.Select(o => o.GetTensorDataAsSpan<float>().ToArray()).ToArray();
+
+        var reference = new GraphProto { Name = "attention" };
+        AddAttention(reference, 13, -10000f);
+        reference.Input.Add(new[] { "Q", "K", "V" }.Select(x => Value(x, TensorProto.Types.DataType.Float, Batch, Sequence, Hidden)));
+        reference.Input.Add(Value("attention_mask", TensorProto.Types.DataType.Int64, Batch, Sequence));
+        reference.Output.Add(Value("Y", TensorProto.Types.DataType.Float, Batch, Sequence, Hidden));
+        var expected = Run(ModelOf(reference, 13), new AttentionInputs(values[1], values[2], values[3], mask), GraphOptimizationLevel.ORT_DISABLE_ALL);
+
+        // Y is a convex combination of V's rows: float rounding of scores of size |q|·|k| moves it by far less than
+        // 1e-5 of V's scale, while a different quantization (another activation scale, weight or bias) moves it by
+        // about int8's step, over 1e-3 of it.
+        double scale = values[3].Max(Math.Abs), largest = expected.Zip(values[0], (e, y) => Math.Abs(e - y)).Max();
+        output.WriteLine($"{attention.OpType}: largest difference {largest:E2} of |V| ≤ {scale:F2}");
+        Assert.True(largest < 1e-5 * scale, $"largest difference {largest:E2}");
+    }
+
+    [Theory]
     [InlineData(BuiltInModels.MiniLm)]
     [InlineData(BuiltInModels.ArcticXs)]
     public void Every_attention_of_the_built_in_models_is_fused_and_embeds_as_before(string name)
@@ -78,13 +128,37 @@ public sealed class AttentionFusionTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// One self-attention as torch.onnx writes BERT's: Q, K, V [batch, seq, hidden] and attention_mask [batch, seq] are
-    /// inputs; the key-padding mask (1 − mask) · <paramref name="maskValue"/>, the heads split by Reshape(Concat(Shape…))
+    /// One self-attention as torch.onnx writes BERT's, Q, K, V [batch, seq, hidden] and attention_mask [batch, seq] its
+    /// inputs: the key-padding mask (1 − mask) · <paramref name="maskValue"/>, the heads split by Reshape(Concat(Shape…))
     /// and Transpose, softmax(Q·Kᵀ / √d + mask)·V, the heads merged back. The rows of the batch are padded differently.
     /// </summary>
     private static GraphProto AttentionGraph(int opset, float maskValue, out AttentionInputs inputs)
     {
         var graph = new GraphProto { Name = "attention" };
+        AddAttention(graph, opset, maskValue);
+        foreach (string x in (string[])["Q", "K", "V"]) graph.Input.Add(Value(x, TensorProto.Types.DataType.Float, Batch, Sequence, Hidden));
+        graph.Input.Add(Value("attention_mask", TensorProto.Types.DataType.Int64, Batch, Sequence));
+        graph.Output.Add(Value("Y", TensorProto.Types.DataType.Float, Batch, Sequence, Hidden));
+
+        var random = new Random(opset);
+        float[] Values(double scale) => Enumerable.Range(0, Batch * Sequence * Hidden).Select(_ => (float)((random.NextDouble() * 2 - 1) * scale)).ToArray();
+        // Scores up to about ±8 after the scaling: a sharp softmax, where a wrong scale shows.
+        inputs = new AttentionInputs(Values(2), Values(2), Values(1), PaddingMask());
+        return graph;
+    }
+
+    /// <summary>The rows of the batch padded differently: 7, 4 and 2 tokens of 7.</summary>
+    private static long[] PaddingMask()
+    {
+        int[] lengths = [Sequence, 4, 2];
+        var attention = new long[Batch * Sequence];
+        for (int b = 0; b < Batch; b++) attention.AsSpan(b * Sequence, lengths[b]).Fill(1);
+        return attention;
+    }
+
+    /// <summary>The attention's nodes, reading tensors Q, K, V and attention_mask, writing Y.</summary>
+    private static void AddAttention(GraphProto graph, int opset, float maskValue)
+    {
         int constants = 0;
         string Constant(TensorProto value)
         {
@@ -135,19 +209,6 @@ public sealed class AttentionFusionTests(ITestOutputHelper output)
         string merged = Add("Concat", "merged_shape", [Dimension(context, 0, "ctx_b"), Dimension(context, 1, "ctx_s"), Longs(Hidden)],
             new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 0 });
         Add("Reshape", "Y", [context, merged]);
-
-        foreach (string x in (string[])["Q", "K", "V"]) graph.Input.Add(Value(x, TensorProto.Types.DataType.Float, Batch, Sequence, Hidden));
-        graph.Input.Add(Value("attention_mask", TensorProto.Types.DataType.Int64, Batch, Sequence));
-        graph.Output.Add(Value("Y", TensorProto.Types.DataType.Float, Batch, Sequence, Hidden));
-
-        var random = new Random(opset);
-        float[] Values(double scale) => Enumerable.Range(0, Batch * Sequence * Hidden).Select(_ => (float)((random.NextDouble() * 2 - 1) * scale)).ToArray();
-        int[] lengths = [Sequence, 4, 2];
-        var attention = new long[Batch * Sequence];
-        for (int b = 0; b < Batch; b++) attention.AsSpan(b * Sequence, lengths[b]).Fill(1);
-        // Scores up to about ±8 after the scaling: a sharp softmax, where a wrong scale shows.
-        inputs = new AttentionInputs(Values(2), Values(2), Values(1), attention);
-        return graph;
     }
 
     private static byte[] ModelOf(GraphProto graph, long opset)
@@ -156,6 +217,14 @@ public sealed class AttentionFusionTests(ITestOutputHelper output)
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = opset });
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "com.microsoft", Version = 1 });
         return model.ToByteArray();
+    }
+
+    private static TensorProto FloatTensor(string name, float[] values, params long[] dims)
+    {
+        var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
+        tensor.Dims.Add(dims);
+        tensor.FloatData.Add(values);
+        return tensor;
     }
 
     private static ValueInfoProto Value(string name, TensorProto.Types.DataType type, params long[] dims)

@@ -18,8 +18,11 @@ namespace BitSieve.Embeddings.Onnx.Quantization;
 /// where M = (1 − float(attention_mask[:, None, None, :])) · f, the additive key-padding mask. The fused node computes
 /// softmax(Q·Kᵀ · (1/c) + mask) · V per head with the mask's padded keys set to f (ONNX Runtime's
 /// <c>mask_filter_value</c>), the same function; only float rounding differs (a product and a scale instead of a
-/// product and a division). A block that does not match exactly is left as it is. The nodes the fused ones replace are
-/// then read by nothing and removed.
+/// product and a division). Where Q, K and V are the <c>Split</c> of one int8 product (<see cref="Int8Rewriter"/>'s
+/// query/key/value fusion), the product joins the attention as <c>com.microsoft.QAttention</c>, which writes the
+/// projections straight into the heads' layout: the same integer sums, scales and bias, without the <c>Split</c> and the
+/// copies into heads. A block that does not match exactly is left as it is. The nodes the fused ones replace are then
+/// read by nothing and removed.
 /// </remarks>
 internal static class AttentionFusion
 {
@@ -31,7 +34,7 @@ internal static class AttentionFusion
     public static int Fuse(GraphProto graph, long opset)
     {
         var view = new GraphView(graph);
-        var fused = new Dictionary<NodeProto, NodeProto>(ReferenceEqualityComparer.Instance);
+        var fused = new Dictionary<NodeProto, NodeProto[]>(ReferenceEqualityComparer.Instance);
         string? mask = null;
         string? maskSource = null;
         foreach (var softmax in graph.Node.Where(n => Is(n, "Softmax")))
@@ -42,12 +45,14 @@ internal static class AttentionFusion
             if (block.MaskInput != maskSource) continue;
             mask ??= view.IsInt32(maskSource) ? maskSource : maskSource + "/int32";
 
-            var attention = new NodeProto { Name = block.Output.Name + "/attention", OpType = "MultiHeadAttention", Domain = MicrosoftDomain };
-            attention.Input.Add([block.Query, block.Key, block.Value, "", mask]);
-            attention.Output.Add(block.Output.Output[0]);
-            attention.Attribute.Add(new AttributeProto { Name = "num_heads", Type = AttributeProto.Types.AttributeType.Int, I = block.Heads });
-            attention.Attribute.Add(new AttributeProto { Name = "scale", Type = AttributeProto.Types.AttributeType.Float, F = block.Scale });
-            attention.Attribute.Add(new AttributeProto { Name = "mask_filter_value", Type = AttributeProto.Types.AttributeType.Float, F = block.MaskValue });
+            string name = block.Output.Name + "/attention";
+            var attention = view.QuantizedProjections(block) is { } product
+                ? QuantizedAttention(name, product, mask)
+                : [new NodeProto { Name = name, OpType = "MultiHeadAttention", Domain = MicrosoftDomain, Input = { block.Query, block.Key, block.Value, "", mask } }];
+            attention[^1].Output.Add(block.Output.Output[0]);
+            attention[^1].Attribute.Add(new AttributeProto { Name = "num_heads", Type = AttributeProto.Types.AttributeType.Int, I = block.Heads });
+            attention[^1].Attribute.Add(new AttributeProto { Name = "scale", Type = AttributeProto.Types.AttributeType.Float, F = block.Scale });
+            attention[^1].Attribute.Add(new AttributeProto { Name = "mask_filter_value", Type = AttributeProto.Types.AttributeType.Float, F = block.MaskValue });
             fused[block.Output] = attention;
         }
         if (fused.Count == 0) return 0;
@@ -61,11 +66,26 @@ internal static class AttentionFusion
             cast.Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = (int)TensorProto.Types.DataType.Int32 });
             nodes.Add(cast);
         }
-        nodes.AddRange(graph.Node.Select(n => fused.GetValueOrDefault(n, n)));
+        nodes.AddRange(graph.Node.SelectMany(n => fused.GetValueOrDefault(n) ?? [n]));
         graph.Node.Clear();
         graph.Node.Add(nodes);
         RemoveUnreadNodes(graph);
         return fused.Count;
+    }
+
+    /// <summary>
+    /// The attention of <paramref name="product"/>'s query, key and value as <c>com.microsoft.QAttention</c>: its activation
+    /// quantized once by <c>DynamicQuantizeLinear</c> (the rule <c>DynamicQuantizeMatMul</c> applies inside), then the
+    /// same int8 weights, column scales and bias, written straight into the heads' layout (no <c>Split</c>, no transposes).
+    /// </summary>
+    private static NodeProto[] QuantizedAttention(string name, NodeProto product, string mask)
+    {
+        string activation = product.Input[0], weight = product.Input[1], scales = product.Input[2], bias = product.Input[4];
+        var quantize = new NodeProto { Name = name + "/quantize", OpType = "DynamicQuantizeLinear", Input = { activation } };
+        quantize.Output.Add([name + "/activation_uint8", name + "/activation_scale", name + "/activation_zero_point"]);
+        var attention = new NodeProto { Name = name, OpType = "QAttention", Domain = MicrosoftDomain };
+        attention.Input.Add([quantize.Output[0], weight, bias, quantize.Output[1], scales, mask, quantize.Output[2]]);
+        return [quantize, attention];
     }
 
     /// <summary>Removes the nodes none of whose outputs is read (by a node or as a graph output), until none is left.</summary>
@@ -112,6 +132,21 @@ internal static class AttentionFusion
         }
 
         public bool IsInt32(string input) => _inputs[input].Type.TensorType.ElemType == (int)TensorProto.Types.DataType.Int32;
+
+        /// <summary>
+        /// The <c>DynamicQuantizeMatMul</c> (symmetric weights, with a bias) whose output a <c>Split</c> along the last
+        /// axis cuts into exactly the block's query, key and value, in that order; otherwise null.
+        /// </summary>
+        public NodeProto? QuantizedProjections(Block block)
+        {
+            if (Producer(block.Query, "Split") is not { } split || !split.Output.SequenceEqual([block.Query, block.Key, block.Value]) ||
+                split.Attribute.FirstOrDefault(a => a.Name == "axis")?.I is not (-1 or 2))
+                return null;
+            return _producers.TryGetValue(split.Input[0], out var product) && product.OpType == "DynamicQuantizeMatMul" && product.Domain == MicrosoftDomain &&
+                   product.Input.Count == 5 && product.Input[3].Length == 0 && product.Input[4].Length > 0
+                ? product
+                : null;
+        }
 
         public Block? Match(NodeProto softmax, long opset)
         {
