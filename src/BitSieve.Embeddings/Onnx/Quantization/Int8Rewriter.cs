@@ -14,7 +14,8 @@ namespace BitSieve.Embeddings.Onnx.Quantization;
 /// (−128 is never produced), zero point 0. Nodes not named in the plan are left exactly as they are. Two rewrites save
 /// work without changing a single output value: a MatMul's bias <c>Add</c> is folded into the node's bias input, and
 /// the plan's MatMuls reading one activation (query, key, value) become one node over their weights side by side,
-/// then a <c>Split</c>, so that activation is quantized once.
+/// then a <c>Split</c>, so that activation is quantized once. A third changes only float rounding: each self-attention
+/// becomes one <c>com.microsoft.MultiHeadAttention</c> node (<see cref="AttentionFusion"/>), still float32.
 /// </remarks>
 internal static class Int8Rewriter
 {
@@ -22,9 +23,9 @@ internal static class Int8Rewriter
 
     /// <summary>
     /// Changes whenever the rewriter would write other bytes for the same model and plan (it names cached files and is
-    /// part of an int8 model's cache identity). 2: biases folded, products sharing an input fused.
+    /// part of an int8 model's cache identity). 2: biases folded, products sharing an input fused. 3: attention fused.
     /// </summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     /// <summary>The candidate layers of <paramref name="model"/>, in graph order.</summary>
     public static IReadOnlyList<WeightLayer> FindLayers(byte[] model) => FindLayers(ModelProto.Parser.ParseFrom(model).Graph);
@@ -54,8 +55,10 @@ internal static class Int8Rewriter
             if (wanted.Contains(NodeName(node))) products.Add(Quantize(i, node, initializers[node.Input[1]]));
         }
 
+        long opset = DefaultOpset(proto);
         FoldBiases(graph, products, initializers);
-        EmitProducts(graph, products, DefaultOpset(proto));
+        EmitProducts(graph, products, opset);
+        AttentionFusion.Fuse(graph, opset);
         RemoveUnusedInitializers(graph);
         if (!proto.OpsetImport.Any(o => o.Domain == MicrosoftDomain))
             proto.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
@@ -298,7 +301,7 @@ internal static class Int8Rewriter
 
     private static float AttributeFloat(NodeProto node, string name) => node.Attribute.FirstOrDefault(a => a.Name == name)?.F ?? 1f;
 
-    /// <summary>Drops the float weights no node reads any more (each was read by the one product it fed).</summary>
+    /// <summary>Drops the initializers no node reads any more (the float weights now in int8, the fused attentions' shapes).</summary>
     private static void RemoveUnusedInitializers(GraphProto graph)
     {
         var used = graph.Node.SelectMany(n => n.Input).Concat(graph.Output.Select(o => o.Name)).ToHashSet(StringComparer.Ordinal);
