@@ -113,15 +113,14 @@ public sealed class BitSieveServer : IAsyncDisposable
             }
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(database);
-            builder.Services.AddSingleton<ServerMetrics>();
+            builder.Services.AddSingleton(database.Database);
+            // The /v1 text API runs over the interface a cluster silo serves too.
+            builder.Services.AddSingleton<IDatabase>(database.Database);
+            ServerMetrics.AddTo(builder.Services);
             builder.Services.AddSingleton<QdrantOperations>();
-            builder.Services.AddSingleton<V1.Embedders>();
-            builder.Services.AddSingleton(new V1.ChatModel(options.LlmEndpoint is { } llm ? new ChatEndpoint(llm, options.LlmModel, options.LlmApiKey) : null));
+            V1.V1Api.AddServices(builder.Services, options);
             builder.Services.ConfigureHttpJsonOptions(ServerJsonContext.Configure);
             builder.Services.AddOpenApi(OpenApiDocs.Configure);
-            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-                .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", ServerMetrics.MeterName)
-                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
 
             var app = builder.Build();
             app.UseMiddleware<ErrorHandling>();
