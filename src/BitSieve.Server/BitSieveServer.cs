@@ -1,4 +1,3 @@
-using BitSieve.Ingest.Answering;
 using System.Net;
 using BitSieve.Server.Grpc;
 using BitSieve.Server.Http;
@@ -14,7 +13,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Metrics;
 
 namespace BitSieve.Server;
 

@@ -7,8 +7,9 @@ namespace BitSieve.Cluster.Client;
 /// A sharded collection seen from a .NET application (see <see cref="BitSieveCluster"/>): the embedded
 /// <see cref="Collection"/>'s <see cref="IPointCollection"/>, with the same arguments and results. Each call goes to
 /// the cluster's coordinator, as the silos' HTTP API does: writes are acknowledged when durable on every live replica
-/// of their shard, searches merge every shard's top k, and a search's trace sums the shards' counts per tier. Filters
-/// travel as their JSON text (<see cref="Filter.ToJson"/>) and are read again on the replicas.
+/// of their shard, searches merge every shard's top k, and a search's trace sums the shards' counts per tier and lists
+/// each shard's part (<see cref="SearchTrace.Shards"/>). Filters travel as their JSON text (<see cref="Filter.ToJson"/>)
+/// and are read again on the replicas. Properties are kept with the collection's layout.
 /// </summary>
 internal sealed class ClusterCollection : IPointCollection
 {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Hashing;
 using System.Text.Json;
+using BitSieve.Ingest.Answering;
 using BitSieve.Ingest.Loading;
 using BitSieve.Ingest.Pipeline;
 using BitSieve.Ingest.Rag;
@@ -12,7 +13,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using BitSieve.Ingest.Answering;
 
 namespace BitSieve.Server.V1;
 
