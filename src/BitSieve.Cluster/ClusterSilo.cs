@@ -100,6 +100,18 @@ public sealed class ClusterSilo : IAsyncDisposable
             builder.UseOrleans(silo => ConfigureSilo(silo, options, bind));
             var app = builder.Build();
             app.UseMiddleware<ErrorHandling>();
+            // The /v1 routes are the single node's, which never meets an unreachable shard: it answers 503, as the Qdrant routes do.
+            app.Use(async (context, next) =>
+            {
+                try
+                {
+                    await next(context).ConfigureAwait(false);
+                }
+                catch (ShardUnavailableException e)
+                {
+                    throw new ApiException(StatusCodes.Status503ServiceUnavailable, $"Service unavailable: {e.Message}");
+                }
+            });
             app.MapPrometheusScrapingEndpoint("/metrics");
             ClusterApi.Map(app);
             V1Api.Map(app);

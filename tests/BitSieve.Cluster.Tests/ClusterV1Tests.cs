@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using BitSieve.Cluster.Grains;
 using BitSieve.Server;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace BitSieve.Cluster.Tests;
@@ -25,7 +27,12 @@ public sealed class ClusterV1Tests : IAsyncLifetime
     {
         // One embedding cache for both: the second embeds nothing again, and both store the same vectors.
         string cache = Path.Combine(_dir.Path, "embeddings");
-        _silo = await LocalSilo.StartAsync(o => o with { ShardNumber = Shards, Server = o.Server with { EmbeddingCacheDirectory = cache } });
+        _silo = await LocalSilo.StartAsync(o => o with
+        {
+            ShardNumber = Shards,
+            CatchUpInterval = TimeSpan.FromHours(1),
+            Server = o.Server with { EmbeddingCacheDirectory = cache },
+        });
         _single = BitSieveServer.Create(new ServerOptions { DatabasePath = Path.Combine(_dir.Path, "single"), Port = ClusterData.FreePort(), GrpcPort = null, EmbeddingCacheDirectory = cache },
             logging => logging.SetMinimumLevel(LogLevel.Error));
         await _single.StartAsync();
@@ -93,6 +100,26 @@ public sealed class ClusterV1Tests : IAsyncLifetime
         Assert.True(summary["text_index"]!.GetValue<bool>());
 
         await ClusterData.SendAsync(_silo.Http, HttpMethod.Post, "/v1/collections/none/search", new JsonObject { ["query"] = "x" }, System.Net.HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task A_search_that_cannot_reach_a_shard_is_a_503_naming_it()
+    {
+        string[] texts = MiniLmFixture.Texts("base.jsonl", 8);
+        var documents = new JsonArray([.. texts.Select((t, i) => (JsonNode)new JsonObject { ["source"] = $"doc-{i}.txt", ["text"] = t })]);
+        await ClusterData.SendAsync(_silo.Http, HttpMethod.Post, "/v1/collections/kb/documents", new JsonObject { ["documents"] = documents });
+        await ClusterData.SendAsync(_silo.Http, HttpMethod.Post, "/v1/collections/kb/search", new JsonObject { ["query"] = "semaphore" });
+
+        // Shard 2's only replica missed a write (as when its silo is down): it serves nothing until caught up, which
+        // this silo does not try within the test, so no answer can be complete.
+        var layouts = _silo.Silo.App.Services.GetRequiredService<IGrainFactory>().GetGrain<ICollectionLayoutGrain>("kb");
+        await layouts.MarkStale([(await layouts.Get())!.ReplicaKey(2, 0)]);
+        foreach (string mode in new[] { "vector", "lexical", "hybrid" })
+        {
+            var error = await ClusterData.SendAsync(_silo.Http, HttpMethod.Post, "/v1/collections/kb/search",
+                new JsonObject { ["query"] = "semaphore", ["mode"] = mode }, System.Net.HttpStatusCode.ServiceUnavailable);
+            Assert.StartsWith("Service unavailable: Shard 2 of collection `kb` has no live replica", error["status"]!["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
     }
 
     /// <summary>The same passages, best first, with the same scores (ids of passages tied on their score may trade places).</summary>
