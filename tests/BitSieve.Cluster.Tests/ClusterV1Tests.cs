@@ -99,6 +99,14 @@ public sealed class ClusterV1Tests : IAsyncLifetime
         Assert.Equal(ClusterData.Json((await ClusterData.SendAsync(_singleHttp, HttpMethod.Get, "/v1/collections"))["collections"]!.AsArray().Single()!), ClusterData.Json(summary));
         Assert.True(summary["text_index"]!.GetValue<bool>());
 
+        // The silo's /metrics: the points of the replicas it holds (all 4 shards here). (Its search counter is not checked:
+        // in one process, OpenTelemetry's listener also hears the single node's meter of the same name.)
+        string metrics = await _silo.Http.GetStringAsync("/metrics");
+        var samples = System.Text.RegularExpressions.Regex.Matches(metrics, @"^(?<name>[a-z_]+)\{(?<labels>[^}]*)\} (?<value>\S+)", System.Text.RegularExpressions.RegexOptions.Multiline);
+        double Sum(string name, string label) => samples.Where(m => m.Groups["name"].Value == name && m.Groups["labels"].Value.Contains(label, StringComparison.Ordinal))
+            .Sum(m => double.Parse(m.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(summary["count"]!.GetValue<long>(), Sum("bitsieve_collection_points", "collection=\"kb.shard-"));
+
         await ClusterData.SendAsync(_silo.Http, HttpMethod.Post, "/v1/collections/none/search", new JsonObject { ["query"] = "x" }, System.Net.HttpStatusCode.NotFound);
     }
 
