@@ -42,6 +42,15 @@ public sealed record ClusterOptions
     /// <summary>How often this silo looks for its stale replicas to catch up (default 1 s).</summary>
     public TimeSpan CatchUpInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The shards of a collection that the <c>/v1</c> text API creates (default 1); one created through
+    /// <c>PUT /collections/{name}</c> takes its own <c>shard_number</c>.
+    /// </summary>
+    public int ShardNumber { get; init; } = 1;
+
+    /// <summary>The replicas of each shard of a collection that the <c>/v1</c> text API creates (default 1).</summary>
+    public int ReplicationFactor { get; init; } = 1;
+
     /// <summary>The Redis endpoint without a <c>redis://</c> scheme.</summary>
     internal string? RedisEndpoint => Redis is null ? null : Redis.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) ? Redis["redis://".Length..].TrimEnd('/') : Redis;
 
@@ -52,6 +61,8 @@ public sealed record ClusterOptions
         if (SiloPort is < 1 or > 65535) throw new ArgumentException($"The silo port must be 1 to 65535, not {SiloPort}.", nameof(SiloPort));
         if (GatewayPort is < 1 or > 65535) throw new ArgumentException($"The gateway port must be 1 to 65535, not {GatewayPort}.", nameof(GatewayPort));
         if (CatchUpLogPoints < 0) throw new ArgumentException($"The catch-up log must hold 0 points or more, not {CatchUpLogPoints}.", nameof(CatchUpLogPoints));
+        if (ShardNumber is < 1 or > 1024) throw new ArgumentException($"The shard number must be 1 to 1024, not {ShardNumber}.", nameof(ShardNumber));
+        if (ReplicationFactor < 1) throw new ArgumentException($"The replication factor must be 1 or more, not {ReplicationFactor}.", nameof(ReplicationFactor));
         if (CatchUpInterval <= TimeSpan.Zero) throw new ArgumentException($"The catch-up interval must be positive, not {CatchUpInterval}.", nameof(CatchUpInterval));
         if (Redis is not null && string.IsNullOrWhiteSpace(RedisEndpoint))
             throw new ArgumentException($"The Redis address must be HOST:PORT or redis://HOST:PORT, not '{Redis}'.", nameof(Redis));

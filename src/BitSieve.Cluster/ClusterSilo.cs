@@ -1,8 +1,11 @@
 using System.Net;
+using BitSieve.Cluster.Client;
 using BitSieve.Cluster.Http;
 using BitSieve.Cluster.Placement;
 using BitSieve.Server;
 using BitSieve.Server.Http;
+using BitSieve.Server.Metrics;
+using BitSieve.Server.V1;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -19,9 +22,9 @@ namespace BitSieve.Cluster;
 
 /// <summary>
 /// One silo of a BitSieve cluster: an Orleans silo that owns the shard replicas placed on it (each an ordinary
-/// collection of its own database) and serves the Qdrant-compatible HTTP API for the whole cluster, so any silo
-/// answers any request. Also serves <c>GET /cluster</c> (the silos) and <c>/readyz</c> (200 only once the silo is an
-/// active member).
+/// collection of its own database) and serves the Qdrant-compatible HTTP API and the <c>/v1</c> text API for the whole
+/// cluster, so any silo answers any request. Also serves <c>GET /cluster</c> (the silos), <c>/readyz</c> (200 only once
+/// the silo is an active member) and <c>/metrics</c> (this silo's requests, searches and replicas).
 /// </summary>
 /// <example>
 /// <code>
@@ -79,6 +82,16 @@ public sealed class ClusterSilo : IAsyncDisposable
             builder.Services.AddSingleton(server);
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(database);
+            // Metrics read the replicas this silo holds; the /v1 text API reads and writes the whole cluster through the
+            // same IDatabase a .NET client gets, with the single node's code.
+            builder.Services.AddSingleton(database.Database);
+            builder.Services.AddSingleton<IDatabase>(services => new BitSieveCluster(services.GetRequiredService<IGrainFactory>(), $"cluster silo {server.Host}:{options.SiloPort}")
+            {
+                DefaultShardNumber = options.ShardNumber,
+                DefaultReplicationFactor = options.ReplicationFactor,
+            });
+            ServerMetrics.AddTo(builder.Services);
+            V1Api.AddServices(builder.Services, server);
             builder.Services.AddSingleton<LayoutDirectory>();
             builder.Services.AddHostedService<ReplicaRecovery>();
             builder.Services.AddSingleton<Rebalancing>();
@@ -87,7 +100,21 @@ public sealed class ClusterSilo : IAsyncDisposable
             builder.UseOrleans(silo => ConfigureSilo(silo, options, bind));
             var app = builder.Build();
             app.UseMiddleware<ErrorHandling>();
+            // The /v1 routes are the single node's, which never meets an unreachable shard: it answers 503, as the Qdrant routes do.
+            app.Use(async (context, next) =>
+            {
+                try
+                {
+                    await next(context).ConfigureAwait(false);
+                }
+                catch (ShardUnavailableException e)
+                {
+                    throw new ApiException(StatusCodes.Status503ServiceUnavailable, $"Service unavailable: {e.Message}");
+                }
+            });
+            app.MapPrometheusScrapingEndpoint("/metrics");
             ClusterApi.Map(app);
+            V1Api.Map(app);
             MembershipApi.Map(app);
             app.MapFallback("{*path}", (HttpContext context) =>
                 throw ApiException.NotFound($"{context.Request.Method} {context.Request.Path} is not an endpoint of a BitSieve cluster silo (see docs/cluster.md)"));

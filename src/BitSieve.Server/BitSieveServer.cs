@@ -1,4 +1,3 @@
-using BitSieve.Ingest.Answering;
 using System.Net;
 using BitSieve.Server.Grpc;
 using BitSieve.Server.Http;
@@ -14,7 +13,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OpenTelemetry.Metrics;
 
 namespace BitSieve.Server;
 
@@ -113,15 +111,14 @@ public sealed class BitSieveServer : IAsyncDisposable
             }
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(database);
-            builder.Services.AddSingleton<ServerMetrics>();
+            builder.Services.AddSingleton(database.Database);
+            // The /v1 text API runs over the interface a cluster silo serves too.
+            builder.Services.AddSingleton<IDatabase>(database.Database);
+            ServerMetrics.AddTo(builder.Services);
             builder.Services.AddSingleton<QdrantOperations>();
-            builder.Services.AddSingleton<V1.Embedders>();
-            builder.Services.AddSingleton(new V1.ChatModel(options.LlmEndpoint is { } llm ? new ChatEndpoint(llm, options.LlmModel, options.LlmApiKey) : null));
+            V1.V1Api.AddServices(builder.Services, options);
             builder.Services.ConfigureHttpJsonOptions(ServerJsonContext.Configure);
             builder.Services.AddOpenApi(OpenApiDocs.Configure);
-            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-                .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", ServerMetrics.MeterName)
-                .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
 
             var app = builder.Build();
             app.UseMiddleware<ErrorHandling>();

@@ -33,23 +33,6 @@ public sealed class DatabaseService : IDisposable
         }
     }
 
-    /// <summary>The open collections, skipping any that cannot be opened (for metrics).</summary>
-    public IEnumerable<Collection> OpenCollections()
-    {
-        foreach (string name in Database.CollectionNames())
-        {
-            Collection? collection = null;
-            try
-            {
-                collection = Database.GetCollection(name);
-            }
-            catch (Exception e) when (e is KeyNotFoundException or IOException or InvalidDataException or ObjectDisposedException or CorruptFileException)
-            {
-            }
-            if (collection is not null) yield return collection;
-        }
-    }
-
     /// <summary>Checkpoints and closes every collection and releases the lock.</summary>
     public void Dispose() => Database.Dispose();
 }

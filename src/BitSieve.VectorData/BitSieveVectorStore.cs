@@ -1,9 +1,11 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.VectorData;
 
 namespace BitSieve.VectorData;
 
 /// <summary>
-/// A <see cref="VectorStore"/> over a BitSieve <see cref="Database"/> (a directory of collections).
+/// A <see cref="VectorStore"/> over a BitSieve <see cref="IDatabase"/>: an embedded <see cref="BitSieve.Database"/> (a
+/// directory of collections), or a cluster's <c>BitSieveCluster</c>.
 /// </summary>
 /// <example>
 /// <code>
@@ -16,7 +18,8 @@ namespace BitSieve.VectorData;
 /// </example>
 public sealed class BitSieveVectorStore : VectorStore
 {
-    private readonly Database _database;
+    private readonly IDatabase _database;
+    private readonly Database? _embedded;
     private readonly bool _ownsDatabase;
     private readonly BitSieveVectorStoreOptions _options;
     private readonly VectorStoreMetadata _metadata;
@@ -33,16 +36,27 @@ public sealed class BitSieveVectorStore : VectorStore
     /// <param name="options">Defaults handed to every collection.</param>
     /// <param name="ownsDatabase">Whether disposing the store disposes the database.</param>
     public BitSieveVectorStore(Database database, BitSieveVectorStoreOptions? options = null, bool ownsDatabase = false)
+        : this((IDatabase)database, options ?? new BitSieveVectorStoreOptions())
     {
-        ArgumentNullException.ThrowIfNull(database);
-        _database = database;
+        _embedded = database;
         _ownsDatabase = ownsDatabase;
-        _options = options ?? new BitSieveVectorStoreOptions();
-        _metadata = new VectorStoreMetadata { VectorStoreSystemName = BitSieveCollection<ulong, object>.SystemName, VectorStoreName = database.Path };
     }
 
-    /// <summary>The database.</summary>
-    public Database Database => _database;
+    /// <summary>A store over any <see cref="IDatabase"/>, such as a cluster (<c>BitSieveCluster</c>, which the caller disposes).</summary>
+    /// <param name="database">The collections.</param>
+    /// <param name="options">Defaults handed to every collection.</param>
+    public BitSieveVectorStore(IDatabase database, BitSieveVectorStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        ArgumentNullException.ThrowIfNull(options);
+        _database = database;
+        _options = options;
+        _metadata = new VectorStoreMetadata { VectorStoreSystemName = BitSieveCollection<ulong, object>.SystemName, VectorStoreName = database.Location };
+    }
+
+    /// <summary>The embedded database.</summary>
+    /// <exception cref="InvalidOperationException">The store is over a cluster.</exception>
+    public Database Database => _embedded ?? throw new InvalidOperationException($"This store is over {_database.Location}, not an embedded database.");
 
     /// <inheritdoc />
     public override BitSieveCollection<TKey, TRecord> GetCollection<TKey, TRecord>(string name, VectorStoreCollectionDefinition? definition = null) =>
@@ -58,22 +72,24 @@ public sealed class BitSieveVectorStore : VectorStore
     }
 
     /// <inheritdoc />
-    public override IAsyncEnumerable<string> ListCollectionNamesAsync(CancellationToken cancellationToken = default) =>
-        _database.CollectionNames().ToAsyncEnumerable();
+    public override async IAsyncEnumerable<string> ListCollectionNamesAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        foreach (string name in await _database.CollectionNamesAsync().ConfigureAwait(false)) yield return name;
+    }
 
     /// <inheritdoc />
     public override Task<bool> CollectionExistsAsync(string name, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(_database.CollectionExists(name));
+        return _database.CollectionExistsAsync(name);
     }
 
     /// <inheritdoc />
     public override Task EnsureCollectionDeletedAsync(string name, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        _database.DeleteCollection(name);
-        return Task.CompletedTask;
+        return _database.DeleteCollectionAsync(name);
     }
 
     /// <inheritdoc />
@@ -82,14 +98,15 @@ public sealed class BitSieveVectorStore : VectorStore
         ArgumentNullException.ThrowIfNull(serviceType);
         if (serviceKey is not null) return null;
         if (serviceType == typeof(VectorStoreMetadata)) return _metadata;
-        if (serviceType == typeof(Database)) return _database;
+        if (serviceType == typeof(Database)) return _embedded;
+        if (serviceType == typeof(IDatabase)) return _database;
         return serviceType.IsInstanceOfType(this) ? this : null;
     }
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        if (disposing && _ownsDatabase) _database.Dispose();
+        if (disposing && _ownsDatabase) _embedded?.Dispose();
         base.Dispose(disposing);
     }
 

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace BitSieve;
 
 // The collection as an IPointCollection: each operation runs on the calling thread, as the synchronous method of the
@@ -24,6 +26,19 @@ public sealed partial class Collection : IPointCollection
     Task<PointSearchResult> IPointCollection.SearchHybridAsync(ReadOnlyMemory<float> vector, string query, SearchOptions? options, Filter? filter,
         bool withPayload, bool withVector, int candidates, double vectorWeight) =>
         Completed.Run(() => SearchHybrid(vector.Span, query, options, filter, withPayload, withVector, candidates, vectorWeight));
+
+    Task IPointCollection.ReplaceAsync(Filter replaced, IReadOnlyList<Point> points) => Completed.Run(() => Replace(replaced, points));
+
+    Task IPointCollection.SetPayloadAsync(Filter filter, JsonObject payload) => Completed.Run(() => SetPayload(PointSelector.ByFilter(filter), payload));
+
+    Task<PointSearchResult> IPointCollection.SearchTextAsync(string query, int k, Filter? filter, bool withPayload, bool withVector) =>
+        Completed.Run(() => SearchText(query, k, filter, withPayload, withVector));
+
+    Task<CollectionInfo> IPointCollection.InfoAsync() => Completed.Run(Info);
+
+    Task<string?> IPointCollection.GetPropertyAsync(string name) => Completed.Run(() => GetProperty(name));
+
+    Task IPointCollection.SetPropertyAsync(string name, string value) => Completed.Run(() => SetProperty(name, value));
 
     Task IPointCollection.CreatePayloadIndexAsync(string key, string schema) => Completed.Run(() => CreatePayloadIndex(key, schema));
 }

@@ -125,13 +125,32 @@ public sealed partial class Collection
         using var scope = EnterRead();
         var keys = FilterKeysOf(filter, where);
         var semantic = _index.Search(vector, options with { K = pool }, keys?.Allowed);
-        var lexical = _store.Lexical.Search(query, pool, where, corpus);
-        // BM25's scores stay doubles, as the single collection fuses them.
+        return (ToScored(semantic, withPayload, withVector), LexicalHits(query, pool, where, corpus, withPayload, withVector));
+    }
+
+    /// <summary>
+    /// One shard's part of a lexical search over a sharded corpus: its best <paramref name="k"/> by BM25 (with every tie
+    /// of the last, best first, with their double scores) scored with the <paramref name="corpus"/>'s statistics. The
+    /// caller merges every shard's list by score, then id, as <see cref="SearchText"/> orders one collection's.
+    /// </summary>
+    internal List<(ScoredPoint Hit, double Score)> SearchTextParts(string query, int k, LexicalStatistics corpus, Filter? filter = null, bool withPayload = true, bool withVector = false)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(corpus);
+        new SearchOptions { K = k }.Validate();
+        var where = filter is null ? null : FilterSql.Translate(filter);
+        using var scope = EnterRead();
+        return LexicalHits(query, k, where, corpus, withPayload, withVector);
+    }
+
+    /// <summary>BM25's best <paramref name="k"/> under the corpus's statistics, as points; the scores stay doubles, as a single collection fuses and orders them.</summary>
+    private List<(ScoredPoint Hit, double Score)> LexicalHits(string query, int k, FilterSqlClause? where, LexicalStatistics corpus, bool withPayload, bool withVector)
+    {
+        var lexical = _store.Lexical.Search(query, k, where, corpus);
         var rows = _store.Rows.Get(lexical.Hits.Select(h => h.Key), withPayload);
-        var ranked = lexical.Hits.Where(h => rows.ContainsKey(h.Key))
+        return lexical.Hits.Where(h => rows.ContainsKey(h.Key))
             .Select(h => (new ScoredPoint(rows[h.Key].Id, (float)h.Score, withPayload ? ParsePayload(rows[h.Key].Payload) : null, withVector ? _index.GetVector(h.Key) : null), h.Score))
             .ToList();
-        return (ToScored(semantic, withPayload, withVector), ranked);
     }
 
     /// <summary>

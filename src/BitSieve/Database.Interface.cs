@@ -8,6 +8,8 @@ public sealed partial class Database : IDatabase
 
     Task<bool> IDatabase.CollectionExistsAsync(string name) => Completed.Run(() => CollectionExists(name));
 
+    Task<IReadOnlyList<string>> IDatabase.CollectionNamesAsync() => Completed.Run(CollectionNames);
+
     Task<IPointCollection> IDatabase.GetCollectionAsync(string name) => Completed.Run<IPointCollection>(() => GetCollection(name));
 
     Task<IPointCollection> IDatabase.GetOrCreateCollectionAsync(string name, CollectionOptions options) =>

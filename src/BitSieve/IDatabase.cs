@@ -14,6 +14,9 @@ public interface IDatabase
     /// <summary>Whether a collection of that name exists.</summary>
     Task<bool> CollectionExistsAsync(string name);
 
+    /// <summary>The names of its collections, in ordinal order.</summary>
+    Task<IReadOnlyList<string>> CollectionNamesAsync();
+
     /// <summary>The collection <paramref name="name"/>.</summary>
     /// <exception cref="KeyNotFoundException">No such collection.</exception>
     Task<IPointCollection> GetCollectionAsync(string name);

@@ -1,9 +1,14 @@
+using System.Text.Json.Nodes;
+
 namespace BitSieve;
 
 /// <summary>
 /// A collection's points as an application reads and writes them, the same for an embedded <see cref="Collection"/>
 /// and a cluster's sharded collection (see <see cref="IDatabase"/>): the same arguments, results and errors as the
-/// <see cref="Collection"/> methods of the same names, which document each.
+/// <see cref="Collection"/> methods of the same names, which document each. Beside the points, what the retrieval
+/// layer (<c>BitSieve.Ingest</c>'s RAG service, the server's <c>/v1</c> text API) keeps and reads: the collection's
+/// properties (the embedding model it is bound to), its description and payload indexes, lexical search, and the
+/// replacement of a document's chunks.
 /// </summary>
 public interface IPointCollection
 {
@@ -40,6 +45,24 @@ public interface IPointCollection
     /// </summary>
     Task<PointSearchResult> SearchHybridAsync(ReadOnlyMemory<float> vector, string query, SearchOptions? options = null, Filter? filter = null,
         bool withPayload = true, bool withVector = false, int candidates = 50, double vectorWeight = 1);
+
+    /// <summary>Replaces the points a filter selects with <paramref name="points"/> (at least one; see <see cref="Collection.Replace"/>).</summary>
+    Task ReplaceAsync(Filter replaced, IReadOnlyList<Point> points);
+
+    /// <summary>Sets payload keys of the points a filter selects, keeping their other keys (see <see cref="Collection.SetPayload"/>).</summary>
+    Task SetPayloadAsync(Filter filter, JsonObject payload);
+
+    /// <summary>BM25 search over the text field (see <see cref="Collection.SearchText"/>); needs a text index.</summary>
+    Task<PointSearchResult> SearchTextAsync(string query, int k = 10, Filter? filter = null, bool withPayload = true, bool withVector = false);
+
+    /// <summary>What the collection holds and costs, with its payload indexes (see <see cref="Collection.Info"/>).</summary>
+    Task<CollectionInfo> InfoAsync();
+
+    /// <summary>A property set by <see cref="SetPropertyAsync"/>, or null (see <see cref="Collection.GetProperty"/>).</summary>
+    Task<string?> GetPropertyAsync(string name);
+
+    /// <summary>Stores a named string with the collection, durably (see <see cref="Collection.SetProperty"/>).</summary>
+    Task SetPropertyAsync(string name, string value);
 
     /// <summary>Indexes a payload key, or with schema <c>text</c> makes it the field BM25 reads (see <see cref="Collection.CreatePayloadIndex"/>).</summary>
     Task CreatePayloadIndexAsync(string key, string schema);

@@ -31,6 +31,11 @@ public sealed class ServeCommandTests : IDisposable
         (code, _, error) = await Run("serve", "--db", TempPath(), "--allowed-hosts", " , ");
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Contains("--allowed-hosts needs at least one host name", error, StringComparison.Ordinal);
+
+        // A silo's layout for /v1 collections is checked before it joins anything.
+        (code, _, error) = await Run("serve", "--db", TempPath(), "--cluster", "redis://127.0.0.1:9", "--shards", "0");
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("The shard number must be 1 to 1024, not 0", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -66,7 +71,7 @@ public sealed class ServeCommandTests : IDisposable
     {
         var (code, output, _) = await Run("serve", "--help");
         Assert.Equal(ExitCodes.Ok, code);
-        foreach (string option in new[] { "--db", "--port", "--host", "--api-key", "--max-body-mb", "--max-response-bytes", "--allowed-hosts", "--cors-origin", "--model", "--grpc-port", "--no-grpc" })
+        foreach (string option in new[] { "--db", "--port", "--host", "--api-key", "--max-body-mb", "--max-response-bytes", "--allowed-hosts", "--cors-origin", "--model", "--grpc-port", "--no-grpc", "--cluster", "--shards", "--replicas" })
             Assert.Contains(option, output, StringComparison.Ordinal);
     }
 

@@ -93,6 +93,9 @@ public sealed class ClusterClientTests : IClassFixture<ClusterClientTests.TwoSil
             await collection.UpsertAsync(docs);
         }
         Assert.Equal((3, 2), await LayoutOfAsync("vd"));
+        using var store = new BitSieveVectorStore(_cluster, new BitSieveVectorStoreOptions());
+        Assert.Contains("vd", await store.ListCollectionNamesAsync().ToListAsync());
+        Assert.Equal(await new BitSieveVectorStore(_database).ListCollectionNamesAsync().ToListAsync(), await store.ListCollectionNamesAsync().ToListAsync());
 
         Assert.Equal(Describe(await embedded.GetAsync(7UL)), Describe(await clustered.GetAsync(7UL)));
         ulong[] keys = [3, 999, 12_345, 500];
@@ -120,6 +123,7 @@ public sealed class ClusterClientTests : IClassFixture<ClusterClientTests.TwoSil
             await collection.EnsureCollectionDeletedAsync();
             Assert.False(await collection.CollectionExistsAsync());
         }
+        Assert.DoesNotContain("vd", await store.ListCollectionNamesAsync().ToListAsync());
         var missing = await Assert.ThrowsAsync<VectorStoreException>(() => clustered.GetAsync(1UL));
         Assert.Contains(_cluster.Location, missing.Message, StringComparison.Ordinal);
     }

@@ -24,16 +24,17 @@ internal sealed class LocalSilo : IAsyncDisposable
     /// <summary>A client of the silo's HTTP API.</summary>
     public HttpClient Http { get; }
 
-    /// <summary>Starts a silo and returns once its <c>/readyz</c> answers 200.</summary>
-    public static async Task<LocalSilo> StartAsync()
+    /// <summary>Starts a silo (its options adjusted by <paramref name="configure"/>) and returns once its <c>/readyz</c> answers 200.</summary>
+    public static async Task<LocalSilo> StartAsync(Func<ClusterOptions, ClusterOptions>? configure = null)
     {
         var dir = new TempDirectory();
-        var silo = ClusterSilo.Create(new ClusterOptions
+        var options = new ClusterOptions
         {
             Server = new ServerOptions { DatabasePath = Path.Combine(dir.Path, "silo"), Port = ClusterData.FreePort() },
             SiloPort = ClusterData.FreePort(),
             GatewayPort = ClusterData.FreePort(),
-        }, logging => logging.SetMinimumLevel(LogLevel.Error));
+        };
+        var silo = ClusterSilo.Create(configure?.Invoke(options) ?? options, logging => logging.SetMinimumLevel(LogLevel.Error));
         await silo.StartAsync();
         var local = new LocalSilo(silo, dir);
         await ClusterData.WaitUntilAsync(async () => (await local.Http.GetAsync("/readyz")).IsSuccessStatusCode, TimeSpan.FromSeconds(60), "the silo to be an active member");

@@ -18,8 +18,11 @@ internal sealed class CliRag : IDisposable
     private readonly ExtractionCache? _extractions;
     private EmbeddingCache? _cache;
 
+    private readonly Database _database;
+
     public CliRag(Database database, bool indexing)
     {
+        _database = database;
         _extractions = indexing ? ExtractionCache.Open(EmbeddingCache.DefaultDirectory()) : null;
         Service = new RagService(database, Load, new RagServiceOptions { Extractions = _extractions });
     }
@@ -34,7 +37,7 @@ internal sealed class CliRag : IDisposable
     /// </summary>
     public async Task<RagCollection> OpenAsync(string name, string? model, PrecisionRequest precision, bool create, CancellationToken cancellationToken)
     {
-        var database = Service.Database;
+        var database = _database;
         var existing = database.CollectionExists(name) ? database.GetCollection(name) : null;
         if (existing is null && !create) throw new UsageException($"collection '{name}' does not exist in '{database.Path}'; run 'bitsieve index <folder>' first.");
         ModelRequest? request = null;

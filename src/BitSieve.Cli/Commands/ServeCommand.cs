@@ -81,9 +81,21 @@ internal static class ServeCommand
             DefaultValueFactory = _ => 100_000,
             HelpName = "POINTS",
         };
+        var shards = new Option<int>("--shards")
+        {
+            Description = "With --cluster: the shards of a collection the /v1 text API creates (default 1; PUT /collections/{name} takes its own shard_number).",
+            DefaultValueFactory = _ => 1,
+            HelpName = "N",
+        };
+        var replicas = new Option<int>("--replicas")
+        {
+            Description = "With --cluster: the replicas of each shard of a collection the /v1 text API creates, on different silos (default 1).",
+            DefaultValueFactory = _ => 1,
+            HelpName = "N",
+        };
         var command = new Command("serve", "Serve the database over HTTP: a Qdrant-compatible REST API and gRPC API (port 6334), BitSieve's /v1 text API, OpenAPI at /openapi/v1.json, a reference page at /docs, a web dashboard at /dashboard, Prometheus metrics at /metrics.")
         {
-            db, port, grpcPort, noGrpc, host, apiKey, maxBody, maxResponse, allowedHosts, corsOrigin, model, precision, plan, llm, llmModel, benchJson, cluster, siloPort, gatewayPort, catchUpLog,
+            db, port, grpcPort, noGrpc, host, apiKey, maxBody, maxResponse, allowedHosts, corsOrigin, model, precision, plan, llm, llmModel, benchJson, cluster, siloPort, gatewayPort, catchUpLog, shards, replicas,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -139,7 +151,7 @@ internal static class ServeCommand
                     if (parse.GetResult(grpcPort) is { Implicit: false })
                         throw new UsageException("--grpc-port: a cluster silo does not serve gRPC yet (only the HTTP API); leave --grpc-port out with --cluster.");
                     silo = ClusterSilo.Create(new ClusterOptions { Server = serverOptions with { GrpcPort = null }, Redis = redis, SiloPort = parse.GetValue(siloPort), GatewayPort = parse.GetValue(gatewayPort),
-                        CatchUpLogPoints = parse.GetValue(catchUpLog),
+                        CatchUpLogPoints = parse.GetValue(catchUpLog), ShardNumber = parse.GetValue(shards), ReplicationFactor = parse.GetValue(replicas),
                     });
                 }
                 else

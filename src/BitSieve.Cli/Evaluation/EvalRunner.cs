@@ -118,7 +118,7 @@ internal static class EvalRunner
 
         using var rag = new CliRag(database, indexing: false);
         var opened = await rag.OpenAsync(settings.Collection, null, PrecisionRequest.Stored, create: false, cancellationToken).ConfigureAwait(false);
-        var collection = opened.Collection;
+        var collection = database.GetCollection(settings.Collection);
         var spans = ChunkSpans(collection, out long chunks);
         var queries = new List<(LabelledQuery Label, int Relevant)>();
         int unanswerable = 0;
@@ -164,7 +164,7 @@ internal static class EvalRunner
                     Mode = method switch { "vector" => RagSearchMode.Vector, "lexical" => RagSearchMode.Lexical, _ => RagSearchMode.Hybrid },
                     Search = options,
                 };
-                var (metrics, tops, millis) = Score(queries, i => opened.Search(queries[i].Label.Query, vectors[i], search));
+                var (metrics, tops, millis) = await ScoreAsync(queries, i => opened.SearchEmbeddedAsync(queries[i].Label.Query, vectors[i], search)).ConfigureAwait(false);
                 double? ratio = null, overlap = null;
                 if (method != "lexical")
                 {
@@ -186,7 +186,7 @@ internal static class EvalRunner
             foreach (var rule in Enum.GetValues<FusionRule>())
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var (metrics, _, millis) = Score(queries, i => collection.SearchHybrid(vectors[i].Span, queries[i].Label.Query, rule, cascade, vectorWeight: Collection.HybridVectorWeight(queries[i].Label.Query, opened.ModelLanguage)));
+                var (metrics, _, millis) = await ScoreAsync(queries, i => Task.FromResult(collection.SearchHybrid(vectors[i].Span, queries[i].Label.Query, rule, cascade, vectorWeight: Collection.HybridVectorWeight(queries[i].Label.Query, opened.ModelLanguage))));
                 rows.Add(new EvalRow("fusion", FusionName(rule), metrics, null, null, millis));
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"fusion / {FusionName(rule)}: nDCG@10 {metrics.Ndcg:F4}"));
             }
@@ -208,13 +208,13 @@ internal static class EvalRunner
     public static string FusionName(FusionRule rule) => string.Concat(rule.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     /// <summary>Runs a search for every query and scores the rankings; also the top ids and the mean time per query.</summary>
-    private static (MetricTotals Metrics, List<PointId[]> Tops, double Millis) Score(List<(LabelledQuery Label, int Relevant)> queries, Func<int, PointSearchResult> search)
+    private static async Task<(MetricTotals Metrics, List<PointId[]> Tops, double Millis)> ScoreAsync(List<(LabelledQuery Label, int Relevant)> queries, Func<int, Task<PointSearchResult>> search)
     {
         var metrics = new MetricTotals();
         var tops = new List<PointId[]>(queries.Count);
         var clock = Stopwatch.StartNew();
         var results = new PointSearchResult[queries.Count];
-        for (int i = 0; i < queries.Count; i++) results[i] = search(i);
+        for (int i = 0; i < queries.Count; i++) results[i] = await search(i).ConfigureAwait(false);
         double millis = clock.Elapsed.TotalMilliseconds / queries.Count;
         for (int i = 0; i < queries.Count; i++)
         {

@@ -23,13 +23,16 @@ namespace BitSieve.Cluster.Client;
 /// </example>
 public sealed class BitSieveCluster : IDatabase, IAsyncDisposable
 {
-    private readonly IHost _host;
+    private readonly IHost? _host;
     private readonly IGrainFactory _grains;
 
     private BitSieveCluster(IHost host, string location)
+        : this(host.Services.GetRequiredService<IClusterClient>(), location) => _host = host;
+
+    /// <summary>The cluster seen from inside one of its silos (its HTTP API), through the silo's own grain factory.</summary>
+    internal BitSieveCluster(IGrainFactory grains, string location)
     {
-        _host = host;
-        _grains = host.Services.GetRequiredService<IClusterClient>();
+        _grains = grains;
         Location = location;
     }
 
@@ -120,6 +123,9 @@ public sealed class BitSieveCluster : IDatabase, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<string>> CollectionNamesAsync() => _grains.GetGrain<ICollectionCatalogGrain>(0).List();
+
+    /// <inheritdoc />
     public async Task<bool> CollectionExistsAsync(string name) =>
         Database.IsValidName(name) && await Layouts(name).Get().ConfigureAwait(false) is not null;
 
@@ -147,9 +153,10 @@ public sealed class BitSieveCluster : IDatabase, IAsyncDisposable
     public async Task<bool> DeleteCollectionAsync(string name) =>
         Database.IsValidName(name) && await Layouts(name).Drop().ConfigureAwait(false);
 
-    /// <summary>Disconnects.</summary>
+    /// <summary>Disconnects (a silo's view of its own cluster has nothing to close).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_host is null) return;
         await _host.StopAsync().ConfigureAwait(false);
         _host.Dispose();
     }

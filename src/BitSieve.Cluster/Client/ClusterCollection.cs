@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using BitSieve.Cluster.Grains;
 
 namespace BitSieve.Cluster.Client;
@@ -6,8 +7,9 @@ namespace BitSieve.Cluster.Client;
 /// A sharded collection seen from a .NET application (see <see cref="BitSieveCluster"/>): the embedded
 /// <see cref="Collection"/>'s <see cref="IPointCollection"/>, with the same arguments and results. Each call goes to
 /// the cluster's coordinator, as the silos' HTTP API does: writes are acknowledged when durable on every live replica
-/// of their shard, searches merge every shard's top k, and a search's trace sums the shards' counts per tier. Filters
-/// travel as their JSON text (<see cref="Filter.ToJson"/>) and are read again on the replicas.
+/// of their shard, searches merge every shard's top k, and a search's trace sums the shards' counts per tier and lists
+/// each shard's part (<see cref="SearchTrace.Shards"/>). Filters travel as their JSON text (<see cref="Filter.ToJson"/>)
+/// and are read again on the replicas. Properties are kept with the collection's layout.
 /// </summary>
 internal sealed class ClusterCollection : IPointCollection
 {
@@ -29,6 +31,8 @@ internal sealed class ClusterCollection : IPointCollection
     private IClusterCoordinatorGrain Coordinator => _grains.GetGrain<IClusterCoordinatorGrain>(0);
 
     private IClusterPointsGrain Points => _grains.GetGrain<IClusterPointsGrain>(0);
+
+    private ICollectionLayoutGrain Layout => _grains.GetGrain<ICollectionLayoutGrain>(Name);
 
     /// <inheritdoc />
     public async Task UpsertAsync(IReadOnlyList<Point> points)
@@ -97,6 +101,49 @@ internal sealed class ClusterCollection : IPointCollection
         return Points.Change(Name, new ShardChange(ShardChangeKind.CreatePayloadIndex, null, null, Field: key, Schema: schema));
     }
 
+    /// <inheritdoc />
+    public async Task ReplaceAsync(Filter replaced, IReadOnlyList<Point> points)
+    {
+        ArgumentNullException.ThrowIfNull(replaced);
+        ArgumentNullException.ThrowIfNull(points);
+        if (points.Count == 0) throw new ArgumentException("A replacement needs at least one point; to remove points only, delete them.", nameof(points));
+        await Points.Replace(Name, replaced.ToJson(), [.. points.Select(WirePoint.From)]).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public Task SetPayloadAsync(Filter filter, JsonObject payload)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        ArgumentNullException.ThrowIfNull(payload);
+        return Points.Change(Name, new ShardChange(ShardChangeKind.SetPayload, null, filter.ToJson(), Payload: payload.ToJsonString()));
+    }
+
+    /// <inheritdoc />
+    public async Task<PointSearchResult> SearchTextAsync(string query, int k = 10, Filter? filter = null, bool withPayload = true, bool withVector = false)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        new SearchOptions { K = k }.Validate();
+        return Result(await Points.SearchText(Name, query, k, filter?.ToJson(), withPayload, withVector).ConfigureAwait(false));
+    }
+
+    /// <inheritdoc />
+    public async Task<CollectionInfo> InfoAsync() => ShardDescription.Sum(Name, Options, await Points.Describe(Name).ConfigureAwait(false));
+
+    /// <inheritdoc />
+    public Task<string?> GetPropertyAsync(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return Layout.GetProperty(name);
+    }
+
+    /// <inheritdoc />
+    public Task SetPropertyAsync(string name, string value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
+        return Layout.SetProperty(name, value);
+    }
+
     /// <summary>The search as it travels; a vector of the wrong dimension fails here, before it does.</summary>
     private ShardQuery Query(ReadOnlyMemory<float> vector, SearchOptions? options, Filter? filter, bool withPayload, bool withVector)
     {
@@ -109,7 +156,7 @@ internal sealed class ClusterCollection : IPointCollection
 
     private static PointSearchResult Result(ClusterAnswer answer)
     {
-        var trace = new SearchTrace();
+        var trace = new SearchTrace { Shards = [.. answer.Shards.Select(s => new ShardTrace(s.Shard, s.Replica, s.Hits, s.T1Seen, s.T2Seen, s.T3Seen, s.Bound))] };
         foreach (var shard in answer.Shards)
         {
             trace.T1Seen += shard.T1Seen;

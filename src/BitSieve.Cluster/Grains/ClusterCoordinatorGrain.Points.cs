@@ -59,9 +59,7 @@ internal sealed partial class ClusterCoordinatorGrain : IClusterPointsGrain
     {
         var layout = await Layout(collection).ConfigureAwait(true);
         var shards = Enumerable.Range(0, layout.ShardNumber).ToList();
-        var statistics = await Task.WhenAll(shards.Select(s =>
-            OnAnyReplica(layout, s, replica => replica.AsReference<IShardReplicaPoints>().TextStatistics(text)))).ConfigureAwait(true);
-        var corpus = WireTextStatistics.From(statistics.Select(s => s.Result.ToStatistics()).Aggregate((a, b) => a.Add(b)));
+        var corpus = await CorpusStatistics(layout, text).ConfigureAwait(true);
         var answers = await Task.WhenAll(shards.Select(s =>
             OnAnyReplica(layout, s, replica => replica.AsReference<IShardReplicaPoints>().SearchHybrid(query, text, candidates, corpus)))).ConfigureAwait(true);
 
@@ -82,6 +80,47 @@ internal sealed partial class ClusterCoordinatorGrain : IClusterPointsGrain
             corpus.ToStatistics().Attainable, layout.Options.Metric, vectorWeight, query.K, pool, Fusion.Default);
         var spent = answers.Select((a, s) => new ShardSpent(s, a.Replica, a.Result.Vector.Count + a.Result.Lexical.Count, a.Result.T1Seen, a.Result.T2Seen, a.Result.T3Seen, null)).ToList();
         return new ClusterAnswer([.. fused.Select(f => hits[(int)f.Key] with { Score = f.Score })], spent);
+    }
+
+    public async Task<ClusterAnswer> SearchText(string collection, string text, int k, string? filter, bool withPayload, bool withVector)
+    {
+        var layout = await Layout(collection).ConfigureAwait(true);
+        var shards = Enumerable.Range(0, layout.ShardNumber).ToList();
+        var corpus = await CorpusStatistics(layout, text).ConfigureAwait(true);
+        var answers = await Task.WhenAll(shards.Select(s =>
+            OnAnyReplica(layout, s, replica => replica.AsReference<IShardReplicaPoints>().SearchText(text, k, filter, withPayload, withVector, corpus)))).ConfigureAwait(true);
+        // As one collection ranks its BM25 hits: by the double score, equal scores to the smaller id.
+        var hits = answers.SelectMany(a => a.Result.Hits.Zip(a.Result.Scores, (Hit, Score) => (Hit, Score)))
+            .OrderByDescending(h => h.Score).ThenBy(h => PointId.Parse(h.Hit.Id)).Take(k).Select(h => h.Hit).ToList();
+        var spent = answers.Select((a, s) => new ShardSpent(s, a.Replica, a.Result.Hits.Count, 0, 0, 0, null)).ToList();
+        return new ClusterAnswer(hits, spent);
+    }
+
+    public async Task<long> Replace(string collection, string filter, IReadOnlyList<WirePoint> points)
+    {
+        var layout = await Layout(collection).ConfigureAwait(true);
+        var byShard = points.GroupBy(p => ShardRouting.ShardOf(PointId.Parse(p.Id), layout.ShardNumber)).ToDictionary(g => g.Key, g => g.ToList());
+        var writes = Enumerable.Range(0, layout.ShardNumber).Select(s => WriteShard(layout, s, byShard.TryGetValue(s, out var shardPoints)
+            ? new ShardChange(ShardChangeKind.Replace, null, filter, Points: shardPoints)
+            : new ShardChange(ShardChangeKind.Delete, null, filter)));
+        long[] sequences = await Task.WhenAll(writes).ConfigureAwait(true);
+        return sequences.Max();
+    }
+
+    public async Task<IReadOnlyList<ShardDescription>> Describe(string collection)
+    {
+        var layout = await Layout(collection).ConfigureAwait(true);
+        var shards = await Task.WhenAll(Enumerable.Range(0, layout.ShardNumber).Select(s =>
+            OnAnyReplica(layout, s, replica => replica.AsReference<IShardReplicaPoints>().Describe()))).ConfigureAwait(true);
+        return [.. shards.Select(a => a.Result)];
+    }
+
+    /// <summary>The corpus's BM25 statistics of <paramref name="text"/>: every shard's, summed.</summary>
+    private async Task<WireTextStatistics> CorpusStatistics(CollectionLayout layout, string text)
+    {
+        var statistics = await Task.WhenAll(Enumerable.Range(0, layout.ShardNumber).Select(s =>
+            OnAnyReplica(layout, s, replica => replica.AsReference<IShardReplicaPoints>().TextStatistics(text)))).ConfigureAwait(true);
+        return WireTextStatistics.From(statistics.Select(s => s.Result.ToStatistics()).Aggregate((a, b) => a.Add(b)));
     }
 
     /// <summary>The ids grouped by their shard (<see cref="ShardRouting"/>).</summary>

@@ -8,6 +8,10 @@ internal sealed class LayoutState
 {
     [Id(0)]
     public CollectionLayout? Layout { get; set; }
+
+    /// <summary>The collection's properties (<see cref="IPointCollection.SetPropertyAsync"/>): the embedding model it is bound to.</summary>
+    [Id(1)]
+    public Dictionary<string, string> Properties { get; set; } = [];
 }
 
 /// <summary>See <see cref="ICollectionLayoutGrain"/>.</summary>
@@ -48,6 +52,16 @@ internal sealed partial class CollectionLayoutGrain(
 
     public Task<CollectionLayout?> Get() => Task.FromResult(state.State.Layout);
 
+    public Task<string?> GetProperty(string name) => Task.FromResult(state.State.Properties.GetValueOrDefault(name));
+
+    public async Task SetProperty(string name, string value)
+    {
+        if (state.State.Layout is null) throw new KeyNotFoundException($"Collection `{this.GetPrimaryKeyString()}` doesn't exist!");
+        if (state.State.Properties.TryGetValue(name, out string? old) && old == value) return;
+        state.State.Properties[name] = value;
+        await state.WriteStateAsync().ConfigureAwait(true);
+    }
+
     public async Task MarkStale(IReadOnlyList<string> replicas)
     {
         if (state.State.Layout is not { } layout || replicas.All(layout.Stale.Contains)) return;
@@ -67,6 +81,7 @@ internal sealed partial class CollectionLayoutGrain(
         await Task.WhenAll(drops).ConfigureAwait(true);
         await state.ClearStateAsync().ConfigureAwait(true);
         state.State.Layout = null;
+        state.State.Properties = [];
         await GrainFactory.GetGrain<ICollectionCatalogGrain>(0).Remove(this.GetPrimaryKeyString()).ConfigureAwait(true);
         return true;
     }

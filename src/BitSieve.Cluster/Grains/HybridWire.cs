@@ -20,3 +20,10 @@ internal sealed record WireTextStatistics([property: Id(0)] long Rows, [property
 internal sealed record HybridShardAnswer(
     [property: Id(0)] IReadOnlyList<WireHit> Vector, [property: Id(1)] IReadOnlyList<WireHit> Lexical, [property: Id(2)] double[] LexicalScores,
     [property: Id(3)] long T1Seen, [property: Id(4)] long T2Seen, [property: Id(5)] long T3Seen);
+
+/// <summary>
+/// One shard's part of a lexical search: its best k by BM25 scored with the corpus's statistics (ties of the last
+/// included), best first, with the scores as doubles (<see cref="Scores"/>, parallel to <see cref="Hits"/>).
+/// </summary>
+[GenerateSerializer, Immutable]
+internal sealed record LexicalShardAnswer([property: Id(0)] IReadOnlyList<WireHit> Hits, [property: Id(1)] double[] Scores);

@@ -33,4 +33,21 @@ internal interface IClusterPointsGrain : IGrainWithIntegerKey
     /// rule (the engine's <c>Fusion.Hybrid</c>). Needs a text index on every shard. The global bound does not apply.
     /// </summary>
     Task<ClusterAnswer> SearchHybrid(string collection, ShardQuery query, string text, int candidates, double vectorWeight);
+
+    /// <summary>
+    /// Lexical search over every shard, equal to a single collection's of the same points: the corpus's BM25 statistics
+    /// of <paramref name="text"/> summed over the shards, each shard's best <paramref name="k"/> scored with them, merged
+    /// by score, then id, as one collection orders them. Needs a text index on every shard.
+    /// </summary>
+    Task<ClusterAnswer> SearchText(string collection, string text, int k, string? filter, bool withPayload, bool withVector);
+
+    /// <summary>
+    /// Replaces the points a filter (JSON text) selects with <paramref name="points"/>: on each shard in one write, the
+    /// shard's own points replacing what the filter selects there (a shard that gets none of them only deletes). Shards
+    /// apply it independently: a failure part-way leaves some shards replaced and others not.
+    /// </summary>
+    Task<long> Replace(string collection, string filter, IReadOnlyList<WirePoint> points);
+
+    /// <summary>Every shard's description (in shard order), each from one live replica (see <see cref="ShardDescription.Sum"/>).</summary>
+    Task<IReadOnlyList<ShardDescription>> Describe(string collection);
 }

@@ -16,6 +16,12 @@ internal interface ICollectionLayoutGrain : IGrainWithStringKey
     /// <summary>The layout, or null when there is no such collection.</summary>
     Task<CollectionLayout?> Get();
 
+    /// <summary>A property of the collection (kept with its layout), or null.</summary>
+    Task<string?> GetProperty(string name);
+
+    /// <summary>Stores a property of the collection with its layout; <see cref="KeyNotFoundException"/> when there is no such collection.</summary>
+    Task SetProperty(string name, string value);
+
     /// <summary>Marks replicas stale (they missed a write): they serve no reads and take no writes until caught up.</summary>
     Task MarkStale(IReadOnlyList<string> replicas);
 

@@ -20,4 +20,13 @@ internal interface IShardReplicaPoints : IGrainWithStringKey
     /// with the <paramref name="corpus"/>'s statistics (the sum of every shard's <see cref="TextStatistics"/>).
     /// </summary>
     Task<HybridShardAnswer> SearchHybrid(ShardQuery query, string text, int candidates, WireTextStatistics corpus);
+
+    /// <summary>
+    /// The replica's part of a lexical search: its best <paramref name="k"/> by BM25 (ties of the last included) among
+    /// the points a filter (JSON text, or null) selects, scored with the <paramref name="corpus"/>'s statistics.
+    /// </summary>
+    Task<LexicalShardAnswer> SearchText(string text, int k, string? filter, bool withPayload, bool withVector, WireTextStatistics corpus);
+
+    /// <summary>The replica's description: counts, bytes, payload indexes.</summary>
+    Task<ShardDescription> Describe();
 }

@@ -31,6 +31,9 @@ internal enum ShardChangeKind
 
     /// <summary>Deletes the payload index on <see cref="ShardChange.Field"/>.</summary>
     DeletePayloadIndex,
+
+    /// <summary>Replaces the points <see cref="ShardChange.Filter"/> selects with <see cref="ShardChange.Points"/> in one write (a document's chunks).</summary>
+    Replace,
 }
 
 /// <summary>
@@ -95,6 +98,9 @@ internal sealed record ShardChange(
                 break;
             case ShardChangeKind.DeletePayloadIndex:
                 collection.DeletePayloadIndex(Field!);
+                break;
+            case ShardChangeKind.Replace:
+                collection.Replace(ParseFilter(Filter!), [.. Points!.Select(p => p.ToPoint())]);
                 break;
         }
     }

@@ -21,5 +21,13 @@ internal sealed partial class ShardReplicaGrain : IShardReplicaPoints
             vector.Trace.T1Seen, vector.Trace.T2Seen, vector.Trace.T3Seen));
     }
 
+    public Task<LexicalShardAnswer> SearchText(string text, int k, string? filter, bool withPayload, bool withVector, WireTextStatistics corpus)
+    {
+        var hits = Open().SearchTextParts(text, k, corpus.ToStatistics(), filter is null ? null : ShardChange.ParseFilter(filter), withPayload, withVector);
+        return Task.FromResult(new LexicalShardAnswer([.. hits.Select(h => Wire(h.Hit))], [.. hits.Select(h => h.Score)]));
+    }
+
+    public Task<ShardDescription> Describe() => Task.FromResult(ShardDescription.From(Open().Info()));
+
     private static WireHit Wire(ScoredPoint hit) => new(hit.Id.ToString(), hit.Score, hit.Payload?.ToJsonString(), hit.Vector);
 }

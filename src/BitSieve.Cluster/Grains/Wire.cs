@@ -131,3 +131,41 @@ internal static class ReplicaKeys
         return $"{parts[0]}.shard-{parts[1]}";
     }
 }
+
+/// <summary>One shard replica's description (<see cref="Collection.Info"/>), for a sharded collection's, which sums them.</summary>
+[GenerateSerializer, Immutable]
+internal sealed record ShardDescription(
+    [property: Id(0)] long Count, [property: Id(1)] long Tombstones, [property: Id(2)] bool Compacting, [property: Id(3)] string AnsweringIndex,
+    [property: Id(4)] string AnsweringReason, [property: Id(5)] long LogSequence, [property: Id(6)] Dictionary<string, string> PayloadIndexes,
+    [property: Id(7)] Dictionary<string, long> FileBytes, [property: Id(8)] int T1, [property: Id(9)] int T2, [property: Id(10)] int Factors, [property: Id(11)] int T3)
+{
+    public static ShardDescription From(CollectionInfo info) => new(info.Count, info.Tombstones, info.Compacting, info.AnsweringIndex.ToString(), info.AnsweringReason, info.LogSequence,
+        new(info.PayloadIndexes, StringComparer.Ordinal), new(info.FileBytes, StringComparer.Ordinal),
+        info.BytesPerVector.T1, info.BytesPerVector.T2, info.BytesPerVector.Factors, info.BytesPerVector.T3);
+
+    /// <summary>
+    /// A sharded collection's description from its shards': counts, tombstones and file bytes summed, the log sequence
+    /// the sum of the shards' (every write advances at least one), payload indexes and bytes per vector the first
+    /// shard's (every shard has the same), the answering index graph only when every shard's is, and each shard's reason.
+    /// </summary>
+    public static CollectionInfo Sum(string collection, CollectionOptions options, IReadOnlyList<ShardDescription> shards)
+    {
+        var first = shards[0];
+        var fileBytes = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (file, bytes) in shards.SelectMany(s => s.FileBytes)) fileBytes[file] = fileBytes.GetValueOrDefault(file) + bytes;
+        return new CollectionInfo
+        {
+            Name = collection,
+            Count = shards.Sum(s => s.Count),
+            Options = options,
+            BytesPerVector = new TierBytes(first.T1, first.T2, first.Factors, first.T3),
+            Tombstones = shards.Sum(s => s.Tombstones),
+            Compacting = shards.Any(s => s.Compacting),
+            AnsweringIndex = shards.All(s => s.AnsweringIndex == nameof(IndexType.Graph)) ? IndexType.Graph : IndexType.Flat,
+            AnsweringReason = string.Join("; ", shards.Select((s, i) => $"shard {i}: {s.AnsweringIndex.ToLowerInvariant()}, {s.AnsweringReason}")),
+            LogSequence = shards.Sum(s => s.LogSequence),
+            PayloadIndexes = first.PayloadIndexes,
+            FileBytes = fileBytes,
+        };
+    }
+}

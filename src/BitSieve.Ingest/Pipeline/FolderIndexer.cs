@@ -78,7 +78,7 @@ public sealed class FolderIndexer
     /// </summary>
     internal const int EmbeddingWindow = 256;
 
-    private readonly Collection _collection;
+    private readonly IPointCollection _collection;
     private readonly IEmbeddingGenerator<string, Embedding<float>> _embedder;
     private readonly TextChunker _chunker;
     private readonly ExtractionCache? _extractions;
@@ -88,7 +88,7 @@ public sealed class FolderIndexer
     /// <paramref name="extractions"/>, a file whose content was extracted before (by any indexer sharing that cache) is
     /// not parsed again.
     /// </summary>
-    public FolderIndexer(Collection collection, IEmbeddingGenerator<string, Embedding<float>> embedder, TextChunker? chunker = null, ExtractionCache? extractions = null)
+    public FolderIndexer(IPointCollection collection, IEmbeddingGenerator<string, Embedding<float>> embedder, TextChunker? chunker = null, ExtractionCache? extractions = null)
     {
         ArgumentNullException.ThrowIfNull(collection);
         ArgumentNullException.ThrowIfNull(embedder);
@@ -103,15 +103,15 @@ public sealed class FolderIndexer
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"The folder '{folder}' does not exist.");
         var clock = Stopwatch.StartNew();
-        EnsureIndexes();
-        var previous = IndexedFiles();
+        await EnsureIndexesAsync().ConfigureAwait(false);
+        var previous = await IndexedFilesAsync().ConfigureAwait(false);
         var scan = new FolderScanner().Scan(folder, null, cancellationToken);
         var changes = ChangeSet.Compute(previous, scan);
         var skipped = scan.Problems.Select(p => p.ToString()).ToList();
 
-        foreach (string path in changes.Deleted) _collection.Delete(BySource(path));
+        foreach (string path in changes.Deleted) await _collection.DeleteAsync(BySource(path)).ConfigureAwait(false);
         foreach (var move in changes.Moved)
-            _collection.SetPayload(PointSelector.ByFilter(BySource(move.FromPath)), ChunkPayload.Moved(move.To.RelativePath));
+            await _collection.SetPayloadAsync(BySource(move.FromPath), ChunkPayload.Moved(move.To.RelativePath)).ConfigureAwait(false);
 
         var work = changes.Added.Concat(changes.Changed).ToList();
         long chunks = 0;
@@ -136,11 +136,11 @@ public sealed class FolderIndexer
                     if (file.Chunks is null)
                     {
                         skipped.Add($"{file.Scanned.RelativePath}: {file.Loaded.Skip?.ToString() ?? "no text"}");
-                        _collection.Delete(BySource(file.Scanned.RelativePath)); // an old version must not linger
+                        await _collection.DeleteAsync(BySource(file.Scanned.RelativePath)).ConfigureAwait(false); // an old version must not linger
                     }
                     else
                     {
-                        chunks += Store(embedded[i], file.Scanned.RelativePath);
+                        chunks += await StoreAsync(embedded[i], file.Scanned.RelativePath).ConfigureAwait(false);
                     }
                     done++;
                 }
@@ -180,8 +180,8 @@ public sealed class FolderIndexer
         var chunks = _chunker.Chunk(document);
         var vectors = await _embedder.GenerateAsync(chunks.Select(c => c.Text), cancellationToken: cancellationToken).ConfigureAwait(false);
         var points = Points(chunks, vectors, 0, source, contentHash);
-        EnsureIndexes();
-        return Store(points, source);
+        await EnsureIndexesAsync().ConfigureAwait(false);
+        return await StoreAsync(points, source).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -281,8 +281,8 @@ public sealed class FolderIndexer
         for (int i = 0; i < pieces.Count; i++)
         {
             var vector = vectors[first + i].Vector;
-            if (vector.Length != _collection.Dimension)
-                throw new ArgumentException($"The embedding model makes {vector.Length}-dimensional vectors, but collection '{_collection.Name}' holds {_collection.Dimension}-dimensional ones.", nameof(vectors));
+            if (vector.Length != _collection.Options.Dimension)
+                throw new ArgumentException($"The embedding model makes {vector.Length}-dimensional vectors, but collection '{_collection.Name}' holds {_collection.Options.Dimension}-dimensional ones.", nameof(vectors));
             points.Add(new Point(ChunkId(source, i), vector, Payload(pieces[i], source, hash)));
         }
         return points;
@@ -293,28 +293,28 @@ public sealed class FolderIndexer
     /// so a crash leaves the old chunks or the new ones, never neither. A source of more than
     /// <see cref="Collection.MaxBatch"/> chunks has its remaining chunks upserted after that write.
     /// </summary>
-    private int Store(List<Point> points, string source)
+    private async Task<int> StoreAsync(List<Point> points, string source)
     {
         if (points.Count == 0)
         {
-            _collection.Delete(BySource(source));
+            await _collection.DeleteAsync(BySource(source)).ConfigureAwait(false);
             return 0;
         }
         int first = Math.Min(Collection.MaxBatch, points.Count);
-        _collection.Replace(BySource(source), points.GetRange(0, first));
+        await _collection.ReplaceAsync(BySource(source), points.GetRange(0, first)).ConfigureAwait(false);
         for (int start = first; start < points.Count; start += Collection.MaxBatch)
-            _collection.Upsert(points.GetRange(start, Math.Min(Collection.MaxBatch, points.Count - start)));
+            await _collection.UpsertAsync(points.GetRange(start, Math.Min(Collection.MaxBatch, points.Count - start))).ConfigureAwait(false);
         return points.Count;
     }
 
     /// <summary>The files the collection holds chunks of: source → content hash.</summary>
-    public IReadOnlyDictionary<string, string> IndexedFiles()
+    public async Task<IReadOnlyDictionary<string, string>> IndexedFilesAsync()
     {
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         PointId? offset = null;
         do
         {
-            var page = _collection.Scroll(offset, 1000);
+            var page = await _collection.ScrollAsync(offset, 1000).ConfigureAwait(false);
             foreach (var point in page.Points)
                 if (ChunkPayload.Read(point.Payload) is { FileHash: { } hash } chunk)
                     files[chunk.Source] = hash;
@@ -324,11 +324,12 @@ public sealed class FolderIndexer
         return files;
     }
 
-    private void EnsureIndexes()
+    private async Task EnsureIndexesAsync()
     {
-        var indexes = _collection.Info().PayloadIndexes;
-        if (!indexes.ContainsKey(ChunkPayload.SourceField)) _collection.CreatePayloadIndex(ChunkPayload.SourceField, "keyword");
-        if (!indexes.TryGetValue(ChunkPayload.TextField, out string? schema) || schema != "text") _collection.CreatePayloadIndex(ChunkPayload.TextField, "text");
+        var indexes = (await _collection.InfoAsync().ConfigureAwait(false)).PayloadIndexes;
+        if (!indexes.ContainsKey(ChunkPayload.SourceField)) await _collection.CreatePayloadIndexAsync(ChunkPayload.SourceField, "keyword").ConfigureAwait(false);
+        if (!indexes.TryGetValue(ChunkPayload.TextField, out string? schema) || schema != "text")
+            await _collection.CreatePayloadIndexAsync(ChunkPayload.TextField, "text").ConfigureAwait(false);
     }
 
     private static Filter BySource(string source) => ChunkPayload.BySource(source);

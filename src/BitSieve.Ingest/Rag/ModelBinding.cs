@@ -52,12 +52,13 @@ public sealed record ModelBinding(string Model, string Precision, string? Identi
     /// derives: its <c>embedding_model</c> and <c>embedding_precision</c> (fp32 without it), known by name only. Null when
     /// the collection names no model at all (made through the Qdrant API): it takes the model of its first indexing.
     /// </summary>
-    internal static ModelBinding? Read(Collection collection)
+    internal static async Task<ModelBinding?> ReadAsync(IPointCollection collection)
     {
-        string? model = collection.GetProperty(FolderIndexer.ModelProperty);
+        string? model = await collection.GetPropertyAsync(FolderIndexer.ModelProperty).ConfigureAwait(false);
         if (model is null) return null;
-        string precision = collection.GetProperty(FolderIndexer.PrecisionProperty) ?? StoredPrecision.Fp32;
-        if (collection.GetProperty(IdentityProperty) is not { } stored) return new ModelBinding(model, precision, null, collection.Dimension, "", "");
+        string precision = await collection.GetPropertyAsync(FolderIndexer.PrecisionProperty).ConfigureAwait(false) ?? StoredPrecision.Fp32;
+        if (await collection.GetPropertyAsync(IdentityProperty).ConfigureAwait(false) is not { } stored)
+            return new ModelBinding(model, precision, null, collection.Options.Dimension, "", "");
         try
         {
             var json = JsonNode.Parse(stored)!.AsObject();
@@ -71,16 +72,16 @@ public sealed record ModelBinding(string Model, string Precision, string? Identi
     }
 
     /// <summary>Stores the binding in <paramref name="collection"/> (its three properties).</summary>
-    internal void Write(Collection collection)
+    internal async Task WriteAsync(IPointCollection collection)
     {
-        collection.SetProperty(FolderIndexer.ModelProperty, Model);
-        collection.SetProperty(FolderIndexer.PrecisionProperty, Precision);
+        await collection.SetPropertyAsync(FolderIndexer.ModelProperty, Model).ConfigureAwait(false);
+        await collection.SetPropertyAsync(FolderIndexer.PrecisionProperty, Precision).ConfigureAwait(false);
         if (Identity is not null)
         {
-            collection.SetProperty(IdentityProperty, new JsonObject
+            await collection.SetPropertyAsync(IdentityProperty, new JsonObject
             {
                 ["identity"] = Identity, ["dimension"] = Dimension, ["query_prefix"] = QueryPrefix, ["document_prefix"] = DocumentPrefix,
-            }.ToJsonString());
+            }.ToJsonString()).ConfigureAwait(false);
         }
     }
 }

@@ -19,7 +19,7 @@ public sealed class RagCollection
     private IEmbeddingGenerator<string, Embedding<float>>? _embedder;
     private ModelBinding? _binding;
 
-    internal RagCollection(RagService service, Collection collection, ModelBinding? bound, ModelRequest model,
+    internal RagCollection(RagService service, IPointCollection collection, ModelBinding? bound, ModelRequest model,
         IEmbeddingGenerator<string, Embedding<float>>? embedder = null, ModelBinding? binding = null)
     {
         _service = service;
@@ -30,8 +30,8 @@ public sealed class RagCollection
         _binding = binding;
     }
 
-    /// <summary>The engine's collection.</summary>
-    public Collection Collection { get; }
+    /// <summary>The collection: an embedded one, or a cluster's.</summary>
+    public IPointCollection Collection { get; }
 
     /// <summary>The model its vectors were made with, as stored; null while it names none (its first indexing binds it).</summary>
     public ModelBinding? Bound { get; private set; }
@@ -67,12 +67,12 @@ public sealed class RagCollection
     {
         ArgumentNullException.ThrowIfNull(query);
         options ??= new RagSearchOptions();
-        if (options.Mode == RagSearchMode.Lexical) return Search(query, default, options);
+        if (options.Mode == RagSearchMode.Lexical) return await SearchEmbeddedAsync(query, default, options).ConfigureAwait(false);
         var vectors = await EmbedQueriesAsync([query], cancellationToken).ConfigureAwait(false);
-        return Search(query, vectors[0], options);
+        return await SearchEmbeddedAsync(query, vectors[0], options).ConfigureAwait(false);
     }
 
-    /// <summary>The query vectors of <paramref name="queries"/> with the collection's model, for <see cref="Search"/> (an evaluation embeds its set once).</summary>
+    /// <summary>The query vectors of <paramref name="queries"/> with the collection's model, for <see cref="SearchEmbeddedAsync"/> (an evaluation embeds its set once).</summary>
     public async Task<ReadOnlyMemory<float>[]> EmbedQueriesAsync(IReadOnlyList<string> queries, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(queries);
@@ -83,31 +83,32 @@ public sealed class RagCollection
 
     /// <summary>
     /// Searches with a query vector made by <see cref="EmbedQueriesAsync"/> (ignored by a lexical search): the one place
-    /// every surface's vector, lexical and hybrid searches go through. Hybrid fuses both lists (<see cref="Collection.SearchHybrid(ReadOnlySpan{float}, string, SearchOptions?, Filter?, bool, bool, int, double)"/>)
+    /// every surface's vector, lexical and hybrid searches go through. Hybrid fuses both lists (<see cref="BitSieve.Collection.SearchHybrid(ReadOnlySpan{float}, string, SearchOptions?, Filter?, bool, bool, int, double)"/>)
     /// and lets an English-only model's vectors only fill up BM25's list for a question in Chinese or Japanese.
     /// </summary>
-    public PointSearchResult Search(string query, ReadOnlyMemory<float> vector, RagSearchOptions options)
+    public Task<PointSearchResult> SearchEmbeddedAsync(string query, ReadOnlyMemory<float> vector, RagSearchOptions options)
     {
         ArgumentNullException.ThrowIfNull(query);
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Mode == RagSearchMode.Lexical) return Collection.SearchText(query, options.Search.K, options.Filter);
+        if (options.Mode == RagSearchMode.Lexical) return Collection.SearchTextAsync(query, options.Search.K, options.Filter);
         if (_binding is null) throw new InvalidOperationException("embed the query with EmbedQueriesAsync first");
-        if (vector.Length != Collection.Dimension)
-            throw new ArgumentException($"the query vector has {vector.Length} dimensions, but collection '{Collection.Name}' holds {Collection.Dimension}-dimensional ones", nameof(vector));
+        int dimension = Collection.Options.Dimension;
+        if (vector.Length != dimension)
+            throw new ArgumentException($"the query vector has {vector.Length} dimensions, but collection '{Collection.Name}' holds {dimension}-dimensional ones", nameof(vector));
         return options.Mode == RagSearchMode.Vector
-            ? Collection.Search(vector.Span, options.Search, options.Filter)
-            : Collection.SearchHybrid(vector.Span, query, options.Search, options.Filter,
-                vectorWeight: Collection.HybridVectorWeight(query, ModelLanguage));
+            ? Collection.SearchAsync(vector, options.Search, options.Filter)
+            : Collection.SearchHybridAsync(vector, query, options.Search, options.Filter,
+                vectorWeight: BitSieve.Collection.HybridVectorWeight(query, ModelLanguage));
     }
 
     /// <summary>The documents the collection holds chunks of, by source (ordinal order).</summary>
-    public IReadOnlyList<IndexedDocument> Documents()
+    public async Task<IReadOnlyList<IndexedDocument>> DocumentsAsync()
     {
         var documents = new SortedDictionary<string, (string? Hash, int Chunks)>(StringComparer.Ordinal);
         PointId? offset = null;
         do
         {
-            var page = Collection.Scroll(offset, 1000);
+            var page = await Collection.ScrollAsync(offset, 1000).ConfigureAwait(false);
             foreach (var point in page.Points)
             {
                 if (ChunkPayload.Read(point.Payload) is not { } chunk) continue;
@@ -121,10 +122,13 @@ public sealed class RagCollection
     }
 
     /// <summary>Removes the chunks of the document <paramref name="source"/>; returns how many there were.</summary>
-    public int DeleteDocument(string source)
+    public async Task<long> DeleteDocumentAsync(string source)
     {
         ArgumentException.ThrowIfNullOrEmpty(source);
-        return Collection.Delete(ChunkPayload.BySource(source));
+        var chunks = ChunkPayload.BySource(source);
+        long count = await Collection.CountPointsAsync(chunks).ConfigureAwait(false);
+        if (count > 0) await Collection.DeleteAsync(chunks).ConfigureAwait(false);
+        return count;
     }
 
     private FolderIndexer Indexer(IEmbeddingGenerator<string, Embedding<float>> embedder) =>
@@ -158,7 +162,7 @@ public sealed class RagCollection
         var embedder = await EmbedderAsync(cancellationToken).ConfigureAwait(false);
         if (Bound?.Identity is null)
         {
-            _binding!.Write(Collection);
+            await _binding!.WriteAsync(Collection).ConfigureAwait(false);
             Bound = _binding;
         }
         return embedder;

@@ -32,27 +32,36 @@ public sealed record RagServiceOptions
 
 /// <summary>
 /// The retrieval use cases in one place, for every surface (the CLI's <c>index</c>, <c>search</c>, <c>ask</c>,
-/// <c>eval</c>, the server's <c>/v1</c>, the samples): open or create a collection bound to its embedding model, index
-/// folders and documents into it, search it (vector, lexical, hybrid), list and delete its documents, and re-index it
-/// with another model. A collection stores its <see cref="ModelBinding"/> when it is created (or first indexed); indexing
-/// or searching it with another model or precision throws <see cref="ModelMismatchException"/> naming both.
+/// <c>eval</c>, the server's <c>/v1</c> on a single node and on a cluster silo, the samples): open or create a collection
+/// bound to its embedding model, index folders and documents into it, search it (vector, lexical, hybrid), list and
+/// delete its documents, and re-index it with another model. It works over <see cref="IDatabase"/> and
+/// <see cref="IPointCollection"/>, so an embedded database and a cluster are served by the same code; only the re-index,
+/// which swaps two collections of one database, needs an embedded <see cref="BitSieve.Database"/>. A collection stores its
+/// <see cref="ModelBinding"/> when it is created (or first indexed); indexing or searching it with another model or
+/// precision throws <see cref="ModelMismatchException"/> naming both.
 /// </summary>
 public sealed partial class RagService
 {
     private readonly EmbedderFactory _embedders;
+    private readonly Database? _embedded;
 
-    /// <summary>Creates the service over <paramref name="database"/>; <paramref name="embedders"/> loads models (and keeps them).</summary>
-    public RagService(Database database, EmbedderFactory embedders, RagServiceOptions? options = null)
+    /// <summary>
+    /// Creates the service over <paramref name="database"/>: an embedded <see cref="BitSieve.Database"/> or a cluster;
+    /// <paramref name="embedders"/> loads models (and keeps them).
+    /// </summary>
+    public RagService(IDatabase database, EmbedderFactory embedders, RagServiceOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(embedders);
         Database = database;
+        // The one operation that needs more than IDatabase: the re-index swaps two collections of one embedded database.
+        _embedded = database as Database;
         _embedders = embedders;
         Options = options ?? new RagServiceOptions();
     }
 
     /// <summary>The database the collections live in.</summary>
-    public Database Database { get; }
+    public IDatabase Database { get; }
 
     /// <summary>The defaults, chunker and extraction cache.</summary>
     public RagServiceOptions Options { get; }
@@ -64,15 +73,8 @@ public sealed partial class RagService
     /// properties (fp32 without the latter), or, without either, to nothing yet: its first indexing binds it.
     /// </summary>
     /// <exception cref="KeyNotFoundException">No such collection.</exception>
-    public async Task<RagCollection> OpenAsync(string name, ModelRequest? model = null, CancellationToken cancellationToken = default)
-    {
-        var collection = Database.GetCollection(name);
-        var bound = ModelBinding.Read(collection);
-        if (model is null) return new RagCollection(this, collection, bound, bound is null ? Options.DefaultModel : new ModelRequest(bound.Model, bound.Precision));
-        var (embedder, binding) = await LoadAsync(model, cancellationToken).ConfigureAwait(false);
-        Check(collection, bound, binding);
-        return new RagCollection(this, collection, bound, model, embedder, binding);
-    }
+    public async Task<RagCollection> OpenAsync(string name, ModelRequest? model = null, CancellationToken cancellationToken = default) =>
+        await OpenBoundAsync(await Database.GetCollectionAsync(name).ConfigureAwait(false), model, cancellationToken).ConfigureAwait(false);
 
     /// <summary>
     /// Opens the collection <paramref name="name"/> as <see cref="OpenAsync"/> does, or creates it bound to
@@ -81,20 +83,24 @@ public sealed partial class RagService
     /// <exception cref="ArgumentException">An invalid collection name.</exception>
     public async Task<RagCollection> OpenOrCreateAsync(string name, ModelRequest? model = null, CancellationToken cancellationToken = default)
     {
-        if (Database.CollectionExists(name)) return await OpenAsync(name, model, cancellationToken).ConfigureAwait(false);
+        if (await Database.CollectionExistsAsync(name).ConfigureAwait(false)) return await OpenAsync(name, model, cancellationToken).ConfigureAwait(false);
         model ??= Options.DefaultModel;
         var (embedder, binding) = await LoadAsync(model, cancellationToken).ConfigureAwait(false);
-        Collection created;
-        try
-        {
-            created = Database.CreateCollection(name, new CollectionOptions { Dimension = binding.Dimension });
-        }
-        catch (InvalidOperationException) when (Database.CollectionExists(name))
-        {
-            return await OpenAsync(name, model, cancellationToken).ConfigureAwait(false); // created meanwhile by another request
-        }
-        binding.Write(created);
-        return new RagCollection(this, created, binding, model, embedder, binding);
+        var collection = await Database.GetOrCreateCollectionAsync(name, new CollectionOptions { Dimension = binding.Dimension }).ConfigureAwait(false);
+        // Created meanwhile by another request, which bound it: open it as it is.
+        if (await ModelBinding.ReadAsync(collection).ConfigureAwait(false) is not null) return await OpenBoundAsync(collection, model, cancellationToken).ConfigureAwait(false);
+        Check(collection, null, binding);
+        await binding.WriteAsync(collection).ConfigureAwait(false);
+        return new RagCollection(this, collection, binding, model, embedder, binding);
+    }
+
+    private async Task<RagCollection> OpenBoundAsync(IPointCollection collection, ModelRequest? model, CancellationToken cancellationToken)
+    {
+        var bound = await ModelBinding.ReadAsync(collection).ConfigureAwait(false);
+        if (model is null) return new RagCollection(this, collection, bound, bound is null ? Options.DefaultModel : new ModelRequest(bound.Model, bound.Precision));
+        var (embedder, binding) = await LoadAsync(model, cancellationToken).ConfigureAwait(false);
+        Check(collection, bound, binding);
+        return new RagCollection(this, collection, bound, model, embedder, binding);
     }
 
     /// <summary>Loads <paramref name="model"/> and its binding (asking it for one vector when it does not know its dimension yet).</summary>
@@ -109,9 +115,9 @@ public sealed partial class RagService
     }
 
     /// <summary>Throws <see cref="ModelMismatchException"/> when <paramref name="binding"/> makes other vectors than <paramref name="collection"/> holds.</summary>
-    internal static void Check(Collection collection, ModelBinding? bound, ModelBinding binding)
+    internal static void Check(IPointCollection collection, ModelBinding? bound, ModelBinding binding)
     {
         if (bound is not null && !bound.SameVectors(binding)) throw new ModelMismatchException(collection.Name, bound, binding);
-        if (binding.Dimension != collection.Dimension) throw new ModelMismatchException(collection.Name, collection.Dimension, binding);
+        if (binding.Dimension != collection.Options.Dimension) throw new ModelMismatchException(collection.Name, collection.Options.Dimension, binding);
     }
 }

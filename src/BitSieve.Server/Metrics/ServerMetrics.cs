@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
 
 namespace BitSieve.Server.Metrics;
 
@@ -16,8 +18,12 @@ public sealed class ServerMetrics
     private readonly Counter<long> _searches;
     private readonly Histogram<long> _originalsRead;
 
-    /// <summary>Creates the instruments (the meter belongs to the factory, which disposes it with the server's services); the gauges read the collections at each scrape.</summary>
-    public ServerMetrics(DatabaseService database, IMeterFactory meterFactory)
+    /// <summary>
+    /// Creates the instruments (the meter belongs to the factory, which disposes it with the server's services); the
+    /// gauges read the collections of <paramref name="database"/> at each scrape: a single node's, or on a cluster silo
+    /// the shard replicas the silo holds.
+    /// </summary>
+    public ServerMetrics(Database database, IMeterFactory meterFactory)
     {
         ArgumentNullException.ThrowIfNull(database);
         ArgumentNullException.ThrowIfNull(meterFactory);
@@ -37,6 +43,18 @@ public sealed class ServerMetrics
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [0, 5, 10, 20, 50, 100, 200, 500, 1000, 5000] });
     }
 
+    /// <summary>
+    /// Registers the instruments and their export in Prometheus' format with ASP.NET Core's (map the scraping endpoint
+    /// with <c>MapPrometheusScrapingEndpoint("/metrics")</c>); the gauges read the <see cref="Database"/> registered.
+    /// </summary>
+    internal static void AddTo(IServiceCollection services)
+    {
+        services.AddSingleton<ServerMetrics>();
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", MeterName)
+            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+    }
+
     /// <summary>Records one search.</summary>
     public void Search(string collection, string mode, SearchTrace trace)
     {
@@ -49,19 +67,19 @@ public sealed class ServerMetrics
     private static Measurement<long> Tier(long bytes, KeyValuePair<string, object?>[] tags, string tier) =>
         new(bytes, [.. tags, new KeyValuePair<string, object?>("tier", tier)]);
 
-    private static IEnumerable<Measurement<long>> Observe(DatabaseService database, Func<CollectionInfo, KeyValuePair<string, object?>[], Measurement<long>[]> measure)
+    private static IEnumerable<Measurement<long>> Observe(Database database, Func<CollectionInfo, KeyValuePair<string, object?>[], Measurement<long>[]> measure)
     {
         var measurements = new List<Measurement<long>>();
-        foreach (var collection in database.OpenCollections())
+        foreach (string name in database.CollectionNames())
         {
             CollectionInfo info;
             try
             {
-                info = collection.Info();
+                info = database.GetCollection(name).Info();
             }
-            catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException or IOException)
+            catch (Exception e) when (e is KeyNotFoundException or IOException or InvalidDataException or ObjectDisposedException or CorruptFileException or InvalidOperationException)
             {
-                continue;
+                continue; // deleted meanwhile, or cannot be opened
             }
             measurements.AddRange(measure(info, [new("collection", info.Name)]));
         }

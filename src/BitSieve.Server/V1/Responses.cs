@@ -18,11 +18,11 @@ internal sealed record CollectionList(IReadOnlyList<CollectionSummary> Collectio
 /// <param name="TextIndex">Whether it has a BM25 index (lexical and hybrid search).</param>
 internal sealed record CollectionSummary(string Name, long Count, int Dimension, string Metric, int Bits, string? Model, bool TextIndex)
 {
-    public static CollectionSummary From(Collection collection)
+    public static async Task<CollectionSummary> FromAsync(IPointCollection collection)
     {
-        var info = collection.Info();
+        var info = await collection.InfoAsync().ConfigureAwait(false);
         return new(info.Name, info.Count, info.Options.Dimension, info.Options.Metric.ToString().ToLowerInvariant(), info.Options.Bits,
-            collection.GetProperty(Ingest.Pipeline.FolderIndexer.ModelProperty), info.PayloadIndexes.Values.Contains("text"));
+            await collection.GetPropertyAsync(Ingest.Pipeline.FolderIndexer.ModelProperty).ConfigureAwait(false), info.PayloadIndexes.Values.Contains("text"));
     }
 }
 
@@ -48,7 +48,7 @@ internal sealed record DocumentList(IReadOnlyList<DocumentSummary> Documents);
 internal sealed record DocumentSummary(string Source, string? Hash, int Chunks);
 
 /// <summary><c>DELETE /v1/collections/{collection}/documents?source=…</c>.</summary>
-internal sealed record DocumentDeleted(string Source, int ChunksDeleted);
+internal sealed record DocumentDeleted(string Source, long ChunksDeleted);
 
 /// <summary><c>POST /v1/collections/{collection}/search</c>: the passages, and what each tier of the cascade did.</summary>
 /// <param name="Query">The question.</param>

@@ -30,10 +30,10 @@ public static partial class V1Api
             .WithMetadata(new ApiExample("""{"question":"how do I install it?","limit":3}""",
                 """{"question":"how do I install it?","mode":"hybrid","model":"minilm","answer":{"kind":"extractive","text":"Run `dotnet tool **install** -g bitsieve`. [1]","chat_model":null,"sentences":[{"text":"Run `dotnet tool install -g bitsieve`.","passage":1,"matches":[[17,24]]}],"citations":[{"number":1,"source":"guide/install.md","headings":["Install"]}],"cited_by_reply":null},"passages":[{"id":"0b6f3c2e-5d1a-4f7e-9c3b-2a8d4e6f1b7c","score":0.0325,"source":"guide/install.md","start":0,"end":52,"page":null,"headings":["Install"],"text":"# Install\n\nRun `dotnet tool install -g bitsieve`."}]}"""));
 
-    private static async Task<Results<Ok<AskResponse>, EmptyHttpResult>> Ask(string collection, HttpRequest request, DatabaseService db, Embedders embedders,
+    private static async Task<Results<Ok<AskResponse>, EmptyHttpResult>> Ask(string collection, HttpRequest request, IDatabase db, Embedders embedders,
         ServerOptions options, ServerMetrics metrics, ChatModel chat)
     {
-        var target = db.Get(collection);
+        var target = await GetAsync(db, collection).ConfigureAwait(false);
         using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: false).ConfigureAwait(false);
         var ask = AskRequest.Parse(body.RootElement);
         bool stream = ask.Stream || request.Headers.Accept.Any(a => a is not null && a.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase));

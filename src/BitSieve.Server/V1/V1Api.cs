@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Hashing;
 using System.Text.Json;
+using BitSieve.Ingest.Answering;
 using BitSieve.Ingest.Loading;
 using BitSieve.Ingest.Pipeline;
 using BitSieve.Ingest.Rag;
@@ -11,6 +12,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace BitSieve.Server.V1;
 
@@ -24,21 +26,45 @@ public static partial class V1Api
 {
     private const string Tag = "BitSieve /v1 text API";
 
+    /// <summary>
+    /// Registers what the /v1 endpoints use besides an <see cref="IDatabase"/> and the <see cref="ServerMetrics"/>: the
+    /// embedding models and the chat endpoint of <paramref name="options"/>.
+    /// </summary>
+    internal static void AddServices(IServiceCollection services, ServerOptions options)
+    {
+        services.AddSingleton<Embedders>();
+        services.AddSingleton(new ChatModel(options.LlmEndpoint is { } llm ? new ChatEndpoint(llm, options.LlmModel, options.LlmApiKey) : null));
+    }
+
     /// <summary>Maps the /v1 endpoints.</summary>
     public static void Map(IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
         var v1 = app.MapGroup("/v1").WithTags(Tag);
 
-        v1.MapGet("/collections", (DatabaseService db) =>
-            TypedResults.Ok(new CollectionList(db.OpenCollections().Select(CollectionSummary.From).ToList()))).WithSummary("List collections with their size and model")
+        v1.MapGet("/collections", async (IDatabase db) =>
+        {
+            var collections = new List<CollectionSummary>();
+            foreach (string name in await db.CollectionNamesAsync().ConfigureAwait(false))
+            {
+                // One deleted meanwhile, or that cannot be opened, is left out of the list.
+                try
+                {
+                    collections.Add(await CollectionSummary.FromAsync(await db.GetCollectionAsync(name).ConfigureAwait(false)).ConfigureAwait(false));
+                }
+                catch (Exception e) when (e is KeyNotFoundException or IOException or InvalidDataException or ObjectDisposedException or CorruptFileException)
+                {
+                }
+            }
+            return TypedResults.Ok(new CollectionList(collections));
+        }).WithSummary("List collections with their size and model")
             .WithMetadata(new ApiExample(null, """{"collections":[{"name":"docs","count":1200,"dimension":384,"metric":"cosine","bits":4,"model":"minilm","text_index":true}]}"""));
 
-        v1.MapGet("/collections/{collection}", (string collection, DatabaseService db) =>
+        v1.MapGet("/collections/{collection}", async (string collection, IDatabase db) =>
         {
-            var target = db.Get(collection);
-            using var info = JsonDocument.Parse(target.Info().ToJson());
-            return TypedResults.Ok(new CollectionDetail(info.RootElement.Clone(), target.GetProperty(FolderIndexer.ModelProperty)));
+            var target = await GetAsync(db, collection).ConfigureAwait(false);
+            using var info = JsonDocument.Parse((await target.InfoAsync().ConfigureAwait(false)).ToJson());
+            return TypedResults.Ok(new CollectionDetail(info.RootElement.Clone(), await target.GetPropertyAsync(FolderIndexer.ModelProperty).ConfigureAwait(false)));
         }).WithSummary("Describe a collection: counts, bytes per tier, files, indexes, model");
 
         v1.MapPut("/collections/{collection}", CreateTextCollection).WithSummary("Create an empty text collection for an embedding model")
@@ -48,8 +74,8 @@ public static partial class V1Api
                 "The collection is bound to it, as a first `documents` add would bind it; a name already taken is a 409.")
             .WithMetadata(new ApiExample("""{"model":"minilm"}""", """{"collection":"docs","model":"minilm","dimension":384}"""));
 
-        v1.MapDelete("/collections/{collection}", (string collection, DatabaseService db) =>
-            TypedResults.Ok(new CollectionDeleted(Database.IsValidName(collection) && db.Database.DeleteCollection(collection)))).WithSummary("Delete a collection");
+        v1.MapDelete("/collections/{collection}", async (string collection, IDatabase db) =>
+            TypedResults.Ok(new CollectionDeleted(Database.IsValidName(collection) && await db.DeleteCollectionAsync(collection).ConfigureAwait(false)))).WithSummary("Delete a collection");
 
         v1.MapPost("/collections/{collection}/documents", AddDocuments).WithSummary("Add documents as text or files (base64)").WithMetadata(new RequestBody(typeof(Requests.AddDocumentsRequest))).WithDescription(
             "Each document is chunked (headings, paragraphs and sentence ends, English and Japanese) and embedded with the collection's model " +
@@ -60,19 +86,17 @@ public static partial class V1Api
             .WithMetadata(new ApiExample("""{"documents":[{"source":"guide/install.md","format":"markdown","text":"# Install\n\nRun `dotnet tool install -g bitsieve`."}]}""",
                 """{"collection":"docs","model":"minilm","chunks":1,"documents":[{"source":"guide/install.md","chunks":1}],"seconds":0.12}"""));
 
-        v1.MapGet("/collections/{collection}/documents", async (string collection, DatabaseService db, Embedders embedders, HttpRequest request) =>
+        v1.MapGet("/collections/{collection}/documents", async (string collection, IDatabase db, Embedders embedders, HttpRequest request) =>
         {
-            db.Get(collection);
-            var target = await Rag(db, embedders).OpenAsync(collection, cancellationToken: request.HttpContext.RequestAborted).ConfigureAwait(false);
-            return TypedResults.Ok(new DocumentList([.. target.Documents().Select(d => new DocumentSummary(d.Source, d.FileHash, d.Chunks))]));
+            var target = await OpenAsync(db, embedders, collection, request.HttpContext.RequestAborted).ConfigureAwait(false);
+            return TypedResults.Ok(new DocumentList([.. (await target.DocumentsAsync().ConfigureAwait(false)).Select(d => new DocumentSummary(d.Source, d.FileHash, d.Chunks))]));
         }).WithSummary("List the documents (sources) of a collection, with their chunk counts");
 
-        v1.MapDelete("/collections/{collection}/documents", async (string collection, string? source, DatabaseService db, Embedders embedders, HttpRequest request) =>
+        v1.MapDelete("/collections/{collection}/documents", async (string collection, string? source, IDatabase db, Embedders embedders, HttpRequest request) =>
         {
-            db.Get(collection);
+            var target = await OpenAsync(db, embedders, collection, request.HttpContext.RequestAborted).ConfigureAwait(false);
             if (string.IsNullOrEmpty(source)) throw ApiException.BadRequest("name the document to remove: ?source=…");
-            var target = await Rag(db, embedders).OpenAsync(collection, cancellationToken: request.HttpContext.RequestAborted).ConfigureAwait(false);
-            return TypedResults.Ok(new DocumentDeleted(source, target.DeleteDocument(source)));
+            return TypedResults.Ok(new DocumentDeleted(source, await target.DeleteDocumentAsync(source).ConfigureAwait(false)));
         }).WithSummary("Remove a document's chunks (?source=…)");
 
         v1.MapPost("/collections/{collection}/search", Search).WithSummary("Ask a question in words").WithMetadata(new RequestBody(typeof(Requests.TextSearchRequest))).WithDescription(
@@ -85,7 +109,7 @@ public static partial class V1Api
         MapAsk(v1);
     }
 
-    private static async Task<Ok<CollectionCreated>> CreateTextCollection(string collection, HttpRequest request, DatabaseService db, Embedders embedders)
+    private static async Task<Ok<CollectionCreated>> CreateTextCollection(string collection, HttpRequest request, IDatabase db, Embedders embedders)
     {
         using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: true).ConfigureAwait(false);
         string? model = new JsonFields(body.RootElement, "").String("model");
@@ -94,7 +118,7 @@ public static partial class V1Api
             throw ApiException.WrongInput($"`model`: `{model}` is neither a built-in model ({string.Join(", ", Embeddings.Onnx.BuiltInModels.Names)}) nor this server's ({embedders.DefaultModel})");
         if (!Database.IsValidName(collection))
             throw new ApiException(StatusCodes.Status422UnprocessableEntity, $"Validation error in path parameters: [collection: `{collection}` is not a valid collection name]");
-        if (db.Database.CollectionExists(collection))
+        if (await db.CollectionExistsAsync(collection).ConfigureAwait(false))
             throw new ApiException(StatusCodes.Status409Conflict, $"Conflict: collection `{collection}` already exists");
         RagCollection created;
         try
@@ -106,10 +130,10 @@ public static partial class V1Api
         {
             throw ApiException.WrongInput($"cannot load the model `{model}`: {e.Message}");
         }
-        return TypedResults.Ok(new CollectionCreated(collection, created.ModelName, db.Get(collection).Dimension));
+        return TypedResults.Ok(new CollectionCreated(collection, created.ModelName, created.Collection.Options.Dimension));
     }
 
-    private static async Task<Ok<DocumentsAdded>> AddDocuments(string collection, HttpRequest request, DatabaseService db, Embedders embedders, ServerOptions options)
+    private static async Task<Ok<DocumentsAdded>> AddDocuments(string collection, HttpRequest request, IDatabase db, Embedders embedders, ServerOptions options)
     {
         var clock = Stopwatch.StartNew();
         using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: false).ConfigureAwait(false);
@@ -138,7 +162,7 @@ public static partial class V1Api
         }
         catch (ModelMismatchException e)
         {
-            throw Mismatch(e, db);
+            throw await MismatchAsync(e, db).ConfigureAwait(false);
         }
         catch (ArgumentException e)
         {
@@ -148,9 +172,9 @@ public static partial class V1Api
             counts.Select(c => new DocumentChunks(c.Source, c.Chunks)).ToList(), clock.Elapsed.TotalSeconds));
     }
 
-    private static async Task<Ok<TextSearchResponse>> Search(string collection, HttpRequest request, DatabaseService db, Embedders embedders, ServerOptions options, ServerMetrics metrics)
+    private static async Task<Ok<TextSearchResponse>> Search(string collection, HttpRequest request, IDatabase db, Embedders embedders, ServerOptions options, ServerMetrics metrics)
     {
-        var target = db.Get(collection);
+        var target = await GetAsync(db, collection).ConfigureAwait(false);
         using var body = await JsonBody.ReadAsync(request, emptyIsEmptyObject: false).ConfigureAwait(false);
         var search = TextSearchRequest.Parse(body.RootElement, options.MaxLimit);
         var (result, model) = await FindAsync(db, target, search.Query, search.K, search.Mode, search.Quality, search.Filter, embedders, options, metrics, "this search",
@@ -163,13 +187,14 @@ public static partial class V1Api
     /// The passages for a question in words, as <c>/search</c> and <c>/ask</c> find them (the response budget checked
     /// first), and the embedding model used (null for a lexical search).
     /// </summary>
-    private static async Task<(PointSearchResult Result, string? Model)> FindAsync(DatabaseService db, Collection target, string query, int k, TextSearchMode mode, Quality quality,
+    private static async Task<(PointSearchResult Result, string? Model)> FindAsync(IDatabase db, IPointCollection target, string query, int k, TextSearchMode mode, Quality quality,
         Filter? filter, Embedders embedders, ServerOptions options, ServerMetrics metrics, string what, CancellationToken cancellationToken)
     {
-        var budget = new ResponseBudget(target, options, what);
+        var info = await target.InfoAsync().ConfigureAwait(false);
+        var budget = new ResponseBudget(info, options, what);
         budget.Add(k, withPayload: true, withVector: false);
         budget.Check();
-        if (mode != TextSearchMode.Vector && !target.Info().PayloadIndexes.Values.Contains("text"))
+        if (mode != TextSearchMode.Vector && !info.PayloadIndexes.Values.Contains("text"))
             throw ApiException.BadRequest($"collection `{target.Name}` has no text index (it was not filled by /v1 documents or bitsieve index): search it with \"mode\":\"vector\"");
 
         var rag = await Rag(db, embedders).OpenAsync(target.Name, cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -182,25 +207,51 @@ public static partial class V1Api
         }
         catch (ModelMismatchException e)
         {
-            throw Mismatch(e, db);
+            throw await MismatchAsync(e, db).ConfigureAwait(false);
         }
         metrics.Search(target.Name, "text-" + mode.ToString().ToLowerInvariant(), result.Trace);
         return (result, mode == TextSearchMode.Lexical ? null : rag.ModelName);
     }
 
     /// <summary>
-    /// The RAG service of a request: the server's database and models; a collection that names no model gets the
-    /// server's (<c>bitsieve serve --model</c>, <c>--precision</c>).
+    /// The RAG service of a request: the server's database (a single node's, or the cluster a silo belongs to) and models;
+    /// a collection that names no model gets the server's (<c>bitsieve serve --model</c>, <c>--precision</c>).
     /// </summary>
-    private static RagService Rag(DatabaseService db, Embedders embedders) =>
-        new(db.Database, embedders.Get, new RagServiceOptions { DefaultModel = new ModelRequest(embedders.DefaultModel, embedders.DefaultPrecision) });
+    private static RagService Rag(IDatabase db, Embedders embedders) =>
+        new(db, embedders.Get, new RagServiceOptions { DefaultModel = new ModelRequest(embedders.DefaultModel, embedders.DefaultPrecision) });
+
+    /// <summary>An existing collection; a 404 in Qdrant's words when there is none.</summary>
+    private static async Task<IPointCollection> GetAsync(IDatabase db, string collection)
+    {
+        try
+        {
+            return Database.IsValidName(collection) ? await db.GetCollectionAsync(collection).ConfigureAwait(false) : throw ApiException.CollectionNotFound(collection);
+        }
+        catch (KeyNotFoundException)
+        {
+            throw ApiException.CollectionNotFound(collection);
+        }
+    }
+
+    /// <summary>An existing collection opened by the RAG service with the model it is bound to; a 404 when there is none.</summary>
+    private static async Task<RagCollection> OpenAsync(IDatabase db, Embedders embedders, string collection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Database.IsValidName(collection) ? await Rag(db, embedders).OpenAsync(collection, cancellationToken: cancellationToken).ConfigureAwait(false) : throw ApiException.CollectionNotFound(collection);
+        }
+        catch (KeyNotFoundException)
+        {
+            throw ApiException.CollectionNotFound(collection);
+        }
+    }
 
     /// <summary>
     /// A model mismatch as an answer: 409 when the collection is bound to another model than the one it would be
     /// embedded with now (its model files changed), 400 when it names none and holds vectors of another dimension.
     /// </summary>
-    private static ApiException Mismatch(ModelMismatchException e, DatabaseService db) => e.Bound is null
-        ? ApiException.WrongInput($"collection `{e.Collection}` holds {db.Get(e.Collection).Dimension}-dimensional vectors, but the model `{e.Requested.Model}` makes " +
+    private static async Task<ApiException> MismatchAsync(ModelMismatchException e, IDatabase db) => e.Bound is null
+        ? ApiException.WrongInput($"collection `{e.Collection}` holds {(await GetAsync(db, e.Collection).ConfigureAwait(false)).Options.Dimension}-dimensional vectors, but the model `{e.Requested.Model}` makes " +
             $"{e.Requested.Dimension}-dimensional ones: add documents to a collection created by /v1 or bitsieve index (or to a new one)")
         : new ApiException(StatusCodes.Status409Conflict, $"Conflict: {e.Message}");
 }

@@ -35,7 +35,7 @@ public sealed class FolderIndexerTests : IDisposable
         Assert.Equal(3, report.Indexed);
         Assert.StartsWith("c.txt: Empty", Assert.Single(report.Skipped), StringComparison.Ordinal);
         Assert.Equal(report.Chunks, collection.Count);
-        Assert.Equal(["a.txt", "b.md", "d.txt"], new FolderIndexer(collection, embedder).IndexedFiles().Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["a.txt", "b.md", "d.txt"], (await new FolderIndexer(collection, embedder).IndexedFilesAsync()).Keys.Order(StringComparer.Ordinal));
         // Stored one file at a time, in scan order, while later files are being prepared.
         Assert.Equal(["a.txt", "b.md", "c.txt", "d.txt", null], seen.Select(p => p.CurrentFile));
         Assert.Equal([0, 1, 2, 3, 4], seen.Select(p => p.FilesDone));
@@ -56,13 +56,13 @@ public sealed class FolderIndexerTests : IDisposable
 
         var e = await Assert.ThrowsAsync<InvalidOperationException>(() => new FolderIndexer(collection, new LetterEmbedder(), failing).IndexAsync(_files.Path));
         Assert.Equal("boom", e.Message);
-        Assert.Equal(["a.txt"], new FolderIndexer(collection, new LetterEmbedder()).IndexedFiles().Keys);
+        Assert.Equal(["a.txt"], (await new FolderIndexer(collection, new LetterEmbedder()).IndexedFilesAsync()).Keys);
 
         // The next run does the rest.
         var report = await new FolderIndexer(collection, new LetterEmbedder()).IndexAsync(_files.Path);
         Assert.Equal(2, report.Indexed);
         Assert.Equal(1, report.Unchanged);
-        Assert.Equal(["a.txt", "b.txt", "c.txt"], new FolderIndexer(collection, new LetterEmbedder()).IndexedFiles().Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["a.txt", "b.txt", "c.txt"], (await new FolderIndexer(collection, new LetterEmbedder()).IndexedFilesAsync()).Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class FolderIndexerTests : IDisposable
         });
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new FolderIndexer(collection, new LetterEmbedder()).IndexAsync(_files.Path, progress, cancel.Token));
-        Assert.Equal(["f0.txt", "f1.txt", "f2.txt"], new FolderIndexer(collection, new LetterEmbedder()).IndexedFiles().Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["f0.txt", "f1.txt", "f2.txt"], (await new FolderIndexer(collection, new LetterEmbedder()).IndexedFilesAsync()).Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]

@@ -40,7 +40,7 @@ public sealed class RagServiceTests : IDisposable
     {
         var docs = await _rag.OpenOrCreateAsync("docs", new ModelRequest("letters"));
         await docs.IndexFolderAsync(_files.Path);
-        long count = docs.Collection.Count;
+        long count = await docs.Collection.CountPointsAsync();
         Assert.Equal(new ModelBinding("letters", "fp32", "fake:letters:fp32", 8, "", ""), docs.Bound);
 
         // The issue's sequence: a new file, then indexing with another model of the same dimension.
@@ -49,8 +49,8 @@ public sealed class RagServiceTests : IDisposable
         Assert.Contains("letters (fp32, 8 dimensions, fake:letters:fp32)", error.Message, StringComparison.Ordinal);
         Assert.Contains("reversed (fp32, 8 dimensions, fake:reversed:fp32)", error.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ModelMismatchException>(() => _rag.OpenAsync("docs", new ModelRequest("letters", "int8")));
-        Assert.Equal(count, docs.Collection.Count);
-        Assert.Equal(["a.txt", "b.md"], docs.Documents().Select(d => d.Source));
+        Assert.Equal(count, await docs.Collection.CountPointsAsync());
+        Assert.Equal(["a.txt", "b.md"], (await docs.DocumentsAsync()).Select(d => d.Source));
 
         // Without a model, or with its own, it indexes and searches with the bound one.
         var again = await _rag.OpenAsync("docs");
@@ -66,7 +66,7 @@ public sealed class RagServiceTests : IDisposable
         var docs = await _rag.OpenOrCreateAsync("docs");
         await docs.IndexFolderAsync(_files.Path);
         // As if the files of the model the collection names had changed under it.
-        docs.Collection.SetProperty("embedding_identity", """{"identity":"fake:letters:older","dimension":8,"query_prefix":"","document_prefix":""}""");
+        await docs.Collection.SetPropertyAsync("embedding_identity", """{"identity":"fake:letters:older","dimension":8,"query_prefix":"","document_prefix":""}""");
 
         var reopened = await _rag.OpenAsync("docs");
         var error = await Assert.ThrowsAsync<ModelMismatchException>(() => reopened.SearchAsync("sockets", Vector()));
@@ -114,18 +114,19 @@ public sealed class RagServiceTests : IDisposable
         var before = (await old.SearchAsync("sockets", Vector())).Hits.Select(h => (h.Id, h.Score)).ToList();
         var during = new List<List<(PointId, float)>>();
         var question = (await old.EmbedQueriesAsync(["sockets"]))[0];
+        var oldCollection = _database.GetCollection("docs");
 
         var (swapped, report) = await _rag.ReindexAsync("docs", new ModelRequest("wide"), _files.Path, new SynchronousProgress(_ =>
-            during.Add([.. old.Search("sockets", question, Vector()).Hits.Select(h => (h.Id, h.Score))])));
+            during.Add([.. oldCollection.Search(question.Span, Vector().Search).Hits.Select(h => (h.Id, h.Score))])));
 
         Assert.Equal(2, report.Indexed);
         Assert.NotEmpty(during);
         Assert.All(during, hits => Assert.Equal(before, hits)); // the old vectors, unchanged, while the new ones were written
         var reopened = await _rag.OpenAsync("docs");
         Assert.Equal(new ModelBinding("wide", "fp32", "fake:wide:fp32", 12, "", ""), reopened.Bound);
-        Assert.Equal(12, reopened.Collection.Dimension);
-        Assert.Equal(swapped.Collection.Count, reopened.Collection.Count);
-        Assert.Equal("keyword", reopened.Collection.Info().PayloadIndexes["headings"]);
+        Assert.Equal(12, reopened.Collection.Options.Dimension);
+        Assert.Equal(await swapped.Collection.CountPointsAsync(), await reopened.Collection.CountPointsAsync());
+        Assert.Equal("keyword", (await reopened.Collection.InfoAsync()).PayloadIndexes["headings"]);
         Assert.Equal(["docs"], _database.CollectionNames());
         Assert.NotEmpty((await reopened.SearchAsync("sockets", Vector())).Hits);
     }
@@ -136,7 +137,7 @@ public sealed class RagServiceTests : IDisposable
         _files.Write("c.txt", "Certificates must be verified for TLS.");
         var old = await _rag.OpenOrCreateAsync("docs", new ModelRequest("letters"));
         await old.IndexFolderAsync(_files.Path);
-        var points = Snapshot(old.Collection);
+        var points = Snapshot(_database.GetCollection("docs"));
 
         _models.FailAfter = _models.DocumentBatches + 1; // the model dies on its second call: the files after the first
         await Assert.ThrowsAsync<IOException>(() => _rag.ReindexAsync("docs", new ModelRequest("reversed"), _files.Path));
@@ -189,12 +190,12 @@ public sealed class RagServiceTests : IDisposable
         var note = DocumentLoader.Load("Hello sockets."u8.ToArray(), "notes/hello.txt", Documents.DocumentFormat.PlainText).Document!;
         Assert.Equal(1, await docs.IndexDocumentAsync(note, "notes/hello.txt", "h1"));
 
-        var listed = docs.Documents();
+        var listed = await docs.DocumentsAsync();
         Assert.Equal(["a.txt", "b.md", "notes/hello.txt"], listed.Select(d => d.Source));
         Assert.Equal(new IndexedDocument("notes/hello.txt", "h1", 1), listed[2]);
-        Assert.Equal(1, docs.DeleteDocument("notes/hello.txt"));
-        Assert.Equal(0, docs.DeleteDocument("notes/hello.txt"));
-        Assert.Equal(["a.txt", "b.md"], docs.Documents().Select(d => d.Source));
+        Assert.Equal(1, await docs.DeleteDocumentAsync("notes/hello.txt"));
+        Assert.Equal(0, await docs.DeleteDocumentAsync("notes/hello.txt"));
+        Assert.Equal(["a.txt", "b.md"], (await docs.DocumentsAsync()).Select(d => d.Source));
     }
 
     [Fact]
