@@ -17,8 +17,15 @@ internal enum GraphPath
 /// <summary>How a calibration samples and which beam widths it tries.</summary>
 internal sealed record GraphCalibrationOptions
 {
-    /// <summary>Stored points used as queries (fewer when the collection holds fewer live points).</summary>
+    /// <summary>Stored points every beam width is first tried on (fewer when the collection holds fewer live points).</summary>
     public int Queries { get; init; } = 200;
+
+    /// <summary>
+    /// The most stored points a beam width is tried on. A width whose recall on the first <see cref="Queries"/> points is
+    /// within their sampling margin of the floor (neither clearly above it nor clearly below) is decided on this many,
+    /// whose margin is √(MaxQueries / Queries) times narrower; widths clearly below the floor are rejected on the first.
+    /// </summary>
+    public int MaxQueries { get; init; } = 1000;
 
     /// <summary>Results per query; recall is measured at this k.</summary>
     public int K { get; init; } = 10;
@@ -51,6 +58,7 @@ internal sealed record GraphCalibrationOptions
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(Queries, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueries, Queries);
         ArgumentOutOfRangeException.ThrowIfLessThan(K, 1);
         ArgumentNullException.ThrowIfNull(Efforts);
         if (Efforts.Count == 0) throw new ArgumentOutOfRangeException(nameof(Efforts), "At least one beam width is needed.");
@@ -72,7 +80,8 @@ internal sealed record GraphCalibrationOptions
 /// neighbours, a shortcut no query from outside the collection has: with it, the sample's recall overstated the
 /// recall of real queries, and a calibrated beam width fell short of the floor on kdocs' held-out questions), and
 /// beam widths are tried in increasing order until the sample's recall@k, less its one-sided 95 % sampling margin,
-/// reaches the floor. The graph is chosen when that beam width costs less than the flat cascade
+/// reaches the floor; a width the first <see cref="GraphCalibrationOptions.Queries"/> points cannot decide (the floor
+/// within their margin of the recall) is decided on <see cref="GraphCalibrationOptions.MaxQueries"/>. The graph is chosen when that beam width costs less than the flat cascade
 /// (<see cref="GraphCost"/> against <see cref="FlatCost"/>, in flat T1 estimates per query); otherwise the flat
 /// cascade answers. The quality target maps to the floor as <see cref="FloorOf"/> says.
 /// </summary>
@@ -82,7 +91,7 @@ internal sealed record GraphCalibrationOptions
 /// <param name="Recall">The sample's recall@k at <paramref name="Ef"/> (at the last width tried when none met the floor).</param>
 /// <param name="GraphCost">Per query at that width: visited nodes × <see cref="GraphCalibrationOptions.VisitCost"/>.</param>
 /// <param name="FlatCost">Per query: the live points the flat cascade estimates.</param>
-/// <param name="Queries">Sample size.</param>
+/// <param name="Queries">The sample size the result was decided on.</param>
 /// <param name="Nodes">The graph's nodes when calibrated: calibrate again when the collection has grown well beyond it.</param>
 internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double Floor, double Recall, double GraphCost, double FlatCost, int Queries, int Nodes)
 {
@@ -118,27 +127,42 @@ internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double F
         int k = options.K;
         var queries = new EncodedQuery[sample.Length];
         for (int i = 0; i < sample.Length; i++) queries[i] = graph.Quantizer.Prepare(columns.Originals.Row(sample[i]));
-        var (truth, flatTicks) = FlatTruth(graph, quality, options, sample, queries, allowed: null);
+        // Every width is tried on the first points; the rest are searched (and their truth found) only for a width those
+        // cannot decide.
+        int first = Math.Min(options.Queries, sample.Length);
+        var (firstSample, firstQueries) = (sample[..first], queries[..first]);
+        var (truth, flatTicks) = FlatTruth(graph, quality, options, firstSample, firstQueries, allowed: null);
+        int[][]? allTruth = null;
 
         double recall = 0, cost = double.PositiveInfinity;
+        int used = first;
         foreach (int effort in options.Efforts)
         {
             int ef = Math.Max(effort, k + 1);
-            (recall, cost, long graphTicks) = Trial(graph, quality, options, sample, queries, truth, ef, allowed: null);
-            if (recall - Margin(recall, truth) >= floor)
+            (recall, cost, long graphTicks) = Trial(graph, quality, options, firstSample, firstQueries, truth, ef, allowed: null);
+            used = first;
+            double margin = Margin(recall, truth);
+            if (recall - margin < floor && recall + margin >= floor && sample.Length > first)
+            {
+                allTruth ??= [.. truth, .. FlatTruth(graph, quality, options, sample[first..], queries[first..], allowed: null).Truth];
+                (recall, cost, _) = Trial(graph, quality, options, sample, queries, allTruth, ef, allowed: null);
+                margin = Margin(recall, allTruth);
+                used = sample.Length;
+            }
+            if (recall - margin >= floor)
             {
                 // Measured whichever path answers unfiltered: a filter slows the flat cascade too, so a graph that holds
                 // the floor but costs more than the unfiltered scan may still be the cheaper path under one.
                 var unfiltered = new FilteredTrial(1, ef, recall, cost, live);
-                return new GraphCalibration(cost < live ? GraphPath.Graph : GraphPath.Flat, ef, floor, recall, cost, live, sample.Length, graph.Count)
+                return new GraphCalibration(cost < live ? GraphPath.Graph : GraphPath.Flat, ef, floor, recall, cost, live, used, graph.Count)
                 {
-                    Filtered = MeasureFilters(graph, quality, options, sample, queries, floor, unfiltered, flatTicks, graphTicks),
+                    Filtered = MeasureFilters(graph, quality, options, firstSample, firstQueries, floor, unfiltered, flatTicks, graphTicks),
                 };
             }
             // The graph already costs more than scanning everything: a wider beam only costs more.
             if (cost >= live) break;
         }
-        return new GraphCalibration(GraphPath.Flat, 0, floor, recall, cost, live, sample.Length, graph.Count);
+        return new GraphCalibration(GraphPath.Flat, 0, floor, recall, cost, live, used, graph.Count);
     }
 
     /// <summary>
@@ -209,7 +233,7 @@ internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double F
             if (columns.DeletedCount == 0 || !columns.IsDeleted(ord)) ordinals.Add(ord);
         var all = ordinals.ToArray();
         new Random(options.Seed).Shuffle(all);
-        return all[..Math.Min(options.Queries, all.Length)];
+        return all[..Math.Min(options.MaxQueries, all.Length)];
     }
 
     /// <summary>The ordinals of an answer other than the query's own point, at most k of them.</summary>
