@@ -50,44 +50,10 @@ public sealed class ClusterV1Tests : IAsyncLifetime
     [Fact]
     public async Task Documents_added_through_a_silo_answer_every_mode_as_a_single_node_does()
     {
-        string[] texts = MiniLmFixture.Texts("base.jsonl", Documents);
-        string[] questions = MiniLmFixture.Texts("query.jsonl", 12);
-        foreach (var http in new[] { _silo.Http, _singleHttp })
-        {
-            for (int start = 0; start < Documents; start += 40)
-            {
-                var documents = new JsonArray([.. Enumerable.Range(start, 40).Select(i => (JsonNode)new JsonObject { ["source"] = $"doc-{i % 10}/{i}.txt", ["text"] = texts[i] })]);
-                var added = await ClusterData.SendAsync(http, HttpMethod.Post, "/v1/collections/kb/documents", new JsonObject { ["documents"] = documents });
-                Assert.Equal("minilm", added["model"]!.GetValue<string>());
-            }
-        }
+        foreach (var http in new[] { _singleHttp, _silo.Http }) await AddDocumentsAsync(http, "kb", Documents);
         var layout = await ClusterData.SendAsync(_silo.Http, HttpMethod.Get, "/collections/kb/cluster");
         Assert.Equal(Shards, layout["result"]!["shard_count"]!.GetValue<int>());
-        long chunks = (await ClusterData.SendAsync(_singleHttp, HttpMethod.Get, "/v1/collections/kb"))["info"]!["count"]!.GetValue<long>();
-        Assert.Equal(chunks, (await ClusterData.SendAsync(_silo.Http, HttpMethod.Get, "/v1/collections/kb"))["info"]!["count"]!.GetValue<long>());
-
-        foreach (string mode in new[] { "vector", "lexical", "hybrid" })
-        {
-            for (int q = 0; q < questions.Length; q++)
-            {
-                var search = new JsonObject { ["query"] = questions[q], ["k"] = 10, ["mode"] = mode, ["quality"] = "exact" };
-                // Two tenths of the documents, or all but them.
-                var sources = new JsonArray([.. Enumerable.Range(0, Documents).Where(i => i % 10 == q % 10 || i % 10 == (q + 3) % 10).Select(i => (JsonNode)$"doc-{i % 10}/{i}.txt")]);
-                var match = new JsonObject { ["key"] = "source", ["match"] = new JsonObject { ["any"] = sources } };
-                if (q % 3 == 1) search["filter"] = new JsonObject { ["must"] = new JsonArray(match) };
-                if (q % 3 == 2) search["filter"] = new JsonObject { ["must_not"] = new JsonArray(match) };
-                var expected = await ClusterData.SendAsync(_singleHttp, HttpMethod.Post, "/v1/collections/kb/search", search.DeepClone());
-                var actual = await ClusterData.SendAsync(_silo.Http, HttpMethod.Post, "/v1/collections/kb/search", search.DeepClone());
-                string what = $"{mode}, question {q}";
-                AssertSamePassages(expected["results"]!.AsArray(), actual["results"]!.AsArray(), what);
-                Assert.True(expected["results"]!.AsArray().Count > 0, what);
-                var shards = actual["trace"]!["shards"]!.AsArray();
-                Assert.Equal(Enumerable.Range(0, Shards), shards.Select(s => s!["shard"]!.GetValue<int>()));
-                Assert.Null(expected["trace"]!["shards"]);
-                if (mode != "lexical")
-                    Assert.Equal(shards.Sum(s => s!["t1"]!["seen"]!.GetValue<long>()), actual["trace"]!["t1"]!["seen"]!.GetValue<long>());
-            }
-        }
+        await AssertSameSearchesAsync(_singleHttp, _silo.Http, "kb", Documents, Shards);
 
         // Listing, describing and deleting documents.
         var singleList = await ClusterData.SendAsync(_singleHttp, HttpMethod.Get, "/v1/collections/kb/documents");
@@ -127,6 +93,55 @@ public sealed class ClusterV1Tests : IAsyncLifetime
             var error = await ClusterData.SendAsync(_silo.Http, HttpMethod.Post, "/v1/collections/kb/search",
                 new JsonObject { ["query"] = "semaphore", ["mode"] = mode }, System.Net.HttpStatusCode.ServiceUnavailable);
             Assert.StartsWith("Service unavailable: Shard 2 of collection `kb` has no live replica", error["status"]!["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
+    /// Adds the first <paramref name="documents"/> fixture texts as documents through <paramref name="http"/>'s /v1
+    /// (sources <c>doc-{i % 10}/{i}.txt</c>, in requests of 40), into a collection the API creates with the built-in MiniLM.
+    /// </summary>
+    internal static async Task AddDocumentsAsync(HttpClient http, string collection, int documents)
+    {
+        string[] texts = MiniLmFixture.Texts("base.jsonl", documents);
+        for (int start = 0; start < documents; start += 40)
+        {
+            var batch = new JsonArray([.. Enumerable.Range(start, Math.Min(40, documents - start)).Select(i => (JsonNode)new JsonObject { ["source"] = $"doc-{i % 10}/{i}.txt", ["text"] = texts[i] })]);
+            var added = await ClusterData.SendAsync(http, HttpMethod.Post, $"/v1/collections/{collection}/documents", new JsonObject { ["documents"] = batch });
+            Assert.Equal("minilm", added["model"]!.GetValue<string>());
+        }
+    }
+
+    /// <summary>
+    /// Twelve fixture questions in vector, lexical and hybrid mode at exact quality, with a filter on the documents'
+    /// sources, against it, or none: the cluster's /v1 (<paramref name="cluster"/>) answers each as the single node's
+    /// (<paramref name="single"/>) with the same passages, order and scores, and its trace names all <paramref name="shards"/> shards.
+    /// </summary>
+    internal static async Task AssertSameSearchesAsync(HttpClient single, HttpClient cluster, string collection, int documents, int shards)
+    {
+        string[] questions = MiniLmFixture.Texts("query.jsonl", 12);
+        long chunks = (await ClusterData.SendAsync(single, HttpMethod.Get, $"/v1/collections/{collection}"))["info"]!["count"]!.GetValue<long>();
+        Assert.Equal(chunks, (await ClusterData.SendAsync(cluster, HttpMethod.Get, $"/v1/collections/{collection}"))["info"]!["count"]!.GetValue<long>());
+        foreach (string mode in new[] { "vector", "lexical", "hybrid" })
+        {
+            for (int q = 0; q < questions.Length; q++)
+            {
+                var search = new JsonObject { ["query"] = questions[q], ["k"] = 10, ["mode"] = mode, ["quality"] = "exact" };
+                // Two tenths of the documents, or all but them.
+                var sources = new JsonArray([.. Enumerable.Range(0, documents).Where(i => i % 10 == q % 10 || i % 10 == (q + 3) % 10).Select(i => (JsonNode)$"doc-{i % 10}/{i}.txt")]);
+                var match = new JsonObject { ["key"] = "source", ["match"] = new JsonObject { ["any"] = sources } };
+                if (q % 3 == 1) search["filter"] = new JsonObject { ["must"] = new JsonArray(match) };
+                if (q % 3 == 2) search["filter"] = new JsonObject { ["must_not"] = new JsonArray(match) };
+                var expected = await ClusterData.SendAsync(single, HttpMethod.Post, $"/v1/collections/{collection}/search", search.DeepClone());
+                var actual = await ClusterData.SendAsync(cluster, HttpMethod.Post, $"/v1/collections/{collection}/search", search.DeepClone());
+                string what = $"{mode}, question {q}";
+                AssertSamePassages(expected["results"]!.AsArray(), actual["results"]!.AsArray(), what);
+                Assert.True(expected["results"]!.AsArray().Count > 0, what);
+                var traced = actual["trace"]!["shards"]!.AsArray();
+                Assert.Equal(Enumerable.Range(0, shards), traced.Select(s => s!["shard"]!.GetValue<int>()));
+                Assert.Null(expected["trace"]!["shards"]);
+                if (mode != "lexical")
+                    Assert.Equal(traced.Sum(s => s!["t1"]!["seen"]!.GetValue<long>()), actual["trace"]!["t1"]!["seen"]!.GetValue<long>());
+            }
         }
     }
 

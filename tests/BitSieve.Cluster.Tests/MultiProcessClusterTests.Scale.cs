@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using BitSieve.Cli.Bench;
 using BitSieve.Cluster.Client;
+using BitSieve.Server;
+using Microsoft.Extensions.Logging;
 
 namespace BitSieve.Cluster.Tests;
 
@@ -11,12 +13,17 @@ namespace BitSieve.Cluster.Tests;
 /// generator (<see cref="ScaledBase"/>) to <c>BITSIEVE_CLUSTER_POINTS</c> points (20,000 by default), with payloads, in
 /// 6 shards × replication 2, written through one silo's HTTP API and searched through another's, against a single node of
 /// the same points: the same ids for exact searches, recall at the default quality at least the single node's, with and
-/// without a filter; hybrid search through the .NET client connected by the cluster's Redis the same ids and fused scores.
+/// without a filter; hybrid search through the .NET client connected by the cluster's Redis the same ids and fused scores;
+/// and documents added as text through one silo's <c>/v1</c> answer vector, lexical and hybrid searches through another's
+/// as a single node's <c>/v1</c> does (<see cref="ClusterV1Tests.AssertSameSearchesAsync"/>).
 /// </summary>
 public sealed partial class MultiProcessClusterTests
 {
     private const int DefaultScaledPoints = 20_000;
     private const int HybridQuestions = 10;
+    private const int V1Shards = 6;
+    private const int V1Documents = 120;
+    private const string EmbeddingCacheVariable = "BITSIEVE_CACHE_DIR";
 
     [Fact]
     public async Task Grown_points_in_six_shards_times_two_written_through_one_silo_answer_through_another_as_a_single_node()
@@ -92,8 +99,7 @@ public sealed partial class MultiProcessClusterTests
                 var filter = group is { } g ? Filter.Parse($$$"""{"must":[{"key":"group","match":{"value":{{{g}}}}}]}""") : null;
                 var exact = new SearchOptions { K = 10, Quality = Quality.Exact };
                 ClusterData.AssertSameAnswer(truth, Hits(await docs.SearchAsync(query, exact, filter, withPayload: false)), $"client, {what}");
-                // Hybrid through the .NET client; the same comparison through a silo's HTTP API belongs here once silos serve `/v1`.
-                // The first HybridQuestions only: BM25 over the text index is the slowest search here, on the single node too.
+                // Hybrid through the .NET client (over HTTP, the /v1 text API below). The first HybridQuestions only: BM25 over the text index is the slowest search here, on the single node too.
                 if (q >= HybridQuestions) continue;
                 var hybrid = Hits(single.SearchHybrid(query, questions[q], exact, filter, withPayload: false));
                 ClusterData.AssertSameAnswer(hybrid, Hits(await docs.SearchHybridAsync(query, questions[q], exact, filter, withPayload: false)), $"hybrid, {what}");
@@ -101,12 +107,25 @@ public sealed partial class MultiProcessClusterTests
             }
         }
         var searched = clock.Elapsed;
+
+        // The /v1 text API over HTTP: documents added as text through one silo (chunked and embedded there, into a
+        // collection of 6 shards x 2 that /v1 creates) answer vector, lexical and hybrid searches through another silo as a
+        // single node's /v1 answers for the same documents.
+        using var singleServerDir = new TempDirectory();
+        await using var singleServer = BitSieveServer.Create(
+            new ServerOptions { DatabasePath = singleServerDir.Path, Port = ClusterData.FreePort(), GrpcPort = null, EmbeddingCacheDirectory = EmbeddingCache },
+            logging => logging.SetMinimumLevel(LogLevel.Error));
+        await singleServer.StartAsync();
+        using var singleHttp = new HttpClient { BaseAddress = new Uri(singleServer.Addresses[0]) };
+        foreach (var http in new[] { singleHttp, writer }) await ClusterV1Tests.AddDocumentsAsync(http, "kb", V1Documents);
+        await ClusterV1Tests.AssertSameSearchesAsync(singleHttp, reader, "kb", V1Documents, V1Shards);
+        var v1Searched = clock.Elapsed;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{count} points, 6 shards x 2: {searches} exact searches and {hybridSearches} hybrid searches equal; recall@10 at the default quality over {searches} searches: " +
             $"cluster {clusterRecall / searches:F4}, single node {singleRecall / searches:F4}."));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Seconds: cluster started {started.TotalSeconds:F1}, points written {(written - started).TotalSeconds:F1}, single node built {(built - written).TotalSeconds:F1}, " +
-            $"searches compared {(searched - built).TotalSeconds:F1}, total {searched.TotalSeconds:F1}."));
+            $"searches compared {(searched - built).TotalSeconds:F1}, /v1 documents added and searched {(v1Searched - searched).TotalSeconds:F1}, total {v1Searched.TotalSeconds:F1}."));
         foreach (var silo in _silos) Console.WriteLine($"Silo {silo.Http.BaseAddress}: {Memory(silo.Process!)}");
         Assert.True(clusterRecall >= singleRecall, string.Create(CultureInfo.InvariantCulture, $"cluster recall {clusterRecall / searches:F4} < single node's {singleRecall / searches:F4}"));
     }

@@ -243,8 +243,12 @@ public sealed partial class MultiProcessClusterTests : IAsyncLifetime
     [
         Path.Combine(AppContext.BaseDirectory, "BitSieve.Cli.dll"), "serve", "--cluster", $"redis://127.0.0.1:{Text(_redisPort)}",
         "--silo-port", Text(silo.SiloPort), "--gateway-port", Text(silo.GatewayPort), "--port", Text(silo.HttpPort), "--db", silo.Database,
-        "--catch-up-log", Text(_catchUpLog),
+        "--catch-up-log", Text(_catchUpLog), "--shards", Text(V1Shards), "--replicas", "2",
+        // float32 embeddings, as the test's own single node (ServerOptions' default) makes them.
+        "--precision", "fp32",
     ]);
+
+    private string EmbeddingCache => Path.Combine(_dir.Path, "embeddings");
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 
@@ -277,6 +281,8 @@ public sealed partial class MultiProcessClusterTests : IAsyncLifetime
     private Process Start(string file, string[] arguments)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // One embedding cache for the silos and the test's own single node: texts embedded once are the same vectors in both.
+        start.Environment[EmbeddingCacheVariable] = EmbeddingCache;
         foreach (string argument in arguments) start.ArgumentList.Add(argument);
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
