@@ -134,8 +134,7 @@ internal sealed partial class WriteAheadLog : IDisposable
             if (indexSequence > 0 || appliedSequence > 0) throw Missing(path, indexSequence, appliedSequence);
             return [];
         }
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var contents = Read(path, stream);
+        var contents = ReadBesideWriter(path);
         contents.CheckCovers(path, indexSequence, appliedSequence);
         return contents.Entries;
     }
@@ -150,8 +149,34 @@ internal sealed partial class WriteAheadLog : IDisposable
     {
         string path = Path.Combine(directory, FileName);
         if (!File.Exists(path)) throw new CorruptFileException(path, "it is missing: the collection's write-ahead log is replaced by renaming, never removed.", null);
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        return Read(path, stream).Entries;
+        return ReadBesideWriter(path).Entries;
+    }
+
+    /// <summary>How many times a read-only open reads a log that reads as damaged before it reports it.</summary>
+    private const int ReadAttempts = 4;
+
+    /// <summary>
+    /// Reads a log that a writer in another process may be appending to. An append lands in several writes, and what
+    /// another process sees of a file being written is not ordered byte by byte, so a read can meet a record in the
+    /// middle of its append with more of the log already visible after it; that reads as damage (seen once in CI: "the
+    /// record at byte 32 … does not verify, and a record whose header holds its checksum follows"). Such a log is read
+    /// again, up to <see cref="ReadAttempts"/> times 50 ms apart: an append finishes, real damage stays and is reported
+    /// by the last read. Nothing is changed either way.
+    /// </summary>
+    private static Contents ReadBesideWriter(string path)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                return Read(path, stream);
+            }
+            catch (CorruptFileException) when (attempt < ReadAttempts)
+            {
+                Thread.Sleep(50);
+            }
+        }
     }
 
     /// <summary>Appends one record and, under <see cref="Durability.Always"/>, fsyncs it; returns its sequence number.</summary>
