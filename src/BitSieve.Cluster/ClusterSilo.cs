@@ -5,6 +5,7 @@ using BitSieve.Cluster.Placement;
 using BitSieve.Server;
 using BitSieve.Server.Http;
 using BitSieve.Server.Metrics;
+using BitSieve.Server.Qdrant;
 using BitSieve.Server.V1;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -22,9 +23,10 @@ namespace BitSieve.Cluster;
 
 /// <summary>
 /// One silo of a BitSieve cluster: an Orleans silo that owns the shard replicas placed on it (each an ordinary
-/// collection of its own database) and serves the Qdrant-compatible HTTP API and the <c>/v1</c> text API for the whole
-/// cluster, so any silo answers any request. Also serves <c>GET /cluster</c> (the silos), <c>/readyz</c> (200 only once
-/// the silo is an active member) and <c>/metrics</c> (this silo's requests, searches and replicas).
+/// collection of its own database) and serves the single node's Qdrant-compatible REST API and <c>/v1</c> text API
+/// for the whole cluster (the same handlers, over the cluster's <see cref="IDatabase"/>), so any silo answers any
+/// request as a single node would. Also serves the cluster's own endpoints (<see cref="MembershipApi"/>:
+/// <c>GET /cluster</c>, <c>/readyz</c>, …) and <c>/metrics</c> (this silo's requests, searches and replicas).
 /// </summary>
 /// <example>
 /// <code>
@@ -82,15 +84,17 @@ public sealed class ClusterSilo : IAsyncDisposable
             builder.Services.AddSingleton(server);
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(database);
-            // Metrics read the replicas this silo holds; the /v1 text API reads and writes the whole cluster through the
-            // same IDatabase a .NET client gets, with the single node's code.
+            // Metrics read the replicas this silo holds; the Qdrant API and the /v1 text API read and write the whole
+            // cluster through the same IDatabase a .NET client gets, with the single node's code.
             builder.Services.AddSingleton(database.Database);
-            builder.Services.AddSingleton<IDatabase>(services => new BitSieveCluster(services.GetRequiredService<IGrainFactory>(), $"cluster silo {server.Host}:{options.SiloPort}")
+            builder.Services.AddSingleton<IDatabase>(services => new BitSieveCluster(services.GetRequiredService<IGrainFactory>(), $"cluster silo {server.Host}:{options.SiloPort}",
+                services.GetRequiredService<LayoutDirectory>())
             {
                 DefaultShardNumber = options.ShardNumber,
                 DefaultReplicationFactor = options.ReplicationFactor,
             });
             ServerMetrics.AddTo(builder.Services);
+            builder.Services.AddSingleton<QdrantOperations>();
             V1Api.AddServices(builder.Services, server);
             builder.Services.AddSingleton<LayoutDirectory>();
             builder.Services.AddHostedService<ReplicaRecovery>();
@@ -100,7 +104,9 @@ public sealed class ClusterSilo : IAsyncDisposable
             builder.UseOrleans(silo => ConfigureSilo(silo, options, bind));
             var app = builder.Build();
             app.UseMiddleware<ErrorHandling>();
-            // The /v1 routes are the single node's, which never meets an unreachable shard: it answers 503, as the Qdrant routes do.
+            // The one place the cluster's own failure becomes an answer: the routes are the single node's, which never
+            // meets a shard without a live replica (its other failures, bad input and unknown collections, are the
+            // engine's exceptions, which those routes map as a single node does); it is a 503 naming the shard.
             app.Use(async (context, next) =>
             {
                 try
@@ -113,7 +119,7 @@ public sealed class ClusterSilo : IAsyncDisposable
                 }
             });
             app.MapPrometheusScrapingEndpoint("/metrics");
-            ClusterApi.Map(app);
+            QdrantApi.Map(app);
             V1Api.Map(app);
             MembershipApi.Map(app);
             app.MapFallback("{*path}", (HttpContext context) =>

@@ -1,5 +1,3 @@
-using BitSieve.Server.Http;
-
 namespace BitSieve.Server;
 
 /// <summary>
@@ -17,21 +15,6 @@ public sealed class DatabaseService : IDisposable
 
     /// <summary>The database.</summary>
     public Database Database { get; }
-
-    /// <summary>An existing collection; a 404 in Qdrant's words when there is none.</summary>
-    public Collection Get(string name)
-    {
-        if (!Database.CollectionExists(name)) throw ApiException.CollectionNotFound(name);
-        try
-        {
-            return Database.GetCollection(name);
-        }
-        catch (KeyNotFoundException)
-        {
-            // Deleted between the check and the open.
-            throw ApiException.CollectionNotFound(name);
-        }
-    }
 
     /// <summary>Checkpoints and closes every collection and releases the lock.</summary>
     public void Dispose() => Database.Dispose();

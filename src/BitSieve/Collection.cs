@@ -58,6 +58,17 @@ public sealed record PointSearchResult(IReadOnlyList<ScoredPoint> Hits, SearchTr
 /// <summary>One page of a scroll and the id the next page starts at (null at the end).</summary>
 public sealed record ScrollPage(IReadOnlyList<PointRecord> Points, PointId? NextOffset);
 
+/// <summary>
+/// How a collection is split and copied, in Qdrant's names: <paramref name="ShardNumber"/> shards,
+/// <paramref name="ReplicationFactor"/> copies of each, writes acknowledged by <paramref name="WriteConsistencyFactor"/>
+/// copies (0: every live one), and how many copies are stale now (missed writes and catching up: Qdrant's yellow).
+/// </summary>
+public sealed record ShardingInfo(int ShardNumber, int ReplicationFactor, int WriteConsistencyFactor, int StaleReplicas)
+{
+    /// <summary>An embedded collection: one shard, one copy, which acknowledges every write.</summary>
+    public static ShardingInfo Single { get; } = new(1, 1, 1, 0);
+}
+
 /// <summary>What a collection holds and what it costs.</summary>
 public sealed record CollectionInfo
 {
@@ -100,6 +111,9 @@ public sealed record CollectionInfo
 
     /// <summary>Bytes on disk by file group: index columns, originals, points database, log.</summary>
     public required IReadOnlyDictionary<string, long> FileBytes { get; init; }
+
+    /// <summary>How the collection is split and copied: one shard in one copy for an embedded collection, a cluster's layout otherwise.</summary>
+    public ShardingInfo Sharding { get; init; } = ShardingInfo.Single;
 
     /// <summary>The one-line JSON form that <c>bitsieve info --json</c> prints.</summary>
     public string ToJson()

@@ -12,6 +12,9 @@ public sealed partial class Database : IDatabase
 
     Task<IPointCollection> IDatabase.GetCollectionAsync(string name) => Completed.Run<IPointCollection>(() => GetCollection(name));
 
+    Task<IPointCollection> IDatabase.CreateCollectionAsync(string name, CollectionOptions options, int shardNumber, int replicationFactor, int writeConsistencyFactor) =>
+        Completed.Run<IPointCollection>(() => CreateCollection(name, options));
+
     Task<IPointCollection> IDatabase.GetOrCreateCollectionAsync(string name, CollectionOptions options) =>
         Completed.Run<IPointCollection>(() => GetOrCreateCollection(name, options));
 

@@ -21,6 +21,15 @@ public interface IDatabase
     /// <exception cref="KeyNotFoundException">No such collection.</exception>
     Task<IPointCollection> GetCollectionAsync(string name);
 
+    /// <summary>
+    /// Creates a collection of <paramref name="shardNumber"/> shards kept as <paramref name="replicationFactor"/> copies,
+    /// each write acknowledged by <paramref name="writeConsistencyFactor"/> copies (0: every live one), as Qdrant names
+    /// them. An embedded database keeps every collection as one shard in one copy and does not read them.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">It exists.</exception>
+    /// <exception cref="ArgumentException">The name or options are invalid, or (a cluster) the copies exceed the live machines.</exception>
+    Task<IPointCollection> CreateCollectionAsync(string name, CollectionOptions options, int shardNumber = 1, int replicationFactor = 1, int writeConsistencyFactor = 0);
+
     /// <summary>The collection <paramref name="name"/>, created with <paramref name="options"/> when it does not exist (an existing one keeps its own options).</summary>
     Task<IPointCollection> GetOrCreateCollectionAsync(string name, CollectionOptions options);
 

@@ -8,7 +8,9 @@ namespace BitSieve;
 /// <see cref="Collection"/> methods of the same names, which document each. Beside the points, what the retrieval
 /// layer (<c>BitSieve.Ingest</c>'s RAG service, the server's <c>/v1</c> text API) keeps and reads: the collection's
 /// properties (the embedding model it is bound to), its description and payload indexes, lexical search, and the
-/// replacement of a document's chunks.
+/// replacement of a document's chunks. Each write's task gives its operation id: a number that grows with the
+/// collection's writes (Qdrant's <c>operation_id</c>; an embedded collection's log sequence after the write, a cluster's
+/// highest sequence among the shards written).
 /// </summary>
 public interface IPointCollection
 {
@@ -19,13 +21,13 @@ public interface IPointCollection
     CollectionOptions Options { get; }
 
     /// <summary>Inserts or replaces points; durable when the task completes (see <see cref="Collection.Upsert"/>).</summary>
-    Task UpsertAsync(IReadOnlyList<Point> points);
+    Task<long> UpsertAsync(IReadOnlyList<Point> points);
 
     /// <summary>Deletes points by id; ids that do not exist are ignored.</summary>
-    Task DeleteAsync(IEnumerable<PointId> ids);
+    Task<long> DeleteAsync(IEnumerable<PointId> ids);
 
     /// <summary>Deletes the points a filter selects.</summary>
-    Task DeleteAsync(Filter filter);
+    Task<long> DeleteAsync(Filter filter);
 
     /// <summary>Points by id, in the order asked; ids that do not exist are left out (see <see cref="Collection.Retrieve"/>).</summary>
     Task<IReadOnlyList<PointRecord>> RetrieveAsync(IEnumerable<PointId> ids, bool withPayload = true, bool withVector = false);
@@ -47,10 +49,19 @@ public interface IPointCollection
         bool withPayload = true, bool withVector = false, int candidates = 50, double vectorWeight = 1);
 
     /// <summary>Replaces the points a filter selects with <paramref name="points"/> (at least one; see <see cref="Collection.Replace"/>).</summary>
-    Task ReplaceAsync(Filter replaced, IReadOnlyList<Point> points);
+    Task<long> ReplaceAsync(Filter replaced, IReadOnlyList<Point> points);
 
-    /// <summary>Sets payload keys of the points a filter selects, keeping their other keys (see <see cref="Collection.SetPayload"/>).</summary>
-    Task SetPayloadAsync(Filter filter, JsonObject payload);
+    /// <summary>Sets payload keys of the points selected (ids or a filter), keeping their other keys (see <see cref="Collection.SetPayload"/>).</summary>
+    Task<long> SetPayloadAsync(PointSelector points, JsonObject payload);
+
+    /// <summary>Replaces the whole payloads of the points selected (see <see cref="Collection.OverwritePayload"/>).</summary>
+    Task<long> OverwritePayloadAsync(PointSelector points, JsonObject payload);
+
+    /// <summary>Removes payload keys from the points selected (see <see cref="Collection.DeletePayloadKeys"/>).</summary>
+    Task<long> DeletePayloadKeysAsync(PointSelector points, IReadOnlyList<string> keys);
+
+    /// <summary>Empties the payloads of the points selected (see <see cref="Collection.ClearPayload"/>).</summary>
+    Task<long> ClearPayloadAsync(PointSelector points);
 
     /// <summary>BM25 search over the text field (see <see cref="Collection.SearchText"/>); needs a text index.</summary>
     Task<PointSearchResult> SearchTextAsync(string query, int k = 10, Filter? filter = null, bool withPayload = true, bool withVector = false);
@@ -65,5 +76,8 @@ public interface IPointCollection
     Task SetPropertyAsync(string name, string value);
 
     /// <summary>Indexes a payload key, or with schema <c>text</c> makes it the field BM25 reads (see <see cref="Collection.CreatePayloadIndex"/>).</summary>
-    Task CreatePayloadIndexAsync(string key, string schema);
+    Task<long> CreatePayloadIndexAsync(string key, string schema);
+
+    /// <summary>Drops the payload index of a key; a key without one is left as it is (see <see cref="Collection.DeletePayloadIndex"/>).</summary>
+    Task<long> DeletePayloadIndexAsync(string key);
 }

@@ -48,7 +48,7 @@ public sealed class ClusterClientTests : IClassFixture<ClusterClientTests.TwoSil
         Assert.True(await _cluster.CollectionExistsAsync("docs"));
         Assert.False(await _cluster.CollectionExistsAsync("nothing"));
         await Assert.ThrowsAsync<KeyNotFoundException>(() => _cluster.GetCollectionAsync("nothing"));
-        await Assert.ThrowsAsync<ArgumentException>(() => _cluster.CreateCollectionAsync("docs", options));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _cluster.CreateCollectionAsync("docs", options));
         Assert.Equal(options.Dimension, (await _cluster.GetCollectionAsync("docs")).Options.Dimension);
 
         var points = Enumerable.Range(0, Rows).Select(i => new Point((ulong)i, ClusterData.Row(MiniLmFixture.Base, i), PayloadOf(i))).ToList();

@@ -25,15 +25,20 @@ public sealed class BitSieveCluster : IDatabase, IAsyncDisposable
 {
     private readonly IHost? _host;
     private readonly IGrainFactory _grains;
+    private readonly LayoutDirectory _layouts;
 
     private BitSieveCluster(IHost host, string location)
-        : this(host.Services.GetRequiredService<IClusterClient>(), location) => _host = host;
+        : this(host.Services.GetRequiredService<IClusterClient>(), location, new LayoutDirectory()) => _host = host;
 
-    /// <summary>The cluster seen from inside one of its silos (its HTTP API), through the silo's own grain factory.</summary>
-    internal BitSieveCluster(IGrainFactory grains, string location)
+    /// <summary>
+    /// The cluster seen from inside one of its silos (its HTTP API), through the silo's own grain factory and its
+    /// <see cref="LayoutDirectory"/> (which keeps answering while the silo of a layout grain is dying).
+    /// </summary>
+    internal BitSieveCluster(IGrainFactory grains, string location, LayoutDirectory layouts)
     {
         _grains = grains;
         Location = location;
+        _layouts = layouts;
     }
 
     /// <summary>The cluster's address: its Redis (<c>redis://HOST:PORT</c>), or the gateway of a development cluster (<c>localhost:PORT</c>).</summary>
@@ -109,33 +114,43 @@ public sealed class BitSieveCluster : IDatabase, IAsyncDisposable
     /// <paramref name="replicationFactor"/> replicas on different silos, writes acknowledged by
     /// <paramref name="writeConsistencyFactor"/> replicas (0: every live one).
     /// </summary>
-    /// <exception cref="ArgumentException">It exists, the options are invalid, or the replication factor exceeds the active silos.</exception>
+    /// <exception cref="InvalidOperationException">It exists.</exception>
+    /// <exception cref="ArgumentException">The name (at most <see cref="MaxNameLength"/> characters) or options are invalid, or the replication factor exceeds the active silos.</exception>
     public async Task<IPointCollection> CreateCollectionAsync(string name, CollectionOptions options, int shardNumber = 1, int replicationFactor = 1, int writeConsistencyFactor = 0)
     {
         ArgumentNullException.ThrowIfNull(options);
         CheckName(name);
+        if (name.Length > MaxNameLength)
+            throw new ArgumentException($"The collection name '{name}' has {name.Length} characters; a cluster's hold at most {MaxNameLength} (each shard replica is a collection named NAME.shard-N).", nameof(name));
         ArgumentOutOfRangeException.ThrowIfLessThan(shardNumber, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(shardNumber, MaxShards);
         ArgumentOutOfRangeException.ThrowIfLessThan(replicationFactor, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(writeConsistencyFactor);
         options.Validate();
         var layout = await Layouts(name).Create(ReplicaOptions.From(options), shardNumber, replicationFactor, writeConsistencyFactor).ConfigureAwait(false);
-        return new ClusterCollection(name, layout.Options.ToOptions(), _grains);
+        return new ClusterCollection(name, layout.Options.ToOptions(), _grains, _layouts);
     }
+
+    /// <summary>The longest name of a cluster's collection (its replicas' names add a shard suffix).</summary>
+    public const int MaxNameLength = 200;
+
+    /// <summary>The most shards of one collection (Qdrant's limit on <c>shard_number</c>).</summary>
+    public const int MaxShards = 1024;
 
     /// <inheritdoc />
     public Task<IReadOnlyList<string>> CollectionNamesAsync() => _grains.GetGrain<ICollectionCatalogGrain>(0).List();
 
     /// <inheritdoc />
     public async Task<bool> CollectionExistsAsync(string name) =>
-        Database.IsValidName(name) && await Layouts(name).Get().ConfigureAwait(false) is not null;
+        Database.IsValidName(name) && await _layouts.GetAsync(_grains, name).ConfigureAwait(false) is not null;
 
     /// <inheritdoc />
     public async Task<IPointCollection> GetCollectionAsync(string name)
     {
         CheckName(name);
-        var layout = await Layouts(name).Get().ConfigureAwait(false)
+        var layout = await _layouts.GetAsync(_grains, name).ConfigureAwait(false)
             ?? throw new KeyNotFoundException($"Collection '{name}' does not exist in the cluster at {Location}.");
-        return new ClusterCollection(name, layout.Options.ToOptions(), _grains);
+        return new ClusterCollection(name, layout.Options.ToOptions(), _grains, _layouts);
     }
 
     /// <summary>
@@ -145,7 +160,7 @@ public sealed class BitSieveCluster : IDatabase, IAsyncDisposable
     public async Task<IPointCollection> GetOrCreateCollectionAsync(string name, CollectionOptions options)
     {
         CheckName(name);
-        if (await Layouts(name).Get().ConfigureAwait(false) is { } layout) return new ClusterCollection(name, layout.Options.ToOptions(), _grains);
+        if (await _layouts.GetAsync(_grains, name).ConfigureAwait(false) is { } layout) return new ClusterCollection(name, layout.Options.ToOptions(), _grains, _layouts);
         return await CreateCollectionAsync(name, options, DefaultShardNumber, DefaultReplicationFactor).ConfigureAwait(false);
     }
 

@@ -9,17 +9,20 @@ namespace BitSieve.Cluster.Client;
 /// the cluster's coordinator, as the silos' HTTP API does: writes are acknowledged when durable on every live replica
 /// of their shard, searches merge every shard's top k, and a search's trace sums the shards' counts per tier and lists
 /// each shard's part (<see cref="SearchTrace.Shards"/>). Filters travel as their JSON text (<see cref="Filter.ToJson"/>)
-/// and are read again on the replicas. Properties are kept with the collection's layout.
+/// and are read again on the replicas. Properties are kept with the collection's layout. A write's operation id is the
+/// highest sequence among the shards it wrote.
 /// </summary>
 internal sealed class ClusterCollection : IPointCollection
 {
     private readonly IGrainFactory _grains;
+    private readonly LayoutDirectory _layouts;
 
-    internal ClusterCollection(string name, CollectionOptions options, IGrainFactory grains)
+    internal ClusterCollection(string name, CollectionOptions options, IGrainFactory grains, LayoutDirectory layouts)
     {
         Name = name;
         Options = options;
         _grains = grains;
+        _layouts = layouts;
     }
 
     /// <inheritdoc />
@@ -35,24 +38,24 @@ internal sealed class ClusterCollection : IPointCollection
     private ICollectionLayoutGrain Layout => _grains.GetGrain<ICollectionLayoutGrain>(Name);
 
     /// <inheritdoc />
-    public async Task UpsertAsync(IReadOnlyList<Point> points)
+    public async Task<long> UpsertAsync(IReadOnlyList<Point> points)
     {
         ArgumentNullException.ThrowIfNull(points);
-        if (points.Count == 0) return;
-        await Coordinator.Upsert(Name, [.. points.Select(WirePoint.From)]).ConfigureAwait(false);
+        if (points.Count == 0) return 0;
+        return await Coordinator.Upsert(Name, [.. points.Select(WirePoint.From)]).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    public async Task DeleteAsync(IEnumerable<PointId> ids)
+    public async Task<long> DeleteAsync(IEnumerable<PointId> ids)
     {
         ArgumentNullException.ThrowIfNull(ids);
         string[] text = [.. ids.Select(id => id.ToString())];
-        if (text.Length == 0) return;
-        await Points.Change(Name, new ShardChange(ShardChangeKind.Delete, text, null)).ConfigureAwait(false);
+        if (text.Length == 0) return 0;
+        return await Points.Change(Name, new ShardChange(ShardChangeKind.Delete, text, null)).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    public Task DeleteAsync(Filter filter)
+    public Task<long> DeleteAsync(Filter filter)
     {
         ArgumentNullException.ThrowIfNull(filter);
         return Points.Change(Name, new ShardChange(ShardChangeKind.Delete, null, filter.ToJson()));
@@ -94,7 +97,7 @@ internal sealed class ClusterCollection : IPointCollection
     }
 
     /// <inheritdoc />
-    public Task CreatePayloadIndexAsync(string key, string schema)
+    public Task<long> CreatePayloadIndexAsync(string key, string schema)
     {
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(schema);
@@ -102,21 +105,44 @@ internal sealed class ClusterCollection : IPointCollection
     }
 
     /// <inheritdoc />
-    public async Task ReplaceAsync(Filter replaced, IReadOnlyList<Point> points)
+    public Task<long> DeletePayloadIndexAsync(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Points.Change(Name, new ShardChange(ShardChangeKind.DeletePayloadIndex, null, null, Field: key));
+    }
+
+    /// <inheritdoc />
+    public Task<long> ReplaceAsync(Filter replaced, IReadOnlyList<Point> points)
     {
         ArgumentNullException.ThrowIfNull(replaced);
         ArgumentNullException.ThrowIfNull(points);
         if (points.Count == 0) throw new ArgumentException("A replacement needs at least one point; to remove points only, delete them.", nameof(points));
-        await Points.Replace(Name, replaced.ToJson(), [.. points.Select(WirePoint.From)]).ConfigureAwait(false);
+        return Points.Replace(Name, replaced.ToJson(), [.. points.Select(WirePoint.From)]);
     }
 
     /// <inheritdoc />
-    public Task SetPayloadAsync(Filter filter, JsonObject payload)
+    public Task<long> SetPayloadAsync(PointSelector points, JsonObject payload)
     {
-        ArgumentNullException.ThrowIfNull(filter);
         ArgumentNullException.ThrowIfNull(payload);
-        return Points.Change(Name, new ShardChange(ShardChangeKind.SetPayload, null, filter.ToJson(), Payload: payload.ToJsonString()));
+        return Points.Change(Name, Selected(ShardChangeKind.SetPayload, points) with { Payload = payload.ToJsonString() });
     }
+
+    /// <inheritdoc />
+    public Task<long> OverwritePayloadAsync(PointSelector points, JsonObject payload)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        return Points.Change(Name, Selected(ShardChangeKind.OverwritePayload, points) with { Payload = payload.ToJsonString() });
+    }
+
+    /// <inheritdoc />
+    public Task<long> DeletePayloadKeysAsync(PointSelector points, IReadOnlyList<string> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        return Points.Change(Name, Selected(ShardChangeKind.DeletePayloadKeys, points) with { Keys = keys });
+    }
+
+    /// <inheritdoc />
+    public Task<long> ClearPayloadAsync(PointSelector points) => Points.Change(Name, Selected(ShardChangeKind.ClearPayload, points));
 
     /// <inheritdoc />
     public async Task<PointSearchResult> SearchTextAsync(string query, int k = 10, Filter? filter = null, bool withPayload = true, bool withVector = false)
@@ -127,7 +153,15 @@ internal sealed class ClusterCollection : IPointCollection
     }
 
     /// <inheritdoc />
-    public async Task<CollectionInfo> InfoAsync() => ShardDescription.Sum(Name, Options, await Points.Describe(Name).ConfigureAwait(false));
+    public async Task<CollectionInfo> InfoAsync()
+    {
+        var shards = await Points.Describe(Name).ConfigureAwait(false);
+        var layout = await _layouts.GetAsync(_grains, Name).ConfigureAwait(false) ?? throw new KeyNotFoundException($"Collection `{Name}` doesn't exist!");
+        return ShardDescription.Sum(Name, Options, shards) with
+        {
+            Sharding = new ShardingInfo(layout.ShardNumber, layout.ReplicationFactor, layout.WriteConsistencyFactor, layout.Stale.Count),
+        };
+    }
 
     /// <inheritdoc />
     public Task<string?> GetPropertyAsync(string name)
@@ -142,6 +176,13 @@ internal sealed class ClusterCollection : IPointCollection
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(value);
         return Layout.SetProperty(name, value);
+    }
+
+    /// <summary>A change of the points a selector names: their ids as text, or its filter as JSON text.</summary>
+    private static ShardChange Selected(ShardChangeKind kind, PointSelector points)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        return points.Ids is { } ids ? new ShardChange(kind, [.. ids.Select(id => id.ToString())], null) : new ShardChange(kind, null, points.Filter!.ToJson());
     }
 
     /// <summary>The search as it travels; a vector of the wrong dimension fails here, before it does.</summary>

@@ -22,7 +22,7 @@ internal sealed partial class CollectionLayoutGrain(
     public async Task<CollectionLayout> Create(ReplicaOptions options, int shardNumber, int replicationFactor, int writeConsistencyFactor)
     {
         string name = this.GetPrimaryKeyString();
-        if (state.State.Layout is not null) throw new ArgumentException($"Collection `{name}` already exists!");
+        if (state.State.Layout is not null) throw new InvalidOperationException($"Collection `{name}` already exists!");
         var silos = membership.CurrentSnapshot.Members.Values
             .Where(m => m.Status == SiloStatus.Active)
             .Select(m => m.SiloAddress.Endpoint.ToString())

@@ -9,7 +9,8 @@ internal interface ICollectionLayoutGrain : IGrainWithStringKey
     /// <summary>
     /// Creates the collection: places replica r of shard s on the (s + r)-th active silo (mod their number), so a
     /// shard's replicas are on different silos, and creates every replica's collection. Fails with
-    /// <see cref="ArgumentException"/> when the replication factor exceeds the active silos, or the collection exists.
+    /// <see cref="ArgumentException"/> when the replication factor exceeds the active silos, and with
+    /// <see cref="InvalidOperationException"/> when the collection exists (as an embedded database).
     /// </summary>
     Task<CollectionLayout> Create(ReplicaOptions options, int shardNumber, int replicationFactor, int writeConsistencyFactor);
 

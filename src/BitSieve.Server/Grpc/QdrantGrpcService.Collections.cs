@@ -8,32 +8,32 @@ namespace BitSieve.Server.Grpc;
 internal sealed partial class QdrantGrpcService
 {
     /// <summary><c>qdrant.Collections/List</c>.</summary>
-    public Task<Q.ListCollectionsResponse> ListCollections(Q.ListCollectionsRequest request, ServerCallContext context)
+    public async Task<Q.ListCollectionsResponse> ListCollections(Q.ListCollectionsRequest request, ServerCallContext context)
     {
         var response = new Q.ListCollectionsResponse();
-        foreach (string name in operations.ListCollections()) response.Collections.Add(new Q.CollectionDescription { Name = name });
+        foreach (string name in await operations.ListCollectionsAsync().ConfigureAwait(false)) response.Collections.Add(new Q.CollectionDescription { Name = name });
         response.Time = Time(context);
-        return Task.FromResult(response);
+        return response;
     }
 
     /// <summary><c>qdrant.Collections/Get</c>.</summary>
-    public Task<Q.GetCollectionInfoResponse> GetCollection(Q.GetCollectionInfoRequest request, ServerCallContext context) =>
-        Task.FromResult(new Q.GetCollectionInfoResponse { Result = GrpcResponses.CollectionInfo(operations.GetCollection(request.CollectionName)), Time = Time(context) });
+    public async Task<Q.GetCollectionInfoResponse> GetCollection(Q.GetCollectionInfoRequest request, ServerCallContext context) =>
+        new() { Result = GrpcResponses.CollectionInfo(await operations.GetCollectionAsync(request.CollectionName).ConfigureAwait(false)), Time = Time(context) };
 
     /// <summary><c>qdrant.Collections/Create</c>: one unnamed dense vector, as REST's create.</summary>
-    public Task<Q.CollectionOperationResponse> CreateCollection(Q.CreateCollection request, ServerCallContext context)
+    public async Task<Q.CollectionOperationResponse> CreateCollection(Q.CreateCollection request, ServerCallContext context)
     {
-        operations.CreateCollection(request.CollectionName, ReadCreate(request));
-        return Task.FromResult(new Q.CollectionOperationResponse { Result = true, Time = Time(context) });
+        await operations.CreateCollectionAsync(request.CollectionName, ReadCreate(request)).ConfigureAwait(false);
+        return new Q.CollectionOperationResponse { Result = true, Time = Time(context) };
     }
 
     /// <summary>
     /// <c>qdrant.Collections/Update</c>. REST serves no collection update (PATCH is refused), so neither does gRPC: an
     /// update that changes nothing answers true, any parameter is refused naming it.
     /// </summary>
-    public Task<Q.CollectionOperationResponse> UpdateCollection(Q.UpdateCollection request, ServerCallContext context)
+    public async Task<Q.CollectionOperationResponse> UpdateCollection(Q.UpdateCollection request, ServerCallContext context)
     {
-        operations.EnsureExists(request.CollectionName);
+        await operations.EnsureExistsAsync(request.CollectionName).ConfigureAwait(false);
         (bool Set, string Name)[] changes =
         [
             (request.OptimizersConfig is not null, "optimizers_config"), (request.Params is not null, "params"),
@@ -43,23 +43,23 @@ internal sealed partial class QdrantGrpcService
         ];
         if (changes.FirstOrDefault(c => c.Set) is { Set: true } change)
             throw ApiException.NotSupported($"updating collection parameters (`{change.Name}`)", "create a new collection with the parameters you want");
-        return Task.FromResult(new Q.CollectionOperationResponse { Result = true, Time = Time(context) });
+        return new Q.CollectionOperationResponse { Result = true, Time = Time(context) };
     }
 
     /// <summary><c>qdrant.Collections/Delete</c>: false when there was no such collection.</summary>
-    public Task<Q.CollectionOperationResponse> DeleteCollection(Q.DeleteCollection request, ServerCallContext context) =>
-        Task.FromResult(new Q.CollectionOperationResponse { Result = operations.DeleteCollection(request.CollectionName), Time = Time(context) });
+    public async Task<Q.CollectionOperationResponse> DeleteCollection(Q.DeleteCollection request, ServerCallContext context) =>
+        new() { Result = await operations.DeleteCollectionAsync(request.CollectionName).ConfigureAwait(false), Time = Time(context) };
 
     /// <summary><c>qdrant.Collections/CollectionExists</c>.</summary>
-    public Task<Q.CollectionExistsResponse> CollectionExists(Q.CollectionExistsRequest request, ServerCallContext context) =>
-        Task.FromResult(new Q.CollectionExistsResponse
+    public async Task<Q.CollectionExistsResponse> CollectionExists(Q.CollectionExistsRequest request, ServerCallContext context) =>
+        new()
         {
-            Result = new Q.CollectionExists { Exists = operations.CollectionExists(request.CollectionName) },
+            Result = new Q.CollectionExists { Exists = await operations.CollectionExistsAsync(request.CollectionName).ConfigureAwait(false) },
             Time = Time(context),
-        });
+        };
 
     /// <summary><c>qdrant.Points/CreateFieldIndex</c>: keyword, integer, float, bool, datetime.</summary>
-    public Task<Q.PointsOperationResponse> CreateFieldIndex(Q.CreateFieldIndexCollection request, ServerCallContext context)
+    public async Task<Q.PointsOperationResponse> CreateFieldIndex(Q.CreateFieldIndexCollection request, ServerCallContext context)
     {
         if (!request.HasFieldType)
             throw ApiException.BadRequest("`field_type` is required (BitSieve does not infer a field's type): one of keyword, integer, float, bool, datetime");
@@ -75,13 +75,13 @@ internal sealed partial class QdrantGrpcService
             Q.FieldType.Uuid => "uuid",
             var other => other.ToString(),
         };
-        var result = operations.CreateFieldIndex(request.CollectionName, Qdrant.Models.CreateFieldIndex.Create(request.FieldName, schema));
+        var result = await operations.CreateFieldIndexAsync(request.CollectionName, Qdrant.Models.CreateFieldIndex.Create(request.FieldName, schema)).ConfigureAwait(false);
         return Updated(result, context);
     }
 
     /// <summary><c>qdrant.Points/DeleteFieldIndex</c>.</summary>
-    public Task<Q.PointsOperationResponse> DeleteFieldIndex(Q.DeleteFieldIndexCollection request, ServerCallContext context) =>
-        Updated(operations.DeleteFieldIndex(request.CollectionName, request.FieldName), context);
+    public async Task<Q.PointsOperationResponse> DeleteFieldIndex(Q.DeleteFieldIndexCollection request, ServerCallContext context) =>
+        Updated(await operations.DeleteFieldIndexAsync(request.CollectionName, request.FieldName).ConfigureAwait(false), context);
 
     /// <summary>Reads a create request into collection options with REST's rules (<see cref="Qdrant.Models.CreateCollection"/>).</summary>
     private static Qdrant.Models.CreateCollection ReadCreate(Q.CreateCollection request)
@@ -124,8 +124,12 @@ internal sealed partial class QdrantGrpcService
             options = Qdrant.Models.CreateCollection.WithHnswConfig(options, hnsw.HasM ? Saturated(hnsw.M) : null,
                 hnsw.HasEfConstruct ? Saturated(hnsw.EfConstruct) : null, hnsw.HasFullScanThreshold ? Saturated(hnsw.FullScanThreshold) : null, path);
         }
-        return new Qdrant.Models.CreateCollection(options);
+        return new Qdrant.Models.CreateCollection(options).WithSharding(
+            request.HasShardNumber ? Saturated(request.ShardNumber) : null, request.HasReplicationFactor ? Saturated(request.ReplicationFactor) : null,
+            request.HasWriteConsistencyFactor ? Saturated(request.WriteConsistencyFactor) : null);
     }
+
+    private static int Saturated(uint value) => (int)Math.Min(value, int.MaxValue);
 
     private static long Saturated(ulong value) => (long)Math.Min(value, long.MaxValue);
 
@@ -139,6 +143,6 @@ internal sealed partial class QdrantGrpcService
         _ => throw ApiException.NotSupported("turbo quantization", "use `scalar` (8 bits per dimension) or `binary` (4 bits)"),
     };
 
-    private static Task<Q.PointsOperationResponse> Updated(UpdateResult result, ServerCallContext context) =>
-        Task.FromResult(new Q.PointsOperationResponse { Result = GrpcResponses.Update(result), Time = Time(context) });
+    private static Q.PointsOperationResponse Updated(UpdateResult result, ServerCallContext context) =>
+        new() { Result = GrpcResponses.Update(result), Time = Time(context) };
 }

@@ -8,7 +8,7 @@ namespace BitSieve.Server.Grpc;
 internal sealed partial class QdrantGrpcService
 {
     /// <summary><c>qdrant.Points/Upsert</c>.</summary>
-    public Task<Q.PointsOperationResponse> Upsert(Q.UpsertPoints request, ServerCallContext context)
+    public async Task<Q.PointsOperationResponse> Upsert(Q.UpsertPoints request, ServerCallContext context)
     {
         GrpcRequests.NoShardKey(request.ShardKeySelector);
         if (request.UpdateFilter is not null) throw ApiException.NotSupported("`update_filter` (conditional updates)");
@@ -16,7 +16,7 @@ internal sealed partial class QdrantGrpcService
             throw ApiException.NotSupported($"`update_mode` `{request.UpdateMode}`", "BitSieve always upserts");
         if (request.Points.Count > operations.Options.MaxPointsPerRequest)
             throw ApiException.Limit($"`points` holds {request.Points.Count} points; this server accepts at most {operations.Options.MaxPointsPerRequest} per request: split it into batches");
-        operations.EnsureExists(request.CollectionName);
+        await operations.EnsureExistsAsync(request.CollectionName).ConfigureAwait(false);
         var points = new List<Point>(request.Points.Count);
         for (int i = 0; i < request.Points.Count; i++)
         {
@@ -25,121 +25,121 @@ internal sealed partial class QdrantGrpcService
             points.Add(new Point(GrpcRequests.PointId(point.Id, $"{path}.id"), GrpcRequests.Vector(point.Vectors, $"{path}.vectors"),
                 point.Payload.Count == 0 ? null : GrpcRequests.Payload(point.Payload)));
         }
-        return Updated(operations.Upsert(request.CollectionName, points), context);
+        return Updated(await operations.UpsertAsync(request.CollectionName, points).ConfigureAwait(false), context);
     }
 
     /// <summary><c>qdrant.Points/Delete</c>: by ids (unknown ones ignored) or by filter.</summary>
-    public Task<Q.PointsOperationResponse> Delete(Q.DeletePoints request, ServerCallContext context)
+    public async Task<Q.PointsOperationResponse> Delete(Q.DeletePoints request, ServerCallContext context)
     {
         GrpcRequests.NoShardKey(request.ShardKeySelector);
-        return Updated(operations.Delete(request.CollectionName, GrpcRequests.Selector(request.Points, "points")), context);
+        return Updated(await operations.DeleteAsync(request.CollectionName, GrpcRequests.Selector(request.Points, "points")).ConfigureAwait(false), context);
     }
 
     /// <summary><c>qdrant.Points/Get</c>: payloads by default, vectors when asked; unknown ids are left out.</summary>
-    public Task<Q.GetResponse> Get(Q.GetPoints request, ServerCallContext context)
+    public async Task<Q.GetResponse> Get(Q.GetPoints request, ServerCallContext context)
     {
         GrpcRequests.NoShardKey(request.ShardKeySelector);
         var retrieve = new PointRequest(GrpcRequests.PointIds(request.Ids, "ids"),
             GrpcRequests.WithPayload(request.WithPayload, WithPayloadInterface.All), GrpcRequests.WithVectors(request.WithVectors, "with_vectors"));
         var response = new Q.GetResponse();
-        foreach (var point in operations.Retrieve(request.CollectionName, retrieve)) response.Result.Add(GrpcResponses.Retrieved(point, retrieve.WithPayload));
+        foreach (var point in await operations.RetrieveAsync(request.CollectionName, retrieve).ConfigureAwait(false)) response.Result.Add(GrpcResponses.Retrieved(point, retrieve.WithPayload));
         response.Time = Time(context);
-        return Task.FromResult(response);
+        return response;
     }
 
     /// <summary><c>qdrant.Points/SetPayload</c>: sets the keys, keeps the others.</summary>
-    public Task<Q.PointsOperationResponse> SetPayload(Q.SetPayloadPoints request, ServerCallContext context) =>
-        Updated(operations.SetPayload(request.CollectionName, ReadSetPayload(request)), context);
+    public async Task<Q.PointsOperationResponse> SetPayload(Q.SetPayloadPoints request, ServerCallContext context) =>
+        Updated(await operations.SetPayloadAsync(request.CollectionName, ReadSetPayload(request)).ConfigureAwait(false), context);
 
     /// <summary><c>qdrant.Points/OverwritePayload</c>: replaces the whole payload.</summary>
-    public Task<Q.PointsOperationResponse> OverwritePayload(Q.SetPayloadPoints request, ServerCallContext context) =>
-        Updated(operations.OverwritePayload(request.CollectionName, ReadSetPayload(request)), context);
+    public async Task<Q.PointsOperationResponse> OverwritePayload(Q.SetPayloadPoints request, ServerCallContext context) =>
+        Updated(await operations.OverwritePayloadAsync(request.CollectionName, ReadSetPayload(request)).ConfigureAwait(false), context);
 
     /// <summary><c>qdrant.Points/DeletePayload</c>: removes keys.</summary>
-    public Task<Q.PointsOperationResponse> DeletePayload(Q.DeletePayloadPoints request, ServerCallContext context)
+    public async Task<Q.PointsOperationResponse> DeletePayload(Q.DeletePayloadPoints request, ServerCallContext context)
     {
         GrpcRequests.NoShardKey(request.ShardKeySelector);
         var delete = new DeletePayload([.. request.Keys], GrpcRequests.Selector(request.PointsSelector, "points_selector"));
-        return Updated(operations.DeletePayload(request.CollectionName, delete), context);
+        return Updated(await operations.DeletePayloadAsync(request.CollectionName, delete).ConfigureAwait(false), context);
     }
 
     /// <summary><c>qdrant.Points/ClearPayload</c>: empties payloads.</summary>
-    public Task<Q.PointsOperationResponse> ClearPayload(Q.ClearPayloadPoints request, ServerCallContext context)
+    public async Task<Q.PointsOperationResponse> ClearPayload(Q.ClearPayloadPoints request, ServerCallContext context)
     {
         GrpcRequests.NoShardKey(request.ShardKeySelector);
-        return Updated(operations.ClearPayload(request.CollectionName, GrpcRequests.Selector(request.Points, "points")), context);
+        return Updated(await operations.ClearPayloadAsync(request.CollectionName, GrpcRequests.Selector(request.Points, "points")).ConfigureAwait(false), context);
     }
 
     /// <summary><c>qdrant.Points/Scroll</c>: id order (integers, then UUIDs), <c>next_page_offset</c> absent on the last page.</summary>
-    public Task<Q.ScrollResponse> Scroll(Q.ScrollPoints request, ServerCallContext context)
+    public async Task<Q.ScrollResponse> Scroll(Q.ScrollPoints request, ServerCallContext context)
     {
         GrpcRequests.NoShardKey(request.ShardKeySelector);
         if (request.OrderBy is not null) throw ApiException.NotSupported("`order_by` (scrolling in payload order)", "points are scrolled in id order");
         var scroll = ScrollRequest.Create(request.Offset is null ? null : GrpcRequests.PointId(request.Offset, "offset"), request.HasLimit ? request.Limit : null,
             GrpcRequests.Filter(request.Filter, "filter"), GrpcRequests.WithPayload(request.WithPayload, WithPayloadInterface.All),
             GrpcRequests.WithVectors(request.WithVectors, "with_vectors"), operations.Options.MaxLimit);
-        var page = operations.Scroll(request.CollectionName, scroll);
+        var page = await operations.ScrollAsync(request.CollectionName, scroll).ConfigureAwait(false);
         var response = new Q.ScrollResponse();
         foreach (var point in page.Points) response.Result.Add(GrpcResponses.Retrieved(point, scroll.WithPayload));
         if (page.NextOffset is { } next) response.NextPageOffset = GrpcResponses.PointId(next);
         response.Time = Time(context);
-        return Task.FromResult(response);
+        return response;
     }
 
     /// <summary><c>qdrant.Points/Count</c>: always exact.</summary>
-    public Task<Q.CountResponse> Count(Q.CountPoints request, ServerCallContext context)
+    public async Task<Q.CountResponse> Count(Q.CountPoints request, ServerCallContext context)
     {
         GrpcRequests.NoShardKey(request.ShardKeySelector);
-        long count = operations.Count(request.CollectionName, new CountRequest(GrpcRequests.Filter(request.Filter, "filter")));
-        return Task.FromResult(new Q.CountResponse { Result = new Q.CountResult { Count = (ulong)count }, Time = Time(context) });
+        long count = await operations.CountAsync(request.CollectionName, new CountRequest(GrpcRequests.Filter(request.Filter, "filter"))).ConfigureAwait(false);
+        return new Q.CountResponse { Result = new Q.CountResult { Count = (ulong)count }, Time = Time(context) };
     }
 
     /// <summary><c>qdrant.Points/Search</c> (the older API).</summary>
-    public Task<Q.SearchResponse> Search(Q.SearchPoints request, ServerCallContext context)
+    public async Task<Q.SearchResponse> Search(Q.SearchPoints request, ServerCallContext context)
     {
         var search = ReadSearch(request, "");
         var response = new Q.SearchResponse();
-        AddHits(response.Result, operations.Search(request.CollectionName, [search], "this search")[0], search);
+        AddHits(response.Result, (await operations.SearchAsync(request.CollectionName, [search], "this search").ConfigureAwait(false))[0], search);
         response.Time = Time(context);
-        return Task.FromResult(response);
+        return response;
     }
 
     /// <summary><c>qdrant.Points/SearchBatch</c>.</summary>
-    public Task<Q.SearchBatchResponse> SearchBatch(Q.SearchBatchPoints request, ServerCallContext context)
+    public async Task<Q.SearchBatchResponse> SearchBatch(Q.SearchBatchPoints request, ServerCallContext context)
     {
         CheckBatch(request.SearchPoints.Count, "search_points");
         var searches = request.SearchPoints.Select((s, i) => ReadSearch(s, $"search_points[{i}]")).ToList();
         var response = new Q.SearchBatchResponse();
-        response.Result.AddRange(Batch(request.CollectionName, searches, $"this batch of {searches.Count} searches"));
+        response.Result.AddRange(await BatchAsync(request.CollectionName, searches, $"this batch of {searches.Count} searches").ConfigureAwait(false));
         response.Time = Time(context);
-        return Task.FromResult(response);
+        return response;
     }
 
     /// <summary><c>qdrant.Points/Query</c>: nearest-neighbour queries.</summary>
-    public Task<Q.QueryResponse> Query(Q.QueryPoints request, ServerCallContext context)
+    public async Task<Q.QueryResponse> Query(Q.QueryPoints request, ServerCallContext context)
     {
         var search = ReadQuery(request, "");
         var response = new Q.QueryResponse();
-        AddHits(response.Result, operations.Search(request.CollectionName, [search], "this query")[0], search);
+        AddHits(response.Result, (await operations.SearchAsync(request.CollectionName, [search], "this query").ConfigureAwait(false))[0], search);
         response.Time = Time(context);
-        return Task.FromResult(response);
+        return response;
     }
 
     /// <summary><c>qdrant.Points/QueryBatch</c>.</summary>
-    public Task<Q.QueryBatchResponse> QueryBatch(Q.QueryBatchPoints request, ServerCallContext context)
+    public async Task<Q.QueryBatchResponse> QueryBatch(Q.QueryBatchPoints request, ServerCallContext context)
     {
         CheckBatch(request.QueryPoints.Count, "query_points");
         var searches = request.QueryPoints.Select((q, i) => ReadQuery(q, $"query_points[{i}]")).ToList();
         var response = new Q.QueryBatchResponse();
-        response.Result.AddRange(Batch(request.CollectionName, searches, $"this batch of {searches.Count} queries"));
+        response.Result.AddRange(await BatchAsync(request.CollectionName, searches, $"this batch of {searches.Count} queries").ConfigureAwait(false));
         response.Time = Time(context);
-        return Task.FromResult(response);
+        return response;
     }
 
     /// <summary>Runs a batch (SearchBatch and QueryBatch alike) and answers one result list per search, in order.</summary>
-    private List<Q.BatchResult> Batch(string collection, List<VectorSearch> searches, string what)
+    private async Task<List<Q.BatchResult>> BatchAsync(string collection, List<VectorSearch> searches, string what)
     {
-        var results = operations.Search(collection, searches, what);
+        var results = await operations.SearchAsync(collection, searches, what).ConfigureAwait(false);
         var batches = new List<Q.BatchResult>(searches.Count);
         for (int i = 0; i < searches.Count; i++)
         {

@@ -13,33 +13,18 @@ namespace BitSieve.Server.Http;
 internal sealed class ResponseBudget
 {
     /// <summary>Bytes counted per point for its id, score, version and JSON punctuation.</summary>
-    private const long PointOverhead = 64;
+    public const long PointOverhead = 64;
 
-    private readonly long _count;
-    private readonly int _dimension;
-    private readonly Func<CollectionInfo> _info;
+    private readonly CollectionInfo _info;
     private long? _payloadBytes;
     private readonly long _limit;
     private readonly string _what;
     private long _points;
     private long _bytes;
 
-    /// <summary>The budget of a response from <paramref name="collection"/>, whose description is read only when payloads are asked for.</summary>
-    public ResponseBudget(Collection collection, ServerOptions options, string what)
-        : this(collection.Count, collection.Dimension, collection.Info, options, what)
-    {
-    }
-
     /// <summary>The budget of a response from the collection <paramref name="info"/> describes (read already, as by <see cref="IPointCollection.InfoAsync"/>).</summary>
     public ResponseBudget(CollectionInfo info, ServerOptions options, string what)
-        : this(info.Count, info.Options.Dimension, () => info, options, what)
     {
-    }
-
-    private ResponseBudget(long count, int dimension, Func<CollectionInfo> info, ServerOptions options, string what)
-    {
-        _count = count;
-        _dimension = dimension;
         _info = info;
         _limit = options.MaxResponseBytes;
         _what = what;
@@ -48,28 +33,21 @@ internal sealed class ResponseBudget
     /// <summary>Counts a part of the response: up to <paramref name="points"/> points, with or without payloads and vectors.</summary>
     public void Add(long points, bool withPayload, bool withVector)
     {
-        long n = Math.Min(points, _count);
+        long n = Math.Min(points, _info.Count);
         _points += n;
-        _bytes += n * (PointOverhead + (withPayload ? PayloadBytes() : 0) + (withVector ? (long)_dimension * sizeof(float) : 0));
+        _bytes += n * (PointOverhead + (withPayload ? PayloadBytes() : 0) + (withVector ? (long)_info.Options.Dimension * sizeof(float) : 0));
     }
 
-    /// <summary>The average payload's estimate, read (from the file sizes) only when payloads are asked for.</summary>
-    private long PayloadBytes()
-    {
-        if (_payloadBytes is null)
-        {
-            var info = _info();
-            _payloadBytes = info.FileBytes.TryGetValue("points_db", out long db) ? db / Math.Max(1, info.Count) : 0;
-        }
-        return _payloadBytes.Value;
-    }
+    /// <summary>The average payload's estimate (from the file sizes), counted only when payloads are asked for.</summary>
+    private long PayloadBytes() =>
+        _payloadBytes ??= _info.FileBytes.TryGetValue("points_db", out long db) ? db / Math.Max(1, _info.Count) : 0;
 
     /// <summary>Throws the 400 when the parts counted so far exceed the budget.</summary>
     public void Check()
     {
         if (_bytes <= _limit) return;
         string estimate = string.Create(CultureInfo.InvariantCulture,
-            $"{_what} could return {_points} points, about {_bytes} bytes (vectors of {_dimension} float32, payloads of about {_payloadBytes ?? 0} bytes each)");
+            $"{_what} could return {_points} points, about {_bytes} bytes (vectors of {_info.Options.Dimension} float32, payloads of about {_payloadBytes ?? 0} bytes each)");
         string budget = string.Create(CultureInfo.InvariantCulture, $"this server's response budget of {_limit} bytes");
         throw ApiException.BadRequest($"{estimate}, more than {budget} (bitsieve serve --max-response-bytes, ServerOptions.MaxResponseBytes); " +
             "ask for fewer points, fewer searches per batch, or leave out vectors or payloads");

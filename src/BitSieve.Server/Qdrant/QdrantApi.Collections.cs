@@ -10,13 +10,13 @@ public static partial class QdrantApi
 {
     private static void MapCollections(IEndpointRouteBuilder app)
     {
-        app.MapGet("/collections", (QdrantOperations ops, HttpContext context) =>
-            Ok(context, new CollectionsResponse(ops.ListCollections().Select(name => new CollectionDescription(name)).ToList())))
+        app.MapGet("/collections", async (QdrantOperations ops, HttpContext context) =>
+            Ok(context, new CollectionsResponse((await ops.ListCollectionsAsync().ConfigureAwait(false)).Select(name => new CollectionDescription(name)).ToList())))
             .WithTags(CollectionsTag).WithSummary("List collections")
             .WithMetadata(new ApiExample(null, """{"result":{"collections":[{"name":"docs"}]},"status":"ok","time":0.0001}"""));
 
-        app.MapGet("/collections/{collection_name}", (string collection_name, QdrantOperations ops, HttpContext context) =>
-            Ok(context, ops.GetCollection(collection_name))).WithTags(CollectionsTag).WithSummary("Collection info").WithDescription(
+        app.MapGet("/collections/{collection_name}", async (string collection_name, QdrantOperations ops, HttpContext context) =>
+            Ok(context, await ops.GetCollectionAsync(collection_name).ConfigureAwait(false))).WithTags(CollectionsTag).WithSummary("Collection info").WithDescription(
             "Qdrant's `CollectionInfo`. `quantization_config` reports the precision ladder (8 bits: `scalar`, 4 bits: `binary`); " +
             "`hnsw_config` echoes the graph index's options (`m` = half the degree, 0 for a flat collection; `ef_construct`; `full_scan_threshold`: " +
             "the auto threshold in KB of float32 vectors); `optimizer_config` and `wal_config` carry Qdrant's defaults for client compatibility. " +
@@ -26,33 +26,33 @@ public static partial class QdrantApi
         app.MapPut("/collections/{collection_name}", async (string collection_name, HttpRequest request, QdrantOperations ops) =>
         {
             using var body = await Body(request, required: true).ConfigureAwait(false);
-            ops.CreateCollection(collection_name, CreateCollection.Parse(body.RootElement));
+            await ops.CreateCollectionAsync(collection_name, CreateCollection.Parse(body.RootElement)).ConfigureAwait(false);
             return Ok(request.HttpContext, true);
         }).WithTags(CollectionsTag).WithSummary("Create a collection").WithMetadata(new RequestBody(typeof(Models.Requests.CreateCollection))).WithDescription(
             "`vectors.size` (2–4096) and `vectors.distance` (Cosine, Dot, Euclid). `quantization_config`: `scalar` → 8 bits per dimension, `binary` → 4 bits, none → 4 bits. " +
             "Named, sparse and multi-vectors, Manhattan, product quantization and other datatypes are refused with 400.")
             .WithMetadata(new ApiExample("""{"vectors":{"size":384,"distance":"Cosine"},"quantization_config":{"binary":{"always_ram":true}}}""", """{"result":true,"status":"ok","time":0.01}"""));
 
-        app.MapDelete("/collections/{collection_name}", (string collection_name, QdrantOperations ops, HttpContext context) =>
-            Ok(context, ops.DeleteCollection(collection_name)))
+        app.MapDelete("/collections/{collection_name}", async (string collection_name, QdrantOperations ops, HttpContext context) =>
+            Ok(context, await ops.DeleteCollectionAsync(collection_name).ConfigureAwait(false)))
             .WithTags(CollectionsTag).WithSummary("Delete a collection").WithDescription("`result` is false when there was no such collection.")
             .WithMetadata(new ApiExample(null, """{"result":true,"status":"ok","time":0.002}"""));
 
-        app.MapGet("/collections/{collection_name}/exists", (string collection_name, QdrantOperations ops, HttpContext context) =>
-            Ok(context, new CollectionExistence(ops.CollectionExists(collection_name)))).WithTags(CollectionsTag).WithSummary("Whether a collection exists")
+        app.MapGet("/collections/{collection_name}/exists", async (string collection_name, QdrantOperations ops, HttpContext context) =>
+            Ok(context, new CollectionExistence(await ops.CollectionExistsAsync(collection_name).ConfigureAwait(false)))).WithTags(CollectionsTag).WithSummary("Whether a collection exists")
             .WithMetadata(new ApiExample(null, """{"result":{"exists":true},"status":"ok","time":0.00002}"""));
 
         app.MapPut("/collections/{collection_name}/index", async (string collection_name, HttpRequest request, QdrantOperations ops) =>
         {
-            ops.EnsureExists(collection_name);
+            await ops.EnsureExistsAsync(collection_name).ConfigureAwait(false);
             using var body = await Body(request, required: true).ConfigureAwait(false);
-            return Ok(request.HttpContext, ops.CreateFieldIndex(collection_name, CreateFieldIndex.Parse(body.RootElement)));
+            return Ok(request.HttpContext, await ops.CreateFieldIndexAsync(collection_name, CreateFieldIndex.Parse(body.RootElement)).ConfigureAwait(false));
         }).WithTags(CollectionsTag).WithSummary("Create a payload index").WithMetadata(new RequestBody(typeof(Models.Requests.CreateFieldIndex))).WithDescription(
             "`field_schema`: keyword, integer, float, bool or datetime (a name or `{\"type\":…}`); geo, text and uuid indexes are refused with 400.")
             .WithMetadata(new ApiExample("""{"field_name":"topic","field_schema":"keyword"}""", """{"result":{"operation_id":12,"status":"completed"},"status":"ok","time":0.01}"""));
 
-        app.MapDelete("/collections/{collection_name}/index/{field_name}", (string collection_name, string field_name, QdrantOperations ops, HttpContext context) =>
-            Ok(context, ops.DeleteFieldIndex(collection_name, field_name))).WithTags(CollectionsTag).WithSummary("Delete a payload index")
+        app.MapDelete("/collections/{collection_name}/index/{field_name}", async (string collection_name, string field_name, QdrantOperations ops, HttpContext context) =>
+            Ok(context, await ops.DeleteFieldIndexAsync(collection_name, field_name).ConfigureAwait(false))).WithTags(CollectionsTag).WithSummary("Delete a payload index")
             .WithMetadata(new ApiExample(null, """{"result":{"operation_id":13,"status":"completed"},"status":"ok","time":0.004}"""));
     }
 }

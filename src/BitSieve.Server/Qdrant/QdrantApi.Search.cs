@@ -21,10 +21,10 @@ public static partial class QdrantApi
 
         app.MapPost("/collections/{collection_name}/points/query", async (string collection_name, HttpRequest request, QdrantOperations ops) =>
         {
-            ops.EnsureExists(collection_name);
+            await ops.EnsureExistsAsync(collection_name).ConfigureAwait(false);
             using var body = await Body(request, required: true).ConfigureAwait(false);
             var search = QueryRequest.Parse(body.RootElement, "", ops.Options.MaxLimit);
-            var found = ops.Search(collection_name, [search], "this query")[0];
+            var found = (await ops.SearchAsync(collection_name, [search], "this query").ConfigureAwait(false))[0];
             return Ok(request.HttpContext, QueryResponse(found, search));
         }).WithTags(SearchTag).WithSummary("Query points (nearest neighbours)").WithMetadata(new RequestBody(typeof(Models.Requests.QueryRequest))).WithDescription(SearchDescription +
             " `query` is a vector or `{\"nearest\": vector}`; prefetch, fusion, recommend, discover, order_by, formula and point-id queries are refused with 400.")
@@ -33,10 +33,10 @@ public static partial class QdrantApi
 
         app.MapPost("/collections/{collection_name}/points/query/batch", async (string collection_name, HttpRequest request, QdrantOperations ops) =>
         {
-            ops.EnsureExists(collection_name);
+            await ops.EnsureExistsAsync(collection_name).ConfigureAwait(false);
             using var body = await Body(request, required: true).ConfigureAwait(false);
             var searches = SearchBatch.Parse(body.RootElement, query: true, ops.Options.MaxBatchSearches, ops.Options.MaxLimit);
-            var results = ops.Search(collection_name, searches, $"this batch of {searches.Count} queries");
+            var results = await ops.SearchAsync(collection_name, searches, $"this batch of {searches.Count} queries").ConfigureAwait(false);
             return Ok(request.HttpContext, (IReadOnlyList<QueryResponse>)results.Select((hits, i) => QueryResponse(hits, searches[i])).ToList());
         }).WithTags(SearchTag).WithSummary("Query points in a batch").WithMetadata(new RequestBody(typeof(Models.Requests.QueryRequestBatch)))
             .WithMetadata(new ApiExample("""{"searches":[{"query":[0.2,0.1,0.9,0.7],"limit":3},{"query":[0.5,0.3,0.1,0.2],"limit":3,"params":{"exact":true}}]}""",
@@ -44,10 +44,10 @@ public static partial class QdrantApi
 
         app.MapPost("/collections/{collection_name}/points/search", async (string collection_name, HttpRequest request, QdrantOperations ops) =>
         {
-            ops.EnsureExists(collection_name);
+            await ops.EnsureExistsAsync(collection_name).ConfigureAwait(false);
             using var body = await Body(request, required: true).ConfigureAwait(false);
             var search = SearchRequest.Parse(body.RootElement, "", ops.Options.MaxLimit);
-            var found = ops.Search(collection_name, [search], "this search")[0];
+            var found = (await ops.SearchAsync(collection_name, [search], "this search").ConfigureAwait(false))[0];
             return Ok(request.HttpContext, ScoredPoints(found, search));
         }).WithTags(SearchTag).WithSummary("Search points (older API)").WithMetadata(new RequestBody(typeof(Models.Requests.SearchRequest))).WithDescription(SearchDescription + " `vector` and `limit` are required.")
             .WithMetadata(new ApiExample("""{"vector":[0.2,0.1,0.9,0.7],"limit":3,"params":{"exact":true},"with_payload":["topic"]}""",
@@ -55,10 +55,10 @@ public static partial class QdrantApi
 
         app.MapPost("/collections/{collection_name}/points/search/batch", async (string collection_name, HttpRequest request, QdrantOperations ops) =>
         {
-            ops.EnsureExists(collection_name);
+            await ops.EnsureExistsAsync(collection_name).ConfigureAwait(false);
             using var body = await Body(request, required: true).ConfigureAwait(false);
             var searches = SearchBatch.Parse(body.RootElement, query: false, ops.Options.MaxBatchSearches, ops.Options.MaxLimit);
-            var results = ops.Search(collection_name, searches, $"this batch of {searches.Count} searches");
+            var results = await ops.SearchAsync(collection_name, searches, $"this batch of {searches.Count} searches").ConfigureAwait(false);
             return Ok(request.HttpContext, (IReadOnlyList<IReadOnlyList<Models.ScoredPoint>>)results.Select((hits, i) => ScoredPoints(hits, searches[i])).ToList());
         }).WithTags(SearchTag).WithSummary("Search points in a batch (older API)").WithMetadata(new RequestBody(typeof(Models.Requests.SearchRequestBatch)))
             .WithMetadata(new ApiExample("""{"searches":[{"vector":[0.2,0.1,0.9,0.7],"limit":3}]}""", $$"""{"result":[{{hits}}],"status":"ok","time":0.002}"""));

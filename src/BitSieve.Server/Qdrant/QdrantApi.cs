@@ -69,9 +69,10 @@ public static partial class QdrantApi
             ("GET", "/cluster", "cluster management"),
             ("GET", "/collections/{collection_name}/cluster", "cluster management"),
         ];
+        // Order 1: where a host maps one of these itself (a cluster silo's /cluster), its own endpoint (order 0) answers.
         foreach (var (method, pattern, feature) in unsupported)
         {
-            app.MapMethods(pattern, [method], () => Results.Extensions.NotSupported(feature)).ExcludeFromDescription();
+            app.MapMethods(pattern, [method], () => Results.Extensions.NotSupported(feature)).WithOrder(1).ExcludeFromDescription();
         }
     }
 

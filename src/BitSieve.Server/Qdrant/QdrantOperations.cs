@@ -6,42 +6,45 @@ using Microsoft.AspNetCore.Http;
 namespace BitSieve.Server.Qdrant;
 
 /// <summary>
-/// The operations of Qdrant's API, one implementation under both transports: the REST handlers
-/// (<see cref="QdrantApi"/>) and the gRPC services (<c>Grpc/QdrantGrpcService</c>) read their requests into the records of
-/// <c>Models/</c> and call these, then write the answer in their own wire format. The server's limits (response budget,
-/// points per request) and the mapping of engine failures onto Qdrant's errors (<see cref="ApiException"/>, which the
-/// gRPC side turns into status codes) are applied here, so both transports answer the same request the same way.
+/// The operations of Qdrant's API, one implementation under both transports and on every host: the REST handlers
+/// (<see cref="QdrantApi"/>) and the gRPC services (<c>Grpc/QdrantGrpcService</c>) read their requests into the records
+/// of <c>Models/</c> and call these, then write the answer in their own wire format. They run over the
+/// <see cref="IDatabase"/> the host serves: a single node's embedded <see cref="Database"/>, or a cluster silo's view
+/// of the whole cluster, so a silo answers a request as a single node does. The server's limits (response budget,
+/// points per request) and the mapping of the engine's failures onto Qdrant's errors (<see cref="ApiException"/>, which
+/// the gRPC side turns into status codes) are applied here, so every transport and host answers the same request the
+/// same way. (A cluster's own failure, a shard with no live replica, is the silo's to map: 503.)
 /// </summary>
-internal sealed class QdrantOperations(DatabaseService db, ServerOptions options, ServerMetrics metrics)
+internal sealed class QdrantOperations(IDatabase db, ServerOptions options, ServerMetrics metrics)
 {
     /// <summary>The server's limits.</summary>
     public ServerOptions Options => options;
 
     /// <summary>Throws the 404 when the collection does not exist (REST resolves it before reading the body).</summary>
-    public void EnsureExists(string name) => db.Get(name);
+    public async Task EnsureExistsAsync(string name) => await GetAsync(name).ConfigureAwait(false);
 
     /// <summary>The collections' names.</summary>
-    public IReadOnlyList<string> ListCollections() => db.Database.CollectionNames();
+    public Task<IReadOnlyList<string>> ListCollectionsAsync() => db.CollectionNamesAsync();
 
     /// <summary>Qdrant's <c>CollectionInfo</c> of a collection; 404 when it does not exist.</summary>
-    public Models.CollectionInfo GetCollection(string name)
+    public async Task<Models.CollectionInfo> GetCollectionAsync(string name)
     {
-        var collection = db.Get(name);
-        var info = collection.Info();
-        return Models.CollectionInfo.From(info, PointsPerIndexedField(collection, info));
+        var collection = await GetAsync(name).ConfigureAwait(false);
+        var info = await Engine(collection.InfoAsync).ConfigureAwait(false);
+        return Models.CollectionInfo.From(info, await PointsPerIndexedFieldAsync(collection, info).ConfigureAwait(false));
     }
 
-    /// <summary>Creates a collection: 422 for an invalid name, 400 when it exists.</summary>
-    public void CreateCollection(string name, CreateCollection create)
+    /// <summary>Creates a collection: 422 for an invalid name, 400 when it exists or the host refuses its options or sharding.</summary>
+    public async Task CreateCollectionAsync(string name, CreateCollection create)
     {
         if (!Database.IsValidName(name))
             throw new ApiException(StatusCodes.Status422UnprocessableEntity,
                 $"Validation error in path parameters: [collection_name: `{name}` is not a valid collection name: use 1–255 letters, digits, '_', '-' or '.', not starting with '.']");
         try
         {
-            db.Database.CreateCollection(name, create.Options);
+            await db.CreateCollectionAsync(name, create.Options, create.ShardNumber, create.ReplicationFactor, create.WriteConsistencyFactor).ConfigureAwait(false);
         }
-        catch (InvalidOperationException) when (db.Database.CollectionExists(name))
+        catch (InvalidOperationException)
         {
             throw ApiException.WrongInput($"Collection `{name}` already exists!");
         }
@@ -52,117 +55,104 @@ internal sealed class QdrantOperations(DatabaseService db, ServerOptions options
     }
 
     /// <summary>Deletes a collection; false when there was none (as Qdrant).</summary>
-    public bool DeleteCollection(string name) => Database.IsValidName(name) && db.Database.DeleteCollection(name);
+    public async Task<bool> DeleteCollectionAsync(string name) => Database.IsValidName(name) && await db.DeleteCollectionAsync(name).ConfigureAwait(false);
 
     /// <summary>Whether the collection exists.</summary>
-    public bool CollectionExists(string name) => db.Database.CollectionExists(name);
+    public Task<bool> CollectionExistsAsync(string name) => db.CollectionExistsAsync(name);
 
     /// <summary>Creates a payload index.</summary>
-    public UpdateResult CreateFieldIndex(string name, CreateFieldIndex index) =>
-        Write(name, collection => collection.CreatePayloadIndex(index.FieldName, index.Schema));
+    public Task<UpdateResult> CreateFieldIndexAsync(string name, CreateFieldIndex index) =>
+        WriteAsync(name, collection => collection.CreatePayloadIndexAsync(index.FieldName, index.Schema));
 
     /// <summary>Deletes a payload index.</summary>
-    public UpdateResult DeleteFieldIndex(string name, string field) =>
-        Write(name, collection => collection.DeletePayloadIndex(field));
+    public Task<UpdateResult> DeleteFieldIndexAsync(string name, string field) =>
+        WriteAsync(name, collection => collection.DeletePayloadIndexAsync(field));
 
     /// <summary>Inserts or replaces points; every vector must have the collection's dimension.</summary>
-    public UpdateResult Upsert(string name, IReadOnlyList<Point> points)
+    public Task<UpdateResult> UpsertAsync(string name, IReadOnlyList<Point> points)
     {
         CheckCount(points.Count, "points");
-        return Write(name, collection =>
+        return WriteAsync(name, collection =>
         {
             for (int i = 0; i < points.Count; i++)
-                if (points[i].Vector.Length != collection.Dimension)
-                    throw ApiException.WrongInput($"Vector dimension error: expected dim: {collection.Dimension}, got {points[i].Vector.Length}");
-            collection.Upsert(points);
+                if (points[i].Vector.Length != collection.Options.Dimension)
+                    throw ApiException.WrongInput($"Vector dimension error: expected dim: {collection.Options.Dimension}, got {points[i].Vector.Length}");
+            return collection.UpsertAsync(points);
         });
     }
 
     /// <summary>Deletes points by ids (unknown ids are ignored) or by filter.</summary>
-    public UpdateResult Delete(string name, PointSelector selector)
+    public Task<UpdateResult> DeleteAsync(string name, PointSelector selector)
     {
         CheckSelector(selector);
-        return Write(name, collection =>
-        {
-            if (selector.Filter is { } filter) collection.Delete(filter);
-            else collection.Delete(selector.Ids!);
-        });
+        return WriteAsync(name, collection => selector.Filter is { } filter ? collection.DeleteAsync(filter) : collection.DeleteAsync(selector.Ids!));
     }
 
     /// <summary>Sets payload keys, keeping the others; ids that do not exist are a 404 naming the first.</summary>
-    public UpdateResult SetPayload(string name, SetPayload set) => ChangePayload(name, set.Points, c => c.SetPayload(set.Points, set.Payload));
+    public Task<UpdateResult> SetPayloadAsync(string name, SetPayload set) => ChangePayloadAsync(name, set.Points, c => c.SetPayloadAsync(set.Points, set.Payload));
 
     /// <summary>Replaces whole payloads; ids that do not exist are a 404 naming the first.</summary>
-    public UpdateResult OverwritePayload(string name, SetPayload set) => ChangePayload(name, set.Points, c => c.OverwritePayload(set.Points, set.Payload));
+    public Task<UpdateResult> OverwritePayloadAsync(string name, SetPayload set) => ChangePayloadAsync(name, set.Points, c => c.OverwritePayloadAsync(set.Points, set.Payload));
 
     /// <summary>Removes payload keys; ids that do not exist are a 404 naming the first.</summary>
-    public UpdateResult DeletePayload(string name, DeletePayload delete) => ChangePayload(name, delete.Points, c => c.DeletePayloadKeys(delete.Points, delete.Keys));
+    public Task<UpdateResult> DeletePayloadAsync(string name, DeletePayload delete) => ChangePayloadAsync(name, delete.Points, c => c.DeletePayloadKeysAsync(delete.Points, delete.Keys));
 
     /// <summary>Empties payloads; ids that do not exist are a 404 naming the first.</summary>
-    public UpdateResult ClearPayload(string name, PointSelector selector) => ChangePayload(name, selector, c => c.ClearPayload(selector));
+    public Task<UpdateResult> ClearPayloadAsync(string name, PointSelector selector) => ChangePayloadAsync(name, selector, c => c.ClearPayloadAsync(selector));
 
     /// <summary>Points by id (unknown ids are left out), within the response budget.</summary>
-    public IReadOnlyList<PointRecord> Retrieve(string name, PointRequest request)
+    public async Task<IReadOnlyList<PointRecord>> RetrieveAsync(string name, PointRequest request)
     {
         CheckCount(request.Ids.Count, "ids");
-        var collection = db.Get(name);
-        var budget = new ResponseBudget(collection, options, "this retrieval");
-        budget.Add(request.Ids.Count, request.WithPayload.Enabled, request.WithVector);
-        budget.Check();
-        return collection.Retrieve(request.Ids, request.WithPayload.Enabled, request.WithVector);
+        var collection = await GetAsync(name).ConfigureAwait(false);
+        await CheckBudgetAsync(collection, "this retrieval", [(request.Ids.Count, request.WithPayload.Enabled, request.WithVector)]).ConfigureAwait(false);
+        return await Engine(() => collection.RetrieveAsync(request.Ids, request.WithPayload.Enabled, request.WithVector)).ConfigureAwait(false);
     }
 
     /// <summary>One point with its payload and vector; 404 when there is none.</summary>
-    public PointRecord GetPoint(string name, PointId id)
+    public async Task<PointRecord> GetPointAsync(string name, PointId id)
     {
-        var found = db.Get(name).Retrieve([id], withPayload: true, withVector: true);
+        var collection = await GetAsync(name).ConfigureAwait(false);
+        var found = await Engine(() => collection.RetrieveAsync([id], withPayload: true, withVector: true)).ConfigureAwait(false);
         return found.Count == 0 ? throw ApiException.NotFound($"No point with id {JsonValues.Text(id)} found") : found[0];
     }
 
     /// <summary>A page of points in id order, within the response budget.</summary>
-    public ScrollPage Scroll(string name, ScrollRequest scroll)
+    public async Task<ScrollPage> ScrollAsync(string name, ScrollRequest scroll)
     {
-        var collection = db.Get(name);
-        var budget = new ResponseBudget(collection, options, "this scroll page");
-        budget.Add(scroll.Limit, scroll.WithPayload.Enabled, scroll.WithVector);
-        budget.Check();
-        return collection.Scroll(scroll.Offset, scroll.Limit, scroll.Filter, scroll.WithPayload.Enabled, scroll.WithVector);
+        var collection = await GetAsync(name).ConfigureAwait(false);
+        await CheckBudgetAsync(collection, "this scroll page", [(scroll.Limit, scroll.WithPayload.Enabled, scroll.WithVector)]).ConfigureAwait(false);
+        return await Engine(() => collection.ScrollAsync(scroll.Offset, scroll.Limit, scroll.Filter, scroll.WithPayload.Enabled, scroll.WithVector)).ConfigureAwait(false);
     }
 
     /// <summary>The exact number of points matching the filter.</summary>
-    public long Count(string name, CountRequest count) => db.Get(name).CountPoints(count.Filter);
+    public async Task<long> CountAsync(string name, CountRequest count)
+    {
+        var collection = await GetAsync(name).ConfigureAwait(false);
+        return await Engine(() => collection.CountPointsAsync(count.Filter)).ConfigureAwait(false);
+    }
 
     /// <summary>
     /// Runs searches (one, or a batch: at most <see cref="ServerOptions.MaxBatchSearches"/>) after checking that their
     /// answers fit the response budget, before any of them runs; <paramref name="what"/> names the request in that error.
     /// </summary>
-    public List<List<global::BitSieve.ScoredPoint>> Search(string name, IReadOnlyList<VectorSearch> searches, string what)
+    public async Task<List<List<global::BitSieve.ScoredPoint>>> SearchAsync(string name, IReadOnlyList<VectorSearch> searches, string what)
     {
         if (searches.Count > options.MaxBatchSearches)
             throw ApiException.Limit($"the batch holds {searches.Count} searches; this server accepts at most {options.MaxBatchSearches} per batch");
-        var collection = db.Get(name);
-        var budget = new ResponseBudget(collection, options, what);
-        foreach (var search in searches) budget.Add((long)search.Offset + search.Limit, search.WithPayload.Enabled, search.WithVector);
-        budget.Check();
+        var collection = await GetAsync(name).ConfigureAwait(false);
+        await CheckBudgetAsync(collection, what, [.. searches.Select(s => ((long)s.Offset + s.Limit, s.WithPayload.Enabled, s.WithVector))]).ConfigureAwait(false);
         var results = new List<List<global::BitSieve.ScoredPoint>>(searches.Count);
-        foreach (var search in searches) results.Add(Run(collection, search));
+        foreach (var search in searches) results.Add(await RunAsync(collection, search).ConfigureAwait(false));
         return results;
     }
 
     /// <summary>Runs one search: the engine's top offset+limit, then the offset and the score threshold applied.</summary>
-    private List<global::BitSieve.ScoredPoint> Run(Collection collection, VectorSearch search)
+    private async Task<List<global::BitSieve.ScoredPoint>> RunAsync(IPointCollection collection, VectorSearch search)
     {
-        if (search.Vector.Length != collection.Dimension)
-            throw ApiException.WrongInput($"Vector dimension error: expected dim: {collection.Dimension}, got {search.Vector.Length}");
-        PointSearchResult result;
-        try
-        {
-            result = collection.Search(search.Vector, search.Params.ToOptions(search.Offset + search.Limit), search.Filter, search.WithPayload.Enabled, search.WithVector);
-        }
-        catch (ArgumentException e)
-        {
-            throw ApiException.WrongInput(e.Message);
-        }
+        if (search.Vector.Length != collection.Options.Dimension)
+            throw ApiException.WrongInput($"Vector dimension error: expected dim: {collection.Options.Dimension}, got {search.Vector.Length}");
+        var result = await Engine(() => collection.SearchAsync(search.Vector, search.Params.ToOptions(search.Offset + search.Limit), search.Filter, search.WithPayload.Enabled, search.WithVector)).ConfigureAwait(false);
         metrics.Search(collection.Name, search.Params.Mode, result.Trace);
         IEnumerable<global::BitSieve.ScoredPoint> hits = result.Hits.Skip(search.Offset);
         if (search.ScoreThreshold is { } threshold)
@@ -170,29 +160,71 @@ internal sealed class QdrantOperations(DatabaseService db, ServerOptions options
         return hits.ToList();
     }
 
-    private UpdateResult ChangePayload(string name, PointSelector selector, Action<Collection> change)
+    /// <summary>An existing collection; a 404 in Qdrant's words when there is none.</summary>
+    private async Task<IPointCollection> GetAsync(string name)
     {
-        CheckSelector(selector);
-        return Write(name, collection =>
-        {
-            CheckExist(collection, selector);
-            change(collection);
-        });
-    }
-
-    /// <summary>Applies a write; the engine's refusals of the input are 400 <c>Wrong input</c>.</summary>
-    private UpdateResult Write(string name, Action<Collection> write)
-    {
-        var collection = db.Get(name);
+        if (!Database.IsValidName(name)) throw ApiException.CollectionNotFound(name);
         try
         {
-            write(collection);
+            return await db.GetCollectionAsync(name).ConfigureAwait(false);
+        }
+        catch (KeyNotFoundException)
+        {
+            throw ApiException.CollectionNotFound(name);
+        }
+    }
+
+    private async Task<UpdateResult> ChangePayloadAsync(string name, PointSelector selector, Func<IPointCollection, Task<long>> change)
+    {
+        CheckSelector(selector);
+        return await WriteAsync(name, async collection =>
+        {
+            await CheckExistAsync(collection, selector).ConfigureAwait(false);
+            return await change(collection).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>Applies a write; its answer carries the write's operation id.</summary>
+    private async Task<UpdateResult> WriteAsync(string name, Func<IPointCollection, Task<long>> write)
+    {
+        var collection = await GetAsync(name).ConfigureAwait(false);
+        return UpdateResult.Completed(await Engine(() => write(collection)).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// An engine call, its refusals in Qdrant's words, the same on every host: the input (an
+    /// <see cref="ArgumentException"/> or <see cref="FormatException"/>) 400 <c>Wrong input</c>; a collection deleted
+    /// meanwhile (<see cref="KeyNotFoundException"/>) 404.
+    /// </summary>
+    private static async Task<T> Engine<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
         }
         catch (Exception e) when (e is ArgumentException or FormatException)
         {
             throw ApiException.WrongInput(e.Message);
         }
-        return UpdateResult.Completed(collection.Info().LogSequence);
+        catch (KeyNotFoundException e)
+        {
+            throw ApiException.NotFound(e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Throws the 400 when the answer could exceed the response budget. The collection's description (a round over
+    /// every shard, on a cluster) is read only when the bound without it, every point counted without its payload, does
+    /// not settle it.
+    /// </summary>
+    private async Task CheckBudgetAsync(IPointCollection collection, string what, IReadOnlyList<(long Points, bool WithPayload, bool WithVector)> parts)
+    {
+        long dimension = collection.Options.Dimension;
+        if (parts.All(p => !p.WithPayload) && parts.Sum(p => p.Points * (ResponseBudget.PointOverhead + (p.WithVector ? dimension * sizeof(float) : 0))) <= options.MaxResponseBytes)
+            return;
+        var budget = new ResponseBudget(await Engine(collection.InfoAsync).ConfigureAwait(false), options, what);
+        foreach (var (points, withPayload, withVector) in parts) budget.Add(points, withPayload, withVector);
+        budget.Check();
     }
 
     private void CheckSelector(PointSelector selector)
@@ -207,16 +239,16 @@ internal sealed class QdrantOperations(DatabaseService db, ServerOptions options
     }
 
     /// <summary>As Qdrant, a payload change addressed to ids that do not exist is a 404 naming the first.</summary>
-    private static void CheckExist(Collection collection, PointSelector selector)
+    private static async Task CheckExistAsync(IPointCollection collection, PointSelector selector)
     {
         if (selector.Ids is not { Count: > 0 } ids) return;
-        var found = collection.Retrieve(ids, withPayload: false, withVector: false).Select(p => p.Id).ToHashSet();
+        var found = (await collection.RetrieveAsync(ids, withPayload: false, withVector: false).ConfigureAwait(false)).Select(p => p.Id).ToHashSet();
         foreach (var id in ids)
             if (!found.Contains(id)) throw ApiException.NotFound($"No point with id {JsonValues.Text(id)} found");
     }
 
     /// <summary>How many points hold a value at each indexed key (Qdrant's <c>payload_schema.*.points</c>).</summary>
-    private static Dictionary<string, long> PointsPerIndexedField(Collection collection, global::BitSieve.CollectionInfo info)
+    private static async Task<Dictionary<string, long>> PointsPerIndexedFieldAsync(IPointCollection collection, global::BitSieve.CollectionInfo info)
     {
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (string field in info.PayloadIndexes.Keys)
@@ -224,7 +256,7 @@ internal sealed class QdrantOperations(DatabaseService db, ServerOptions options
             try
             {
                 var notEmpty = new Filter(MustNot: [new IsEmptyCondition(PayloadPath.Parse(field))]);
-                counts[field] = collection.CountPoints(notEmpty);
+                counts[field] = await collection.CountPointsAsync(notEmpty).ConfigureAwait(false);
             }
             catch (FormatException)
             {

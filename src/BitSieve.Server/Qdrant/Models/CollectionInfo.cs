@@ -21,9 +21,11 @@ internal sealed record CollectionInfo(
             ? new QuantizationConfig { Scalar = new ScalarQuantizationConfig("int8", AlwaysRam: true) }
             : new QuantizationConfig { Binary = new BinaryQuantizationConfig(AlwaysRam: true) };
         var config = new CollectionConfig(
-            new CollectionParams(new VectorParams(info.Options.Dimension, CreateCollection.DistanceName(info.Options.Metric)), 1, 1, 1, OnDiskPayload: true),
+            new CollectionParams(new VectorParams(info.Options.Dimension, CreateCollection.DistanceName(info.Options.Metric)),
+                info.Sharding.ShardNumber, info.Sharding.ReplicationFactor, info.Sharding.WriteConsistencyFactor, OnDiskPayload: true),
             HnswConfig.Of(info.Options), OptimizersConfig.QdrantDefault, WalConfig.QdrantDefault, quantization);
-        return new CollectionInfo(info.Compacting ? "yellow" : "green", "ok", // Qdrant's yellow: optimizing in the background
+        // Qdrant's yellow: optimizing in the background, or (a cluster) a replica catching up.
+        return new CollectionInfo(info.Compacting || info.Sharding.StaleReplicas > 0 ? "yellow" : "green", "ok",
             info.Count, info.Count, 1, config, schema, info.AnsweringIndex.ToString().ToLowerInvariant());
     }
 }
@@ -32,7 +34,7 @@ internal sealed record CollectionInfo(
 internal sealed record CollectionConfig(
     CollectionParams Params, HnswConfig HnswConfig, OptimizersConfig OptimizerConfig, WalConfig WalConfig, QuantizationConfig QuantizationConfig);
 
-/// <summary>Qdrant's <c>CollectionParams</c>: one shard, one replica, payloads on disk (in SQLite).</summary>
+/// <summary>Qdrant's <c>CollectionParams</c>: shards and replicas (one of each on a single node), payloads on disk (in SQLite).</summary>
 internal sealed record CollectionParams(VectorParams Vectors, int ShardNumber, int ReplicationFactor, int WriteConsistencyFactor, bool OnDiskPayload);
 
 /// <summary>Qdrant's <c>VectorParams</c>: <c>size</c> and <c>distance</c> (Cosine, Dot, Euclid).</summary>

@@ -20,14 +20,19 @@ namespace BitSieve.Server.Qdrant.Models;
 /// <see cref="CollectionOptions.GraphThreshold"/> = <c>full_scan_threshold</c> kilobytes of float32 vectors in points
 /// (Qdrant's "1 KB = one vector of 256 dimensions", rounded up to whole points). Its other fields
 /// (<c>max_indexing_threads</c>, <c>on_disk</c>, <c>payload_m</c>, …) are accepted and have no effect.</para>
-/// <para>Accepted and ignored, because they tune Qdrant's storage without changing any answer: <c>shard_number</c>,
-/// <c>replication_factor</c>, <c>write_consistency_factor</c>, <c>on_disk_payload</c>,
+/// <para><c>shard_number</c> (1 to 1024), <c>replication_factor</c> (1 or more) and <c>write_consistency_factor</c>
+/// (0, the default, for every live replica) are checked as Qdrant checks them and used by a cluster silo (see
+/// <see cref="IDatabase.CreateCollectionAsync"/>); a single node keeps every collection as one shard in one copy.
+/// Accepted and ignored, because they tune Qdrant's storage without changing any answer: <c>on_disk_payload</c>,
 /// <c>wal_config</c>, <c>optimizers_config</c>, <c>payload</c>, <c>vectors.on_disk</c>, <c>vectors.memory</c>. Refused with a 400 that names them: named vectors, sparse vectors, multivectors,
 /// datatypes other than float32, the Manhattan distance, product and turbo quantization, custom sharding,
 /// <c>init_from</c>, collection <c>metadata</c> and an enabled <c>strict_mode_config</c>.</para>
 /// </remarks>
-internal sealed record CreateCollection(CollectionOptions Options)
+internal sealed record CreateCollection(CollectionOptions Options, int ShardNumber = 1, int ReplicationFactor = 1, int WriteConsistencyFactor = 0)
 {
+    /// <summary>The most shards of one collection (Qdrant's limit).</summary>
+    public const int MaxShards = 1024;
+
     /// <summary>Bits per dimension of T1 + T2 for <c>scalar</c> (int8) quantization.</summary>
     public const int ScalarBits = 8;
 
@@ -57,7 +62,16 @@ internal sealed record CreateCollection(CollectionOptions Options)
             Bits = bits,
         };
         var hnsw = vectorParams.Object("hnsw_config") ?? body.Object("hnsw_config");
-        return new CreateCollection(hnsw is { } config ? WithHnswConfig(options, config.Count("m"), config.Count("ef_construct"), config.Count("full_scan_threshold"), config.Path) : options);
+        return new CreateCollection(hnsw is { } config ? WithHnswConfig(options, config.Count("m"), config.Count("ef_construct"), config.Count("full_scan_threshold"), config.Path) : options)
+            .WithSharding(body.Count("shard_number"), body.Count("replication_factor"), body.Count("write_consistency_factor"));
+    }
+
+    /// <summary>The sharding fields (null where the request leaves one out), checked; both transports read them here.</summary>
+    public CreateCollection WithSharding(int? shardNumber, int? replicationFactor, int? writeConsistencyFactor)
+    {
+        if (shardNumber is < 1 or > MaxShards) throw ApiException.Validation("shard_number", $"value {shardNumber} invalid, must be from 1 to {MaxShards}");
+        if (replicationFactor is < 1) throw ApiException.Validation("replication_factor", $"value {replicationFactor} invalid, must be 1 or larger");
+        return this with { ShardNumber = shardNumber ?? 1, ReplicationFactor = replicationFactor ?? 1, WriteConsistencyFactor = writeConsistencyFactor ?? 0 };
     }
 
     /// <summary>Bytes of one float32 vector of the collection, the unit Qdrant's <c>full_scan_threshold</c> (in KB) counts.</summary>
