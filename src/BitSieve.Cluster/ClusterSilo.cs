@@ -3,6 +3,7 @@ using BitSieve.Cluster.Client;
 using BitSieve.Cluster.Http;
 using BitSieve.Cluster.Placement;
 using BitSieve.Server;
+using BitSieve.Server.Grpc;
 using BitSieve.Server.Http;
 using BitSieve.Server.Metrics;
 using BitSieve.Server.Qdrant;
@@ -25,7 +26,8 @@ namespace BitSieve.Cluster;
 /// One silo of a BitSieve cluster: an Orleans silo that owns the shard replicas placed on it (each an ordinary
 /// collection of its own database) and serves the single node's Qdrant-compatible REST API and <c>/v1</c> text API
 /// for the whole cluster (the same handlers, over the cluster's <see cref="IDatabase"/>), so any silo answers any
-/// request as a single node would. Also serves the cluster's own endpoints (<see cref="MembershipApi"/>:
+/// request as a single node would, and, when <see cref="ServerOptions.GrpcPort"/> is set, the single node's Qdrant gRPC
+/// API over the same operations. Also serves the cluster's own endpoints (<see cref="MembershipApi"/>:
 /// <c>GET /cluster</c>, <c>/readyz</c>, …) and <c>/metrics</c> (this silo's requests, searches and replicas).
 /// </summary>
 /// <example>
@@ -41,20 +43,24 @@ public sealed class ClusterSilo : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly SiloDatabase _database;
+    private readonly GrpcEndpoint _grpc;
     private bool _disposed;
 
-    private ClusterSilo(WebApplication app, SiloDatabase database)
+    private ClusterSilo(WebApplication app, SiloDatabase database, GrpcEndpoint grpc)
     {
         _app = app;
         _database = database;
+        _grpc = grpc;
     }
 
     /// <summary>The ASP.NET Core application (for tests and hosting).</summary>
     public WebApplication App => _app;
 
-    /// <summary>The HTTP addresses it listens on, once started.</summary>
-    public IReadOnlyList<string> Addresses =>
-        _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+    /// <summary>The HTTP addresses of its REST API, once started.</summary>
+    public IReadOnlyList<string> Addresses => _grpc.RestAddresses(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses);
+
+    /// <summary>The address of its Qdrant gRPC API once started, or null when it serves none (<see cref="ServerOptions.GrpcPort"/>).</summary>
+    public Uri? GrpcAddress => _grpc.Address;
 
     /// <summary>Builds the silo and its HTTP API; nothing listens or joins until <see cref="StartAsync"/>.</summary>
     /// <param name="options">Cluster membership, ports, data directory.</param>
@@ -68,6 +74,7 @@ public sealed class ClusterSilo : IAsyncDisposable
             : IPAddress.TryParse(server.Host.Trim('[', ']'), out var address) ? address
             : throw new ArgumentException($"The host must be an IP address (127.0.0.1, 10.0.0.1, 0.0.0.0), not '{server.Host}'.", nameof(options));
         var database = new SiloDatabase(server.DatabasePath);
+        var grpc = new GrpcEndpoint();
         try
         {
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ApplicationName = typeof(ClusterSilo).Assembly.GetName().Name });
@@ -80,6 +87,7 @@ public sealed class ClusterSilo : IAsyncDisposable
                 kestrel.AddServerHeader = false;
                 kestrel.Limits.MaxRequestBodySize = server.MaxRequestBodyBytes;
                 kestrel.Listen(bind, server.Port);
+                if (server.GrpcPort is int grpcPort) grpc.ListenOn(kestrel, bind, grpcPort);
             });
             builder.Services.AddSingleton(server);
             builder.Services.AddSingleton(options);
@@ -99,32 +107,26 @@ public sealed class ClusterSilo : IAsyncDisposable
             builder.Services.AddSingleton<LayoutDirectory>();
             builder.Services.AddHostedService<ReplicaRecovery>();
             builder.Services.AddSingleton<Rebalancing>();
-            builder.Services.AddSingleton(new Server.Grpc.GrpcEndpoint()); // no gRPC listener on a silo: every request is HTTP
+            builder.Services.AddSingleton(grpc);
+            if (server.GrpcPort is not null) GrpcEndpoint.AddServices(builder.Services, server);
+            // The one place the cluster's own failure becomes an answer, for every route and transport: the APIs are the
+            // single node's, which never meets a shard without a live replica (its other failures, bad input and unknown
+            // collections, are the engine's exceptions, which those APIs map as a single node does); it is a 503 naming the shard.
+            builder.Services.AddSingleton(new HostErrors(e => e is ShardUnavailableException unavailable
+                ? new ApiException(StatusCodes.Status503ServiceUnavailable, $"Service unavailable: {unavailable.Message}")
+                : null));
             builder.Services.ConfigureHttpJsonOptions(ServerJsonContext.Configure);
             builder.UseOrleans(silo => ConfigureSilo(silo, options, bind));
             var app = builder.Build();
             app.UseMiddleware<ErrorHandling>();
-            // The one place the cluster's own failure becomes an answer: the routes are the single node's, which never
-            // meets a shard without a live replica (its other failures, bad input and unknown collections, are the
-            // engine's exceptions, which those routes map as a single node does); it is a 503 naming the shard.
-            app.Use(async (context, next) =>
-            {
-                try
-                {
-                    await next(context).ConfigureAwait(false);
-                }
-                catch (ShardUnavailableException e)
-                {
-                    throw new ApiException(StatusCodes.Status503ServiceUnavailable, $"Service unavailable: {e.Message}");
-                }
-            });
             app.MapPrometheusScrapingEndpoint("/metrics");
             QdrantApi.Map(app);
             V1Api.Map(app);
             MembershipApi.Map(app);
+            if (server.GrpcPort is not null) GrpcEndpoint.Map(app);
             app.MapFallback("{*path}", (HttpContext context) =>
                 throw ApiException.NotFound($"{context.Request.Method} {context.Request.Path} is not an endpoint of a BitSieve cluster silo (see docs/cluster.md)"));
-            return new ClusterSilo(app, database);
+            return new ClusterSilo(app, database, grpc);
         }
         catch
         {

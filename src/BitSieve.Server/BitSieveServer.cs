@@ -1,7 +1,6 @@
 using System.Net;
 using BitSieve.Server.Grpc;
 using BitSieve.Server.Http;
-using Grpc.AspNetCore.Server.Model;
 using BitSieve.Server.Metrics;
 using BitSieve.Server.Qdrant;
 using Microsoft.AspNetCore.Builder;
@@ -9,7 +8,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -51,14 +49,10 @@ public sealed class BitSieveServer : IAsyncDisposable
     public Database Database => _database.Database;
 
     /// <summary>The addresses the REST API listens on, once started (<c>http://127.0.0.1:PORT</c>).</summary>
-    public IReadOnlyList<string> Addresses =>
-        _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses
-            .Where(address => _grpc.Port is not int port || !address.EndsWith($":{port}", StringComparison.Ordinal)).ToList() ?? [];
+    public IReadOnlyList<string> Addresses => _grpc.RestAddresses(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses);
 
     /// <summary>The address of the gRPC API once started (<c>http://127.0.0.1:PORT</c>), or null when it is off (<see cref="ServerOptions.GrpcPort"/>).</summary>
-    public Uri? GrpcAddress => _grpc.Listen is { } listen && _grpc.Port is int port
-        ? new Uri($"http://{(listen.EndPoint is IPEndPoint { Address: var address } && !address.Equals(IPAddress.Loopback) && !address.Equals(IPAddress.Any) && !address.Equals(IPAddress.IPv6Any) ? (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]" : address.ToString()) : "127.0.0.1")}:{port}")
-        : null;
+    public Uri? GrpcAddress => _grpc.Address;
 
     /// <summary>
     /// Opens the database (throwing <see cref="DatabaseLockedException"/> when another process holds it) and
@@ -86,29 +80,11 @@ public sealed class BitSieveServer : IAsyncDisposable
                 kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
                 if (endpoint is null) kestrel.ListenLocalhost(options.Port);
                 else kestrel.Listen(endpoint, options.Port);
-                if (options.GrpcPort is int grpcPort)
-                {
-                    // gRPC is HTTP/2; without TLS there is no negotiation, so this listener speaks HTTP/2 only.
-                    void Http2(ListenOptions listen)
-                    {
-                        listen.Protocols = HttpProtocols.Http2;
-                        grpc.Listen = listen;
-                    }
-                    if (endpoint is null) kestrel.ListenLocalhost(grpcPort, Http2);
-                    else kestrel.Listen(endpoint, grpcPort, Http2);
-                }
+                if (options.GrpcPort is int grpcPort) grpc.ListenOn(kestrel, endpoint, grpcPort);
             });
             builder.Services.AddSingleton(grpc);
-            if (options.GrpcPort is not null)
-            {
-                builder.Services.AddGrpc(grpcOptions =>
-                {
-                    grpcOptions.MaxReceiveMessageSize = (int)Math.Min(options.MaxRequestBodyBytes, int.MaxValue);
-                    grpcOptions.Interceptors.Add<GrpcGuard>();
-                });
-                builder.Services.AddSingleton<IServiceMethodProvider<QdrantGrpcService>, QdrantGrpcMethods>();
-                builder.Services.AddSingleton<QdrantGrpcService>();
-            }
+            builder.Services.AddSingleton(HostErrors.None);
+            if (options.GrpcPort is not null) GrpcEndpoint.AddServices(builder.Services, options);
             builder.Services.AddSingleton(options);
             builder.Services.AddSingleton(database);
             builder.Services.AddSingleton(database.Database);
@@ -127,7 +103,7 @@ public sealed class BitSieveServer : IAsyncDisposable
             MapService(app);
             QdrantApi.Map(OpenApiDocs.WithErrorResponses(app.MapGroup("")));
             V1.V1Api.Map(OpenApiDocs.WithErrorResponses(app.MapGroup("")));
-            if (options.GrpcPort is not null) app.MapGrpcService<QdrantGrpcService>();
+            if (options.GrpcPort is not null) GrpcEndpoint.Map(app);
             Web.Dashboard.Map(OpenApiDocs.WithErrorResponses(app.MapGroup("")));
             app.MapFallback("{*path}", (HttpContext context) =>
             {

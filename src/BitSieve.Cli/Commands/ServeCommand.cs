@@ -20,7 +20,7 @@ internal static class ServeCommand
         var port = new Option<int>("--port") { Description = "TCP port (default 6333, Qdrant's; 0 picks a free one).", DefaultValueFactory = _ => 6333, HelpName = "PORT" };
         var grpcPort = new Option<int>("--grpc-port")
         {
-            Description = "TCP port of Qdrant's gRPC API, for Qdrant.Client and other gRPC clients (default 6334, Qdrant's; 0 picks a free one).",
+            Description = "TCP port of Qdrant's gRPC API, for Qdrant.Client and other gRPC clients (default 6334, Qdrant's; 0 picks a free one; a cluster silo serves gRPC only when it is given).",
             DefaultValueFactory = _ => 6334,
             HelpName = "PORT",
         };
@@ -147,10 +147,10 @@ internal static class ServeCommand
                 {
                     if (!redis.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || redis.Length == "redis://".Length)
                         throw new UsageException($"--cluster must be a Redis URL such as redis://10.0.0.9:6379, not '{redis}'.");
-                    // A cluster silo serves the HTTP API only: gRPC is off there, and asking for it is an error rather than ignored.
-                    if (parse.GetResult(grpcPort) is { Implicit: false })
-                        throw new UsageException("--grpc-port: a cluster silo does not serve gRPC yet (only the HTTP API); leave --grpc-port out with --cluster.");
-                    silo = ClusterSilo.Create(new ClusterOptions { Server = serverOptions with { GrpcPort = null }, Redis = redis, SiloPort = parse.GetValue(siloPort), GatewayPort = parse.GetValue(gatewayPort),
+                    // A silo serves gRPC only when --grpc-port says where: silos often share a machine, and Qdrant's default
+                    // port would collide.
+                    int? siloGrpc = parse.GetResult(grpcPort) is { Implicit: false } ? serverOptions.GrpcPort : null;
+                    silo = ClusterSilo.Create(new ClusterOptions { Server = serverOptions with { GrpcPort = siloGrpc }, Redis = redis, SiloPort = parse.GetValue(siloPort), GatewayPort = parse.GetValue(gatewayPort),
                         CatchUpLogPoints = parse.GetValue(catchUpLog), ShardNumber = parse.GetValue(shards), ReplicationFactor = parse.GetValue(replicas),
                     });
                 }
@@ -207,7 +207,8 @@ internal static class ServeCommand
                 error.WriteLine($"bitsieve serve: error: {e.Message}");
                 return ExitCodes.Failure;
             }
-            output.WriteLine($"bitsieve serve: cluster silo listening on {string.Join(", ", silo.Addresses)} (database {db}); Ctrl+C stops");
+            string grpcAddress = silo.GrpcAddress is { } grpc ? $"; gRPC on {grpc.ToString().TrimEnd('/')}" : "";
+            output.WriteLine($"bitsieve serve: cluster silo listening on {string.Join(", ", silo.Addresses)}{grpcAddress} (database {db}); Ctrl+C stops");
             output.Flush();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, silo.App.Lifetime.ApplicationStopping);
             try

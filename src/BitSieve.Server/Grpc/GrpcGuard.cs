@@ -10,10 +10,11 @@ namespace BitSieve.Server.Grpc;
 /// The gRPC side of the REST API's outer rules (<see cref="ErrorHandling"/>): the Host allow-list on <c>:authority</c>,
 /// the API key in the <c>api-key</c> metadata (or <c>authorization: Bearer KEY</c>) — missing is
 /// <c>UNAUTHENTICATED</c>, wrong is <c>PERMISSION_DENIED</c>, as Qdrant answers; <c>HealthCheck</c> is open — and Qdrant's errors turned into
-/// status codes with the REST message: 400 and 422 → <c>INVALID_ARGUMENT</c>, 404 → <c>NOT_FOUND</c>, 413 →
-/// <c>RESOURCE_EXHAUSTED</c>, anything unexpected → <c>INTERNAL</c>.
+/// status codes with the REST message (the host's own failures first mapped by <see cref="HostErrors"/>): 400 and 422 →
+/// <c>INVALID_ARGUMENT</c>, 404 → <c>NOT_FOUND</c>, 413 → <c>RESOURCE_EXHAUSTED</c>, 503 → <c>UNAVAILABLE</c>, anything
+/// unexpected → <c>INTERNAL</c>.
 /// </summary>
-internal sealed class GrpcGuard(ServerOptions options, ILogger<GrpcGuard> logger) : Interceptor
+internal sealed class GrpcGuard(ServerOptions options, HostErrors hostErrors, ILogger<GrpcGuard> logger) : Interceptor
 {
     private readonly ApiKeyCheck? _apiKey = options.ApiKey is { } key ? new ApiKeyCheck(key) : null;
     private readonly RequestGuard _hosts = new(options);
@@ -35,6 +36,10 @@ internal sealed class GrpcGuard(ServerOptions options, ILogger<GrpcGuard> logger
         catch (ApiException e)
         {
             throw new RpcException(new Status(StatusCodeOf(e.StatusCode), e.Message));
+        }
+        catch (Exception e) when (hostErrors.Map(e) is { } mapped)
+        {
+            throw new RpcException(new Status(StatusCodeOf(mapped.StatusCode), mapped.Message));
         }
         catch (ObjectDisposedException)
         {

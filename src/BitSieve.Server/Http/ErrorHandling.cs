@@ -7,11 +7,12 @@ namespace BitSieve.Server.Http;
 /// The outermost middleware: stamps the request's start, applies the <see cref="RequestGuard"/> (Host allow-list,
 /// CORS, JSON bodies only), checks the API key, and turns every failure into an error in
 /// Qdrant's shape (<c>{"status":{"error":"…"},"time":…}</c>) with its status code: <see cref="ApiException"/> as it
-/// says, a body over the limit 413, a collection deleted under a running request 404, anything unexpected 500.
+/// says, a failure the host maps (<see cref="HostErrors"/>: a cluster's unreachable shard) as it maps it, a body over
+/// the limit 413, a collection deleted under a running request 404, anything unexpected 500.
 /// </summary>
 /// <remarks>Requests on the gRPC listener pass straight through: <see cref="Grpc.GrpcGuard"/> applies the Host rule, the API
 /// key and the error mapping in gRPC's terms, and anything else than gRPC there is a 415.</remarks>
-internal sealed class ErrorHandling(RequestDelegate next, ServerOptions options, Grpc.GrpcEndpoint grpc, ILogger<ErrorHandling> logger)
+internal sealed class ErrorHandling(RequestDelegate next, ServerOptions options, Grpc.GrpcEndpoint grpc, HostErrors hostErrors, ILogger<ErrorHandling> logger)
 {
     private readonly ApiKeyCheck? _apiKey = options.ApiKey is { } key ? new ApiKeyCheck(key) : null;
     private readonly RequestGuard _guard = new(options);
@@ -43,6 +44,10 @@ internal sealed class ErrorHandling(RequestDelegate next, ServerOptions options,
         catch (ApiException e) when (!context.Response.HasStarted)
         {
             await ErrorResponse.WriteAsync(context, e.StatusCode, e.Message).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!context.Response.HasStarted && hostErrors.Map(e) is { } mapped)
+        {
+            await ErrorResponse.WriteAsync(context, mapped.StatusCode, mapped.Message).ConfigureAwait(false);
         }
         catch (BadHttpRequestException e) when (!context.Response.HasStarted)
         {
