@@ -46,6 +46,7 @@ internal sealed class QdrantOperations(IDatabase db, ServerOptions options, Serv
         }
         catch (InvalidOperationException)
         {
+            if (!await db.CollectionExistsAsync(name).ConfigureAwait(false)) throw;
             throw ApiException.WrongInput($"Collection `{name}` already exists!");
         }
         catch (ArgumentException e)
