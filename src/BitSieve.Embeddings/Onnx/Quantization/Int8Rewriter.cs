@@ -15,7 +15,9 @@ namespace BitSieve.Embeddings.Onnx.Quantization;
 /// work without changing a single output value: a MatMul's bias <c>Add</c> is folded into the node's bias input, and
 /// the plan's MatMuls reading one activation (query, key, value) become one node over their weights side by side,
 /// then a <c>Split</c>, so that activation is quantized once. A third changes only float rounding: each self-attention
-/// becomes one <c>com.microsoft.MultiHeadAttention</c> node (<see cref="AttentionFusion"/>), still float32.
+/// becomes one <c>com.microsoft.MultiHeadAttention</c> node (<see cref="AttentionFusion"/>), still float32. A plan may
+/// also smooth its layers before they are quantized (<see cref="Smooth(GraphProto, IReadOnlyDictionary{string, float[]})"/>):
+/// the same function in float32, flatter activations for int8.
 /// </remarks>
 internal static class Int8Rewriter
 {
@@ -109,14 +111,14 @@ internal static class Int8Rewriter
         var inserts = new List<(int Before, NodeProto Mul)>();
         foreach (var group in readers.GroupBy(r => r.Node.Input[0], StringComparer.Ordinal))
         {
-            var products = group.Select(r => (r.Node, Weight: initializers[r.Node.Input[1]], Transposed: r.Node.OpType == "Gemm" && Attribute(r.Node, "transB") == 1)).ToList();
+            var products = group.Select(r => (r.Node, Tensor: initializers[r.Node.Input[1]], Values: FloatValues(initializers[r.Node.Input[1]]),
+                Transposed: r.Node.OpType == "Gemm" && Attribute(r.Node, "transB") == 1)).ToList();
             int inner = maxima[NodeName(products[0].Node)].Length;
             var activation = new float[inner];
             var weight = new float[inner];
-            foreach (var (node, tensor, transposed) in products)
+            foreach (var (node, tensor, values, transposed) in products)
             {
                 var observed = maxima[NodeName(node)];
-                var values = FloatValues(tensor);
                 int columns = (int)tensor.Dims[1], outer = values.Length / inner;
                 if (observed.Length != inner || values.Length != inner * outer || (transposed ? columns : (int)tensor.Dims[0]) != inner)
                     throw new ArgumentException($"The smoothing of layer '{NodeName(node)}' has {observed.Length} channels; its input has {(transposed ? columns : tensor.Dims[0])}: it was made for another model.", nameof(maxima));
@@ -132,9 +134,8 @@ internal static class Int8Rewriter
                 scales[k] = activation[k] > 0 && weight[k] > 0 && float.IsFinite(activation[k]) ? MathF.Sqrt(activation[k] / weight[k]) : 1f;
 
             string input = group.Key, smoothed = NodeName(products[0].Node) + "/smoothed_input";
-            foreach (var (node, tensor, transposed) in products)
+            foreach (var (node, tensor, values, transposed) in products)
             {
-                var values = FloatValues(tensor);
                 int outer = values.Length / inner;
                 for (int k = 0; k < inner; k++)
                 {
