@@ -34,7 +34,9 @@ internal sealed record PlanReport(IReadOnlyList<LayerMeasurement> Layers, PlanFi
 /// </summary>
 /// <remarks>
 /// The texts are split by position: even lines calibrate (every measurement the choice is made on), odd lines are held
-/// out and only report how the chosen plan generalizes. Greedy knapsack: the errors of layers quantized together add up
+/// out and only report how the chosen plan generalizes. Each layer is measured alone twice, as it is and smoothed
+/// (<see cref="Int8Rewriter"/>, with its input's maxima on the calibration half), and an activation is smoothed where its
+/// readers' summed mean error alone is lower smoothed; the choice below then weighs each layer by its error in that form. Greedy knapsack: the errors of layers quantized together add up
 /// nearly linearly, and what a layer in int8 saves is proportional to its multiply-adds, so layers are taken in order of
 /// error alone per multiply-add (then by name), each added to the plan when the plan with it still keeps the mean cosine
 /// to float32 on the calibration half ≥ target. The layers left in float32 are then the ones whose error is dearest per
@@ -80,13 +82,14 @@ internal static class PrecisionPlanner
         var referenceHeldOut = Embed(null, heldOut);
         var shares = TimeShares(source, bytes, fit, threads);
         var maxima = ActivationMaxima(source, bytes, layers, fit, threads);
+        var everySmoothed = maxima.ToDictionary(m => m.Key, m => m.Value.Maxima, StringComparer.Ordinal);
 
         var plain = new Dictionary<string, (double Mean, double Worst)>(StringComparer.Ordinal);
         var smoothed = new Dictionary<string, (double Mean, double Worst)>(StringComparer.Ordinal);
         foreach (var layer in layers)
         {
             plain[layer.Name] = Errors(referenceFit, Embed(QuantizationPlan.Of([layer.Name]), fit));
-            smoothed[layer.Name] = Errors(referenceFit, Embed(QuantizationPlan.Of([layer.Name], maxima.ToDictionary(m => m.Key, m => m.Value.Maxima)), fit));
+            smoothed[layer.Name] = Errors(referenceFit, Embed(QuantizationPlan.Of([layer.Name], everySmoothed), fit));
             progress?.WriteLine($"  {layer.Name}: 1 - cos mean {plain[layer.Name].Mean:E2}, worst {plain[layer.Name].Worst:E2}; smoothed {smoothed[layer.Name].Mean:E2}, worst {smoothed[layer.Name].Worst:E2}");
         }
         // An activation is smoothed where that measured better: its readers' errors alone, summed, lower smoothed.
