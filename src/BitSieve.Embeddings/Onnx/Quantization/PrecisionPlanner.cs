@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
+using Onnx;
 
 namespace BitSieve.Embeddings.Onnx.Quantization;
 
@@ -177,7 +179,7 @@ internal static class PrecisionPlanner
     /// </summary>
     private static Dictionary<string, (string Input, float[] Maxima)> ActivationMaxima(OnnxModelSource source, OnnxModelBytes bytes, IReadOnlyList<WeightLayer> layers, string[] texts, int? threads)
     {
-        var proto = global::Onnx.ModelProto.Parser.ParseFrom(bytes.Model);
+        var proto = ModelProto.Parser.ParseFrom(bytes.Model);
         var wanted = layers.Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
         var inputs = new Dictionary<string, string>(StringComparer.Ordinal); // layer → the activation it reads
         foreach (var node in proto.Graph.Node)
@@ -188,16 +190,16 @@ internal static class PrecisionPlanner
         var outputs = proto.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         foreach (string activation in inputs.Values.Distinct(StringComparer.Ordinal).Where(a => !outputs.Contains(a)))
         {
-            proto.Graph.Output.Add(new global::Onnx.ValueInfoProto
+            proto.Graph.Output.Add(new ValueInfoProto
             {
                 Name = activation,
-                Type = new global::Onnx.TypeProto { TensorType = new global::Onnx.TypeProto.Types.Tensor { ElemType = (int)global::Onnx.TensorProto.Types.DataType.Float } },
+                Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } },
             });
         }
 
         using var generator = new OnnxEmbeddingGenerator(source, new OnnxEmbeddingOptions { IntraOpThreads = threads });
         using var options = new SessionOptions { IntraOpNumThreads = generator.IntraOpThreads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
-        using var session = new InferenceSession(global::Google.Protobuf.MessageExtensions.ToByteArray(proto), options);
+        using var session = new InferenceSession(proto.ToByteArray(), options);
         var maxima = new Dictionary<string, float[]>(StringComparer.Ordinal);
         RunBatches(session, generator, texts, (names, values, lengths) =>
         {
