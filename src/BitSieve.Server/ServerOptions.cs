@@ -79,7 +79,8 @@ public sealed record ServerOptions
     /// <summary>
     /// The precision new collections are embedded at, in the form the collection stores it
     /// (<c>FolderIndexer.PrecisionProperty</c>): <c>fp32</c> (default), <c>int8</c>, or <c>auto</c> followed by the
-    /// plan's int8 layers, one a line. An existing collection is always embedded at its own stored precision.
+    /// plan's int8 layers, one a line, then its smoothing (<c>StoredPrecision</c>). An existing collection is always
+    /// embedded at its own stored precision.
     /// </summary>
     public string? EmbeddingPrecision { get; init; }
 

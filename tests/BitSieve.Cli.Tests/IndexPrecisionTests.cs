@@ -134,7 +134,8 @@ public sealed class IndexPrecisionTests : IDisposable
         var committed = BuiltInPlans.For(BuiltInModels.Load(BuiltInModels.MiniLm).ContentHash)!.ToPlan();
         var (code, _, error) = await Run("index", "--db", Db, Docs);
         Assert.True(code == ExitCodes.Ok, error);
-        Assert.Equal("auto\n" + string.Join('\n', committed.Layers), StoredPrecision());
+        Assert.NotNull(committed.Smoothing);
+        Assert.Equal(BitSieve.Embeddings.Onnx.Quantization.StoredPrecision.Encode(committed), StoredPrecision()); // the layers and their smoothing
 
         var (text, score) = await TopHit();
         Assert.Equal(Dot(Library(committed, text, isQuery: false), Library(committed, Question, isQuery: true)), score, 1e-5f);

@@ -39,6 +39,10 @@ public sealed class BuiltInPlanTests(ITestOutputHelper output)
         Assert.NotNull(plan.Measurements);
         Assert.Equal(layers, plan.Measurements.Select(m => m.Layer));
         Assert.Equal(plan.Measurements.Where(m => m.Int8).Select(m => m.Layer.Name).Order(StringComparer.Ordinal), plan.Int8Layers);
+        Assert.Equal(plan.Measurements.Where(m => m.Int8 && m.Smoothed).Select(m => m.Layer.Name).Order(StringComparer.Ordinal),
+            (plan.Smoothing?.Keys ?? []).Order(StringComparer.Ordinal));
+        Assert.All(plan.Smoothing ?? new Dictionary<string, float[]>(), s =>
+            Assert.Equal(layers.Single(l => l.Name == s.Key).Inner, s.Value.Length));
         Assert.True(plan.HeldOutMeanCosine >= plan.Target, $"held-out mean cosine {plan.HeldOutMeanCosine:F5}");
     }
 
@@ -60,7 +64,7 @@ public sealed class BuiltInPlanTests(ITestOutputHelper output)
         Assert.True(cosine >= plan.Target, $"{name}: the committed plan's mean cosine {cosine:F5} is below its target {plan.Target}");
         foreach (var left in plan.Measurements!.Where(m => !m.Int8))
         {
-            double with = 1 - PrecisionPlanner.Errors(reference, Embed(QuantizationPlan.Of([.. plan.Int8Layers, left.Layer.Name]))).Mean;
+            double with = 1 - PrecisionPlanner.Errors(reference, Embed(QuantizationPlan.Of([.. plan.Int8Layers, left.Layer.Name], plan.Smoothing))).Mean;
             output.WriteLine($"  + {left.Layer.Name}: {with:F5}");
             Assert.True(with < plan.Target, $"{name}: {left.Layer.Name} is left float32, yet the plan with it keeps {with:F5}");
         }

@@ -54,6 +54,7 @@ public sealed class ModelPrecisionTests(ModelFixture models, ITestOutputHelper o
         Assert.Equal(first.Plan.Int8Layers, second.Plan.Int8Layers);
         Assert.Equal(first.Layers.Select(l => (l.Layer, l.MeanError, l.WorstError, l.Int8)), second.Layers.Select(l => (l.Layer, l.MeanError, l.WorstError, l.Int8)));
         Assert.Equal(first.Plan.HeldOutMeanCosine, second.Plan.HeldOutMeanCosine);
+        Assert.Equal(first.Plan.ToPlan().Key, second.Plan.ToPlan().Key); // the smoothing maxima too
         Assert.All(first.Layers, l => Assert.True(l.TimeShare > 0, $"{l.Layer.Name} has no profiled time"));
     }
 }

@@ -88,7 +88,8 @@ internal static partial class ModelCommand
         var committed = BuiltInPlans.For(source.ContentHash);
         bool isCommitted = committed is not null && !precision.Plan.AllLayers && committed.ToPlan().Key == precision.Plan.Key;
         string what = precision.Plan.AllLayers ? "every layer" : isCommitted ? $"the plan committed for {committed!.Model}" : "a plan from `bitsieve model plan`";
-        output.WriteLine($"precision: {StoredPrecision.Describe(precision.Stored)} (from {origin}): {what}, {int8.Count} of {layers.Count} layers int8");
+        output.WriteLine($"precision: {StoredPrecision.Describe(precision.Stored)} (from {origin}): {what}, {int8.Count} of {layers.Count} layers int8" +
+            (precision.Plan.Smoothing is { } smoothing ? $", {smoothing.Count} of them smoothed" : ""));
         if (isCommitted)
         {
             output.WriteLine(string.Create(inv,

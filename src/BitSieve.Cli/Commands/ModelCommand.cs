@@ -47,16 +47,19 @@ internal static partial class ModelCommand
         return new Command("model", "Precision inside the embedding model.") { plan, CreateInfo() };
     }
 
-    /// <summary>The per-layer table: layer, op, shape, error alone (mean, worst), share of multiply-adds, profiled float32 time, bits.</summary>
+    /// <summary>
+    /// The per-layer table: layer, op, shape, error alone (mean, worst, as the plan quantizes it), mean error alone
+    /// unsmoothed, whether it is smoothed, share of multiply-adds, profiled float32 time, bits.
+    /// </summary>
     private static void WriteTable(TextWriter stdout, IReadOnlyList<LayerMeasurement> layers)
     {
         int width = Math.Max("layer".Length, layers.Max(l => l.Layer.Name.Length));
-        stdout.WriteLine($"  # {"layer".PadRight(width)} op      shape       alone: mean 1-cos  worst 1-cos   work  fp32 time  bits");
+        stdout.WriteLine($"  # {"layer".PadRight(width)} op      shape       alone: mean 1-cos  worst 1-cos  unsmoothed  smoothed   work  fp32 time  bits");
         for (int i = 0; i < layers.Count; i++)
         {
             var row = layers[i];
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{i + 1,3} {row.Layer.Name.PadRight(width)} {row.Layer.OpType,-7} {row.Layer.Shape,-11} {row.MeanError,18:0.00E+00}  {row.WorstError,11:0.00E+00}  {row.WorkShare,5:P1}  {row.TimeShare,9:P1}  {(row.Int8 ? "8" : "32")}"));
+                $"{i + 1,3} {row.Layer.Name.PadRight(width)} {row.Layer.OpType,-7} {row.Layer.Shape,-11} {row.MeanError,18:0.00E+00}  {row.WorstError,11:0.00E+00}  {(row.UnsmoothedMeanError is { } plain ? plain.ToString("0.00E+00", CultureInfo.InvariantCulture) : "-"),10}  {(row.Smoothed ? "yes" : "no"),8}  {row.WorkShare,5:P1}  {row.TimeShare,9:P1}  {(row.Int8 ? "8" : "32")}"));
         }
     }
 

@@ -15,7 +15,9 @@ namespace BitSieve.Embeddings.Onnx.Quantization;
 /// work without changing a single output value: a MatMul's bias <c>Add</c> is folded into the node's bias input, and
 /// the plan's MatMuls reading one activation (query, key, value) become one node over their weights side by side,
 /// then a <c>Split</c>, so that activation is quantized once. A third changes only float rounding: each self-attention
-/// becomes one <c>com.microsoft.MultiHeadAttention</c> node (<see cref="AttentionFusion"/>), still float32.
+/// becomes one <c>com.microsoft.MultiHeadAttention</c> node (<see cref="AttentionFusion"/>), still float32. A plan may
+/// also smooth its layers before they are quantized (<see cref="Smooth(GraphProto, IReadOnlyDictionary{string, float[]})"/>):
+/// the same function in float32, flatter activations for int8.
 /// </remarks>
 internal static class Int8Rewriter
 {
@@ -34,19 +36,21 @@ internal static class Int8Rewriter
     /// <paramref name="model"/> with every candidate layer named in <paramref name="layers"/> in int8; a name that is
     /// not a candidate layer of this model throws <see cref="ArgumentException"/> (a plan made for another model).
     /// </summary>
-    public static byte[] Rewrite(byte[] model, IReadOnlyCollection<string> layers)
+    /// <remarks>
+    /// With <paramref name="smoothing"/>, each layer of the plan it names is smoothed first (<see cref="Smooth(GraphProto, IReadOnlyDictionary{string, float[]})"/>),
+    /// then quantized.
+    /// </remarks>
+    public static byte[] Rewrite(byte[] model, IReadOnlyCollection<string> layers, IReadOnlyDictionary<string, float[]>? smoothing = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(layers);
         var proto = ModelProto.Parser.ParseFrom(model);
         var graph = proto.Graph;
-        var candidates = FindLayers(graph).Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
-        var unknown = layers.Where(l => !candidates.Contains(l)).ToList();
-        if (unknown.Count > 0)
-            throw new ArgumentException($"The plan names {unknown.Count} layer(s) the model has no weight-constant MatMul/Gemm for, e.g. '{unknown[0]}': it was made for another model.", nameof(layers));
+        CheckLayers(graph, layers, nameof(layers));
         if (layers.Count == 0) return model;
 
         var wanted = layers.ToHashSet(StringComparer.Ordinal);
+        if (smoothing is not null) Smooth(graph, smoothing.Where(s => wanted.Contains(s.Key)).ToDictionary(StringComparer.Ordinal));
         var initializers = graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
         var products = new List<Product>();
         for (int i = 0; i < graph.Node.Count; i++)
@@ -63,6 +67,101 @@ internal static class Int8Rewriter
         if (!proto.OpsetImport.Any(o => o.Domain == MicrosoftDomain))
             proto.OpsetImport.Add(new OperatorSetIdProto { Domain = MicrosoftDomain, Version = 1 });
         return proto.ToByteArray();
+    }
+
+    /// <summary>
+    /// <paramref name="model"/> with the layers <paramref name="maxima"/> names smoothed and left float32: the same
+    /// function up to float rounding (what the tests check the smoothing by).
+    /// </summary>
+    internal static byte[] Smooth(byte[] model, IReadOnlyDictionary<string, float[]> maxima)
+    {
+        var proto = ModelProto.Parser.ParseFrom(model);
+        CheckLayers(proto.Graph, maxima.Keys, nameof(maxima));
+        Smooth(proto.Graph, maxima);
+        return proto.ToByteArray();
+    }
+
+    private static void CheckLayers(GraphProto graph, IEnumerable<string> layers, string parameter)
+    {
+        var candidates = FindLayers(graph).Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
+        var unknown = layers.Where(l => !candidates.Contains(l)).ToList();
+        if (unknown.Count > 0)
+            throw new ArgumentException($"The plan names {unknown.Count} layer(s) the model has no weight-constant MatMul/Gemm for, e.g. '{unknown[0]}': it was made for another model.", parameter);
+    }
+
+    /// <summary>
+    /// Smooths the activation outliers out of the products <paramref name="maxima"/> names (layer name → the largest
+    /// |X_k| of each input channel k on calibration text): X·W = (X·diag(1/s))·(diag(s)·W) exactly, with
+    /// s_k = √(max|X_k| / max_n |W_kn|) (the balance α = ½ between activation and weight ranges, as published for
+    /// SmoothQuant). Activations are quantized per tensor, so a few channels of large magnitude set the scale and crush
+    /// the rest; divided by s they flatten, and the weight, quantized per output column, takes the range on instead.
+    /// The products reading one activation share one s (the largest weight row over them) and one <c>Mul</c> by 1/s,
+    /// inserted before the first of them; other readers of the activation still read it as it was.
+    /// </summary>
+    private static void Smooth(GraphProto graph, IReadOnlyDictionary<string, float[]> maxima)
+    {
+        if (maxima.Count == 0) return;
+        var initializers = graph.Initializer.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var readers = new List<(int Index, NodeProto Node)>();
+        for (int i = 0; i < graph.Node.Count; i++)
+        {
+            if (maxima.ContainsKey(NodeName(graph.Node[i]))) readers.Add((i, graph.Node[i]));
+        }
+
+        var inserts = new List<(int Before, NodeProto Mul)>();
+        foreach (var group in readers.GroupBy(r => r.Node.Input[0], StringComparer.Ordinal))
+        {
+            var products = group.Select(r => (r.Node, Tensor: initializers[r.Node.Input[1]], Values: FloatValues(initializers[r.Node.Input[1]]),
+                Transposed: r.Node.OpType == "Gemm" && Attribute(r.Node, "transB") == 1)).ToList();
+            int inner = maxima[NodeName(products[0].Node)].Length;
+            var activation = new float[inner];
+            var weight = new float[inner];
+            foreach (var (node, tensor, values, transposed) in products)
+            {
+                var observed = maxima[NodeName(node)];
+                int columns = (int)tensor.Dims[1], outer = values.Length / inner;
+                if (observed.Length != inner || values.Length != inner * outer || (transposed ? columns : (int)tensor.Dims[0]) != inner)
+                    throw new ArgumentException($"The smoothing of layer '{NodeName(node)}' has {observed.Length} channels; its input has {(transposed ? columns : tensor.Dims[0])}: it was made for another model.", nameof(maxima));
+                for (int k = 0; k < inner; k++)
+                {
+                    activation[k] = Math.Max(activation[k], observed[k]);
+                    for (int n = 0; n < outer; n++) weight[k] = Math.Max(weight[k], Math.Abs(transposed ? values[n * inner + k] : values[k * outer + n]));
+                }
+            }
+
+            var scales = new float[inner];
+            for (int k = 0; k < inner; k++)
+                scales[k] = activation[k] > 0 && weight[k] > 0 && float.IsFinite(activation[k]) ? MathF.Sqrt(activation[k] / weight[k]) : 1f;
+
+            string input = group.Key, smoothed = NodeName(products[0].Node) + "/smoothed_input";
+            foreach (var (node, tensor, values, transposed) in products)
+            {
+                int outer = values.Length / inner;
+                for (int k = 0; k < inner; k++)
+                {
+                    for (int n = 0; n < outer; n++)
+                    {
+                        if (transposed) values[n * inner + k] *= scales[k];
+                        else values[k * outer + n] *= scales[k];
+                    }
+                }
+                var scaled = FloatTensor(NodeName(node) + "/smoothed_weight", values);
+                scaled.Dims.Clear();
+                scaled.Dims.Add(tensor.Dims);
+                graph.Initializer.Add(scaled);
+                node.Input[1] = scaled.Name;
+                node.Input[0] = smoothed;
+            }
+
+            var inverse = FloatTensor(smoothed + "/inverse_scale", [.. scales.Select(s => 1f / s)]);
+            graph.Initializer.Add(inverse);
+            var mul = new NodeProto { Name = smoothed, OpType = "Mul", Input = { input, inverse.Name } };
+            mul.Output.Add(smoothed);
+            inserts.Add((group.Min(r => r.Index), mul));
+        }
+
+        foreach (var (before, mul) in inserts.OrderByDescending(i => i.Before)) graph.Node.Insert(before, mul);
+        RemoveUnusedInitializers(graph);
     }
 
     /// <summary>A node's name, or its first output where the exporter left it unnamed.</summary>

@@ -1,11 +1,13 @@
 using System.Text.Json;
+using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
+using Onnx;
 
 namespace BitSieve.Embeddings.Onnx.Quantization;
 
 /// <summary>What quantizing one layer alone did to the final embeddings, and the layer's share of the work and of float32 time.</summary>
 /// <param name="Layer">The layer.</param>
-/// <param name="MeanError">Mean over the calibration texts of 1 − cosine to the float32 embedding.</param>
+/// <param name="MeanError">Mean over the calibration texts of 1 − cosine to the float32 embedding, in the form the plan quantizes it (smoothed or not).</param>
 /// <param name="WorstError">Largest 1 − cosine over the calibration texts.</param>
 /// <param name="WorkShare">
 /// The layer's share of the candidate layers' multiply-adds (<see cref="WeightLayer.MultiplyAdds"/>): the weight the plan
@@ -16,7 +18,14 @@ namespace BitSieve.Embeddings.Onnx.Quantization;
 /// (so every node keeps its own name and time); printed as a check on <paramref name="WorkShare"/>, never chosen by.
 /// </param>
 /// <param name="Int8">Whether the plan puts it in int8.</param>
-internal sealed record LayerMeasurement(WeightLayer Layer, double MeanError, double WorstError, double WorkShare, double TimeShare, bool Int8);
+internal sealed record LayerMeasurement(WeightLayer Layer, double MeanError, double WorstError, double WorkShare, double TimeShare, bool Int8)
+{
+    /// <summary>Whether the layer is smoothed before it is quantized (the errors above are then the smoothed layer's).</summary>
+    public bool Smoothed { get; init; }
+
+    /// <summary>Mean error alone of the layer quantized without smoothing (null in plan files written before smoothing).</summary>
+    public double? UnsmoothedMeanError { get; init; }
+}
 
 /// <summary>The per-layer table, the plan chosen, and how the plan and the uniform int8 model held on the held-out text.</summary>
 internal sealed record PlanReport(IReadOnlyList<LayerMeasurement> Layers, PlanFile Plan, double UniformMeanCosine, double UniformWorstCosine, int CalibrationTexts, int HeldOutTexts);
@@ -27,7 +36,9 @@ internal sealed record PlanReport(IReadOnlyList<LayerMeasurement> Layers, PlanFi
 /// </summary>
 /// <remarks>
 /// The texts are split by position: even lines calibrate (every measurement the choice is made on), odd lines are held
-/// out and only report how the chosen plan generalizes. Greedy knapsack: the errors of layers quantized together add up
+/// out and only report how the chosen plan generalizes. Each layer is measured alone twice, as it is and smoothed
+/// (<see cref="Int8Rewriter"/>, with its input's maxima on the calibration half), and an activation is smoothed where its
+/// readers' summed mean error alone is lower smoothed; the choice below then weighs each layer by its error in that form. Greedy knapsack: the errors of layers quantized together add up
 /// nearly linearly, and what a layer in int8 saves is proportional to its multiply-adds, so layers are taken in order of
 /// error alone per multiply-add (then by name), each added to the plan when the plan with it still keeps the mean cosine
 /// to float32 on the calibration half ≥ target. The layers left in float32 are then the ones whose error is dearest per
@@ -72,31 +83,45 @@ internal static class PrecisionPlanner
         var referenceFit = Embed(null, fit);
         var referenceHeldOut = Embed(null, heldOut);
         var shares = TimeShares(source, bytes, fit, threads);
+        var maxima = ActivationMaxima(source, bytes, layers, fit, threads);
+        var everySmoothed = maxima.ToDictionary(m => m.Key, m => m.Value.Maxima, StringComparer.Ordinal);
 
-        var alone = new List<(WeightLayer Layer, double Mean, double Worst)>(layers.Count);
+        var plain = new Dictionary<string, (double Mean, double Worst)>(StringComparer.Ordinal);
+        var smoothed = new Dictionary<string, (double Mean, double Worst)>(StringComparer.Ordinal);
         foreach (var layer in layers)
         {
-            var (mean, worst) = Errors(referenceFit, Embed(QuantizationPlan.Of([layer.Name]), fit));
-            alone.Add((layer, mean, worst));
-            progress?.WriteLine($"  {layer.Name}: 1 - cos mean {mean:E2}, worst {worst:E2}");
+            plain[layer.Name] = Errors(referenceFit, Embed(QuantizationPlan.Of([layer.Name]), fit));
+            smoothed[layer.Name] = Errors(referenceFit, Embed(QuantizationPlan.Of([layer.Name], everySmoothed), fit));
+            progress?.WriteLine($"  {layer.Name}: 1 - cos mean {plain[layer.Name].Mean:E2}, worst {plain[layer.Name].Worst:E2}; smoothed {smoothed[layer.Name].Mean:E2}, worst {smoothed[layer.Name].Worst:E2}");
         }
+        // An activation is smoothed where that measured better: its readers' errors alone, summed, lower smoothed.
+        var smoothing = layers.GroupBy(l => maxima[l.Name].Input, StringComparer.Ordinal)
+            .Where(g => g.Sum(l => smoothed[l.Name].Mean) < g.Sum(l => plain[l.Name].Mean))
+            .SelectMany(g => g)
+            .ToDictionary(l => l.Name, l => maxima[l.Name].Maxima, StringComparer.Ordinal);
+        var alone = layers.Select(l => (Layer: l, Plain: plain[l.Name], Chosen: smoothing.ContainsKey(l.Name) ? smoothed[l.Name] : plain[l.Name])).ToList();
 
-        var chosen = Choose(alone.Select(a => (a.Layer, a.Mean)).ToList(),
-            plan => 1 - Errors(referenceFit, Embed(QuantizationPlan.Of(plan), fit)).Mean, target, progress);
+        var chosen = Choose(alone.Select(a => (a.Layer, a.Chosen.Mean)).ToList(),
+            plan => 1 - Errors(referenceFit, Embed(QuantizationPlan.Of(plan, smoothing), fit)).Mean, target, progress);
 
-        var plan = QuantizationPlan.Of(chosen);
+        var plan = QuantizationPlan.Of(chosen, smoothing);
         var (planMean, planWorst) = Errors(referenceHeldOut, Embed(plan, heldOut));
         var (uniformMean, uniformWorst) = Errors(referenceHeldOut, Embed(QuantizationPlan.Uniform, heldOut));
         var chosenSet = chosen.ToHashSet(StringComparer.Ordinal);
         double work = layers.Sum(l => (double)l.MultiplyAdds);
-        var table = alone.Select(a => new LayerMeasurement(a.Layer, a.Mean, a.Worst, a.Layer.MultiplyAdds / work,
-            shares.GetValueOrDefault(a.Layer.Name), chosenSet.Contains(a.Layer.Name))).ToList();
+        var table = alone.Select(a => new LayerMeasurement(a.Layer, a.Chosen.Mean, a.Chosen.Worst, a.Layer.MultiplyAdds / work,
+            shares.GetValueOrDefault(a.Layer.Name), chosenSet.Contains(a.Layer.Name))
+        {
+            Smoothed = smoothing.ContainsKey(a.Layer.Name),
+            UnsmoothedMeanError = a.Plain.Mean,
+        }).ToList();
         var file = new PlanFile
         {
             Model = source.Name,
             SourceHash = source.ContentHash,
             Target = target,
             Int8Layers = plan.Layers,
+            Smoothing = plan.Smoothing,
             HeldOutMeanCosine = 1 - planMean,
             HeldOutWorstCosine = 1 - planWorst,
             Measurements = table,
@@ -149,6 +174,91 @@ internal static class PrecisionPlanner
     }
 
     /// <summary>
+    /// Each layer's input and its maxima for smoothing: the largest |X_k| of each channel k of the activation it multiplies, over
+    /// the tokens of <paramref name="texts"/> (padding left out), in the float32 model.
+    /// </summary>
+    private static Dictionary<string, (string Input, float[] Maxima)> ActivationMaxima(OnnxModelSource source, OnnxModelBytes bytes, IReadOnlyList<WeightLayer> layers, string[] texts, int? threads)
+    {
+        var proto = ModelProto.Parser.ParseFrom(bytes.Model);
+        var wanted = layers.Select(l => l.Name).ToHashSet(StringComparer.Ordinal);
+        var inputs = new Dictionary<string, string>(StringComparer.Ordinal); // layer → the activation it reads
+        foreach (var node in proto.Graph.Node)
+        {
+            string name = node.Name.Length > 0 ? node.Name : node.Output[0];
+            if (wanted.Contains(name)) inputs[name] = node.Input[0];
+        }
+        var outputs = proto.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (string activation in inputs.Values.Distinct(StringComparer.Ordinal).Where(a => !outputs.Contains(a)))
+        {
+            proto.Graph.Output.Add(new ValueInfoProto
+            {
+                Name = activation,
+                Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)TensorProto.Types.DataType.Float } },
+            });
+        }
+
+        using var generator = new OnnxEmbeddingGenerator(source, new OnnxEmbeddingOptions { IntraOpThreads = threads });
+        using var options = new SessionOptions { IntraOpNumThreads = generator.IntraOpThreads, GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
+        using var session = new InferenceSession(proto.ToByteArray(), options);
+        var maxima = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        RunBatches(session, generator, texts, (names, values, lengths) =>
+        {
+            for (int o = 0; o < names.Count; o++)
+            {
+                if (!inputs.ContainsValue(names[o])) continue;
+                var value = values[o];
+                var shape = value.GetTensorTypeAndShape().Shape;
+                var data = value.GetTensorDataAsSpan<float>();
+                int channels = (int)shape[^1];
+                if (!maxima.TryGetValue(names[o], out var largest)) maxima[names[o]] = largest = new float[channels];
+                // [batch, seq, channels] counts each text's own tokens; any other shape (the pooler's [batch, channels]) every row.
+                bool perToken = shape.Length == 3 && shape[0] == lengths.Length;
+                int rows = data.Length / channels;
+                for (int r = 0; r < rows; r++)
+                {
+                    if (perToken && r % (int)shape[1] >= lengths[r / (int)shape[1]]) continue;
+                    var row = data.Slice(r * channels, channels);
+                    for (int k = 0; k < channels; k++) largest[k] = Math.Max(largest[k], Math.Abs(row[k]));
+                }
+            }
+        });
+        return inputs.ToDictionary(i => i.Key, i => (i.Value, maxima[i.Value]), StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="session"/> (a model of <paramref name="generator"/>'s inputs) on <paramref name="texts"/>,
+    /// shortest first, in batches of 16; <paramref name="read"/> gets each batch's output names, values and token counts.
+    /// </summary>
+    private static void RunBatches(InferenceSession session, OnnxEmbeddingGenerator generator, string[] texts, Action<IReadOnlyList<string>, IReadOnlyList<OrtValue>, int[]> read)
+    {
+        var tokenizer = generator.Tokenizer;
+        bool types = session.InputMetadata.ContainsKey("token_type_ids");
+        var tokenized = texts.Select(t => tokenizer.Encode(t, generator.MaximumTokens)).OrderBy(t => t.Length).ToArray();
+        foreach (var batch in tokenized.Chunk(16))
+        {
+            int seq = batch.Max(t => t.Length);
+            var ids = new long[batch.Length * seq];
+            var mask = new long[batch.Length * seq];
+            for (int r = 0; r < batch.Length; r++)
+            {
+                batch[r].CopyTo(ids, r * seq);
+                mask.AsSpan(r * seq, batch[r].Length).Fill(1);
+            }
+            long[] shape = [batch.Length, seq];
+            var inputs = new Dictionary<string, OrtValue>
+            {
+                ["input_ids"] = OrtValue.CreateTensorValueFromMemory(ids, shape),
+                ["attention_mask"] = OrtValue.CreateTensorValueFromMemory(mask, shape),
+            };
+            if (types) inputs["token_type_ids"] = OrtValue.CreateTensorValueFromMemory(new long[batch.Length * seq], shape);
+            using var runOptions = new RunOptions();
+            using var outputs = session.Run(runOptions, inputs, session.OutputNames);
+            read(session.OutputNames, [.. outputs], [.. batch.Select(t => t.Length)]);
+            foreach (var value in inputs.Values) value.Dispose();
+        }
+    }
+
+    /// <summary>
     /// Each node's share of the float32 model's summed kernel time on <paramref name="texts"/> (batches of 16), from ONNX
     /// Runtime's profiler with graph optimizations off: optimized graphs fuse and rename the nodes a plan names.
     /// </summary>
@@ -171,29 +281,7 @@ internal static class PrecisionPlanner
             })
             using (var session = new InferenceSession(bytes.Model, options))
             {
-                bool types = session.InputMetadata.ContainsKey("token_type_ids");
-                var tokenized = texts.Select(t => tokenizer.Encode(t, generator.MaximumTokens)).OrderBy(t => t.Length).ToArray();
-                foreach (var batch in tokenized.Chunk(16))
-                {
-                    int seq = batch.Max(t => t.Length);
-                    var ids = new long[batch.Length * seq];
-                    var mask = new long[batch.Length * seq];
-                    for (int r = 0; r < batch.Length; r++)
-                    {
-                        batch[r].CopyTo(ids, r * seq);
-                        mask.AsSpan(r * seq, batch[r].Length).Fill(1);
-                    }
-                    long[] shape = [batch.Length, seq];
-                    var inputs = new Dictionary<string, OrtValue>
-                    {
-                        ["input_ids"] = OrtValue.CreateTensorValueFromMemory(ids, shape),
-                        ["attention_mask"] = OrtValue.CreateTensorValueFromMemory(mask, shape),
-                    };
-                    if (types) inputs["token_type_ids"] = OrtValue.CreateTensorValueFromMemory(new long[batch.Length * seq], shape);
-                    using var runOptions = new RunOptions();
-                    using var outputs = session.Run(runOptions, inputs, session.OutputNames);
-                    foreach (var value in inputs.Values) value.Dispose();
-                }
+                RunBatches(session, generator, texts, (_, _, _) => { });
                 profile = session.EndProfiling();
             }
 

@@ -7,7 +7,8 @@ namespace BitSieve.Embeddings.Onnx.Quantization;
 
 /// <summary>
 /// Which weight-constant matrix products of a model run in int8; the rest stay float32. Either every candidate layer
-/// (<see cref="AllLayers"/>: the uniform int8 baseline) or a measured list (<c>bitsieve model plan</c>).
+/// (<see cref="AllLayers"/>: the uniform int8 baseline) or a measured list (<c>bitsieve model plan</c>), optionally with
+/// the activation maxima its layers are smoothed by before they are quantized.
 /// </summary>
 /// <param name="Layers">Node names of the layers in int8, sorted ordinally; empty with <see cref="AllLayers"/>.</param>
 /// <param name="AllLayers">Every candidate layer of whatever model it is applied to.</param>
@@ -16,15 +17,41 @@ internal sealed record QuantizationPlan(IReadOnlyList<string> Layers, bool AllLa
     /// <summary>Every weight-constant MatMul/Gemm in int8.</summary>
     public static QuantizationPlan Uniform { get; } = new([], AllLayers: true);
 
-    /// <summary>Exactly <paramref name="layers"/> in int8 (order and duplicates do not matter).</summary>
-    public static QuantizationPlan Of(IEnumerable<string> layers) =>
-        new(layers.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray(), AllLayers: false);
+    /// <summary>
+    /// Layer name → the largest |X_k| of each channel of its input on calibration text: the layers smoothed before they
+    /// are quantized (<see cref="Int8Rewriter"/>); null or empty: none.
+    /// </summary>
+    public IReadOnlyDictionary<string, float[]>? Smoothing { get; private init; }
+
+    /// <summary>
+    /// Exactly <paramref name="layers"/> in int8 (order and duplicates do not matter), those <paramref name="smoothing"/>
+    /// names smoothed by it (entries for layers not in the plan are dropped).
+    /// </summary>
+    public static QuantizationPlan Of(IEnumerable<string> layers, IReadOnlyDictionary<string, float[]>? smoothing = null)
+    {
+        var sorted = layers.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var kept = smoothing is null ? null : sorted.Where(smoothing.ContainsKey).ToDictionary(l => l, l => smoothing[l], StringComparer.Ordinal);
+        return new(sorted, AllLayers: false) { Smoothing = kept is { Count: > 0 } ? kept : null };
+    }
 
     /// <summary>
     /// Short name of the plan for identities and file names: <c>all</c>, or the first 16 hex digits of the XxHash128 of
-    /// the sorted layer names, one per line.
+    /// the sorted layer names, one per line, then, for a smoothed plan, each smoothed layer's name and its maxima's
+    /// float32 bytes (so a smoothed plan never shares a key, a cached model or cached vectors with an unsmoothed one).
     /// </summary>
-    public string Key => AllLayers ? "all" : Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(string.Join('\n', Layers))))[..16];
+    public string Key => AllLayers ? "all" : Convert.ToHexStringLower(XxHash128.Hash(KeyBytes()))[..16];
+
+    private byte[] KeyBytes()
+    {
+        var bytes = new List<byte>(Encoding.UTF8.GetBytes(string.Join('\n', Layers)));
+        if (Smoothing is null) return [.. bytes];
+        foreach (string layer in Smoothing.Keys.Order(StringComparer.Ordinal))
+        {
+            bytes.AddRange(Encoding.UTF8.GetBytes("\n\n" + layer + "\n"));
+            bytes.AddRange(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Smoothing[layer].AsSpan()).ToArray());
+        }
+        return [.. bytes];
+    }
 
     /// <summary>The layer names this plan puts in int8 among <paramref name="candidates"/>.</summary>
     public IReadOnlyCollection<string> Resolve(IReadOnlyList<WeightLayer> candidates) =>
@@ -49,6 +76,12 @@ internal sealed record PlanFile
     /// <summary>The layers in int8, sorted.</summary>
     public required IReadOnlyList<string> Int8Layers { get; init; }
 
+    /// <summary>
+    /// The smoothed layers' input maxima on the calibration half (<see cref="QuantizationPlan.Smoothing"/>); absent in
+    /// plan files of unsmoothed plans.
+    /// </summary>
+    public IReadOnlyDictionary<string, float[]>? Smoothing { get; init; }
+
     /// <summary>Mean cosine to float32 of the whole plan on the held-out text.</summary>
     public required double HeldOutMeanCosine { get; init; }
 
@@ -62,7 +95,7 @@ internal sealed record PlanFile
     public IReadOnlyList<LayerMeasurement>? Measurements { get; init; }
 
     /// <summary>The plan it describes.</summary>
-    public QuantizationPlan ToPlan() => QuantizationPlan.Of(Int8Layers);
+    public QuantizationPlan ToPlan() => QuantizationPlan.Of(Int8Layers, Smoothing);
 
     /// <summary>Reads a plan file; a file that is not one throws <see cref="InvalidDataException"/> naming it.</summary>
     public static PlanFile Read(string path) =>

@@ -30,5 +30,5 @@ internal static class RewrittenModelCache
         Path.Combine(directory, "models", $"{sourceHash}-int8v{Int8Rewriter.Version}-{plan.Key}.onnx");
 
     private static byte[] Rewrite(byte[] model, QuantizationPlan plan) =>
-        Int8Rewriter.Rewrite(model, plan.Resolve(Int8Rewriter.FindLayers(model)));
+        Int8Rewriter.Rewrite(model, plan.Resolve(Int8Rewriter.FindLayers(model)), plan.Smoothing);
 }
