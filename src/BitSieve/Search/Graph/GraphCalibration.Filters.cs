@@ -13,8 +13,9 @@ namespace BitSieve.Search.Graph;
 /// estimated) and reaches more nodes before its beam settles.
 /// </summary>
 /// <param name="Fraction">The allowed fraction.</param>
-/// <param name="Ef">The smallest beam width (from the unfiltered one up) whose recall, less its margin, met the floor
-/// at a cost below the filtered flat cascade's; 0 when none did.</param>
+/// <param name="Ef">The smallest beam width whose recall, less its margin, met the floor at a cost below the filtered
+/// flat cascade's; 0 when none did. It may be narrower than the unfiltered one: a beam of allowed nodes under a broad
+/// filter spans more of the graph than a beam of as many nodes without one.</param>
 /// <param name="Recall">The sample's recall@k at <paramref name="Ef"/> (at the last width tried when none held).</param>
 /// <param name="Cost">The traversal per query at that width: the unfiltered width's modelled cost × the filtered
 /// traversal's time over the unfiltered one's.</param>
@@ -38,7 +39,7 @@ internal sealed partial record GraphCalibration
 
     /// <summary>
     /// Per filtered fraction (broadest first): the filtered flat cascade on the sample (the truth, and its cost), then
-    /// beam widths from the unfiltered one up, each on the whole sample with the same seeded random allowed set, the
+    /// beam widths from the narrowest up, each on the whole sample with the same seeded random allowed set, the
     /// query's own point absent from both answers as in the unfiltered trial; the first width whose recall less its
     /// margin meets the floor at a cost below the filtered flat cascade's is the fraction's. A fraction where none does
     /// ends the list. <paramref name="unfiltered"/> is the calibrated width's trial with its costs (fraction 1), and
@@ -60,7 +61,6 @@ internal sealed partial record GraphCalibration
             var trial = new FilteredTrial(fraction, 0, 0, double.PositiveInfinity, flatCost);
             foreach (int effort in options.Efforts)
             {
-                if (effort < unfiltered.Ef) continue;
                 var (recall, _, traversal) = Trial(graph, quality, options, sample, queries, truth, effort, allowed);
                 double cost = unfiltered.Cost * traversal / Math.Max(1, graphTicks);
                 bool holds = recall - Margin(recall, truth) >= floor && cost < flatCost;

@@ -73,6 +73,15 @@ public sealed class GraphFilterTests
         Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(Live / 2, Live, slowFlat, out ef));
         Assert.Equal(64, ef);
         Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(600_000, Live, slowFlat));
+        // A broad filter may hold the floor at a narrower beam than no filter (its beam of allowed nodes spans more of the
+        // graph): at the measured 50 % the trial's ef 32, between it and the unfiltered point the wider of the two.
+        var narrow = Calibration(GraphPath.Graph, 20_000, Live, new FilteredTrial(0.5, 32, 0.997, 30_000, Live), new FilteredTrial(0.2, 64, 0.996, 90_000, Live));
+        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(Live / 2, Live, narrow, out ef));
+        Assert.Equal(32, ef);
+        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(700_000, Live, narrow, out ef));
+        Assert.Equal(48, ef);
+        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(400_000, Live, narrow, out ef));
+        Assert.Equal(64, ef);
         // Without trials no filtered traversal is trusted.
         Assert.Equal(GraphSearchPlan.Flat, GraphPlanner.Choose(Live / 2, Live, Calibration(GraphPath.Graph, 20_000, Live)));
         // A graph that holds the floor but costs more than the unfiltered scan (flat answers unfiltered) traverses where
