@@ -23,8 +23,8 @@ internal sealed partial class GraphIndex
     /// A cascade built with an allowed set (a filter's bitmap) makes the traversal filtered: only allowed nodes enter the
     /// beam and are returned. Every neighbour reached is estimated, allowed or not; a disallowed one whose estimate beats
     /// the beam's boundary (one that would have entered the beam without the filter) is crossed instead (two-hop
-    /// expansion: its allowed neighbours not yet reached become candidates in its place, at most as many per hop as the
-    /// expanded node has neighbours), so that a selective filter does not strand the search among nodes it may not
+    /// expansion: its allowed neighbours not yet reached become candidates in its place, until a hop has added as many
+    /// as the expanded node has neighbours), so that a selective filter does not strand the search among nodes it may not
     /// return, and a broad one does not cross the far neighbours an unfiltered search would have dropped.
     /// <see cref="GraphPlanner"/> says when this path beats scoring the allowed points or the flat cascade.
     /// </para>
@@ -130,8 +130,8 @@ internal sealed partial class GraphIndex
                     if (allowed is null || IsAllowed(allowed, _fresh[j])) Enter(cascade, j);
                 // Crossed (two-hop expansion): a close disallowed neighbour's allowed neighbours not yet reached are
                 // estimated in its place, as candidates of this hop, while its allowed neighbours raised the boundary:
-                // one that no longer beats it is not crossed. A hop adds at most as many candidates across as the node
-                // has neighbours. One left uncrossed is never estimated again, as a node that fell off an unfiltered beam.
+                // one that no longer beats it is not crossed. Crossings stop once they have added as many candidates as the
+                // node has neighbours. One left uncrossed is not estimated again, as a node that fell off an unfiltered beam.
                 for (int c = 0; c < crossing && fresh - direct < degree; c++)
                 {
                     int j = _crossing[c];
