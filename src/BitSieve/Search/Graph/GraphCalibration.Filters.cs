@@ -42,8 +42,9 @@ internal sealed partial record GraphCalibration
     /// beam widths from the narrowest up, each on the whole sample with the same seeded random allowed set, the
     /// query's own point absent from both answers as in the unfiltered trial; the first width whose recall less its
     /// margin meets the floor is the fraction's, with its cost (the planner compares it with the flat cascade's, here
-    /// and interpolated between fractions). A fraction where no width does ends the list. <paramref name="unfiltered"/> is the calibrated width's trial with its costs (fraction 1), and
-    /// <paramref name="flatTicks"/> and <paramref name="graphTicks"/> the times of its two paths on the same sample.
+    /// and interpolated between fractions). A fraction where no width does ends the list. <paramref name="unfiltered"/>
+    /// is the calibrated width's trial with its costs (fraction 1), and <paramref name="flatTicks"/> and
+    /// <paramref name="graphTicks"/> the times of its two paths on the same sample.
     /// </summary>
     private static List<FilteredTrial> MeasureFilters(GraphIndex graph, Quality quality, GraphCalibrationOptions options, int[] sample, EncodedQuery[] queries,
         double floor, FilteredTrial unfiltered, long flatTicks, long graphTicks)

@@ -22,8 +22,9 @@ internal enum GraphSearchPlan
 /// (<see cref="GraphCalibration.Filtered"/>: the broadest measured fraction at or below it held the recall floor, and
 /// every broader one did), and only where its cost is below the flat cascade's under the same filter; both costs and
 /// the beam width (rounded up) are interpolated linearly in 1/fraction between the trial and the next broader measured
-/// point (the unfiltered calibration at fraction 1). A filter that allows every live point is no filter: the unfiltered traversal at the calibrated width (a
-/// collection's search does not even come here, see <see cref="AllowedSet"/>).
+/// point (the unfiltered calibration at fraction 1). A filter that allows every live point is no filter: the
+/// unfiltered traversal at the calibrated width (a collection's search does not even come here, see
+/// <see cref="AllowedSet"/>).
 /// </summary>
 internal static class GraphPlanner
 {
