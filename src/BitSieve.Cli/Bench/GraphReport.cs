@@ -25,7 +25,7 @@ internal sealed record GraphMethodResult(int Ef, double Recall, double Qps, doub
 /// <param name="GraphRecall">The filtered traversal: recall.</param>
 /// <param name="GraphQps">Its QPS.</param>
 /// <param name="GraphVisitedPerQuery">Nodes the traversal reached per query (estimated, crossed and the entry).</param>
-/// <param name="GraphEstimatesPerQuery">T1 estimates of allowed nodes per query while steering.</param>
+/// <param name="GraphEstimatesPerQuery">T1 estimates per query while steering (every node reached, disallowed ones included).</param>
 internal sealed record GraphFilterResult(double Selectivity, int Allowed, GraphSearchPlan Plan, double DirectRecall, double DirectQps, double FlatRecall, double FlatQps,
     int Ef, double GraphRecall, double GraphQps, double GraphVisitedPerQuery, double GraphEstimatesPerQuery)
 {

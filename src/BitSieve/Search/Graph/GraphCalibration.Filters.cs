@@ -9,20 +9,21 @@ namespace BitSieve.Search.Graph;
 /// <see cref="GraphCalibration.FlatCost"/>, and follow what the calibration timed on the sample: each is the unfiltered
 /// cost of its path scaled by how much longer (or shorter) that path took under the filter than without it. A filter
 /// changes both paths' work in ways no count prices: the flat cascade's k-th lower bound among the allowed points is
-/// lower, so more vectors pass its T1 bound; the traversal crosses disallowed nodes (an adjacency row each, never
-/// estimated) and reaches more nodes before its beam settles.
+/// lower, so more vectors pass its T1 bound; the traversal estimates disallowed neighbours too, crosses the close ones
+/// (an adjacency row each) and reaches more nodes before its beam settles.
 /// </summary>
 /// <param name="Fraction">The allowed fraction.</param>
-/// <param name="Ef">The smallest beam width (from the unfiltered one up) whose recall, less its margin, met the floor
-/// at a cost below the filtered flat cascade's; 0 when none did.</param>
-/// <param name="Recall">The sample's recall@k at <paramref name="Ef"/> (at the last width tried when none held).</param>
+/// <param name="Ef">The smallest beam width whose recall, less its margin, met the floor; 0 when none did. It may be
+/// narrower than the unfiltered one: a beam of allowed nodes under a broad filter spans more of the graph than a beam of
+/// as many nodes without one. Whether the traversal is the cheaper path there is the planner's comparison of the costs.</param>
+/// <param name="Recall">The sample's recall@k at <paramref name="Ef"/> (at the widest width when none held).</param>
 /// <param name="Cost">The traversal per query at that width: the unfiltered width's modelled cost × the filtered
 /// traversal's time over the unfiltered one's.</param>
 /// <param name="FlatCost">The flat cascade over the allowed set per query: one estimate per live point × its time over
 /// the unfiltered flat cascade's.</param>
 internal readonly record struct FilteredTrial(double Fraction, int Ef, double Recall, double Cost, double FlatCost)
 {
-    /// <summary>Whether a beam width held the floor at this fraction.</summary>
+    /// <summary>Whether a beam width held the recall floor at this fraction.</summary>
     public bool Holds => Ef > 0;
 }
 
@@ -38,11 +39,12 @@ internal sealed partial record GraphCalibration
 
     /// <summary>
     /// Per filtered fraction (broadest first): the filtered flat cascade on the sample (the truth, and its cost), then
-    /// beam widths from the unfiltered one up, each on the whole sample with the same seeded random allowed set, the
+    /// beam widths from the narrowest up, each on the whole sample with the same seeded random allowed set, the
     /// query's own point absent from both answers as in the unfiltered trial; the first width whose recall less its
-    /// margin meets the floor at a cost below the filtered flat cascade's is the fraction's. A fraction where none does
-    /// ends the list. <paramref name="unfiltered"/> is the calibrated width's trial with its costs (fraction 1), and
-    /// <paramref name="flatTicks"/> and <paramref name="graphTicks"/> the times of its two paths on the same sample.
+    /// margin meets the floor is the fraction's, with its cost (the planner compares it with the flat cascade's, here
+    /// and interpolated between fractions). A fraction where no width does ends the list. <paramref name="unfiltered"/>
+    /// is the calibrated width's trial with its costs (fraction 1), and <paramref name="flatTicks"/> and
+    /// <paramref name="graphTicks"/> the times of its two paths on the same sample.
     /// </summary>
     private static List<FilteredTrial> MeasureFilters(GraphIndex graph, Quality quality, GraphCalibrationOptions options, int[] sample, EncodedQuery[] queries,
         double floor, FilteredTrial unfiltered, long flatTicks, long graphTicks)
@@ -60,13 +62,10 @@ internal sealed partial record GraphCalibration
             var trial = new FilteredTrial(fraction, 0, 0, double.PositiveInfinity, flatCost);
             foreach (int effort in options.Efforts)
             {
-                if (effort < unfiltered.Ef) continue;
                 var (recall, _, traversal) = Trial(graph, quality, options, sample, queries, truth, effort, allowed);
-                double cost = unfiltered.Cost * traversal / Math.Max(1, graphTicks);
-                bool holds = recall - Margin(recall, truth) >= floor && cost < flatCost;
-                trial = new FilteredTrial(fraction, holds ? effort : 0, recall, cost, flatCost);
-                // A wider beam only costs more.
-                if (holds || cost >= flatCost) break;
+                bool holds = recall - Margin(recall, truth) >= floor;
+                trial = new FilteredTrial(fraction, holds ? effort : 0, recall, unfiltered.Cost * traversal / Math.Max(1, graphTicks), flatCost);
+                if (holds) break;
             }
             trials.Add(trial);
             if (!trial.Holds) break;

@@ -20,11 +20,13 @@ internal sealed partial class GraphIndex
     /// at T2 again), T3 until no interval can reach the k-th exact score.
     /// The effort is this fixed <paramref name="ef"/>; <see cref="GraphCalibration"/> finds the one a quality target needs.
     /// <para>
-    /// A cascade built with an allowed set (a filter's bitmap) makes the traversal filtered: only allowed nodes are
-    /// estimated, enter the beam and are returned; a disallowed neighbour is crossed instead (two-hop expansion: its
-    /// allowed neighbours become candidates in its place, until the expanded node has as many new candidates as it has
-    /// neighbours), so that a selective filter does not strand the search among nodes it may not return. <see cref="GraphPlanner"/> says when this path beats scoring the allowed points or the
-    /// flat cascade.
+    /// A cascade built with an allowed set (a filter's bitmap) makes the traversal filtered: only allowed nodes enter the
+    /// beam and are returned. Every neighbour reached is estimated, allowed or not; a disallowed one whose estimate beats
+    /// the beam's boundary (one that would have entered the beam without the filter) is crossed instead (two-hop
+    /// expansion: its allowed neighbours not yet reached become candidates in its place, until a hop has added as many
+    /// as the expanded node has neighbours), so that a selective filter does not strand the search among nodes it may not
+    /// return, and a broad one does not cross the far neighbours an unfiltered search would have dropped.
+    /// <see cref="GraphPlanner"/> says when this path beats scoring the allowed points or the flat cascade.
     /// </para>
     /// </summary>
     /// <param name="cascade">
@@ -58,7 +60,8 @@ internal sealed partial class GraphIndex
         private readonly int[] _fresh = new int[SlackDegree(graph.MaxDegree) * (SlackDegree(graph.MaxDegree) + 1)];
         private readonly float[] _lo = new float[SlackDegree(graph.MaxDegree) * (SlackDegree(graph.MaxDegree) + 1)];
         private readonly float[] _hi = new float[SlackDegree(graph.MaxDegree) * (SlackDegree(graph.MaxDegree) + 1)];
-        private readonly int[] _disallowed = new int[SlackDegree(graph.MaxDegree)];
+        // The hop's disallowed candidates to cross (their places in _fresh).
+        private readonly int[] _crossing = new int[SlackDegree(graph.MaxDegree)];
         private readonly Beam _beam = new();
 
         // The graph itself, not only its size: a thread searches several graphs (collections, a compacted copy).
@@ -71,7 +74,7 @@ internal sealed partial class GraphIndex
             Array.Clear(_visited);
             var planes = query.T1.Planes;
             var allowed = cascade.Allowed;
-            int hops = 0, visited = 0, estimates = 0, refined = 0;
+            int hops = 0, visited = 0, refined = 0;
             _beam.Reset(ef);
             // The entry itself cannot be absent: the traversal has to start somewhere.
             if (absent >= 0 && absent != g.Entry) Visit(absent);
@@ -79,7 +82,6 @@ internal sealed partial class GraphIndex
             {
                 Visit(g.Entry);
                 visited++;
-                estimates++;
                 var (lo0, hi0) = Estimate(cascade, planes, g.Entry);
                 _beam.Insert(g.Entry, (lo0 + hi0) / 2, lo0, hi0);
             }
@@ -104,59 +106,52 @@ internal sealed partial class GraphIndex
                 int at = node * g.LinkStride;
                 int degree = links[at];
                 int fresh = 0;
-                int disallowed = 0;
                 for (int j = 0; j < degree; j++)
                 {
                     int next = links[at + 1 + j];
-                    if (IsVisited(next)) continue;
-                    if (allowed is null || IsAllowed(allowed, next))
-                    {
-                        Visit(next);
-                        _fresh[fresh++] = next;
-                        g.PrefetchRow(next);
-                    }
-                    else
-                    {
-                        _disallowed[disallowed++] = next;
-                    }
+                    if (!Visit(next)) continue;
+                    _fresh[fresh++] = next;
+                    g.PrefetchRow(next);
                 }
-                // Crossed, not estimated: a disallowed neighbour's allowed neighbours not yet reached are candidates in its
-                // place, in list order, until the node has as many new candidates as it has neighbours. A selective
-                // filter crosses them all; a broad one already has most of them allowed and crosses few (crossing every one
-                // there would estimate about R/2 · R/2 second neighbours per hop instead of R). One left uncrossed stays
-                // unreached, to be crossed from another node.
-                int crossed = 0;
-                for (int j = 0; allowed is not null && j < disallowed && fresh < degree; j++)
+                // Every neighbour not yet reached is estimated, allowed or not (all T1 intervals first: their rows were
+                // prefetched together). The allowed ones may enter the beam; a disallowed one whose estimate beats the
+                // beam's boundary, one that would have entered it without the filter, is crossed below, and its
+                // adjacency row is requested now.
+                for (int j = 0; j < fresh; j++) (_lo[j], _hi[j]) = Estimate(cascade, planes, _fresh[j]);
+                int crossing = 0;
+                for (int j = 0; allowed is not null && j < fresh; j++)
                 {
-                    int next = _disallowed[j];
-                    Visit(next);
-                    crossed++;
-                    int across = next * g.LinkStride;
+                    if (IsAllowed(allowed, _fresh[j]) || Score(j) <= _beam.Boundary) continue;
+                    _crossing[crossing++] = j;
+                    g.PrefetchLinks(_fresh[j]);
+                }
+                int direct = fresh;
+                for (int j = 0; j < direct; j++)
+                    if (allowed is null || IsAllowed(allowed, _fresh[j])) Enter(cascade, j);
+                // Crossed (two-hop expansion): a close disallowed neighbour's allowed neighbours not yet reached are
+                // estimated in its place, as candidates of this hop, while its allowed neighbours raised the boundary:
+                // one that no longer beats it is not crossed. Crossings stop once they have added as many candidates as the
+                // node has neighbours. One left uncrossed is not estimated again, as a node that fell off an unfiltered beam.
+                for (int c = 0; c < crossing && fresh - direct < degree; c++)
+                {
+                    int j = _crossing[c];
+                    if (Score(j) <= _beam.Boundary) continue;
+                    int across = _fresh[j] * g.LinkStride;
                     for (int m = 0, reach = links[across]; m < reach; m++)
                     {
                         int second = links[across + 1 + m];
-                        if (IsVisited(second) || !IsAllowed(allowed, second)) continue;
+                        if (IsVisited(second) || !IsAllowed(allowed!, second)) continue;
                         Visit(second);
                         _fresh[fresh++] = second;
                         g.PrefetchRow(second);
                     }
                 }
-                visited += fresh + crossed;
-                estimates += fresh;
-                // All T1 intervals first (their rows were prefetched together), then the decisions against the boundary
-                // as insertions raise it. A node enters on its T1 estimate; one that enters is likely to be expanded
-                // soon, so its adjacency row and its T2 row (read when it is expanded) are requested now.
-                for (int j = 0; j < fresh; j++) (_lo[j], _hi[j]) = Estimate(cascade, planes, _fresh[j]);
-                for (int j = 0; j < fresh; j++)
-                {
-                    int next = _fresh[j];
-                    if (!_beam.Insert(next, (_lo[j] + _hi[j]) / 2, _lo[j], _hi[j])) continue;
-                    g.PrefetchLinks(next);
-                    cascade.PrefetchT2(next);
-                }
+                for (int j = direct; j < fresh; j++) (_lo[j], _hi[j]) = Estimate(cascade, planes, _fresh[j]);
+                for (int j = direct; j < fresh; j++) Enter(cascade, j);
+                visited += fresh;
             }
 
-            var state = new T1State(k) { Seen = estimates };
+            var state = new T1State(k) { Seen = visited };
             var columns = g.Columns;
             for (int i = 0; i < _beam.Count; i++)
             {
@@ -168,8 +163,25 @@ internal sealed partial class GraphIndex
             state.Ticks = Stopwatch.GetTimestamp() - started;
             var result = cascade.Finish([state]);
             result.Trace.T2Seen += refined;
-            var trace = new GraphTrace(hops, visited, estimates, result.Trace.T1Seen, result.Trace.T2Seen, result.Trace.T3Seen);
+            var trace = new GraphTrace(hops, visited, visited, result.Trace.T1Seen, result.Trace.T2Seen, result.Trace.T3Seen);
             return new GraphSearchResult(result, trace);
+        }
+
+        /// <summary>The score of the hop's candidate at <paramref name="j"/>: the middle of its T1 interval.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private float Score(int j) => (_lo[j] + _hi[j]) / 2;
+
+        /// <summary>
+        /// Offers the hop's candidate at <paramref name="j"/> to the beam on its T1 estimate. One that enters is likely
+        /// to be expanded soon, so its adjacency row and its T2 row (read when it is expanded) are requested now.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void Enter(Cascade cascade, int j)
+        {
+            int node = _fresh[j];
+            if (!_beam.Insert(node, Score(j), _lo[j], _hi[j])) return;
+            graph.PrefetchLinks(node);
+            cascade.PrefetchT2(node);
         }
 
         /// <summary>A node's T1 interval refined at T2: their intersection, or the T2 interval where they do not meet.</summary>

@@ -20,10 +20,11 @@ internal enum GraphSearchPlan
 /// points directly is chosen below one point in <see cref="Filters.FilterPlanner.DirectScoringRatio"/> (the flat path's
 /// own rule). The traversal is chosen only at a fraction the calibration's filtered trials vouch for
 /// (<see cref="GraphCalibration.Filtered"/>: the broadest measured fraction at or below it held the recall floor, and
-/// every broader one did), at that trial's beam width, and only where its cost is below the flat cascade's under the
-/// same filter, both interpolated linearly in 1/fraction between the measured points (the unfiltered calibration at
-/// fraction 1). A filter that allows every live point is no filter: the unfiltered traversal at the calibrated width (a
-/// collection's search does not even come here, see <see cref="AllowedSet"/>).
+/// every broader one did), and only where its cost is below the flat cascade's under the same filter; both costs and
+/// the beam width (rounded up) are interpolated linearly in 1/fraction between the trial and the next broader measured
+/// point (the unfiltered calibration at fraction 1). A filter that allows every live point is no filter: the
+/// unfiltered traversal at the calibrated width (a collection's search does not even come here, see
+/// <see cref="AllowedSet"/>).
 /// </summary>
 internal static class GraphPlanner
 {
@@ -49,17 +50,19 @@ internal static class GraphPlanner
         }
         double fraction = allowed / (double)live;
         // The broadest trial at or below the fraction vouches for it when it and every broader one held; both paths'
-        // costs are interpolated linearly in 1/fraction from the next broader measured point (the unfiltered calibration at 1).
+        // costs and the width are interpolated linearly in 1/fraction from the next broader measured point (the
+        // unfiltered calibration at 1): recall at one width is not monotone in the fraction (a narrow filter strands
+        // the traversal, a broad one's beam of allowed nodes spans more of the graph than an unfiltered beam).
         var upper = new FilteredTrial(1, calibration.Ef, calibration.Recall, calibration.GraphCost, calibration.FlatCost);
         foreach (var trial in calibration.Filtered)
         {
             if (!trial.Holds) break;
             if (trial.Fraction <= fraction)
             {
-                double t = (1 / fraction - 1 / upper.Fraction) / (1 / trial.Fraction - 1 / upper.Fraction);
+                double t = Math.Min(1, (1 / fraction - 1 / upper.Fraction) / (1 / trial.Fraction - 1 / upper.Fraction));
                 double graphCost = upper.Cost + t * (trial.Cost - upper.Cost), flatCost = upper.FlatCost + t * (trial.FlatCost - upper.FlatCost);
                 if (graphCost >= flatCost) break;
-                ef = trial.Ef;
+                ef = (int)Math.Ceiling(upper.Ef + t * (trial.Ef - upper.Ef));
                 return GraphSearchPlan.Graph;
             }
             upper = trial;

@@ -2,8 +2,8 @@ namespace BitSieve.Search.Graph;
 
 /// <summary>
 /// What one graph search did. <see cref="Hops"/> counts nodes expanded (their adjacency read), <see cref="Visited"/>
-/// the distinct nodes reached, <see cref="Estimates"/> the T1 estimates computed: one per reached node without a
-/// filter; under a filter, disallowed nodes are crossed (counted in <see cref="Visited"/>) but not estimated.
+/// the distinct nodes reached, <see cref="Estimates"/> the T1 estimates computed: one per reached node, under a filter
+/// too (a disallowed neighbour is estimated to decide whether to cross it).
 /// T2 counts the steering refinements and the final settling together; T3 counts float32 originals read.
 /// </summary>
 internal readonly record struct GraphTrace(int Hops, int Visited, int Estimates, long T1, long T2, long T3);

@@ -56,10 +56,12 @@ public sealed class GraphFilterTests
         Assert.Equal(GraphSearchPlan.Flat, GraphPlanner.Choose(150_000, Live, measured));
         Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(200_000, Live, measured, out int ef));
         Assert.Equal(96, ef);
+        // Between measured points the width is interpolated linearly in 1/fraction and rounded up: at 30 %, 4/9 of the
+        // way from 50 % (ef 64) to 20 % (ef 96), 78.2; at 70 %, 3/7 of the way from the unfiltered ef 48 to 50 %, 54.9.
         Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(300_000, Live, measured, out ef));
-        Assert.Equal(96, ef);
+        Assert.Equal(79, ef);
         Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(700_000, Live, measured, out ef));
-        Assert.Equal(64, ef);
+        Assert.Equal(55, ef);
         Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(Live, Live, measured, out ef));
         Assert.Equal(48, ef);
         // The traversal's cost, linear in 1/fraction between the unfiltered 600,000 at 1 and 1,100,000 measured at 50 %:
@@ -73,6 +75,21 @@ public sealed class GraphFilterTests
         Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(Live / 2, Live, slowFlat, out ef));
         Assert.Equal(64, ef);
         Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(600_000, Live, slowFlat));
+        // A broad filter may hold the floor at a narrower beam than no filter (its beam of allowed nodes spans more of the
+        // graph): at the measured 50 % the trial's ef 32; at 70 % 41.1 (from the unfiltered 48 towards it), at 40 % 37.3
+        // (from it towards the 20 % trial's 64).
+        var narrow = Calibration(GraphPath.Graph, 20_000, Live, new FilteredTrial(0.5, 32, 0.997, 30_000, Live), new FilteredTrial(0.2, 64, 0.996, 90_000, Live));
+        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(Live / 2, Live, narrow, out ef));
+        Assert.Equal(32, ef);
+        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(700_000, Live, narrow, out ef));
+        Assert.Equal(42, ef);
+        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(400_000, Live, narrow, out ef));
+        Assert.Equal(38, ef);
+        // A trial holds the floor whatever it costs; the cost decides per query: at 20 % the traversal (90,000) is
+        // dearer than the flat cascade there (80,000), at 45 % (interpolated, 34,444 against 931,852) cheaper.
+        var dearNarrow = Calibration(GraphPath.Graph, 20_000, Live, new FilteredTrial(0.5, 32, 0.997, 30_000, Live), new FilteredTrial(0.2, 64, 0.996, 90_000, 80_000));
+        Assert.Equal(GraphSearchPlan.Flat, GraphPlanner.Choose(200_000, Live, dearNarrow));
+        Assert.Equal(GraphSearchPlan.Graph, GraphPlanner.Choose(450_000, Live, dearNarrow));
         // Without trials no filtered traversal is trusted.
         Assert.Equal(GraphSearchPlan.Flat, GraphPlanner.Choose(Live / 2, Live, Calibration(GraphPath.Graph, 20_000, Live)));
         // A graph that holds the floor but costs more than the unfiltered scan (flat answers unfiltered) traverses where

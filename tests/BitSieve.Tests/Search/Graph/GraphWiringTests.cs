@@ -67,6 +67,7 @@ public sealed class GraphWiringTests
         // 4 %: narrower than every filtered trial (the narrowest is 5 %), above direct scoring (1 in 32).
         Assert.Equal(traverses ? GraphSearchPlan.Graph : GraphSearchPlan.Flat, GraphPlanner.Choose(keys.Count, MiniLmFixture.BaseRows, calibration, out int ef));
         double found = 0;
+        int unlikeFlat = 0;
         for (int q = 0; q < Queries; q++)
         {
             var query = MiniLmFixture.Queries.AsSpan(q * Dim, Dim);
@@ -80,7 +81,9 @@ public sealed class GraphWiringTests
                 var traversal = index.SearchGraph(index.Graph!, query, K, ef, Quality.Default, new AllowedSet(keys, rejected: false)).Result;
                 Assert.Equal(traversal.Hits.Select(h => h.Id), result.Hits.Select(h => h.Id));
                 Assert.Equal(traversal.Trace.T1Seen, result.Trace.T1Seen);
-                Assert.NotEqual(keys.Count, result.Trace.T1Seen);
+                // The flat cascade estimates every allowed code; the traversal, which estimates the disallowed nodes it
+                // reaches too, may estimate as many now and then, not on most queries.
+                if (result.Trace.T1Seen != keys.Count) unlikeFlat++;
             }
             else
             {
@@ -88,6 +91,7 @@ public sealed class GraphWiringTests
             }
             found += result.Hits.Count(h => truth.Contains(h.Id));
         }
+        if (traverses) Assert.True(unlikeFlat > Queries / 2, $"{unlikeFlat} of {Queries} searches estimated other than the allowed count");
         double recall = found / (K * Queries);
         Assert.True(recall >= floor, $"recall@10 {recall:F4} with {keys.Count} allowed points");
     }
