@@ -8,8 +8,10 @@ internal sealed partial class GraphIndex
     /// <summary>
     /// Builds the graph over every ordinal of <paramref name="columns"/> (Vamana, one pass): points are inserted in a
     /// seeded random order, the medoid first; each insertion searches the graph so far for the point (beam
-    /// <see cref="GraphBuildOptions.BuildBeam"/>, exact float32 distances), keeps an α-pruned subset of the nodes it
-    /// expanded as neighbours, and adds the reverse edges, pruning a neighbour's list when it overflows.
+    /// <see cref="GraphBuildOptions.BuildBeam"/>), keeps an α-pruned subset of the nodes it expanded as neighbours, and
+    /// adds the reverse edges, pruning a neighbour's list when it overflows. Every distance of the build is taken on
+    /// 8-bit <see cref="BuildCodes"/> of the points, made once at the start (the float32 originals are read in order
+    /// then, never at random).
     /// With several threads, insertions run at once under per-node locks (the order of concurrent insertions then varies).
     /// The caller keeps the columns unchanged during the build.
     /// </summary>
@@ -30,14 +32,15 @@ internal sealed partial class GraphIndex
         for (int i = 0, at = 0; i < n; i++)
             if (i != graph.Entry) order[at++] = i;
         new Random(options.Seed).Shuffle(order);
+        using var codes = BuildCodes.Encode(columns, quantizer.Rotation, threads);
         int next = -1;
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, _ =>
         {
-            var inserter = new Inserter(graph, options);
+            var inserter = new Inserter(graph, options, codes);
             for (int i = Interlocked.Increment(ref next); i < order.Length; i = Interlocked.Increment(ref next))
                 inserter.Insert(order[i]);
         });
-        var finisher = new Inserter(graph, options);
+        var finisher = new Inserter(graph, options, codes);
         for (int node = 0; node < n; node++) finisher.Trim(node);
         graph.Restride(options.MaxDegree);
         graph.Connect(finisher);
@@ -111,11 +114,15 @@ internal sealed partial class GraphIndex
         return best;
     }
 
-    /// <summary>One build thread's scratch: visit stamps, the search beam and the pruning buffers.</summary>
+    /// <summary>
+    /// One build thread's scratch: visit stamps, the search beam and the pruning buffers. A bulk build's inserters take
+    /// their distances on its <see cref="BuildCodes"/>; online inserts (no codes) on the float32 originals.
+    /// </summary>
     private sealed class Inserter
     {
         private readonly GraphIndex _graph;
         private readonly GraphBuildOptions _options;
+        private readonly BuildCodes? _codes;
         private readonly int[] _stamps;
         private int _stamp;
         private readonly Beam _beam = new();
@@ -126,10 +133,11 @@ internal sealed partial class GraphIndex
         private readonly int[] _rekept;
         private bool[] _occluded = new bool[64];
 
-        public Inserter(GraphIndex graph, GraphBuildOptions options)
+        public Inserter(GraphIndex graph, GraphBuildOptions options, BuildCodes? codes = null)
         {
             _graph = graph;
             _options = options;
+            _codes = codes;
             _stamps = new int[graph.NodeCapacity];
             _neighbors = new int[SlackDegree(graph.MaxDegree)];
             _kept = new int[graph.MaxDegree];
@@ -139,7 +147,15 @@ internal sealed partial class GraphIndex
         /// <summary>Whether the visit stamps cover every node of <paramref name="graph"/> (online inserts grow it).</summary>
         public bool Fits(GraphIndex graph) => ReferenceEquals(graph, _graph) && graph.NodeCapacity <= _stamps.Length;
 
-        private float Distance(int a, int b) => Kernels.SquaredDistance(_graph.Columns.Originals.Row(a), _graph.Columns.Originals.Row(b));
+        private float Distance(int a, int b) => _codes is { } codes
+            ? codes.Distance(a, b)
+            : Kernels.SquaredDistance(_graph.Columns.Originals.Row(a), _graph.Columns.Originals.Row(b));
+
+        private void Prefetch(int node)
+        {
+            if (_codes is { } codes) codes.Prefetch(node);
+            else _graph.Columns.Originals.Prefetch(node);
+        }
 
         public void Insert(int point)
         {
@@ -165,7 +181,6 @@ internal sealed partial class GraphIndex
                 _stamp = 1;
             }
             _pool.Clear();
-            var originals = g.Columns.Originals;
             _beam.Reset(_options.BuildBeam);
             _stamps[g.Entry] = _stamp;
             _stamps[point] = _stamp;
@@ -175,7 +190,7 @@ internal sealed partial class GraphIndex
                 int node = _beam[i].Ordinal;
                 _pool.Add((-_beam[i].Score, node));
                 int degree = g.CopyNeighbors(node, _neighbors);
-                // The unvisited neighbours' originals are requested together, then their distances taken: the rows are
+                // The unvisited neighbours' rows are requested together, then their distances taken: the rows are
                 // scattered, and overlapping their misses is most of the build's search time.
                 int fresh = 0;
                 for (int j = 0; j < degree; j++)
@@ -184,7 +199,7 @@ internal sealed partial class GraphIndex
                     if (_stamps[next] == _stamp) continue;
                     _stamps[next] = _stamp;
                     _neighbors[fresh++] = next;
-                    originals.Prefetch(next);
+                    Prefetch(next);
                 }
                 for (int j = 0; j < fresh; j++) _beam.Insert(_neighbors[j], -Distance(point, _neighbors[j]), 0, 0);
             }
