@@ -43,8 +43,8 @@ public sealed record CollectionOptions
     /// </summary>
     public int GraphDegree { get; init; } = 32;
 
-    /// <summary>The beam width of the search that finds an inserted point's neighbours (Qdrant's <c>ef_construct</c>; default 64).</summary>
-    public int GraphBuildBeam { get; init; } = 64;
+    /// <summary>The beam width of the search that finds an inserted point's neighbours (Qdrant's <c>ef_construct</c>; default 100, as Qdrant's).</summary>
+    public int GraphBuildBeam { get; init; } = 100;
 
     /// <summary>
     /// Under <see cref="IndexType.Auto"/>, the live points from which the graph answers (default

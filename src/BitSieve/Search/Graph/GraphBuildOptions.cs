@@ -6,8 +6,8 @@ internal sealed record GraphBuildOptions
     /// <summary>The most neighbours a node keeps (R): 32 ids of 4 bytes are 128 B of adjacency per vector.</summary>
     public int MaxDegree { get; init; } = 32;
 
-    /// <summary>The beam width (L) of the search that finds an inserted point's neighbour candidates.</summary>
-    public int BuildBeam { get; init; } = 64;
+    /// <summary>The beam width (L) of the search that finds an inserted point's neighbour candidates (100, Qdrant's default <c>ef_construct</c>).</summary>
+    public int BuildBeam { get; init; } = 100;
 
     /// <summary>
     /// The pruning factor α on squared distances: a candidate c is dropped when an already kept neighbour n has
