@@ -39,15 +39,16 @@ internal sealed partial record GraphCalibration
 
     /// <summary>
     /// Per filtered fraction (broadest first): the filtered flat cascade on the sample (the truth, and its cost), then
-    /// beam widths from the narrowest up, each on the whole sample with the same seeded random allowed set, the
-    /// query's own point absent from both answers as in the unfiltered trial; the first width whose recall less its
-    /// margin meets the floor is the fraction's, with its cost (the planner compares it with the flat cascade's, here
-    /// and interpolated between fractions). A fraction where no width does ends the list. <paramref name="unfiltered"/>
-    /// is the calibrated width's trial with its costs (fraction 1), and <paramref name="flatTicks"/> and
-    /// <paramref name="graphTicks"/> the times of its two paths on the same sample.
+    /// beam widths from the narrowest up, each on the sample with the same seeded random allowed set, the query's own
+    /// point absent from both answers as in the unfiltered trial, and decided as the unfiltered widths are (on the first
+    /// points, or on the whole sample when those cannot decide: <see cref="TrialSample"/>); the first width that holds
+    /// the floor is the fraction's, with its cost (the planner compares it with the flat cascade's, here and
+    /// interpolated between fractions). A fraction where no width does ends the list. <paramref name="unfiltered"/> is
+    /// the calibrated width's trial with its costs (fraction 1), and <paramref name="flatTicks"/> and
+    /// <paramref name="graphTicks"/> the times per query of its two paths.
     /// </summary>
     private static List<FilteredTrial> MeasureFilters(GraphIndex graph, Quality quality, GraphCalibrationOptions options, int[] sample, EncodedQuery[] queries,
-        double floor, FilteredTrial unfiltered, long flatTicks, long graphTicks)
+        double floor, FilteredTrial unfiltered, double flatTicks, double graphTicks)
     {
         var trials = new List<FilteredTrial>(options.FilterFractions.Count);
         for (int f = 0; f < options.FilterFractions.Count; f++)
@@ -57,15 +58,14 @@ internal sealed partial record GraphCalibration
             var allowed = new ulong[(graph.Count + 63) >> 6];
             for (int ord = 0; ord < graph.Count; ord++)
                 if (random.NextDouble() < fraction) allowed[ord >> 6] |= 1UL << (ord & 63);
-            var (truth, ticks) = FlatTruth(graph, quality, options, sample, queries, allowed);
-            double flatCost = unfiltered.FlatCost * ticks / Math.Max(1, flatTicks);
+            var filtered = new TrialSample(graph, quality, options, sample, queries, allowed);
+            double flatCost = unfiltered.FlatCost * filtered.FlatTicks / Math.Max(1, flatTicks);
             var trial = new FilteredTrial(fraction, 0, 0, double.PositiveInfinity, flatCost);
             foreach (int effort in options.Efforts)
             {
-                var (recall, _, traversal) = Trial(graph, quality, options, sample, queries, truth, effort, allowed);
-                bool holds = recall - Margin(recall, truth) >= floor;
-                trial = new FilteredTrial(fraction, holds ? effort : 0, recall, unfiltered.Cost * traversal / Math.Max(1, graphTicks), flatCost);
-                if (holds) break;
+                var width = filtered.Try(effort, floor);
+                trial = new FilteredTrial(fraction, width.Holds ? effort : 0, width.Recall, unfiltered.Cost * width.Ticks / Math.Max(1, graphTicks), flatCost);
+                if (width.Holds) break;
             }
             trials.Add(trial);
             if (!trial.Holds) break;

@@ -127,49 +127,82 @@ internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double F
         int k = options.K;
         var queries = new EncodedQuery[sample.Length];
         for (int i = 0; i < sample.Length; i++) queries[i] = graph.Quantizer.Prepare(columns.Originals.Row(sample[i]));
-        // Every width is tried on the first points; the rest are searched (and their truth found) only for a width those
-        // cannot decide.
-        int first = Math.Min(options.Queries, sample.Length);
-        var (firstSample, firstQueries) = (sample[..first], queries[..first]);
-        var (truth, flatTicks) = FlatTruth(graph, quality, options, firstSample, firstQueries, allowed: null);
-        int[][]? allTruth = null;
-
-        double recall = 0, cost = double.PositiveInfinity;
-        int used = first;
+        var trials = new TrialSample(graph, quality, options, sample, queries, allowed: null);
+        var width = default(WidthTrial);
         foreach (int effort in options.Efforts)
         {
             int ef = Math.Max(effort, k + 1);
-            (recall, cost, long graphTicks) = Trial(graph, quality, options, firstSample, firstQueries, truth, ef, allowed: null);
-            used = first;
-            double margin = Margin(recall, truth);
-            if (recall - margin < floor && recall + margin >= floor && sample.Length > first)
-            {
-                allTruth ??= [.. truth, .. FlatTruth(graph, quality, options, sample[first..], queries[first..], allowed: null).Truth];
-                (recall, cost, _) = Trial(graph, quality, options, sample, queries, allTruth, ef, allowed: null);
-                margin = Margin(recall, allTruth);
-                used = sample.Length;
-            }
-            if (recall - margin >= floor)
+            width = trials.Try(ef, floor);
+            if (width.Holds)
             {
                 // Measured whichever path answers unfiltered: a filter slows the flat cascade too, so a graph that holds
                 // the floor but costs more than the unfiltered scan may still be the cheaper path under one.
-                var unfiltered = new FilteredTrial(1, ef, recall, cost, live);
-                return new GraphCalibration(cost < live ? GraphPath.Graph : GraphPath.Flat, ef, floor, recall, cost, live, used, graph.Count)
+                var unfiltered = new FilteredTrial(1, ef, width.Recall, width.Cost, live);
+                return new GraphCalibration(width.Cost < live ? GraphPath.Graph : GraphPath.Flat, ef, floor, width.Recall, width.Cost, live, width.Queries, graph.Count)
                 {
-                    Filtered = MeasureFilters(graph, quality, options, firstSample, firstQueries, floor, unfiltered, flatTicks, graphTicks),
+                    Filtered = MeasureFilters(graph, quality, options, sample, queries, floor, unfiltered, trials.FlatTicks, width.Ticks),
                 };
             }
             // The graph already costs more than scanning everything: a wider beam only costs more.
-            if (cost >= live) break;
+            if (width.Cost >= live) break;
         }
-        return new GraphCalibration(GraphPath.Flat, 0, floor, recall, cost, live, used, graph.Count);
+        return new GraphCalibration(GraphPath.Flat, 0, floor, width.Recall, width.Cost, live, width.Queries, graph.Count);
+    }
+
+    /// <summary>One beam width tried on a <see cref="TrialSample"/>.</summary>
+    /// <param name="Recall">The sample's recall@k.</param>
+    /// <param name="Cost">Per query: visited nodes × <see cref="GraphCalibrationOptions.VisitCost"/>.</param>
+    /// <param name="Ticks">Per query: the stopwatch ticks the searches took.</param>
+    /// <param name="Queries">The stored points it was decided on.</param>
+    /// <param name="Holds">Whether the recall less its sampling margin met the floor.</param>
+    private readonly record struct WidthTrial(double Recall, double Cost, double Ticks, int Queries, bool Holds);
+
+    /// <summary>
+    /// The sample searched as queries under one allowed set (or none): every width is tried on the first
+    /// <see cref="GraphCalibrationOptions.Queries"/> points, whose flat truth is found up front; a width those cannot
+    /// decide (the floor within their sampling margin of its recall) is tried on the whole sample, whose remaining truth
+    /// is found the first time one is needed. Widths clearly below the floor are rejected on the first points.
+    /// </summary>
+    private sealed class TrialSample
+    {
+        private readonly GraphIndex _graph;
+        private readonly Quality _quality;
+        private readonly GraphCalibrationOptions _options;
+        private readonly int[] _sample;
+        private readonly EncodedQuery[] _queries;
+        private readonly ulong[]? _allowed;
+        private readonly int _first;
+        private readonly int[][] _firstTruth;
+        private int[][]? _allTruth;
+
+        public TrialSample(GraphIndex graph, Quality quality, GraphCalibrationOptions options, int[] sample, EncodedQuery[] queries, ulong[]? allowed)
+        {
+            (_graph, _quality, _options, _sample, _queries, _allowed) = (graph, quality, options, sample, queries, allowed);
+            _first = Math.Min(options.Queries, sample.Length);
+            (_firstTruth, FlatTicks) = FlatTruth(graph, quality, options, sample[.._first], queries[.._first], allowed);
+        }
+
+        /// <summary>Per query: the stopwatch ticks the flat cascade took on the first points.</summary>
+        public double FlatTicks { get; }
+
+        /// <summary>Beam width <paramref name="ef"/> against <paramref name="floor"/>.</summary>
+        public WidthTrial Try(int ef, double floor)
+        {
+            var (recall, cost, ticks) = Trial(_graph, _quality, _options, _sample[.._first], _queries[.._first], _firstTruth, ef, _allowed);
+            double margin = Margin(recall, _firstTruth);
+            if (recall - margin >= floor || recall + margin < floor || _sample.Length == _first)
+                return new WidthTrial(recall, cost, ticks, _first, recall - margin >= floor);
+            _allTruth ??= [.. _firstTruth, .. FlatTruth(_graph, _quality, _options, _sample[_first..], _queries[_first..], _allowed).Truth];
+            (recall, cost, ticks) = Trial(_graph, _quality, _options, _sample, _queries, _allTruth, ef, _allowed);
+            return new WidthTrial(recall, cost, ticks, _sample.Length, recall - Margin(recall, _allTruth) >= floor);
+        }
     }
 
     /// <summary>
     /// The flat cascade's answers to the sample (under a filter when <paramref name="allowed"/> is given), each query's
-    /// own point left out, and the time they took (stopwatch ticks, the queries' encoding left out).
+    /// own point left out, and the time they took per query (stopwatch ticks, the queries' encoding left out).
     /// </summary>
-    private static (int[][] Truth, long Ticks) FlatTruth(GraphIndex graph, Quality quality, GraphCalibrationOptions options, int[] sample, EncodedQuery[] queries,
+    private static (int[][] Truth, double Ticks) FlatTruth(GraphIndex graph, Quality quality, GraphCalibrationOptions options, int[] sample, EncodedQuery[] queries,
         ulong[]? allowed)
     {
         int k = options.K;
@@ -186,16 +219,16 @@ internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double F
             ticks += Stopwatch.GetTimestamp() - t0;
             truth[i] = Others(result, sample[i], k);
         }
-        return (truth, ticks);
+        return (truth, ticks / (double)Math.Max(1, sample.Length));
     }
 
     /// <summary>
     /// The sample searched through the graph at beam width <paramref name="ef"/> (under a filter when
     /// <paramref name="allowed"/> is given), each query's own node absent: recall@k against <paramref name="truth"/>,
     /// the cost per query in flat T1 estimates (visited nodes × <see cref="GraphCalibrationOptions.VisitCost"/>) and the
-    /// time the searches took (stopwatch ticks).
+    /// time the searches took per query (stopwatch ticks).
     /// </summary>
-    private static (double Recall, double Cost, long Ticks) Trial(GraphIndex graph, Quality quality, GraphCalibrationOptions options, int[] sample,
+    private static (double Recall, double Cost, double Ticks) Trial(GraphIndex graph, Quality quality, GraphCalibrationOptions options, int[] sample,
         EncodedQuery[] queries, int[][] truth, int ef, ulong[]? allowed)
     {
         int k = options.K;
@@ -213,7 +246,7 @@ internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double F
                 if (Array.IndexOf(answer, ord) >= 0) found++;
             expected += truth[i].Length;
         }
-        return (expected == 0 ? 1 : found / (double)expected, options.VisitCost * visited / sample.Length, ticks);
+        return (expected == 0 ? 1 : found / (double)expected, options.VisitCost * visited / sample.Length, ticks / (double)sample.Length);
     }
 
     /// <summary>The one-sided 95 % sampling margin of a recall measured over the answers of <paramref name="truth"/>.</summary>

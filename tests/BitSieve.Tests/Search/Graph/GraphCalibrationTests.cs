@@ -76,6 +76,31 @@ public sealed class GraphCalibrationTests
     }
 
     [Fact]
+    public void A_width_the_first_points_cannot_decide_is_decided_on_the_whole_sample_filtered_or_not()
+    {
+        using var index = Index(MiniLmFixture.Base);
+        var graph = index.BuildGraph(new GraphBuildOptions { Threads = 2 });
+        var firstOnly = Free with { Queries = 100, MaxQueries = 100 };
+        var twoStage = Free with { Queries = 100, MaxQueries = 1000 };
+        bool narrower = false;
+        foreach (var quality in new[] { Quality.Recall(0.98), Quality.Recall(0.99), Quality.Default })
+        {
+            var one = index.CalibrateGraph(graph, quality, firstOnly);
+            var two = index.CalibrateGraph(graph, quality, twoStage);
+            // The same first points and allowed sets: a width that held on them holds again, and one they could not
+            // decide may hold on the whole sample, so no width the two-stage calibration picks is wider.
+            Assert.True(two.Ef <= one.Ef || one.Ef == 0, $"{quality}: {one} against {two}");
+            Assert.True(two.Filtered.Count >= one.Filtered.Count, $"{quality}: {one.Filtered.Count} against {two.Filtered.Count} fractions");
+            for (int f = 0; f < one.Filtered.Count; f++)
+                if (one.Filtered[f].Holds)
+                    Assert.True(two.Filtered[f].Holds && two.Filtered[f].Ef <= one.Filtered[f].Ef, $"{quality}, fraction {one.Filtered[f].Fraction}: {one.Filtered[f]} against {two.Filtered[f]}");
+            narrower |= two.Filtered.Where((t, f) => f < one.Filtered.Count && t.Holds && (!one.Filtered[f].Holds || t.Ef < one.Filtered[f].Ef)).Any();
+            if (two.Ef < one.Ef) Assert.Equal(1000, two.Queries);
+        }
+        Assert.True(narrower, "no filtered width the first points could not decide held on the whole sample");
+    }
+
+    [Fact]
     public void Exact_quality_takes_the_flat_path()
     {
         using var index = Index(MiniLmFixture.Base);
