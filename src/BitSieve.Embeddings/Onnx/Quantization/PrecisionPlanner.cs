@@ -265,7 +265,6 @@ internal static class PrecisionPlanner
     private static Dictionary<string, double> TimeShares(OnnxModelSource source, OnnxModelBytes bytes, string[] texts, int? threads)
     {
         using var generator = new OnnxEmbeddingGenerator(source, new OnnxEmbeddingOptions { IntraOpThreads = threads });
-        var tokenizer = generator.Tokenizer;
         string folder = Path.Combine(Path.GetTempPath(), $"bitsieve-profile-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         try
