@@ -251,10 +251,16 @@ internal static class PrecisionPlanner
                 ["attention_mask"] = OrtValue.CreateTensorValueFromMemory(mask, shape),
             };
             if (types) inputs["token_type_ids"] = OrtValue.CreateTensorValueFromMemory(new long[batch.Length * seq], shape);
-            using var runOptions = new RunOptions();
-            using var outputs = session.Run(runOptions, inputs, session.OutputNames);
-            read(session.OutputNames, [.. outputs], [.. batch.Select(t => t.Length)]);
-            foreach (var value in inputs.Values) value.Dispose();
+            try
+            {
+                using var runOptions = new RunOptions();
+                using var outputs = session.Run(runOptions, inputs, session.OutputNames);
+                read(session.OutputNames, [.. outputs], [.. batch.Select(t => t.Length)]);
+            }
+            finally
+            {
+                foreach (var value in inputs.Values) value.Dispose();
+            }
         }
     }
 
