@@ -31,7 +31,7 @@ internal sealed class QdrantOperations(IDatabase db, ServerOptions options, Serv
     {
         var collection = await GetAsync(name).ConfigureAwait(false);
         var info = await Engine(collection.InfoAsync).ConfigureAwait(false);
-        return Models.CollectionInfo.From(info, await PointsPerIndexedFieldAsync(collection, info).ConfigureAwait(false));
+        return Models.CollectionInfo.From(info, await Engine(() => PointsPerIndexedFieldAsync(collection, info)).ConfigureAwait(false));
     }
 
     /// <summary>Creates a collection: 422 for an invalid name, 400 when it exists or the host refuses its options or sharding.</summary>
