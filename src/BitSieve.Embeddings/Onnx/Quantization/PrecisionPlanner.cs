@@ -184,7 +184,7 @@ internal static class PrecisionPlanner
         var inputs = new Dictionary<string, string>(StringComparer.Ordinal); // layer → the activation it reads
         foreach (var node in proto.Graph.Node)
         {
-            string name = node.Name.Length > 0 ? node.Name : node.Output[0];
+            string name = Int8Rewriter.NodeName(node);
             if (wanted.Contains(name)) inputs[name] = node.Input[0];
         }
         var outputs = proto.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
