@@ -27,7 +27,10 @@ public interface IDatabase
     /// them. An embedded database keeps every collection as one shard in one copy and does not read them.
     /// </summary>
     /// <exception cref="InvalidOperationException">It exists.</exception>
-    /// <exception cref="ArgumentException">The name or options are invalid, or (a cluster) the copies exceed the live machines.</exception>
+    /// <exception cref="ArgumentException">
+    /// The name (<see cref="ArgumentException.ParamName"/> <c>name</c>: invalid, or longer than the host can hold) or the
+    /// options are invalid, or (a cluster) the copies exceed the live machines.
+    /// </exception>
     Task<IPointCollection> CreateCollectionAsync(string name, CollectionOptions options, int shardNumber = 1, int replicationFactor = 1, int writeConsistencyFactor = 0);
 
     /// <summary>The collection <paramref name="name"/>, created with <paramref name="options"/> when it does not exist (an existing one keeps its own options).</summary>

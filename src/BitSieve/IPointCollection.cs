@@ -8,9 +8,10 @@ namespace BitSieve;
 /// <see cref="Collection"/> methods of the same names, which document each. Beside the points, what the retrieval
 /// layer (<c>BitSieve.Ingest</c>'s RAG service, the server's <c>/v1</c> text API) keeps and reads: the collection's
 /// properties (the embedding model it is bound to), its description and payload indexes, lexical search, and the
-/// replacement of a document's chunks. Each write's task gives its operation id: a number that grows with the
-/// collection's writes (Qdrant's <c>operation_id</c>; an embedded collection's log sequence after the write, a cluster's
-/// highest sequence among the shards written).
+/// replacement of a document's chunks. Each write's task gives its operation id (Qdrant's <c>operation_id</c>): an
+/// embedded collection's log sequence after the write, which grows with its writes; a cluster's highest sequence among
+/// the shards the write reached, each shard's growing with its own writes (so a write to one shard may answer a lower
+/// id than an earlier write to another).
 /// </summary>
 public interface IPointCollection
 {

@@ -77,6 +77,15 @@ public sealed class ClusterClientTests : IClassFixture<ClusterClientTests.TwoSil
     }
 
     [Fact]
+    public async Task Concurrent_get_or_creates_of_a_new_collection_all_answer_it_as_an_embedded_database_does()
+    {
+        var options = new CollectionOptions { Dimension = MiniLmFixture.Dimension };
+        var created = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => _cluster.GetOrCreateCollectionAsync("raced", options))));
+        Assert.All(created, c => Assert.Equal(("raced", options.Dimension), (c.Name, c.Options.Dimension)));
+        Assert.True(await _cluster.DeleteCollectionAsync("raced"));
+    }
+
+    [Fact]
     public async Task The_VectorData_connector_over_the_cluster_answers_as_over_an_embedded_database()
     {
         _cluster.DefaultShardNumber = 3;

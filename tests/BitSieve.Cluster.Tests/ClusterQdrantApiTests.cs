@@ -100,6 +100,18 @@ public sealed class ClusterQdrantApiTests : IClassFixture<ClusterClientTests.Two
         await SameAsync(HttpMethod.Get, "/collections/qdrant", null, HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task A_name_too_long_for_the_cluster_is_a_validation_error_of_the_path_as_any_invalid_name()
+    {
+        // Valid for a single node (Qdrant's 1-255 characters), too long for a cluster's replicas (NAME.shard-N).
+        string name = new('n', BitSieve.Cluster.Client.BitSieveCluster.MaxNameLength + 1);
+        var (status, body) = await SendAsync(_siloHttp, HttpMethod.Put, $"/collections/{name}", ClusterData.CreateBody(shards: 1, replication: 1).ToJsonString());
+        Assert.True(status == HttpStatusCode.UnprocessableEntity, $"the silo answered {(int)status} {ClusterData.Json(body)}");
+        Assert.StartsWith("Validation error in path parameters: [collection_name: ", body["status"]!["error"]!.GetValue<string>());
+        Assert.Contains($"at most {BitSieve.Cluster.Client.BitSieveCluster.MaxNameLength}", body["status"]!["error"]!.GetValue<string>());
+        Assert.False((await SendAsync(_siloHttp, HttpMethod.Get, $"/collections/{name}/exists", null)).Body["result"]!["exists"]!.GetValue<bool>());
+    }
+
     /// <summary>Sends the request to both; asserts the status code and the bodies equal (without <c>time</c> and <c>operation_id</c>).</summary>
     private async Task SameAsync(HttpMethod method, string path, string? body, HttpStatusCode expected)
     {

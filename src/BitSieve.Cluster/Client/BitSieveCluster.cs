@@ -155,13 +155,22 @@ public sealed class BitSieveCluster : IDatabase, IAsyncDisposable
 
     /// <summary>
     /// The collection <paramref name="name"/>, created when it does not exist with <paramref name="options"/>,
-    /// <see cref="DefaultShardNumber"/> shards and <see cref="DefaultReplicationFactor"/> replicas of each.
+    /// <see cref="DefaultShardNumber"/> shards and <see cref="DefaultReplicationFactor"/> replicas of each. Callers that
+    /// race to create it (two silos' <c>/v1</c>, two connectors) all get it, as from an embedded database.
     /// </summary>
     public async Task<IPointCollection> GetOrCreateCollectionAsync(string name, CollectionOptions options)
     {
         CheckName(name);
         if (await _layouts.GetAsync(_grains, name).ConfigureAwait(false) is { } layout) return new ClusterCollection(name, layout.Options.ToOptions(), _grains, _layouts);
-        return await CreateCollectionAsync(name, options, DefaultShardNumber, DefaultReplicationFactor).ConfigureAwait(false);
+        try
+        {
+            return await CreateCollectionAsync(name, options, DefaultShardNumber, DefaultReplicationFactor).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            // Created by another caller between the look-up and the create.
+            return await GetCollectionAsync(name).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Deletes a collection, every replica of every shard; false when there was none.</summary>

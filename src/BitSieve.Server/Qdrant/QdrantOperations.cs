@@ -31,15 +31,17 @@ internal sealed class QdrantOperations(IDatabase db, ServerOptions options, Serv
     {
         var collection = await GetAsync(name).ConfigureAwait(false);
         var info = await Engine(collection.InfoAsync).ConfigureAwait(false);
-        return Models.CollectionInfo.From(info, await PointsPerIndexedFieldAsync(collection, info).ConfigureAwait(false));
+        return Models.CollectionInfo.From(info, await Engine(() => PointsPerIndexedFieldAsync(collection, info)).ConfigureAwait(false));
     }
 
-    /// <summary>Creates a collection: 422 for an invalid name, 400 when it exists or the host refuses its options or sharding.</summary>
+    /// <summary>
+    /// Creates a collection: 422 for an invalid name (also one the host cannot hold: a cluster's are shorter), 400 when
+    /// it exists or the host refuses its options or sharding.
+    /// </summary>
     public async Task CreateCollectionAsync(string name, CreateCollection create)
     {
         if (!Database.IsValidName(name))
-            throw new ApiException(StatusCodes.Status422UnprocessableEntity,
-                $"Validation error in path parameters: [collection_name: `{name}` is not a valid collection name: use 1–255 letters, digits, '_', '-' or '.', not starting with '.']");
+            throw InvalidName($"`{name}` is not a valid collection name: use 1–255 letters, digits, '_', '-' or '.', not starting with '.'");
         try
         {
             await db.CreateCollectionAsync(name, create.Options, create.ShardNumber, create.ReplicationFactor, create.WriteConsistencyFactor).ConfigureAwait(false);
@@ -49,11 +51,18 @@ internal sealed class QdrantOperations(IDatabase db, ServerOptions options, Serv
             if (!await db.CollectionExistsAsync(name).ConfigureAwait(false)) throw;
             throw ApiException.WrongInput($"Collection `{name}` already exists!");
         }
+        catch (ArgumentException e) when (e.ParamName == nameof(name))
+        {
+            throw InvalidName(e.Message);
+        }
         catch (ArgumentException e)
         {
             throw ApiException.BadRequest(e.Message);
         }
     }
+
+    private static ApiException InvalidName(string reason) =>
+        new(StatusCodes.Status422UnprocessableEntity, $"Validation error in path parameters: [collection_name: {reason}]");
 
     /// <summary>Deletes a collection; false when there was none (as Qdrant).</summary>
     public async Task<bool> DeleteCollectionAsync(string name) => Database.IsValidName(name) && await db.DeleteCollectionAsync(name).ConfigureAwait(false);

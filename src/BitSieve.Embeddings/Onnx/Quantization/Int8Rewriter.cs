@@ -165,7 +165,7 @@ internal static class Int8Rewriter
     }
 
     /// <summary>A node's name, or its first output where the exporter left it unnamed.</summary>
-    private static string NodeName(NodeProto node) => node.Name.Length > 0 ? node.Name : node.Output[0];
+    internal static string NodeName(NodeProto node) => node.Name.Length > 0 ? node.Name : node.Output[0];
 
     private static List<WeightLayer> FindLayers(GraphProto graph)
     {

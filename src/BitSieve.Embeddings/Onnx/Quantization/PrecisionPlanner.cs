@@ -184,7 +184,7 @@ internal static class PrecisionPlanner
         var inputs = new Dictionary<string, string>(StringComparer.Ordinal); // layer → the activation it reads
         foreach (var node in proto.Graph.Node)
         {
-            string name = node.Name.Length > 0 ? node.Name : node.Output[0];
+            string name = Int8Rewriter.NodeName(node);
             if (wanted.Contains(name)) inputs[name] = node.Input[0];
         }
         var outputs = proto.Graph.Output.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
@@ -251,10 +251,16 @@ internal static class PrecisionPlanner
                 ["attention_mask"] = OrtValue.CreateTensorValueFromMemory(mask, shape),
             };
             if (types) inputs["token_type_ids"] = OrtValue.CreateTensorValueFromMemory(new long[batch.Length * seq], shape);
-            using var runOptions = new RunOptions();
-            using var outputs = session.Run(runOptions, inputs, session.OutputNames);
-            read(session.OutputNames, [.. outputs], [.. batch.Select(t => t.Length)]);
-            foreach (var value in inputs.Values) value.Dispose();
+            try
+            {
+                using var runOptions = new RunOptions();
+                using var outputs = session.Run(runOptions, inputs, session.OutputNames);
+                read(session.OutputNames, [.. outputs], [.. batch.Select(t => t.Length)]);
+            }
+            finally
+            {
+                foreach (var value in inputs.Values) value.Dispose();
+            }
         }
     }
 
@@ -265,7 +271,6 @@ internal static class PrecisionPlanner
     private static Dictionary<string, double> TimeShares(OnnxModelSource source, OnnxModelBytes bytes, string[] texts, int? threads)
     {
         using var generator = new OnnxEmbeddingGenerator(source, new OnnxEmbeddingOptions { IntraOpThreads = threads });
-        var tokenizer = generator.Tokenizer;
         string folder = Path.Combine(Path.GetTempPath(), $"bitsieve-profile-{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         try
