@@ -60,10 +60,10 @@ internal sealed partial class VectorIndex
                 if (GraphServes(options))
                 {
                     // The planner chooses direct scoring, the flat cascade (below) or the filtered traversal.
-                    switch (GraphPlanner.Choose(allowedCount, _columns.LiveCount, Calibrated(options.Quality), out int ef))
+                    switch (GraphPlanner.Choose(allowedCount, _columns.LiveCount, Calibrated(options.Quality), out int ef, out var traversal))
                     {
                         case GraphSearchPlan.ScoreAllowed: return ScoreDirectly(q, options.K, allowed);
-                        case GraphSearchPlan.Graph: return SearchOwnedGraph(q, options, ef, allowed);
+                        case GraphSearchPlan.Graph: return SearchOwnedGraph(q, options, ef, allowed, traversal);
                     }
                 }
                 else if ((long)allowedCount * DirectScoringRatio < _columns.LiveCount)

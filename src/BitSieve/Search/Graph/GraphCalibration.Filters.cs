@@ -5,9 +5,9 @@ namespace BitSieve.Search.Graph;
 /// <summary>
 /// The filtered traversal measured by a calibration at one allowed fraction: a seeded random allowed set of that
 /// fraction of the points, the calibration's own sample as queries, the flat cascade over the allowed set as the truth.
-/// Both costs are in flat T1 estimates per query, the unit of <see cref="GraphCalibration.GraphCost"/> and
-/// <see cref="GraphCalibration.FlatCost"/>, and follow what the calibration timed on the sample: each is the unfiltered
-/// cost of its path scaled by how much longer (or shorter) that path took under the filter than without it. A filter
+/// Both costs are in flat T1 estimates per query, the unit of <see cref="GraphCalibration.FlatCost"/>, as the calibration
+/// timed them on the sample: the live points × the path's time under the filter over the unfiltered flat cascade's
+/// (<see cref="GraphCalibration.TimedGraphCost"/> is the traversal's at fraction 1). A filter
 /// changes both paths' work in ways no count prices: the flat cascade's k-th lower bound among the allowed points is
 /// lower, so more vectors pass its T1 bound; the traversal estimates disallowed neighbours too, crosses the close ones
 /// (an adjacency row each) and reaches more nodes before its beam settles.
@@ -17,11 +17,13 @@ namespace BitSieve.Search.Graph;
 /// narrower than the unfiltered one: a beam of allowed nodes under a broad filter spans more of the graph than a beam of
 /// as many nodes without one. Whether the traversal is the cheaper path there is the planner's comparison of the costs.</param>
 /// <param name="Recall">The sample's recall@k at <paramref name="Ef"/> (at the widest width when none held).</param>
-/// <param name="Cost">The traversal per query at that width: the unfiltered width's modelled cost × the filtered
-/// traversal's time over the unfiltered one's.</param>
-/// <param name="FlatCost">The flat cascade over the allowed set per query: one estimate per live point × its time over
-/// the unfiltered flat cascade's.</param>
-internal readonly record struct FilteredTrial(double Fraction, int Ef, double Recall, double Cost, double FlatCost)
+/// <param name="Cost">The traversal per query at that width: the live points × its time over the unfiltered flat
+/// cascade's.</param>
+/// <param name="FlatCost">The flat cascade over the allowed set per query: the live points × its time over the
+/// unfiltered flat cascade's.</param>
+/// <param name="Traversal">How the traversal treats disallowed nodes: the cheaper of the two that held (crossing them
+/// when neither did).</param>
+internal readonly record struct FilteredTrial(double Fraction, int Ef, double Recall, double Cost, double FlatCost, FilterTraversal Traversal = FilterTraversal.Cross)
 {
     /// <summary>Whether a beam width held the recall floor at this fraction.</summary>
     public bool Holds => Ef > 0;
@@ -39,16 +41,17 @@ internal sealed partial record GraphCalibration
 
     /// <summary>
     /// Per filtered fraction (broadest first): the filtered flat cascade on the sample (the truth, and its cost), then
-    /// beam widths from the narrowest up, each on the sample with the same seeded random allowed set, the query's own
-    /// point absent from both answers as in the unfiltered trial, and decided as the unfiltered widths are (on the first
-    /// points, or on the whole sample when those cannot decide: <see cref="TrialSample"/>); the first width that holds
-    /// the floor is the fraction's, with its cost (the planner compares it with the flat cascade's, here and
-    /// interpolated between fractions). A fraction where no width does ends the list. <paramref name="unfiltered"/> is
-    /// the calibrated width's trial with its costs (fraction 1), and <paramref name="flatTicks"/> and
-    /// <paramref name="graphTicks"/> the times per query of its two paths.
+    /// each traversal's beam widths from the narrowest up, each on the sample with the same seeded random allowed set,
+    /// the query's own point absent from both answers as in the unfiltered trial, and decided as the unfiltered widths
+    /// are (on the first points, or on the whole sample when those cannot decide: <see cref="TrialSample"/>). The
+    /// crossing traversal's first width that holds the floor is its; the steering traversal's widths are tried until one
+    /// holds or one visits as many nodes; the traversal that held with fewer visits is the fraction's, with its timed cost (the planner
+    /// compares it with the flat cascade's cost, here and interpolated between fractions). A fraction where neither
+    /// holds ends the list. Costs are <paramref name="live"/> × the time per query over <paramref name="flatTicks"/>, the
+    /// unfiltered flat cascade's on the same first points.
     /// </summary>
     private static List<FilteredTrial> MeasureFilters(GraphIndex graph, Quality quality, GraphCalibrationOptions options, int[] sample, EncodedQuery[] queries,
-        double floor, FilteredTrial unfiltered, double flatTicks, double graphTicks)
+        double floor, long live, double flatTicks)
     {
         var trials = new List<FilteredTrial>(options.FilterFractions.Count);
         for (int f = 0; f < options.FilterFractions.Count; f++)
@@ -59,16 +62,29 @@ internal sealed partial record GraphCalibration
             for (int ord = 0; ord < graph.Count; ord++)
                 if (random.NextDouble() < fraction) allowed[ord >> 6] |= 1UL << (ord & 63);
             var filtered = new TrialSample(graph, quality, options, sample, queries, allowed);
-            double flatCost = unfiltered.FlatCost * filtered.FlatTicks / Math.Max(1, flatTicks);
-            var trial = new FilteredTrial(fraction, 0, 0, double.PositiveInfinity, flatCost);
-            foreach (int effort in options.Efforts)
-            {
-                var width = filtered.Try(effort, floor);
-                trial = new FilteredTrial(fraction, width.Holds ? effort : 0, width.Recall, unfiltered.Cost * width.Ticks / Math.Max(1, graphTicks), flatCost);
-                if (width.Holds) break;
-            }
+            double flatCost = live * filtered.FlatTicks / Math.Max(1, flatTicks);
+            var (cross, crossVisits) = Narrowest(FilterTraversal.Cross, double.PositiveInfinity);
+            var (steer, steerVisits) = Narrowest(FilterTraversal.Steer, cross.Holds ? crossVisits : double.PositiveInfinity);
+            var trial = steer.Holds && (!cross.Holds || steerVisits < crossVisits) ? steer : cross;
             trials.Add(trial);
             if (!trial.Holds) break;
+
+            // The narrowest width of one traversal that holds the floor (or the last tried), with its modelled cost
+            // (visits × VisitCost, which the two traversals are compared on: unlike times, it is the same on every run):
+            // widths stop once one costs `cap` or more (a wider one only costs more).
+            (FilteredTrial Trial, double Visits) Narrowest(FilterTraversal traversal, double cap)
+            {
+                var trial = new FilteredTrial(fraction, 0, 0, double.PositiveInfinity, flatCost, traversal);
+                double visits = double.PositiveInfinity;
+                foreach (int effort in options.Efforts)
+                {
+                    var width = filtered.Try(effort, floor, traversal);
+                    trial = new FilteredTrial(fraction, width.Holds ? effort : 0, width.Recall, live * width.Ticks / Math.Max(1, flatTicks), flatCost, traversal);
+                    visits = width.Cost;
+                    if (width.Holds || visits >= cap) break;
+                }
+                return (trial, visits);
+            }
         }
         return trials;
     }

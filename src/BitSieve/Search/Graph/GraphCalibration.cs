@@ -34,7 +34,7 @@ internal sealed record GraphCalibrationOptions
     public int Seed { get; init; } = 42;
 
     /// <summary>The beam widths tried, in increasing order; the first that meets the floor is chosen.</summary>
-    public IReadOnlyList<int> Efforts { get; init; } = [16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512];
+    public IReadOnlyList<int> Efforts { get; init; } = [16, 24, 32, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512];
 
     /// <summary>
     /// What one graph visit costs in units of one flat T1 estimate. A visit is a scattered node row, an adjacency row
@@ -101,6 +101,13 @@ internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double F
     /// </summary>
     public static double FloorOf(Quality quality) => quality.IsExact ? 1.0 : quality.RecallTarget;
 
+    /// <summary>
+    /// The calibrated width's traversal per query as timed on the sample, in the unit of the filtered trials: the live
+    /// points × its time over the unfiltered flat cascade's on the same points (∞ when no width held). The unfiltered
+    /// choice keeps the visit model (<see cref="GraphCost"/>); filtered choices compare times, at fraction 1 this one.
+    /// </summary>
+    public double TimedGraphCost { get; init; } = double.PositiveInfinity;
+
     /// <summary>Why <see cref="Path"/> was chosen, in a few words (collection info shows it).</summary>
     public string Reason => this switch
     {
@@ -137,10 +144,11 @@ internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double F
             {
                 // Measured whichever path answers unfiltered: a filter slows the flat cascade too, so a graph that holds
                 // the floor but costs more than the unfiltered scan may still be the cheaper path under one.
-                var unfiltered = new FilteredTrial(1, ef, width.Recall, width.Cost, live);
+                double timed = live * width.Ticks / Math.Max(1, trials.FlatTicks);
                 return new GraphCalibration(width.Cost < live ? GraphPath.Graph : GraphPath.Flat, ef, floor, width.Recall, width.Cost, live, width.Queries, graph.Count)
                 {
-                    Filtered = MeasureFilters(graph, quality, options, sample, queries, floor, unfiltered, trials.FlatTicks, width.Ticks),
+                    TimedGraphCost = timed,
+                    Filtered = MeasureFilters(graph, quality, options, sample, queries, floor, live, trials.FlatTicks),
                 };
             }
             // The graph already costs more than scanning everything: a wider beam only costs more.
@@ -185,15 +193,15 @@ internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double F
         /// <summary>Per query: the stopwatch ticks the flat cascade took on the first points.</summary>
         public double FlatTicks { get; }
 
-        /// <summary>Beam width <paramref name="ef"/> against <paramref name="floor"/>.</summary>
-        public WidthTrial Try(int ef, double floor)
+        /// <summary>Beam width <paramref name="ef"/> against <paramref name="floor"/>, traversed as <paramref name="traversal"/> says.</summary>
+        public WidthTrial Try(int ef, double floor, FilterTraversal traversal = FilterTraversal.Cross)
         {
-            var (recall, cost, ticks) = Trial(_graph, _quality, _options, _sample[.._first], _queries[.._first], _firstTruth, ef, _allowed);
+            var (recall, cost, ticks) = Trial(_graph, _quality, _options, _sample[.._first], _queries[.._first], _firstTruth, ef, _allowed, traversal);
             double margin = Margin(recall, _firstTruth);
             if (recall - margin >= floor || recall + margin < floor || _sample.Length == _first)
                 return new WidthTrial(recall, cost, ticks, _first, recall - margin >= floor);
             _allTruth ??= [.. _firstTruth, .. FlatTruth(_graph, _quality, _options, _sample[_first..], _queries[_first..], _allowed).Truth];
-            (recall, cost, ticks) = Trial(_graph, _quality, _options, _sample, _queries, _allTruth, ef, _allowed);
+            (recall, cost, ticks) = Trial(_graph, _quality, _options, _sample, _queries, _allTruth, ef, _allowed, traversal);
             return new WidthTrial(recall, cost, ticks, _sample.Length, recall - Margin(recall, _allTruth) >= floor);
         }
     }
@@ -224,12 +232,12 @@ internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double F
 
     /// <summary>
     /// The sample searched through the graph at beam width <paramref name="ef"/> (under a filter when
-    /// <paramref name="allowed"/> is given), each query's own node absent: recall@k against <paramref name="truth"/>,
+    /// <paramref name="allowed"/> is given, traversed as <paramref name="traversal"/> says), each query's own node absent: recall@k against <paramref name="truth"/>,
     /// the cost per query in flat T1 estimates (visited nodes × <see cref="GraphCalibrationOptions.VisitCost"/>) and the
     /// time the searches took per query (stopwatch ticks).
     /// </summary>
     private static (double Recall, double Cost, double Ticks) Trial(GraphIndex graph, Quality quality, GraphCalibrationOptions options, int[] sample,
-        EncodedQuery[] queries, int[][] truth, int ef, ulong[]? allowed)
+        EncodedQuery[] queries, int[][] truth, int ef, ulong[]? allowed, FilterTraversal traversal)
     {
         int k = options.K;
         ef = Math.Max(ef, k + 1);
@@ -238,7 +246,7 @@ internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double F
         {
             long t0 = Stopwatch.GetTimestamp();
             var cascade = new Cascade(graph.Columns, graph.Quantizer, queries[i], k + 1, quality, allowed);
-            var result = graph.Search(cascade, queries[i], k + 1, ef, absent: sample[i]);
+            var result = graph.Search(cascade, queries[i], k + 1, ef, traversal, absent: sample[i]);
             ticks += Stopwatch.GetTimestamp() - t0;
             visited += result.Graph.Visited;
             var answer = Others(result.Result, sample[i], k);

@@ -41,7 +41,7 @@ public sealed class GraphFilterTests
     }
 
     private static GraphCalibration Calibration(GraphPath path, double graphCost, int live, params FilteredTrial[] trials) =>
-        new(path, 48, 0.995, 0.998, graphCost, live, 200, live) { Filtered = trials };
+        new(path, 48, 0.995, 0.998, graphCost, live, 200, live) { Filtered = trials, TimedGraphCost = graphCost };
 
     [Fact]
     public void The_planner_traverses_only_where_the_calibrations_filtered_trials_held_and_at_their_beam_width()
