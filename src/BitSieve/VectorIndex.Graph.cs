@@ -100,15 +100,14 @@ internal sealed partial class VectorIndex
     }
 
     /// <summary>
-    /// A search through the owned graph (a filtered traversal with <paramref name="allowed"/>, as
-    /// <paramref name="traversal"/> says); the caller holds the read lock, checked the options and has the calibrated
-    /// beam width that chose the graph.
+    /// A search through the owned graph (a filtered traversal with <paramref name="allowed"/>); the caller holds the read
+    /// lock, checked the options and has the calibrated beam width that chose the graph.
     /// </summary>
-    private SearchResult SearchOwnedGraph(float[] query, SearchOptions options, int calibratedEf, ulong[]? allowed, FilterTraversal traversal = FilterTraversal.Cross)
+    private SearchResult SearchOwnedGraph(float[] query, SearchOptions options, int calibratedEf, ulong[]? allowed)
     {
         var encoded = _quantizer.Prepare(query);
         var cascade = new Cascade(_columns, _quantizer, encoded, options.K, options.Quality, allowed);
-        return _graph!.Search(cascade, encoded, options.K, GraphEffort(options, calibratedEf), traversal).Result;
+        return _graph!.Search(cascade, encoded, options.K, GraphEffort(options, calibratedEf)).Result;
     }
 
     /// <summary>The owned graph (tests: its nodes and links).</summary>
@@ -182,9 +181,7 @@ internal sealed partial class VectorIndex
     /// a set that allows every live point is no limit (the unfiltered traversal), as in
     /// <see cref="Search(ReadOnlySpan{float}, SearchOptions?, AllowedSet?)"/>.
     /// </param>
-    /// <param name="traversal">How a filtered traversal treats disallowed nodes.</param>
-    internal GraphSearchResult SearchGraph(GraphIndex graph, ReadOnlySpan<float> query, int k, int ef, Quality quality, AllowedSet? filter = null,
-        FilterTraversal traversal = FilterTraversal.Cross)
+    internal GraphSearchResult SearchGraph(GraphIndex graph, ReadOnlySpan<float> query, int k, int ef, Quality quality, AllowedSet? filter = null)
     {
         ArgumentNullException.ThrowIfNull(graph);
         new SearchOptions { K = k, Quality = quality }.Validate();
@@ -198,7 +195,7 @@ internal sealed partial class VectorIndex
             var encoded = _quantizer.Prepare(q);
             var allowed = filter?.Resolve(_columns, _ordinals).Bits;
             var cascade = new Cascade(_columns, _quantizer, encoded, k, quality, allowed);
-            return graph.Search(cascade, encoded, k, ef, traversal);
+            return graph.Search(cascade, encoded, k, ef);
         }
         finally
         {

@@ -60,10 +60,10 @@ internal sealed partial class VectorIndex
                 if (GraphServes(options))
                 {
                     // The planner chooses direct scoring, the flat cascade (below) or the filtered traversal.
-                    switch (GraphPlanner.Choose(allowedCount, _columns.LiveCount, Calibrated(options.Quality), out int ef, out var traversal))
+                    switch (GraphPlanner.Choose(allowedCount, _columns.LiveCount, Calibrated(options.Quality), out int ef))
                     {
                         case GraphSearchPlan.ScoreAllowed: return ScoreDirectly(q, options.K, allowed);
-                        case GraphSearchPlan.Graph: return SearchOwnedGraph(q, options, ef, allowed, traversal);
+                        case GraphSearchPlan.Graph: return SearchOwnedGraph(q, options, ef, allowed);
                     }
                 }
                 else if ((long)allowedCount * DirectScoringRatio < _columns.LiveCount)

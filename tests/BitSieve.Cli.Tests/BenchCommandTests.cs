@@ -186,7 +186,7 @@ public sealed class BenchCommandTests : IDisposable
             Assert.Equal(planned.GetProperty("recall").GetDouble(), r.GetProperty("planned").GetProperty("recall").GetDouble());
             double ratio = r.GetProperty("planned").GetProperty("qps").GetDouble() / r.GetProperty("flat").GetProperty("qps").GetDouble();
             Assert.Equal(ratio, r.GetProperty("planned_vs_flat").GetDouble(), 0.01);
-            Assert.Contains(r.GetProperty("graph_traversal").GetString(), new[] { "cross", "steer" });
+            Assert.True(r.GetProperty("graph_visited_per_query").GetDouble() >= r.GetProperty("graph_estimates_per_query").GetDouble());
         });
     }
 

@@ -192,7 +192,6 @@ internal sealed record BenchReport
             json.WriteStartObject();
             json.WriteNumber("fraction", trial.Fraction);
             json.WriteNumber("ef", trial.Ef);
-            json.WriteString("traversal", TraversalName(trial.Traversal));
             json.WriteNumber("sample_recall", RoundRecall(trial.Recall));
             json.WriteNumber("graph_cost", double.IsFinite(trial.Cost) ? Math.Round(trial.Cost, 1) : -1);
             json.WriteNumber("flat_cost", Math.Round(trial.FlatCost, 1));
@@ -223,8 +222,8 @@ internal sealed record BenchReport
                 WritePath(json, "flat", row.FlatRecall, row.FlatQps);
                 WritePath(json, "graph", row.GraphRecall, row.GraphQps);
                 json.WriteNumber("graph_ef", row.Ef);
-                json.WriteString("graph_traversal", TraversalName(row.Traversal));
                 json.WriteNumber("graph_visited_per_query", Math.Round(row.GraphVisitedPerQuery, 1));
+                json.WriteNumber("graph_estimates_per_query", Math.Round(row.GraphEstimatesPerQuery, 1));
                 WritePath(json, "planned", row.PlannedRecall, row.PlannedQps);
                 json.WriteNumber("planned_vs_flat", Math.Round(row.PlannedSpeedup, 2));
                 json.WriteEndObject();
@@ -241,8 +240,6 @@ internal sealed record BenchReport
         json.WriteNumber("qps", RoundQps(qps));
         json.WriteEndObject();
     }
-
-    private static string TraversalName(FilterTraversal traversal) => traversal == FilterTraversal.Steer ? "steer" : "cross";
 
     private static string PlanName(GraphSearchPlan plan) => plan switch
     {
@@ -289,16 +286,16 @@ internal sealed record BenchReport
             $"calibration ({graph.CalibrationSeconds:F2} s, {calibration.Queries} stored points as queries, floor {calibration.Floor}): {PathName(calibration.Path)}; ef {calibration.Ef}, sample recall {calibration.Recall:F4}, cost/query {calibration.GraphCost:F0} against flat {calibration.FlatCost:F0}"));
         foreach (var trial in calibration.Filtered)
             output.WriteLine(string.Create(c,
-                $"  filtered at {trial.Fraction}: {(trial.Holds ? $"ef {trial.Ef}, {TraversalName(trial.Traversal)}" : "no width holds")}, sample recall {trial.Recall:F4}, cost/query {trial.Cost:F0} against flat {trial.FlatCost:F0}"));
+                $"  filtered at {trial.Fraction}: {(trial.Holds ? $"ef {trial.Ef}" : "no width holds")}, sample recall {trial.Recall:F4}, cost/query {trial.Cost:F0} against flat {trial.FlatCost:F0}"));
         WriteGraphRow(output, calibration.Path == GraphPath.Graph ? string.Create(c, $"graph default ef={graph.Default.Ef}") : "graph default = flat", graph.Default);
         foreach (var point in graph.Sweep) WriteGraphRow(output, string.Create(c, $"graph ef={point.Ef}"), point);
         if (graph.Filtered.Count == 0) return;
         output.WriteLine();
         output.WriteLine(string.Create(c, $"filtered search (seeded random allowed sets; recall@{K} against exact filtered search; QPS one query per call):"));
-        output.WriteLine(string.Create(c, $"{"selectivity",11} {"allowed",9} {"plan",7} {"direct",9} {"QPS",9} {"flat",9} {"QPS",9} {"graph ef",8} {"graph",9} {"QPS",9} {"visited/q",10} {"steps",6} {"planned",9} {"QPS",9} {"× flat",7}"));
+        output.WriteLine(string.Create(c, $"{"selectivity",11} {"allowed",9} {"plan",7} {"direct",9} {"QPS",9} {"flat",9} {"QPS",9} {"graph ef",8} {"graph",9} {"QPS",9} {"visited/q",10} {"t1/q",9} {"planned",9} {"QPS",9} {"× flat",7}"));
         foreach (var row in graph.Filtered)
             output.WriteLine(string.Create(c,
-                $"{row.Selectivity,11} {row.Allowed,9} {PlanName(row.Plan),7} {row.DirectRecall,9:F4} {row.DirectQps,9:F0} {row.FlatRecall,9:F4} {row.FlatQps,9:F0} {row.Ef,8} {row.GraphRecall,9:F4} {row.GraphQps,9:F0} {row.GraphVisitedPerQuery,10:F1} {TraversalName(row.Traversal),6} {row.PlannedRecall,9:F4} {row.PlannedQps,9:F0} {row.PlannedSpeedup,7:F2}"));
+                $"{row.Selectivity,11} {row.Allowed,9} {PlanName(row.Plan),7} {row.DirectRecall,9:F4} {row.DirectQps,9:F0} {row.FlatRecall,9:F4} {row.FlatQps,9:F0} {row.Ef,8} {row.GraphRecall,9:F4} {row.GraphQps,9:F0} {row.GraphVisitedPerQuery,10:F1} {row.GraphEstimatesPerQuery,9:F1} {row.PlannedRecall,9:F4} {row.PlannedQps,9:F0} {row.PlannedSpeedup,7:F2}"));
     }
 
     private static string PathName(GraphPath path) => path == GraphPath.Graph ? "graph" : "flat";

@@ -9,7 +9,7 @@ internal static partial class BenchRunner
     // Filtered search at each --filter-selectivity: a seeded random allowed set of about that fraction of the points,
     // its own exact truth (every allowed point scored in float32), and the three paths one query per call: direct
     // scoring, the flat cascade over the allowed set (VectorIndex.Search, which itself scores directly below one point in
-    // 32) and the filtered traversal at the beam width and traversal the planner gives it (those the calibration measured for the
+    // 32) and the filtered traversal at the beam width the planner gives it (the one the calibration measured for the
     // fraction), else at the calibrated unfiltered width (or, when calibration chose flat, at the smallest swept width
     // that met the floor unfiltered, else the widest). Every path reads the allowed set as a collection's search
     // does: one AllowedSet per filter, its bitmap made in the warm-up pass and read by the timed ones (a collection keeps
@@ -27,7 +27,7 @@ internal static partial class BenchRunner
             var random = new Random(FilterSeed + s);
             var keys = Enumerable.Range(0, n).Where(_ => fraction >= 1 || random.NextDouble() < fraction).Select(r => (ulong)r).ToArray();
             var filter = new AllowedSet(keys, rejected: false);
-            var plan = GraphPlanner.Choose(keys.Length, collection.Count, calibration, out int planned, out var traversal);
+            var plan = GraphPlanner.Choose(keys.Length, collection.Count, calibration, out int planned);
             int rowEf = Math.Max(k, planned > 0 ? planned : ef);
             var exactOptions = new SearchOptions { K = k, Exhaustive = true };
             var flatOptions = new SearchOptions { K = k, Quality = settings.Quality };
@@ -38,15 +38,15 @@ internal static partial class BenchRunner
             var direct = MeasureSingle(log, $"{label} direct", queryCount, i => collection.Search(queryData.AsSpan(i * dim, dim), exactOptions, filter), out double directQps);
             var flat = MeasureSingle(log, $"{label} flat", queryCount, i => collection.Search(queryData.AsSpan(i * dim, dim), flatOptions, filter), out double flatQps);
             var traces = new GraphTrace[queryCount];
-            var traversed = MeasureSingle(log, $"{label} graph ef={rowEf} {traversal}", queryCount, i =>
+            var traversal = MeasureSingle(log, $"{label} graph ef={rowEf}", queryCount, i =>
             {
-                var found = collection.SearchGraph(graph, queryData.AsSpan(i * dim, dim), k, rowEf, settings.Quality, filter, traversal);
+                var found = collection.SearchGraph(graph, queryData.AsSpan(i * dim, dim), k, rowEf, settings.Quality, filter);
                 traces[i] = found.Graph;
                 return found.Result;
             }, out double graphQps);
             rows.Add(new GraphFilterResult(fraction, keys.Length, plan,
-                Recall(ToIds(direct), truth, k), directQps, Recall(ToIds(flat), truth, k), flatQps, rowEf, traversal, Recall(ToIds(traversed), truth, k), graphQps,
-                traces.Average(t => (double)t.Visited)));
+                Recall(ToIds(direct), truth, k), directQps, Recall(ToIds(flat), truth, k), flatQps, rowEf, Recall(ToIds(traversal), truth, k), graphQps,
+                traces.Average(t => (double)t.Visited), traces.Average(t => (double)t.Estimates)));
         }
         return rows;
     }

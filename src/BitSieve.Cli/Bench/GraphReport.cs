@@ -25,9 +25,9 @@ internal sealed record GraphMethodResult(int Ef, double Recall, double Qps, doub
 /// <param name="GraphRecall">The filtered traversal: recall.</param>
 /// <param name="GraphQps">Its QPS.</param>
 /// <param name="GraphVisitedPerQuery">Nodes the traversal reached per query (estimated, crossed and the entry).</param>
-/// <param name="Traversal">How the traversal treated disallowed nodes (the planner's choice, crossing when it chose another path).</param>
+/// <param name="GraphEstimatesPerQuery">T1 estimates per query while steering (every node reached, disallowed ones included).</param>
 internal sealed record GraphFilterResult(double Selectivity, int Allowed, GraphSearchPlan Plan, double DirectRecall, double DirectQps, double FlatRecall, double FlatQps,
-    int Ef, FilterTraversal Traversal, double GraphRecall, double GraphQps, double GraphVisitedPerQuery)
+    int Ef, double GraphRecall, double GraphQps, double GraphVisitedPerQuery, double GraphEstimatesPerQuery)
 {
     /// <summary>The recall of the path <see cref="Plan"/> chose.</summary>
     public double PlannedRecall => Plan switch { GraphSearchPlan.ScoreAllowed => DirectRecall, GraphSearchPlan.Graph => GraphRecall, _ => FlatRecall };

@@ -4,8 +4,7 @@ namespace BitSieve.Search.Graph;
 
 /// <summary>
 /// One node in a beam: its score estimate (higher is closer), the interval around it, whether that interval already
-/// includes the node's T2 interval (or never will: a node that only steers a filtered traversal), and whether the node
-/// was expanded.
+/// includes the node's T2 interval, and whether the node was expanded.
 /// </summary>
 internal struct BeamEntry
 {

@@ -21,9 +21,7 @@ namespace BitSieve.Search.Graph;
 /// cascade's.</param>
 /// <param name="FlatCost">The flat cascade over the allowed set per query: the live points × its time over the
 /// unfiltered flat cascade's.</param>
-/// <param name="Traversal">How the traversal treats disallowed nodes: the cheaper of the two that held (crossing them
-/// when neither did).</param>
-internal readonly record struct FilteredTrial(double Fraction, int Ef, double Recall, double Cost, double FlatCost, FilterTraversal Traversal = FilterTraversal.Cross)
+internal readonly record struct FilteredTrial(double Fraction, int Ef, double Recall, double Cost, double FlatCost)
 {
     /// <summary>Whether a beam width held the recall floor at this fraction.</summary>
     public bool Holds => Ef > 0;
@@ -41,14 +39,12 @@ internal sealed partial record GraphCalibration
 
     /// <summary>
     /// Per filtered fraction (broadest first): the filtered flat cascade on the sample (the truth, and its cost), then
-    /// each traversal's beam widths from the narrowest up, each on the sample with the same seeded random allowed set,
-    /// the query's own point absent from both answers as in the unfiltered trial, and decided as the unfiltered widths
-    /// are (on the first points, or on the whole sample when those cannot decide: <see cref="TrialSample"/>). The
-    /// crossing traversal's first width that holds the floor is its; the steering traversal's widths are tried until one
-    /// holds or one visits as many nodes; the traversal that held with fewer visits is the fraction's, with its timed cost (the planner
-    /// compares it with the flat cascade's cost, here and interpolated between fractions). A fraction where neither
-    /// holds ends the list. Costs are <paramref name="live"/> × the time per query over <paramref name="flatTicks"/>, the
-    /// unfiltered flat cascade's on the same first points.
+    /// beam widths from the narrowest up, each on the sample with the same seeded random allowed set, the query's own
+    /// point absent from both answers as in the unfiltered trial, and decided as the unfiltered widths are (on the first
+    /// points, or on the whole sample when those cannot decide: <see cref="TrialSample"/>); the first width that holds
+    /// the floor is the fraction's, with its cost (the planner compares it with the flat cascade's, here and
+    /// interpolated between fractions). A fraction where no width does ends the list. Costs are <paramref name="live"/>
+    /// × the time per query over <paramref name="flatTicks"/>, the unfiltered flat cascade's on the same first points.
     /// </summary>
     private static List<FilteredTrial> MeasureFilters(GraphIndex graph, Quality quality, GraphCalibrationOptions options, int[] sample, EncodedQuery[] queries,
         double floor, long live, double flatTicks)
@@ -63,28 +59,15 @@ internal sealed partial record GraphCalibration
                 if (random.NextDouble() < fraction) allowed[ord >> 6] |= 1UL << (ord & 63);
             var filtered = new TrialSample(graph, quality, options, sample, queries, allowed);
             double flatCost = live * filtered.FlatTicks / Math.Max(1, flatTicks);
-            var (cross, crossVisits) = Narrowest(FilterTraversal.Cross, double.PositiveInfinity);
-            var (steer, steerVisits) = Narrowest(FilterTraversal.Steer, cross.Holds ? crossVisits : double.PositiveInfinity);
-            var trial = steer.Holds && (!cross.Holds || steerVisits < crossVisits) ? steer : cross;
+            var trial = new FilteredTrial(fraction, 0, 0, double.PositiveInfinity, flatCost);
+            foreach (int effort in options.Efforts)
+            {
+                var width = filtered.Try(effort, floor);
+                trial = new FilteredTrial(fraction, width.Holds ? effort : 0, width.Recall, live * width.Ticks / Math.Max(1, flatTicks), flatCost);
+                if (width.Holds) break;
+            }
             trials.Add(trial);
             if (!trial.Holds) break;
-
-            // The narrowest width of one traversal that holds the floor (or the last tried), with its modelled cost
-            // (visits × VisitCost, which the two traversals are compared on: unlike times, it is the same on every run):
-            // widths stop once one costs `cap` or more (a wider one only costs more).
-            (FilteredTrial Trial, double Visits) Narrowest(FilterTraversal traversal, double cap)
-            {
-                var trial = new FilteredTrial(fraction, 0, 0, double.PositiveInfinity, flatCost, traversal);
-                double visits = double.PositiveInfinity;
-                foreach (int effort in options.Efforts)
-                {
-                    var width = filtered.Try(effort, floor, traversal);
-                    trial = new FilteredTrial(fraction, width.Holds ? effort : 0, width.Recall, live * width.Ticks / Math.Max(1, flatTicks), flatCost, traversal);
-                    visits = width.Cost;
-                    if (width.Holds || visits >= cap) break;
-                }
-                return (trial, visits);
-            }
         }
         return trials;
     }

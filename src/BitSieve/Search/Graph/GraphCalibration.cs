@@ -193,15 +193,15 @@ internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double F
         /// <summary>Per query: the stopwatch ticks the flat cascade took on the first points.</summary>
         public double FlatTicks { get; }
 
-        /// <summary>Beam width <paramref name="ef"/> against <paramref name="floor"/>, traversed as <paramref name="traversal"/> says.</summary>
-        public WidthTrial Try(int ef, double floor, FilterTraversal traversal = FilterTraversal.Cross)
+        /// <summary>Beam width <paramref name="ef"/> against <paramref name="floor"/>.</summary>
+        public WidthTrial Try(int ef, double floor)
         {
-            var (recall, cost, ticks) = Trial(_graph, _quality, _options, _sample[.._first], _queries[.._first], _firstTruth, ef, _allowed, traversal);
+            var (recall, cost, ticks) = Trial(_graph, _quality, _options, _sample[.._first], _queries[.._first], _firstTruth, ef, _allowed);
             double margin = Margin(recall, _firstTruth);
             if (recall - margin >= floor || recall + margin < floor || _sample.Length == _first)
                 return new WidthTrial(recall, cost, ticks, _first, recall - margin >= floor);
             _allTruth ??= [.. _firstTruth, .. FlatTruth(_graph, _quality, _options, _sample[_first..], _queries[_first..], _allowed).Truth];
-            (recall, cost, ticks) = Trial(_graph, _quality, _options, _sample, _queries, _allTruth, ef, _allowed, traversal);
+            (recall, cost, ticks) = Trial(_graph, _quality, _options, _sample, _queries, _allTruth, ef, _allowed);
             return new WidthTrial(recall, cost, ticks, _sample.Length, recall - Margin(recall, _allTruth) >= floor);
         }
     }
@@ -232,12 +232,12 @@ internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double F
 
     /// <summary>
     /// The sample searched through the graph at beam width <paramref name="ef"/> (under a filter when
-    /// <paramref name="allowed"/> is given, traversed as <paramref name="traversal"/> says), each query's own node absent: recall@k against <paramref name="truth"/>,
+    /// <paramref name="allowed"/> is given), each query's own node absent: recall@k against <paramref name="truth"/>,
     /// the cost per query in flat T1 estimates (visited nodes × <see cref="GraphCalibrationOptions.VisitCost"/>) and the
     /// time the searches took per query (stopwatch ticks).
     /// </summary>
     private static (double Recall, double Cost, double Ticks) Trial(GraphIndex graph, Quality quality, GraphCalibrationOptions options, int[] sample,
-        EncodedQuery[] queries, int[][] truth, int ef, ulong[]? allowed, FilterTraversal traversal)
+        EncodedQuery[] queries, int[][] truth, int ef, ulong[]? allowed)
     {
         int k = options.K;
         ef = Math.Max(ef, k + 1);
@@ -246,7 +246,7 @@ internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double F
         {
             long t0 = Stopwatch.GetTimestamp();
             var cascade = new Cascade(graph.Columns, graph.Quantizer, queries[i], k + 1, quality, allowed);
-            var result = graph.Search(cascade, queries[i], k + 1, ef, traversal, absent: sample[i]);
+            var result = graph.Search(cascade, queries[i], k + 1, ef, absent: sample[i]);
             ticks += Stopwatch.GetTimestamp() - t0;
             visited += result.Graph.Visited;
             var answer = Others(result.Result, sample[i], k);

@@ -5,23 +5,6 @@ using BitSieve.Quantization;
 
 namespace BitSieve.Search.Graph;
 
-/// <summary>How a filtered traversal treats the nodes its filter does not allow.</summary>
-internal enum FilterTraversal
-{
-    /// <summary>
-    /// Only allowed nodes enter the beam; a disallowed neighbour that would have entered it without the filter is
-    /// crossed (its allowed neighbours become candidates in its place). Holds selective filters.
-    /// </summary>
-    Cross,
-
-    /// <summary>
-    /// Every node enters the beam and steers the search as without a filter; only allowed ones are refined and returned.
-    /// A broad filter's answers lie among the nodes an unfiltered beam reaches, and it reads no adjacency row for a node
-    /// it never expands.
-    /// </summary>
-    Steer,
-}
-
 internal sealed partial class GraphIndex
 {
     [ThreadStatic]
@@ -43,10 +26,7 @@ internal sealed partial class GraphIndex
     /// expansion: its allowed neighbours not yet reached become candidates in its place, until a hop has added as many
     /// as the expanded node has neighbours), so that a selective filter does not strand the search among nodes it may not
     /// return, and a broad one does not cross the far neighbours an unfiltered search would have dropped.
-    /// That is <see cref="FilterTraversal.Cross"/>; with <see cref="FilterTraversal.Steer"/> every neighbour reached
-    /// enters the beam as without a filter, and the disallowed ones steer (expanded in their turn, never refined at T2)
-    /// but are not returned. <see cref="GraphPlanner"/> says when which path beats scoring the allowed points or the flat
-    /// cascade, and at what width.
+    /// <see cref="GraphPlanner"/> says when this path beats scoring the allowed points or the flat cascade.
     /// </para>
     /// </summary>
     /// <param name="cascade">
@@ -55,19 +35,18 @@ internal sealed partial class GraphIndex
     /// <param name="query">The same query, encoded.</param>
     /// <param name="k">Results.</param>
     /// <param name="ef">Beam width, at least <paramref name="k"/>.</param>
-    /// <param name="traversal">How a filtered traversal treats disallowed nodes (no effect without an allowed set).</param>
     /// <param name="absent">
     /// A node the traversal treats as absent (never reached, expanded or returned), or −1: <see cref="GraphCalibration"/>
     /// searches a stored point's own vector without that point, as a query from outside the collection arrives.
     /// </param>
-    public GraphSearchResult Search(Cascade cascade, EncodedQuery query, int k, int ef, FilterTraversal traversal = FilterTraversal.Cross, int absent = -1)
+    public GraphSearchResult Search(Cascade cascade, EncodedQuery query, int k, int ef, int absent = -1)
     {
         ArgumentNullException.ThrowIfNull(cascade);
         ArgumentNullException.ThrowIfNull(query);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(ef, k);
         var searcher = t_searcher is { } cached && cached.Fits(this) ? cached : t_searcher = new Searcher(this);
-        return searcher.Run(cascade, query, k, ef, traversal, absent);
+        return searcher.Run(cascade, query, k, ef, absent);
     }
 
     /// <summary>One thread's search scratch: a visited bit per node, the beam, a neighbour buffer.</summary>
@@ -88,14 +67,13 @@ internal sealed partial class GraphIndex
         // The graph itself, not only its size: a thread searches several graphs (collections, a compacted copy).
         public bool Fits(GraphIndex other) => ReferenceEquals(other, graph) && other.Count <= _visited.Length * 64;
 
-        public GraphSearchResult Run(Cascade cascade, EncodedQuery query, int k, int ef, FilterTraversal traversal, int absent)
+        public GraphSearchResult Run(Cascade cascade, EncodedQuery query, int k, int ef, int absent)
         {
             var g = graph;
             long started = Stopwatch.GetTimestamp();
             Array.Clear(_visited);
             var planes = query.T1.Planes;
             var allowed = cascade.Allowed;
-            bool steer = allowed is not null && traversal == FilterTraversal.Steer;
             int hops = 0, visited = 0, refined = 0;
             _beam.Reset(ef);
             // The entry itself cannot be absent: the traversal has to start somewhere.
@@ -140,12 +118,6 @@ internal sealed partial class GraphIndex
                 // beam's boundary, one that would have entered it without the filter, is crossed below, and its
                 // adjacency row is requested now.
                 for (int j = 0; j < fresh; j++) (_lo[j], _hi[j]) = Estimate(cascade, planes, _fresh[j]);
-                if (steer)
-                {
-                    for (int j = 0; j < fresh; j++) Enter(cascade, j, returnable: IsAllowed(allowed!, _fresh[j]));
-                    visited += fresh;
-                    continue;
-                }
                 int crossing = 0;
                 for (int j = 0; allowed is not null && j < fresh; j++)
                 {
@@ -201,17 +173,15 @@ internal sealed partial class GraphIndex
 
         /// <summary>
         /// Offers the hop's candidate at <paramref name="j"/> to the beam on its T1 estimate. One that enters is likely
-        /// to be expanded soon, so its adjacency row and its T2 row (read when it is expanded) are requested now. One that
-        /// only steers (not <paramref name="returnable"/>) enters as refined: it is expanded on its T1 estimate, never
-        /// read at T2.
+        /// to be expanded soon, so its adjacency row and its T2 row (read when it is expanded) are requested now.
         /// </summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Enter(Cascade cascade, int j, bool returnable = true)
+        private void Enter(Cascade cascade, int j)
         {
             int node = _fresh[j];
-            if (!_beam.Insert(node, Score(j), _lo[j], _hi[j], refined: !returnable)) return;
+            if (!_beam.Insert(node, Score(j), _lo[j], _hi[j])) return;
             graph.PrefetchLinks(node);
-            if (returnable) cascade.PrefetchT2(node);
+            cascade.PrefetchT2(node);
         }
 
         /// <summary>A node's T1 interval refined at T2: their intersection, or the T2 interval where they do not meet.</summary>

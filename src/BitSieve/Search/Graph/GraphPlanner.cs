@@ -22,11 +22,9 @@ internal enum GraphSearchPlan
 /// (<see cref="GraphCalibration.Filtered"/>: the broadest measured fraction at or below it held the recall floor, and
 /// every broader one did), and only where its cost is below the flat cascade's under the same filter; both costs and
 /// the beam width (rounded up) are interpolated linearly in 1/fraction between the trial and the next broader measured
-/// point (the unfiltered calibration at fraction 1, with its timed cost <see cref="GraphCalibration.TimedGraphCost"/>), and the query traverses as the vouching trial did (crossing or
-/// steering past disallowed nodes, <see cref="FilterTraversal"/>; between two trials that traverse differently the
-/// vouching one's own width and costs are taken). A filter that allows every live point is no filter: the
-/// unfiltered traversal at the calibrated width (a collection's search does not even come here, see
-/// <see cref="AllowedSet"/>).
+/// point (the unfiltered calibration at fraction 1, with its timed cost <see cref="GraphCalibration.TimedGraphCost"/>).
+/// A filter that allows every live point is no filter: the unfiltered traversal at the calibrated width (a
+/// collection's search does not even come here, see <see cref="AllowedSet"/>).
 /// </summary>
 internal static class GraphPlanner
 {
@@ -37,15 +35,8 @@ internal static class GraphPlanner
     /// The plan for a query whose filter allows <paramref name="allowed"/> of <paramref name="live"/> points, and, for
     /// <see cref="GraphSearchPlan.Graph"/>, the beam width the calibration measured for it (0 otherwise).
     /// </summary>
-    public static GraphSearchPlan Choose(long allowed, long live, GraphCalibration calibration, out int ef) => Choose(allowed, live, calibration, out ef, out _);
-
-    /// <summary>
-    /// The plan for a query whose filter allows <paramref name="allowed"/> of <paramref name="live"/> points, and, for
-    /// <see cref="GraphSearchPlan.Graph"/>, the beam width and the traversal the calibration measured for it.
-    /// </summary>
-    public static GraphSearchPlan Choose(long allowed, long live, GraphCalibration calibration, out int ef, out FilterTraversal traversal)
+    public static GraphSearchPlan Choose(long allowed, long live, GraphCalibration calibration, out int ef)
     {
-        traversal = FilterTraversal.Cross;
         ArgumentNullException.ThrowIfNull(calibration);
         ArgumentOutOfRangeException.ThrowIfNegative(allowed);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(allowed, live);
@@ -68,14 +59,10 @@ internal static class GraphPlanner
             if (!trial.Holds) break;
             if (trial.Fraction <= fraction)
             {
-                // Both traversals are the unfiltered search at fraction 1; between two trials that traverse differently
-                // the vouching trial's own width and costs are taken.
-                double t = upper.Fraction < 1 && upper.Traversal != trial.Traversal ? 1
-                    : Math.Min(1, (1 / fraction - 1 / upper.Fraction) / (1 / trial.Fraction - 1 / upper.Fraction));
+                double t = Math.Min(1, (1 / fraction - 1 / upper.Fraction) / (1 / trial.Fraction - 1 / upper.Fraction));
                 double graphCost = upper.Cost + t * (trial.Cost - upper.Cost), flatCost = upper.FlatCost + t * (trial.FlatCost - upper.FlatCost);
                 if (graphCost >= flatCost) break;
                 ef = (int)Math.Ceiling(upper.Ef + t * (trial.Ef - upper.Ef));
-                traversal = trial.Traversal;
                 return GraphSearchPlan.Graph;
             }
             upper = trial;

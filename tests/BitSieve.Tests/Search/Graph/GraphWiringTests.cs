@@ -66,7 +66,7 @@ public sealed class GraphWiringTests
         var calibration = index.GraphCalibrationFor(Quality.Default)!;
         // 4 %: narrower than every filtered trial (the narrowest is 5 %), above direct scoring (1 in 32). At 50 % a trial
         // holds; whether the traversal is the cheaper path there is what the calibration timed on this machine.
-        var plan = GraphPlanner.Choose(keys.Count, MiniLmFixture.BaseRows, calibration, out int ef, out var steps);
+        var plan = GraphPlanner.Choose(keys.Count, MiniLmFixture.BaseRows, calibration, out int ef);
         if (!traverses) Assert.Equal(GraphSearchPlan.Flat, plan);
         var vouching = calibration.Filtered.FirstOrDefault(t => t.Fraction <= fraction);
         Assert.Equal(traverses, vouching.Holds);
@@ -84,7 +84,7 @@ public sealed class GraphWiringTests
             if (traverses)
             {
                 // The collection's answer is the filtered traversal at the width calibrated for the fraction, T1 estimates included.
-                var traversal = index.SearchGraph(index.Graph!, query, K, ef, Quality.Default, new AllowedSet(keys, rejected: false), steps).Result;
+                var traversal = index.SearchGraph(index.Graph!, query, K, ef, Quality.Default, new AllowedSet(keys, rejected: false)).Result;
                 Assert.Equal(traversal.Hits.Select(h => h.Id), result.Hits.Select(h => h.Id));
                 Assert.Equal(traversal.Trace.T1Seen, result.Trace.T1Seen);
                 // The flat cascade estimates every allowed code; the traversal, which estimates the disallowed nodes it
