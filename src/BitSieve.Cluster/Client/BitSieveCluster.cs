@@ -168,8 +168,9 @@ public sealed class BitSieveCluster : IDatabase, IAsyncDisposable
         }
         catch (InvalidOperationException)
         {
-            // Created by another caller between the look-up and the create.
-            return await GetCollectionAsync(name).ConfigureAwait(false);
+            // Created by another caller between the look-up and the create; any other refusal is the caller's to see.
+            if (await _layouts.GetAsync(_grains, name).ConfigureAwait(false) is { } created) return new ClusterCollection(name, created.Options.ToOptions(), _grains, _layouts);
+            throw;
         }
     }
 
