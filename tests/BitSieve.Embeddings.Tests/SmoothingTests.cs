@@ -1,4 +1,6 @@
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
+using System.Text;
 using BitSieve.Embeddings.Onnx.Quantization;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
@@ -112,6 +114,20 @@ public sealed class SmoothingTests
         Assert.Null(old.Smoothing);
         Assert.False(StoredPrecision.TryDecode("auto\na\n\na\tnot base64!", out _));
         Assert.False(StoredPrecision.TryDecode("auto\na\n\nz\tAAAAAA==", out _)); // smoothing for a layer the plan lacks
+    }
+
+    [Fact]
+    public void A_smoothed_plan_keys_and_stores_its_maxima_as_little_endian_float32_on_every_machine()
+    {
+        // 1 and -2.5 as little-endian float32: 00 00 80 3F, 00 00 20 C0. The bytes written so far (on little-endian
+        // machines) and these must stay the same, or stored precisions, plan files and cached models stop matching.
+        var plan = QuantizationPlan.Of(["a"], new Dictionary<string, float[]> { ["a"] = [1f, -2.5f] });
+        byte[] maxima = [0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x20, 0xC0];
+        Assert.Equal("auto\na\n\na\t" + Convert.ToBase64String(maxima), StoredPrecision.Encode(plan));
+        Assert.True(StoredPrecision.TryDecode("auto\na\n\na\tAACAPwAAIMA=", out var decoded));
+        Assert.Equal([1f, -2.5f], decoded!.Smoothing!["a"]);
+        byte[] keyed = [.. Encoding.UTF8.GetBytes("a\n\na\n"), .. maxima];
+        Assert.Equal(Convert.ToHexStringLower(XxHash128.Hash(keyed))[..16], plan.Key);
     }
 
     [Fact]
