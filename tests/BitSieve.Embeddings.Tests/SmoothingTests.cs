@@ -91,6 +91,29 @@ public sealed class SmoothingTests
     }
 
     [Fact]
+    public void A_layer_smoothed_alone_is_measured_under_the_scale_a_plan_shares_among_the_readers_of_its_input()
+    {
+        // q, k and g read one activation: a plan smoothing them gives them one scale, from the largest weight row over
+        // the three (k's weights are 4x q's), not q's own.
+        var random = new Random(5);
+        byte[] model = ModelOf(SharedInputGraph(random));
+        var observed = Values(random, Inner, 1, positive: true);
+        observed[3] = 40;
+        var activation = new Dictionary<string, float[]> { ["q"] = observed, ["k"] = observed, ["g"] = observed };
+        var a = Values(random, Rows * Inner, 2);
+        a[3] = 35;
+
+        float[] Q(byte[] rewritten) => Run(rewritten, a)[0];
+        var applied = Q(Int8Rewriter.Rewrite(model, ["q", "k", "g"], activation));
+        var measured = Q(PrecisionPlanner.SmoothedAlone(model, "q", activation));
+        var ownScale = Q(Int8Rewriter.Rewrite(model, ["q"], activation)); // q smoothed by its own weight rows only
+        double tolerance = 1e-5 * applied.Max(Math.Abs);
+        double measuredOff = applied.Zip(measured, (x, y) => Math.Abs(x - y)).Max(), ownOff = applied.Zip(ownScale, (x, y) => Math.Abs(x - y)).Max();
+        Assert.True(measuredOff <= tolerance, $"measured alone, q is {measuredOff:E3} off its output in the plan (tolerance {tolerance:E3})");
+        Assert.True(ownOff > 100 * tolerance, $"under its own scale q is only {ownOff:E3} off its output in the plan: the test shows nothing");
+    }
+
+    [Fact]
     public void A_smoothed_plan_has_its_own_key_and_is_stored_and_read_back_whole()
     {
         string[] layers = ["b", "a", "c"];
