@@ -23,8 +23,8 @@ public interface IDatabase
 
     /// <summary>
     /// Creates a collection of <paramref name="shardNumber"/> shards kept as <paramref name="replicationFactor"/> copies,
-    /// each write acknowledged by <paramref name="writeConsistencyFactor"/> copies (0: every live one), as Qdrant names
-    /// them. An embedded database keeps every collection as one shard in one copy and does not read them.
+    /// each write acknowledged by <paramref name="writeConsistencyFactor"/> copies (0, unset: 1, Qdrant's default), as Qdrant
+    /// names them. An embedded database keeps every collection as one shard in one copy and does not read them.
     /// </summary>
     /// <exception cref="InvalidOperationException">It exists.</exception>
     /// <exception cref="ArgumentException">

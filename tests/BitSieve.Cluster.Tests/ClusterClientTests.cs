@@ -77,6 +77,27 @@ public sealed class ClusterClientTests : IClassFixture<ClusterClientTests.TwoSil
     }
 
     [Fact]
+    public async Task A_payload_change_by_ids_naming_a_missing_point_changes_the_others_as_on_an_embedded_collection()
+    {
+        // The Qdrant API's 404 for a missing id is its own check, on either host (ClusterPointsTests); the collection skips it.
+        var options = new CollectionOptions { Dimension = MiniLmFixture.Dimension };
+        IPointCollection single = _database.CreateCollection("payloads", options);
+        IPointCollection sharded = await _cluster.CreateCollectionAsync("payloads", options, shardNumber: 3);
+        var points = Enumerable.Range(0, 30).Select(i => new Point((ulong)i, ClusterData.Row(MiniLmFixture.Base, i), PayloadOf(i))).ToList();
+        PointId[] named = [3, 17, 424_242];
+        foreach (var collection in new[] { single, sharded })
+        {
+            await collection.UpsertAsync(points);
+            await collection.SetPayloadAsync(named, new JsonObject { ["tag"] = "a" });
+            await collection.ClearPayloadAsync(new PointId[] { 4, 424_243 });
+        }
+        PointId[] read = [3, 4, 17, 18];
+        Assert.Equal(Describe(await single.RetrieveAsync(read)), Describe(await sharded.RetrieveAsync(read)));
+        Assert.Equal("a", (await sharded.RetrieveAsync([17]))[0].Payload!["tag"]!.GetValue<string>());
+        Assert.True(await _cluster.DeleteCollectionAsync("payloads"));
+    }
+
+    [Fact]
     public async Task Concurrent_get_or_creates_of_a_new_collection_all_answer_it_as_an_embedded_database_does()
     {
         var options = new CollectionOptions { Dimension = MiniLmFixture.Dimension };

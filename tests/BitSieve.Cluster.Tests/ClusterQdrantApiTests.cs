@@ -101,6 +101,21 @@ public sealed class ClusterQdrantApiTests : IClassFixture<ClusterClientTests.Two
     }
 
     [Fact]
+    public async Task A_cluster_collection_reports_its_write_consistency_factor_and_1_when_the_create_leaves_it_out()
+    {
+        var given = ClusterData.CreateBody(shards: 2, replication: 2);
+        given["write_consistency_factor"] = 2;
+        foreach (var (name, body, factor) in new[] { ("unset", ClusterData.CreateBody(shards: 2, replication: 2), 1), ("given", given, 2) })
+        {
+            var (status, answer) = await SendAsync(_siloHttp, HttpMethod.Put, $"/collections/{name}", body.ToJsonString());
+            Assert.True(status == HttpStatusCode.OK, $"the silo answered {(int)status} {ClusterData.Json(answer)}");
+            var info = await SendAsync(_siloHttp, HttpMethod.Get, $"/collections/{name}", null);
+            Assert.Equal(factor, info.Body["result"]!["config"]!["params"]!["write_consistency_factor"]!.GetValue<int>());
+            await SendAsync(_siloHttp, HttpMethod.Delete, $"/collections/{name}", null);
+        }
+    }
+
+    [Fact]
     public async Task A_name_too_long_for_the_cluster_is_a_validation_error_of_the_path_as_any_invalid_name()
     {
         // Valid for a single node (Qdrant's 1-255 characters), too long for a cluster's replicas (NAME.shard-N).

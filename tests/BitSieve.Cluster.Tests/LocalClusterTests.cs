@@ -59,6 +59,17 @@ public sealed class LocalClusterTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_get_or_create_that_a_silo_refuses_surfaces_the_refusal_not_a_missing_collection()
+    {
+        // A silo whose database is closed (as while it stops) refuses to hold the new collection's replica.
+        _local.Silo.App.Services.GetRequiredService<Database>().Dispose();
+        var cluster = _local.Silo.App.Services.GetRequiredService<IDatabase>();
+        var refusal = await Assert.ThrowsAnyAsync<InvalidOperationException>(() => cluster.GetOrCreateCollectionAsync("refused", new CollectionOptions { Dimension = 4 }));
+        Assert.Contains(nameof(Database), refusal.Message, StringComparison.Ordinal);
+        Assert.False(await cluster.CollectionExistsAsync("refused"));
+    }
+
+    [Fact]
     public async Task Cluster_lists_this_silo_as_active()
     {
         var cluster = await ClusterData.SendAsync(_local.Http, HttpMethod.Get, "/cluster");

@@ -1,4 +1,6 @@
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
+using System.Text;
 using BitSieve.Embeddings.Onnx.Quantization;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
@@ -89,6 +91,29 @@ public sealed class SmoothingTests
     }
 
     [Fact]
+    public void A_layer_smoothed_alone_is_measured_under_the_scale_a_plan_shares_among_the_readers_of_its_input()
+    {
+        // q, k and g read one activation: a plan smoothing them gives them one scale, from the largest weight row over
+        // the three (k's weights are 4x q's), not q's own.
+        var random = new Random(5);
+        byte[] model = ModelOf(SharedInputGraph(random));
+        var observed = Values(random, Inner, 1, positive: true);
+        observed[3] = 40;
+        var activation = new Dictionary<string, float[]> { ["q"] = observed, ["k"] = observed, ["g"] = observed };
+        var a = Values(random, Rows * Inner, 2);
+        a[3] = 35;
+
+        float[] Q(byte[] rewritten) => Run(rewritten, a)[0];
+        var applied = Q(Int8Rewriter.Rewrite(model, ["q", "k", "g"], activation));
+        var measured = Q(PrecisionPlanner.SmoothedAlone(model, "q", activation));
+        var ownScale = Q(Int8Rewriter.Rewrite(model, ["q"], activation)); // q smoothed by its own weight rows only
+        double tolerance = 1e-5 * applied.Max(Math.Abs);
+        double measuredOff = applied.Zip(measured, (x, y) => Math.Abs(x - y)).Max(), ownOff = applied.Zip(ownScale, (x, y) => Math.Abs(x - y)).Max();
+        Assert.True(measuredOff <= tolerance, $"measured alone, q is {measuredOff:E3} off its output in the plan (tolerance {tolerance:E3})");
+        Assert.True(ownOff > 100 * tolerance, $"under its own scale q is only {ownOff:E3} off its output in the plan: the test shows nothing");
+    }
+
+    [Fact]
     public void A_smoothed_plan_has_its_own_key_and_is_stored_and_read_back_whole()
     {
         string[] layers = ["b", "a", "c"];
@@ -112,6 +137,20 @@ public sealed class SmoothingTests
         Assert.Null(old.Smoothing);
         Assert.False(StoredPrecision.TryDecode("auto\na\n\na\tnot base64!", out _));
         Assert.False(StoredPrecision.TryDecode("auto\na\n\nz\tAAAAAA==", out _)); // smoothing for a layer the plan lacks
+    }
+
+    [Fact]
+    public void A_smoothed_plan_keys_and_stores_its_maxima_as_little_endian_float32_on_every_machine()
+    {
+        // 1 and -2.5 as little-endian float32: 00 00 80 3F, 00 00 20 C0. The bytes written so far (on little-endian
+        // machines) and these must stay the same, or stored precisions, plan files and cached models stop matching.
+        var plan = QuantizationPlan.Of(["a"], new Dictionary<string, float[]> { ["a"] = [1f, -2.5f] });
+        byte[] maxima = [0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x20, 0xC0];
+        Assert.Equal("auto\na\n\na\t" + Convert.ToBase64String(maxima), StoredPrecision.Encode(plan));
+        Assert.True(StoredPrecision.TryDecode("auto\na\n\na\tAACAPwAAIMA=", out var decoded));
+        Assert.Equal([1f, -2.5f], decoded!.Smoothing!["a"]);
+        byte[] keyed = [.. Encoding.UTF8.GetBytes("a\n\na\n"), .. maxima];
+        Assert.Equal(Convert.ToHexStringLower(XxHash128.Hash(keyed))[..16], plan.Key);
     }
 
     [Fact]

@@ -112,7 +112,7 @@ public sealed class BitSieveCluster : IDatabase, IAsyncDisposable
     /// <summary>
     /// Creates a sharded collection: <paramref name="shardNumber"/> shards, each kept as
     /// <paramref name="replicationFactor"/> replicas on different silos, writes acknowledged by
-    /// <paramref name="writeConsistencyFactor"/> replicas (0: every live one).
+    /// <paramref name="writeConsistencyFactor"/> replicas (0, unset: 1; every write goes to every live replica).
     /// </summary>
     /// <exception cref="InvalidOperationException">It exists.</exception>
     /// <exception cref="ArgumentException">The name (at most <see cref="MaxNameLength"/> characters) or options are invalid, or the replication factor exceeds the active silos.</exception>
@@ -168,8 +168,9 @@ public sealed class BitSieveCluster : IDatabase, IAsyncDisposable
         }
         catch (InvalidOperationException)
         {
-            // Created by another caller between the look-up and the create.
-            return await GetCollectionAsync(name).ConfigureAwait(false);
+            // Created by another caller between the look-up and the create; any other refusal is the caller's to see.
+            if (await _layouts.GetAsync(_grains, name).ConfigureAwait(false) is { } created) return new ClusterCollection(name, created.Options.ToOptions(), _grains, _layouts);
+            throw;
         }
     }
 

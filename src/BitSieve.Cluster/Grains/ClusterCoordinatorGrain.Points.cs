@@ -10,13 +10,6 @@ internal sealed partial class ClusterCoordinatorGrain : IClusterPointsGrain
         var writes = new List<Task<long>>();
         if (change.Ids is { } ids)
         {
-            if (change.Kind != ShardChangeKind.Delete)
-            {
-                // As a single node (and Qdrant): a payload change names every point it changes, or changes none.
-                var found = (await Retrieve(collection, ids, withPayload: false, withVector: false).ConfigureAwait(true)).Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
-                foreach (string id in ids)
-                    if (!found.Contains(id)) throw new KeyNotFoundException($"No point with id {Server.Http.JsonValues.Text(PointId.Parse(id))} found");
-            }
             foreach (var (shard, shardIds) in ByShard(ids, layout.ShardNumber))
                 writes.Add(WriteShard(layout, shard, change with { Ids = shardIds }));
         }

@@ -38,7 +38,9 @@ internal sealed partial class CollectionLayoutGrain(
             replicas[s] = new string[replicationFactor];
             for (int r = 0; r < replicationFactor; r++) replicas[s][r] = silos[(s + r) % silos.Length];
         }
-        var layout = new CollectionLayout(name, options, writeConsistencyFactor, replicas, []);
+        // Unset (0) is 1, Qdrant's default and minimum: every write goes to every live replica whatever the factor, and
+        // the primary's own acknowledgement always counts, so 0 and 1 accept the same writes.
+        var layout = new CollectionLayout(name, options, Math.Max(writeConsistencyFactor, 1), replicas, []);
         var creates = new List<Task>();
         for (int s = 0; s < shardNumber; s++)
             for (int r = 0; r < replicationFactor; r++)

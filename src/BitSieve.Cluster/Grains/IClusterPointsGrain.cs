@@ -9,9 +9,8 @@ internal interface IClusterPointsGrain : IGrainWithIntegerKey
 {
     /// <summary>
     /// Applies a change: one addressed by ids goes to the shards of those ids only, one addressed by a filter (or a
-    /// payload index change) to every shard. A payload change addressed to ids that do not exist fails with
-    /// <see cref="KeyNotFoundException"/> naming the first, before anything is written. Returns the highest shard
-    /// sequence written.
+    /// payload index change) to every shard. Ids that do not exist are skipped, as an embedded collection skips them (the
+    /// Qdrant API's 404 for them is its own check, before the change). Returns the highest shard sequence written.
     /// </summary>
     Task<long> Change(string collection, ShardChange change);
 

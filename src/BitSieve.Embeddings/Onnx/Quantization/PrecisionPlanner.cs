@@ -37,7 +37,8 @@ internal sealed record PlanReport(IReadOnlyList<LayerMeasurement> Layers, PlanFi
 /// <remarks>
 /// The texts are split by position: even lines calibrate (every measurement the choice is made on), odd lines are held
 /// out and only report how the chosen plan generalizes. Each layer is measured alone twice, as it is and smoothed
-/// (<see cref="Int8Rewriter"/>, with its input's maxima on the calibration half), and an activation is smoothed where its
+/// (<see cref="Int8Rewriter"/>, with its input's maxima on the calibration half, under the scale shared by every candidate
+/// reading that input, as a plan smoothing them all applies: <see cref="SmoothedAlone"/>), and an activation is smoothed where its
 /// readers' summed mean error alone is lower smoothed; the choice below then weighs each layer by its error in that form. Greedy knapsack: the errors of layers quantized together add up
 /// nearly linearly, and what a layer in int8 saves is proportional to its multiply-adds, so layers are taken in order of
 /// error alone per multiply-add (then by name), each added to the plan when the plan with it still keeps the mean cosine
@@ -74,28 +75,35 @@ internal static class PrecisionPlanner
         var fit = texts.Where((_, i) => i % 2 == 0).ToArray();
         var heldOut = texts.Where((_, i) => i % 2 == 1).ToArray();
 
-        float[][] Embed(QuantizationPlan? plan, string[] batch)
+        float[][] Embed(QuantizationPlan? plan, string[] batch, OnnxModelSource? from = null)
         {
-            using var generator = new OnnxEmbeddingGenerator(source, new OnnxEmbeddingOptions { Quantization = plan, IntraOpThreads = threads });
+            using var generator = new OnnxEmbeddingGenerator(from ?? source, new OnnxEmbeddingOptions { Quantization = plan, IntraOpThreads = threads });
             return generator.Embed(batch, isQuery: false, out _, cancellationToken);
+        }
+
+        OnnxModelSource Rewritten(byte[] onnx)
+        {
+            var rewritten = bytes with { Model = onnx };
+            return source with { ContentHash = rewritten.ContentHash(), ReadBytes = () => rewritten };
         }
 
         var referenceFit = Embed(null, fit);
         var referenceHeldOut = Embed(null, heldOut);
         var shares = TimeShares(source, bytes, fit, threads);
         var maxima = ActivationMaxima(source, bytes, layers, fit, threads);
-        var everySmoothed = maxima.ToDictionary(m => m.Key, m => m.Value.Maxima, StringComparer.Ordinal);
+        var readers = layers.ToLookup(l => maxima[l.Name].Input, StringComparer.Ordinal); // activation → the candidates reading it
 
         var plain = new Dictionary<string, (double Mean, double Worst)>(StringComparer.Ordinal);
         var smoothed = new Dictionary<string, (double Mean, double Worst)>(StringComparer.Ordinal);
         foreach (var layer in layers)
         {
             plain[layer.Name] = Errors(referenceFit, Embed(QuantizationPlan.Of([layer.Name]), fit));
-            smoothed[layer.Name] = Errors(referenceFit, Embed(QuantizationPlan.Of([layer.Name], everySmoothed), fit));
+            var activation = readers[maxima[layer.Name].Input].ToDictionary(r => r.Name, r => maxima[r.Name].Maxima, StringComparer.Ordinal);
+            smoothed[layer.Name] = Errors(referenceFit, Embed(null, fit, Rewritten(SmoothedAlone(bytes.Model, layer.Name, activation))));
             progress?.WriteLine($"  {layer.Name}: 1 - cos mean {plain[layer.Name].Mean:E2}, worst {plain[layer.Name].Worst:E2}; smoothed {smoothed[layer.Name].Mean:E2}, worst {smoothed[layer.Name].Worst:E2}");
         }
         // An activation is smoothed where that measured better: its readers' errors alone, summed, lower smoothed.
-        var smoothing = layers.GroupBy(l => maxima[l.Name].Input, StringComparer.Ordinal)
+        var smoothing = readers
             .Where(g => g.Sum(l => smoothed[l.Name].Mean) < g.Sum(l => plain[l.Name].Mean))
             .SelectMany(g => g)
             .ToDictionary(l => l.Name, l => maxima[l.Name].Maxima, StringComparer.Ordinal);
@@ -128,6 +136,16 @@ internal static class PrecisionPlanner
         };
         return new PlanReport(table, file, 1 - uniformMean, 1 - uniformWorst, fit.Length, heldOut.Length);
     }
+
+    /// <summary>
+    /// The model a layer's smoothed error alone is measured on: <paramref name="layer"/> in int8 under the smoothing scale a
+    /// plan that smooths its activation applies to it. The rewriter gives the products reading one activation one scale
+    /// (from the largest weight row over them, so Q, K and V share one), so every reader <paramref name="activation"/>
+    /// names (layer → its input's maxima, this layer's own included) is smoothed, and all but this layer stay float32
+    /// (smoothed, the same function).
+    /// </summary>
+    internal static byte[] SmoothedAlone(byte[] model, string layer, IReadOnlyDictionary<string, float[]> activation) =>
+        Int8Rewriter.Rewrite(Int8Rewriter.Smooth(model, activation), [layer]);
 
     /// <summary>
     /// The greedy choice: <paramref name="alone"/> (each layer with its mean error alone) in order of error per

@@ -37,7 +37,8 @@ internal sealed record QuantizationPlan(IReadOnlyList<string> Layers, bool AllLa
     /// <summary>
     /// Short name of the plan for identities and file names: <c>all</c>, or the first 16 hex digits of the XxHash128 of
     /// the sorted layer names, one per line, then, for a smoothed plan, each smoothed layer's name and its maxima's
-    /// float32 bytes (so a smoothed plan never shares a key, a cached model or cached vectors with an unsmoothed one).
+    /// float32 bytes, little-endian (so a smoothed plan never shares a key, a cached model or cached vectors with an
+    /// unsmoothed one).
     /// </summary>
     public string Key => AllLayers ? "all" : Convert.ToHexStringLower(XxHash128.Hash(KeyBytes()))[..16];
 
@@ -48,7 +49,7 @@ internal sealed record QuantizationPlan(IReadOnlyList<string> Layers, bool AllLa
         foreach (string layer in Smoothing.Keys.Order(StringComparer.Ordinal))
         {
             bytes.AddRange(Encoding.UTF8.GetBytes("\n\n" + layer + "\n"));
-            bytes.AddRange(System.Runtime.InteropServices.MemoryMarshal.AsBytes(Smoothing[layer].AsSpan()).ToArray());
+            bytes.AddRange(LittleEndianFloats.ToBytes(Smoothing[layer]));
         }
         return [.. bytes];
     }

@@ -20,7 +20,7 @@ internal static class StoredPrecision
         string layers = AutoPrefix + string.Join('\n', plan.Layers);
         if (plan.Smoothing is null) return layers;
         return layers + SmoothingSeparator + string.Join('\n', plan.Smoothing.OrderBy(s => s.Key, StringComparer.Ordinal)
-            .Select(s => s.Key + "\t" + Convert.ToBase64String(System.Runtime.InteropServices.MemoryMarshal.AsBytes(s.Value.AsSpan()))));
+            .Select(s => s.Key + "\t" + Convert.ToBase64String(LittleEndianFloats.ToBytes(s.Value))));
     }
 
     /// <summary>The plan a stored precision runs (null: fp32); false for a value that is none of the three forms.</summary>
@@ -50,7 +50,7 @@ internal static class StoredPrecision
             if (tab <= 0) return null;
             var bytes = new byte[line.Length - tab];
             if (!Convert.TryFromBase64String(line[(tab + 1)..], bytes, out int written) || written % sizeof(float) != 0 || written == 0) return null;
-            smoothing[line[..tab]] = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes.AsSpan(0, written)).ToArray();
+            smoothing[line[..tab]] = LittleEndianFloats.FromBytes(bytes.AsSpan(0, written));
         }
         return smoothing.Keys.All(layers.Contains) ? QuantizationPlan.Of(layers, smoothing) : null;
     }

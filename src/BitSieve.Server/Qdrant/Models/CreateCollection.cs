@@ -21,7 +21,7 @@ namespace BitSieve.Server.Qdrant.Models;
 /// (Qdrant's "1 KB = one vector of 256 dimensions", rounded up to whole points). Its other fields
 /// (<c>max_indexing_threads</c>, <c>on_disk</c>, <c>payload_m</c>, …) are accepted and have no effect.</para>
 /// <para><c>shard_number</c> (1 to 1024), <c>replication_factor</c> (1 or more) and <c>write_consistency_factor</c>
-/// (0, the default, for every live replica) are checked as Qdrant checks them and used by a cluster silo (see
+/// (0, the default, means 1, as Qdrant's default) are checked as Qdrant checks them and used by a cluster silo (see
 /// <see cref="IDatabase.CreateCollectionAsync"/>); a single node keeps every collection as one shard in one copy.
 /// Accepted and ignored, because they tune Qdrant's storage without changing any answer: <c>on_disk_payload</c>,
 /// <c>wal_config</c>, <c>optimizers_config</c>, <c>payload</c>, <c>vectors.on_disk</c>, <c>vectors.memory</c>. Refused with a 400 that names them: named vectors, sparse vectors, multivectors,
