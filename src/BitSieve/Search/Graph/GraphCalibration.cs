@@ -193,6 +193,12 @@ internal sealed partial record GraphCalibration(GraphPath Path, int Ef, double F
         /// <summary>Per query: the stopwatch ticks the flat cascade took on the first points.</summary>
         public double FlatTicks { get; }
 
+        /// <summary>The flat cascade timed again on the first points: ticks per query.</summary>
+        public double TimeFlat() => FlatTruth(_graph, _quality, _options, _sample[.._first], _queries[.._first], _allowed).Ticks;
+
+        /// <summary>Beam width <paramref name="ef"/> timed again on the first points: ticks per query.</summary>
+        public double TimeWidth(int ef) => Trial(_graph, _quality, _options, _sample[.._first], _queries[.._first], _firstTruth, ef, _allowed).Ticks;
+
         /// <summary>Beam width <paramref name="ef"/> against <paramref name="floor"/>.</summary>
         public WidthTrial Try(int ef, double floor)
         {
